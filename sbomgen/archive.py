@@ -1,0 +1,350 @@
+"""Read an artifact (tar, zip or directory) as one stream of checked members.
+
+Nothing is extracted to disk and each member's bytes are read once. Every path is
+normalised and checked before anyone sees it: absolute paths, ``..``, links that leave
+the archive, device files and duplicates are errors, never followed. Limits on member
+count, member size, total size and expansion ratio stop decompression bombs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import lzma
+import os
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from .decompress import CHUNK, DecompressingReader
+from .errors import ArchiveError
+
+
+class Kind(Enum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_members: int = 1_000_000
+    max_member_size: int = 2 << 30
+    max_total_size: int = 16 << 30
+    # Checked only once the unpacked total passes ``ratio_floor``: small archives
+    # cannot do harm whatever their ratio.
+    max_ratio: float = 250.0
+    ratio_floor: int = 128 << 20
+
+
+@dataclass(frozen=True)
+class Member:
+    path: str  # relative to the top folder, "/"-separated
+    kind: Kind
+    size: int
+    mtime: int
+    link: str | None = None  # hard link: the member it repeats; symlink: its resolved target
+
+
+def split_path(name: str, where: str) -> list[str]:
+    """Normalise an archive member name into its parts, rejecting anything unsafe."""
+    if "\x00" in name:
+        raise ArchiveError(f"{where}: member name contains a NUL byte: {name!r}")
+    unified = name.replace("\\", "/")
+    if unified.startswith("/") or (len(unified) > 1 and unified[1] == ":"):
+        raise ArchiveError(f"{where}: member has an absolute path: {name!r}")
+    parts = [part for part in unified.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ArchiveError(f"{where}: member path contains '..': {name!r}")
+    return parts
+
+
+def resolve_link(member_parts: list[str], target: str, where: str, member_name: str) -> str:
+    """Resolve a symlink target relative to its member; it must stay inside the top folder."""
+    if target.startswith("/") or "\x00" in target:
+        raise ArchiveError(f"{where}: link {member_name!r} points outside the archive: {target!r}")
+    resolved: list[str] = list(member_parts[:-1])
+    for part in target.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if len(resolved) <= 1:  # would leave the top folder
+                raise ArchiveError(
+                    f"{where}: link {member_name!r} points outside the archive: {target!r}"
+                )
+            resolved.pop()
+        else:
+            resolved.append(part)
+    return "/".join(resolved[1:])
+
+
+class _Budget:
+    """Counts members and bytes against the limits."""
+
+    def __init__(self, limits: Limits, where: str, packed_size: int) -> None:
+        self.limits = limits
+        self.where = where
+        self.packed_size = max(packed_size, 1)
+        self.members = 0
+        self.total = 0
+
+    def member(self, size: int, name: str) -> None:
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise ArchiveError(f"{self.where}: more than {self.limits.max_members} members")
+        if size > self.limits.max_member_size:
+            raise ArchiveError(
+                f"{self.where}: member {name!r} is {size} bytes, over the limit of "
+                f"{self.limits.max_member_size}"
+            )
+
+    def bytes_read(self, count: int) -> None:
+        self.total += count
+        limits = self.limits
+        if self.total > limits.max_total_size:
+            raise ArchiveError(
+                f"{self.where}: unpacks to more than {limits.max_total_size} bytes"
+            )
+        if self.total > limits.ratio_floor and self.total / self.packed_size > limits.max_ratio:
+            raise ArchiveError(
+                f"{self.where}: expands more than {limits.max_ratio:g} times its size "
+                "(a decompression bomb?)"
+            )
+
+
+class _Tracker:
+    """Shared checks: one top folder, no duplicates, hard links to earlier members."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.top: str | None = None
+        self.seen: set[str] = set()
+
+    def place(self, parts: list[str], name: str, is_dir: bool) -> str | None:
+        """Return the path below the top folder, or None for the top folder itself."""
+        if not parts:
+            if is_dir:
+                return None
+            raise ArchiveError(f"{self.where}: member has an empty name")
+        if self.top is None:
+            if len(parts) == 1 and not is_dir:
+                raise ArchiveError(
+                    f"{self.where}: {name!r} lies outside a top folder; "
+                    "expected every member under one folder such as Python-X.Y.Z/"
+                )
+            self.top = parts[0]
+        elif parts[0] != self.top:
+            raise ArchiveError(
+                f"{self.where}: member {name!r} lies outside the top folder {self.top!r}"
+            )
+        if len(parts) == 1:
+            if is_dir:
+                return None
+            raise ArchiveError(f"{self.where}: member {name!r} has the top folder's name")
+        rel = "/".join(parts[1:])
+        if rel in self.seen:
+            raise ArchiveError(f"{self.where}: duplicate member {name!r}")
+        self.seen.add(rel)
+        return rel
+
+
+class _LimitedReader:
+    """A member's content, counted against the budget as it is read."""
+
+    def __init__(self, raw: BinaryIO, budget: _Budget) -> None:
+        self.raw = raw
+        self.budget = budget
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.budget.bytes_read(len(data))
+        return data
+
+
+class ArchiveReader:
+    """Iterate over an artifact's members; ``top`` names its top folder.
+
+    After iteration ``checksums`` holds the digests of the artifact file itself
+    (empty for a directory), taken from the same read of its bytes.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        limits: Limits | None = None,
+        algorithms: tuple[str, ...] = ("SHA256",),
+    ) -> None:
+        self.path = Path(path)
+        self.limits = limits or Limits()
+        self.algorithms = algorithms
+        self.where = self.path.name
+        self.top: str | None = None
+        self.checksums: dict[str, str] = {}
+        if not self.path.exists():
+            raise ArchiveError(f"{self.path}: no such file or directory")
+
+    def members(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+        """Yield each member with a reader for regular files (valid until the next member)."""
+        try:
+            if self.path.is_dir():
+                yield from self._directory()
+                return
+            with self.path.open("rb") as handle:
+                magic = handle.read(4)
+            if magic[:2] == b"PK":
+                yield from self._zip()
+            else:
+                yield from self._tar()
+        except ArchiveError:
+            raise
+        except (tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError, zlib.error, EOFError) as exc:
+            raise ArchiveError(f"{self.where}: not a readable archive ({_describe(exc)})") from None
+        except OSError as exc:
+            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+                raise ArchiveError(f"{self.where}: {exc.strerror}") from None
+            raise ArchiveError(f"{self.where}: not a readable archive ({_describe(exc)})") from None
+
+    def _tar(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+        budget = _Budget(self.limits, self.where, self.path.stat().st_size)
+        tracker = _Tracker(self.where)
+        with self.path.open("rb") as handle:
+            unpacked = DecompressingReader(handle, self.algorithms)
+            try:
+                yield from self._tar_members(unpacked, budget, tracker)
+                unpacked.read()  # to the end, so the raw digest covers every byte
+                self.checksums = unpacked.checksums
+            finally:
+                unpacked.close()
+
+    def _tar_members(
+        self, unpacked: DecompressingReader, budget: _Budget, tracker: _Tracker
+    ) -> Iterator[tuple[Member, _LimitedReader | None]]:
+        with tarfile.open(fileobj=unpacked, mode="r|") as archive:  # type: ignore[call-overload]
+            while True:
+                info = archive.next()
+                if info is None:
+                    break
+                archive.members.clear()  # stream mode keeps every header otherwise
+                parts = split_path(info.name, self.where)
+                budget.member(info.size, info.name)
+                rel = tracker.place(parts, info.name, info.isdir())
+                self.top = tracker.top
+                if rel is None:
+                    continue
+                mtime = int(info.mtime)
+                if info.isreg():
+                    member = Member(rel, Kind.FILE, info.size, mtime)
+                    raw = archive.extractfile(info)
+                    assert raw is not None
+                    yield member, _LimitedReader(raw, budget)
+                elif info.isdir():
+                    yield Member(rel, Kind.DIR, 0, mtime), None
+                elif info.issym():
+                    target = resolve_link(parts, info.linkname, self.where, info.name)
+                    yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
+                elif info.islnk():
+                    target_parts = split_path(info.linkname, self.where)
+                    target = "/".join(target_parts[1:])
+                    if not target_parts or target_parts[0] != tracker.top or target not in tracker.seen:
+                        raise ArchiveError(
+                            f"{self.where}: hard link {info.name!r} points to "
+                            f"{info.linkname!r}, which is not an earlier member"
+                        )
+                    yield Member(rel, Kind.HARDLINK, 0, mtime, target), None
+                else:
+                    raise ArchiveError(
+                        f"{self.where}: member {info.name!r} is a device or special file"
+                    )
+
+    def _zip(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+        budget = _Budget(self.limits, self.where, self.path.stat().st_size)
+        tracker = _Tracker(self.where)
+        with self.path.open("rb") as handle:
+            hashers = {a: hashlib.new(a.lower()) for a in self.algorithms}
+            while chunk := handle.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own
+                for hasher in hashers.values():
+                    hasher.update(chunk)
+            self.checksums = {a: h.hexdigest() for a, h in hashers.items()}
+        with zipfile.ZipFile(self.path) as archive:
+            for info in archive.infolist():
+                parts = split_path(info.filename, self.where)
+                budget.member(info.file_size, info.filename)
+                mode = info.external_attr >> 16
+                is_dir = info.is_dir()
+                rel = tracker.place(parts, info.filename, is_dir)
+                self.top = tracker.top
+                if rel is None:
+                    continue
+                mtime = _zip_mtime(info)
+                if is_dir:
+                    yield Member(rel, Kind.DIR, 0, mtime), None
+                elif stat.S_ISLNK(mode):
+                    target = archive.read(info).decode("utf-8", "replace")
+                    resolved = resolve_link(parts, target, self.where, info.filename)
+                    yield Member(rel, Kind.SYMLINK, 0, mtime, resolved), None
+                elif mode and not stat.S_ISREG(mode):
+                    raise ArchiveError(
+                        f"{self.where}: member {info.filename!r} is a device or special file"
+                    )
+                else:
+                    with archive.open(info) as raw:
+                        yield Member(rel, Kind.FILE, info.file_size, mtime), _LimitedReader(
+                            raw, budget
+                        )
+
+    def _directory(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+        budget = _Budget(self.limits, self.where, 0)
+        budget.packed_size = 1 << 62  # nothing is decompressed: no ratio to check
+        root = self.path.resolve()
+        self.top = root.name
+        for current, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            base = PurePosixPath(Path(current).relative_to(root).as_posix())
+            names = sorted(dirnames + filenames)
+            for name in names:
+                full = os.path.join(current, name)
+                rel = (base / name).as_posix().removeprefix("./")
+                info = os.lstat(full)
+                budget.member(info.st_size, rel)
+                mtime = int(info.st_mtime)
+                if stat.S_ISLNK(info.st_mode):
+                    target = resolve_link(
+                        [root.name, *rel.split("/")], os.readlink(full), self.where, rel
+                    )
+                    yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
+                elif stat.S_ISDIR(info.st_mode):
+                    yield Member(rel, Kind.DIR, 0, mtime), None
+                elif stat.S_ISREG(info.st_mode):
+                    with open(full, "rb") as raw:
+                        yield Member(rel, Kind.FILE, info.st_size, mtime), _LimitedReader(
+                            raw, budget
+                        )
+                else:
+                    raise ArchiveError(f"{self.where}: {rel!r} is a device or special file")
+
+
+def _zip_mtime(info: zipfile.ZipInfo) -> int:
+    import calendar
+
+    year, month, day, hour, minute, second = info.date_time
+    try:
+        return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return 0
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError) or "unexpected end" in str(exc).lower() or "truncated" in str(
+        exc
+    ).lower():
+        return "truncated or damaged"
+    text = str(exc) or type(exc).__name__
+    return text.rstrip(".")
+
+

@@ -1,0 +1,39 @@
+"""Errors a user can cause. Each maps to one line on stderr and a documented exit code."""
+
+from __future__ import annotations
+
+
+class SbomgenError(Exception):
+    """Base class: the message is the whole story, the exit code says which kind."""
+
+    exit_code = 1
+
+
+class UsageError(SbomgenError):
+    """The command line asks for something impossible (exit 2)."""
+
+    exit_code = 2
+
+
+class ArchiveError(SbomgenError):
+    """The input is not a readable archive, or an archive member is unsafe (exit 3)."""
+
+    exit_code = 3
+
+
+class ContentError(SbomgenError):
+    """The artifact's own metadata is invalid or contradicts its contents (exit 4)."""
+
+    exit_code = 4
+
+
+class OutputValidationError(SbomgenError):
+    """The document sbomgen built does not pass the format's validator (exit 5)."""
+
+    exit_code = 5
+
+
+class OutputError(SbomgenError):
+    """The output could not be written (exit 6)."""
+
+    exit_code = 6

@@ -1,0 +1,91 @@
+"""The neutral inventory model. No output format's vocabulary belongs here."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Purpose(str, Enum):
+    SOURCE = "source"
+    LIBRARY = "library"
+    APPLICATION = "application"
+
+
+@dataclass(frozen=True)
+class Checksum:
+    algorithm: str  # "SHA1", "SHA256", "SHA512"
+    value: str  # lowercase hex
+
+
+@dataclass(frozen=True)
+class Party:
+    """A supplier or originator: an organization or a person."""
+
+    kind: str  # "Organization" or "Person"
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # relative to the artifact's top folder, "/"-separated
+    size: int
+    checksums: tuple[Checksum, ...]
+
+    def digest(self, algorithm: str) -> str | None:
+        for checksum in self.checksums:
+            if checksum.algorithm == algorithm:
+                return checksum.value
+        return None
+
+
+@dataclass(frozen=True)
+class Component:
+    """A package: the artifact's own project or something bundled in it."""
+
+    key: str  # unique within an Inventory
+    name: str
+    version: str | None
+    purpose: Purpose = Purpose.SOURCE
+    supplier: Party | None = None
+    originator: Party | None = None
+    download_location: str | None = None  # None: unknown
+    checksums: tuple[Checksum, ...] = ()
+    purl: str | None = None
+    cpe: str | None = None
+    license_concluded: str | None = None  # SPDX expression; None: unknown
+    license_declared: str | None = None
+    file_name: str | None = None
+    files: tuple[str, ...] = ()  # paths of FileEntry objects this component contains
+
+
+@dataclass(frozen=True)
+class Dependency:
+    source: str  # Component.key
+    target: str  # Component.key
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str  # file or directory name as given
+    size: int | None
+    checksums: tuple[Checksum, ...]  # empty for a directory
+
+
+@dataclass(frozen=True)
+class Inventory:
+    artifact: Artifact
+    root: str  # key of the component the artifact is
+    components: tuple[Component, ...]
+    files: tuple[FileEntry, ...]
+    dependencies: tuple[Dependency, ...]
+    created: datetime.datetime
+    notices: tuple[str, ...] = field(default=())
+
+    def component(self, key: str) -> Component:
+        for component in self.components:
+            if component.key == key:
+                return component
+        raise KeyError(key)

@@ -1,0 +1,122 @@
+"""One pass over an artifact, every scanner watching it, one Inventory out."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ..archive import CHUNK, ArchiveReader, Kind, Limits
+from ..errors import UsageError
+from ..model import Artifact, Checksum, FileEntry, Inventory
+from .cpython import CPythonScanner
+from .cpython_sbom import CPythonSbomScanner
+from .interface import ScanContext, Scanner
+from .wheels import BundledWheelScanner
+
+SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
+DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
+
+
+def default_scanners() -> list[Scanner]:
+    # CPythonScanner last: it owns whatever the others left unowned.
+    return [CPythonSbomScanner(), BundledWheelScanner(), CPythonScanner()]
+
+
+def scan(
+    path: str | os.PathLike[str],
+    *,
+    checksums: Sequence[str] = DEFAULT_CHECKSUMS,
+    allow_mismatch: bool = False,
+    limits: Limits | None = None,
+    scanners: list[Scanner] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Inventory:
+    """Read the artifact at ``path`` once and return its inventory.
+
+    ``progress`` is called with the number of unpacked bytes read so far.
+    """
+    algorithms = tuple(a.upper() for a in checksums)
+    unknown = set(algorithms) - set(SUPPORTED_CHECKSUMS)
+    if unknown:
+        raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
+    scanners = scanners if scanners is not None else default_scanners()
+    artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
+    reader = ArchiveReader(path, limits, artifact_algorithms)
+    files: dict[str, FileEntry] = {}
+    newest = 0
+    done = 0
+    for member, content in reader.members():
+        newest = max(newest, member.mtime)
+        if member.kind is Kind.HARDLINK:
+            assert member.link is not None
+            if member.link in files:
+                files[member.path] = replace(files[member.link], path=member.path)
+            continue
+        if content is None:
+            continue
+        watchers = [s for s in scanners if s.wants(member.path)]
+        hashers = [hashlib.new(a.lower()) for a in algorithms]
+        kept: list[bytes] = []
+        size = 0
+        while chunk := content.read(CHUNK):
+            size += len(chunk)
+            for hasher in hashers:
+                hasher.update(chunk)
+            if watchers:
+                kept.append(chunk)
+        files[member.path] = FileEntry(
+            member.path,
+            size,
+            tuple(Checksum(a, h.hexdigest()) for a, h in zip(algorithms, hashers)),
+        )
+        if watchers:
+            whole = b"".join(kept)
+            for scanner in watchers:
+                scanner.visit(member.path, whole)
+        done += size
+        if progress is not None:
+            progress(done)
+
+    is_directory = Path(path).is_dir()
+    artifact = Artifact(
+        name=reader.where,
+        size=None if is_directory else Path(path).stat().st_size,
+        checksums=tuple(Checksum(a, v) for a, v in reader.checksums.items()),
+    )
+    context = ScanContext(
+        artifact_name=artifact.name,
+        top=reader.top,
+        files=files,
+        checksum_algorithms=algorithms,
+        allow_mismatch=allow_mismatch,
+        artifact_checksums=artifact.checksums,
+        is_directory=is_directory,
+    )
+    for scanner in scanners:
+        scanner.finish(context)
+    return Inventory(
+        artifact=artifact,
+        root=context.root_key,
+        components=tuple(context.components),
+        files=tuple(files[p] for p in sorted(files)),
+        dependencies=tuple(context.dependencies),
+        created=_creation_time(newest),
+        notices=tuple(context.notices),
+    )
+
+
+def _creation_time(newest_member: int) -> datetime.datetime:
+    """SOURCE_DATE_EPOCH when set, else the artifact's newest member: never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        try:
+            seconds = int(epoch)
+        except ValueError:
+            raise UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+    else:
+        seconds = newest_member
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,82 @@
+"""The CPython package itself: version, identity, and every file nobody else owns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..errors import ContentError
+from ..model import Component, Party, Purpose
+from .interface import ScanContext, Scanner
+
+PATCHLEVEL = "Include/patchlevel.h"
+PSF = Party("Organization", "Python Software Foundation")
+_TOP_FOLDER = re.compile(r"^Python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)$")
+_PY_VERSION = re.compile(rb'^#define\s+PY_VERSION\s+"([^"]+)"', re.MULTILINE)
+_RELEASE_NAME = re.compile(r"^Python-(\d+\.\d+\.\d+)(?:(?:a|b|rc)\d+)?\.(?:tgz|tar\.xz)$")
+
+
+class CPythonScanner(Scanner):
+    """Must run last: it owns the files that no other scanner's component owns."""
+
+    def __init__(self) -> None:
+        self.patchlevel: bytes | None = None
+
+    def wants(self, path: str) -> bool:
+        return path == PATCHLEVEL
+
+    def visit(self, path: str, content: bytes) -> None:
+        self.patchlevel = content
+
+    def finish(self, context: ScanContext) -> None:
+        version = self._version(context)
+        release = _RELEASE_NAME.match(context.artifact_name)
+        download = (
+            f"https://www.python.org/ftp/python/{release.group(1)}/{context.artifact_name}"
+            if release and not context.is_directory
+            else None
+        )
+        root = Component(
+            key=context.root_key,
+            name="CPython",
+            version=version,
+            purpose=Purpose.SOURCE,
+            supplier=PSF,
+            originator=PSF,
+            download_location=download,
+            checksums=context.artifact_checksums,
+            cpe=f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
+            license_concluded="PSF-2.0",
+            file_name=None if context.is_directory else context.artifact_name,
+            files=tuple(sorted(set(context.files) - context.owned)),
+        )
+        # Everything bundled in the artifact is supplied by whoever ships the artifact.
+        context.components = [
+            c if c.supplier is not None else replace(c, supplier=PSF) for c in context.components
+        ]
+        context.components.insert(0, root)
+        context.owned.update(root.files)
+
+    def _version(self, context: ScanContext) -> str:
+        top = _TOP_FOLDER.match(context.top or "")
+        from_top = top.group(1) if top else None
+        from_header = None
+        if self.patchlevel is not None:
+            found = _PY_VERSION.search(self.patchlevel)
+            if found is None:
+                raise ContentError(f"{PATCHLEVEL}: no PY_VERSION definition")
+            from_header = found.group(1).decode("ascii", "replace").rstrip("+")
+        if from_top and from_header and from_top != from_header:
+            raise ContentError(
+                f"top folder {context.top!r} says version {from_top}, "
+                f"but {PATCHLEVEL} says {from_header}"
+            )
+        version = from_top or from_header
+        if version is None:
+            raise ContentError(
+                f"cannot tell the CPython version: the top folder {context.top!r} is not "
+                f"Python-X.Y.Z and there is no {PATCHLEVEL}"
+            )
+        if from_header is None:
+            context.notice(f"no {PATCHLEVEL}: version {version} taken from the top folder alone")
+        return version

@@ -1,0 +1,48 @@
+"""The scanner plug point: every scanner sees the same single pass over an artifact."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from ..model import Checksum, Component, Dependency, FileEntry
+
+
+@dataclass
+class ScanContext:
+    """What the pass found, and what scanners add to it when they finish."""
+
+    artifact_name: str
+    top: str | None
+    files: dict[str, FileEntry]
+    checksum_algorithms: tuple[str, ...]
+    allow_mismatch: bool = False
+    artifact_checksums: tuple[Checksum, ...] = ()
+    is_directory: bool = False
+    components: list[Component] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    owned: set[str] = field(default_factory=set)
+    root_key: str = "cpython"
+
+    def add_component(self, component: Component, depended_on_by: str | None = None) -> None:
+        self.components.append(component)
+        self.owned.update(component.files)
+        if depended_on_by is not None:
+            self.dependencies.append(Dependency(depended_on_by, component.key))
+
+    def notice(self, message: str) -> None:
+        self.notices.append(message)
+
+
+class Scanner(ABC):
+    """One job. ``wants`` asks for a member's whole content; ``finish`` adds to the model."""
+
+    def wants(self, path: str) -> bool:
+        return False
+
+    def visit(self, path: str, content: bytes) -> None:  # noqa: B027 - optional hook
+        pass
+
+    @abstractmethod
+    def finish(self, context: ScanContext) -> None: ...

@@ -1,0 +1,143 @@
+"""Bundled wheels (``Lib/ensurepip/_bundled/*.whl``) and the packages they vendor.
+
+Each wheel is opened in memory as a nested archive. Its ``*.dist-info/METADATA`` gives
+name and version; a ``<package>/_vendor/vendor.txt`` inside it lists vendored packages,
+parsed with ``packaging`` so every pin form pip has used (comments, indented
+sub-dependencies, mixed case, underscores, pre-releases) reads the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+import zlib
+from email.parser import BytesHeaderParser
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ..errors import ContentError
+from ..model import Checksum, Component, Party, Purpose
+from .interface import ScanContext, Scanner
+
+BUNDLED_DIR = "Lib/ensurepip/_bundled/"
+MAX_METADATA_SIZE = 4 << 20
+PYPA = Party("Organization", "Python Packaging Authority")
+
+# CPE vendor:product as the NVD records them, for bundled wheels with known CVE histories.
+KNOWN_CPES = {"pip": "pypa:pip", "setuptools": "python:setuptools"}
+KNOWN_ORIGINATORS = {"pip": PYPA, "setuptools": PYPA}
+
+
+def pypi_purl(name: str, version: str) -> str:
+    return f"pkg:pypi/{canonicalize_name(name)}@{version}"
+
+
+def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
+    """Return (canonical name, pinned version) for each line of a vendor.txt."""
+    pins: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.partition("#")[0].strip()
+        if not line:
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as exc:
+            raise ContentError(f"{where}, line {number}: not a requirement: {line!r} ({exc})") from None
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator not in ("==", "==="):
+            raise ContentError(f"{where}, line {number}: not pinned to one version: {line!r}")
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            raise ContentError(f"{where}, line {number}: {name} is listed twice")
+        seen.add(name)
+        pins.append((name, specifiers[0].version))
+    return pins
+
+
+class BundledWheelScanner(Scanner):
+    def __init__(self) -> None:
+        self.wheels: dict[str, bytes] = {}
+
+    def wants(self, path: str) -> bool:
+        return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
+
+    def visit(self, path: str, content: bytes) -> None:
+        self.wheels[path] = content
+
+    def finish(self, context: ScanContext) -> None:
+        found_pip = False
+        for path in sorted(self.wheels):
+            wheel, vendored = read_wheel(path, self.wheels[path], context.checksum_algorithms)
+            context.add_component(wheel, depended_on_by=context.root_key)
+            found_pip = found_pip or wheel.name == "pip"
+            for component in vendored:
+                context.add_component(component, depended_on_by=wheel.key)
+        if not found_pip:
+            context.notice(
+                f"no pip wheel in {BUNDLED_DIR}: the SBOM lists no pip and no vendored packages"
+            )
+
+
+def read_wheel(
+    path: str, content: bytes, algorithms: tuple[str, ...]
+) -> tuple[Component, list[Component]]:
+    filename = path.rsplit("/", 1)[-1]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ContentError(f"{path}: bundled wheel is not a valid zip archive ({exc})") from None
+    with archive:
+        metadata_names = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        if len(metadata_names) != 1:
+            raise ContentError(f"{path}: bundled wheel has no single *.dist-info/METADATA")
+        headers = BytesHeaderParser().parsebytes(_read_member(archive, metadata_names[0], path))
+        name, version = headers.get("Name"), headers.get("Version")
+        if not name or not version:
+            raise ContentError(f"{path}: METADATA lacks Name or Version")
+        name = canonicalize_name(name)
+        key = f"wheel:{name}"
+        vendored = []
+        for vendor_txt in sorted(n for n in names if n.count("/") == 2 and n.endswith("/_vendor/vendor.txt")):
+            text = _read_member(archive, vendor_txt, path).decode("utf-8", "replace")
+            for dep_name, dep_version in parse_vendor_txt(text, f"{path}:{vendor_txt}"):
+                vendored.append(
+                    Component(
+                        key=f"{key}/vendored:{dep_name}",
+                        name=dep_name,
+                        version=dep_version,
+                        purl=pypi_purl(dep_name, dep_version),
+                    )
+                )
+    known_cpe = KNOWN_CPES.get(name)
+    wheel = Component(
+        key=key,
+        name=name,
+        version=version,
+        purpose=Purpose.SOURCE,
+        originator=KNOWN_ORIGINATORS.get(name),
+        checksums=tuple(
+            Checksum(a, hashlib.new(a.lower(), content).hexdigest()) for a in algorithms if a != "SHA1"
+        ),
+        purl=pypi_purl(name, version),
+        cpe=f"cpe:2.3:a:{known_cpe}:{version}:*:*:*:*:*:*:*" if known_cpe else None,
+        file_name=filename,
+    )
+    return wheel, vendored
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
+    try:
+        info = archive.getinfo(name)
+        if info.file_size > MAX_METADATA_SIZE:
+            raise ContentError(f"{where}: {name} is implausibly large ({info.file_size} bytes)")
+        with archive.open(info) as handle:
+            data = handle.read(MAX_METADATA_SIZE + 1)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+        raise ContentError(f"{where}: cannot read {name} ({exc})") from None
+    if len(data) > MAX_METADATA_SIZE:
+        raise ContentError(f"{where}: {name} is implausibly large")
+    return data

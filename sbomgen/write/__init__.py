@@ -1,0 +1,1 @@
+"""Writers: each turns an Inventory into bytes of one format."""
