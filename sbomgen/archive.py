@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from .decompress import CHUNK, DecompressingReader
+from .decompress import CHUNK, DecompressingReader, DecompressionError, is_compressed
 from .errors import ArchiveError
 
 
@@ -167,6 +167,21 @@ class _LimitedReader:
         return data
 
 
+class _DigestingFile:
+    def __init__(self, raw: BinaryIO, algorithms: tuple[str, ...]) -> None:
+        self.raw = raw
+        self.hashers = {a: hashlib.new(a.lower()) for a in algorithms}
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        for hasher in self.hashers.values():
+            hasher.update(data)
+        return data
+
+    def checksums(self) -> dict[str, str]:
+        return {a: h.hexdigest() for a, h in self.hashers.items()}
+
+
 class ArchiveReader:
     """Iterate over an artifact's members; ``top`` names its top folder.
 
@@ -214,18 +229,29 @@ class ArchiveReader:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
         tracker = _Tracker(self.where)
         with self.path.open("rb") as handle:
-            unpacked = DecompressingReader(handle, self.algorithms)
+            compressed = is_compressed(handle.read(6))
+            handle.seek(0)
+            if not compressed:
+                plain = _DigestingFile(handle, self.algorithms)
+                yield from self._tar_members(plain, budget, tracker)
+                while plain.read(CHUNK):  # to the end, so the digest covers every byte
+                    pass
+                self.checksums = plain.checksums()
+                return
+            unpacked = DecompressingReader(self.path, self.algorithms)
             try:
                 yield from self._tar_members(unpacked, budget, tracker)
-                unpacked.read()  # to the end, so the raw digest covers every byte
+                unpacked.read()
                 self.checksums = unpacked.checksums
+            except DecompressionError as exc:
+                raise ArchiveError(f"{self.where}: not a readable archive ({exc})") from None
             finally:
                 unpacked.close()
 
     def _tar_members(
-        self, unpacked: DecompressingReader, budget: _Budget, tracker: _Tracker
+        self, unpacked: BinaryIO | DecompressingReader | _DigestingFile, budget: _Budget, tracker: _Tracker
     ) -> Iterator[tuple[Member, _LimitedReader | None]]:
-        with tarfile.open(fileobj=unpacked, mode="r|") as archive:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=unpacked, mode="r|", bufsize=1 << 16) as archive:  # type: ignore[call-overload]
             while True:
                 info = archive.next()
                 if info is None:
@@ -266,11 +292,10 @@ class ArchiveReader:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
         tracker = _Tracker(self.where)
         with self.path.open("rb") as handle:
-            hashers = {a: hashlib.new(a.lower()) for a in self.algorithms}
-            while chunk := handle.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own
-                for hasher in hashers.values():
-                    hasher.update(chunk)
-            self.checksums = {a: h.hexdigest() for a, h in hashers.items()}
+            digesting = _DigestingFile(handle, self.algorithms)
+            while digesting.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own
+                pass
+            self.checksums = digesting.checksums()
         with zipfile.ZipFile(self.path) as archive:
             for info in archive.infolist():
                 parts = split_path(info.filename, self.where)

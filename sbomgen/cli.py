@@ -60,7 +60,7 @@ def cli() -> None:
     "-o",
     "--output",
     metavar="PATH",
-    help="Where to write the SBOM ('-' for stdout). Default: ARTIFACT.spdx.json beside the artifact.",
+    help="Where to write the SBOM ('-' for stdout). Default: ARTIFACT_NAME.spdx.json in the current directory.",
 )
 @click.option(
     "--checksum",
@@ -87,24 +87,45 @@ def tarball(artifact: Path, output: str | None, extra_checksums: tuple[str, ...]
     """
     from .scan import DEFAULT_CHECKSUMS, scan
     from .write.output import write_atomic
-    from .write.spdx import render
 
-    target = output if output is not None else f"{artifact}.spdx.json"
+    target = output if output is not None else f"{artifact.resolve().name}.spdx.json"
     total = artifact.stat().st_size * 5 if artifact.is_file() else None
+    writer = _DeferredSpdxWriter()
     with _Progress(f"Reading {artifact.name}", total) as progress:
         inventory = scan(
             artifact,
             checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in extra_checksums),
             allow_mismatch=allow_mismatch,
             progress=progress,
+            on_file=writer.prepare_file,
         )
     for message in inventory.notices:
         _notice(message)
-    write_atomic(target, render(inventory))
+    write_atomic(target, writer.render(inventory))
     if target != "-":
         _notice(
             f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files"
         )
+
+
+class _DeferredSpdxWriter:
+    """The SPDX writer, imported at the first file: the import then overlaps decompression."""
+
+    def __init__(self) -> None:
+        self.writer: Any = None
+
+    def prepare_file(self, entry: Any) -> None:
+        self._writer().prepare_file(entry)
+
+    def render(self, inventory: Any) -> bytes:
+        return self._writer().render(inventory)  # type: ignore[no-any-return]
+
+    def _writer(self) -> Any:
+        if self.writer is None:
+            from .write.spdx import SpdxWriter
+
+            self.writer = SpdxWriter()
+        return self.writer
 
 
 def main() -> None:

@@ -1,36 +1,44 @@
-"""Decompress an artifact in a worker thread, digesting its raw bytes on the way.
+"""Decompress an artifact in a child process, digesting its raw bytes on the way.
 
-zlib, bz2 and lzma release the GIL while they work, so the thread that reads tar headers
-and hashes members runs alongside the one that decompresses: the pass costs about as
-much as decompression alone. The queue between them is bounded, so memory stays flat.
+Decompression is the floor of a scan's cost. Done in a child process it runs on its own
+core, free of the interpreter lock that the parent needs for parsing tar headers, hashing
+members and preparing output, so the whole pass costs about as much as decompression
+alone. A thread in the parent drains the pipe into a bounded queue: memory stays flat.
+
+This module is also the child's program, so it imports nothing outside the standard
+library and runs with ``python -I``.
 """
 
 from __future__ import annotations
 
 import bz2
 import hashlib
+import json
 import lzma
+import os
 import queue
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 CHUNK = 1 << 20
 _RAW_CHUNK = 1 << 18
-_DEPTH = 8  # chunks in flight between the threads
+_DEPTH = 16  # chunks in flight in the parent
+
+
+class DecompressionError(Exception):
+    """The compressed stream is damaged, truncated or not what its magic bytes say."""
 
 
 class _Codec:
-    """One compressed stream format, driven with large inputs and bounded outputs.
-
-    Large inputs matter: the standard library's file wrappers feed 8 KiB at a time,
-    and every hand-back of the GIL between the two threads costs a switch interval.
-    """
+    """One compressed stream format, driven with large inputs and bounded outputs."""
 
     def __init__(self, make: Callable[[], Any], bounded_by_tail: bool) -> None:
         self.make = make
-        self.bounded_by_tail = bounded_by_tail  # zlib keeps input in unconsumed_tail
+        self.bounded_by_tail = bounded_by_tail  # zlib keeps unused input in unconsumed_tail
 
     def chunks(self, read: Callable[[int], bytes], first: bytes) -> Iterator[bytes]:
         data = first
@@ -52,70 +60,97 @@ class _Codec:
                         out = decompressor.decompress(b"", CHUNK)
                 if out:
                     yield out
-            data = decompressor.unused_data + (b"" if decompressor.unused_data else read(_RAW_CHUNK))
+            data = decompressor.unused_data or read(_RAW_CHUNK)
             while data and not data.strip(b"\0"):  # zero padding after the last stream
                 data = read(_RAW_CHUNK)
             if not data:
                 return
 
 
-_CODECS = (
-    (b"\x1f\x8b", _Codec(lambda: zlib.decompressobj(16 + zlib.MAX_WBITS), bounded_by_tail=True)),
-    (b"\xfd7zXZ\x00", _Codec(lzma.LZMADecompressor, bounded_by_tail=False)),
-    (b"BZh", _Codec(bz2.BZ2Decompressor, bounded_by_tail=False)),
-)
+CODECS = {
+    b"\x1f\x8b": _Codec(lambda: zlib.decompressobj(16 + zlib.MAX_WBITS), bounded_by_tail=True),
+    b"\xfd7zXZ\x00": _Codec(lzma.LZMADecompressor, bounded_by_tail=False),
+    b"BZh": _Codec(bz2.BZ2Decompressor, bounded_by_tail=False),
+}
 
 
-class _Digesting:
-    def __init__(self, raw: BinaryIO, algorithms: tuple[str, ...]) -> None:
-        self.raw = raw
-        self.hashers = {a: hashlib.new(a.lower()) for a in algorithms}
+def is_compressed(head: bytes) -> bool:
+    return any(head.startswith(magic) for magic in CODECS)
 
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        for hasher in self.hashers.values():
+
+def _child(algorithms: list[str]) -> int:
+    """Read the artifact on stdin, write it decompressed to stdout, digests to stderr."""
+    raw, out = sys.stdin.buffer, sys.stdout.buffer
+    hashers = {a: hashlib.new(a.lower()) for a in algorithms}
+
+    def read(size: int) -> bytes:
+        data = raw.read(size)
+        for hasher in hashers.values():
             hasher.update(data)
         return data
 
-    def readable(self) -> bool:
-        return True
-
-
-def _plain(read: Callable[[int], bytes], first: bytes) -> Iterator[bytes]:
-    chunk = first
-    while chunk:
-        yield chunk
-        chunk = read(CHUNK)
+    try:
+        first = read(_RAW_CHUNK)
+        codec = next((c for magic, c in CODECS.items() if first.startswith(magic)), None)
+        if codec is None:
+            raise ValueError("not a gzip, xz or bzip2 stream")
+        for chunk in codec.chunks(read, first):
+            out.write(chunk)
+        while read(_RAW_CHUNK):  # anything after the last stream is part of the artifact
+            pass
+        out.flush()
+    except BrokenPipeError:
+        return 1  # the parent stopped reading: it knows why
+    except (EOFError, OSError, ValueError, lzma.LZMAError, zlib.error) as exc:
+        sys.stderr.write(json.dumps({"error": str(exc) or type(exc).__name__}) + "\n")
+        return 1
+    sys.stderr.write(json.dumps({a: h.hexdigest() for a, h in hashers.items()}) + "\n")
+    return 0
 
 
 class DecompressingReader:
-    """A read-only file of the decompressed bytes; ``checksums`` of the raw file at EOF."""
+    """A read-only file of an artifact's decompressed bytes.
 
-    def __init__(self, raw: BinaryIO, algorithms: tuple[str, ...]) -> None:
+    ``checksums`` holds the digests of the raw artifact once everything was read.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], algorithms: tuple[str, ...]) -> None:
         self.checksums: dict[str, str] = {}
+        with open(path, "rb") as raw:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", os.path.abspath(__file__), *algorithms],
+                stdin=raw,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        assert self._process.stdout is not None
+        _widen_pipe(self._process.stdout.fileno())
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(_DEPTH)
         self._stop = threading.Event()
         self._view = memoryview(b"")
         self._done = False
-        self._thread = threading.Thread(target=self._work, args=(raw, algorithms), daemon=True)
+        self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
 
-    def _work(self, raw: BinaryIO, algorithms: tuple[str, ...]) -> None:
+    def _drain(self) -> None:
+        process = self._process
+        assert process.stdout is not None and process.stderr is not None
+        fd = process.stdout.fileno()
         try:
-            digesting = _Digesting(raw, algorithms)
-            first = digesting.read(_RAW_CHUNK)
-            chunks: Iterator[bytes] = _plain(digesting.read, first)
-            for magic, codec in _CODECS:
-                if first.startswith(magic):
-                    chunks = codec.chunks(digesting.read, first)
+            while not self._stop.is_set():
+                chunk = os.read(fd, CHUNK)
+                if not chunk:
                     break
-            for chunk in chunks:
-                if self._stop.is_set():
-                    return
                 self._put(chunk)
-            while digesting.read(_RAW_CHUNK):  # anything after the last stream
-                pass
-            self.checksums = {a: h.hexdigest() for a, h in digesting.hashers.items()}
+            report = process.stderr.read().decode("utf-8", "replace").strip()
+            status = process.wait()
+            try:
+                result = json.loads(report.splitlines()[-1]) if report else {}
+            except ValueError:
+                result = {"error": report}
+            if status != 0 or "error" in result:
+                raise DecompressionError(result.get("error") or f"decompressor exited with status {status}")
+            self.checksums = result
             self._put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
@@ -151,4 +186,24 @@ class DecompressingReader:
 
     def close(self) -> None:
         self._stop.set()
+        if self._process.poll() is None:
+            self._process.kill()
         self._thread.join()
+        self._process.wait()
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _widen_pipe(fd: int) -> None:
+    """Larger pipe reads mean fewer wake-ups of the draining thread (Linux only)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), CHUNK)
+    except (ImportError, OSError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))

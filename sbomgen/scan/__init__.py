@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -12,16 +13,17 @@ from pathlib import Path
 from ..archive import CHUNK, ArchiveReader, Kind, Limits
 from ..errors import UsageError
 from ..model import Artifact, Checksum, FileEntry, Inventory
-from .cpython import CPythonScanner
-from .cpython_sbom import CPythonSbomScanner
 from .interface import ScanContext, Scanner
-from .wheels import BundledWheelScanner
 
 SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
 DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
 
 
 def default_scanners() -> list[Scanner]:
+    from .cpython import CPythonScanner
+    from .cpython_sbom import CPythonSbomScanner
+    from .wheels import BundledWheelScanner
+
     # CPythonScanner last: it owns whatever the others left unowned.
     return [CPythonSbomScanner(), BundledWheelScanner(), CPythonScanner()]
 
@@ -34,27 +36,34 @@ def scan(
     limits: Limits | None = None,
     scanners: list[Scanner] | None = None,
     progress: Callable[[int], None] | None = None,
+    on_file: Callable[[FileEntry], None] | None = None,
 ) -> Inventory:
     """Read the artifact at ``path`` once and return its inventory.
 
-    ``progress`` is called with the number of unpacked bytes read so far.
+    ``progress`` is called with the number of unpacked bytes read so far; ``on_file``
+    with each file entry as soon as it is hashed (a writer can prepare it meanwhile).
+    Files keep the artifact's order.
     """
     algorithms = tuple(a.upper() for a in checksums)
     unknown = set(algorithms) - set(SUPPORTED_CHECKSUMS)
     if unknown:
         raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
-    scanners = scanners if scanners is not None else default_scanners()
     artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms)
+    members = reader.members()
+    first = next(members, None)  # starts decompression before the scanners load
+    scanners = scanners if scanners is not None else default_scanners()
     files: dict[str, FileEntry] = {}
     newest = 0
     done = 0
-    for member, content in reader.members():
+    for member, content in itertools.chain([first] if first else [], members):
         newest = max(newest, member.mtime)
         if member.kind is Kind.HARDLINK:
             assert member.link is not None
             if member.link in files:
                 files[member.path] = replace(files[member.link], path=member.path)
+                if on_file is not None:
+                    on_file(files[member.path])
             continue
         if content is None:
             continue
@@ -73,6 +82,8 @@ def scan(
             size,
             tuple(Checksum(a, h.hexdigest()) for a, h in zip(algorithms, hashers)),
         )
+        if on_file is not None:
+            on_file(files[member.path])
         if watchers:
             whole = b"".join(kept)
             for scanner in watchers:
@@ -102,7 +113,7 @@ def scan(
         artifact=artifact,
         root=context.root_key,
         components=tuple(context.components),
-        files=tuple(files[p] for p in sorted(files)),
+        files=tuple(files.values()),
         dependencies=tuple(context.dependencies),
         created=_creation_time(newest),
         notices=tuple(context.notices),

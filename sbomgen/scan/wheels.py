@@ -68,14 +68,14 @@ class BundledWheelScanner(Scanner):
         self.wheels[path] = content
 
     def finish(self, context: ScanContext) -> None:
-        found_pip = False
-        for path in sorted(self.wheels):
-            wheel, vendored = read_wheel(path, self.wheels[path], context.checksum_algorithms)
+        opened = [read_wheel(p, self.wheels[p], context.checksum_algorithms) for p in sorted(self.wheels)]
+        # Bundled wheels before what they vendor: on an SPDX ID clash the bundled one keeps the plain ID.
+        for wheel, _ in opened:
             context.add_component(wheel, depended_on_by=context.root_key)
-            found_pip = found_pip or wheel.name == "pip"
+        for wheel, vendored in opened:
             for component in vendored:
                 context.add_component(component, depended_on_by=wheel.key)
-        if not found_pip:
+        if not any(wheel.name == "pip" for wheel, _ in opened):
             context.notice(
                 f"no pip wheel in {BUNDLED_DIR}: the SBOM lists no pip and no vendored packages"
             )

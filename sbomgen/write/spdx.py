@@ -1,13 +1,18 @@
-"""SPDX 2.3 JSON through spdx-tools: its model, its validators, its writer."""
+"""SPDX 2.3 JSON through spdx-tools: its model, its validators, its JSON converter."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
-import io
+import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from license_expression import ExpressionError, get_spdx_licensing
+from license_expression import ExpressionError, Licensing, get_spdx_licensing
+from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
+from spdx_tools.spdx.jsonschema.document_properties import DocumentProperty
 from spdx_tools.spdx.model import (
     Actor,
     ActorType,
@@ -31,12 +36,12 @@ from spdx_tools.spdx.validation.creation_info_validator import validate_creation
 from spdx_tools.spdx.validation.extracted_licensing_info_validator import (
     validate_extracted_licensing_infos,
 )
-from spdx_tools.spdx.validation.file_validator import validate_files
+from spdx_tools.spdx.validation.file_validator import validate_file
 from spdx_tools.spdx.validation.package_validator import validate_packages
 from spdx_tools.spdx.validation.relationship_validator import validate_relationship
 from spdx_tools.spdx.validation.snippet_validator import validate_snippets
 from spdx_tools.spdx.validation.validation_message import ValidationMessage
-from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError
@@ -78,50 +83,174 @@ def verification_code(files: Iterable[FileEntry]) -> str:
     return hashlib.sha1(b"".join(digests)).hexdigest()
 
 
-def build_document(inventory: Inventory) -> Document:
-    if "SHA1" not in {c.algorithm for f in inventory.files[:1] for c in f.checksums} and inventory.files:
-        raise ContentError("SPDX needs a SHA1 checksum for every file")
-    root = inventory.component(inventory.root)
-    ids = SpdxIds()
-    package_ids = {c.key: ids.allocate("SPDXRef-PACKAGE-", c.name.lower()) for c in inventory.components}
-    file_ids = {f.path: ids.allocate("SPDXRef-FILE-", f.path) for f in inventory.files}
-    files_by_path = {f.path: f for f in inventory.files}
+class SpdxWriter:
+    """Builds, validates and serialises the SPDX document of an inventory.
 
-    creation = CreationInfo(
-        spdx_version=SPDX_VERSION,
-        spdx_id="SPDXRef-DOCUMENT",
-        name="CPython SBOM",
-        document_namespace=f"{NAMESPACE_BASE}/{inventory.artifact.name}-{_content_id(inventory)}",
-        creators=[Actor(ActorType.TOOL, f"sbomgen-{__version__}")],
-        created=inventory.created,
-        license_list_version=LICENSE_LIST_VERSION,
-    )
-    packages = sorted(
-        (_package(c, package_ids[c.key], [files_by_path[p] for p in c.files]) for c in inventory.components),
-        key=lambda p: p.spdx_id,
-    )
-    files = [
-        File(
+    ``prepare_file`` does the per-file part (model object, validation, JSON form) and can
+    be handed to ``scan`` as its ``on_file`` callback, so that work overlaps the archive's
+    decompression instead of following it. ``render`` prepares whatever was not.
+    """
+
+    def __init__(self) -> None:
+        self._file_ids = SpdxIds()
+        self._prepared: dict[str, _PreparedFile] = {}
+        self._converter = DocumentConverter()
+        self._licensing = get_spdx_licensing()  # loads the license list: early, while a scan runs
+
+    def prepare_file(self, entry: FileEntry) -> None:
+        spdx_id = self._file_ids.allocate("SPDXRef-FILE-", entry.path)
+        file = File(
             name=entry.path,
-            spdx_id=file_ids[entry.path],
+            spdx_id=spdx_id,
             checksums=[Checksum(ChecksumAlgorithm[c.algorithm], c.value) for c in entry.checksums],
         )
-        for entry in inventory.files
-    ]
-    relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, package_ids[root.key])]
-    relationships += sorted(
-        (
-            Relationship(package_ids[d.source], RelationshipType.DEPENDS_ON, package_ids[d.target])
-            for d in inventory.dependencies
-        ),
-        key=lambda r: (r.spdx_element_id, r.related_spdx_element_id),
-    )
-    for component in sorted(inventory.components, key=lambda c: package_ids[c.key]):
-        relationships += [
-            Relationship(package_ids[component.key], RelationshipType.CONTAINS, file_ids[path])
-            for path in component.files
+        problems = validate_file(file, SPDX_VERSION)
+        if not is_valid_internal_spdx_id(spdx_id):
+            problems.append(ValidationMessage(f"invalid SPDX ID {spdx_id!r}", None))  # type: ignore[arg-type]
+        # The file converter reads only the document's annotations; sbomgen puts none on files.
+        as_json = self._converter.file_converter.convert(file, _NO_ANNOTATIONS)
+        self._prepared[entry.path] = _PreparedFile(entry, file, problems, as_json)
+
+    def build(self, inventory: Inventory) -> Document:
+        for entry in inventory.files:
+            prepared = self._prepared.get(entry.path)
+            if prepared is None or prepared.entry != entry:
+                self.prepare_file(entry)
+        root = inventory.component(inventory.root)
+        package_ids_alloc = SpdxIds()
+        package_ids = {
+            c.key: package_ids_alloc.allocate("SPDXRef-PACKAGE-", c.name.lower()) for c in inventory.components
+        }
+        file_ids = {entry.path: self._prepared[entry.path].file.spdx_id for entry in inventory.files}
+        files_by_path = {f.path: f for f in inventory.files}
+        creation = CreationInfo(
+            spdx_version=SPDX_VERSION,
+            spdx_id="SPDXRef-DOCUMENT",
+            name="CPython SBOM",
+            document_namespace=f"{NAMESPACE_BASE}/{inventory.artifact.name}-{_content_id(inventory)}",
+            creators=[Actor(ActorType.TOOL, f"sbomgen-{__version__}")],
+            created=inventory.created,
+            license_list_version=LICENSE_LIST_VERSION,
+        )
+        packages = sorted(
+            (
+                _package(c, package_ids[c.key], [files_by_path[p] for p in c.files], self._licensing)
+                for c in inventory.components
+            ),
+            key=lambda p: p.spdx_id,
+        )
+        files = [self._prepared[path].file for path in sorted(files_by_path)]
+        relationships = [
+            Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, package_ids[root.key])
         ]
-    return Document(creation, packages=packages, files=files, relationships=relationships)
+        relationships += sorted(
+            (
+                Relationship(package_ids[d.source], RelationshipType.DEPENDS_ON, package_ids[d.target])
+                for d in inventory.dependencies
+            ),
+            key=lambda r: (r.spdx_element_id, r.related_spdx_element_id),
+        )
+        for component in sorted(inventory.components, key=lambda c: package_ids[c.key]):
+            relationships += [
+                Relationship(package_ids[component.key], RelationshipType.CONTAINS, file_ids[path])
+                for path in component.files
+            ]
+        return Document(creation, packages=packages, files=files, relationships=relationships)
+
+    def validate(self, document: Document) -> list[ValidationMessage]:
+        """spdx-tools' own validators, in the order its full-document validator runs them.
+
+        Departures, same verdicts: files were validated as they were prepared; packages
+        and each relationship are checked against views holding only the elements that
+        can concern them, instead of re-listing every ID of the document per relationship
+        (quadratic: minutes on a CPython tarball).
+        """
+        version = document.creation_info.spdx_version
+        elements: dict[str, Package | File] = {p.spdx_id: p for p in document.packages}
+        elements.update({f.spdx_id: f for f in document.files})
+        messages = list(validate_creation_info(document.creation_info, version))
+        # Packages see the relationships that can concern them: those naming a package
+        # whose files were not analysed (which must contain no files).
+        unanalyzed = {p.spdx_id for p in document.packages if not p.files_analyzed}
+        concerning = [
+            r
+            for r in document.relationships
+            if r.spdx_element_id in unanalyzed or r.related_spdx_element_id in unanalyzed
+        ]
+        named_files = {
+            i: elements[i]
+            for r in concerning
+            for i in (r.spdx_element_id, str(r.related_spdx_element_id))
+            if isinstance(elements.get(i), File)
+        }
+        package_view = Document(
+            document.creation_info,
+            packages=document.packages,
+            files=list(named_files.values()),  # type: ignore[arg-type]
+            relationships=concerning,
+            extracted_licensing_info=document.extracted_licensing_info,
+        )
+        messages += validate_packages(document.packages, version, package_view)
+        for file in document.files:
+            messages += self._prepared[file.name].problems
+        messages += validate_snippets(document.snippets, version, document)
+        messages += validate_annotations(document.annotations, document)
+        view = Document(document.creation_info)
+        for relationship in document.relationships:
+            view.packages.clear()
+            view.files.clear()
+            for element_id in (relationship.spdx_element_id, str(relationship.related_spdx_element_id)):
+                element = elements.get(element_id)
+                if isinstance(element, Package):
+                    view.packages.append(element)
+                elif isinstance(element, File):
+                    view.files.append(element)
+            messages += validate_relationship(relationship, version, view)
+        messages += validate_extracted_licensing_infos(document.extracted_licensing_info)
+        if not any(
+            r.relationship_type is RelationshipType.DESCRIBES and r.spdx_element_id == "SPDXRef-DOCUMENT"
+            for r in document.relationships
+        ):
+            messages.append(ValidationMessage("the document DESCRIBES nothing", None))  # type: ignore[arg-type]
+        if len(elements) != len(document.packages) + len(document.files):
+            messages.append(ValidationMessage("SPDX IDs are not unique", None))  # type: ignore[arg-type]
+        return messages
+
+    def render(self, inventory: Inventory) -> bytes:
+        """The validated SPDX 2.3 JSON document for an inventory."""
+        document = self.build(inventory)
+        problems = self.validate(document)
+        if problems:
+            first = problems[0]
+            where = first.context.spdx_id if first.context else "document"
+            raise OutputValidationError(
+                f"the SPDX document failed validation ({len(problems)} problem(s)); first: "
+                f"{first.validation_message} [{where}]"
+            )
+        files_json = [self._prepared[file.name].as_json for file in document.files]
+        document.files.clear()  # converted already, as they were prepared
+        as_json = self._converter.convert(document)
+        as_json["files"] = files_json
+        ordered = {key: as_json[key] for key in _KEY_ORDER if key in as_json}
+        return (json.dumps(ordered, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class _PreparedFile:
+    entry: FileEntry
+    file: File
+    problems: list[ValidationMessage]
+    as_json: dict[str, Any]
+
+
+_NO_ANNOTATIONS = Document(
+    CreationInfo(SPDX_VERSION, "SPDXRef-DOCUMENT", "-", "https://spdx.org/spdxdocs/-", [], datetime.datetime(1970, 1, 1))
+)
+_KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentProperty]
+
+
+def render(inventory: Inventory) -> bytes:
+    return SpdxWriter().render(inventory)
 
 
 def _content_id(inventory: Inventory) -> str:
@@ -141,16 +270,16 @@ def _actor(party: Party | None) -> Actor | None:
     return Actor(ActorType[party.kind.upper()], party.name, party.email)
 
 
-def _license(expression: str | None, where: str):  # type: ignore[no-untyped-def]
+def _license(expression: str | None, licensing: Licensing, where: str):  # type: ignore[no-untyped-def]
     if expression is None:
         return SpdxNoAssertion()
     try:
-        return get_spdx_licensing().parse(expression)
+        return licensing.parse(expression, validate=True, strict=True)
     except ExpressionError as exc:
         raise ContentError(f"{where}: invalid license expression {expression!r} ({exc})") from None
 
 
-def _package(component: Component, spdx_id: str, files: list[FileEntry]) -> Package:
+def _package(component: Component, spdx_id: str, files: list[FileEntry], licensing: Licensing) -> Package:
     refs = []
     if component.purl:
         refs.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", component.purl))
@@ -170,62 +299,10 @@ def _package(component: Component, spdx_id: str, files: list[FileEntry]) -> Pack
         files_analyzed=analyzed,
         verification_code=PackageVerificationCode(verification_code(files)) if analyzed else None,
         checksums=[Checksum(ChecksumAlgorithm[c.algorithm], c.value) for c in component.checksums],
-        license_concluded=_license(component.license_concluded, spdx_id),
-        license_declared=_license(component.license_declared, spdx_id) if component.license_declared else None,
+        license_concluded=_license(component.license_concluded, licensing, spdx_id),
+        license_declared=(
+            _license(component.license_declared, licensing, spdx_id) if component.license_declared else None
+        ),
         external_references=refs,
         primary_package_purpose=PackagePurpose[component.purpose.name],
     )
-
-
-def validate(document: Document) -> list[ValidationMessage]:
-    """spdx-tools' own validators, in the order its full-document validator runs them.
-
-    Relationships are checked one by one against a view holding only the elements they
-    name: the same validator and verdicts, without re-listing every ID in the document
-    for every relationship (quadratic, minutes on a CPython tarball).
-    """
-    version = document.creation_info.spdx_version
-    messages = list(validate_creation_info(document.creation_info, version))
-    messages += validate_packages(document.packages, version, document)
-    messages += validate_files(document.files, version, document)
-    messages += validate_snippets(document.snippets, version, document)
-    messages += validate_annotations(document.annotations, document)
-    elements: dict[str, Package | File] = {p.spdx_id: p for p in document.packages}
-    elements.update({f.spdx_id: f for f in document.files})
-    duplicates = len(elements) != len(document.packages) + len(document.files)
-    for relationship in document.relationships:
-        named = [
-            elements[i]
-            for i in (relationship.spdx_element_id, str(relationship.related_spdx_element_id))
-            if i in elements
-        ]
-        view = Document(
-            document.creation_info,
-            packages=[e for e in named if isinstance(e, Package)],
-            files=[e for e in named if isinstance(e, File)],
-        )
-        messages += validate_relationship(relationship, version, view)
-    messages += validate_extracted_licensing_infos(document.extracted_licensing_info)
-    if not any(
-        r.relationship_type is RelationshipType.DESCRIBES and r.spdx_element_id == "SPDXRef-DOCUMENT"
-        for r in document.relationships
-    ):
-        messages.append(ValidationMessage("the document DESCRIBES nothing", None))  # type: ignore[arg-type]
-    if duplicates:
-        messages.append(ValidationMessage("SPDX IDs are not unique", None))  # type: ignore[arg-type]
-    return messages
-
-
-def render(inventory: Inventory) -> bytes:
-    """The validated SPDX 2.3 JSON document for an inventory."""
-    document = build_document(inventory)
-    problems = validate(document)
-    if problems:
-        first = problems[0]
-        raise OutputValidationError(
-            f"the SPDX document failed validation ({len(problems)} problem(s)); first: "
-            f"{first.validation_message} [{first.context.spdx_id if first.context else 'document'}]"
-        )
-    stream = io.StringIO()
-    write_document_to_stream(document, stream, validate=False, drop_duplicates=False)
-    return (stream.getvalue() + "\n").encode("utf-8")

@@ -1,0 +1,64 @@
+"""Time `sbomgen tarball` against plain decompression of the same archive.
+
+Runs the two alternately in one session, so both see the same machine state, and prints
+the median ratio and the peak resident memory. Not a test: it asserts nothing.
+
+    python bench/bench_tarball.py [ARCHIVE] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/cpython/Python-3.13.5.tar.xz"
+DECOMPRESSORS = {".xz": ["xz", "-dc"], ".tgz": ["gzip", "-dc"], ".gz": ["gzip", "-dc"], ".bz2": ["bzip2", "-dc"]}
+
+
+def run(command: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB; the largest of the process and its children)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"{' '.join(command)} failed with status {status}")
+    return elapsed, usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("archive", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    baseline = DECOMPRESSORS.get(args.archive.suffix)
+    if baseline is None or shutil.which(baseline[0]) is None:
+        sys.exit(f"no decompressor baseline for {args.archive}")
+    sbomgen = [sys.executable, "-m", "sbomgen", "tarball", str(args.archive)]
+    with tempfile.TemporaryDirectory() as scratch:
+        output = str(Path(scratch) / "out.spdx.json")
+        run([*sbomgen, "-o", output])  # warm the page cache and the bytecode cache
+        base_times, tool_times, peaks = [], [], []
+        for _ in range(args.rounds):
+            base_times.append(run([*baseline, str(args.archive)])[0])
+            elapsed, peak = run([*sbomgen, "-o", output])
+            tool_times.append(elapsed)
+            peaks.append(peak)
+    base, tool = statistics.median(base_times), statistics.median(tool_times)
+    print(f"archive            {args.archive.name} ({args.archive.stat().st_size / 1e6:.1f} MB)")
+    print(f"rounds             {args.rounds}, alternating")
+    print(f"{' '.join(baseline):<18} median {base:.3f} s")
+    print(f"sbomgen tarball    median {tool:.3f} s")
+    print(f"ratio              {tool / base:.2f}x  (target <= 1.50x)")
+    print(f"peak RSS           {max(peaks) / 1024:.1f} MB  (target < 100 MB; largest single process)")
+
+
+if __name__ == "__main__":
+    main()
