@@ -19,7 +19,12 @@ import time
 from pathlib import Path
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/cpython/Python-3.13.5.tar.xz"
-DECOMPRESSORS = {".xz": ["xz", "-dc"], ".tgz": ["gzip", "-dc"], ".gz": ["gzip", "-dc"], ".bz2": ["bzip2", "-dc"]}
+DECOMPRESSORS = {
+    ".xz": ["xz", "-dc"],
+    ".tgz": ["gzip", "-dc"],
+    ".gz": ["gzip", "-dc"],
+    ".bz2": ["bzip2", "-dc"],
+}
 
 
 def run(command: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int]:

@@ -5,29 +5,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from .errors import SbomgenError
+from .model import Inventory
+
+# Binds the name ``scan`` to the function, over the subpackage of the same name.
+from .scan import scan  # noqa: E402  (isort: skip)
 
 __version__ = "0.1.0"
 __all__ = ["Inventory", "SbomgenError", "__version__", "scan"]
-
-if TYPE_CHECKING:
-    from .errors import SbomgenError
-    from .model import Inventory
-    from .scan import scan
-
-
-def __getattr__(name: str) -> Any:
-    # Imported on first use, so that the command line starts quickly.
-    if name == "scan":
-        from .scan import scan
-
-        return scan
-    if name == "Inventory":
-        from .model import Inventory
-
-        return Inventory
-    if name == "SbomgenError":
-        from .errors import SbomgenError
-
-        return SbomgenError
-    raise AttributeError(name)

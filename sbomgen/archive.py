@@ -8,6 +8,7 @@ count, member size, total size and expansion ratio stop decompression bombs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import lzma
 import os
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from .decompress import CHUNK, DecompressingReader, DecompressionError, is_compressed
 from .errors import ArchiveError
@@ -75,9 +76,7 @@ def resolve_link(member_parts: list[str], target: str, where: str, member_name: 
             continue
         if part == "..":
             if len(resolved) <= 1:  # would leave the top folder
-                raise ArchiveError(
-                    f"{where}: link {member_name!r} points outside the archive: {target!r}"
-                )
+                raise ArchiveError(f"{where}: link {member_name!r} points outside the archive: {target!r}")
             resolved.pop()
         else:
             resolved.append(part)
@@ -108,13 +107,10 @@ class _Budget:
         self.total += count
         limits = self.limits
         if self.total > limits.max_total_size:
-            raise ArchiveError(
-                f"{self.where}: unpacks to more than {limits.max_total_size} bytes"
-            )
+            raise ArchiveError(f"{self.where}: unpacks to more than {limits.max_total_size} bytes")
         if self.total > limits.ratio_floor and self.total / self.packed_size > limits.max_ratio:
             raise ArchiveError(
-                f"{self.where}: expands more than {limits.max_ratio:g} times its size "
-                "(a decompression bomb?)"
+                f"{self.where}: expands more than {limits.max_ratio:g} times its size (a decompression bomb?)"
             )
 
 
@@ -140,9 +136,7 @@ class _Tracker:
                 )
             self.top = parts[0]
         elif parts[0] != self.top:
-            raise ArchiveError(
-                f"{self.where}: member {name!r} lies outside the top folder {self.top!r}"
-            )
+            raise ArchiveError(f"{self.where}: member {name!r} lies outside the top folder {self.top!r}")
         if len(parts) == 1:
             if is_dir:
                 return None
@@ -157,14 +151,55 @@ class _Tracker:
 class _LimitedReader:
     """A member's content, counted against the budget as it is read."""
 
-    def __init__(self, raw: BinaryIO, budget: _Budget) -> None:
+    def __init__(self, raw: IO[bytes], budget: _Budget) -> None:
         self.raw = raw
         self.budget = budget
 
     def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
+        with _reading(self.budget.where):
+            data = self.raw.read(size)
         self.budget.bytes_read(len(data))
         return data
+
+
+@contextlib.contextmanager
+def _reading(where: str) -> Iterator[None]:
+    """Turn whatever a damaged archive makes the readers raise into one ArchiveError."""
+    try:
+        yield
+    except ArchiveError:
+        raise
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise ArchiveError(f"{where}: {exc.strerror}") from None
+    except (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        lzma.LZMAError,
+        zlib.error,
+        EOFError,
+        OSError,
+        DecompressionError,
+    ) as exc:
+        raise ArchiveError(f"{where}: not a readable archive ({_describe(exc)})") from None
+
+
+_PROPER_END = "sbomgen_proper_end"
+
+
+class _EndCheckingTarInfo(tarfile.TarInfo):
+    """Records whether the archive ended with its end-of-archive block.
+
+    tarfile stops quietly at a truncated or missing header; a scan must not, or a cut-off
+    archive would give a complete-looking SBOM of part of the release.
+    """
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _EndCheckingTarInfo:
+        try:
+            return super().fromtarfile(tarfile_)
+        except tarfile.EOFHeaderError:  # type: ignore[attr-defined]  # real, but not in the stubs
+            setattr(tarfile_, _PROPER_END, True)
+            raise
 
 
 class _DigestingFile:
@@ -206,7 +241,7 @@ class ArchiveReader:
 
     def members(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         """Yield each member with a reader for regular files (valid until the next member)."""
-        try:
+        with _reading(self.where):
             if self.path.is_dir():
                 yield from self._directory()
                 return
@@ -216,14 +251,6 @@ class ArchiveReader:
                 yield from self._zip()
             else:
                 yield from self._tar()
-        except ArchiveError:
-            raise
-        except (tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError, zlib.error, EOFError) as exc:
-            raise ArchiveError(f"{self.where}: not a readable archive ({_describe(exc)})") from None
-        except OSError as exc:
-            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-                raise ArchiveError(f"{self.where}: {exc.strerror}") from None
-            raise ArchiveError(f"{self.where}: not a readable archive ({_describe(exc)})") from None
 
     def _tar(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
@@ -243,18 +270,22 @@ class ArchiveReader:
                 yield from self._tar_members(unpacked, budget, tracker)
                 unpacked.read()
                 self.checksums = unpacked.checksums
-            except DecompressionError as exc:
-                raise ArchiveError(f"{self.where}: not a readable archive ({exc})") from None
             finally:
                 unpacked.close()
 
     def _tar_members(
         self, unpacked: BinaryIO | DecompressingReader | _DigestingFile, budget: _Budget, tracker: _Tracker
     ) -> Iterator[tuple[Member, _LimitedReader | None]]:
-        with tarfile.open(fileobj=unpacked, mode="r|", bufsize=1 << 16) as archive:  # type: ignore[call-overload]
+        with tarfile.open(  # type: ignore[call-overload]
+            fileobj=unpacked, mode="r|", bufsize=1 << 16, tarinfo=_EndCheckingTarInfo
+        ) as archive:
             while True:
                 info = archive.next()
                 if info is None:
+                    if not getattr(archive, _PROPER_END, False):
+                        raise ArchiveError(
+                            f"{self.where}: not a readable archive (truncated: no end-of-archive marker)"
+                        )
                     break
                 archive.members.clear()  # stream mode keeps every header otherwise
                 parts = split_path(info.name, self.where)
@@ -284,9 +315,7 @@ class ArchiveReader:
                         )
                     yield Member(rel, Kind.HARDLINK, 0, mtime, target), None
                 else:
-                    raise ArchiveError(
-                        f"{self.where}: member {info.name!r} is a device or special file"
-                    )
+                    raise ArchiveError(f"{self.where}: member {info.name!r} is a device or special file")
 
     def _zip(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
@@ -300,7 +329,8 @@ class ArchiveReader:
             for info in archive.infolist():
                 parts = split_path(info.filename, self.where)
                 budget.member(info.file_size, info.filename)
-                mode = info.external_attr >> 16
+                # Unix file type bits, when the zip was made on Unix; 0 when not recorded.
+                kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
                 is_dir = info.is_dir()
                 rel = tracker.place(parts, info.filename, is_dir)
                 self.top = tracker.top
@@ -309,19 +339,15 @@ class ArchiveReader:
                 mtime = _zip_mtime(info)
                 if is_dir:
                     yield Member(rel, Kind.DIR, 0, mtime), None
-                elif stat.S_ISLNK(mode):
+                elif kind == stat.S_IFLNK:
                     target = archive.read(info).decode("utf-8", "replace")
                     resolved = resolve_link(parts, target, self.where, info.filename)
                     yield Member(rel, Kind.SYMLINK, 0, mtime, resolved), None
-                elif mode and not stat.S_ISREG(mode):
-                    raise ArchiveError(
-                        f"{self.where}: member {info.filename!r} is a device or special file"
-                    )
+                elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+                    raise ArchiveError(f"{self.where}: member {info.filename!r} is a device or special file")
                 else:
                     with archive.open(info) as raw:
-                        yield Member(rel, Kind.FILE, info.file_size, mtime), _LimitedReader(
-                            raw, budget
-                        )
+                        yield Member(rel, Kind.FILE, info.file_size, mtime), _LimitedReader(raw, budget)
 
     def _directory(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, 0)
@@ -339,17 +365,13 @@ class ArchiveReader:
                 budget.member(info.st_size, rel)
                 mtime = int(info.st_mtime)
                 if stat.S_ISLNK(info.st_mode):
-                    target = resolve_link(
-                        [root.name, *rel.split("/")], os.readlink(full), self.where, rel
-                    )
+                    target = resolve_link([root.name, *rel.split("/")], os.readlink(full), self.where, rel)
                     yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
                 elif stat.S_ISDIR(info.st_mode):
                     yield Member(rel, Kind.DIR, 0, mtime), None
                 elif stat.S_ISREG(info.st_mode):
                     with open(full, "rb") as raw:
-                        yield Member(rel, Kind.FILE, info.st_size, mtime), _LimitedReader(
-                            raw, budget
-                        )
+                        yield Member(rel, Kind.FILE, info.st_size, mtime), _LimitedReader(raw, budget)
                 else:
                     raise ArchiveError(f"{self.where}: {rel!r} is a device or special file")
 
@@ -365,11 +387,7 @@ def _zip_mtime(info: zipfile.ZipInfo) -> int:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, EOFError) or "unexpected end" in str(exc).lower() or "truncated" in str(
-        exc
-    ).lower():
+    if isinstance(exc, EOFError) or "unexpected end" in str(exc).lower() or "truncated" in str(exc).lower():
         return "truncated or damaged"
     text = str(exc) or type(exc).__name__
     return text.rstrip(".")
-
-

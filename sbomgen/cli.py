@@ -60,7 +60,7 @@ def cli() -> None:
     "-o",
     "--output",
     metavar="PATH",
-    help="Where to write the SBOM ('-' for stdout). Default: ARTIFACT_NAME.spdx.json in the current directory.",
+    help="Where to write the SBOM ('-' for stdout). Default: NAME.spdx.json in the current directory.",
 )
 @click.option(
     "--checksum",
@@ -74,7 +74,9 @@ def cli() -> None:
     is_flag=True,
     help="Warn, instead of failing, when a file listed in Misc/sbom.spdx.json differs from the artifact.",
 )
-def tarball(artifact: Path, output: str | None, extra_checksums: tuple[str, ...], allow_mismatch: bool) -> None:
+def tarball(
+    artifact: Path, output: str | None, extra_checksums: tuple[str, ...], allow_mismatch: bool
+) -> None:
     """Write the SPDX 2.3 SBOM of a CPython source release.
 
     ARTIFACT is a .tgz, .tar.gz, .tar.xz, .tar.bz2 or .zip source archive, or an unpacked
@@ -103,9 +105,7 @@ def tarball(artifact: Path, output: str | None, extra_checksums: tuple[str, ...]
         _notice(message)
     write_atomic(target, writer.render(inventory))
     if target != "-":
-        _notice(
-            f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files"
-        )
+        _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
 
 
 class _DeferredSpdxWriter:
@@ -118,7 +118,7 @@ class _DeferredSpdxWriter:
         self._writer().prepare_file(entry)
 
     def render(self, inventory: Any) -> bytes:
-        return self._writer().render(inventory)  # type: ignore[no-any-return]
+        return self._writer().render(inventory)
 
     def _writer(self) -> Any:
         if self.writer is None:

@@ -80,7 +80,7 @@ def scan(
         files[member.path] = FileEntry(
             member.path,
             size,
-            tuple(Checksum(a, h.hexdigest()) for a, h in zip(algorithms, hashers)),
+            tuple(Checksum(a, h.hexdigest()) for a, h in zip(algorithms, hashers, strict=True)),
         )
         if on_file is not None:
             on_file(files[member.path])

@@ -68,8 +68,7 @@ class CPythonScanner(Scanner):
             from_header = found.group(1).decode("ascii", "replace").rstrip("+")
         if from_top and from_header and from_top != from_header:
             raise ContentError(
-                f"top folder {context.top!r} says version {from_top}, "
-                f"but {PATCHLEVEL} says {from_header}"
+                f"top folder {context.top!r} says version {from_top}, but {PATCHLEVEL} says {from_header}"
             )
         version = from_top or from_header
         if version is None:

@@ -63,9 +63,11 @@ class CPythonSbomScanner(Scanner):
                 for component in _components(document, listed, path):
                     context.add_component(component, depended_on_by=context.root_key)
         if mismatches:
-            summary = f"{len(mismatches)} file(s) listed in CPython's SBOM data do not match the artifact: " + "; ".join(
-                mismatches[:10]
-            ) + ("; ..." if len(mismatches) > 10 else "")
+            summary = (
+                f"{len(mismatches)} file(s) listed in CPython's SBOM data do not match the artifact: "
+                + "; ".join(mismatches[:10])
+                + ("; ..." if len(mismatches) > 10 else "")
+            )
             if not context.allow_mismatch:
                 raise ContentError(summary + " (--allow-mismatch records them with their actual checksums)")
             context.notice("warning: " + summary)
@@ -117,16 +119,18 @@ def _listed_files(document: dict[str, Any], path: str) -> dict[str, tuple[str, t
 
 
 def _check_files(listed: dict[str, tuple[str, tuple[Checksum, ...]]], context: ScanContext) -> list[str]:
+    """One problem per listed file that is missing or whose checksums differ (SHA256 first)."""
     problems = []
     for name, checksums in sorted(listed.values()):
         entry = context.files.get(name)
         if entry is None:
             problems.append(f"{name} is missing from the artifact")
             continue
-        for checksum in checksums:
+        for checksum in sorted(checksums, key=lambda c: c.algorithm != "SHA256"):
             actual = entry.digest(checksum.algorithm)
             if actual is not None and actual != checksum.value:
-                problems.append(f"{name} {checksum.algorithm} is {actual}, listed as {checksum.value}")
+                problems.append(f"{name}: {checksum.algorithm} is {actual}, listed as {checksum.value}")
+                break
     return problems
 
 

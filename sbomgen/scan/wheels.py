@@ -76,14 +76,10 @@ class BundledWheelScanner(Scanner):
             for component in vendored:
                 context.add_component(component, depended_on_by=wheel.key)
         if not any(wheel.name == "pip" for wheel, _ in opened):
-            context.notice(
-                f"no pip wheel in {BUNDLED_DIR}: the SBOM lists no pip and no vendored packages"
-            )
+            context.notice(f"no pip wheel in {BUNDLED_DIR}: the SBOM lists no pip and no vendored packages")
 
 
-def read_wheel(
-    path: str, content: bytes, algorithms: tuple[str, ...]
-) -> tuple[Component, list[Component]]:
+def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[Component, list[Component]]:
     filename = path.rsplit("/", 1)[-1]
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))

@@ -40,8 +40,8 @@ from spdx_tools.spdx.validation.file_validator import validate_file
 from spdx_tools.spdx.validation.package_validator import validate_packages
 from spdx_tools.spdx.validation.relationship_validator import validate_relationship
 from spdx_tools.spdx.validation.snippet_validator import validate_snippets
-from spdx_tools.spdx.validation.validation_message import ValidationMessage
 from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
+from spdx_tools.spdx.validation.validation_message import ValidationMessage
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError
@@ -119,7 +119,8 @@ class SpdxWriter:
         root = inventory.component(inventory.root)
         package_ids_alloc = SpdxIds()
         package_ids = {
-            c.key: package_ids_alloc.allocate("SPDXRef-PACKAGE-", c.name.lower()) for c in inventory.components
+            c.key: package_ids_alloc.allocate("SPDXRef-PACKAGE-", c.name.lower())
+            for c in inventory.components
         }
         file_ids = {entry.path: self._prepared[entry.path].file.spdx_id for entry in inventory.files}
         files_by_path = {f.path: f for f in inventory.files}
@@ -140,9 +141,7 @@ class SpdxWriter:
             key=lambda p: p.spdx_id,
         )
         files = [self._prepared[path].file for path in sorted(files_by_path)]
-        relationships = [
-            Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, package_ids[root.key])
-        ]
+        relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, package_ids[root.key])]
         relationships += sorted(
             (
                 Relationship(package_ids[d.source], RelationshipType.DEPENDS_ON, package_ids[d.target])
@@ -244,7 +243,14 @@ class _PreparedFile:
 
 
 _NO_ANNOTATIONS = Document(
-    CreationInfo(SPDX_VERSION, "SPDXRef-DOCUMENT", "-", "https://spdx.org/spdxdocs/-", [], datetime.datetime(1970, 1, 1))
+    CreationInfo(
+        SPDX_VERSION,
+        "SPDXRef-DOCUMENT",
+        "-",
+        "https://spdx.org/spdxdocs/-",
+        [],
+        datetime.datetime(1970, 1, 1),
+    )
 )
 _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentProperty]
 
@@ -270,7 +276,7 @@ def _actor(party: Party | None) -> Actor | None:
     return Actor(ActorType[party.kind.upper()], party.name, party.email)
 
 
-def _license(expression: str | None, licensing: Licensing, where: str):  # type: ignore[no-untyped-def]
+def _license(expression: str | None, licensing: Licensing, where: str) -> Any:
     if expression is None:
         return SpdxNoAssertion()
     try:

@@ -1,0 +1,137 @@
+"""Shared fixtures: the real inputs in ../shared/data and builders of small real archives."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+CPYTHON_313 = DATA / "cpython" / "Python-3.13.5.tar.xz"
+CPYTHON_311 = DATA / "cpython" / "Python-3.11.2.tgz"
+REFERENCE_313 = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
+PIP_WHEELS = DATA / "pip"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def sbomgen(*args: str | os.PathLike[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """Run the real command line in a subprocess."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sbomgen", *map(str, args)],
+        capture_output=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+    return Run(result.returncode, result.stdout, result.stderr.decode())
+
+
+def make_wheel(
+    name: str = "pip", version: str = "99.0", vendor_txt: str | None = "requests==2.0.0\n"
+) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr(f"{name}/__init__.py", "")
+        wheel.writestr(
+            f"{name}-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        )
+        if vendor_txt is not None:
+            wheel.writestr(f"{name}/_vendor/vendor.txt", vendor_txt)
+    return buffer.getvalue()
+
+
+def cpython_tree(version: str = "3.99.0", **extra: bytes) -> dict[str, bytes]:
+    """A small CPython-shaped tree: patchlevel.h, a source file, a bundled pip wheel."""
+    tree = {
+        "Include/patchlevel.h": f'#define PY_VERSION              "{version}"\n'.encode(),
+        "Python/ceval.c": b"int main(void) { return 0; }\n",
+        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl": make_wheel(),
+    }
+    tree.update({k.replace("__", "/"): v for k, v in extra.items()})
+    return tree
+
+
+def write_tar(path: Path, tree: dict[str, bytes], top: str = "Python-3.99.0", mode: str = "w:gz") -> Path:
+    with tarfile.open(path, mode) as archive:
+        for name, content in sorted(tree.items()):
+            info = tarfile.TarInfo(f"{top}/{name}" if top else name)
+            info.size = len(content)
+            info.mtime = 1_700_000_000
+            archive.addfile(info, io.BytesIO(content))
+    return path
+
+
+def sbom_data(files: dict[str, bytes], package: str = "expat", version: str = "2.7.1") -> bytes:
+    """A Misc/sbom.spdx.json listing ``files`` (with real checksums) under one package."""
+    import hashlib
+
+    spdx_files = []
+    relationships = []
+    for name, content in files.items():
+        file_id = "SPDXRef-FILE-" + name.replace("/", "-")
+        spdx_files.append(
+            {
+                "SPDXID": file_id,
+                "fileName": name,
+                "checksums": [
+                    {"algorithm": "SHA1", "checksumValue": hashlib.sha1(content).hexdigest()},
+                    {"algorithm": "SHA256", "checksumValue": hashlib.sha256(content).hexdigest()},
+                ],
+            }
+        )
+        relationships.append(
+            {
+                "spdxElementId": f"SPDXRef-PACKAGE-{package}",
+                "relationshipType": "CONTAINS",
+                "relatedSpdxElement": file_id,
+            }
+        )
+    document = {
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "spdxVersion": "SPDX-2.3",
+        "packages": [
+            {
+                "SPDXID": f"SPDXRef-PACKAGE-{package}",
+                "name": package,
+                "versionInfo": version,
+                "downloadLocation": f"https://example.invalid/{package}-{version}.tar.gz",
+                "checksums": [{"algorithm": "SHA256", "checksumValue": "0" * 64}],
+                "externalRefs": [
+                    {
+                        "referenceCategory": "SECURITY",
+                        "referenceLocator": f"cpe:2.3:a:{package}:{package}:{version}:*:*:*:*:*:*:*",
+                        "referenceType": "cpe23Type",
+                    }
+                ],
+                "licenseConcluded": "MIT",
+                "originator": "Organization: Example developers",
+                "primaryPackagePurpose": "SOURCE",
+            }
+        ],
+        "files": spdx_files,
+        "relationships": relationships,
+    }
+    return json.dumps(document).encode()
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not CPYTHON_313.exists():
+        pytest.fail(f"the shared real inputs are missing: {DATA}")
+    return DATA

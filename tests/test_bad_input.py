@@ -1,0 +1,173 @@
+"""Bad input: one clear line on stderr, a documented exit code, no traceback, no output."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import lzma
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import CPYTHON_313, cpython_tree, sbom_data, sbomgen, write_tar
+
+
+def assert_fails(run_dir: Path, artifact: Path, exit_code: int, *fragments: str) -> str:
+    out = run_dir / "out" / "sbom.json"
+    out.parent.mkdir(exist_ok=True)
+    run = sbomgen("tarball", artifact, "-o", out)
+    assert run.returncode == exit_code, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("sbomgen: error: ")
+    assert "Traceback" not in run.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert list(out.parent.iterdir()) == []  # no output, not even a temporary file
+    return lines[0]
+
+
+def test_not_an_archive(tmp_path: Path) -> None:
+    path = tmp_path / "notes.tar.xz"
+    path.write_text("these are release notes, not an archive\n")
+    assert_fails(tmp_path, path, 3, "notes.tar.xz", "not a readable archive")
+
+
+def test_random_bytes_named_tgz(tmp_path: Path) -> None:
+    path = tmp_path / "Python-3.13.5.tgz"
+    path.write_bytes(hashlib.sha512(b"seed").digest() * 4000)
+    assert_fails(tmp_path, path, 3, "not a readable archive")
+
+
+def test_random_bytes_behind_gzip_magic(tmp_path: Path) -> None:
+    path = tmp_path / "Python-3.13.5.tgz"
+    path.write_bytes(b"\x1f\x8b\x08\x00" + hashlib.sha512(b"seed").digest() * 100)
+    assert_fails(tmp_path, path, 3, "not a readable archive")
+
+
+def test_truncated_tar_xz(tmp_path: Path) -> None:
+    path = tmp_path / "Python-3.13.5.tar.xz"
+    with CPYTHON_313.open("rb") as source:
+        path.write_bytes(source.read(1_000_000))
+    assert_fails(tmp_path, path, 3, "not a readable archive", "truncated")
+
+
+def test_truncated_plain_tar(tmp_path: Path) -> None:
+    full = write_tar(tmp_path / "full.tar", cpython_tree(), mode="w")
+    path = tmp_path / "cut.tar"
+    path.write_bytes(full.read_bytes()[:1500])
+    assert_fails(tmp_path, path, 3, "not a readable archive")
+
+
+@pytest.mark.parametrize("name", ["Python-3.99.0/../../etc/passwd", "Python-3.99.0/Lib/../../escape.py"])
+def test_member_with_dotdot(tmp_path: Path, name: str) -> None:
+    path = write_tar(
+        tmp_path / "a.tgz",
+        {**{f"Python-3.99.0/{k}": v for k, v in cpython_tree().items()}, name: b"x"},
+        top="",
+    )
+    assert_fails(tmp_path, path, 3, "'..'")
+
+
+def test_member_with_absolute_path(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "a.tgz", {"/etc/cron.d/evil": b"x"}, top="")
+    assert_fails(tmp_path, path, 3, "absolute path")
+
+
+def test_symlink_out_of_the_archive(tmp_path: Path) -> None:
+    path = tmp_path / "a.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        link = tarfile.TarInfo("Python-3.99.0/Lib/evil")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "../../../etc/shadow"
+        archive.addfile(link)
+    assert_fails(tmp_path, path, 3, "points outside the archive")
+
+
+def test_device_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        device = tarfile.TarInfo("Python-3.99.0/dev/sda")
+        device.type = tarfile.BLKTYPE
+        archive.addfile(device)
+    assert_fails(tmp_path, path, 3, "device or special file")
+
+
+def test_duplicate_member(tmp_path: Path) -> None:
+    path = tmp_path / "a.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        for content in (b"one", b"two"):
+            info = tarfile.TarInfo("Python-3.99.0/README")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    assert_fails(tmp_path, path, 3, "duplicate member")
+
+
+def test_members_outside_one_top_folder(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "a.tgz", {"Python-3.99.0/README": b"a", "Other/README": b"b"}, top="")
+    assert_fails(tmp_path, path, 3, "outside the top folder")
+
+
+def test_sbom_data_not_json(tmp_path: Path) -> None:
+    tree = cpython_tree()
+    tree["Misc/sbom.spdx.json"] = b"{not json"
+    path = write_tar(tmp_path / "a.tgz", tree)
+    assert_fails(tmp_path, path, 4, "Misc/sbom.spdx.json", "not valid JSON")
+
+
+def test_bundled_wheel_not_a_zip(tmp_path: Path) -> None:
+    tree = cpython_tree()
+    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = b"this is not a zip file"
+    path = write_tar(tmp_path / "a.tgz", tree)
+    assert_fails(tmp_path, path, 4, "pip-99.0-py3-none-any.whl", "not a valid zip")
+
+
+def test_listed_file_checksum_mismatch(tmp_path: Path) -> None:
+    tree = cpython_tree()
+    tree["Modules/expat/expat.h"] = b"#define XML_MAJOR_VERSION 2\n"
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Modules/expat/expat.h": b"something else\n"})
+    path = write_tar(tmp_path / "a.tgz", tree)
+    assert_fails(tmp_path, path, 4, "Modules/expat/expat.h: SHA256 is ", "--allow-mismatch")
+    out = tmp_path / "allowed.json"
+    run = sbomgen("tarball", path, "--allow-mismatch", "-o", out)
+    assert run.returncode == 0, run.stderr
+    assert "warning: 1 file(s) listed in CPython's SBOM data do not match" in run.stderr
+    assert out.exists()
+
+
+def test_listed_file_missing(tmp_path: Path) -> None:
+    tree = cpython_tree()
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Modules/expat/xmlparse.c": b"gone\n"})
+    path = write_tar(tmp_path / "a.tgz", tree)
+    assert_fails(tmp_path, path, 4, "Modules/expat/xmlparse.c is missing from the artifact")
+
+
+def test_version_disagrees_with_patchlevel(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "a.tgz", cpython_tree(version="3.99.1"))
+    assert_fails(tmp_path, path, 4, "says version 3.99.0", "3.99.1")
+
+
+def test_missing_input(tmp_path: Path) -> None:
+    assert_fails(tmp_path, tmp_path / "nope.tar.xz", 3, "no such file or directory")
+
+
+def test_decompression_bomb_is_stopped(tmp_path: Path) -> None:
+    # 300 MB of zeros packs into a few tens of kilobytes: far past the expansion limit.
+    path = tmp_path / "Python-3.99.0.tar.xz"
+    with lzma.open(path, "wb", preset=0) as packed, tarfile.open(fileobj=packed, mode="w|") as archive:
+        info = tarfile.TarInfo("Python-3.99.0/zeros")
+        info.size = 300 << 20
+        archive.addfile(info, _Zeros(info.size))
+    assert os.path.getsize(path) < 1 << 20
+    assert_fails(tmp_path, path, 3, "decompression bomb")
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        self.left -= size
+        return bytes(size)

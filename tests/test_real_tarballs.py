@@ -1,0 +1,209 @@
+"""sbomgen tarball on the real CPython releases in ../shared/data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CPYTHON_311, CPYTHON_313, REFERENCE_313, sbomgen
+from packaging.utils import canonicalize_name
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def normalised(document: dict[str, Any]) -> dict[str, Any]:
+    """The parts that must agree with the reference, keyed by names rather than IDs."""
+    names = {p["SPDXID"]: ("package", canonicalize_name(p["name"])) for p in document["packages"]}
+    names.update({f["SPDXID"]: ("file", f["fileName"]) for f in document["files"]})
+    names["SPDXRef-DOCUMENT"] = ("document", "")
+    relationships = {
+        (names[r["spdxElementId"]], r["relationshipType"], names[r["relatedSpdxElement"]])
+        for r in document["relationships"]
+    }
+    return {
+        "packages": {(canonicalize_name(p["name"]), p["versionInfo"]) for p in document["packages"]},
+        "files": {
+            f["fileName"]: {c["algorithm"]: c["checksumValue"] for c in f["checksums"]}
+            for f in document["files"]
+        },
+        "package_files": {r for r in relationships if r[2][0] == "file"},
+        "package_packages": {r for r in relationships if r[2][0] != "file"},
+    }
+
+
+@pytest.fixture(scope="session")
+def sbom_313(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
+    out = tmp_path_factory.mktemp("313") / "Python-3.13.5.tar.xz.spdx.json"
+    run = sbomgen("tarball", CPYTHON_313, "-o", out)
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def without_pip(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
+    """The 3.13.5 release as a redistributor repacks it: the bundled pip wheel removed."""
+    path = tmp_path_factory.mktemp("nopip") / "Python-3.13.5.tgz"
+    with tarfile.open(CPYTHON_313, "r|xz") as source, tarfile.open(path, "w:gz", compresslevel=1) as target:
+        for member in source:
+            if "/Lib/ensurepip/_bundled/" in member.name and member.name.endswith(".whl"):
+                continue
+            target.addfile(member, source.extractfile(member) if member.isreg() else None)
+    return path
+
+
+def test_313_matches_release_tooling(sbom_313: Path) -> None:
+    ours, reference = normalised(load(sbom_313)), normalised(load(REFERENCE_313))
+    assert len(ours["packages"]) == 27
+    assert ours["packages"] == reference["packages"]
+    assert len(ours["files"]) == 4808
+    assert ours["files"] == reference["files"]
+    assert ours["package_files"] == reference["package_files"]
+    assert ours["package_packages"] == reference["package_packages"]
+
+
+def test_313_package_fields(sbom_313: Path) -> None:
+    packages = {p["name"]: p for p in load(sbom_313)["packages"]}
+    reference = {p["name"]: p for p in load(REFERENCE_313)["packages"]}
+    cpython = packages["CPython"]
+    for key in (
+        "SPDXID",
+        "versionInfo",
+        "licenseConcluded",
+        "supplier",
+        "originator",
+        "packageFileName",
+        "downloadLocation",
+        "checksums",
+        "externalRefs",
+        "packageVerificationCode",
+        "primaryPackagePurpose",
+    ):
+        assert cpython[key] == reference["CPython"][key], key
+    for name in ("expat", "hacl-star", "libb2", "macholib", "mpdecimal"):
+        ours = {k: v for k, v in packages[name].items()}
+        assert ours == reference[name], name
+    pip = packages["pip"]
+    assert pip["checksums"] == reference["pip"]["checksums"]
+    assert sorted(pip["externalRefs"], key=str) == sorted(reference["pip"]["externalRefs"], key=str)
+    assert pip["packageFileName"] == "pip-25.1.1-py3-none-any.whl"
+    assert (
+        packages["typing-extensions"]["externalRefs"][0]["referenceLocator"]
+        == "pkg:pypi/typing-extensions@4.13.2"
+    )
+
+
+def test_313_validators_pass(sbom_313: Path) -> None:
+    validator = subprocess.run([VENV_BIN / "pyspdxtools", "-i", sbom_313], capture_output=True, text=True)
+    assert validator.returncode == 0, validator.stdout + validator.stderr
+    ntia = subprocess.run([VENV_BIN / "ntia-checker", sbom_313], capture_output=True, text=True)
+    assert ntia.returncode == 0, ntia.stdout
+    assert "Conformant: True" in ntia.stdout
+
+
+def test_reruns_are_byte_identical(sbom_313: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.spdx.json"
+    assert sbomgen("tarball", CPYTHON_313, "-o", again).returncode == 0
+    assert again.read_bytes() == sbom_313.read_bytes()
+    created = load(again)["creationInfo"]["created"]
+    assert created == "2025-06-11T15:36:57Z"  # the newest member of the tarball, not the clock
+
+
+def test_source_date_epoch_and_stdout(tmp_path: Path) -> None:
+    run = sbomgen("tarball", CPYTHON_311, "-o", "-", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["creationInfo"]["created"] == "2023-11-14T22:13:20Z"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_311_without_sbom_data(tmp_path: Path) -> None:
+    run = sbomgen("tarball", CPYTHON_311, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "carries no SBOM data of its own" in run.stderr
+    document = load(tmp_path / "Python-3.11.2.tgz.spdx.json")
+    packages = {(p["name"], p["versionInfo"]) for p in document["packages"]}
+    assert packages == {
+        ("CPython", "3.11.2"),
+        ("pip", "22.3.1"),
+        ("setuptools", "65.5.0"),
+        ("cachecontrol", "0.12.11"),
+        ("colorama", "0.4.5"),
+        ("distlib", "0.3.6"),
+        ("distro", "1.7.0"),
+        ("msgpack", "1.0.4"),
+        ("packaging", "21.3"),
+        ("pep517", "0.13.0"),
+        ("platformdirs", "2.5.2"),
+        ("pyparsing", "3.0.9"),
+        ("requests", "2.28.1"),
+        ("certifi", "2022.09.24"),
+        ("chardet", "5.0.0"),
+        ("idna", "3.4"),
+        ("urllib3", "1.26.12"),
+        ("rich", "12.5.1"),
+        ("pygments", "2.13.0"),
+        ("typing-extensions", "4.4.0"),
+        ("resolvelib", "0.8.1"),
+        ("setuptools", "44.0.0"),
+        ("six", "1.16.0"),
+        ("tenacity", "8.1.0"),
+        ("tomli", "2.0.1"),
+        ("webencodings", "0.5.1"),
+    }
+    ids = {(p["name"], p["versionInfo"]): p["SPDXID"] for p in document["packages"]}
+    # The bundled setuptools keeps the plain ID; pip's vendored one gets the hash suffix.
+    assert ids[("setuptools", "65.5.0")] == "SPDXRef-PACKAGE-setuptools"
+    assert ids[("setuptools", "44.0.0")] == "SPDXRef-PACKAGE-setuptools-9ee3a079"
+    depends = {
+        (r["spdxElementId"], r["relatedSpdxElement"])
+        for r in document["relationships"]
+        if r["relationshipType"] == "DEPENDS_ON"
+    }
+    assert ("SPDXRef-PACKAGE-cpython", "SPDXRef-PACKAGE-setuptools") in depends
+    assert ("SPDXRef-PACKAGE-pip", "SPDXRef-PACKAGE-setuptools-9ee3a079") in depends
+    assert len(depends) == 2 + 23
+    assert len(document["files"]) == 4450
+    validator = subprocess.run([VENV_BIN / "pyspdxtools", "-i", tmp_path / "Python-3.11.2.tgz.spdx.json"])
+    assert validator.returncode == 0
+
+
+def test_missing_pip_wheel_is_not_an_error(without_pip: Path, sbom_313: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nopip.spdx.json"
+    run = sbomgen("tarball", without_pip, "-o", out)
+    assert run.returncode == 0, run.stderr
+    notices = [line for line in run.stderr.splitlines() if "no pip wheel" in line]
+    assert len(notices) == 1
+    document = load(out)
+    assert {p["name"] for p in document["packages"]} == {
+        "CPython",
+        "expat",
+        "hacl-star",
+        "libb2",
+        "macholib",
+        "mpdecimal",
+    }
+    full = {f["fileName"] for f in load(sbom_313)["files"]}
+    assert full - {f["fileName"] for f in document["files"]} == {
+        "Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl"
+    }
+    validator = subprocess.run([VENV_BIN / "pyspdxtools", "-i", out])
+    assert validator.returncode == 0
+
+
+def test_sha512_option(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    assert sbomgen("tarball", CPYTHON_311, "--checksum", "sha512", "-o", out).returncode == 0
+    document = load(out)
+    assert all(
+        {c["algorithm"] for c in f["checksums"]} == {"SHA1", "SHA256", "SHA512"} for f in document["files"]
+    )
+    cpython = next(p for p in document["packages"] if p["name"] == "CPython")
+    assert {c["algorithm"] for c in cpython["checksums"]} == {"SHA256", "SHA512"}

@@ -1,0 +1,139 @@
+"""Smaller pieces: SPDX IDs, path checks, input forms, the Python API, the help text."""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import cpython_tree, write_tar
+from conftest import sbomgen as run_sbomgen
+
+import sbomgen
+from sbomgen.archive import resolve_link, split_path
+from sbomgen.errors import ArchiveError
+from sbomgen.write.spdx import SpdxIds, verification_code
+
+
+def test_spdx_ids_follow_release_tooling() -> None:
+    ids = SpdxIds()
+    assert (
+        ids.allocate("SPDXRef-FILE-", "Lib/test/data file+1.txt") == "SPDXRef-FILE-Lib-test-data-file-1.txt"
+    )
+    assert ids.allocate("SPDXRef-FILE-", "a b") == "SPDXRef-FILE-a-b"
+    # A second value with the same encoding keeps its own, hash-suffixed ID.
+    suffix = hashlib.sha256(b"a-b").hexdigest()[:8]
+    assert ids.allocate("SPDXRef-FILE-", "a-b") == f"SPDXRef-FILE-a-b-{suffix}"
+    assert (
+        ids.allocate("SPDXRef-FILE-", "a/b") == f"SPDXRef-FILE-a-b-{hashlib.sha256(b'a/b').hexdigest()[:8]}"
+    )
+
+
+def test_verification_code_of_nothing_is_sha1_of_nothing() -> None:
+    assert verification_code([]) == hashlib.sha1(b"").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("./Python-3.13.5//Lib/./os.py", ["Python-3.13.5", "Lib", "os.py"]),
+        ("Python-3.13.5/", ["Python-3.13.5"]),
+    ],
+)
+def test_split_path_normalises(name: str, parts: list[str]) -> None:
+    assert split_path(name, "x") == parts
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "C:/Windows/x", "a/../../b", "a\\..\\..\\b", "a\x00b"])
+def test_split_path_rejects(name: str) -> None:
+    with pytest.raises(ArchiveError):
+        split_path(name, "x")
+
+
+def test_links_inside_are_resolved_and_outside_rejected() -> None:
+    assert resolve_link(["Top", "Lib", "link"], "../Include/x.h", "x", "m") == "Include/x.h"
+    with pytest.raises(ArchiveError, match="points outside"):
+        resolve_link(["Top", "Lib", "link"], "../../x", "x", "m")
+
+
+@pytest.fixture()
+def tree_forms(tmp_path: Path) -> dict[str, Path]:
+    """One small CPython-shaped tree as every supported input form."""
+    tree = cpython_tree()
+    forms = {
+        "tgz": write_tar(tmp_path / "Python-3.99.0.tgz", tree),
+        "tar.xz": write_tar(tmp_path / "Python-3.99.0.tar.xz", tree, mode="w:xz"),
+        "tar.bz2": write_tar(tmp_path / "Python-3.99.0.tar.bz2", tree, mode="w:bz2"),
+        "tar": write_tar(tmp_path / "Python-3.99.0.tar", tree, mode="w"),
+    }
+    with zipfile.ZipFile(tmp_path / "Python-3.99.0.zip", "w") as archive:
+        for name, content in sorted(tree.items()):
+            archive.writestr(f"Python-3.99.0/{name}", content)
+    forms["zip"] = tmp_path / "Python-3.99.0.zip"
+    directory = tmp_path / "unpacked"
+    with tarfile.open(forms["tgz"]) as archive:
+        archive.extractall(directory, filter="data")
+    forms["dir"] = directory / "Python-3.99.0"
+    return forms
+
+
+def test_every_input_form_gives_the_same_inventory(tree_forms: dict[str, Path]) -> None:
+    inventories = {form: sbomgen.scan(path) for form, path in tree_forms.items()}
+    expected = inventories["tgz"]
+    for form, inventory in inventories.items():
+        assert sorted(inventory.files, key=lambda f: f.path) == sorted(
+            expected.files, key=lambda f: f.path
+        ), form
+        assert [(c.name, c.version) for c in inventory.components] == [
+            ("CPython", "3.99.0"),
+            ("pip", "99.0"),
+            ("requests", "2.0.0"),
+        ], form
+    for form in ("tgz", "tar.xz", "tar.bz2", "tar", "zip"):
+        digest = hashlib.sha256(tree_forms[form].read_bytes()).hexdigest()
+        assert inventories[form].artifact.checksums[0].value == digest, form
+    assert inventories["dir"].artifact.checksums == ()
+
+
+def test_api_returns_the_model(tree_forms: dict[str, Path]) -> None:
+    inventory = sbomgen.scan(tree_forms["tgz"], checksums=("SHA1", "SHA256", "SHA512"))
+    assert isinstance(inventory, sbomgen.Inventory)
+    patchlevel = next(f for f in inventory.files if f.path == "Include/patchlevel.h")
+    content = cpython_tree()["Include/patchlevel.h"]
+    assert patchlevel.digest("SHA512") == hashlib.sha512(content).hexdigest()
+    root = inventory.component(inventory.root)
+    assert set(root.files) == {f.path for f in inventory.files}
+
+
+def test_hard_link_repeats_its_target(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    linked = tmp_path / "linked.tgz"
+    with tarfile.open(path) as source, tarfile.open(linked, "w:gz") as target:
+        for member in source:
+            target.addfile(member, source.extractfile(member))
+        link = tarfile.TarInfo("Python-3.99.0/Python/ceval-copy.c")
+        link.type = tarfile.LNKTYPE
+        link.linkname = "Python-3.99.0/Python/ceval.c"
+        target.addfile(link)
+    files = {f.path: f.checksums for f in sbomgen.scan(linked).files}
+    assert files["Python/ceval-copy.c"] == files["Python/ceval.c"]
+
+
+def test_help_documents_exit_codes() -> None:
+    run = run_sbomgen("tarball", "--help")
+    assert run.returncode == 0
+    text = run.stdout.decode()
+    for line in (
+        "3  the input is not a readable archive",
+        "4  the artifact's own metadata",
+        "--allow-mismatch",
+    ):
+        assert line in text
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    run = run_sbomgen("tarball", "--no-such-option", "x")
+    assert run.returncode == 2
+    assert "No such option" in run.stderr
