@@ -74,8 +74,19 @@ def cli() -> None:
     is_flag=True,
     help="Warn, instead of failing, when a file listed in Misc/sbom.spdx.json differs from the artifact.",
 )
+@click.option(
+    "--creator",
+    "creators",
+    multiple=True,
+    metavar="ACTOR",
+    help="Add an SPDX creator, e.g. 'Person: Python Release Managers' (repeatable). sbomgen names itself.",
+)
 def tarball(
-    artifact: Path, output: str | None, extra_checksums: tuple[str, ...], allow_mismatch: bool
+    artifact: Path,
+    output: str | None,
+    extra_checksums: tuple[str, ...],
+    allow_mismatch: bool,
+    creators: tuple[str, ...],
 ) -> None:
     """Write the SPDX 2.3 SBOM of a CPython source release.
 
@@ -92,7 +103,7 @@ def tarball(
 
     target = output if output is not None else f"{artifact.resolve().name}.spdx.json"
     total = artifact.stat().st_size * 5 if artifact.is_file() else None
-    writer = _DeferredSpdxWriter()
+    writer = _DeferredSpdxWriter(creators)
     with _Progress(f"Reading {artifact.name}", total) as progress:
         inventory = scan(
             artifact,
@@ -111,7 +122,8 @@ def tarball(
 class _DeferredSpdxWriter:
     """The SPDX writer, imported at the first file: the import then overlaps decompression."""
 
-    def __init__(self) -> None:
+    def __init__(self, creators: tuple[str, ...]) -> None:
+        self.creators = creators
         self.writer: Any = None
 
     def prepare_file(self, entry: Any) -> None:
@@ -124,7 +136,7 @@ class _DeferredSpdxWriter:
         if self.writer is None:
             from .write.spdx import SpdxWriter
 
-            self.writer = SpdxWriter()
+            self.writer = SpdxWriter(self.creators)
         return self.writer
 
 

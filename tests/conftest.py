@@ -21,6 +21,33 @@ CPYTHON_311 = DATA / "cpython" / "Python-3.11.2.tgz"
 REFERENCE_313 = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
 PIP_WHEELS = DATA / "pip"
 
+# What pip 22.3.1 (bundled with CPython 3.11.2) vendors, in vendor.txt order.
+PIP_22_3_1_VENDORED = [
+    ("cachecontrol", "0.12.11"),
+    ("colorama", "0.4.5"),
+    ("distlib", "0.3.6"),
+    ("distro", "1.7.0"),
+    ("msgpack", "1.0.4"),
+    ("packaging", "21.3"),
+    ("pep517", "0.13.0"),
+    ("platformdirs", "2.5.2"),
+    ("pyparsing", "3.0.9"),
+    ("requests", "2.28.1"),
+    ("certifi", "2022.09.24"),
+    ("chardet", "5.0.0"),
+    ("idna", "3.4"),
+    ("urllib3", "1.26.12"),
+    ("rich", "12.5.1"),
+    ("pygments", "2.13.0"),
+    ("typing-extensions", "4.4.0"),
+    ("resolvelib", "0.8.1"),
+    ("setuptools", "44.0.0"),
+    ("six", "1.16.0"),
+    ("tenacity", "8.1.0"),
+    ("tomli", "2.0.1"),
+    ("webencodings", "0.5.1"),
+]
+
 
 @dataclass
 class Run:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_311, CPYTHON_313, REFERENCE_313, sbomgen
+from conftest import CPYTHON_311, CPYTHON_313, PIP_22_3_1_VENDORED, REFERENCE_313, sbomgen
 from packaging.utils import canonicalize_name
 
 VENV_BIN = Path(sys.executable).parent
@@ -134,30 +134,9 @@ def test_311_without_sbom_data(tmp_path: Path) -> None:
         ("CPython", "3.11.2"),
         ("pip", "22.3.1"),
         ("setuptools", "65.5.0"),
-        ("cachecontrol", "0.12.11"),
-        ("colorama", "0.4.5"),
-        ("distlib", "0.3.6"),
-        ("distro", "1.7.0"),
-        ("msgpack", "1.0.4"),
-        ("packaging", "21.3"),
-        ("pep517", "0.13.0"),
-        ("platformdirs", "2.5.2"),
-        ("pyparsing", "3.0.9"),
-        ("requests", "2.28.1"),
-        ("certifi", "2022.09.24"),
-        ("chardet", "5.0.0"),
-        ("idna", "3.4"),
-        ("urllib3", "1.26.12"),
-        ("rich", "12.5.1"),
-        ("pygments", "2.13.0"),
-        ("typing-extensions", "4.4.0"),
-        ("resolvelib", "0.8.1"),
-        ("setuptools", "44.0.0"),
-        ("six", "1.16.0"),
-        ("tenacity", "8.1.0"),
-        ("tomli", "2.0.1"),
-        ("webencodings", "0.5.1"),
+        *PIP_22_3_1_VENDORED,
     }
+    assert len(document["packages"]) == 26
     ids = {(p["name"], p["versionInfo"]): p["SPDXID"] for p in document["packages"]}
     # The bundled setuptools keeps the plain ID; pip's vendored one gets the hash suffix.
     assert ids[("setuptools", "65.5.0")] == "SPDXRef-PACKAGE-setuptools"

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import cpython_tree, write_tar
+from conftest import cpython_tree, sbom_data, write_tar
 from conftest import sbomgen as run_sbomgen
 
 import sbomgen
@@ -137,3 +137,28 @@ def test_unknown_option_is_a_usage_error() -> None:
     run = run_sbomgen("tarball", "--no-such-option", "x")
     assert run.returncode == 2
     assert "No such option" in run.stderr
+
+
+def test_declared_version_is_checked_against_the_header(tmp_path: Path) -> None:
+    tree = cpython_tree()
+    header = b"#define XML_MAJOR_VERSION 2\n#define XML_MINOR_VERSION 7\n#define XML_MICRO_VERSION 1\n"
+    tree["Modules/expat/expat.h"] = header
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Modules/expat/expat.h": header}, version="2.6.3")
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    run = run_sbomgen("tarball", path, "-o", tmp_path / "out.json")
+    assert run.returncode == 0, run.stderr
+    assert "warning: Misc/sbom.spdx.json says expat 2.6.3, but Modules/expat/expat.h says 2.7.1" in run.stderr
+
+
+def test_creators(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    run = run_sbomgen("tarball", path, "-o", "-", "--creator", "Person: Python Release Managers")
+    assert run.returncode == 0, run.stderr
+    import json
+
+    creators = json.loads(run.stdout)["creationInfo"]["creators"]
+    assert creators == ["Person: Python Release Managers", "Tool: sbomgen-0.1.0"]
+    bad = run_sbomgen("tarball", path, "-o", tmp_path / "bad.json", "--creator", "Bob")
+    assert bad.returncode == 2
+    assert "not an SPDX creator: 'Bob'" in bad.stderr
+    assert not (tmp_path / "bad.json").exists()

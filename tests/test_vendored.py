@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import PIP_WHEELS
+from conftest import PIP_22_3_1_VENDORED, PIP_WHEELS
 
 from sbomgen.errors import ContentError
 from sbomgen.scan.wheels import parse_vendor_txt, read_wheel
@@ -17,31 +17,7 @@ def vendor_txt(version: str) -> str:
 
 
 def test_pip_22_3_1(real_data: object) -> None:
-    assert parse_vendor_txt(vendor_txt("22.3.1"), "vendor.txt") == [
-        ("cachecontrol", "0.12.11"),
-        ("colorama", "0.4.5"),
-        ("distlib", "0.3.6"),
-        ("distro", "1.7.0"),
-        ("msgpack", "1.0.4"),
-        ("packaging", "21.3"),
-        ("pep517", "0.13.0"),
-        ("platformdirs", "2.5.2"),
-        ("pyparsing", "3.0.9"),
-        ("requests", "2.28.1"),
-        ("certifi", "2022.09.24"),
-        ("chardet", "5.0.0"),
-        ("idna", "3.4"),
-        ("urllib3", "1.26.12"),
-        ("rich", "12.5.1"),
-        ("pygments", "2.13.0"),
-        ("typing-extensions", "4.4.0"),
-        ("resolvelib", "0.8.1"),
-        ("setuptools", "44.0.0"),
-        ("six", "1.16.0"),
-        ("tenacity", "8.1.0"),
-        ("tomli", "2.0.1"),
-        ("webencodings", "0.5.1"),
-    ]
+    assert parse_vendor_txt(vendor_txt("22.3.1"), "vendor.txt") == PIP_22_3_1_VENDORED
 
 
 def test_pip_24_2(real_data: object) -> None:

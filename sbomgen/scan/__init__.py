@@ -22,10 +22,11 @@ DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
 def default_scanners() -> list[Scanner]:
     from .cpython import CPythonScanner
     from .cpython_sbom import CPythonSbomScanner
+    from .version_headers import VersionHeaderScanner
     from .wheels import BundledWheelScanner
 
     # CPythonScanner last: it owns whatever the others left unowned.
-    return [CPythonSbomScanner(), BundledWheelScanner(), CPythonScanner()]
+    return [CPythonSbomScanner(), VersionHeaderScanner(), BundledWheelScanner(), CPythonScanner()]
 
 
 def scan(

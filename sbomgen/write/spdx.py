@@ -6,7 +6,7 @@ import datetime
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,8 @@ from spdx_tools.spdx.model import (
     SpdxNoAssertion,
     Version,
 )
+from spdx_tools.spdx.parser.actor_parser import ActorParser
+from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.validation.annotation_validator import validate_annotations
 from spdx_tools.spdx.validation.creation_info_validator import validate_creation_info
 from spdx_tools.spdx.validation.extracted_licensing_info_validator import (
@@ -44,7 +46,7 @@ from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx
 from spdx_tools.spdx.validation.validation_message import ValidationMessage
 
 from .. import __version__
-from ..errors import ContentError, OutputValidationError
+from ..errors import ContentError, OutputValidationError, UsageError
 from ..model import Component, FileEntry, Inventory, Party
 
 SPDX_VERSION = "SPDX-2.3"
@@ -91,7 +93,9 @@ class SpdxWriter:
     decompression instead of following it. ``render`` prepares whatever was not.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, creators: Sequence[str] = ()) -> None:
+        """``creators``: extra SPDX creators, such as ``"Person: Python Release Managers"``."""
+        self._creators = [_parse_creator(c) for c in creators]
         self._file_ids = SpdxIds()
         self._prepared: dict[str, _PreparedFile] = {}
         self._converter = DocumentConverter()
@@ -129,7 +133,7 @@ class SpdxWriter:
             spdx_id="SPDXRef-DOCUMENT",
             name="CPython SBOM",
             document_namespace=f"{NAMESPACE_BASE}/{inventory.artifact.name}-{_content_id(inventory)}",
-            creators=[Actor(ActorType.TOOL, f"sbomgen-{__version__}")],
+            creators=[*self._creators, Actor(ActorType.TOOL, f"sbomgen-{__version__}")],
             created=inventory.created,
             license_list_version=LICENSE_LIST_VERSION,
         )
@@ -268,6 +272,15 @@ def _content_id(inventory: Inventory) -> str:
     for entry in inventory.files:
         listing.update(f"{entry.digest('SHA256')}  {entry.path}\n".encode())
     return listing.hexdigest()
+
+
+def _parse_creator(text: str) -> Actor:
+    try:
+        return ActorParser.parse_actor(text)
+    except SPDXParsingError:
+        raise UsageError(
+            f"not an SPDX creator: {text!r} (expected 'Person: NAME', 'Organization: NAME' or 'Tool: NAME')"
+        ) from None
 
 
 def _actor(party: Party | None) -> Actor | None:
