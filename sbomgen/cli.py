@@ -27,15 +27,25 @@ def _notice(message: str) -> None:
 
 
 class _Progress:
-    """A progress bar on a terminal, nothing otherwise."""
+    """Unpacked bytes so far, on a terminal; nothing otherwise.
 
-    def __init__(self, label: str, total: int | None) -> None:
+    There is no honest total: an archive's unpacked size is known only once it is read.
+    """
+
+    def __init__(self, label: str) -> None:
         self.bar: Any = None
-        if sys.stderr.isatty() and total:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import DownloadColumn, Progress, SpinnerColumn, TextColumn
 
-            self.bar = Progress(TextColumn(label), BarColumn(), DownloadColumn(), transient=True)
-            self.task = self.bar.add_task(label, total=total)
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn(label),
+                DownloadColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task(label, total=None)
 
     def __enter__(self) -> Callable[[int], None] | None:
         if self.bar is None:
@@ -102,9 +112,8 @@ def tarball(
     from .write.output import write_atomic
 
     target = output if output is not None else f"{artifact.resolve().name}.spdx.json"
-    total = artifact.stat().st_size * 5 if artifact.is_file() else None
     writer = _DeferredSpdxWriter(creators)
-    with _Progress(f"Reading {artifact.name}", total) as progress:
+    with _Progress(f"Reading {artifact.name}") as progress:
         inventory = scan(
             artifact,
             checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in extra_checksums),
