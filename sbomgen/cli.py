@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,9 @@ Exit codes:
   3  the input is not a readable archive, or holds an unsafe member
   4  the artifact's own metadata is invalid or contradicts its contents
   5  the generated document failed validation (a bug: please report it)
-  6  the output could not be written"""
+  6  the output could not be written
+  7  index metadata is missing (--strict) or contradicts the artifact
+  8  the metadata cache or a cache export cannot be used"""
 
 
 def _notice(message: str) -> None:
@@ -64,6 +67,46 @@ def cli() -> None:
     """SBOMs and signed provenance for CPython-style release artifacts."""
 
 
+def _index_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--index-url",
+            metavar="URL",
+            help="Package index: its JSON API base (…/pypi) or pip-style simple URL (…/simple). "
+            "Default: PIP_INDEX_URL, else pip's configuration, else https://pypi.org/pypi.",
+        ),
+        click.option(
+            "--offline", is_flag=True, help="Never touch the network: index metadata from the cache only."
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Fail when index metadata for a package is missing, instead of warning.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder of the index metadata cache. Default: the user cache folder.",
+        ),
+        click.option(
+            "--timeout", type=float, default=10.0, show_default=True, help="Seconds per index request."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _enrich_options(
+    index_url: str | None, offline: bool, strict: bool, cache_dir: Path | None, timeout: float
+) -> Any:
+    from .enrich import EnrichOptions
+    from .enrich.index import IndexSettings, configured_index_url
+
+    settings = IndexSettings(url=configured_index_url(index_url), timeout=timeout)
+    return EnrichOptions(index=settings, cache_dir=cache_dir, offline=offline, strict=strict)
+
+
 @cli.command(epilog=EXIT_CODES)
 @click.argument("artifact", type=click.Path(dir_okay=True, path_type=Path))
 @click.option(
@@ -91,12 +134,14 @@ def cli() -> None:
     metavar="ACTOR",
     help="Add an SPDX creator, e.g. 'Person: Python Release Managers' (repeatable). sbomgen names itself.",
 )
+@_index_options
 def tarball(
     artifact: Path,
     output: str | None,
     extra_checksums: tuple[str, ...],
     allow_mismatch: bool,
     creators: tuple[str, ...],
+    **index_options: Any,
 ) -> None:
     """Write the SPDX 2.3 SBOM of a CPython source release.
 
@@ -107,6 +152,10 @@ def tarball(
     Misc/sbom.spdx.json (whose file checksums are verified against the archive), the
     bundled pip wheel and the packages pip vendors. created comes from SOURCE_DATE_EPOCH
     when set, else from the archive's newest member, so reruns are byte-identical.
+
+    Download locations, index checksums and declared licenses of pip and its vendored
+    packages come from the package index, through a verified cache that is used alone
+    with --offline, and automatically when the index cannot be reached.
     """
     from .scan import DEFAULT_CHECKSUMS, scan
     from .write.output import write_atomic
@@ -121,15 +170,93 @@ def tarball(
             progress=progress,
             on_file=writer.prepare_file,
         )
-    for message in inventory.notices:
+    from .enrich import enrich
+
+    inventory, enrich_notices = enrich(inventory, _enrich_options(**index_options))
+    for message in (*inventory.notices, *enrich_notices):
         _notice(message)
     write_atomic(target, writer.render(inventory))
     if target != "-":
         _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
 
 
+@cli.group(epilog=EXIT_CODES)
+def cache() -> None:
+    """The index metadata cache, for builds without network.
+
+    \b
+    On a machine with network:    sbomgen cache warm Python-3.13.5.tar.xz
+                                  sbomgen cache export index-cache.json
+    On the machine without:       sbomgen cache import index-cache.json
+                                  sbomgen tarball --offline Python-3.13.5.tar.xz
+    """
+
+
+@cache.command(epilog=EXIT_CODES)
+@click.argument("artifacts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_index_options
+def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
+    """Look up every package of ARTIFACTS on the index and store it in the cache."""
+    from dataclasses import replace
+
+    from .enrich import enrich
+    from .scan import scan
+
+    options = replace(_enrich_options(**index_options), strict=True)
+    if options.offline:
+        raise click.UsageError("warm fills the cache from the index: it cannot be --offline")
+    for artifact in artifacts:
+        inventory, notices = enrich(scan(artifact), options)
+        for message in notices:
+            _notice(message)
+        _notice(f"cached the index metadata of {artifact.name}")
+
+
+@cache.command("export", epilog=EXIT_CODES)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the user cache folder."
+)
+def export_(file: Path, cache_dir: Path | None) -> None:
+    """Write every cache entry to FILE (JSON, with checksums), to carry to another machine."""
+    from .enrich.cache import Cache, default_cache_dir
+    from .write.output import write_atomic
+
+    store = Cache(cache_dir or default_cache_dir())
+    try:
+        write_atomic(file, store.export())
+    finally:
+        store.close()
+    _notice(f"exported the cache to {file}")
+
+
+@cache.command("import", epilog=EXIT_CODES)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the user cache folder."
+)
+def import_(file: Path, cache_dir: Path | None) -> None:
+    """Check FILE (format, checksums) completely, then add its entries to the cache."""
+    from .enrich.cache import Cache, default_cache_dir
+    from .errors import CacheError
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise CacheError(f"cannot read {file}: {exc.strerror}") from None
+    store = Cache(cache_dir or default_cache_dir())
+    try:
+        count = store.import_(content, str(file))
+    finally:
+        store.close()
+    _notice(f"imported {count} entries from {file}")
+
+
 class _DeferredSpdxWriter:
-    """The SPDX writer, imported at the first file: the import then overlaps decompression."""
+    """The SPDX writer, imported at the first file: the imports then overlap decompression.
+
+    The enrichment modules are imported there too, for the same reason.
+    """
 
     def __init__(self, creators: tuple[str, ...]) -> None:
         self.creators = creators
@@ -143,6 +270,7 @@ class _DeferredSpdxWriter:
 
     def _writer(self) -> Any:
         if self.writer is None:
+            from . import enrich  # noqa: F401
             from .write.spdx import SpdxWriter
 
             self.writer = SpdxWriter(self.creators)
@@ -164,3 +292,8 @@ def main() -> None:
     except KeyboardInterrupt:
         _notice("interrupted")
         sys.exit(130)
+    # The output is written and synced. Freeing a large scan's objects one by one would take
+    # longer than everything else the interpreter does at exit, so leave without it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -37,3 +37,15 @@ class OutputError(SbomgenError):
     """The output could not be written (exit 6)."""
 
     exit_code = 6
+
+
+class EnrichmentError(SbomgenError):
+    """Metadata from the package index is missing (with --strict) or contradicts the artifact (exit 7)."""
+
+    exit_code = 7
+
+
+class CacheError(SbomgenError):
+    """The metadata cache or a cache export cannot be used (exit 8)."""
+
+    exit_code = 8

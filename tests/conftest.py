@@ -9,10 +9,12 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from index_server import IndexServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -155,6 +157,22 @@ def sbom_data(files: dict[str, bytes], package: str = "expat", version: str = "2
         "relationships": relationships,
     }
     return json.dumps(document).encode()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """Every sbomgen a test runs talks to a loopback index and a private cache, never further."""
+    saved = {k: os.environ.get(k) for k in ("PIP_INDEX_URL", "PIP_CONFIG_FILE", "XDG_CACHE_HOME")}
+    with IndexServer() as server:
+        os.environ["PIP_INDEX_URL"] = server.url
+        os.environ["PIP_CONFIG_FILE"] = os.devnull
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+        yield server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

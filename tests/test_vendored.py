@@ -95,3 +95,37 @@ def test_bad_lines(line: str, message: str) -> None:
     with pytest.raises(ContentError, match=message) as error:
         parse_vendor_txt(line + "\n", "pip/_vendor/vendor.txt")
     assert "pip/_vendor/vendor.txt, line" in str(error.value)
+
+
+def test_licenses_from_the_artifact() -> None:
+    import io
+    import json as json_
+
+    from conftest import make_wheel
+
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {"name": "Requests", "version": "2.0.0", "licenses": [{"license": {"id": "Apache-2.0"}}]},
+            {"name": "idna", "version": "3.10", "licenses": [{"expression": "BSD-3-Clause"}]},
+            {"name": "odd", "version": "1", "licenses": [{"license": {"name": "Some custom licence"}}]},
+        ],
+    }
+    buffer = io.BytesIO(make_wheel(vendor_txt="requests==2.0.0\nidna==3.10\nodd==1\n"))
+    with zipfile.ZipFile(buffer, "a") as wheel:
+        wheel.writestr("pip/_vendor/bom.cdx.json", json_.dumps(bom))
+    _, vendored = read_wheel(
+        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl", buffer.getvalue(), ("SHA256",)
+    )
+    assert {c.name: c.license_declared for c in vendored} == {
+        "requests": "Apache-2.0",
+        "idna": "BSD-3-Clause",
+        "odd": None,
+    }
+
+
+def test_wheel_license_from_metadata(real_data: object) -> None:
+    wheel_path = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    wheel, _ = read_wheel(wheel_path.name, wheel_path.read_bytes(), ("SHA256",))
+    assert wheel.license_declared == "MIT"

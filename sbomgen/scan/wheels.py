@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 import zlib
 from email.parser import BytesHeaderParser
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import ContentError
+from ..licenses import declared_license, spdx_expression
 from ..model import Checksum, Component, Party, Purpose
 from .interface import ScanContext, Scanner
 
@@ -99,6 +102,12 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
         vendored = []
         for vendor_txt in sorted(n for n in names if n.count("/") == 2 and n.endswith("/_vendor/vendor.txt")):
             text = _read_member(archive, vendor_txt, path).decode("utf-8", "replace")
+            bom_path = vendor_txt.removesuffix("vendor.txt") + "bom.cdx.json"
+            licenses = (
+                _bom_licenses(_read_member(archive, bom_path, path), f"{path}:{bom_path}")
+                if bom_path in names
+                else {}
+            )
             for dep_name, dep_version in parse_vendor_txt(text, f"{path}:{vendor_txt}"):
                 vendored.append(
                     Component(
@@ -106,6 +115,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
                         name=dep_name,
                         version=dep_version,
                         purl=pypi_purl(dep_name, dep_version),
+                        license_declared=licenses.get((dep_name, dep_version)),
                     )
                 )
     known_cpe = KNOWN_CPES.get(name)
@@ -120,9 +130,33 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
         ),
         purl=pypi_purl(name, version),
         cpe=f"cpe:2.3:a:{known_cpe}:{version}:*:*:*:*:*:*:*" if known_cpe else None,
+        license_declared=declared_license(
+            headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
+        ),
         file_name=filename,
     )
     return wheel, vendored
+
+
+def _bom_licenses(content: bytes, where: str) -> dict[tuple[str, str], str]:
+    """(canonical name, version) -> SPDX expression, from a vendored-packages CycloneDX BOM."""
+    try:
+        bom = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContentError(f"{where}: not valid JSON ({exc})") from None
+    found: dict[tuple[str, str], str] = {}
+    for component in bom.get("components", []) if isinstance(bom, dict) else []:
+        if not isinstance(component, dict) or not component.get("name") or not component.get("version"):
+            continue
+        expressions = []
+        for choice in component.get("licenses") or []:
+            if not isinstance(choice, dict):
+                continue
+            license_: dict[str, Any] = choice["license"] if isinstance(choice.get("license"), dict) else {}
+            expressions.append(choice.get("expression") or license_.get("id"))
+        if len(expressions) == 1 and (expression := spdx_expression(expressions[0])):
+            found[(canonicalize_name(str(component["name"])), str(component["version"]))] = expression
+    return found
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, where: str) -> bytes:

@@ -43,6 +43,7 @@ from spdx_tools.spdx.validation.package_validator import validate_packages
 from spdx_tools.spdx.validation.relationship_validator import validate_relationship
 from spdx_tools.spdx.validation.snippet_validator import validate_snippets
 from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
+from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.validation.validation_message import ValidationMessage
 
 from .. import __version__
@@ -307,10 +308,17 @@ def _package(component: Component, spdx_id: str, files: list[FileEntry], licensi
     # A package whose files are not in this document says so (filesAnalyzed false)
     # rather than claiming an empty file list was analysed.
     analyzed = bool(files)
+    location: str | SpdxNoAssertion = component.download_location or SpdxNoAssertion()
+    source_info = None
+    if isinstance(location, str) and validate_download_location(location):
+        # SPDX's URL grammar wants a domain name: a mirror on an IP address does not fit.
+        source_info = f"downloaded from {location}"
+        location = SpdxNoAssertion()
     return Package(
         spdx_id=spdx_id,
         name=component.name,
-        download_location=component.download_location or SpdxNoAssertion(),
+        download_location=location,
+        source_info=source_info,
         version=component.version,
         file_name=component.file_name,
         supplier=_actor(component.supplier),

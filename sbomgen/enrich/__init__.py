@@ -1,0 +1,195 @@
+"""Fill in what an artifact cannot say about its Python packages, from the package index.
+
+Download location, index SHA256 and declared license of every ``pkg:pypi`` component,
+looked up concurrently, stored in the verified cache, and taken from the cache alone when
+the index cannot be reached or ``offline`` is set. A bundled wheel must be byte-for-byte
+the file the index publishes under its name.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..errors import EnrichmentError
+from ..licenses import declared_license
+from ..model import Checksum, Component, Inventory
+from .cache import Cache, Entry, default_cache_dir
+from .index import IndexClient, IndexResponseError, IndexSettings, IndexUnreachable
+
+
+@dataclass(frozen=True)
+class EnrichOptions:
+    index: IndexSettings = IndexSettings()
+    cache_dir: Path | None = None
+    offline: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class _Target:
+    component: Component
+    name: str
+    version: str
+    subject: str  # SHA256 of the bundled file the entry vouches for, or ""
+
+
+def release_data(document: dict[str, Any], version: str) -> dict[str, Any]:
+    """What the SBOM uses of one release of a project document."""
+    wanted = _version(version)
+    files = None
+    for listed, entries in document["releases"].items():
+        if _version(listed) == wanted and isinstance(entries, list):
+            files = entries
+            break
+    if files is None:
+        raise IndexResponseError(f"version {version} is not on the index")
+    kept = []
+    for entry in files:
+        digests = entry.get("digests") if isinstance(entry, dict) else None
+        if not isinstance(digests, dict) or not isinstance(digests.get("sha256"), str):
+            raise IndexResponseError(f"a file of version {version} has no SHA256")
+        kept.append(
+            {
+                "filename": str(entry.get("filename", "")),
+                "url": str(entry.get("url", "")),
+                "sha256": digests["sha256"].lower(),
+                "packagetype": str(entry.get("packagetype", "")),
+            }
+        )
+    info: dict[str, Any] = document["info"] if isinstance(document.get("info"), dict) else {}
+    license_ = None
+    # The project endpoint's "info" describes the newest release only.
+    if isinstance(info.get("version"), str) and _version(info["version"]) == wanted:
+        classifiers: list[str] = [c for c in info.get("classifiers") or [] if isinstance(c, str)]
+        license_ = declared_license(info.get("license_expression"), info.get("license"), classifiers)
+    return {"files": sorted(kept, key=lambda f: f["filename"]), "license": license_}
+
+
+def pick_file(files: list[dict[str, str]]) -> dict[str, str] | None:
+    """The pure-Python wheel, else the sdist: what vendoring takes a package's code from."""
+    wheels = [
+        f for f in files if f["packagetype"] == "bdist_wheel" and f["filename"].endswith("-none-any.whl")
+    ]
+    if wheels:
+        return wheels[0]
+    sdists = [f for f in files if f["packagetype"] == "sdist"]
+    return sdists[0] if sdists else None
+
+
+def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, list[str]]:
+    """The inventory with index metadata filled in, and the notices to show."""
+    # Components whose origin the artifact already states (those of Misc/sbom.spdx.json) keep it.
+    targets = [
+        _target(c)
+        for c in inventory.components
+        if c.purl and c.purl.startswith("pkg:pypi/") and c.download_location is None
+    ]
+    if not targets:
+        return inventory, []
+    index_url = options.index.url
+    cache = Cache(options.cache_dir or default_cache_dir())
+    notices: list[str] = []
+    try:
+        found: dict[_Target, dict[str, Any]] = {}
+        failures: dict[_Target, Exception] = {}
+        if not options.offline:
+            documents = IndexClient(options.index).projects(t.name for t in targets)
+            fetched: list[Entry] = []
+            now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for target in targets:
+                document = documents[target.name]
+                if isinstance(document, Exception):
+                    failures[target] = document
+                    continue
+                try:
+                    data = release_data(document, target.version)
+                except IndexResponseError as exc:
+                    failures[target] = exc
+                    continue
+                found[target] = data
+                fetched.append(Entry(index_url, target.name, target.version, target.subject, data, now))
+            cache.put(fetched)
+        from_cache = []
+        for target in targets:
+            if target in found:
+                continue
+            entry = cache.get(index_url, target.name, target.version, target.subject)
+            if entry is not None:
+                found[target] = entry.data
+                from_cache.append(f"{target.name} {target.version}")
+        notices += cache.notices
+    finally:
+        cache.close()
+
+    unreachable = [problem for problem in failures.values() if isinstance(problem, IndexUnreachable)]
+    if unreachable:
+        notices.append(f"the index could not be reached ({unreachable[0]})")
+    for target, problem in sorted(failures.items(), key=lambda item: item[0].name):
+        if not isinstance(problem, IndexUnreachable):
+            notices.append(f"warning: unusable index answer for {target.name} {target.version}: {problem}")
+    if from_cache and not options.offline:
+        notices.append(f"used cached index metadata for: {', '.join(sorted(from_cache))}")
+    missing = sorted(f"{t.name} {t.version}" for t in targets if t not in found)
+    if missing:
+        message = (
+            f"no index metadata for {', '.join(missing)}: "
+            "their download location and checksum are NOASSERTION"
+        )
+        if options.strict:
+            raise EnrichmentError(message + " (--strict)")
+        notices.append("warning: " + message)
+
+    updated = {t.component.key: _apply(t, found[t]) for t in targets if t in found}
+    components = tuple(updated.get(c.key, c) for c in inventory.components)
+    return replace(inventory, components=components), notices
+
+
+def _target(component: Component) -> _Target:
+    sha256 = next((c.value for c in component.checksums if c.algorithm == "SHA256"), "")
+    bundled_file = component.file_name is not None
+    return _Target(
+        component,
+        canonicalize_name(component.name),
+        component.version or "",
+        sha256 if bundled_file else "",
+    )
+
+
+def _apply(target: _Target, data: dict[str, Any]) -> Component:
+    component = target.component
+    license_ = component.license_declared or data.get("license")
+    if target.subject:
+        chosen = next((f for f in data["files"] if f["filename"] == component.file_name), None)
+        if chosen is None:
+            raise EnrichmentError(
+                f"{component.file_name} is not among the files the index publishes "
+                f"for {target.name} {target.version}"
+            )
+        if chosen["sha256"] != target.subject:
+            raise EnrichmentError(
+                f"the bundled {component.file_name} is not the published one: "
+                f"its SHA256 is {target.subject}, the index says {chosen['sha256']}"
+            )
+        return replace(component, download_location=chosen["url"], license_declared=license_)
+    chosen = pick_file(data["files"])
+    if chosen is None:
+        return replace(component, license_declared=license_)
+    return replace(
+        component,
+        download_location=chosen["url"],
+        checksums=(Checksum("SHA256", chosen["sha256"]),),
+        license_declared=license_,
+    )
+
+
+def _version(text: str) -> Version | str:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return text

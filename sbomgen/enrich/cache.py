@@ -1,0 +1,230 @@
+"""The verified, offline-capable cache of index metadata: one SQLite file.
+
+An entry is keyed by index URL, project name, version and subject: the SHA256 of the file
+the entry vouches for (a bundled wheel), or "" for a release looked up by name and
+version. Each entry holds exactly what the SBOM uses, when it was fetched, and the
+SHA256 of its data, checked on every read. SQLite transactions make every write atomic.
+A file that is not a valid cache is moved aside and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CacheError
+
+FORMAT = "sbomgen-index-cache"
+VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS release (
+    index_url TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (index_url, name, version, subject)
+);
+"""
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("sbomgen", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Entry:
+    index_url: str
+    name: str
+    version: str
+    subject: str
+    data: dict[str, Any]
+    fetched_at: str
+
+    @property
+    def text(self) -> str:
+        return canonical(self.data)
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "index.sqlite3"
+        self.notices: list[str] = []
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot create the cache folder {directory}: {exc.strerror}") from None
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(
+                f"{self.path.name}.corrupt-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}"
+            )
+            os.replace(self.path, aside)
+            self.notices.append(
+                f"warning: the cache {self.path} is not valid ({exc}); moved to {aside.name}, rebuilt"
+            )
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check says {check}")
+            db.executescript(_SCHEMA)
+            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('format', ?)", (f"{FORMAT}/{VERSION}",))
+            elif row[0] != f"{FORMAT}/{VERSION}":
+                raise sqlite3.DatabaseError(f"unknown cache format {row[0]!r}")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, index_url: str, name: str, version: str, subject: str = "") -> Entry | None:
+        row = self._db.execute(
+            "SELECT data, sha256, fetched_at FROM release "
+            "WHERE index_url=? AND name=? AND version=? AND subject=?",
+            (index_url, name, version, subject),
+        ).fetchone()
+        if row is None:
+            return None
+        text, expected, fetched_at = row
+        if digest(text) != expected:
+            self.notices.append(f"warning: cache entry {name} {version} fails its checksum; not used")
+            return None
+        return Entry(index_url, name, version, subject, json.loads(text), fetched_at)
+
+    def put(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        with self._transaction():
+            for entry in entries:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO release VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        entry.index_url,
+                        entry.name,
+                        entry.version,
+                        entry.subject,
+                        entry.text,
+                        digest(entry.text),
+                        entry.fetched_at,
+                    ),
+                )
+
+    def entries(self) -> Iterator[Entry]:
+        rows = self._db.execute(
+            "SELECT index_url, name, version, subject, data, sha256, fetched_at FROM release "
+            "ORDER BY index_url, name, version, subject"
+        )
+        for index_url, name, version, subject, text, expected, fetched_at in rows:
+            if digest(text) == expected:
+                yield Entry(index_url, name, version, subject, json.loads(text), fetched_at)
+
+    def export(self) -> bytes:
+        """Every entry as a self-checking JSON document."""
+        entries = [
+            {
+                "index_url": e.index_url,
+                "name": e.name,
+                "version": e.version,
+                "subject": e.subject,
+                "data": e.data,
+                "sha256": digest(e.text),
+                "fetched_at": e.fetched_at,
+            }
+            for e in self.entries()
+        ]
+        body = {"format": FORMAT, "version": VERSION, "entries": entries}
+        return (canonical({**body, "sha256": digest(canonical(entries))}) + "\n").encode()
+
+    def import_(self, content: bytes, where: str) -> int:
+        """Check an exported file completely, then add its entries in one transaction."""
+        entries = parse_export(content, where)
+        self.put(entries)
+        return len(entries)
+
+    def _transaction(self) -> Any:
+        db = self._db
+
+        class _Tx:
+            def __enter__(self) -> None:
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self, kind: object, *rest: object) -> None:
+                db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+        return _Tx()
+
+
+def parse_export(content: bytes, where: str) -> list[Entry]:
+    try:
+        document = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CacheError(f"{where}: not a cache export (not JSON: {exc})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CacheError(f"{where}: not a cache export (format is not {FORMAT!r})")
+    if document.get("version") != VERSION:
+        raise CacheError(f"{where}: cache export version {document.get('version')!r} is not supported")
+    raw = document.get("entries")
+    if not isinstance(raw, list) or document.get("sha256") != digest(canonical(raw)):
+        raise CacheError(f"{where}: the export's checksum does not match its entries (damaged or edited)")
+    entries = []
+    for number, item in enumerate(raw):
+        fields = ("index_url", "name", "version", "subject", "fetched_at")
+        if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
+            raise CacheError(f"{where}: entry {number} is malformed")
+        entry = Entry(
+            index_url=item["index_url"],
+            name=item["name"],
+            version=item["version"],
+            subject=item["subject"],
+            data=item.get("data"),  # type: ignore[arg-type]  # checked just below
+            fetched_at=item["fetched_at"],
+        )
+        if not isinstance(entry.data, dict) or digest(entry.text) != item.get("sha256"):
+            raise CacheError(f"{where}: entry {number} ({entry.name} {entry.version}) fails its checksum")
+        if not _valid_data(entry.data):
+            raise CacheError(f"{where}: entry {number} ({entry.name} {entry.version}) has malformed data")
+        entries.append(entry)
+    return entries
+
+
+def _valid_data(data: dict[str, Any]) -> bool:
+    files = data.get("files")
+    if not isinstance(files, list):
+        return False
+    keys = ("filename", "url", "sha256", "packagetype")
+    return all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in keys) for f in files) and (
+        data.get("license") is None or isinstance(data.get("license"), str)
+    )

@@ -1,0 +1,319 @@
+"""Index metadata: a loopback index, the verified cache, offline use and every fault."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, make_wheel, sbomgen, write_tar
+from index_server import Fault, IndexServer
+
+from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, json_api_base
+
+# Where CPython's release tooling took a platform wheel of a package pip vendors as pure
+# Python, sbomgen records the pure-Python wheel, else the sdist: the code pip vendors.
+PURE_PYTHON_CHOICES = {
+    "msgpack": (
+        "https://files.pythonhosted.org/packages/cb/d0/7555686ae7ff5731205df1012ede15dd9d927f6227ea151e901c7406af4f/"
+        "msgpack-1.1.0.tar.gz",
+        "dd432ccc2c72b914e4cb77afce64aab761c1137cc698be3984eee260bcb2896e",
+    ),
+    "tomli": (
+        "https://files.pythonhosted.org/packages/6e/c2/61d3e0f47e2b74ef40a68b9e6ad5984f6241a942f7cd3bbfbdbd03861ea9/"
+        "tomli-2.2.1-py3-none-any.whl",
+        "cb55c73c5f4408779d0cf3eef9f762b9c9f147a77de7b258bef0a5628adc85cc",
+    ),
+}
+
+
+def sources(path: Path) -> dict[str, tuple[str, str]]:
+    """Package name -> (download location, SHA256) for pip and the packages it vendors."""
+    document = json.loads(path.read_text())
+    pip = next(p["SPDXID"] for p in document["packages"] if p["name"] == "pip")
+    vendored = {r["relatedSpdxElement"] for r in document["relationships"] if r["spdxElementId"] == pip}
+    result = {}
+    for package in document["packages"]:
+        if package["SPDXID"] in vendored | {pip}:
+            sha256 = next(
+                (c["checksumValue"] for c in package.get("checksums", []) if c["algorithm"] == "SHA256"), ""
+            )
+            result[package["name"].replace("_", "-")] = (package["downloadLocation"], sha256)
+    return result
+
+
+@pytest.fixture(scope="module")
+def online(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One run against the loopback index with a fresh cache; the server then stops."""
+    base = tmp_path_factory.mktemp("online")
+    with IndexServer() as server:
+        out = base / "online.spdx.json"
+        run = sbomgen(
+            "tarball", CPYTHON_313, "-o", out, "--index-url", server.url, "--cache-dir", base / "cache"
+        )
+        assert run.returncode == 0, run.stderr
+        requested = list(server.requests)
+    return {
+        "out": out,
+        "cache": base / "cache",
+        "url": server.url,
+        "requests": requested,
+        "stderr": run.stderr,
+    }
+
+
+def test_sources_match_release_tooling(online: dict[str, Any]) -> None:
+    ours, reference = sources(online["out"]), sources(REFERENCE_313)
+    assert len(ours) == 21
+    assert set(ours) == set(reference)
+    for name in sorted(ours):
+        assert ours[name] == PURE_PYTHON_CHOICES.get(name, reference[name]), name
+    # every lookup is the project endpoint, never the per-version one
+    assert sorted(online["requests"]) == sorted(f"/pypi/{name}/json" for name in ours)
+    assert "warning" not in online["stderr"].replace("warning: Misc/sbom.spdx.json says expat", "")
+
+
+def test_cache_alone_gives_the_same_bytes(online: dict[str, Any], tmp_path: Path) -> None:
+    # The server is gone: the run falls back to the cache and says which entries it used.
+    fallback = tmp_path / "fallback.json"
+    run = sbomgen(
+        "tarball", CPYTHON_313, "-o", fallback, "--index-url", online["url"], "--cache-dir", online["cache"]
+    )
+    assert run.returncode == 0, run.stderr
+    assert "the index could not be reached" in run.stderr
+    assert "used cached index metadata for: cachecontrol 0.14.2, certifi 2025.1.31," in run.stderr
+    assert fallback.read_bytes() == online["out"].read_bytes()
+
+    offline = tmp_path / "offline.json"
+    run = sbomgen(
+        "tarball",
+        CPYTHON_313,
+        "-o",
+        offline,
+        "--offline",
+        "--index-url",
+        online["url"],
+        "--cache-dir",
+        online["cache"],
+    )
+    assert run.returncode == 0, run.stderr
+    assert "could not be reached" not in run.stderr
+    assert offline.read_bytes() == online["out"].read_bytes()
+
+
+def test_export_import_carries_the_cache(online: dict[str, Any], tmp_path: Path) -> None:
+    export = tmp_path / "index-cache.json"
+    assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
+    fresh = tmp_path / "fresh-cache"
+    run = sbomgen("cache", "import", export, "--cache-dir", fresh)
+    assert run.returncode == 0, run.stderr
+    assert "imported 21 entries" in run.stderr
+    out = tmp_path / "imported.json"
+    run = sbomgen(
+        "tarball", CPYTHON_313, "-o", out, "--offline", "--index-url", online["url"], "--cache-dir", fresh
+    )
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes() == online["out"].read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            lambda text: text.replace('"tomli-2.2.1-py3-none-any.whl"', '"tomli-2.2.1-py3-none-any.whI"'),
+            "checksum",
+        ),
+        (lambda text: text.replace('"version":1', '"version":99'), "version 99 is not supported"),
+        (lambda text: text[: len(text) // 2], "not JSON"),
+        (lambda text: '{"format": "something-else"}', "not a cache export"),
+    ],
+)
+def test_damaged_export_is_refused(online: dict[str, Any], tmp_path: Path, damage: Any, message: str) -> None:
+    export = tmp_path / "index-cache.json"
+    assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
+    export.write_text(damage(export.read_text()))
+    fresh = tmp_path / "fresh"
+    run = sbomgen("cache", "import", export, "--cache-dir", fresh)
+    assert run.returncode == 8
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    entries = sqlite3.connect(fresh / "index.sqlite3").execute("SELECT COUNT(*) FROM release").fetchone()[0]
+    assert entries == 0  # nothing from a damaged file was trusted
+
+
+def test_corrupted_cache_is_detected_and_rebuilt(online: dict[str, Any], tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "index.sqlite3").write_bytes(b"this is not a database" * 100)
+    with IndexServer() as server:
+        out = tmp_path / "out.json"
+        run = sbomgen("tarball", CPYTHON_313, "-o", out, "--index-url", server.url, "--cache-dir", cache)
+    assert run.returncode == 0, run.stderr
+    assert "is not valid" in run.stderr and "rebuilt" in run.stderr
+    assert out.read_bytes() == online["out"].read_bytes()
+    assert len(list(cache.glob("index.sqlite3.corrupt-*"))) == 1
+
+
+def test_tampered_cache_entry_is_not_used(online: dict[str, Any], tmp_path: Path) -> None:
+    export = tmp_path / "e.json"
+    assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
+    cache = tmp_path / "cache"
+    assert sbomgen("cache", "import", export, "--cache-dir", cache).returncode == 0
+    db = sqlite3.connect(cache / "index.sqlite3")
+    db.execute("UPDATE release SET data = replace(data, 'https://files', 'https://evil') WHERE name = 'idna'")
+    db.commit()
+    db.close()
+    run = sbomgen(
+        "tarball",
+        CPYTHON_313,
+        "-o",
+        tmp_path / "o.json",
+        "--offline",
+        "--cache-dir",
+        cache,
+        "--index-url",
+        online["url"],
+    )
+    assert run.returncode == 0
+    assert "cache entry idna 3.10 fails its checksum; not used" in run.stderr
+    assert "no index metadata for idna 3.10" in run.stderr
+    assert "evil" not in (tmp_path / "o.json").read_text()
+
+
+# --- faults, on a small tree whose pip wheel the test publishes itself -----------------
+
+
+def small_release(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    import hashlib
+
+    wheel = make_wheel(vendor_txt="requests==2.32.3\n")
+    tree = cpython_tree()
+    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = wheel
+    pip_document = {
+        "info": {"name": "pip", "version": "99.0", "license_expression": "MIT", "classifiers": []},
+        "releases": {
+            "99.0": [
+                {
+                    "filename": "pip-99.0-py3-none-any.whl",
+                    "url": "../../files/pip-99.0-py3-none-any.whl",
+                    "digests": {"sha256": hashlib.sha256(wheel).hexdigest()},
+                    "packagetype": "bdist_wheel",
+                }
+            ]
+        },
+    }
+    from index_server import recorded_documents
+
+    documents = {"pip": json.dumps(pip_document).encode(), "requests": recorded_documents()["requests"]}
+    return write_tar(tmp_path / "Python-3.99.0.tgz", tree), documents
+
+
+def run_small(tmp_path: Path, server: IndexServer, *extra: str) -> tuple[Any, dict[str, Any] | None]:
+    out = tmp_path / "out.json"
+    path = tmp_path / "Python-3.99.0.tgz"
+    run = sbomgen(
+        "tarball", path, "-o", out, "--index-url", server.url, "--cache-dir", tmp_path / "cache", *extra
+    )
+    document = json.loads(out.read_text()) if out.exists() else None
+    return run, document
+
+
+def package(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in document["packages"] if p["name"] == name)
+
+
+def test_small_release_resolves(tmp_path: Path) -> None:
+    _, documents = small_release(tmp_path)
+    with IndexServer(documents) as server:
+        run, document = run_small(tmp_path, server)
+    assert run.returncode == 0, run.stderr
+    assert document is not None
+    pip = package(document, "pip")
+    # A relative file URL is resolved against the index's answer. SPDX's URL grammar has
+    # no room for an IP address, so this one is kept as source information.
+    assert pip["downloadLocation"] == "NOASSERTION"
+    assert (
+        pip["sourceInfo"]
+        == "downloaded from " + server.url.removesuffix("/pypi") + "/files/pip-99.0-py3-none-any.whl"
+    )
+    assert pip["licenseDeclared"] == "MIT"
+    requests = package(document, "requests")
+    assert requests["downloadLocation"].endswith("/requests-2.32.3-py3-none-any.whl")
+
+
+def test_server_down(tmp_path: Path) -> None:
+    small_release(tmp_path)
+    server = IndexServer({})
+    server.httpd.server_close()  # bound, never served, closed: connections are refused
+    run, document = run_small(tmp_path, server)
+    assert run.returncode == 0, run.stderr
+    assert "the index could not be reached" in run.stderr
+    assert "no index metadata for pip 99.0, requests 2.32.3" in run.stderr
+    assert document is not None and package(document, "pip")["downloadLocation"] == "NOASSERTION"
+    (tmp_path / "out.json").unlink()
+    run, document = run_small(tmp_path, server, "--strict")
+    assert run.returncode == 7
+    assert run.stderr.strip().splitlines()[-1].startswith("sbomgen: error: no index metadata for pip 99.0")
+    assert document is None
+
+
+def test_server_errors_are_retried(tmp_path: Path) -> None:
+    _, documents = small_release(tmp_path)
+    with IndexServer(documents) as server:
+        server.faults["pip"] += [Fault(status=500), Fault(status=500)]
+        run, document = run_small(tmp_path, server)
+    assert run.returncode == 0, run.stderr
+    assert server.requests.count("/pypi/pip/json") == 3
+    assert document is not None and package(document, "pip")["sourceInfo"].endswith(
+        "/pip-99.0-py3-none-any.whl"
+    )
+
+
+def test_slow_response_times_out(tmp_path: Path) -> None:
+    _, documents = small_release(tmp_path)
+    with IndexServer(documents) as server:
+        server.faults["pip"] += [Fault(delay=3)] * 3
+        started = time.monotonic()
+        run, document = run_small(tmp_path, server, "--timeout", "0.5")
+        elapsed = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    assert "the index could not be reached" in run.stderr and "timed out" in run.stderr
+    assert "no index metadata for pip 99.0" in run.stderr
+    assert document is not None and package(document, "requests")["downloadLocation"] != "NOASSERTION"
+    assert elapsed < 20
+
+
+def test_malformed_json(tmp_path: Path) -> None:
+    _, documents = small_release(tmp_path)
+    with IndexServer(documents) as server:
+        server.faults["pip"].append(Fault(body=b'{"info": {"name": "pip"'))
+        run, _ = run_small(tmp_path, server)
+    assert run.returncode == 0
+    assert "warning: unusable index answer for pip 99.0:" in run.stderr and "not valid JSON" in run.stderr
+
+
+def test_oversized_body(tmp_path: Path) -> None:
+    with IndexServer({"big": b'{"releases": {}, "pad": "' + b"x" * 5000 + b'"}'}) as server:
+        client = IndexClient(IndexSettings(url=server.url, max_bytes=4096, attempts=1))
+        with pytest.raises(IndexResponseError, match="response larger than 4096 bytes"):
+            client.project("big")
+
+
+def test_pip_not_the_published_one(tmp_path: Path) -> None:
+    _, documents = small_release(tmp_path)
+    pip = json.loads(documents["pip"])
+    pip["releases"]["99.0"][0]["digests"]["sha256"] = "0" * 64
+    documents["pip"] = json.dumps(pip).encode()
+    with IndexServer(documents) as server:
+        run, document = run_small(tmp_path, server)
+    assert run.returncode == 7
+    assert "the bundled pip-99.0-py3-none-any.whl is not the published one" in run.stderr
+    assert document is None
+
+
+def test_index_url_forms() -> None:
+    assert json_api_base("https://pypi.org/simple/") == "https://pypi.org/pypi"
+    assert json_api_base("https://mirror.example/pypi") == "https://mirror.example/pypi"
