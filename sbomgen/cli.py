@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -22,7 +23,9 @@ Exit codes:
   5  the generated document failed validation (a bug: please report it)
   6  the output could not be written
   7  index metadata is missing (--strict) or contradicts the artifact
-  8  the metadata cache or a cache export cannot be used"""
+  8  the metadata cache or a cache export cannot be used
+  9  verification failed (the line says which check)
+ 10  signing could not be done (identity, trust root, services)"""
 
 
 def _notice(message: str) -> None:
@@ -252,6 +255,221 @@ def import_(file: Path, cache_dir: Path | None) -> None:
     _notice(f"imported {count} entries from {file}")
 
 
+def _signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--identity-token", metavar="JWT", help="OIDC token for keyless signing. Default: from the CI."
+        ),
+        click.option("--staging", is_flag=True, help="Use Sigstore's staging instance."),
+        click.option(
+            "--trust-config",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="A Sigstore client trust configuration (trusted root + signing config) of another instance.",
+        ),
+        click.option(
+            "-d",
+            "--output-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="Where to write what is made.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument(
+    "artifacts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--sbom",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The SBOM, recorded as a byproduct.",
+)
+@click.option("--single", is_flag=True, help="One statement naming every artifact (release.intoto.json).")
+@click.option(
+    "--sign",
+    "signing",
+    metavar="sigstore|key:PATH",
+    help="Sign keylessly with Sigstore (ARTIFACT.intoto.sigstore.json) or with a local ECDSA P-256 / "
+    "Ed25519 PEM key (a DSSE envelope, ARTIFACT.intoto.json). Default: the unsigned statement.",
+)
+@click.option("--builder-id", metavar="URI", help="Default: from the CI environment.")
+@click.option("--invocation-id", metavar="ID", help="Default: from the CI environment.")
+@click.option(
+    "--source-uri", metavar="URI", help="git+https://HOST/REPO@REF. Default: from the CI environment."
+)
+@click.option("--source-digest", metavar="ALG:HEX", help="For example gitCommit:1a2b…. Default: from the CI.")
+@click.option(
+    "--started-on", metavar="TIME", help="RFC 3339. Default: from the CI environment, else omitted."
+)
+@click.option("--finished-on", metavar="TIME", help="RFC 3339. Default: SOURCE_DATE_EPOCH, else now.")
+@_signing_options
+def provenance(
+    artifacts: tuple[Path, ...],
+    sbom: Path | None,
+    single: bool,
+    signing: str | None,
+    builder_id: str | None,
+    invocation_id: str | None,
+    source_uri: str | None,
+    source_digest: str | None,
+    started_on: str | None,
+    finished_on: str | None,
+    identity_token: str | None,
+    staging: bool,
+    trust_config: Path | None,
+    output_dir: Path,
+) -> None:
+    """Write SLSA v1 provenance (an in-toto statement) for each of ARTIFACTS, signed as --sign says.
+
+    Builder, invocation and source are read from the CI environment (GitHub Actions,
+    GitLab CI) or given here; nothing is invented. Nothing is written unless every
+    statement was made and signed.
+    """
+    from .provenance import signing as sig
+    from .provenance.statement import (
+        BuildContext,
+        from_environment,
+        parse_source_digest,
+        parse_time,
+        statement,
+    )
+    from .write.output import write_atomic
+
+    found = from_environment()
+    context = BuildContext(
+        builder_id=builder_id or found.get("builder_id") or "",
+        invocation_id=invocation_id or found.get("invocation_id"),
+        source_uri=source_uri or found.get("source_uri"),
+        source_digest=parse_source_digest(source_digest) if source_digest else found.get("source_digest", {}),
+        started_on=parse_time(started_on, "--started-on") if started_on else found.get("started_on"),
+        finished_on=parse_time(finished_on, "--finished-on") if finished_on else _now(),
+    )
+    if not context.builder_id:
+        raise click.UsageError("no builder id: run in GitHub Actions or GitLab CI, or pass --builder-id")
+    groups = [list(artifacts)] if single else [[a] for a in artifacts]
+    statements = [statement(group, context, sbom) for group in groups]
+    stems = ["release" if single else group[0].name for group in groups]
+    if signing is None:
+        outputs = [(f"{stem}.intoto.json", body) for stem, body in zip(stems, statements, strict=True)]
+    elif signing.startswith("key:"):
+        key = Path(signing[4:])
+        outputs = [
+            (f"{stem}.intoto.json", sig.sign_with_key(body, key))
+            for stem, body in zip(stems, statements, strict=True)
+        ]
+    elif signing == "sigstore":
+        token = sig.identity_token(identity_token)
+        bundles = sig.sign_keyless(statements, True, token, sig.trust_config(staging, trust_config))
+        outputs = [(f"{stem}.intoto.sigstore.json", body) for stem, body in zip(stems, bundles, strict=True)]
+    else:
+        raise click.UsageError(f"--sign: expected 'sigstore' or 'key:PATH', not {signing!r}")
+    _make_dir(output_dir)
+    for name, body in outputs:
+        write_atomic(output_dir / name, body)
+        _notice(f"wrote {output_dir / name}")
+
+
+def _make_dir(path: Path) -> None:
+    from .errors import OutputError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {path}: {exc.strerror}") from None
+
+
+def _now() -> Any:
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        try:
+            return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+        except ValueError:
+            raise click.UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@_signing_options
+def sign(
+    files: tuple[Path, ...],
+    identity_token: str | None,
+    staging: bool,
+    trust_config: Path | None,
+    output_dir: Path,
+) -> None:
+    """Sign FILES keylessly with Sigstore: a message-signature bundle FILE.sigstore for each.
+
+    Any file: a tarball, its SBOM, its provenance (CPython publishes .sigstore files
+    beside its release files). Nothing is written unless every file was signed.
+    """
+    from .provenance import signing as sig
+    from .write.output import write_atomic
+
+    token = sig.identity_token(identity_token)
+    try:
+        contents = [path.read_bytes() for path in files]
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    bundles = sig.sign_keyless(contents, False, token, sig.trust_config(staging, trust_config))
+    _make_dir(output_dir)
+    for path, bundle in zip(files, bundles, strict=True):
+        write_atomic(output_dir / f"{path.name}.sigstore", bundle)
+        _notice(f"wrote {output_dir / path.name}.sigstore")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("artifact", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--bundle",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Sigstore bundle (DSSE or message signature) or a key-signed DSSE envelope.",
+)
+@click.option(
+    "--identity", metavar="ID", help="The signer's identity (certificate SAN) for a Sigstore bundle."
+)
+@click.option("--issuer", metavar="URL", help="The identity's OIDC issuer for a Sigstore bundle.")
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM public key of a key-signed envelope.",
+)
+@click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
+@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
+@click.option(
+    "--trusted-root",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A trusted root file.",
+)
+@click.option(
+    "--predicate-type",
+    default="https://slsa.dev/provenance/v1",
+    show_default=True,
+    help="The predicate type a statement must have.",
+)
+@click.option("--builder-id", metavar="URI", help="Also require this builder id in the provenance.")
+@click.option("--source-uri", metavar="URI", help="Also require this source among the resolved dependencies.")
+def verify(artifact: Path, bundle: Path, **expectations: Any) -> None:
+    """Verify ARTIFACT against a signature bundle: signature and identity, then that the
+    statement is about this artifact and says what is expected. Exit 0 only when every
+    check holds; otherwise one line names the check that failed."""
+    from .provenance.verify import Expectations
+    from .provenance.verify import verify as run
+
+    for passed in run(artifact, bundle, Expectations(**expectations)):
+        click.echo(f"ok  {passed}")
+
+
 class _DeferredSpdxWriter:
     """The SPDX writer, imported at the first file: the imports then overlap decompression.
 
@@ -278,6 +496,8 @@ class _DeferredSpdxWriter:
 
 
 def main() -> None:
+    # sigstore logs what sbomgen reports itself (e.g. that an offline trust root is not refreshed).
+    logging.getLogger("sigstore").setLevel(logging.ERROR)
     try:
         cli.main(standalone_mode=False)
     except SbomgenError as exc:

@@ -49,3 +49,15 @@ class CacheError(SbomgenError):
     """The metadata cache or a cache export cannot be used (exit 8)."""
 
     exit_code = 8
+
+
+class VerificationFailed(SbomgenError):
+    """A signature, identity, digest or provenance check did not hold (exit 9)."""
+
+    exit_code = 9
+
+
+class SigningError(SbomgenError):
+    """Signing could not be done: no identity, no trust root, services unreachable (exit 10)."""
+
+    exit_code = 10

@@ -317,3 +317,19 @@ def test_pip_not_the_published_one(tmp_path: Path) -> None:
 def test_index_url_forms() -> None:
     assert json_api_base("https://pypi.org/simple/") == "https://pypi.org/pypi"
     assert json_api_base("https://mirror.example/pypi") == "https://mirror.example/pypi"
+
+
+def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sbomgen.enrich.index import PUBLIC_INDEX, configured_index_url
+
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nindex-url = https://mirror.example.org/simple/\n")
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    assert configured_index_url() == "https://mirror.example.org/pypi"
+    monkeypatch.setenv("PIP_INDEX_URL", "https://other.example.org/simple")
+    assert configured_index_url() == "https://other.example.org/pypi"
+    assert configured_index_url("https://given.example.org/pypi/") == "https://given.example.org/pypi"
+    monkeypatch.delenv("PIP_INDEX_URL")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "missing.conf"))
+    assert configured_index_url() == PUBLIC_INDEX

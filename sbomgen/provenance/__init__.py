@@ -1,0 +1,1 @@
+"""SLSA provenance for release artifacts: statements, signing, verification."""

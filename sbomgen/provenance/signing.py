@@ -1,0 +1,162 @@
+"""Signing: Sigstore keyless (DSSE and message signatures), and DSSE with a local key.
+
+Keyless signing goes through the sigstore library (``SigningContext``, ``Signer``); the
+bundle it returns is written as it serialises itself. A local ECDSA P-256 or Ed25519 key
+signs the DSSE pre-authentication encoding, and the envelope is built with the Sigstore
+protobuf models, for builders that have no network at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from ..errors import SigningError, UsageError, VerificationFailed
+
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE v1 pre-authentication encoding: what the signature covers."""
+    return b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(payload), payload)
+
+
+def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise UsageError(f"cannot read the key {path}: {exc.strerror}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: not an unencrypted PEM private key ({exc})") from None
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key
+    raise UsageError(f"{path}: only ECDSA P-256 and Ed25519 keys are supported")
+
+
+def load_public_key(path: Path) -> ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot read the key {path}: {exc.strerror}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: not a PEM public key ({exc})") from None
+    if isinstance(key, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)):
+        return key
+    raise UsageError(f"{path}: only ECDSA P-256 and Ed25519 keys are supported")
+
+
+def key_id(public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def sign_with_key(statement: bytes, key_path: Path) -> bytes:
+    """A DSSE envelope (JSON) over ``statement``, signed with the key at ``key_path``."""
+    from sigstore_models.intoto import Envelope, Signature
+
+    key = load_private_key(key_path)
+    message = pae(PAYLOAD_TYPE, statement)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
+    else:
+        signature = key.sign(message)
+    envelope = Envelope(
+        payload=base64.b64encode(statement),
+        payload_type=PAYLOAD_TYPE,
+        signatures=[Signature(sig=base64.b64encode(signature), keyid=key_id(key.public_key()))],
+    )
+    return envelope.to_json().encode() + b"\n"
+
+
+def verify_with_key(envelope_json: bytes, public_key_path: Path) -> bytes:
+    """The statement inside a key-signed DSSE envelope, once its signature checks out."""
+    from sigstore_models.intoto import Envelope
+
+    key = load_public_key(public_key_path)
+    try:
+        envelope = Envelope.from_json(envelope_json)
+    except Exception as exc:  # the models raise their own validation errors
+        raise VerificationFailed(f"envelope: not a DSSE envelope ({exc})") from None
+    if envelope.payload_type != PAYLOAD_TYPE:
+        raise VerificationFailed(f"envelope: payload type is {envelope.payload_type!r}, not {PAYLOAD_TYPE!r}")
+    if len(envelope.signatures) != 1:
+        raise VerificationFailed(f"envelope: expected one signature, found {len(envelope.signatures)}")
+    message = pae(envelope.payload_type, envelope.payload)
+    signature = envelope.signatures[0].sig
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        else:
+            key.verify(signature, message)
+    except InvalidSignature:
+        raise VerificationFailed("signature: the envelope is not signed by this key") from None
+    return envelope.payload
+
+
+def trust_config(staging: bool, path: Path | None) -> Any:
+    from sigstore.models import ClientTrustConfig
+
+    try:
+        if path is not None:
+            return ClientTrustConfig.from_json(path.read_text())
+        return ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
+    except OSError as exc:
+        raise SigningError(f"cannot load the Sigstore trust configuration: {exc}") from None
+    except Exception as exc:
+        raise SigningError(f"cannot load the Sigstore trust configuration ({_reason(exc)})") from None
+
+
+def identity_token(explicit: str | None) -> Any:
+    from sigstore.oidc import IdentityError, IdentityToken, detect_credential
+
+    raw = explicit
+    if raw is None:
+        try:
+            raw = detect_credential()
+        except IdentityError as exc:
+            raise SigningError(f"cannot get an identity token from the CI environment: {exc}") from None
+    if raw is None:
+        raise SigningError(
+            "no identity token: run in CI with OIDC enabled (GitHub Actions: permissions: id-token: write) "
+            "or pass --identity-token"
+        )
+    try:
+        return IdentityToken(raw)
+    except IdentityError as exc:
+        raise SigningError(f"the identity token is not usable: {exc}") from None
+
+
+def sign_keyless(payloads: list[bytes], dsse: bool, token: Any, config: Any) -> list[bytes]:
+    """Sigstore bundles (JSON): DSSE bundles of statements, or message signatures of files."""
+    from sigstore.dsse import Statement
+    from sigstore.sign import SigningContext
+
+    try:
+        context = SigningContext.from_trust_config(config)
+        bundles = []
+        with context.signer(token) as signer:
+            for payload in payloads:
+                bundle = signer.sign_dsse(Statement(payload)) if dsse else signer.sign_artifact(payload)
+                bundles.append(bundle.to_json().encode() + b"\n")
+        return bundles
+    except Exception as exc:
+        raise SigningError(f"keyless signing failed: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful message of a chain of errors (network errors come wrapped)."""
+    messages = []
+    while exc is not None:
+        text = str(exc).strip()
+        if text and text not in messages:
+            messages.append(text)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return "; ".join(messages[:3]) or "unknown error"

@@ -1,0 +1,198 @@
+"""In-toto Statement v1 with a SLSA Provenance v1 predicate, one per artifact (or one for all).
+
+Builder and source come from the CI environment (GitHub Actions, GitLab CI) or the
+command line; nothing is invented. The SBOM is recorded among the byproducts with its
+digest, which binds SBOM and provenance together.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
+# Documented in docs/build-type.md: what externalParameters and resolvedDependencies mean.
+BUILD_TYPE = "urn:x-sbomgen:build-type:release:v1"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    builder_id: str
+    invocation_id: str | None = None
+    source_uri: str | None = None  # git+https://host/repo@refs/tags/v3.13.5
+    source_digest: Mapping[str, str] = field(default_factory=dict)  # {"gitCommit": hex}
+    started_on: datetime.datetime | None = None
+    finished_on: datetime.datetime | None = None
+
+
+def digests(path: Path) -> dict[str, str]:
+    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            sha256.update(chunk)
+            sha512.update(chunk)
+    return {"sha256": sha256.hexdigest(), "sha512": sha512.hexdigest()}
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """What a CI system says about the running build: builder, invocation, source."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+        repository, ref = environ.get("GITHUB_REPOSITORY"), environ.get("GITHUB_REF")
+        found: dict[str, Any] = {}
+        if environ.get("GITHUB_WORKFLOW_REF"):
+            found["builder_id"] = f"{server}/{environ['GITHUB_WORKFLOW_REF']}"
+        if repository and environ.get("GITHUB_RUN_ID"):
+            attempt = environ.get("GITHUB_RUN_ATTEMPT", "1")
+            found["invocation_id"] = (
+                f"{server}/{repository}/actions/runs/{environ['GITHUB_RUN_ID']}/attempts/{attempt}"
+            )
+        if repository and ref:
+            found["source_uri"] = f"git+{server}/{repository}@{ref}"
+        if environ.get("GITHUB_SHA"):
+            found["source_digest"] = {"gitCommit": environ["GITHUB_SHA"]}
+        return found
+    if environ.get("GITLAB_CI") == "true":
+        found = {}
+        if environ.get("CI_SERVER_URL") and environ.get("CI_PROJECT_PATH") and environ.get("CI_RUNNER_ID"):
+            found["builder_id"] = (
+                f"{environ['CI_SERVER_URL']}/{environ['CI_PROJECT_PATH']}/-/runners/{environ['CI_RUNNER_ID']}"
+            )
+        if environ.get("CI_JOB_URL"):
+            found["invocation_id"] = environ["CI_JOB_URL"]
+        if environ.get("CI_PROJECT_URL"):
+            ref = (
+                f"refs/tags/{environ['CI_COMMIT_TAG']}"
+                if environ.get("CI_COMMIT_TAG")
+                else (
+                    f"refs/heads/{environ['CI_COMMIT_REF_NAME']}"
+                    if environ.get("CI_COMMIT_REF_NAME")
+                    else None
+                )
+            )
+            if ref:
+                found["source_uri"] = f"git+{environ['CI_PROJECT_URL']}@{ref}"
+        if environ.get("CI_COMMIT_SHA"):
+            found["source_digest"] = {"gitCommit": environ["CI_COMMIT_SHA"]}
+        if environ.get("CI_JOB_STARTED_AT"):
+            found["started_on"] = parse_time(environ["CI_JOB_STARTED_AT"], "CI_JOB_STARTED_AT")
+        return found
+    return {}
+
+
+def parse_time(text: str, what: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{what}: not an RFC 3339 time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc)
+
+
+def parse_source_digest(text: str) -> dict[str, str]:
+    algorithm, sep, value = text.partition(":")
+    if not sep or not algorithm or not value:
+        raise UsageError(f"--source-digest: expected ALGORITHM:HEX such as gitCommit:1a2b3c..., not {text!r}")
+    return {algorithm: value.lower()}
+
+
+def _rfc3339(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _split_source(uri: str) -> dict[str, str]:
+    """``git+https://host/repo@refs/tags/v1`` -> repository and ref."""
+    location = uri.removeprefix("git+")
+    repository, sep, ref = location.rpartition("@")
+    if not sep or "://" not in repository:
+        return {"repository": location}
+    return {"repository": repository, "ref": ref}
+
+
+def predicate(context: BuildContext, sbom: Path | None) -> dict[str, Any]:
+    external: dict[str, Any] = {}
+    dependencies = []
+    if context.source_uri:
+        external["source"] = _split_source(context.source_uri)
+        dependency: dict[str, Any] = {"uri": context.source_uri}
+        if context.source_digest:
+            dependency["digest"] = dict(context.source_digest)
+        dependencies.append(dependency)
+    metadata: dict[str, str] = {}
+    if context.invocation_id:
+        metadata["invocationId"] = context.invocation_id
+    if context.started_on:
+        metadata["startedOn"] = _rfc3339(context.started_on)
+    if context.finished_on:
+        metadata["finishedOn"] = _rfc3339(context.finished_on)
+    run_details: dict[str, Any] = {"builder": {"id": context.builder_id}}
+    if metadata:
+        run_details["metadata"] = metadata
+    if sbom is not None:
+        run_details["byproducts"] = [
+            {"name": sbom.name, "digest": digests(sbom), "mediaType": "application/spdx+json"}
+        ]
+    build_definition: dict[str, Any] = {"buildType": BUILD_TYPE, "externalParameters": external}
+    if dependencies:
+        build_definition["resolvedDependencies"] = dependencies
+    return {"buildDefinition": build_definition, "runDetails": run_details}
+
+
+def statement(artifacts: Sequence[Path], context: BuildContext, sbom: Path | None = None) -> bytes:
+    """The statement's bytes: what gets signed, exactly as written."""
+    from sigstore.dsse import DigestSet, StatementBuilder, Subject
+
+    subjects = [Subject(name=path.name, digest=DigestSet(root=digests(path))) for path in artifacts]  # type: ignore[arg-type]
+    built = (
+        StatementBuilder()
+        .subjects(subjects)
+        .predicate_type(SLSA_PROVENANCE_V1)
+        .predicate(predicate(context, sbom))
+        .build()
+    )
+    document = json.loads(built._contents)
+    check_against_schema(document)
+    return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+def schema_dir() -> Path:
+    """schemas/ inside an installed package, else at the top of a source checkout."""
+    packaged = Path(str(resources.files("sbomgen"))) / "schemas"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "schemas"
+
+
+def check_against_schema(document: dict[str, Any]) -> None:
+    """The statement and, for SLSA provenance, its predicate, against schemas/."""
+    import jsonschema
+
+    problems = []
+    for name, instance in (
+        ("intoto-statement-v1", document),
+        ("slsa-provenance-v1", document.get("predicate")),
+    ):
+        if name == "slsa-provenance-v1" and document.get("predicateType") != SLSA_PROVENANCE_V1:
+            continue
+        schema = json.loads((schema_dir() / f"{name}.schema.json").read_text())
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        problems += [
+            f"{name}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in validator.iter_errors(instance)
+        ]
+    if problems:
+        from ..errors import OutputValidationError
+
+        raise OutputValidationError(
+            "the provenance statement does not match its schema: " + "; ".join(problems[:3])
+        )

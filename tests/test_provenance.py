@@ -1,0 +1,390 @@
+"""Provenance statements, key and keyless signing, and verification of real bundles."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from conftest import CPYTHON_313, DATA, sbomgen
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from sbomgen.provenance.statement import check_against_schema, from_environment
+
+SIGSTORE = DATA / "sigstore"
+GITHUB = "https://token.actions.githubusercontent.com"
+RFC8785 = SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl"
+RFC8785_ID = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+SIGSTORE_SDIST = SIGSTORE / "sigstore-3.6.1.tar.gz"
+SIGSTORE_ID = "https://github.com/sigstore/sigstore-python/.github/workflows/release.yml@refs/tags/v3.6.1"
+PYPI_PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
+BUILDER = "https://github.com/python/release-tools/.github/workflows/release.yml@refs/heads/main"
+SOURCE = "git+https://github.com/python/cpython@refs/tags/v3.13.5"
+COMMIT = "6cb20a219a860eaf687b2d968b41c480c7461909"
+
+
+def one_line_failure(run: Any, check: str) -> str:
+    assert run.returncode == 9, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"sbomgen: error: {check}: "), lines[0]
+    return lines[0]
+
+
+def changed_copy(source: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / source.name
+    shutil.copyfile(source, copy)
+    with copy.open("r+b") as handle:
+        handle.seek(1000)
+        byte = handle.read(1)
+        handle.seek(1000)
+        handle.write(bytes([byte[0] ^ 1]))
+    return copy
+
+
+# --- the real bundles in ../shared/data/sigstore ------------------------------------
+
+
+def test_real_message_bundle_verifies_offline(real_data: Path, tmp_path: Path) -> None:
+    bundle = SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl.sigstore"
+    run = sbomgen(
+        "verify", RFC8785, "--bundle", bundle, "--identity", RFC8785_ID, "--issuer", GITHUB, "--offline"
+    )
+    assert run.returncode == 0, run.stderr
+    assert b"ok  artifact: rfc8785-0.1.2-py3-none-any.whl is the signed file" in run.stdout
+    changed = changed_copy(RFC8785, tmp_path)
+    run = sbomgen(
+        "verify", changed, "--bundle", bundle, "--identity", RFC8785_ID, "--issuer", GITHUB, "--offline"
+    )
+    one_line_failure(run, "signature")
+    run = sbomgen(
+        "verify", RFC8785, "--bundle", bundle, "--identity", SIGSTORE_ID, "--issuer", GITHUB, "--offline"
+    )
+    assert "SANs do not match" in one_line_failure(run, "identity")
+    run = sbomgen(
+        "verify",
+        RFC8785,
+        "--bundle",
+        bundle,
+        "--identity",
+        RFC8785_ID,
+        "--issuer",
+        "https://accounts.google.com",
+        "--offline",
+    )
+    assert "OIDCIssuer does not match" in one_line_failure(run, "issuer")
+
+
+def test_real_dsse_bundle_verifies_offline(real_data: Path, tmp_path: Path) -> None:
+    bundle = SIGSTORE / "sigstore-3.6.1.tar.gz.publish.sigstore.json"
+    common = ["--bundle", bundle, "--issuer", GITHUB, "--offline", "--predicate-type", PYPI_PUBLISH]
+    run = sbomgen("verify", SIGSTORE_SDIST, "--identity", SIGSTORE_ID, *common)
+    assert run.returncode == 0, run.stderr
+    assert b"ok  subject: the statement is about sigstore-3.6.1.tar.gz" in run.stdout
+    one_line_failure(
+        sbomgen("verify", changed_copy(SIGSTORE_SDIST, tmp_path), "--identity", SIGSTORE_ID, *common),
+        "subject",
+    )
+    one_line_failure(sbomgen("verify", SIGSTORE_SDIST, "--identity", RFC8785_ID, *common), "identity")
+    run = sbomgen(
+        "verify",
+        SIGSTORE_SDIST,
+        "--bundle",
+        bundle,
+        "--identity",
+        SIGSTORE_ID,
+        "--issuer",
+        GITHUB,
+        "--offline",
+    )
+    assert "is 'https://docs.pypi.org/attestations/publish/v1'" in one_line_failure(run, "predicate type")
+
+
+# --- key-signed provenance of a real release --------------------------------------------
+
+
+def write_keys(tmp_path: Path, kind: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ecdsa" else ed25519.Ed25519PrivateKey.generate()
+    private, public = tmp_path / f"{kind}.pem", tmp_path / f"{kind}.pub"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+@pytest.fixture(scope="module")
+def sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sbom") / "Python-3.13.5.tar.xz.spdx.json"
+    assert sbomgen("tarball", CPYTHON_313, "-o", out).returncode == 0
+    return out
+
+
+def provenance(tmp_path: Path, sbom: Path, *extra: str | Path) -> Path:
+    run = sbomgen(
+        "provenance",
+        CPYTHON_313,
+        "--sbom",
+        sbom,
+        "--builder-id",
+        BUILDER,
+        "--source-uri",
+        SOURCE,
+        "--source-digest",
+        f"gitCommit:{COMMIT}",
+        "--invocation-id",
+        "https://ci.example.org/runs/1",
+        "-d",
+        tmp_path,
+        *extra,
+        env={"SOURCE_DATE_EPOCH": "1749656217"},
+    )
+    assert run.returncode == 0, run.stderr
+    return tmp_path / "Python-3.13.5.tar.xz.intoto.json"
+
+
+@pytest.mark.parametrize("kind", ["ecdsa", "ed25519"])
+def test_key_signed_provenance_round_trips(kind: str, sbom: Path, tmp_path: Path) -> None:
+    private, public = write_keys(tmp_path, kind)
+    envelope = provenance(tmp_path, sbom, "--sign", f"key:{private}")
+    run = sbomgen(
+        "verify",
+        CPYTHON_313,
+        "--bundle",
+        envelope,
+        "--key",
+        public,
+        "--builder-id",
+        BUILDER,
+        "--source-uri",
+        SOURCE,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode().splitlines() == [
+        f"ok  signature: made by the key {kind}.pub",
+        "ok  subject: the statement is about Python-3.13.5.tar.xz (SHA256 93e583f243454e6e…)",
+        "ok  predicate type: https://slsa.dev/provenance/v1",
+        f"ok  builder id: {BUILDER}",
+        f"ok  source: {SOURCE}",
+    ]
+    (tmp_path / "other").mkdir()
+    _, other = write_keys(tmp_path / "other", kind)
+    one_line_failure(sbomgen("verify", CPYTHON_313, "--bundle", envelope, "--key", other), "signature")
+    changed = changed_copy(CPYTHON_313, tmp_path)
+    one_line_failure(sbomgen("verify", changed, "--bundle", envelope, "--key", public), "subject")
+    one_line_failure(
+        sbomgen(
+            "verify", CPYTHON_313, "--bundle", envelope, "--key", public, "--builder-id", "https://other"
+        ),
+        "builder id",
+    )
+
+    # An independent DSSE implementation agrees.
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+
+    document = json.loads(envelope.read_text())
+    keyid = document["signatures"][0]["keyid"]
+    key = SSlibKey.from_crypto(serialization.load_pem_public_key(public.read_bytes()), keyid=keyid)
+    assert list(Envelope.from_dict(document).verify([key], 1)) == [keyid]
+
+
+def test_statement_content_and_validators(sbom: Path, tmp_path: Path) -> None:
+    path = provenance(tmp_path, sbom)
+    statement = json.loads(path.read_text())
+    check_against_schema(statement)
+    assert (
+        statement["subject"][0]["digest"]["sha256"]
+        == "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+    )
+    predicate = statement["predicate"]
+    assert predicate["buildDefinition"]["externalParameters"] == {
+        "source": {"repository": "https://github.com/python/cpython", "ref": "refs/tags/v3.13.5"}
+    }
+    assert predicate["buildDefinition"]["resolvedDependencies"] == [
+        {"uri": SOURCE, "digest": {"gitCommit": COMMIT}}
+    ]
+    import hashlib
+
+    assert predicate["runDetails"]["byproducts"] == [
+        {
+            "name": sbom.name,
+            "digest": {
+                "sha256": hashlib.sha256(sbom.read_bytes()).hexdigest(),
+                "sha512": hashlib.sha512(sbom.read_bytes()).hexdigest(),
+            },
+            "mediaType": "application/spdx+json",
+        }
+    ]
+    assert predicate["runDetails"]["metadata"] == {
+        "invocationId": "https://ci.example.org/runs/1",
+        "finishedOn": "2025-06-11T15:36:57Z",
+    }
+    again = provenance(tmp_path / "again", sbom)
+    assert again.read_bytes() == path.read_bytes()
+
+    # in-toto's own library validates the statement and parses the predicate strictly.
+    from google.protobuf import json_format
+    from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
+    from in_toto_attestation.v1 import statement_pb2
+    from in_toto_attestation.v1.statement import Statement
+
+    Statement.copy_from_pb(json_format.Parse(path.read_text(), statement_pb2.Statement())).validate()
+    json_format.ParseDict(predicate, provenance_pb2.Provenance(), ignore_unknown_fields=False)
+
+
+def test_schema_rejects_a_broken_statement() -> None:
+    from sbomgen.errors import OutputValidationError
+
+    broken = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {"buildDefinition": {"externalParameters": {}}, "runDetails": {"builder": {}}},
+    }
+    with pytest.raises(OutputValidationError) as error:
+        check_against_schema(broken)
+    assert "subject" in str(error.value)
+
+
+def test_builder_and_source_from_ci(sbom: Path, tmp_path: Path) -> None:
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "python/cpython",
+        "GITHUB_REF": "refs/tags/v3.13.5",
+        "GITHUB_SHA": COMMIT,
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_RUN_ATTEMPT": "2",
+        "GITHUB_WORKFLOW_REF": "python/cpython/.github/workflows/release.yml@refs/tags/v3.13.5",
+    }
+    assert from_environment(github) == {
+        "builder_id": "https://github.com/python/cpython/.github/workflows/release.yml@refs/tags/v3.13.5",
+        "invocation_id": "https://github.com/python/cpython/actions/runs/42/attempts/2",
+        "source_uri": SOURCE,
+        "source_digest": {"gitCommit": COMMIT},
+    }
+    gitlab = {
+        "GITLAB_CI": "true",
+        "CI_SERVER_URL": "https://gitlab.example.org",
+        "CI_PROJECT_PATH": "py/cpython",
+        "CI_RUNNER_ID": "7",
+        "CI_JOB_URL": "https://gitlab.example.org/py/cpython/-/jobs/9",
+        "CI_PROJECT_URL": "https://gitlab.example.org/py/cpython",
+        "CI_COMMIT_TAG": "v3.13.5",
+        "CI_COMMIT_SHA": COMMIT,
+    }
+    found = from_environment(gitlab)
+    assert found["builder_id"] == "https://gitlab.example.org/py/cpython/-/runners/7"
+    assert found["source_uri"] == "git+https://gitlab.example.org/py/cpython@refs/tags/v3.13.5"
+    assert from_environment({}) == {}
+
+    run = sbomgen("provenance", CPYTHON_313, "-d", tmp_path, env=github)
+    assert run.returncode == 0, run.stderr
+    predicate = json.loads((tmp_path / "Python-3.13.5.tar.xz.intoto.json").read_text())["predicate"]
+    assert (
+        predicate["runDetails"]["builder"]["id"]
+        == github["GITHUB_SERVER_URL"] + "/" + github["GITHUB_WORKFLOW_REF"]
+    )
+
+
+def test_nothing_is_invented(tmp_path: Path) -> None:
+    run = sbomgen("provenance", CPYTHON_313, "-d", tmp_path, env={"GITHUB_ACTIONS": "", "GITLAB_CI": ""})
+    assert run.returncode == 2
+    assert "no builder id" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_single_statement_names_every_artifact(tmp_path: Path) -> None:
+    run = sbomgen("provenance", CPYTHON_313, RFC8785, "--single", "--builder-id", BUILDER, "-d", tmp_path)
+    assert run.returncode == 0, run.stderr
+    statement = json.loads((tmp_path / "release.intoto.json").read_text())
+    assert [s["name"] for s in statement["subject"]] == [
+        "Python-3.13.5.tar.xz",
+        "rfc8785-0.1.2-py3-none-any.whl",
+    ]
+
+
+# --- keyless signing without the network ------------------------------------------------
+
+
+def identity_token() -> str:
+    now = int(time.time())
+    claims = {
+        "iss": "https://issuer.example.org",
+        "sub": "release-manager@example.org",
+        "aud": "sigstore",
+        "iat": now,
+        "exp": now + 600,
+        "email": "release-manager@example.org",
+    }
+    return jwt.encode(claims, "test-signing-secret-of-32-bytes!", algorithm="HS256")
+
+
+def unreachable_trust_config(tmp_path: Path) -> Path:
+    import sigstore
+
+    store = Path(sigstore.__file__).parent / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
+    signing = json.loads((store / "signing_config.v0.2.json").read_text())
+    for group in ("caUrls", "oidcUrls", "rekorTlogUrls", "tsaUrls"):
+        for service in signing[group]:
+            service["url"] = "http://127.0.0.1:9"  # the discard port: nothing listens
+    config = {
+        "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+        "trustedRoot": json.loads((store / "trusted_root.json").read_text()),
+        "signingConfig": signing,
+    }
+    path = tmp_path / "trust-config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_keyless_without_network_fails_fast_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    started = time.monotonic()
+    run = sbomgen(
+        "provenance",
+        RFC8785,
+        "--builder-id",
+        BUILDER,
+        "--sign",
+        "sigstore",
+        "--identity-token",
+        identity_token(),
+        "--trust-config",
+        unreachable_trust_config(tmp_path),
+        "-d",
+        out,
+    )
+    assert time.monotonic() - started < 30
+    assert run.returncode == 10, run.stderr
+    assert "keyless signing failed" in run.stderr and "127.0.0.1" in run.stderr
+    assert not out.exists()
+
+
+def test_keyless_needs_an_identity(tmp_path: Path) -> None:
+    run = sbomgen(
+        "sign", RFC8785, "-d", tmp_path, env={"GITHUB_ACTIONS": "", "ACTIONS_ID_TOKEN_REQUEST_URL": ""}
+    )
+    assert run.returncode == 10
+    assert "no identity token" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_envelope_payload_is_the_statement(sbom: Path, tmp_path: Path) -> None:
+    private, _ = write_keys(tmp_path, "ecdsa")
+    unsigned = provenance(tmp_path / "u", sbom)
+    signed = provenance(tmp_path / "s", sbom, "--sign", f"key:{private}")
+    assert base64.b64decode(json.loads(signed.read_text())["payload"]) == unsigned.read_bytes()
