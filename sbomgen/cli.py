@@ -116,7 +116,8 @@ def _enrich_options(
     "-o",
     "--output",
     metavar="PATH",
-    help="Where to write the SBOM ('-' for stdout). Default: NAME.spdx.json in the current directory.",
+    help="Where to write the SBOM ('-' for stdout); a folder when several formats are asked for. "
+    "Default: NAME.spdx.json (or .cdx.json, …) in the current directory.",
 )
 @click.option(
     "--checksum",
@@ -129,6 +130,15 @@ def _enrich_options(
     "--allow-mismatch",
     is_flag=True,
     help="Warn, instead of failing, when a file listed in Misc/sbom.spdx.json differs from the artifact.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    default="spdx-json",
+    show_default=True,
+    metavar="FORMATS",
+    help="Comma-separated: spdx-json, spdx-tv, cyclonedx-json, cyclonedx-xml (CycloneDX 1.6).",
 )
 @click.option(
     "--creator",
@@ -144,6 +154,7 @@ def tarball(
     extra_checksums: tuple[str, ...],
     allow_mismatch: bool,
     creators: tuple[str, ...],
+    output_format: str,
     **index_options: Any,
 ) -> None:
     """Write the SPDX 2.3 SBOM of a CPython source release.
@@ -163,7 +174,8 @@ def tarball(
     from .scan import DEFAULT_CHECKSUMS, scan
     from .write.output import write_atomic
 
-    target = output if output is not None else f"{artifact.resolve().name}.spdx.json"
+    formats = _formats(output_format)
+    targets = _targets(artifact, formats, output)
     writer = _DeferredSpdxWriter(creators)
     with _Progress(f"Reading {artifact.name}") as progress:
         inventory = scan(
@@ -171,16 +183,60 @@ def tarball(
             checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in extra_checksums),
             allow_mismatch=allow_mismatch,
             progress=progress,
-            on_file=writer.prepare_file,
+            on_file=writer.prepare_file if "spdx-json" in formats else None,
         )
     from .enrich import enrich
 
     inventory, enrich_notices = enrich(inventory, _enrich_options(**index_options))
     for message in (*inventory.notices, *enrich_notices):
         _notice(message)
-    write_atomic(target, writer.render(inventory))
-    if target != "-":
-        _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
+    rendered = [(targets[f], _render(f, inventory, writer)) for f in formats]  # all or nothing
+    for target, data in rendered:
+        write_atomic(target, data)
+        if target != "-":
+            _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
+
+
+FORMATS = {
+    "spdx-json": ".spdx.json",
+    "spdx-tv": ".spdx",
+    "cyclonedx-json": ".cdx.json",
+    "cyclonedx-xml": ".cdx.xml",
+}
+
+
+def _formats(text: str) -> list[str]:
+    formats = list(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise click.UsageError(
+            f"--format: unknown {', '.join(unknown) or 'nothing'}; choose from {', '.join(FORMATS)}"
+        )
+    return formats
+
+
+def _targets(artifact: Path, formats: list[str], output: str | None) -> dict[str, str]:
+    """One format: -o is the file ('-' for stdout). Several: -o is the folder."""
+    name = artifact.resolve().name
+    if len(formats) == 1:
+        return {formats[0]: output if output is not None else f"{name}{FORMATS[formats[0]]}"}
+    if output == "-":
+        raise click.UsageError("-o -: only one format can go to stdout")
+    folder = Path(output if output is not None else ".")
+    if folder.exists() and not folder.is_dir():
+        raise click.UsageError(f"-o {folder}: with several formats, -o names a folder")
+    _make_dir(folder)
+    return {f: str(folder / f"{name}{FORMATS[f]}") for f in formats}
+
+
+def _render(output_format: str, inventory: Any, writer: _DeferredSpdxWriter) -> bytes:
+    if output_format == "spdx-json":
+        return writer.render(inventory)
+    if output_format == "spdx-tv":
+        return writer.render_tag_value(inventory)
+    from .write import cyclonedx
+
+    return cyclonedx.render(inventory, xml=output_format == "cyclonedx-xml")
 
 
 @cli.group(epilog=EXIT_CODES)
@@ -470,6 +526,126 @@ def verify(artifact: Path, bundle: Path, **expectations: Any) -> None:
         click.echo(f"ok  {passed}")
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option("--ntia", is_flag=True, help="Also check SPDX documents for the NTIA minimum elements.")
+def validate(files: tuple[Path, ...], ntia: bool) -> None:
+    """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
+    CycloneDX 1.4-1.6 (JSON, XML), in-toto statements. Every problem is listed with where
+    it is. Exit 0 only if every file is valid, else 1."""
+    from .validate import validate_file
+
+    invalid = 0
+    for path in files:
+        kind, problems = validate_file(path, ntia)
+        if problems:
+            invalid += 1
+            click.echo(f"{path}: INVALID {kind} ({len(problems)} problem(s))")
+            for problem in problems:
+                click.echo(f"  {path}: {problem}")
+        else:
+            click.echo(
+                f"{path}: valid {kind}" + (" (NTIA minimum elements met)" if ntia and "SPDX" in kind else "")
+            )
+    if invalid:
+        sys.stdout.flush()
+        os._exit(1)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("old", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--markdown", is_flag=True, help="Markdown, for release notes.")
+@click.option(
+    "--files", "list_files", is_flag=True, help="List the files added, removed and changed, not just counts."
+)
+def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) -> None:
+    """Compare two SBOMs (SPDX or CycloneDX JSON, in any mix). Exit 1 when they differ.
+
+    Components added, removed and changed (version, checksums, license, download
+    location, supplier); files added, removed and changed. A vendored package is named
+    after what vendors it: pip/urllib3.
+    """
+    import json
+
+    from . import diff as sbom_diff
+
+    difference = sbom_diff.compare(sbom_diff.load(old), sbom_diff.load(new))
+    if as_json:
+        click.echo(json.dumps(difference.as_dict(list_files), indent=2))
+    elif markdown:
+        click.echo(sbom_diff.as_markdown(difference, old.name, new.name, list_files), nl=False)
+    else:
+        _diff_table(difference, list_files)
+    if not difference.empty:
+        sys.stdout.flush()
+        os._exit(1)
+
+
+def _diff_table(difference: Any, list_files: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("", "component", "field", "old", "new", title="Components", title_justify="left")
+    for key, version in difference.added:
+        table.add_row("+", key, "", "", version or "")
+    for key, version in difference.removed:
+        table.add_row("-", key, "", version or "", "")
+    for key, name, before, after in difference.changed:
+        table.add_row("~", key, name, _short(before), _short(after))
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("Components: no change")
+    console.print(
+        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
+        f"{len(difference.files_changed)} changed"
+    )
+    if list_files:
+        for mark, paths in (
+            ("+", difference.files_added),
+            ("-", difference.files_removed),
+            ("~", difference.files_changed),
+        ):
+            for path in paths:
+                console.print(f"  {mark} {path}", markup=False, highlight=False)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value if v is not None)
+    return "" if value is None else str(value)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("sbom", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--provenance",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A provenance statement, envelope or bundle to summarise beside the SBOM.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+def report(sbom: Path, provenance: Path | None, output: Path) -> None:
+    """One self-contained HTML page about an SBOM (SPDX or CycloneDX JSON): the artifact and
+    its checksums, the components, what pip vendors, file counts, and provenance status."""
+    from .write.output import write_atomic
+    from .write.report import render
+
+    write_atomic(output, render(sbom, provenance))
+    _notice(f"wrote {output}")
+
+
 class _DeferredSpdxWriter:
     """The SPDX writer, imported at the first file: the imports then overlap decompression.
 
@@ -485,6 +661,9 @@ class _DeferredSpdxWriter:
 
     def render(self, inventory: Any) -> bytes:
         return self._writer().render(inventory)
+
+    def render_tag_value(self, inventory: Any) -> bytes:
+        return self._writer().render_tag_value(inventory)
 
     def _writer(self) -> Any:
         if self.writer is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -59,6 +60,7 @@ class Component:
     license_declared: str | None = None
     file_name: str | None = None
     files: tuple[str, ...] = ()  # paths of FileEntry objects this component contains
+    vendored_in: str | None = None  # key of the component whose files carry this one's code
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,14 @@ class Inventory:
             if component.key == key:
                 return component
         raise KeyError(key)
+
+
+def content_id(inventory: Inventory) -> str:
+    """A digest naming this exact content: the artifact's SHA256, else one over its files."""
+    for checksum in inventory.artifact.checksums:
+        if checksum.algorithm == "SHA256":
+            return checksum.value
+    listing = hashlib.sha256()
+    for entry in sorted(inventory.files, key=lambda f: f.path):
+        listing.update(f"{entry.digest('SHA256')}  {entry.path}\n".encode())
+    return listing.hexdigest()

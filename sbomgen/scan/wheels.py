@@ -116,6 +116,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
                         version=dep_version,
                         purl=pypi_purl(dep_name, dep_version),
                         license_declared=licenses.get((dep_name, dep_version)),
+                        vendored_in=key,
                     )
                 )
     known_cpe = KNOWN_CPES.get(name)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ from spdx_tools.spdx.validation.creation_info_validator import validate_creation
 from spdx_tools.spdx.validation.extracted_licensing_info_validator import (
     validate_extracted_licensing_infos,
 )
-from spdx_tools.spdx.validation.file_validator import validate_file
+from spdx_tools.spdx.validation.file_validator import validate_file, validate_files
 from spdx_tools.spdx.validation.package_validator import validate_packages
 from spdx_tools.spdx.validation.relationship_validator import validate_relationship
 from spdx_tools.spdx.validation.snippet_validator import validate_snippets
@@ -48,7 +49,7 @@ from spdx_tools.spdx.validation.validation_message import ValidationMessage
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError, UsageError
-from ..model import Component, FileEntry, Inventory, Party
+from ..model import Component, FileEntry, Inventory, Party, content_id
 
 SPDX_VERSION = "SPDX-2.3"
 LICENSE_LIST_VERSION = Version(3, 22)
@@ -133,7 +134,7 @@ class SpdxWriter:
             spdx_version=SPDX_VERSION,
             spdx_id="SPDXRef-DOCUMENT",
             name="CPython SBOM",
-            document_namespace=f"{NAMESPACE_BASE}/{inventory.artifact.name}-{_content_id(inventory)}",
+            document_namespace=f"{NAMESPACE_BASE}/{inventory.artifact.name}-{content_id(inventory)}",
             creators=[*self._creators, Actor(ActorType.TOOL, f"sbomgen-{__version__}")],
             created=inventory.created,
             license_list_version=LICENSE_LIST_VERSION,
@@ -162,66 +163,10 @@ class SpdxWriter:
         return Document(creation, packages=packages, files=files, relationships=relationships)
 
     def validate(self, document: Document) -> list[ValidationMessage]:
-        """spdx-tools' own validators, in the order its full-document validator runs them.
+        return validate_document(document, lambda file: self._prepared[file.name].problems)
 
-        Departures, same verdicts: files were validated as they were prepared; packages
-        and each relationship are checked against views holding only the elements that
-        can concern them, instead of re-listing every ID of the document per relationship
-        (quadratic: minutes on a CPython tarball).
-        """
-        version = document.creation_info.spdx_version
-        elements: dict[str, Package | File] = {p.spdx_id: p for p in document.packages}
-        elements.update({f.spdx_id: f for f in document.files})
-        messages = list(validate_creation_info(document.creation_info, version))
-        # Packages see the relationships that can concern them: those naming a package
-        # whose files were not analysed (which must contain no files).
-        unanalyzed = {p.spdx_id for p in document.packages if not p.files_analyzed}
-        concerning = [
-            r
-            for r in document.relationships
-            if r.spdx_element_id in unanalyzed or r.related_spdx_element_id in unanalyzed
-        ]
-        named_files = {
-            i: elements[i]
-            for r in concerning
-            for i in (r.spdx_element_id, str(r.related_spdx_element_id))
-            if isinstance(elements.get(i), File)
-        }
-        package_view = Document(
-            document.creation_info,
-            packages=document.packages,
-            files=list(named_files.values()),  # type: ignore[arg-type]
-            relationships=concerning,
-            extracted_licensing_info=document.extracted_licensing_info,
-        )
-        messages += validate_packages(document.packages, version, package_view)
-        for file in document.files:
-            messages += self._prepared[file.name].problems
-        messages += validate_snippets(document.snippets, version, document)
-        messages += validate_annotations(document.annotations, document)
-        view = Document(document.creation_info)
-        for relationship in document.relationships:
-            view.packages.clear()
-            view.files.clear()
-            for element_id in (relationship.spdx_element_id, str(relationship.related_spdx_element_id)):
-                element = elements.get(element_id)
-                if isinstance(element, Package):
-                    view.packages.append(element)
-                elif isinstance(element, File):
-                    view.files.append(element)
-            messages += validate_relationship(relationship, version, view)
-        messages += validate_extracted_licensing_infos(document.extracted_licensing_info)
-        if not any(
-            r.relationship_type is RelationshipType.DESCRIBES and r.spdx_element_id == "SPDXRef-DOCUMENT"
-            for r in document.relationships
-        ):
-            messages.append(ValidationMessage("the document DESCRIBES nothing", None))  # type: ignore[arg-type]
-        if len(elements) != len(document.packages) + len(document.files):
-            messages.append(ValidationMessage("SPDX IDs are not unique", None))  # type: ignore[arg-type]
-        return messages
-
-    def render(self, inventory: Inventory) -> bytes:
-        """The validated SPDX 2.3 JSON document for an inventory."""
+    def validated(self, inventory: Inventory) -> Document:
+        """The SPDX document of an inventory, once spdx-tools' validators accept it."""
         document = self.build(inventory)
         problems = self.validate(document)
         if problems:
@@ -231,6 +176,19 @@ class SpdxWriter:
                 f"the SPDX document failed validation ({len(problems)} problem(s)); first: "
                 f"{first.validation_message} [{where}]"
             )
+        return document
+
+    def render_tag_value(self, inventory: Inventory) -> bytes:
+        """The validated document in SPDX's tag-value form."""
+        from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document
+
+        stream = io.StringIO()
+        write_document(self.validated(inventory), stream)
+        return stream.getvalue().encode("utf-8")
+
+    def render(self, inventory: Inventory) -> bytes:
+        """The validated SPDX 2.3 JSON document for an inventory."""
+        document = self.validated(inventory)
         files_json = [self._prepared[file.name].as_json for file in document.files]
         document.files.clear()  # converted already, as they were prepared
         as_json = self._converter.convert(document)
@@ -260,19 +218,73 @@ _NO_ANNOTATIONS = Document(
 _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentProperty]
 
 
+def validate_document(
+    document: Document, file_problems: Callable[[File], list[ValidationMessage]] | None = None
+) -> list[ValidationMessage]:
+    """spdx-tools' own validators, in the order its full-document validator runs them.
+
+    Departures, same verdicts: files may have been validated as they were prepared; packages
+    and each relationship are checked against views holding only the elements that
+    can concern them, instead of re-listing every ID of the document per relationship
+    (quadratic: minutes on a CPython tarball).
+    """
+    version = document.creation_info.spdx_version
+    elements: dict[str, Package | File] = {p.spdx_id: p for p in document.packages}
+    elements.update({f.spdx_id: f for f in document.files})
+    messages = list(validate_creation_info(document.creation_info, version))
+    # Packages see the relationships that can concern them: those naming a package
+    # whose files were not analysed (which must contain no files).
+    unanalyzed = {p.spdx_id for p in document.packages if not p.files_analyzed}
+    concerning = [
+        r
+        for r in document.relationships
+        if r.spdx_element_id in unanalyzed or r.related_spdx_element_id in unanalyzed
+    ]
+    named_files = {
+        i: elements[i]
+        for r in concerning
+        for i in (r.spdx_element_id, str(r.related_spdx_element_id))
+        if isinstance(elements.get(i), File)
+    }
+    package_view = Document(
+        document.creation_info,
+        packages=document.packages,
+        files=list(named_files.values()),  # type: ignore[arg-type]
+        relationships=concerning,
+        extracted_licensing_info=document.extracted_licensing_info,
+    )
+    messages += validate_packages(document.packages, version, package_view)
+    if file_problems is None:
+        messages += validate_files(document.files, version, document)
+    else:
+        for file in document.files:
+            messages += file_problems(file)
+    messages += validate_snippets(document.snippets, version, document)
+    messages += validate_annotations(document.annotations, document)
+    view = Document(document.creation_info)
+    for relationship in document.relationships:
+        view.packages.clear()
+        view.files.clear()
+        for element_id in (relationship.spdx_element_id, str(relationship.related_spdx_element_id)):
+            element = elements.get(element_id)
+            if isinstance(element, Package):
+                view.packages.append(element)
+            elif isinstance(element, File):
+                view.files.append(element)
+        messages += validate_relationship(relationship, version, view)
+    messages += validate_extracted_licensing_infos(document.extracted_licensing_info)
+    if not any(
+        r.relationship_type is RelationshipType.DESCRIBES and r.spdx_element_id == "SPDXRef-DOCUMENT"
+        for r in document.relationships
+    ):
+        messages.append(ValidationMessage("the document DESCRIBES nothing", None))  # type: ignore[arg-type]
+    if len(elements) != len(document.packages) + len(document.files):
+        messages.append(ValidationMessage("SPDX IDs are not unique", None))  # type: ignore[arg-type]
+    return messages
+
+
 def render(inventory: Inventory) -> bytes:
     return SpdxWriter().render(inventory)
-
-
-def _content_id(inventory: Inventory) -> str:
-    """A digest naming this exact content: the artifact's SHA256, else one over its files."""
-    for checksum in inventory.artifact.checksums:
-        if checksum.algorithm == "SHA256":
-            return checksum.value
-    listing = hashlib.sha256()
-    for entry in inventory.files:
-        listing.update(f"{entry.digest('SHA256')}  {entry.path}\n".encode())
-    return listing.hexdigest()
 
 
 def _parse_creator(text: str) -> Actor:
