@@ -53,7 +53,15 @@ def _spdx(path: Path, ntia: bool) -> tuple[str, list[str]]:
         context = message.context
         where = (context.spdx_id or context.parent_id or "") if context else ""
         element = context.element_type.name.lower() if context and context.element_type else "document"
-        problems.append(f"{element} {where}: {message.validation_message}".replace("  ", " "))
+        relationship = getattr(context, "full_element", None) if element == "relationship" else None
+        if relationship is not None:
+            kind = relationship.relationship_type.name
+            where = f"{relationship.spdx_element_id} {kind} {relationship.related_spdx_element_id}"
+        problems.append(
+            f"{element} {where}: {message.validation_message}"
+            if where
+            else f"{element}: {message.validation_message}"
+        )
     if ntia and not problems:
         problems += _ntia(path)
     return kind, problems

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from .. import __version__
 from ..diff import load
@@ -94,7 +94,7 @@ def render(sbom: Path, provenance: Path | None = None) -> bytes:
             vendored.setdefault(row["key"].rsplit("/", 1)[0], []).append(row)
     environment = Environment(
         loader=PackageLoader("sbomgen", "write/templates"),
-        autoescape=select_autoescape(),
+        autoescape=True,  # everything shown comes from an untrusted document
         keep_trailing_newline=True,
     )
     html = environment.get_template("report.html.j2").render(

@@ -1,0 +1,319 @@
+"""CycloneDX, tag-value, validate, diff and the HTML report, on the real releases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CPYTHON_311, CPYTHON_313, REFERENCE_313, ROOT, cpython_tree, sbomgen, write_tar
+
+NAME = "Python-3.13.5.tar.xz"
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("formats")
+    run = sbomgen(
+        "tarball", CPYTHON_313, "--format", "spdx-json,cyclonedx-json,cyclonedx-xml,spdx-tv", "-o", folder
+    )
+    assert run.returncode == 0, run.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sbom_311(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("311") / "Python-3.11.2.tgz.spdx.json"
+    run = sbomgen("tarball", CPYTHON_311, "-o", out)
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+def test_every_format_is_written_and_valid(outputs: Path) -> None:
+    names = sorted(p.name for p in outputs.iterdir())
+    assert names == [f"{NAME}.cdx.json", f"{NAME}.cdx.xml", f"{NAME}.spdx", f"{NAME}.spdx.json"]
+    run = sbomgen("validate", *(outputs / n for n in names))
+    assert run.returncode == 0, run.stdout
+    assert run.stdout.decode().splitlines() == [
+        f"{outputs / names[0]}: valid CycloneDX 1.6",
+        f"{outputs / names[1]}: valid CycloneDX 1.6 XML",
+        f"{outputs / names[2]}: valid SPDX 2.3",
+        f"{outputs / names[3]}: valid SPDX 2.3",
+    ]
+
+
+def test_cyclonedx_holds_what_spdx_holds(outputs: Path) -> None:
+    # Both read into one form: the same components, versions, hashes, licenses, sources, files.
+    run = sbomgen("diff", outputs / f"{NAME}.spdx.json", outputs / f"{NAME}.cdx.json", "--json")
+    assert run.returncode == 0, run.stdout
+    assert json.loads(run.stdout) == {
+        "components": {"added": [], "removed": [], "changed": []},
+        "files": {"added": 0, "removed": 0, "changed": 0},
+    }
+    bom = json.loads((outputs / f"{NAME}.cdx.json").read_text())
+    assert bom["specVersion"] == "1.6"
+    assert bom["metadata"]["component"]["name"] == "CPython"
+    pip = next(c for c in bom["components"] if c["name"] == "pip")
+    assert sorted(c["name"] for c in pip["components"]) == sorted(
+        [
+            "cachecontrol",
+            "certifi",
+            "dependency-groups",
+            "distlib",
+            "distro",
+            "idna",
+            "msgpack",
+            "packaging",
+            "platformdirs",
+            "pygments",
+            "pyproject-hooks",
+            "requests",
+            "resolvelib",
+            "rich",
+            "setuptools",
+            "tomli",
+            "tomli-w",
+            "truststore",
+            "typing-extensions",
+            "urllib3",
+        ]
+    )
+    expat = next(c for c in bom["components"] if c["name"] == "expat")
+    assert len([c for c in expat["components"] if c["type"] == "file"]) == 21
+    depends = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    assert len(depends[pip["bom-ref"]]) == 20
+
+
+def test_diff_between_releases(sbom_311: Path, outputs: Path) -> None:
+    run = sbomgen("diff", sbom_311, outputs / f"{NAME}.spdx.json", "--json")
+    assert run.returncode == 1
+    result = json.loads(run.stdout)["components"]
+    assert [(c["component"], c["version"]) for c in result["added"]] == [
+        ("expat", "2.6.3"),
+        ("hacl-star", "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"),
+        ("libb2", "0.98.1"),
+        ("macholib", "1.0"),
+        ("mpdecimal", "2.5.1"),
+        ("pip/dependency-groups", "1.3.1"),
+        ("pip/pyproject-hooks", "1.2.0"),
+        ("pip/tomli-w", "1.2.0"),
+        ("pip/truststore", "0.10.1"),
+    ]
+    assert [(c["component"], c["version"]) for c in result["removed"]] == [
+        ("pip/chardet", "5.0.0"),
+        ("pip/colorama", "0.4.5"),
+        ("pip/pep517", "0.13.0"),
+        ("pip/pyparsing", "3.0.9"),
+        ("pip/six", "1.16.0"),
+        ("pip/tenacity", "8.1.0"),
+        ("pip/webencodings", "0.5.1"),
+        ("setuptools", "65.5.0"),
+    ]
+    changed: dict[str, list[str]] = {}
+    for change in result["changed"]:
+        changed.setdefault(change["component"], []).append(change["field"])
+    moved = ["version", "checksums", "download location"]
+    assert changed == {
+        "CPython": moved,
+        "pip": moved,
+        **{
+            f"pip/{name}": moved
+            for name in (
+                "cachecontrol",
+                "certifi",
+                "distlib",
+                "distro",
+                "idna",
+                "msgpack",
+                "packaging",
+                "platformdirs",
+                "pygments",
+                "requests",
+                "resolvelib",
+                "rich",
+                "setuptools",
+                "tomli",
+                "typing-extensions",
+                "urllib3",
+            )
+        },
+    }
+    versions = {c["component"]: (c["old"], c["new"]) for c in result["changed"] if c["field"] == "version"}
+    assert versions["pip"] == ("22.3.1", "25.1.1")
+    assert versions["pip/setuptools"] == ("44.0.0", "70.3.0")
+    markdown = sbomgen("diff", sbom_311, outputs / f"{NAME}.spdx.json", "--markdown")
+    assert markdown.returncode == 1
+    assert "| pip | version | 22.3.1 | 25.1.1 |" in markdown.stdout.decode()
+
+
+def test_diff_against_release_tooling(outputs: Path) -> None:
+    run = sbomgen("diff", REFERENCE_313, outputs / f"{NAME}.spdx.json", "--json", "--files")
+    assert run.returncode == 1
+    result = json.loads(run.stdout)
+    assert result["components"]["added"] == [] and result["components"]["removed"] == []
+    assert [(c["component"], c["field"]) for c in result["components"]["changed"]] == [
+        ("pip", "license"),
+        ("pip/msgpack", "checksums"),
+        ("pip/msgpack", "download location"),
+        ("pip/tomli", "checksums"),
+        ("pip/tomli", "download location"),
+        ("pip/tomli-w", "license"),  # the index's metadata is for 1.2.0 itself: MIT is certain
+    ]
+    pip_license = result["components"]["changed"][0]
+    assert (pip_license["old"], pip_license["new"]) == ([None, None], ["MIT", None])
+    assert result["files"] == {
+        "added": 0,
+        "removed": 0,
+        "changed": 0,
+        "added_paths": [],
+        "removed_paths": [],
+        "changed_paths": [],
+    }
+    same = sbomgen("diff", REFERENCE_313, REFERENCE_313)
+    assert same.returncode == 0
+    assert b"Components: no change" in same.stdout
+
+
+def small_sbom(tmp_path: Path) -> dict[str, Any]:
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    run = sbomgen("tarball", path, "-o", "-")
+    assert run.returncode == 0
+    return json.loads(run.stdout)
+
+
+def validate_one(tmp_path: Path, name: str, document: Any) -> list[str]:
+    path = tmp_path / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    run = sbomgen("validate", path)
+    assert run.returncode == 1, run.stdout
+    lines = run.stdout.decode().splitlines()
+    assert lines[0].startswith(f"{path}: INVALID")
+    return [line.removeprefix(f"  {path}: ") for line in lines[1:]]
+
+
+def test_validate_locates_problems(tmp_path: Path) -> None:
+    document = small_sbom(tmp_path)
+    missing_id = json.loads(json.dumps(document))
+    del missing_id["packages"][0]["SPDXID"]
+    assert any("SPDXID" in p or "spdx_id" in p for p in validate_one(tmp_path, "a.spdx.json", missing_id))
+
+    dangling = json.loads(json.dumps(document))
+    dangling["relationships"].append(
+        {
+            "spdxElementId": "SPDXRef-PACKAGE-cpython",
+            "relationshipType": "DEPENDS_ON",
+            "relatedSpdxElement": "SPDXRef-PACKAGE-gone",
+        }
+    )
+    problems = validate_one(tmp_path, "b.spdx.json", dangling)
+    assert problems == [
+        "relationship SPDXRef-PACKAGE-cpython DEPENDS_ON SPDXRef-PACKAGE-gone: "
+        'did not find the referenced spdx_id "SPDXRef-PACKAGE-gone" in the SPDX document'
+    ]
+
+    short = json.loads(json.dumps(document))
+    file_id = short["files"][0]["SPDXID"]
+    short["files"][0]["checksums"][0]["checksumValue"] = "abc123"
+    problems = validate_one(tmp_path, "c.spdx.json", short)
+    assert len(problems) == 1 and problems[0].startswith(
+        f"checksum {file_id}: value of ChecksumAlgorithm.SHA1 must consist of 40"
+    )
+
+    bom_run = sbomgen("tarball", tmp_path / "Python-3.99.0.tgz", "-f", "cyclonedx-json", "-o", "-")
+    bom = json.loads(bom_run.stdout)
+    bom["components"][0]["type"] = "gadget"
+    problems = validate_one(tmp_path, "d.cdx.json", bom)
+    assert problems and problems[0].startswith("$.components[0].type:") or "components/0/type" in problems[0]
+
+
+def test_validate_ntia(tmp_path: Path) -> None:
+    document = small_sbom(tmp_path)
+    for package in document["packages"]:
+        package.pop("supplier", None)
+    path = tmp_path / "n.spdx.json"
+    path.write_text(json.dumps(document))
+    assert sbomgen("validate", path).returncode == 0
+    run = sbomgen("validate", "--ntia", path)
+    assert run.returncode == 1
+    assert "NTIA minimum elements: components without a supplier" in run.stdout.decode()
+
+
+def test_several_formats_need_a_folder(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    run = sbomgen("tarball", path, "-f", "spdx-json,cyclonedx-json", "-o", "-")
+    assert run.returncode == 2 and "only one format can go to stdout" in run.stderr
+    run = sbomgen("tarball", path, "-f", "spdx-json,swid")
+    assert run.returncode == 2 and "unknown swid" in run.stderr
+
+
+def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = tmp_path / "key.pem"
+    key.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    sbom = outputs / f"{NAME}.spdx.json"
+    run = sbomgen(
+        "provenance",
+        CPYTHON_313,
+        "--sbom",
+        sbom,
+        "--builder-id",
+        "https://ci.example.org/release",
+        "--sign",
+        f"key:{key}",
+        "-d",
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    report = tmp_path / "report.html"
+    run = sbomgen("report", sbom, "--provenance", tmp_path / f"{NAME}.intoto.json", "-o", report)
+    assert run.returncode == 0, run.stderr
+    html = report.read_text()
+    assert "<script" not in html and "http://" not in html.split("<body>")[0]  # no external assets
+    assert "yes: a subject has the artifact&#39;s SHA256" in html
+    assert "yes: among the byproducts, with this file&#39;s SHA256" in html
+
+    browser = shutil.which("chromium")
+    driver_path = shutil.which("chromedriver")
+    assert browser and driver_path, "Debian's chromium and chromium-driver are installed by .ci/run"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1800",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(report.as_uri())
+        assert driver.title == f"SBOM of {NAME}"
+        rows = driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
+        assert len(rows) == 27
+        assert driver.find_element(By.ID, "c-pip-urllib3").text.split()[:2] == ["urllib3", "1.26.20"]
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+        assert errors == []
+        screenshots = ROOT / ".test-artifacts"
+        screenshots.mkdir(exist_ok=True)
+        assert driver.save_screenshot(str(screenshots / "report.png"))
+    finally:
+        driver.quit()
