@@ -239,6 +239,56 @@ def _render(output_format: str, inventory: Any, writer: _DeferredSpdxWriter) -> 
     return cyclonedx.render(inventory, xml=output_format == "cyclonedx-xml")
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("upstream", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--tree", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The modified source tree."
+)
+@click.option(
+    "--tarball", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Or: its archive."
+)
+@click.option(
+    "--system-package",
+    "system_packages",
+    multiple=True,
+    metavar="NAME=VERSION",
+    help="A bundled library replaced by the system's copy (repeatable), e.g. expat=2.7.1.",
+)
+@click.option(
+    "-o", "--output", metavar="PATH", help="Default: NAME.spdx.json in the current directory ('-': stdout)."
+)
+def regenerate(
+    upstream: Path,
+    tree: Path | None,
+    tarball: Path | None,
+    system_packages: tuple[str, ...],
+    output: str | None,
+) -> None:
+    """Write the SBOM of a modified tree, derived from UPSTREAM (an SPDX JSON SBOM), offline.
+
+    Packages whose files are gone are dropped, with what they vendor; changed and added
+    files are recorded; each difference from upstream is stated in an annotation, and the
+    upstream document is referenced with its checksum. What upstream says about the
+    packages that remain is kept, so no network is used.
+    """
+    from .regenerate import parse_system_packages
+    from .regenerate import regenerate as derive
+    from .write.output import write_atomic
+    from .write.spdx import SpdxWriter
+
+    if (tree is None) == (tarball is None):
+        raise click.UsageError("give exactly one of --tree and --tarball")
+    source = tree if tree is not None else tarball
+    assert source is not None
+    inventory = derive(upstream, source, parse_system_packages(system_packages))
+    for message in inventory.notices:
+        _notice(message)
+    target = output if output is not None else f"{source.resolve().name}.spdx.json"
+    write_atomic(target, SpdxWriter().render(inventory))
+    if target != "-":
+        _notice(f"wrote {target}: {len(inventory.changes)} changes from {upstream.name}")
+
+
 @cli.group(epilog=EXIT_CODES)
 def cache() -> None:
     """The index metadata cache, for builds without network.

@@ -61,6 +61,8 @@ class Component:
     file_name: str | None = None
     files: tuple[str, ...] = ()  # paths of FileEntry objects this component contains
     vendored_in: str | None = None  # key of the component whose files carry this one's code
+    comment: str | None = None
+    versioned_id: bool = False  # identify by name and version (where one name occurs in several versions)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,15 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class UpstreamDocument:
+    """An SBOM this one was derived from."""
+
+    name: str
+    namespace: str
+    sha1: str
+
+
+@dataclass(frozen=True)
 class Inventory:
     artifact: Artifact
     root: str  # key of the component the artifact is
@@ -85,6 +96,8 @@ class Inventory:
     dependencies: tuple[Dependency, ...]
     created: datetime.datetime
     notices: tuple[str, ...] = field(default=())
+    derived_from: UpstreamDocument | None = None
+    changes: tuple[str, ...] = ()  # what differs from the upstream document, one statement each
 
     def component(self, key: str) -> Component:
         for component in self.components:

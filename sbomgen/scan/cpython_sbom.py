@@ -9,6 +9,7 @@ not inside a source artifact, so only the files they list (if any) are cross-che
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import ContentError
@@ -60,7 +61,7 @@ class CPythonSbomScanner(Scanner):
             listed = _listed_files(document, path)
             mismatches += _check_files(listed, context)
             if path == SBOM_PATH:
-                for component in _components(document, listed, path):
+                for component in _components(document, listed, path, context.files.keys()):
                     context.add_component(component, depended_on_by=context.root_key)
         if mismatches:
             summary = (
@@ -135,8 +136,12 @@ def _check_files(listed: dict[str, tuple[str, tuple[Checksum, ...]]], context: S
 
 
 def _components(
-    document: dict[str, Any], listed: dict[str, tuple[str, tuple[Checksum, ...]]], path: str
+    document: dict[str, Any],
+    listed: dict[str, tuple[str, tuple[Checksum, ...]]],
+    path: str,
+    present: Collection[str],
 ) -> list[Component]:
+    """The listed packages, each owning those of its listed files the artifact has."""
     contains: dict[str, list[str]] = {}
     for rel in document.get("relationships", []):
         if rel.get("relationshipType") == "CONTAINS" and rel.get("relatedSpdxElement") in listed:
@@ -171,7 +176,7 @@ def _components(
                 cpe=cpe,
                 license_concluded=None if license_concluded in _NOASSERTION else license_concluded,
                 license_declared=None if license_declared in _NOASSERTION else license_declared,
-                files=tuple(sorted(contains.get(spdx_id, []))),
+                files=tuple(sorted(p for p in contains.get(spdx_id, []) if p in present)),
             )
         )
     return components

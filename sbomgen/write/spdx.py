@@ -17,10 +17,13 @@ from spdx_tools.spdx.jsonschema.document_properties import DocumentProperty
 from spdx_tools.spdx.model import (
     Actor,
     ActorType,
+    Annotation,
+    AnnotationType,
     Checksum,
     ChecksumAlgorithm,
     CreationInfo,
     Document,
+    ExternalDocumentRef,
     ExternalPackageRef,
     ExternalPackageRefCategory,
     File,
@@ -125,7 +128,9 @@ class SpdxWriter:
         root = inventory.component(inventory.root)
         package_ids_alloc = SpdxIds()
         package_ids = {
-            c.key: package_ids_alloc.allocate("SPDXRef-PACKAGE-", c.name.lower())
+            c.key: package_ids_alloc.allocate(
+                "SPDXRef-PACKAGE-", f"{c.name}-{c.version}" if c.versioned_id else c.name.lower()
+            )
             for c in inventory.components
         }
         file_ids = {entry.path: self._prepared[entry.path].file.spdx_id for entry in inventory.files}
@@ -160,7 +165,24 @@ class SpdxWriter:
                 Relationship(package_ids[component.key], RelationshipType.CONTAINS, file_ids[path])
                 for path in component.files
             ]
-        return Document(creation, packages=packages, files=files, relationships=relationships)
+        annotations = []
+        if inventory.derived_from is not None:
+            upstream = inventory.derived_from
+            creation.external_document_refs = [
+                ExternalDocumentRef(
+                    "DocumentRef-upstream",
+                    upstream.namespace,
+                    Checksum(ChecksumAlgorithm.SHA1, upstream.sha1),
+                )
+            ]
+            annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
+            annotations = [
+                Annotation("SPDXRef-DOCUMENT", AnnotationType.OTHER, annotator, inventory.created, change)
+                for change in inventory.changes
+            ]
+        return Document(
+            creation, packages=packages, files=files, relationships=relationships, annotations=annotations
+        )
 
     def validate(self, document: Document) -> list[ValidationMessage]:
         return validate_document(document, lambda file: self._prepared[file.name].problems)
@@ -344,4 +366,5 @@ def _package(component: Component, spdx_id: str, files: list[FileEntry], licensi
         ),
         external_references=refs,
         primary_package_purpose=PackagePurpose[component.purpose.name],
+        comment=component.comment,
     )

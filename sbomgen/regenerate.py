@@ -1,0 +1,145 @@
+"""The SBOM of a modified source tree, derived from its upstream SBOM, offline.
+
+A redistributor removes bundled copies (the pip wheel, expat, mpdecimal) and patches
+files. The tree is scanned as it is; a package whose files are all gone is dropped (with
+what it vendors); what upstream knew about a package that remains (download location,
+checksums, licenses, supplier) is kept, so no network is needed; every difference from
+upstream is stated; and the upstream document is referenced with its checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from . import diff
+from .errors import ContentError, UsageError
+from .model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
+from .scan import DEFAULT_CHECKSUMS, scan
+
+
+def parse_system_packages(values: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in values:
+        name, sep, version = value.partition("=")
+        if not sep or not name.strip() or not version.strip():
+            raise UsageError(f"--system-package: expected NAME=VERSION, not {value!r}")
+        found[canonicalize_name(name.strip())] = version.strip()
+    return found
+
+
+def _keys(inventory: Inventory) -> dict[str, str]:
+    """The same tree keys ``diff`` gives: root by name, vendored as parent/child."""
+    by_key = {c.key: c for c in inventory.components}
+    keys = {}
+    for component in inventory.components:
+        if component.key == inventory.root:
+            keys[component.key] = component.name
+        elif component.vendored_in in by_key:
+            parent = by_key[component.vendored_in]
+            keys[component.key] = f"{canonicalize_name(parent.name)}/{canonicalize_name(component.name)}"
+        else:
+            keys[component.key] = canonicalize_name(component.name)
+    return keys
+
+
+def regenerate(
+    upstream_path: Path,
+    source: Path,
+    system_packages: Mapping[str, str],
+    checksums: Sequence[str] = DEFAULT_CHECKSUMS,
+) -> Inventory:
+    try:
+        raw = upstream_path.read_bytes()
+        upstream_document = json.loads(raw)
+    except OSError as exc:
+        raise UsageError(f"cannot read {upstream_path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContentError(f"{upstream_path}: not SPDX JSON ({exc})") from None
+    if not isinstance(upstream_document, dict) or "spdxVersion" not in upstream_document:
+        raise ContentError(f"{upstream_path}: not an SPDX JSON document")
+    upstream = diff.load(upstream_path)
+    inventory = scan(source, checksums=checksums, allow_mismatch=True)
+
+    # Packages Misc/sbom.spdx.json lists, all of whose files are gone, are gone themselves.
+    gone = {c.key for c in inventory.components if c.key.startswith("cpython-sbom:") and not c.files}
+    keys = _keys(inventory)
+    kept = []
+    for component in inventory.components:
+        if component.key in gone:
+            continue
+        known = upstream.components.get(keys[component.key])
+        details = upstream.details.get(keys[component.key], {})
+        if known is not None and known["version"] == component.version:
+            component = _with_upstream_facts(component, known, details)
+        kept.append(component)
+    root = inventory.root
+    for name, version in sorted(system_packages.items()):
+        kept.append(
+            Component(
+                key=f"system:{name}",
+                name=name,
+                version=version,
+                purpose=Purpose.LIBRARY,
+                comment=f"Provided by the system in place of the copy bundled upstream; {name} {version}.",
+            )
+        )
+    present = {c.key for c in kept}
+    dependencies = [d for d in inventory.dependencies if d.source in present and d.target in present]
+    dependencies += [Dependency(root, f"system:{name}") for name in sorted(system_packages)]
+
+    derived = replace(inventory, components=tuple(kept), dependencies=tuple(dependencies))
+    return replace(
+        derived,
+        derived_from=UpstreamDocument(
+            name=str(upstream_document.get("name", upstream_path.name)),
+            namespace=str(upstream_document.get("documentNamespace", "")),
+            sha1=hashlib.sha1(raw).hexdigest(),
+        ),
+        changes=tuple(_changes(upstream, derived, system_packages)),
+    )
+
+
+def _with_upstream_facts(component: Component, known: dict[str, Any], details: dict[str, Any]) -> Component:
+    declared, concluded = known["license"]
+    checksums = tuple(Checksum(*item.split(":", 1)) for item in sorted(known["checksums"]))
+    return replace(
+        component,
+        download_location=known["download location"] or component.download_location,
+        checksums=checksums or component.checksums,
+        license_declared=declared or component.license_declared,
+        license_concluded=concluded or component.license_concluded,
+        file_name=details.get("file name") or component.file_name,
+    )
+
+
+def _changes(upstream: diff.Snapshot, derived: Inventory, system_packages: Mapping[str, str]) -> list[str]:
+    keys = _keys(derived)
+    present = {keys[c.key] for c in derived.components}
+    statements = []
+    for key in sorted(upstream.components.keys() - present):
+        version = upstream.components[key]["version"]
+        statements.append(f"Removed package {key} {version}: its files are not in the tree.")
+    for name, version in sorted(system_packages.items()):
+        bundled = upstream.components.get(name, {}).get("version")
+        if bundled:
+            statements.append(f"Bundled {name} {bundled} replaced by the system's {name} {version}.")
+        else:
+            statements.append(f"Added package {name} {version}: provided by the system.")
+    files = {f.path: f for f in derived.files}
+    for path in sorted(upstream.files.keys() - files.keys()):
+        statements.append(f"Removed file {path}.")
+    for path in sorted(files.keys() - upstream.files.keys()):
+        statements.append(f"Added file {path} (SHA256 {files[path].digest('SHA256')}).")
+    for path in sorted(files.keys() & upstream.files.keys()):
+        before = dict(item.split(":", 1) for item in upstream.files[path])
+        now = files[path].digest("SHA256")
+        if before.get("SHA256") not in (None, now):
+            statements.append(f"Changed file {path}: SHA256 was {before['SHA256']}, is {now}.")
+    return statements

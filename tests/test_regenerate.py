@@ -1,0 +1,140 @@
+"""Redistributors: the SBOM of a modified tree, derived from upstream, offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, sbom_data, sbomgen, write_tar
+
+
+@pytest.fixture(scope="module")
+def debundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3.13.5 unpacked, with the bundled pip wheel and Modules/expat/ deleted."""
+    base = tmp_path_factory.mktemp("debundled")
+    with tarfile.open(CPYTHON_313) as archive:
+        archive.extractall(base, filter="data")
+    tree = base / "Python-3.13.5"
+    for wheel in (tree / "Lib/ensurepip/_bundled").glob("*.whl"):
+        wheel.unlink()
+    shutil.rmtree(tree / "Modules/expat")
+    return tree
+
+
+def test_debundled_tree(debundled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "debundled.spdx.json"
+    run = sbomgen(
+        "regenerate",
+        REFERENCE_313,
+        "--tree",
+        debundled,
+        "-o",
+        out,
+        env={"PIP_INDEX_URL": "http://127.0.0.1:9"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "could not be reached" not in run.stderr  # nothing was looked up
+    assert sbomgen("validate", out).returncode == 0
+    document = json.loads(out.read_text())
+    names = {p["name"] for p in document["packages"]}
+    assert names == {"CPython", "hacl-star", "libb2", "macholib", "mpdecimal"}
+    assert not [
+        f
+        for f in document["files"]
+        if f["fileName"].startswith(("Modules/expat/", "Lib/ensurepip/_bundled/"))
+    ]
+    reference = json.loads(REFERENCE_313.read_text())
+    assert document["externalDocumentRefs"][0]["spdxDocument"] == reference["documentNamespace"]
+    import hashlib
+
+    assert document["externalDocumentRefs"][0]["checksum"] == {
+        "algorithm": "SHA1",
+        "checksumValue": hashlib.sha1(REFERENCE_313.read_bytes()).hexdigest(),
+    }
+
+    run = sbomgen("diff", REFERENCE_313, out, "--json", "--files")
+    assert run.returncode == 1
+    result = json.loads(run.stdout)
+    vendored = [
+        "cachecontrol",
+        "certifi",
+        "dependency-groups",
+        "distlib",
+        "distro",
+        "idna",
+        "msgpack",
+        "packaging",
+        "platformdirs",
+        "pygments",
+        "pyproject-hooks",
+        "requests",
+        "resolvelib",
+        "rich",
+        "setuptools",
+        "tomli",
+        "tomli-w",
+        "truststore",
+        "typing-extensions",
+        "urllib3",
+    ]
+    assert [c["component"] for c in result["components"]["removed"]] == ["expat", "pip"] + [
+        f"pip/{n}" for n in vendored
+    ]
+    assert result["components"]["added"] == [] and result["components"]["changed"] == []
+    removed_files = result["files"]["removed_paths"]
+    expat_files = [f["fileName"] for f in reference["files"] if f["fileName"].startswith("Modules/expat/")]
+    assert removed_files == sorted(expat_files + ["Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl"])
+    assert result["files"]["added"] == 0 and result["files"]["changed"] == 0
+    statements = [a["comment"] for a in document["annotations"]]
+    assert len(statements) == 2 + 20 + len(removed_files)
+    assert "Removed package expat 2.6.3: its files are not in the tree." in statements
+    assert "Removed file Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl." in statements
+
+
+def test_system_packages_patched_and_added_files(tmp_path: Path) -> None:
+    header = b"#define XML_MAJOR_VERSION 2\n"
+    tree = cpython_tree()
+    tree["Modules/expat/expat.h"] = header
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Modules/expat/expat.h": header})
+    upstream_tar = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    upstream = tmp_path / "upstream.spdx.json"
+    assert sbomgen("tarball", upstream_tar, "-o", upstream).returncode == 0
+
+    del tree["Modules/expat/expat.h"]
+    tree["Python/ceval.c"] = b"int main(void) { return 1; }\n"  # patched
+    tree["Misc/distro-patches.txt"] = b"debundled expat\n"  # added
+    (tmp_path / "modified").mkdir()
+    modified = write_tar(tmp_path / "modified" / "Python-3.99.0.tgz", tree)
+    out = tmp_path / "derived.json"
+    run = sbomgen("regenerate", upstream, "--tarball", modified, "--system-package", "expat=2.7.1", "-o", out)
+    assert run.returncode == 0, run.stderr
+    document = json.loads(out.read_text())
+    expat = next(p for p in document["packages"] if p["name"] == "expat")
+    assert expat["versionInfo"] == "2.7.1" and expat["primaryPackagePurpose"] == "LIBRARY"
+    assert "Provided by the system" in expat["comment"]
+    statements = sorted(a["comment"] for a in document["annotations"])
+    import hashlib
+
+    old = hashlib.sha256(b"int main(void) { return 0; }\n").hexdigest()
+    new = hashlib.sha256(b"int main(void) { return 1; }\n").hexdigest()
+    added = hashlib.sha256(b"debundled expat\n").hexdigest()
+    assert statements == sorted(
+        [
+            "Bundled expat 2.7.1 replaced by the system's expat 2.7.1.",
+            "Removed file Modules/expat/expat.h.",
+            f"Added file Misc/distro-patches.txt (SHA256 {added}).",
+            f"Changed file Python/ceval.c: SHA256 was {old}, is {new}.",
+        ]
+    )
+    assert sbomgen("validate", out).returncode == 0
+
+
+def test_regenerate_needs_one_source(tmp_path: Path) -> None:
+    run = sbomgen("regenerate", REFERENCE_313)
+    assert run.returncode == 2 and "exactly one of --tree and --tarball" in run.stderr
+    run = sbomgen("regenerate", REFERENCE_313, "--tree", tmp_path, "--system-package", "expat")
+    assert run.returncode == 2 and "NAME=VERSION" in run.stderr
