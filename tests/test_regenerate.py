@@ -8,7 +8,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, sbom_data, sbomgen, write_tar
 
 
