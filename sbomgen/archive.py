@@ -117,8 +117,9 @@ class _Budget:
 class _Tracker:
     """Shared checks: one top folder, no duplicates, hard links to earlier members."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, top_folder: bool = True) -> None:
         self.where = where
+        self.top_folder = top_folder
         self.top: str | None = None
         self.seen: set[str] = set()
 
@@ -128,6 +129,12 @@ class _Tracker:
             if is_dir:
                 return None
             raise ArchiveError(f"{self.where}: member has an empty name")
+        if not self.top_folder:  # members are relative to the archive's root
+            rel = "/".join(parts)
+            if rel in self.seen:
+                raise ArchiveError(f"{self.where}: duplicate member {name!r}")
+            self.seen.add(rel)
+            return rel
         if self.top is None:
             if len(parts) == 1 and not is_dir:
                 raise ArchiveError(
@@ -229,8 +236,10 @@ class ArchiveReader:
         path: str | os.PathLike[str],
         limits: Limits | None = None,
         algorithms: tuple[str, ...] = ("SHA256",),
+        top_folder: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.top_folder = top_folder
         self.limits = limits or Limits()
         self.algorithms = algorithms
         self.where = self.path.name
@@ -252,9 +261,13 @@ class ArchiveReader:
             else:
                 yield from self._tar()
 
+    def _rooted(self, parts: list[str]) -> list[str]:
+        """Member parts under a top folder, a nameless one where the archive has none."""
+        return parts if self.top_folder else ["", *parts]
+
     def _tar(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
-        tracker = _Tracker(self.where)
+        tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
             compressed = is_compressed(handle.read(6))
             handle.seek(0)
@@ -303,7 +316,7 @@ class ArchiveReader:
                 elif info.isdir():
                     yield Member(rel, Kind.DIR, 0, mtime), None
                 elif info.issym():
-                    target = resolve_link(parts, info.linkname, self.where, info.name)
+                    target = resolve_link(self._rooted(parts), info.linkname, self.where, info.name)
                     yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
                 elif info.islnk():
                     target_parts = split_path(info.linkname, self.where)
@@ -319,7 +332,7 @@ class ArchiveReader:
 
     def _zip(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
-        tracker = _Tracker(self.where)
+        tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
             digesting = _DigestingFile(handle, self.algorithms)
             while digesting.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own
@@ -341,7 +354,7 @@ class ArchiveReader:
                     yield Member(rel, Kind.DIR, 0, mtime), None
                 elif kind == stat.S_IFLNK:
                     target = archive.read(info).decode("utf-8", "replace")
-                    resolved = resolve_link(parts, target, self.where, info.filename)
+                    resolved = resolve_link(self._rooted(parts), target, self.where, info.filename)
                     yield Member(rel, Kind.SYMLINK, 0, mtime, resolved), None
                 elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
                     raise ArchiveError(f"{self.where}: member {info.filename!r} is a device or special file")

@@ -110,6 +110,100 @@ def _enrich_options(
     return EnrichOptions(index=settings, cache_dir=cache_dir, offline=offline, strict=strict)
 
 
+def _signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--identity-token", metavar="JWT", help="OIDC token for keyless signing. Default: from the CI."
+        ),
+        click.option("--staging", is_flag=True, help="Use Sigstore's staging instance."),
+        click.option(
+            "--trust-config",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="A Sigstore client trust configuration (trusted root + signing config) of another instance.",
+        ),
+        click.option(
+            "-d",
+            "--output-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="Where to write what is made.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _provenance_context_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--sign",
+            "signing",
+            metavar="sigstore|key:PATH",
+            help="Sign keylessly with Sigstore (ARTIFACT.intoto.sigstore.json) or with a local ECDSA P-256 / "
+            "Ed25519 PEM key (a DSSE envelope, ARTIFACT.intoto.json). Default: the unsigned statement.",
+        ),
+        click.option("--builder-id", metavar="URI", help="Default: from the CI environment."),
+        click.option("--invocation-id", metavar="ID", help="Default: from the CI environment."),
+        click.option("--source-uri", metavar="URI", help="git+https://HOST/REPO@REF. Default: from the CI."),
+        click.option(
+            "--source-digest", metavar="ALG:HEX", help="For example gitCommit:1a2b…. Default: from the CI."
+        ),
+        click.option("--started-on", metavar="TIME", help="RFC 3339. Default: from the CI, else omitted."),
+        click.option("--finished-on", metavar="TIME", help="RFC 3339. Default: SOURCE_DATE_EPOCH, else now."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _build_context(
+    builder_id: str | None,
+    invocation_id: str | None,
+    source_uri: str | None,
+    source_digest: str | None,
+    started_on: str | None,
+    finished_on: str | None,
+) -> Any:
+    """The build, from the command line first, then the CI environment; nothing invented."""
+    from .provenance.statement import BuildContext, from_environment, parse_source_digest, parse_time
+
+    found = from_environment()
+    context = BuildContext(
+        builder_id=builder_id or found.get("builder_id") or "",
+        invocation_id=invocation_id or found.get("invocation_id"),
+        source_uri=source_uri or found.get("source_uri"),
+        source_digest=parse_source_digest(source_digest) if source_digest else found.get("source_digest", {}),
+        started_on=parse_time(started_on, "--started-on") if started_on else found.get("started_on"),
+        finished_on=parse_time(finished_on, "--finished-on") if finished_on else _now(),
+    )
+    if not context.builder_id:
+        raise click.UsageError("no builder id: run in GitHub Actions or GitLab CI, or pass --builder-id")
+    return context
+
+
+def _make_dir(path: Path) -> None:
+    from .errors import OutputError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {path}: {exc.strerror}") from None
+
+
+def _now() -> Any:
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        try:
+            return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+        except ValueError:
+            raise click.UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 @cli.command(epilog=EXIT_CODES)
 @click.argument("artifact", type=click.Path(dir_okay=True, path_type=Path))
 @click.option(
@@ -289,6 +383,102 @@ def regenerate(
         _notice(f"wrote {target}: {len(inventory.changes)} changes from {upstream.name}")
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--check",
+    "check_manifest",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Compare FOLDER with this manifest instead: name every file added, removed or changed (exit 1).",
+)
+@click.option(
+    "--source",
+    type=click.Path(exists=True, path_type=Path),
+    help="The source tarball (or tree) the Windows artifacts were built from. Default: the one in FOLDER.",
+)
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes. Default: one per core.")
+@_provenance_context_options
+@_signing_options
+@_index_options
+def release(
+    folder: Path,
+    check_manifest: Path | None,
+    source: Path | None,
+    jobs: int | None,
+    signing: str | None,
+    builder_id: str | None,
+    invocation_id: str | None,
+    source_uri: str | None,
+    source_digest: str | None,
+    started_on: str | None,
+    finished_on: str | None,
+    identity_token: str | None,
+    staging: bool,
+    trust_config: Path | None,
+    output_dir: Path,
+    **index_options: Any,
+) -> None:
+    """SBOM and provenance for every artifact in a release FOLDER, and a manifest of it.
+
+    Source tarballs (Python-X.Y.Z.tgz, .tar.xz) and Windows installers and embeddable
+    zips are found by name and processed in parallel worker processes. Written beside
+    them (or into -d): ARTIFACT.spdx.json, the provenance, and release-manifest.json with
+    every file's size and SHA256. With --check, nothing is written: the folder is compared
+    with a manifest and every file added, removed or changed is named.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import release as rel
+    from .provenance import signing as sig
+    from .provenance.statement import statement
+    from .write.output import write_atomic
+
+    if check_manifest is not None:
+        drift = rel.check(check_manifest, folder)
+        for mark, names in (("added", drift.added), ("removed", drift.removed), ("changed", drift.changed)):
+            for name in names:
+                click.echo(f"{mark}: {name}")
+        if drift.empty:
+            click.echo(f"{folder}: as the manifest records it")
+            return
+        sys.stdout.flush()
+        os._exit(1)
+    sources, windows = rel.find_artifacts(folder)
+    if not sources and not windows:
+        raise click.UsageError(
+            f"{folder}: no release artifacts (Python-X.Y.Z.tgz/.tar.xz, python-X.Y.Z*.exe/-embed-*.zip)"
+        )
+    if windows and source is None:
+        if not sources:
+            raise click.UsageError("Windows artifacts need --source: the source tarball they were built from")
+        source = sources[-1]
+    context = _build_context(builder_id, invocation_id, source_uri, source_digest, started_on, finished_on)
+    options = _enrich_options(**index_options)
+    jobs_list = [(str(p), None, options) for p in sources] + [(str(p), str(source), options) for p in windows]
+    results: dict[str, bytes] = {}
+    workers = min(jobs or os.cpu_count() or 1, len(jobs_list))
+    with _Progress(f"SBOMs of {len(jobs_list)} artifacts") as progress, ProcessPoolExecutor(workers) as pool:
+        for done, (name, data, notices) in enumerate(pool.map(rel.sbom_job, jobs_list), start=1):
+            results[name] = data
+            for message in notices:
+                _notice(f"{name}: {message}")
+            if progress is not None:
+                progress(done)
+    artifacts = sources + windows
+    statements = [statement([a], context, (f"{a.name}.spdx.json", results[a.name])) for a in artifacts]
+    signed = sig.sign_statements(
+        [a.name for a in artifacts], statements, signing, identity_token, staging, trust_config
+    )
+    out = folder if output_dir == Path(".") else output_dir
+    _make_dir(out)
+    for artifact in artifacts:
+        write_atomic(out / f"{artifact.name}.spdx.json", results[artifact.name])
+    for name, body in signed:
+        write_atomic(out / name, body)
+    write_atomic(out / rel.MANIFEST, rel.manifest(folder))
+    _notice(f"wrote {len(artifacts)} SBOMs, {len(signed)} provenance files and {out / rel.MANIFEST}")
+
+
 @cli.group(epilog=EXIT_CODES)
 def cache() -> None:
     """The index metadata cache, for builds without network.
@@ -361,31 +551,6 @@ def import_(file: Path, cache_dir: Path | None) -> None:
     _notice(f"imported {count} entries from {file}")
 
 
-def _signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--identity-token", metavar="JWT", help="OIDC token for keyless signing. Default: from the CI."
-        ),
-        click.option("--staging", is_flag=True, help="Use Sigstore's staging instance."),
-        click.option(
-            "--trust-config",
-            type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            help="A Sigstore client trust configuration (trusted root + signing config) of another instance.",
-        ),
-        click.option(
-            "-d",
-            "--output-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            default=Path("."),
-            show_default=True,
-            help="Where to write what is made.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @cli.command(epilog=EXIT_CODES)
 @click.argument(
     "artifacts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -396,23 +561,7 @@ def _signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="The SBOM, recorded as a byproduct.",
 )
 @click.option("--single", is_flag=True, help="One statement naming every artifact (release.intoto.json).")
-@click.option(
-    "--sign",
-    "signing",
-    metavar="sigstore|key:PATH",
-    help="Sign keylessly with Sigstore (ARTIFACT.intoto.sigstore.json) or with a local ECDSA P-256 / "
-    "Ed25519 PEM key (a DSSE envelope, ARTIFACT.intoto.json). Default: the unsigned statement.",
-)
-@click.option("--builder-id", metavar="URI", help="Default: from the CI environment.")
-@click.option("--invocation-id", metavar="ID", help="Default: from the CI environment.")
-@click.option(
-    "--source-uri", metavar="URI", help="git+https://HOST/REPO@REF. Default: from the CI environment."
-)
-@click.option("--source-digest", metavar="ALG:HEX", help="For example gitCommit:1a2b…. Default: from the CI.")
-@click.option(
-    "--started-on", metavar="TIME", help="RFC 3339. Default: from the CI environment, else omitted."
-)
-@click.option("--finished-on", metavar="TIME", help="RFC 3339. Default: SOURCE_DATE_EPOCH, else now.")
+@_provenance_context_options
 @_signing_options
 def provenance(
     artifacts: tuple[Path, ...],
@@ -438,67 +587,19 @@ def provenance(
     """
     from .provenance import signing as sig
     from .provenance.statement import (
-        BuildContext,
-        from_environment,
-        parse_source_digest,
-        parse_time,
         statement,
     )
     from .write.output import write_atomic
 
-    found = from_environment()
-    context = BuildContext(
-        builder_id=builder_id or found.get("builder_id") or "",
-        invocation_id=invocation_id or found.get("invocation_id"),
-        source_uri=source_uri or found.get("source_uri"),
-        source_digest=parse_source_digest(source_digest) if source_digest else found.get("source_digest", {}),
-        started_on=parse_time(started_on, "--started-on") if started_on else found.get("started_on"),
-        finished_on=parse_time(finished_on, "--finished-on") if finished_on else _now(),
-    )
-    if not context.builder_id:
-        raise click.UsageError("no builder id: run in GitHub Actions or GitLab CI, or pass --builder-id")
+    context = _build_context(builder_id, invocation_id, source_uri, source_digest, started_on, finished_on)
     groups = [list(artifacts)] if single else [[a] for a in artifacts]
     statements = [statement(group, context, sbom) for group in groups]
     stems = ["release" if single else group[0].name for group in groups]
-    if signing is None:
-        outputs = [(f"{stem}.intoto.json", body) for stem, body in zip(stems, statements, strict=True)]
-    elif signing.startswith("key:"):
-        key = Path(signing[4:])
-        outputs = [
-            (f"{stem}.intoto.json", sig.sign_with_key(body, key))
-            for stem, body in zip(stems, statements, strict=True)
-        ]
-    elif signing == "sigstore":
-        token = sig.identity_token(identity_token)
-        bundles = sig.sign_keyless(statements, True, token, sig.trust_config(staging, trust_config))
-        outputs = [(f"{stem}.intoto.sigstore.json", body) for stem, body in zip(stems, bundles, strict=True)]
-    else:
-        raise click.UsageError(f"--sign: expected 'sigstore' or 'key:PATH', not {signing!r}")
+    outputs = sig.sign_statements(stems, statements, signing, identity_token, staging, trust_config)
     _make_dir(output_dir)
     for name, body in outputs:
         write_atomic(output_dir / name, body)
         _notice(f"wrote {output_dir / name}")
-
-
-def _make_dir(path: Path) -> None:
-    from .errors import OutputError
-
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create {path}: {exc.strerror}") from None
-
-
-def _now() -> Any:
-    import datetime
-
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None:
-        try:
-            return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-        except ValueError:
-            raise click.UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 @cli.command(epilog=EXIT_CODES)

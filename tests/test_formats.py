@@ -280,7 +280,9 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
     assert "yes: a subject has the artifact&#39;s SHA256" in html
     assert "yes: among the byproducts, with this file&#39;s SHA256" in html
 
-    browser = shutil.which("chromium")
+    import os
+
+    browser = shutil.which(os.environ.get("SBOMGEN_BROWSER", "chromium"))
     driver_path = shutil.which("chromedriver")
     assert browser and driver_path, "Debian's chromium and chromium-driver are installed by .ci/run"
     from selenium import webdriver

@@ -160,3 +160,28 @@ def _reason(exc: BaseException) -> str:
             messages.append(text)
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     return "; ".join(messages[:3]) or "unknown error"
+
+
+def sign_statements(
+    stems: list[str],
+    statements: list[bytes],
+    signing: str | None,
+    token: str | None = None,
+    staging: bool = False,
+    trust_config_path: Path | None = None,
+) -> list[tuple[str, bytes]]:
+    """File names and contents for statements signed as ``signing`` says (None: unsigned)."""
+    if signing is None:
+        return [(f"{stem}.intoto.json", body) for stem, body in zip(stems, statements, strict=True)]
+    if signing.startswith("key:"):
+        key = Path(signing[4:])
+        return [
+            (f"{stem}.intoto.json", sign_with_key(body, key))
+            for stem, body in zip(stems, statements, strict=True)
+        ]
+    if signing == "sigstore":
+        bundles = sign_keyless(
+            statements, True, identity_token(token), trust_config(staging, trust_config_path)
+        )
+        return [(f"{stem}.intoto.sigstore.json", body) for stem, body in zip(stems, bundles, strict=True)]
+    raise UsageError(f"--sign: expected 'sigstore' or 'key:PATH', not {signing!r}")

@@ -121,7 +121,7 @@ def _split_source(uri: str) -> dict[str, str]:
     return {"repository": repository, "ref": ref}
 
 
-def predicate(context: BuildContext, sbom: Path | None) -> dict[str, Any]:
+def predicate(context: BuildContext, sbom: Path | tuple[str, bytes] | None) -> dict[str, Any]:
     external: dict[str, Any] = {}
     dependencies = []
     if context.source_uri:
@@ -140,9 +140,18 @@ def predicate(context: BuildContext, sbom: Path | None) -> dict[str, Any]:
     run_details: dict[str, Any] = {"builder": {"id": context.builder_id}}
     if metadata:
         run_details["metadata"] = metadata
-    if sbom is not None:
+    if isinstance(sbom, Path):
         run_details["byproducts"] = [
             {"name": sbom.name, "digest": digests(sbom), "mediaType": "application/spdx+json"}
+        ]
+    elif sbom is not None:
+        name, content = sbom
+        sbom_digests = {
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "sha512": hashlib.sha512(content).hexdigest(),
+        }
+        run_details["byproducts"] = [
+            {"name": name, "digest": sbom_digests, "mediaType": "application/spdx+json"}
         ]
     build_definition: dict[str, Any] = {"buildType": BUILD_TYPE, "externalParameters": external}
     if dependencies:
@@ -150,7 +159,9 @@ def predicate(context: BuildContext, sbom: Path | None) -> dict[str, Any]:
     return {"buildDefinition": build_definition, "runDetails": run_details}
 
 
-def statement(artifacts: Sequence[Path], context: BuildContext, sbom: Path | None = None) -> bytes:
+def statement(
+    artifacts: Sequence[Path], context: BuildContext, sbom: Path | tuple[str, bytes] | None = None
+) -> bytes:
     """The statement's bytes: what gets signed, exactly as written."""
     from sigstore.dsse import DigestSet, StatementBuilder, Subject
 

@@ -116,12 +116,12 @@ def scan(
         components=tuple(context.components),
         files=tuple(files.values()),
         dependencies=tuple(context.dependencies),
-        created=_creation_time(newest),
+        created=creation_time(newest),
         notices=tuple(context.notices),
     )
 
 
-def _creation_time(newest_member: int) -> datetime.datetime:
+def creation_time(newest_member: int) -> datetime.datetime:
     """SOURCE_DATE_EPOCH when set, else the artifact's newest member: never the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:

@@ -1,0 +1,133 @@
+"""Windows artifacts: installers (``python-X.Y.Z-amd64.exe``) and embeddable zips.
+
+Their SBOM follows CPython's release tooling: the packages of the source's
+``Misc/externals.spdx.json`` (what the Windows build downloads) and ``Misc/sbom.spdx.json``,
+identified by name and version (mpdecimal can appear in both, in different versions),
+all with purpose LIBRARY since they are compiled in; pip and what it vendors for
+installers only. An embeddable zip's own files are scanned as well.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from .archive import ArchiveReader, Kind
+from .errors import ContentError, UsageError
+from .model import Artifact, Checksum, Component, Dependency, FileEntry, Inventory, Purpose
+from .scan import creation_time
+from .scan.cpython import PSF
+from .scan.cpython_sbom import EXTERNALS_PATH, SBOM_PATH, _components, _listed_files, _load
+from .scan.wheels import BUNDLED_DIR, read_wheel
+
+ARTIFACT_NAME = re.compile(
+    r"^python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)t?(?:-(embed-)?(?:amd64|arm64|win32))?\.(exe|zip)$"
+)
+CHUNK = 1 << 20
+
+
+def is_windows_artifact(name: str) -> bool:
+    found = ARTIFACT_NAME.match(name)
+    return found is not None and (found.group(3) == "exe" or bool(found.group(2)))
+
+
+def _source_parts(source: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Misc/*.spdx.json and the bundled wheels of the source archive or tree."""
+    documents, wheels = {}, {}
+    reader = ArchiveReader(source)
+    for member, content in reader.members():
+        if content is None or member.kind is not Kind.FILE:
+            continue
+        if member.path in (SBOM_PATH, EXTERNALS_PATH):
+            documents[member.path] = content.read()
+        elif member.path.startswith(BUNDLED_DIR) and member.path.endswith(".whl"):
+            wheels[member.path] = content.read()
+        else:
+            while content.read(CHUNK):
+                pass
+    if SBOM_PATH not in documents or EXTERNALS_PATH not in documents:
+        raise ContentError(
+            f"{source.name}: no {SBOM_PATH} and {EXTERNALS_PATH}: not a source for Windows SBOMs"
+        )
+    return documents, wheels
+
+
+def windows_inventory(artifact: Path, source: Path, created: datetime.datetime | None = None) -> Inventory:
+    found = ARTIFACT_NAME.match(artifact.name)
+    if found is None or not is_windows_artifact(artifact.name):
+        raise UsageError(f"{artifact.name}: not a Windows installer or embeddable zip name")
+    version, embeddable = found.group(1), bool(found.group(2))
+    release = re.sub(r"(a|b|rc)\d+$", "", version)  # the folder on python.org has no pre-release suffix
+    documents, wheels = _source_parts(source)
+    components: list[Component] = []
+    for path in (EXTERNALS_PATH, SBOM_PATH):
+        document = _load(path, documents[path])
+        for component in _components(document, _listed_files(document, path), path, ()):
+            components.append(
+                replace(
+                    component,
+                    key=f"{path}:{component.name}-{component.version}",
+                    purpose=Purpose.LIBRARY,
+                    supplier=component.supplier or PSF,
+                    versioned_id=True,
+                )
+            )
+    root_key = "cpython"
+    dependencies = [Dependency(root_key, c.key) for c in components]
+    if not embeddable:
+        pip_path = next((p for p in sorted(wheels) if p.rsplit("/", 1)[-1].startswith("pip-")), None)
+        if pip_path is None:
+            raise ContentError(f"{source.name}: no pip wheel in {BUNDLED_DIR}, which the installer bundles")
+        pip, vendored = read_wheel(pip_path, wheels[pip_path], ("SHA256",))
+        components.append(replace(pip, purpose=Purpose.LIBRARY, supplier=PSF))
+        components += [replace(v, purpose=Purpose.LIBRARY, supplier=PSF) for v in vendored]
+        dependencies.append(Dependency(root_key, pip.key))
+        dependencies += [Dependency(pip.key, v.key) for v in vendored]
+
+    sha256 = hashlib.sha256()
+    files: list[FileEntry] = []
+    newest = 0
+    if embeddable:
+        reader = ArchiveReader(artifact, top_folder=False)
+        for member, content in reader.members():
+            newest = max(newest, member.mtime)
+            if content is None:
+                continue
+            hashers = {a: hashlib.new(a.lower()) for a in ("SHA1", "SHA256")}
+            size = 0
+            while chunk := content.read(CHUNK):
+                size += len(chunk)
+                for hasher in hashers.values():
+                    hasher.update(chunk)
+            files.append(
+                FileEntry(member.path, size, tuple(Checksum(a, h.hexdigest()) for a, h in hashers.items()))
+            )
+    with artifact.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            sha256.update(chunk)
+    checksums = (Checksum("SHA256", sha256.hexdigest()),)
+    root = Component(
+        key=root_key,
+        name="CPython",
+        version=version,
+        purpose=Purpose.LIBRARY,
+        supplier=PSF,
+        originator=PSF,
+        download_location=f"https://www.python.org/ftp/python/{release}/{artifact.name}",
+        checksums=checksums,
+        cpe=f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
+        license_concluded="PSF-2.0",
+        file_name=artifact.name,
+        files=tuple(sorted(f.path for f in files)),
+    )
+    return Inventory(
+        artifact=Artifact(artifact.name, artifact.stat().st_size, checksums),
+        root=root_key,
+        components=(root, *components),
+        files=tuple(files),
+        dependencies=tuple(dependencies),
+        created=created or creation_time(newest or int(artifact.stat().st_mtime)),
+    )
