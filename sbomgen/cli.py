@@ -479,6 +479,105 @@ def release(
     _notice(f"wrote {len(artifacts)} SBOMs, {len(signed)} provenance files and {out / rel.MANIFEST}")
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("sbom", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_index_options
+def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
+    """Ask the index (or the cache, --offline) whether the releases an SBOM names have gained
+    or lost files since it was made. An added wheel is shown with its tags: a more specific
+    wheel is what an installer would pick. Exit 1 when anything changed."""
+    import json
+
+    from .index_check import as_dict
+    from .index_check import check as run
+
+    drifts = run(sbom, _enrich_options(**index_options))
+    changed = as_dict(drifts)
+    if as_json:
+        click.echo(json.dumps(changed, indent=2))
+    else:
+        for drift in drifts:
+            if drift.empty:
+                continue
+            click.echo(f"{drift.name} {drift.version}:")
+            for name, tags in drift.added:
+                click.echo(f"  added: {name}" + (f" (tags: {', '.join(tags)})" if tags else ""))
+            for name in drift.removed:
+                click.echo(f"  removed: {name}")
+            for name in drift.changed:
+                click.echo(f"  changed: {name}")
+        if not changed:
+            click.echo(f"{len(drifts)} releases: unchanged since the SBOM was made")
+    if changed:
+        sys.stdout.flush()
+        os._exit(1)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("wheel_path", metavar="WHEEL", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    metavar="PATH",
+    help="The SBOM ('-': stdout); with --embed, the folder for the new wheel.",
+)
+@click.option(
+    "--embed", is_flag=True, help="Write a copy of the wheel carrying its SBOM (PEP 770), RECORD updated."
+)
+@_index_options
+def wheel(wheel_path: Path, output: str | None, embed: bool, **index_options: Any) -> None:
+    """The SPDX SBOM of a wheel: the project from its METADATA, every file checked against
+    RECORD, vendored packages, and the components of SBOMs it already carries (PEP 770)."""
+    _distribution(wheel_path, output, embed, True, index_options)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("sdist_path", metavar="SDIST", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", metavar="PATH", help="The SBOM ('-': stdout). Default: NAME.spdx.json here.")
+@_index_options
+def sdist(sdist_path: Path, output: str | None, **index_options: Any) -> None:
+    """The SPDX SBOM of a source distribution: the project from PKG-INFO, every file, and
+    vendored packages."""
+    _distribution(sdist_path, output, False, False, index_options)
+
+
+def _distribution(
+    path: Path, output: str | None, embed: bool, is_wheel: bool, index_options: dict[str, Any]
+) -> None:
+    from dataclasses import replace
+
+    from .enrich import enrich
+    from .scan import scan
+    from .scan.distribution import DistributionScanner
+    from .write.output import write_atomic
+    from .write.spdx import SpdxWriter
+
+    inventory = scan(path, scanners=[DistributionScanner(wheel=is_wheel)], top_folder=not is_wheel)
+    inventory, notices = enrich(inventory, _enrich_options(**index_options))
+    for message in (*inventory.notices, *notices):
+        _notice(message)
+    if embed:
+        from .embed import embed as embed_sbom
+
+        # Inside the wheel the SBOM describes its content: the file's own digest cannot be in it.
+        root = replace(inventory.component(inventory.root), checksums=())
+        inner = replace(
+            inventory, components=tuple(root if c.key == root.key else c for c in inventory.components)
+        )
+        folder = Path(output or ".")
+        if folder.resolve() == path.resolve().parent:
+            raise click.UsageError("--embed -o: choose a folder other than the wheel's own")
+        _make_dir(folder)
+        write_atomic(folder / path.name, embed_sbom(path, SpdxWriter().render(inner)))
+        _notice(f"wrote {folder / path.name} with its SBOM at *.dist-info/sboms/")
+        return
+    target = output if output is not None else f"{path.name}.spdx.json"
+    write_atomic(target, SpdxWriter().render(inventory))
+    if target != "-":
+        _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
+
+
 @cli.group(epilog=EXIT_CODES)
 def cache() -> None:
     """The index metadata cache, for builds without network.

@@ -62,6 +62,9 @@ class Component:
     files: tuple[str, ...] = ()  # paths of FileEntry objects this component contains
     vendored_in: str | None = None  # key of the component whose files carry this one's code
     comment: str | None = None
+    # The files the package index listed for this release when the SBOM was made:
+    # (file name, SHA256). A release stays open; ``sbomgen check`` compares against this.
+    index_files: tuple[tuple[str, str], ...] = ()
     versioned_id: bool = False  # identify by name and version (where one name occurs in several versions)
 
 

@@ -162,7 +162,9 @@ def _target(component: Component) -> _Target:
 
 
 def _apply(target: _Target, data: dict[str, Any]) -> Component:
-    component = target.component
+    component = replace(
+        target.component, index_files=tuple((f["filename"], f["sha256"]) for f in data["files"])
+    )
     license_ = component.license_declared or data.get("license")
     if target.subject:
         chosen = next((f for f in data["files"] if f["filename"] == component.file_name), None)

@@ -124,6 +124,18 @@ class Cache:
             return None
         return Entry(index_url, name, version, subject, json.loads(text), fetched_at)
 
+    def find(self, index_url: str, name: str, version: str) -> Entry | None:
+        """The newest entry for a release, whatever file it was derived from."""
+        rows = self._db.execute(
+            "SELECT subject FROM release WHERE index_url=? AND name=? AND version=? ORDER BY fetched_at DESC",
+            (index_url, name, version),
+        ).fetchall()
+        for (subject,) in rows:
+            entry = self.get(index_url, name, version, subject)
+            if entry is not None:
+                return entry
+        return None
+
     def put(self, entries: list[Entry]) -> None:
         if not entries:
             return

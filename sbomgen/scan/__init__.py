@@ -38,19 +38,21 @@ def scan(
     scanners: list[Scanner] | None = None,
     progress: Callable[[int], None] | None = None,
     on_file: Callable[[FileEntry], None] | None = None,
+    top_folder: bool = True,
 ) -> Inventory:
     """Read the artifact at ``path`` once and return its inventory.
 
     ``progress`` is called with the number of unpacked bytes read so far; ``on_file``
     with each file entry as soon as it is hashed (a writer can prepare it meanwhile).
-    Files keep the artifact's order.
+    Files keep the artifact's order. ``top_folder=False`` reads archives whose members
+    sit at the root (wheels, embeddable zips) with paths relative to it.
     """
     algorithms = tuple(a.upper() for a in checksums)
     unknown = set(algorithms) - set(SUPPORTED_CHECKSUMS)
     if unknown:
         raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
     artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
-    reader = ArchiveReader(path, limits, artifact_algorithms)
+    reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)
     members = reader.members()
     first = next(members, None)  # starts decompression before the scanners load
     scanners = scanners if scanners is not None else default_scanners()

@@ -165,7 +165,14 @@ class SpdxWriter:
                 Relationship(package_ids[component.key], RelationshipType.CONTAINS, file_ids[path])
                 for path in component.files
             ]
-        annotations = []
+        annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
+        annotations = [
+            Annotation(
+                package_ids[c.key], AnnotationType.OTHER, annotator, inventory.created, index_files_comment(c)
+            )
+            for c in inventory.components
+            if c.index_files
+        ]
         if inventory.derived_from is not None:
             upstream = inventory.derived_from
             creation.external_document_refs = [
@@ -175,8 +182,7 @@ class SpdxWriter:
                     Checksum(ChecksumAlgorithm.SHA1, upstream.sha1),
                 )
             ]
-            annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
-            annotations = [
+            annotations += [
                 Annotation("SPDXRef-DOCUMENT", AnnotationType.OTHER, annotator, inventory.created, change)
                 for change in inventory.changes
             ]
@@ -316,6 +322,15 @@ def _parse_creator(text: str) -> Actor:
         raise UsageError(
             f"not an SPDX creator: {text!r} (expected 'Person: NAME', 'Organization: NAME' or 'Tool: NAME')"
         ) from None
+
+
+INDEX_FILES_PREFIX = "sbomgen:index-release-files "
+
+
+def index_files_comment(component: Component) -> str:
+    """The release's files on the index when the SBOM was made, as an annotation's text."""
+    files = [{"filename": name, "sha256": sha256} for name, sha256 in component.index_files]
+    return INDEX_FILES_PREFIX + json.dumps(files, separators=(",", ":"))
 
 
 def _actor(party: Party | None) -> Actor | None:

@@ -1,0 +1,119 @@
+"""Releases stay open: has the package index changed a release since the SBOM was made?
+
+An SBOM made with index metadata records, per package, the files its release had then.
+``check`` asks the index again (or the cache, offline) and reports files added to or
+removed from each release since, with the wheel tags of an added file: a more specific
+wheel is what an installer would pick.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from .enrich import EnrichOptions, release_data
+from .enrich.cache import Cache, default_cache_dir
+from .enrich.index import IndexClient, IndexResponseError, IndexUnreachable
+from .errors import ContentError, EnrichmentError
+from .write.spdx import INDEX_FILES_PREFIX
+
+
+@dataclass(frozen=True)
+class ReleaseDrift:
+    name: str
+    version: str
+    added: list[tuple[str, list[str]]]  # file name, wheel tags
+    removed: list[str]
+    changed: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def recorded(sbom: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, version, {file name: SHA256}) for every package whose release files the SBOM recorded."""
+    try:
+        document = json.loads(sbom.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContentError(f"{sbom}: not an SPDX JSON document ({exc})") from None
+    found: list[tuple[str, str, dict[str, str]]] = []
+    for package in document.get("packages", []) if isinstance(document, dict) else []:
+        for annotation in package.get("annotations", []):
+            comment = annotation.get("comment", "")
+            if comment.startswith(INDEX_FILES_PREFIX):
+                files = json.loads(comment[len(INDEX_FILES_PREFIX) :])
+                found.append(
+                    (
+                        canonicalize_name(package["name"]),
+                        package.get("versionInfo", ""),
+                        {f["filename"]: f["sha256"] for f in files},
+                    )
+                )
+    return found
+
+
+def _tags(filename: str) -> list[str]:
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return []
+    return sorted(str(tag) for tag in tags)
+
+
+def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
+    releases = recorded(sbom)
+    if not releases:
+        raise ContentError(f"{sbom}: records no release files (made without index metadata?)")
+    current: dict[tuple[str, str], list[dict[str, str]]] = {}
+    if options.offline:
+        cache = Cache(options.cache_dir or default_cache_dir())
+        try:
+            for name, version, _ in releases:
+                entry = cache.find(options.index.url, name, version)
+                if entry is None:
+                    raise EnrichmentError(f"no cached index metadata for {name} {version} (--offline)")
+                current[(name, version)] = entry.data["files"]
+        finally:
+            cache.close()
+    else:
+        documents = IndexClient(options.index).projects(name for name, _, _ in releases)
+        for name, version, _ in releases:
+            document = documents[name]
+            try:
+                if isinstance(document, Exception):
+                    raise document
+                current[(name, version)] = release_data(document, version)["files"]
+            except (IndexUnreachable, IndexResponseError) as exc:
+                raise EnrichmentError(f"cannot check {name} {version}: {exc}") from None
+    drifts = []
+    for name, version, then in releases:
+        now = {f["filename"]: f["sha256"] for f in current[(name, version)]}
+        drifts.append(
+            ReleaseDrift(
+                name,
+                version,
+                added=[(f, _tags(f)) for f in sorted(now.keys() - then.keys())],
+                removed=sorted(then.keys() - now.keys()),
+                changed=sorted(f for f in then.keys() & now.keys() if then[f] != now[f]),
+            )
+        )
+    return drifts
+
+
+def as_dict(drifts: list[ReleaseDrift]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": d.name,
+            "version": d.version,
+            "added": [{"filename": f, "tags": t} for f, t in d.added],
+            "removed": d.removed,
+            "changed": d.changed,
+        }
+        for d in drifts
+        if not d.empty
+    ]

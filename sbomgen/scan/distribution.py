@@ -1,0 +1,263 @@
+"""Python distributions: wheels and sdists, their vendored packages and PEP 770 SBOMs.
+
+The project comes from the distribution's own metadata (``*.dist-info/METADATA`` or
+``PKG-INFO``). A wheel's every file is checked against its RECORD: a hash that does not
+match the content is an error naming the file. Vendored packages come from
+``_vendor/vendor.txt`` pins and ``_vendor/*.dist-info`` metadata. SBOMs the distribution
+carries under ``*.dist-info/sboms/`` (PEP 770) are read and their components merged,
+without duplicating what sbomgen found itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from dataclasses import replace
+from email.message import Message
+from email.parser import BytesHeaderParser
+from pathlib import PurePosixPath
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from ..errors import ContentError
+from ..licenses import declared_license
+from ..model import Component, Party, Purpose
+from .interface import ScanContext, Scanner
+from .wheels import parse_vendor_txt, pypi_purl
+
+
+def _headers(content: bytes) -> Message:
+    return BytesHeaderParser().parsebytes(content)
+
+
+def _supplier(headers: Message) -> Party | None:
+    for field in ("Maintainer", "Author"):
+        if headers.get(field):
+            return Party("Organization", str(headers[field]).strip())
+    for field in ("Maintainer-email", "Author-email"):
+        if headers.get(field):
+            name = str(headers[field]).split("<", 1)[0].strip().strip('"')
+            if name:
+                return Party("Organization", name)
+    return None
+
+
+class DistributionScanner(Scanner):
+    def __init__(self, wheel: bool) -> None:
+        self.wheel = wheel
+        self.metadata: bytes | None = None
+        self.record: tuple[str, bytes] | None = None
+        self.vendor_txt: dict[str, bytes] = {}
+        self.vendored_metadata: dict[str, bytes] = {}
+        self.sboms: dict[str, bytes] = {}
+
+    def wants(self, path: str) -> bool:
+        parts = PurePosixPath(path).parts
+        if (
+            self.wheel
+            and len(parts) == 2
+            and parts[0].endswith(".dist-info")
+            and parts[1] in ("METADATA", "RECORD")
+        ):
+            return True
+        if not self.wheel and path == "PKG-INFO":
+            return True
+        if "_vendor" in parts:
+            at = parts.index("_vendor")
+            tail = parts[at + 1 :]
+            if tail == ("vendor.txt",) or (
+                len(tail) == 2 and tail[0].endswith(".dist-info") and tail[1] == "METADATA"
+            ):
+                return True
+        return self.wheel and len(parts) >= 3 and parts[0].endswith(".dist-info") and parts[1] == "sboms"
+
+    def visit(self, path: str, content: bytes) -> None:
+        parts = PurePosixPath(path).parts
+        if path == "PKG-INFO" or (len(parts) == 2 and parts[1] == "METADATA" and "_vendor" not in parts):
+            self.metadata = content
+        elif len(parts) == 2 and parts[1] == "RECORD":
+            self.record = (path, content)
+        elif parts[-1] == "vendor.txt":
+            self.vendor_txt[path] = content
+        elif "sboms" in parts[:2]:
+            self.sboms[path] = content
+        else:
+            self.vendored_metadata[path] = content
+
+    def finish(self, context: ScanContext) -> None:
+        if self.metadata is None:
+            what = "*.dist-info/METADATA" if self.wheel else "PKG-INFO"
+            raise ContentError(f"{context.artifact_name}: no {what}: not a Python distribution")
+        headers = _headers(self.metadata)
+        name, version = headers.get("Name"), headers.get("Version")
+        if not name or not version:
+            raise ContentError(f"{context.artifact_name}: its metadata lacks Name or Version")
+        if self.wheel:
+            self._check_record(context)
+        root_key = context.root_key
+        vendored = self._vendored(root_key)
+        for component in vendored:
+            context.add_component(component, depended_on_by=root_key)
+        for component in self._embedded(context, vendored, name, version):
+            context.add_component(component, depended_on_by=root_key)
+        root = Component(
+            key=root_key,
+            name=canonicalize_name(str(name)),
+            version=str(version),
+            purpose=Purpose.LIBRARY,
+            supplier=_supplier(headers),
+            checksums=context.artifact_checksums,
+            purl=pypi_purl(str(name), str(version)),
+            license_declared=declared_license(
+                headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
+            ),
+            file_name=context.artifact_name,
+            files=tuple(sorted(set(context.files) - context.owned)),
+        )
+        context.components.insert(0, root)
+
+    def _check_record(self, context: ScanContext) -> None:
+        if self.record is None:
+            raise ContentError(f"{context.artifact_name}: the wheel has no *.dist-info/RECORD")
+        record_path, content = self.record
+        listed: dict[str, str] = {}
+        for row in csv.reader(io.StringIO(content.decode("utf-8", "replace"))):
+            if not row:
+                continue
+            path, digest = row[0], row[1] if len(row) > 1 else ""
+            listed[path] = digest
+            if not digest:
+                continue
+            algorithm, _, value = digest.partition("=")
+            entry = context.files.get(path)
+            if entry is None:
+                raise ContentError(
+                    f"{context.artifact_name}: {path} is listed in RECORD but not in the wheel"
+                )
+            if algorithm != "sha256":
+                raise ContentError(
+                    f"{context.artifact_name}: RECORD uses {algorithm} for {path}; sha256 expected"
+                )
+            actual = (
+                base64.urlsafe_b64encode(bytes.fromhex(entry.digest("SHA256") or "")).rstrip(b"=").decode()
+            )
+            if actual != value:
+                raise ContentError(
+                    f"{context.artifact_name}: {path} does not match its RECORD hash (sha256={actual})"
+                )
+        signatures = {record_path, record_path + ".jws", record_path + ".p7s"}
+        unlisted = sorted(p for p in context.files if p not in listed and p not in signatures)
+        if unlisted:
+            raise ContentError(f"{context.artifact_name}: not listed in RECORD: {', '.join(unlisted[:5])}")
+
+    def _vendored(self, parent: str) -> list[Component]:
+        found: dict[str, Component] = {}
+        for path in sorted(self.vendor_txt):
+            for name, version in parse_vendor_txt(self.vendor_txt[path].decode("utf-8", "replace"), path):
+                found[name] = Component(
+                    key=f"{parent}/vendored:{name}",
+                    name=name,
+                    version=version,
+                    purl=pypi_purl(name, version),
+                    vendored_in=parent,
+                )
+        for path in sorted(self.vendored_metadata):
+            headers = _headers(self.vendored_metadata[path])
+            if not headers.get("Name") or not headers.get("Version"):
+                continue
+            name, version = canonicalize_name(str(headers["Name"])), str(headers["Version"])
+            license_ = declared_license(
+                headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
+            )
+            known = found.get(name)
+            if known is None:
+                found[name] = Component(
+                    key=f"{parent}/vendored:{name}",
+                    name=name,
+                    version=version,
+                    purl=pypi_purl(name, version),
+                    license_declared=license_,
+                    vendored_in=parent,
+                )
+            elif license_ and not known.license_declared:
+                found[name] = replace(known, license_declared=license_)
+        return list(found.values())
+
+    def _embedded(
+        self, context: ScanContext, vendored: list[Component], name: str, version: str
+    ) -> list[Component]:
+        """Components of the SBOMs the distribution carries that sbomgen did not find itself."""
+        known = {(c.name, c.version) for c in vendored} | {(canonicalize_name(name), version)}
+        known_purls = {c.purl for c in vendored} | {pypi_purl(name, version)}
+        merged: list[Component] = []
+        for path in sorted(self.sboms):
+            for item in _sbom_packages(path, self.sboms[path]):
+                item_name = (
+                    canonicalize_name(item["name"])
+                    if item.get("purl", "").startswith("pkg:pypi/")
+                    else item["name"]
+                )
+                key = (item_name, item.get("version"))
+                if key in known or (item.get("purl") and item["purl"] in known_purls):
+                    continue
+                known.add(key)
+                merged.append(
+                    Component(
+                        key=f"sbom:{path}:{item['name']}:{item.get('version')}",
+                        name=item["name"],
+                        version=item.get("version"),
+                        purl=item.get("purl"),
+                        comment=f"Listed by the SBOM the distribution carries: {path}.",
+                    )
+                )
+            context.notice(f"read the SBOM the distribution carries: {path}")
+        return merged
+
+
+def _sbom_packages(path: str, content: bytes) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContentError(f"{path}: not a JSON SBOM ({exc})") from None
+    items: list[dict[str, Any]] = []
+    if isinstance(document, dict) and "spdxVersion" in document:
+        described = {
+            r.get("relatedSpdxElement")
+            for r in document.get("relationships", [])
+            if r.get("relationshipType") == "DESCRIBES"
+        }
+        for package in document.get("packages", []):
+            if package.get("SPDXID") in described:
+                continue  # the distribution itself
+            purl = next(
+                (
+                    r["referenceLocator"]
+                    for r in package.get("externalRefs", [])
+                    if r.get("referenceType") == "purl"
+                ),
+                "",
+            )
+            items.append(
+                {"name": package.get("name", ""), "version": package.get("versionInfo"), "purl": purl}
+            )
+    elif isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
+
+        def walk(components: list[dict[str, Any]]) -> None:
+            for component in components:
+                if component.get("type") != "file":
+                    items.append(
+                        {
+                            "name": component.get("name", ""),
+                            "version": component.get("version"),
+                            "purl": component.get("purl", ""),
+                        }
+                    )
+                walk(component.get("components", []))
+
+        walk(document.get("components", []))
+    else:
+        raise ContentError(f"{path}: neither SPDX JSON nor CycloneDX JSON")
+    return [i for i in items if i["name"]]

@@ -1,0 +1,223 @@
+"""Wheels and sdists: RECORD checks, vendored packages, PEP 770 SBOMs, open releases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
+from index_server import IndexServer, recorded_documents
+
+SIGSTORE_SDIST = DATA / "sigstore" / "sigstore-3.6.1.tar.gz"
+
+
+def packages(path: Path) -> dict[str, str]:
+    return {p["name"]: p.get("versionInfo", "") for p in json.loads(path.read_text())["packages"]}
+
+
+@pytest.mark.parametrize(("version", "vendored"), [("24.2", 18), ("25.1.1", 20)])
+def test_real_pip_wheels(version: str, vendored: int, tmp_path: Path) -> None:
+    wheel = PIP_WHEELS / f"pip-{version}-py3-none-any.whl"
+    out = tmp_path / "pip.spdx.json"
+    run = sbomgen("wheel", wheel, "-o", out)
+    assert run.returncode == 0, run.stderr
+    assert sbomgen("validate", out).returncode == 0
+    found = packages(out)
+    assert found.pop("pip") == version
+    assert len(found) == vendored and found["urllib3"].startswith("1.26.")
+    document = json.loads(out.read_text())
+    with zipfile.ZipFile(wheel) as archive:
+        assert len(document["files"]) == len([i for i in archive.infolist() if not i.is_dir()])
+    pip = next(p for p in document["packages"] if p["name"] == "pip")
+    assert pip["checksums"] == [
+        {"algorithm": "SHA256", "checksumValue": hashlib.sha256(wheel.read_bytes()).hexdigest()}
+    ]
+    assert pip["licenseDeclared"] == "MIT"
+
+
+def test_real_sdist(tmp_path: Path) -> None:
+    out = tmp_path / "sigstore.spdx.json"
+    run = sbomgen("sdist", SIGSTORE_SDIST, "-o", out)
+    assert run.returncode == 0, run.stderr
+    assert sbomgen("validate", out).returncode == 0
+    document = json.loads(out.read_text())
+    assert [(p["name"], p["versionInfo"]) for p in document["packages"]] == [("sigstore", "3.6.1")]
+    names = {f["fileName"] for f in document["files"]}
+    assert {"PKG-INFO", "pyproject.toml", "sigstore/sign.py"} <= names
+
+
+def test_record_mismatch_names_the_file(tmp_path: Path) -> None:
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    damaged = tmp_path / source.name
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "pip/_internal/cli/main.py":
+                data = data[:200] + bytes([data[200] ^ 1]) + data[201:]
+            copy.writestr(info, data)
+    out = tmp_path / "out.json"
+    run = sbomgen("wheel", damaged, "-o", out)
+    assert run.returncode == 4
+    assert "pip/_internal/cli/main.py does not match its RECORD hash" in run.stderr
+    assert not out.exists()
+
+
+def test_embedded_sbom_round_trip(tmp_path: Path) -> None:
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        run = sbomgen("wheel", source, "--embed", "-o", folder)
+        assert run.returncode == 0, run.stderr
+    embedded = first / source.name
+    assert embedded.read_bytes() == (second / source.name).read_bytes()  # byte-reproducible
+    with zipfile.ZipFile(embedded) as archive:
+        sbom = json.loads(archive.read("pip-25.1.1.dist-info/sboms/sbomgen.spdx.json"))
+        record = archive.read("pip-25.1.1.dist-info/RECORD").decode()
+    assert "pip-25.1.1.dist-info/sboms/sbomgen.spdx.json,sha256=" in record
+    assert len(sbom["packages"]) == 21
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = venv / "bin" / "python"
+    # The embedded wheel installs with the pip it contains (run from the wheel itself).
+    install = subprocess.run(
+        [python, f"{embedded}/pip", "install", "--no-index", "--no-deps", "--no-cache-dir", str(embedded)],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    assert (site / "pip-25.1.1.dist-info/sboms/sbomgen.spdx.json").is_file()
+    version = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("pip 25.1.1")
+
+    out = tmp_path / "back.json"
+    run = sbomgen("wheel", embedded, "-o", out, "--offline")
+    assert run.returncode == 0, run.stderr
+    assert (
+        "read the SBOM the distribution carries: pip-25.1.1.dist-info/sboms/sbomgen.spdx.json" in run.stderr
+    )
+    assert len(json.loads(out.read_text())["packages"]) == 21  # merged, nothing duplicated
+
+
+def test_pep770_sbom_components_are_merged(tmp_path: Path) -> None:
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    carried = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {"type": "library", "name": "requests", "version": "2.0.0", "purl": "pkg:pypi/requests@2.0.0"},
+            {"type": "library", "name": "zlib", "version": "1.3.1", "purl": "pkg:generic/zlib@1.3.1"},
+        ],
+    }
+    files = {
+        "demo/__init__.py": b"",
+        "demo/_vendor/vendor.txt": b"requests==2.0.0\n",
+        "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-Expression: MIT\n",
+        "demo-1.0.dist-info/sboms/auditwheel.cdx.json": json.dumps(carried).encode(),
+    }
+    import base64
+
+    record = (
+        "".join(
+            f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\n"
+            for n, d in files.items()
+        )
+        + "demo-1.0.dist-info/RECORD,,\n"
+    )
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr("demo-1.0.dist-info/RECORD", record)
+    out = tmp_path / "demo.json"
+    run = sbomgen("wheel", wheel, "-o", out)
+    assert run.returncode == 0, run.stderr
+    assert packages(out) == {"demo": "1.0", "requests": "2.0.0", "zlib": "1.3.1"}
+    unlisted = tmp_path / "unlisted" / wheel.name
+    unlisted.parent.mkdir()
+    with zipfile.ZipFile(wheel) as original, zipfile.ZipFile(unlisted, "w") as copy:
+        for info in original.infolist():
+            copy.writestr(info, original.read(info))
+        copy.writestr("demo/extra.py", b"print('not in RECORD')\n")
+    run = sbomgen("wheel", unlisted, "-o", tmp_path / "x.json")
+    assert run.returncode == 4 and "not listed in RECORD: demo/extra.py" in run.stderr
+
+
+# --- open releases ------------------------------------------------------------------------
+
+
+def test_check_reports_files_added_and_removed(tmp_path: Path) -> None:
+    wheel_bytes = make_wheel(vendor_txt="requests==2.32.3\nidna==3.10\ncertifi==2025.1.31\n")
+    tree = cpython_tree()
+    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = wheel_bytes
+    tarball = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    recorded = recorded_documents()
+    pip = {
+        "info": {"name": "pip", "version": "99.0"},
+        "releases": {
+            "99.0": [
+                {
+                    "filename": "pip-99.0-py3-none-any.whl",
+                    "url": "https://files.example.org/pip-99.0-py3-none-any.whl",
+                    "digests": {"sha256": hashlib.sha256(wheel_bytes).hexdigest()},
+                    "packagetype": "bdist_wheel",
+                }
+            ]
+        },
+    }
+    documents = {"pip": json.dumps(pip).encode(), **{n: recorded[n] for n in ("requests", "idna", "certifi")}}
+    out = tmp_path / "sbom.json"
+    with IndexServer(documents) as server:
+        run = sbomgen(
+            "tarball", tarball, "-o", out, "--index-url", server.url, "--cache-dir", tmp_path / "cache"
+        )
+        assert run.returncode == 0, run.stderr
+        unchanged = sbomgen("check", out, "--index-url", server.url, "--cache-dir", tmp_path / "cache")
+        assert unchanged.returncode == 0, unchanged.stdout
+        assert b"4 releases: unchanged since the SBOM was made" in unchanged.stdout
+
+        requests: dict[str, Any] = json.loads(documents["requests"])
+        requests["releases"]["2.32.3"].append(
+            {
+                "filename": "requests-2.32.3-cp313-cp313-manylinux_2_17_x86_64.whl",
+                "url": "https://files.example.org/requests-2.32.3-cp313-cp313-manylinux_2_17_x86_64.whl",
+                "digests": {"sha256": "ab" * 32},
+                "packagetype": "bdist_wheel",
+            }
+        )
+        server.documents["requests"] = json.dumps(requests).encode()
+        idna: dict[str, Any] = json.loads(documents["idna"])
+        idna["releases"]["3.10"] = [
+            f for f in idna["releases"]["3.10"] if not f["filename"].endswith(".tar.gz")
+        ]
+        server.documents["idna"] = json.dumps(idna).encode()
+
+        changed = sbomgen(
+            "check", out, "--index-url", server.url, "--cache-dir", tmp_path / "cache", "--json"
+        )
+    assert changed.returncode == 1
+    assert json.loads(changed.stdout) == [
+        {"name": "idna", "version": "3.10", "added": [], "removed": ["idna-3.10.tar.gz"], "changed": []},
+        {
+            "name": "requests",
+            "version": "2.32.3",
+            "added": [
+                {
+                    "filename": "requests-2.32.3-cp313-cp313-manylinux_2_17_x86_64.whl",
+                    "tags": ["cp313-cp313-manylinux_2_17_x86_64"],
+                }
+            ],
+            "removed": [],
+            "changed": [],
+        },
+    ]
+    # Offline, the cache answers, and it holds what the index said when the SBOM was made.
+    offline = sbomgen("check", out, "--offline", "--index-url", server.url, "--cache-dir", tmp_path / "cache")
+    assert offline.returncode == 0, offline.stdout
+    assert b"unchanged since the SBOM was made" in offline.stdout
