@@ -119,7 +119,9 @@ def test_pep770_sbom_components_are_merged(tmp_path: Path) -> None:
     files = {
         "demo/__init__.py": b"",
         "demo/_vendor/vendor.txt": b"requests==2.0.0\n",
-        "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-Expression: MIT\n",
+        "demo-1.0.dist-info/METADATA": (
+            b"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-Expression: MIT\n"
+        ),
         "demo-1.0.dist-info/sboms/auditwheel.cdx.json": json.dumps(carried).encode(),
     }
     import base64
