@@ -42,6 +42,7 @@ class Limits:
     # cannot do harm whatever their ratio.
     max_ratio: float = 250.0
     ratio_floor: int = 128 << 20
+    max_nested_size: int = 256 << 20  # a member read whole: a bundled wheel, a metadata file
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,25 @@ class Member:
 
 
 def split_path(name: str, where: str) -> list[str]:
-    """Normalise an archive member name into its parts, rejecting anything unsafe."""
+    """Normalise an archive member name into its parts, rejecting anything unsafe.
+
+    The policy: absolute names, ``..``, NUL, backslashes (a separator on Windows, a name
+    character elsewhere: ambiguous either way) and names that are not valid UTF-8 are
+    rejected; ``.`` parts and repeated slashes are dropped.
+    """
     if "\x00" in name:
         raise ArchiveError(f"{where}: member name contains a NUL byte: {name!r}")
-    unified = name.replace("\\", "/")
-    if unified.startswith("/") or (len(unified) > 1 and unified[1] == ":"):
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # tarfile keeps undecodable bytes as surrogates
+        raise ArchiveError(f"{where}: member name is not valid UTF-8: {name!r}") from None
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"{where}: member has an absolute path: {name!r}")
-    parts = [part for part in unified.split("/") if part not in ("", ".")]
-    if ".." in parts:
+    if ".." in name.replace("\\", "/").split("/"):
         raise ArchiveError(f"{where}: member path contains '..': {name!r}")
-    return parts
+    if "\\" in name:
+        raise ArchiveError(f"{where}: member name contains a backslash: {name!r}")
+    return [part for part in name.split("/") if part not in ("", ".")]
 
 
 def resolve_link(member_parts: list[str], target: str, where: str, member_name: str) -> str:
@@ -96,21 +106,24 @@ class _Budget:
     def member(self, size: int, name: str) -> None:
         self.members += 1
         if self.members > self.limits.max_members:
-            raise ArchiveError(f"{self.where}: more than {self.limits.max_members} members")
+            raise ArchiveError(f"{self.where}: more than {self.limits.max_members} members (--max-members)")
         if size > self.limits.max_member_size:
             raise ArchiveError(
                 f"{self.where}: member {name!r} is {size} bytes, over the limit of "
-                f"{self.limits.max_member_size}"
+                f"{self.limits.max_member_size} (--max-member-size)"
             )
 
     def bytes_read(self, count: int) -> None:
         self.total += count
         limits = self.limits
         if self.total > limits.max_total_size:
-            raise ArchiveError(f"{self.where}: unpacks to more than {limits.max_total_size} bytes")
+            raise ArchiveError(
+                f"{self.where}: unpacks to more than {limits.max_total_size} bytes (--max-total-size)"
+            )
         if self.total > limits.ratio_floor and self.total / self.packed_size > limits.max_ratio:
             raise ArchiveError(
-                f"{self.where}: expands more than {limits.max_ratio:g} times its size (a decompression bomb?)"
+                f"{self.where}: expands more than {limits.max_ratio:g} times its size "
+                "(a decompression bomb? --max-ratio)"
             )
 
 
@@ -122,6 +135,14 @@ class _Tracker:
         self.top_folder = top_folder
         self.top: str | None = None
         self.seen: set[str] = set()
+        self.folded: dict[str, str] = {}
+        self.case_clashes: list[tuple[str, str]] = []
+
+    def _remember(self, rel: str) -> None:
+        self.seen.add(rel)
+        other = self.folded.setdefault(rel.casefold(), rel)
+        if other != rel:
+            self.case_clashes.append((other, rel))
 
     def place(self, parts: list[str], name: str, is_dir: bool) -> str | None:
         """Return the path below the top folder, or None for the top folder itself."""
@@ -133,7 +154,7 @@ class _Tracker:
             rel = "/".join(parts)
             if rel in self.seen:
                 raise ArchiveError(f"{self.where}: duplicate member {name!r}")
-            self.seen.add(rel)
+            self._remember(rel)
             return rel
         if self.top is None:
             if len(parts) == 1 and not is_dir:
@@ -151,7 +172,7 @@ class _Tracker:
         rel = "/".join(parts[1:])
         if rel in self.seen:
             raise ArchiveError(f"{self.where}: duplicate member {name!r}")
-        self.seen.add(rel)
+        self._remember(rel)
         return rel
 
 
@@ -245,6 +266,7 @@ class ArchiveReader:
         self.where = self.path.name
         self.top: str | None = None
         self.checksums: dict[str, str] = {}
+        self._tracker: _Tracker | None = None
         if not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or directory")
 
@@ -261,13 +283,18 @@ class ArchiveReader:
             else:
                 yield from self._tar()
 
+    @property
+    def case_clashes(self) -> list[tuple[str, str]]:
+        """Pairs of member paths that differ only in case (recorded, but worth a warning)."""
+        return self._tracker.case_clashes if self._tracker else []
+
     def _rooted(self, parts: list[str]) -> list[str]:
         """Member parts under a top folder, a nameless one where the archive has none."""
         return parts if self.top_folder else ["", *parts]
 
     def _tar(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
-        tracker = _Tracker(self.where, self.top_folder)
+        tracker = self._tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
             compressed = is_compressed(handle.read(6))
             handle.seek(0)
@@ -332,7 +359,7 @@ class ArchiveReader:
 
     def _zip(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
-        tracker = _Tracker(self.where, self.top_folder)
+        tracker = self._tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
             digesting = _DigestingFile(handle, self.algorithms)
             while digesting.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own

@@ -70,6 +70,79 @@ def cli() -> None:
     """SBOMs and signed provenance for CPython-style release artifacts."""
 
 
+class _Size(click.ParamType):
+    """A byte count: 1000, 64K, 256M, 2G."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper()
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:], 1)
+        try:
+            number = int(text[:-1] if scale > 1 else text)
+        except ValueError:
+            self.fail(f"{value!r} is not a size such as 1000, 64K, 256M or 2G", param, ctx)
+        if number <= 0:
+            self.fail(f"{value!r} must be positive", param, ctx)
+        return number * scale
+
+
+def _limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    from .archive import Limits
+
+    defaults = Limits()
+    options = [
+        click.option(
+            "--max-member-size",
+            type=_Size(),
+            default=defaults.max_member_size,
+            help="Largest member, in bytes (default 2G).",
+        ),
+        click.option(
+            "--max-total-size",
+            type=_Size(),
+            default=defaults.max_total_size,
+            help="Most bytes unpacked in all (default 16G).",
+        ),
+        click.option(
+            "--max-members",
+            type=click.IntRange(1),
+            default=defaults.max_members,
+            help="Most members (default 1000000).",
+        ),
+        click.option(
+            "--max-ratio",
+            type=click.FloatRange(1),
+            default=defaults.max_ratio,
+            help="Largest expansion ratio once past 128M unpacked (default 250).",
+        ),
+        click.option(
+            "--max-nested-size",
+            type=_Size(),
+            default=defaults.max_nested_size,
+            help="Largest member opened whole, such as a bundled wheel (default 256M). "
+            "Nested archives are opened one level deep only.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _limits(options: dict[str, Any]) -> Any:
+    from .archive import Limits
+
+    return Limits(
+        max_member_size=options.pop("max_member_size"),
+        max_total_size=options.pop("max_total_size"),
+        max_members=options.pop("max_members"),
+        max_ratio=options.pop("max_ratio"),
+        max_nested_size=options.pop("max_nested_size"),
+    )
+
+
 def _index_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
@@ -242,6 +315,7 @@ def _now() -> Any:
     help="Add an SPDX creator, e.g. 'Person: Python Release Managers' (repeatable). sbomgen names itself.",
 )
 @_index_options
+@_limit_options
 def tarball(
     artifact: Path,
     output: str | None,
@@ -268,6 +342,7 @@ def tarball(
     from .scan import DEFAULT_CHECKSUMS, scan
     from .write.output import write_atomic
 
+    limits = _limits(index_options)
     formats = _formats(output_format)
     targets = _targets(artifact, formats, output)
     writer = _DeferredSpdxWriter(creators)
@@ -276,6 +351,7 @@ def tarball(
             artifact,
             checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in extra_checksums),
             allow_mismatch=allow_mismatch,
+            limits=limits,
             progress=progress,
             on_file=writer.prepare_file if "spdx-json" in formats else None,
         )

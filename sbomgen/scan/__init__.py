@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..archive import CHUNK, ArchiveReader, Kind, Limits
-from ..errors import UsageError
+from ..errors import ArchiveError, UsageError
 from ..model import Artifact, Checksum, FileEntry, Inventory
 from .interface import ScanContext, Scanner
 
@@ -71,6 +71,11 @@ def scan(
         if content is None:
             continue
         watchers = [s for s in scanners if s.wants(member.path)]
+        if watchers and member.size > reader.limits.max_nested_size:
+            raise ArchiveError(
+                f"{reader.where}: {member.path} is {member.size} bytes, over the limit of "
+                f"{reader.limits.max_nested_size} for a member opened whole (--max-nested-size)"
+            )
         hashers = [hashlib.new(a.lower()) for a in algorithms]
         kept: list[bytes] = []
         size = 0
@@ -110,6 +115,12 @@ def scan(
         artifact_checksums=artifact.checksums,
         is_directory=is_directory,
     )
+    if reader.case_clashes:
+        one, other = reader.case_clashes[0]
+        context.notice(
+            f"warning: {len(reader.case_clashes)} member name(s) differ only in case from another "
+            f"(first: {one} and {other}); both are recorded, but a case-insensitive file system keeps one"
+        )
     for scanner in scanners:
         scanner.finish(context)
     return Inventory(

@@ -1,0 +1,157 @@
+"""Hostile inputs: bombs, limits and their flags, every kind of bad name, and crash safety."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import CPYTHON_311, ROOT, cpython_tree, sbomgen, write_tar
+
+
+def fails(tmp_path: Path, artifact: Path, code: int, *fragments: str, options: tuple[str, ...] = ()) -> None:
+    out = tmp_path / "out.json"
+    run = sbomgen("tarball", artifact, "-o", out, *options)
+    assert run.returncode == code, run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("sbomgen: error: ")
+    assert "Traceback" not in run.stderr
+    for fragment in fragments:
+        assert fragment in run.stderr
+    assert not out.exists()
+
+
+def test_zip_bomb(tmp_path: Path) -> None:
+    bomb = tmp_path / "Python-3.99.0.zip"
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("Python-3.99.0/zeros", "w", force_zip64=True) as member,
+    ):
+        chunk = bytes(1 << 20)
+        for _ in range(300):
+            member.write(chunk)
+    assert bomb.stat().st_size < 2 << 20
+    fails(tmp_path, bomb, 3, "expands more than 250 times", "--max-ratio")
+
+
+def test_huge_member_is_refused_before_reading(tmp_path: Path) -> None:
+    # A header that claims 64 GiB with no data behind it: refused from the header alone.
+    path = tmp_path / "Python-3.99.0.tar"
+    info = tarfile.TarInfo("Python-3.99.0/huge.bin")
+    info.size = 64 << 30
+    path.write_bytes(info.tobuf(format=tarfile.GNU_FORMAT))
+    started = time.monotonic()
+    fails(tmp_path, path, 3, "'Python-3.99.0/huge.bin' is 68719476736 bytes", "--max-member-size")
+    assert time.monotonic() - started < 30
+
+
+def test_wheel_bomb_in_bundled(tmp_path: Path) -> None:
+    # METADATA that inflates to 16 MiB inside the bundled wheel: refused, not read.
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pip-99.0.dist-info/METADATA", b"Name: pip\nVersion: 99.0\n" + bytes(16 << 20))
+    tree = cpython_tree()
+    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = wheel.getvalue()
+    fails(tmp_path, write_tar(tmp_path / "a.tgz", tree), 4, "implausibly large")
+
+
+def test_limit_flags(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    fails(tmp_path, path, 3, "more than 2 members (--max-members)", options=("--max-members", "2"))
+    fails(
+        tmp_path, path, 3, "over the limit of 100 (--max-member-size)", options=("--max-member-size", "100")
+    )
+    fails(tmp_path, path, 3, "more than 64 bytes (--max-total-size)", options=("--max-total-size", "64"))
+    fails(tmp_path, path, 3, "opened whole (--max-nested-size)", options=("--max-nested-size", "64"))
+    run = sbomgen(
+        "tarball", path, "-o", tmp_path / "ok.json", "--max-members", "10", "--max-nested-size", "1M"
+    )
+    assert run.returncode == 0, run.stderr
+    bad = sbomgen("tarball", path, "--max-total-size", "lots")
+    assert bad.returncode == 2 and "not a size" in bad.stderr
+
+
+def tar_with(tmp_path: Path, *members: tarfile.TarInfo) -> Path:
+    path = tmp_path / "Python-3.99.0.tar"
+    with tarfile.open(
+        path, "w", format=tarfile.PAX_FORMAT, encoding="utf-8", errors="surrogateescape"
+    ) as archive:
+        for name, content in cpython_tree().items():
+            info = tarfile.TarInfo(f"Python-3.99.0/{name}")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+        for member in members:
+            archive.addfile(member, io.BytesIO(b"x" * member.size) if member.isreg() else None)
+    return path
+
+
+def member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = link
+    info.size = 1 if kind == tarfile.REGTYPE else 0
+    return info
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (member("Python-3.99.0/Lib\\evil.py"), "contains a backslash"),
+        (member("Python-3.99.0/Lib/\udcff\udcfe.py"), "not valid UTF-8"),
+        (member("Python-3.99.0/fifo", tarfile.FIFOTYPE), "device or special file"),
+        (member("Python-3.99.0/dev", tarfile.CHRTYPE), "device or special file"),
+        (member("Python-3.99.0/hard", tarfile.LNKTYPE, "/etc/shadow"), "absolute path"),
+        (member("Python-3.99.0/hard", tarfile.LNKTYPE, "Python-3.99.0/not-there"), "not an earlier member"),
+        (member("Python-3.99.0/hard", tarfile.LNKTYPE, "Python-3.99.0/../../etc/shadow"), "'..'"),
+        (member("Python-3.99.0/soft", tarfile.SYMTYPE, "../../../etc/shadow"), "points outside the archive"),
+        (member("Python-3.99.0/soft", tarfile.SYMTYPE, "/etc/shadow"), "points outside the archive"),
+    ],
+)
+def test_bad_names_and_kinds(tmp_path: Path, bad: tarfile.TarInfo, message: str) -> None:
+    fails(tmp_path, tar_with(tmp_path, bad), 3, message)
+
+
+def test_names_differing_only_in_case_are_recorded_with_a_warning(tmp_path: Path) -> None:
+    path = tar_with(tmp_path, member("Python-3.99.0/README"), member("Python-3.99.0/readme"))
+    out = tmp_path / "out.json"
+    run = sbomgen("tarball", path, "-o", out)
+    assert run.returncode == 0, run.stderr
+    assert "differ only in case" in run.stderr
+    names = {f["fileName"] for f in json.loads(out.read_text())["files"]}
+    assert {"README", "readme"} <= names
+
+
+def test_links_inside_are_not_files(tmp_path: Path) -> None:
+    path = tar_with(tmp_path, member("Python-3.99.0/link", tarfile.SYMTYPE, "Python/ceval.c"))
+    run = sbomgen("tarball", path, "-o", "-")
+    assert run.returncode == 0, run.stderr
+    assert "link" not in {f["fileName"] for f in json.loads(run.stdout)["files"]}
+
+
+def test_sigkill_never_leaves_a_partial_file(tmp_path: Path) -> None:
+    out = tmp_path / "sbom.json"
+    old = b'{"old": "output"}\n'
+    reference = tmp_path / "reference.json"
+    assert sbomgen("tarball", CPYTHON_311, "-o", reference, "--offline").returncode == 0
+    complete = reference.read_bytes()
+    rng = random.Random(20261121)
+    for _ in range(12):
+        out.write_bytes(old)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sbomgen", "tarball", str(CPYTHON_311), "-o", str(out), "--offline"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        time.sleep(rng.uniform(0.05, 1.2))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        content = out.read_bytes()
+        assert content in (old, complete), f"partial output of {len(content)} bytes"

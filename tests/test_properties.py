@@ -1,0 +1,113 @@
+"""Property tests: the parsers of untrusted input raise nothing but sbomgen's own errors.
+
+10,000 examples each (the ``slow`` marker; ``.ci/run`` runs them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sbomgen.archive import split_path
+from sbomgen.enrich import release_data
+from sbomgen.enrich.index import IndexResponseError
+from sbomgen.errors import ArchiveError, ContentError
+from sbomgen.scan.cpython_sbom import _components, _listed_files, _load
+from sbomgen.scan.wheels import parse_vendor_txt, read_wheel
+from sbomgen.write.spdx import SpdxIds
+
+pytestmark = pytest.mark.slow
+MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+VALID_ID = re.compile(r"^SPDXRef-[\da-zA-Z.-]+$")
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+@MANY
+@given(
+    st.lists(
+        st.one_of(
+            line_text, st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,10}(==|===|>=|~=)[0-9a-z.+!-]{1,10}( *#.*)?")
+        )
+    )
+)
+def test_vendor_txt(lines: list[str]) -> None:
+    try:
+        pins = parse_vendor_txt("\n".join(lines), "vendor.txt")
+    except ContentError:
+        return
+    assert len({name for name, _ in pins}) == len(pins)
+
+
+@MANY
+@given(st.lists(st.text(max_size=40), max_size=30))
+def test_spdx_ids_are_valid_and_unique(values: list[str]) -> None:
+    ids = SpdxIds()
+    made = [ids.allocate("SPDXRef-FILE-", value) for value in values]
+    assert len(set(made)) == len(made)
+    assert all(VALID_ID.match(i) for i in made)
+
+
+@MANY
+@given(st.lists(st.sampled_from([*"ab./\\:\x00C", "..", "\udcff"]), max_size=30).map("".join))
+def test_path_normaliser_never_escapes(name: str) -> None:
+    try:
+        parts = split_path(name, "x")
+    except ArchiveError:
+        return
+    assert ".." not in parts and "" not in parts and "." not in parts
+    assert not any("\\" in p or "\x00" in p for p in parts)
+    assert not name.startswith("/")
+
+
+@MANY
+@given(json_values)
+def test_sbom_data_ingestion(document: Any) -> None:
+    raw = json.dumps(document).encode()
+    try:
+        loaded = _load("Misc/sbom.spdx.json", raw)
+        listed = _listed_files(loaded, "Misc/sbom.spdx.json")
+        _components(loaded, listed, "Misc/sbom.spdx.json", {name for name, _ in listed.values()})
+    except ContentError:
+        pass
+
+
+@MANY
+@given(st.binary(max_size=300), st.sampled_from(["pip-1.0.dist-info/METADATA", "pip/_vendor/vendor.txt"]))
+def test_metadata_parsing(content: bytes, target: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr(target, content)
+        if target.endswith("vendor.txt"):
+            wheel.writestr("pip-1.0.dist-info/METADATA", b"Name: pip\nVersion: 1.0\n")
+    with contextlib.suppress(ContentError):
+        read_wheel("Lib/ensurepip/_bundled/pip-1.0-py3-none-any.whl", buffer.getvalue(), ("SHA256",))
+
+
+@MANY
+@given(json_values, st.text(max_size=8))
+def test_index_response_handling(document: Any, version: str) -> None:
+    if isinstance(document, dict):
+        document.setdefault("releases", {version: document.get("files", [])})
+    try:
+        if not isinstance(document, dict) or not isinstance(document.get("releases"), dict):
+            raise IndexResponseError("not a project document")
+        data = release_data(document, version)
+    except IndexResponseError:
+        return
+    assert all(set(f) == {"filename", "url", "sha256", "packagetype"} for f in data["files"])
