@@ -231,6 +231,9 @@ def _provenance_context_options(command: Callable[..., Any]) -> Callable[..., An
     return command
 
 
+_BUILD_FIELDS = ("builder_id", "invocation_id", "source_uri", "source_digest", "started_on", "finished_on")
+
+
 def _build_context(
     builder_id: str | None,
     invocation_id: str | None,
@@ -482,17 +485,11 @@ def release(
     source: Path | None,
     jobs: int | None,
     signing: str | None,
-    builder_id: str | None,
-    invocation_id: str | None,
-    source_uri: str | None,
-    source_digest: str | None,
-    started_on: str | None,
-    finished_on: str | None,
     identity_token: str | None,
     staging: bool,
     trust_config: Path | None,
     output_dir: Path,
-    **index_options: Any,
+    **options: Any,
 ) -> None:
     """SBOM and provenance for every artifact in a release FOLDER, and a manifest of it.
 
@@ -528,9 +525,10 @@ def release(
         if not sources:
             raise click.UsageError("Windows artifacts need --source: the source tarball they were built from")
         source = sources[-1]
-    context = _build_context(builder_id, invocation_id, source_uri, source_digest, started_on, finished_on)
-    options = _enrich_options(**index_options)
-    jobs_list = [(str(p), None, options) for p in sources] + [(str(p), str(source), options) for p in windows]
+    context = _build_context(**{k: options.pop(k) for k in _BUILD_FIELDS})
+    enrich_options = _enrich_options(**options)
+    jobs_list: list[tuple[str, str | None, Any]] = [(str(p), None, enrich_options) for p in sources]
+    jobs_list += [(str(p), str(source), enrich_options) for p in windows]
     results: dict[str, bytes] = {}
     workers = min(jobs or os.cpu_count() or 1, len(jobs_list))
     with _Progress(f"SBOMs of {len(jobs_list)} artifacts") as progress, ProcessPoolExecutor(workers) as pool:
@@ -743,16 +741,11 @@ def provenance(
     sbom: Path | None,
     single: bool,
     signing: str | None,
-    builder_id: str | None,
-    invocation_id: str | None,
-    source_uri: str | None,
-    source_digest: str | None,
-    started_on: str | None,
-    finished_on: str | None,
     identity_token: str | None,
     staging: bool,
     trust_config: Path | None,
     output_dir: Path,
+    **build: Any,
 ) -> None:
     """Write SLSA v1 provenance (an in-toto statement) for each of ARTIFACTS, signed as --sign says.
 
@@ -766,7 +759,7 @@ def provenance(
     )
     from .write.output import write_atomic
 
-    context = _build_context(builder_id, invocation_id, source_uri, source_digest, started_on, finished_on)
+    context = _build_context(**build)
     groups = [list(artifacts)] if single else [[a] for a in artifacts]
     statements = [statement(group, context, sbom) for group in groups]
     stems = ["release" if single else group[0].name for group in groups]

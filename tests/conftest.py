@@ -23,6 +23,32 @@ CPYTHON_311 = DATA / "cpython" / "Python-3.11.2.tgz"
 REFERENCE_313 = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
 PIP_WHEELS = DATA / "pip"
 
+# What pip 25.1.1 (bundled with CPython 3.13.5) vendors, by canonical name.
+PIP_25_1_1_VENDORED = sorted(
+    [
+        "cachecontrol",
+        "certifi",
+        "dependency-groups",
+        "distlib",
+        "distro",
+        "idna",
+        "msgpack",
+        "packaging",
+        "platformdirs",
+        "pygments",
+        "pyproject-hooks",
+        "requests",
+        "resolvelib",
+        "rich",
+        "setuptools",
+        "tomli",
+        "tomli-w",
+        "truststore",
+        "typing-extensions",
+        "urllib3",
+    ]
+)
+
 # What pip 22.3.1 (bundled with CPython 3.11.2) vendors, in vendor.txt order.
 PIP_22_3_1_VENDORED = [
     ("cachecontrol", "0.12.11"),

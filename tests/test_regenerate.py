@@ -8,7 +8,15 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, sbom_data, sbomgen, write_tar
+from conftest import (
+    CPYTHON_313,
+    PIP_25_1_1_VENDORED,
+    REFERENCE_313,
+    cpython_tree,
+    sbom_data,
+    sbomgen,
+    write_tar,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,28 +66,7 @@ def test_debundled_tree(debundled: Path, tmp_path: Path) -> None:
     run = sbomgen("diff", REFERENCE_313, out, "--json", "--files")
     assert run.returncode == 1
     result = json.loads(run.stdout)
-    vendored = [
-        "cachecontrol",
-        "certifi",
-        "dependency-groups",
-        "distlib",
-        "distro",
-        "idna",
-        "msgpack",
-        "packaging",
-        "platformdirs",
-        "pygments",
-        "pyproject-hooks",
-        "requests",
-        "resolvelib",
-        "rich",
-        "setuptools",
-        "tomli",
-        "tomli-w",
-        "truststore",
-        "typing-extensions",
-        "urllib3",
-    ]
+    vendored = PIP_25_1_1_VENDORED
     assert [c["component"] for c in result["components"]["removed"]] == ["expat", "pip"] + [
         f"pip/{n}" for n in vendored
     ]
