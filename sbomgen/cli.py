@@ -33,25 +33,28 @@ def _notice(message: str) -> None:
 
 
 class _Progress:
-    """Unpacked bytes so far, on a terminal; nothing otherwise.
-
-    There is no honest total: an archive's unpacked size is known only once it is read.
+    """Progress on a terminal, nothing otherwise: bytes read when there is no ``total``
+    (an archive's unpacked size is known only once it is read), else items done of ``total``.
     """
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, total: int | None = None) -> None:
         self.bar: Any = None
         if sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import DownloadColumn, Progress, SpinnerColumn, TextColumn
-
-            self.bar = Progress(
-                SpinnerColumn(),
-                TextColumn(label),
-                DownloadColumn(),
-                console=Console(stderr=True),
-                transient=True,
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
             )
-            self.task = self.bar.add_task(label, total=None)
+
+            count = [BarColumn(), MofNCompleteColumn()] if total else [DownloadColumn()]
+            self.bar = Progress(
+                SpinnerColumn(), TextColumn(label), *count, console=Console(stderr=True), transient=True
+            )
+            self.task = self.bar.add_task(label, total=total)
 
     def __enter__(self) -> Callable[[int], None] | None:
         if self.bar is None:
@@ -531,7 +534,7 @@ def release(
     jobs_list += [(str(p), str(source), enrich_options) for p in windows]
     results: dict[str, bytes] = {}
     workers = min(jobs or os.cpu_count() or 1, len(jobs_list))
-    with _Progress(f"SBOMs of {len(jobs_list)} artifacts") as progress, ProcessPoolExecutor(workers) as pool:
+    with _Progress("SBOMs", total=len(jobs_list)) as progress, ProcessPoolExecutor(workers) as pool:
         for done, (name, data, notices) in enumerate(pool.map(rel.sbom_job, jobs_list), start=1):
             results[name] = data
             for message in notices:
