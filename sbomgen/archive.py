@@ -52,6 +52,7 @@ class Member:
     size: int
     mtime: int
     link: str | None = None  # hard link: the member it repeats; symlink: its resolved target
+    exact: bool = False  # the reader yields exactly ``size`` bytes (tar): no need to read to EOF
 
 
 def split_path(name: str, where: str) -> list[str]:
@@ -184,8 +185,11 @@ class _LimitedReader:
         self.budget = budget
 
     def read(self, size: int = -1) -> bytes:
-        with _reading(self.budget.where):
+        try:
             data = self.raw.read(size)
+        except Exception as exc:  # translated as everywhere else an archive is read
+            with _reading(self.budget.where):
+                raise exc from None
         self.budget.bytes_read(len(data))
         return data
 
@@ -336,7 +340,7 @@ class ArchiveReader:
                     continue
                 mtime = int(info.mtime)
                 if info.isreg():
-                    member = Member(rel, Kind.FILE, info.size, mtime)
+                    member = Member(rel, Kind.FILE, info.size, mtime, exact=True)
                     raw = archive.extractfile(info)
                     assert raw is not None
                     yield member, _LimitedReader(raw, budget)

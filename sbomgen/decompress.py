@@ -26,7 +26,7 @@ from typing import Any
 
 CHUNK = 1 << 20
 _RAW_CHUNK = 1 << 18
-_DEPTH = 8  # chunks in flight in the parent
+_DEPTH = 16  # chunks in flight in the parent
 
 
 class DecompressionError(Exception):

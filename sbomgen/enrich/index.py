@@ -82,7 +82,10 @@ def _pip_config_files() -> list[Path]:
 
 
 class IndexClient:
+    """Imports its network modules when made: an offline run never loads them."""
+
     def __init__(self, settings: IndexSettings) -> None:
+
         self.settings = settings
         self._tls = ssl.create_default_context()
 
@@ -104,6 +107,7 @@ class IndexClient:
 
     def projects(self, names: Iterable[str]) -> dict[str, dict[str, Any] | Exception]:
         """Look up several projects at once; each result is a document or the error it met."""
+
         unique = sorted(set(names))
         if not unique:
             return {}
@@ -118,6 +122,9 @@ class IndexClient:
             return dict(zip(unique, pool.map(one, unique), strict=True))
 
     def _get(self, url: str) -> dict[str, Any]:
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             url, headers={"Accept": "application/json", "User-Agent": f"sbomgen/{__version__}"}
         )

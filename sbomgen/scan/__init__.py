@@ -79,7 +79,10 @@ def scan(
         hashers = [hashlib.new(a.lower()) for a in algorithms]
         kept: list[bytes] = []
         size = 0
-        while chunk := content.read(CHUNK):
+        while size < member.size or not member.exact:
+            chunk = content.read(CHUNK)
+            if not chunk:
+                break
             size += len(chunk)
             for hasher in hashers:
                 hasher.update(chunk)

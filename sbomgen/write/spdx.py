@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import io
 import json
@@ -103,7 +104,7 @@ class SpdxWriter:
         self._creators = [_parse_creator(c) for c in creators]
         self._file_ids = SpdxIds()
         self._prepared: dict[str, _PreparedFile] = {}
-        self._converter = DocumentConverter()
+        self._converter = _converter()
         self._licensing = get_spdx_licensing()  # loads the license list: early, while a scan runs
 
     def prepare_file(self, entry: FileEntry) -> None:
@@ -223,6 +224,33 @@ class SpdxWriter:
         as_json["files"] = files_json
         ordered = {key: as_json[key] for key in _KEY_ORDER if key in as_json}
         return (json.dumps(ordered, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def _cached_names(converter_class: type[Any]) -> Any:
+    """A converter that derives each JSON property name once, not once per element.
+
+    spdx-tools recomputes the camel-case name of every property of every element it
+    converts: for a CPython tarball that is most of the conversion's cost.
+    """
+
+    class Cached(converter_class):
+        @functools.cache  # noqa: B019 - a handful of converters live as long as the process
+        def json_property_name(self, json_property: Any) -> str:
+            return str(super().json_property_name(json_property))
+
+    return Cached()
+
+
+def _converter() -> DocumentConverter:
+    from spdx_tools.spdx.jsonschema.checksum_converter import ChecksumConverter
+    from spdx_tools.spdx.jsonschema.file_converter import FileConverter
+    from spdx_tools.spdx.jsonschema.relationship_converter import RelationshipConverter
+
+    converter = DocumentConverter()
+    converter.file_converter = _cached_names(FileConverter)
+    converter.file_converter.checksum_converter = _cached_names(ChecksumConverter)
+    converter.relationship_converter = _cached_names(RelationshipConverter)
+    return converter
 
 
 @dataclass(frozen=True)
