@@ -40,6 +40,7 @@ def build(source: Path, target: Path, copies: int) -> None:
                         continue
                     if copy:
                         member.name = f"{top}/copy-{copy}/{rest}"
+                        member.pax_headers.pop("path", None)  # else the long original name wins
                     out.addfile(member, original.extractfile(member) if member.isreg() else None)
 
 
