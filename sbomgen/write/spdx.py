@@ -339,10 +339,6 @@ def validate_document(
     return messages
 
 
-def render(inventory: Inventory) -> bytes:
-    return SpdxWriter().render(inventory)
-
-
 def _parse_creator(text: str) -> Actor:
     try:
         return ActorParser.parse_actor(text)
