@@ -211,7 +211,7 @@ def test_validate_locates_problems(tmp_path: Path) -> None:
     bom = json.loads(bom_run.stdout)
     bom["components"][0]["type"] = "gadget"
     problems = validate_one(tmp_path, "d.cdx.json", bom)
-    assert problems and problems[0].startswith("$.components[0].type:") or "components/0/type" in problems[0]
+    assert problems[0].startswith("$.components[0].type: 'gadget' is not one of")
 
 
 def test_validate_ntia(tmp_path: Path) -> None:
