@@ -530,8 +530,13 @@ def release(
         source = sources[-1]
     context = _build_context(**{k: options.pop(k) for k in _BUILD_FIELDS})
     enrich_options = _enrich_options(**options)
-    jobs_list: list[tuple[str, str | None, Any]] = [(str(p), None, enrich_options) for p in sources]
-    jobs_list += [(str(p), str(source), enrich_options) for p in windows]
+    jobs_list: list[tuple[str, Any, Any]] = [(str(p), None, enrich_options) for p in sources]
+    if windows:
+        from .windows import read_source
+
+        assert source is not None
+        parts = read_source(source)  # once, for every Windows artifact
+        jobs_list += [(str(p), parts, enrich_options) for p in windows]
     results: dict[str, bytes] = {}
     workers = min(jobs or os.cpu_count() or 1, len(jobs_list))
     with _Progress("SBOMs", total=len(jobs_list)) as progress, ProcessPoolExecutor(workers) as pool:
@@ -687,11 +692,14 @@ def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
         _notice(f"cached the index metadata of {artifact.name}")
 
 
-@cache.command("export", epilog=EXIT_CODES)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+_cache_dir_option = click.option(
     "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the user cache folder."
 )
+
+
+@cache.command("export", epilog=EXIT_CODES)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_cache_dir_option
 def export_(file: Path, cache_dir: Path | None) -> None:
     """Write every cache entry to FILE (JSON, with checksums), to carry to another machine."""
     from .enrich.cache import Cache, default_cache_dir
@@ -707,9 +715,7 @@ def export_(file: Path, cache_dir: Path | None) -> None:
 
 @cache.command("import", epilog=EXIT_CODES)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the user cache folder."
-)
+@_cache_dir_option
 def import_(file: Path, cache_dir: Path | None) -> None:
     """Check FILE (format, checksums) completely, then add its entries to the cache."""
     from .enrich.cache import Cache, default_cache_dir

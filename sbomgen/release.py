@@ -32,8 +32,12 @@ def find_artifacts(folder: Path) -> tuple[list[Path], list[Path]]:
     )
 
 
-def sbom_job(job: tuple[str, str | None, Any]) -> tuple[str, bytes, list[str]]:
-    """One artifact's SPDX SBOM (run in a worker process): name, bytes, notices."""
+def sbom_job(job: tuple[str, Any, Any]) -> tuple[str, bytes, list[str]]:
+    """One artifact's SPDX SBOM (run in a worker process): name, bytes, notices.
+
+    ``job`` is the artifact's path, the SourceParts of Windows artifacts (else None), and
+    the enrichment options.
+    """
     from .enrich import enrich
     from .scan import scan
     from .windows import windows_inventory
@@ -44,7 +48,7 @@ def sbom_job(job: tuple[str, str | None, Any]) -> tuple[str, bytes, list[str]]:
     if source is None:
         inventory = scan(artifact, on_file=writer.prepare_file)
     else:
-        inventory = windows_inventory(artifact, Path(source))
+        inventory = windows_inventory(artifact, source)
     inventory, notices = enrich(inventory, options)
     return artifact.name, writer.render(inventory), [*inventory.notices, *notices]
 

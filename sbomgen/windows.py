@@ -9,18 +9,17 @@ installers only. An embeddable zip's own files are scanned as well.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .archive import ArchiveReader, Kind
 from .errors import ContentError, UsageError
-from .model import Artifact, Checksum, Component, Dependency, FileEntry, Inventory, Purpose
-from .scan import creation_time
+from .model import Artifact, Checksum, Component, Dependency, Inventory, Purpose
+from .scan import creation_time, scan
 from .scan.cpython import PSF
-from .scan.cpython_sbom import EXTERNALS_PATH, SBOM_PATH, _components, _listed_files, _load
+from .scan.cpython_sbom import EXTERNALS_PATH, SBOM_PATH, listed_components, listed_files, load_document
 from .scan.wheels import BUNDLED_DIR, read_wheel
 
 ARTIFACT_NAME = re.compile(
@@ -34,8 +33,16 @@ def is_windows_artifact(name: str) -> bool:
     return found is not None and (found.group(3) == "exe" or bool(found.group(2)))
 
 
-def _source_parts(source: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """Misc/*.spdx.json and the bundled wheels of the source archive or tree."""
+@dataclass(frozen=True)
+class SourceParts:
+    """What Windows SBOMs take from the source release: read once, shared by every artifact."""
+
+    name: str
+    documents: dict[str, bytes]  # Misc/sbom.spdx.json and Misc/externals.spdx.json
+    wheels: dict[str, bytes]  # Lib/ensurepip/_bundled/*.whl
+
+
+def read_source(source: Path) -> SourceParts:
     documents, wheels = {}, {}
     reader = ArchiveReader(source)
     for member, content in reader.members():
@@ -52,20 +59,19 @@ def _source_parts(source: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
         raise ContentError(
             f"{source.name}: no {SBOM_PATH} and {EXTERNALS_PATH}: not a source for Windows SBOMs"
         )
-    return documents, wheels
+    return SourceParts(source.name, documents, wheels)
 
 
-def windows_inventory(artifact: Path, source: Path, created: datetime.datetime | None = None) -> Inventory:
+def windows_inventory(artifact: Path, source: SourceParts) -> Inventory:
     found = ARTIFACT_NAME.match(artifact.name)
     if found is None or not is_windows_artifact(artifact.name):
         raise UsageError(f"{artifact.name}: not a Windows installer or embeddable zip name")
     version, embeddable = found.group(1), bool(found.group(2))
     release = re.sub(r"(a|b|rc)\d+$", "", version)  # the folder on python.org has no pre-release suffix
-    documents, wheels = _source_parts(source)
     components: list[Component] = []
     for path in (EXTERNALS_PATH, SBOM_PATH):
-        document = _load(path, documents[path])
-        for component in _components(document, _listed_files(document, path), path, ()):
+        document = load_document(path, source.documents[path])
+        for component in listed_components(document, listed_files(document, path), path, ()):
             components.append(
                 replace(
                     component,
@@ -78,6 +84,7 @@ def windows_inventory(artifact: Path, source: Path, created: datetime.datetime |
     root_key = "cpython"
     dependencies = [Dependency(root_key, c.key) for c in components]
     if not embeddable:
+        wheels = source.wheels
         pip_path = next((p for p in sorted(wheels) if p.rsplit("/", 1)[-1].startswith("pip-")), None)
         if pip_path is None:
             raise ContentError(f"{source.name}: no pip wheel in {BUNDLED_DIR}, which the installer bundles")
@@ -87,28 +94,16 @@ def windows_inventory(artifact: Path, source: Path, created: datetime.datetime |
         dependencies.append(Dependency(root_key, pip.key))
         dependencies += [Dependency(pip.key, v.key) for v in vendored]
 
-    sha256 = hashlib.sha256()
-    files: list[FileEntry] = []
-    newest = 0
-    if embeddable:
-        reader = ArchiveReader(artifact, top_folder=False)
-        for member, content in reader.members():
-            newest = max(newest, member.mtime)
-            if content is None:
-                continue
-            hashers = {a: hashlib.new(a.lower()) for a in ("SHA1", "SHA256")}
-            size = 0
-            while chunk := content.read(CHUNK):
-                size += len(chunk)
-                for hasher in hashers.values():
-                    hasher.update(chunk)
-            files.append(
-                FileEntry(member.path, size, tuple(Checksum(a, h.hexdigest()) for a, h in hashers.items()))
-            )
-    with artifact.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            sha256.update(chunk)
-    checksums = (Checksum("SHA256", sha256.hexdigest()),)
+    if embeddable:  # its own files too, read by the same pass as any archive
+        scanned = scan(artifact, scanners=[], top_folder=False)
+        files, checksums, created = scanned.files, scanned.artifact.checksums, scanned.created
+    else:
+        sha256 = hashlib.sha256()
+        with artifact.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                sha256.update(chunk)
+        files, checksums = (), (Checksum("SHA256", sha256.hexdigest()),)
+        created = creation_time(int(artifact.stat().st_mtime))
     root = Component(
         key=root_key,
         name="CPython",
@@ -129,5 +124,5 @@ def windows_inventory(artifact: Path, source: Path, created: datetime.datetime |
         components=(root, *components),
         files=tuple(files),
         dependencies=tuple(dependencies),
-        created=created or creation_time(newest or int(artifact.stat().st_mtime)),
+        created=created,
     )

@@ -20,7 +20,7 @@ from sbomgen.archive import split_path
 from sbomgen.enrich import release_data
 from sbomgen.enrich.index import IndexResponseError
 from sbomgen.errors import ArchiveError, ContentError
-from sbomgen.scan.cpython_sbom import _components, _listed_files, _load
+from sbomgen.scan.cpython_sbom import listed_components, listed_files, load_document
 from sbomgen.scan.wheels import parse_vendor_txt, read_wheel
 from sbomgen.write.spdx import SpdxIds
 
@@ -80,9 +80,9 @@ def test_path_normaliser_never_escapes(name: str) -> None:
 def test_sbom_data_ingestion(document: Any) -> None:
     raw = json.dumps(document).encode()
     try:
-        loaded = _load("Misc/sbom.spdx.json", raw)
-        listed = _listed_files(loaded, "Misc/sbom.spdx.json")
-        _components(loaded, listed, "Misc/sbom.spdx.json", {name for name, _ in listed.values()})
+        loaded = load_document("Misc/sbom.spdx.json", raw)
+        listed = listed_files(loaded, "Misc/sbom.spdx.json")
+        listed_components(loaded, listed, "Misc/sbom.spdx.json", {name for name, _ in listed.values()})
     except ContentError:
         pass
 

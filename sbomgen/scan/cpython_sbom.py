@@ -57,11 +57,11 @@ class CPythonSbomScanner(Scanner):
         for path in (SBOM_PATH, EXTERNALS_PATH):
             if path not in self.documents:
                 continue
-            document = _load(path, self.documents[path])
-            listed = _listed_files(document, path)
+            document = load_document(path, self.documents[path])
+            listed = listed_files(document, path)
             mismatches += _check_files(listed, context)
             if path == SBOM_PATH:
-                for component in _components(document, listed, path, context.files.keys()):
+                for component in listed_components(document, listed, path, context.files.keys()):
                     context.add_component(component, depended_on_by=context.root_key)
         if mismatches:
             summary = (
@@ -74,7 +74,7 @@ class CPythonSbomScanner(Scanner):
             context.notice("warning: " + summary)
 
 
-def _load(path: str, content: bytes) -> dict[str, Any]:
+def load_document(path: str, content: bytes) -> dict[str, Any]:
     try:
         document = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -106,7 +106,7 @@ def _checksums(item: dict[str, Any], where: str) -> tuple[Checksum, ...]:
     return tuple(result)
 
 
-def _listed_files(document: dict[str, Any], path: str) -> dict[str, tuple[str, tuple[Checksum, ...]]]:
+def listed_files(document: dict[str, Any], path: str) -> dict[str, tuple[str, tuple[Checksum, ...]]]:
     """SPDXID -> (file name, checksums) for every file the document lists."""
     listed = {}
     for item in document.get("files", []):
@@ -135,7 +135,7 @@ def _check_files(listed: dict[str, tuple[str, tuple[Checksum, ...]]], context: S
     return problems
 
 
-def _components(
+def listed_components(
     document: dict[str, Any],
     listed: dict[str, tuple[str, tuple[Checksum, ...]]],
     path: str,

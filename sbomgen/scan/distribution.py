@@ -154,16 +154,20 @@ class DistributionScanner(Scanner):
             raise ContentError(f"{context.artifact_name}: not listed in RECORD: {', '.join(unlisted[:5])}")
 
     def _vendored(self, parent: str) -> list[Component]:
+        def vendored(name: str, version: str, license_: str | None = None) -> Component:
+            return Component(
+                key=f"{parent}/vendored:{name}",
+                name=name,
+                version=version,
+                purl=pypi_purl(name, version),
+                license_declared=license_,
+                vendored_in=parent,
+            )
+
         found: dict[str, Component] = {}
         for path in sorted(self.vendor_txt):
             for name, version in parse_vendor_txt(self.vendor_txt[path].decode("utf-8", "replace"), path):
-                found[name] = Component(
-                    key=f"{parent}/vendored:{name}",
-                    name=name,
-                    version=version,
-                    purl=pypi_purl(name, version),
-                    vendored_in=parent,
-                )
+                found[name] = vendored(name, version)
         for path in sorted(self.vendored_metadata):
             headers = _headers(self.vendored_metadata[path])
             if not headers.get("Name") or not headers.get("Version"):
@@ -174,14 +178,7 @@ class DistributionScanner(Scanner):
             )
             known = found.get(name)
             if known is None:
-                found[name] = Component(
-                    key=f"{parent}/vendored:{name}",
-                    name=name,
-                    version=version,
-                    purl=pypi_purl(name, version),
-                    license_declared=license_,
-                    vendored_in=parent,
-                )
+                found[name] = vendored(name, version, license_)
             elif license_ and not known.license_declared:
                 found[name] = replace(known, license_declared=license_)
         return list(found.values())
