@@ -836,6 +836,11 @@ def sign(
     help="A trusted root file.",
 )
 @click.option(
+    "--trust-config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Sigstore client trust configuration (as given to signing); its trusted root is used.",
+)
+@click.option(
     "--predicate-type",
     default="https://slsa.dev/provenance/v1",
     show_default=True,

@@ -187,9 +187,12 @@ def sbom_data(files: dict[str, bytes], package: str = "expat", version: str = "2
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
-    """Every sbomgen a test runs talks to a loopback index and a private cache, never further."""
-    saved = {k: os.environ.get(k) for k in ("PIP_INDEX_URL", "PIP_CONFIG_FILE", "XDG_CACHE_HOME")}
+    """Every sbomgen a test runs talks to loopback services and a private cache, never further."""
+    names = ("PIP_INDEX_URL", "PIP_CONFIG_FILE", "XDG_CACHE_HOME", "NO_PROXY", "no_proxy")
+    saved = {k: os.environ.get(k) for k in names}
     with IndexServer() as server:
+        # Loopback services are reached directly even where a proxy is configured.
+        os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
         os.environ["PIP_INDEX_URL"] = server.url
         os.environ["PIP_CONFIG_FILE"] = os.devnull
         os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +133,22 @@ def identity_token(explicit: str | None) -> Any:
     try:
         return IdentityToken(raw)
     except IdentityError as exc:
-        raise SigningError(f"the identity token is not usable: {exc}") from None
+        raise SigningError(f"the identity token is not usable: {_token_problem(raw, exc)}") from None
+
+
+def _token_problem(raw: str, exc: BaseException) -> str:
+    """Why a token was refused, in terms a CI log reader can act on."""
+    import jwt
+
+    try:
+        claims = jwt.decode(raw, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return _reason(exc)
+    expiry = claims.get("exp")
+    if isinstance(expiry, (int, float)) and expiry <= time.time():
+        when = datetime.fromtimestamp(expiry, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"it expired at {when}; request a fresh token"
+    return _reason(exc)
 
 
 def sign_keyless(payloads: list[bytes], dsse: bool, token: Any, config: Any) -> list[bytes]:

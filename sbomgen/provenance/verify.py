@@ -24,6 +24,7 @@ class Expectations:
     offline: bool = False
     staging: bool = False
     trusted_root: Path | None = None
+    trust_config: Path | None = None
 
 
 def verify(artifact: Path, bundle_path: Path, expect: Expectations) -> list[str]:
@@ -47,7 +48,7 @@ def _verify_sigstore(
 ) -> list[str]:
     from sigstore.errors import VerificationError
     from sigstore.hashes import Hashed
-    from sigstore.models import Bundle, InvalidBundle, TrustedRoot
+    from sigstore.models import Bundle, ClientTrustConfig, InvalidBundle, TrustedRoot
     from sigstore.verify import Verifier, policy
     from sigstore_models.common.v1 import HashAlgorithm
 
@@ -57,7 +58,10 @@ def _verify_sigstore(
     except (InvalidBundle, ValueError) as exc:
         raise VerificationFailed(f"bundle: not a valid Sigstore bundle ({exc})") from None
     try:
-        if expect.trusted_root is not None:
+        if expect.trust_config is not None:
+            root = ClientTrustConfig.from_json(expect.trust_config.read_text()).trusted_root
+            verifier = Verifier(trusted_root=root)
+        elif expect.trusted_root is not None:
             verifier = Verifier(trusted_root=TrustedRoot.from_file(str(expect.trusted_root)))
         elif expect.staging:
             verifier = Verifier.staging(offline=expect.offline)
