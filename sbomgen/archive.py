@@ -13,7 +13,6 @@ import hashlib
 import lzma
 import os
 import stat
-import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import IO, BinaryIO
 
 from .decompress import CHUNK, DecompressingReader, DecompressionError, is_compressed
 from .errors import ArchiveError
+from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
 
 
 class Kind(Enum):
@@ -52,7 +52,6 @@ class Member:
     size: int
     mtime: int
     link: str | None = None  # hard link: the member it repeats; symlink: its resolved target
-    exact: bool = False  # the reader yields exactly ``size`` bytes (tar): no need to read to EOF
 
 
 def split_path(name: str, where: str) -> list[str]:
@@ -66,7 +65,7 @@ def split_path(name: str, where: str) -> list[str]:
         raise ArchiveError(f"{where}: member name contains a NUL byte: {name!r}")
     try:
         name.encode("utf-8")
-    except UnicodeEncodeError:  # tarfile keeps undecodable bytes as surrogates
+    except UnicodeEncodeError:  # undecodable bytes are kept as surrogates
         raise ArchiveError(f"{where}: member name is not valid UTF-8: {name!r}") from None
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"{where}: member has an absolute path: {name!r}")
@@ -178,20 +177,41 @@ class _Tracker:
 
 
 class _LimitedReader:
-    """A member's content, counted against the budget as it is read."""
+    """A zip member's or a file's content, counted against the budget as it is read."""
 
     def __init__(self, raw: IO[bytes], budget: _Budget) -> None:
         self.raw = raw
         self.budget = budget
 
-    def read(self, size: int = -1) -> bytes:
-        try:
-            data = self.raw.read(size)
-        except Exception as exc:  # translated as everywhere else an archive is read
+    def chunks(self) -> Iterator[bytes]:
+        while True:
             with _reading(self.budget.where):
-                raise exc from None
-        self.budget.bytes_read(len(data))
-        return data
+                data = self.raw.read(CHUNK)
+            if not data:
+                return
+            self.budget.bytes_read(len(data))
+            yield data
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
+
+class _TarContent:
+    """A tar member's content as views of the stream; counted from its header."""
+
+    def __init__(self, archive: TarReader, header: Header) -> None:
+        self.archive = archive
+        self.header = header
+
+    def chunks(self) -> Iterator[memoryview]:
+        with _reading(self.archive.where):
+            yield from self.archive.content(self.header)
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
+
+Content = _LimitedReader | _TarContent
 
 
 @contextlib.contextmanager
@@ -204,7 +224,6 @@ def _reading(where: str) -> Iterator[None]:
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         raise ArchiveError(f"{where}: {exc.strerror}") from None
     except (
-        tarfile.TarError,
         zipfile.BadZipFile,
         lzma.LZMAError,
         zlib.error,
@@ -213,25 +232,6 @@ def _reading(where: str) -> Iterator[None]:
         DecompressionError,
     ) as exc:
         raise ArchiveError(f"{where}: not a readable archive ({_describe(exc)})") from None
-
-
-_PROPER_END = "sbomgen_proper_end"
-
-
-class _EndCheckingTarInfo(tarfile.TarInfo):
-    """Records whether the archive ended with its end-of-archive block.
-
-    tarfile stops quietly at a truncated or missing header; a scan must not, or a cut-off
-    archive would give a complete-looking SBOM of part of the release.
-    """
-
-    @classmethod
-    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _EndCheckingTarInfo:
-        try:
-            return super().fromtarfile(tarfile_)
-        except tarfile.EOFHeaderError:  # type: ignore[attr-defined]  # real, but not in the stubs
-            setattr(tarfile_, _PROPER_END, True)
-            raise
 
 
 class _DigestingFile:
@@ -274,8 +274,8 @@ class ArchiveReader:
         if not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or directory")
 
-    def members(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
-        """Yield each member with a reader for regular files (valid until the next member)."""
+    def members(self) -> Iterator[tuple[Member, Content | None]]:
+        """Yield each member with its content for regular files (valid until the next member)."""
         with _reading(self.where):
             if self.path.is_dir():
                 yield from self._directory()
@@ -296,7 +296,7 @@ class ArchiveReader:
         """Member parts under a top folder, a nameless one where the archive has none."""
         return parts if self.top_folder else ["", *parts]
 
-    def _tar(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+    def _tar(self) -> Iterator[tuple[Member, Content | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
         tracker = self._tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
@@ -304,64 +304,54 @@ class ArchiveReader:
             handle.seek(0)
             if not compressed:
                 plain = _DigestingFile(handle, self.algorithms)
-                yield from self._tar_members(plain, budget, tracker)
+                yield from self._tar_members(ChunkStream(lambda: plain.read(CHUNK)), budget, tracker)
                 while plain.read(CHUNK):  # to the end, so the digest covers every byte
                     pass
                 self.checksums = plain.checksums()
                 return
             unpacked = DecompressingReader(self.path, self.algorithms)
             try:
-                yield from self._tar_members(unpacked, budget, tracker)
-                unpacked.read()
+                yield from self._tar_members(ChunkStream(unpacked.next_chunk), budget, tracker)
+                while unpacked.next_chunk():
+                    pass
                 self.checksums = unpacked.checksums
             finally:
                 unpacked.close()
 
     def _tar_members(
-        self, unpacked: BinaryIO | DecompressingReader | _DigestingFile, budget: _Budget, tracker: _Tracker
-    ) -> Iterator[tuple[Member, _LimitedReader | None]]:
-        with tarfile.open(  # type: ignore[call-overload]
-            fileobj=unpacked, mode="r|", bufsize=1 << 16, tarinfo=_EndCheckingTarInfo
-        ) as archive:
-            while True:
-                info = archive.next()
-                if info is None:
-                    if not getattr(archive, _PROPER_END, False):
-                        raise ArchiveError(
-                            f"{self.where}: not a readable archive (truncated: no end-of-archive marker)"
-                        )
-                    break
-                archive.members.clear()  # stream mode keeps every header otherwise
-                parts = split_path(info.name, self.where)
-                budget.member(info.size, info.name)
-                rel = tracker.place(parts, info.name, info.isdir())
-                self.top = tracker.top
-                if rel is None:
-                    continue
-                mtime = int(info.mtime)
-                if info.isreg():
-                    member = Member(rel, Kind.FILE, info.size, mtime, exact=True)
-                    raw = archive.extractfile(info)
-                    assert raw is not None
-                    yield member, _LimitedReader(raw, budget)
-                elif info.isdir():
-                    yield Member(rel, Kind.DIR, 0, mtime), None
-                elif info.issym():
-                    target = resolve_link(self._rooted(parts), info.linkname, self.where, info.name)
-                    yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
-                elif info.islnk():
-                    target_parts = split_path(info.linkname, self.where)
-                    target = "/".join(target_parts[1:])
-                    if not target_parts or target_parts[0] != tracker.top or target not in tracker.seen:
-                        raise ArchiveError(
-                            f"{self.where}: hard link {info.name!r} points to "
-                            f"{info.linkname!r}, which is not an earlier member"
-                        )
-                    yield Member(rel, Kind.HARDLINK, 0, mtime, target), None
-                else:
-                    raise ArchiveError(f"{self.where}: member {info.name!r} is a device or special file")
+        self, stream: ChunkStream, budget: _Budget, tracker: _Tracker
+    ) -> Iterator[tuple[Member, Content | None]]:
+        archive = TarReader(stream, self.where)
+        for header in archive.headers():
+            parts = split_path(header.name, self.where)
+            budget.member(header.size, header.name)
+            budget.bytes_read(header.stored)  # decompressed whether read or skipped
+            if header.kind == SPARSE:
+                raise ArchiveError(f"{self.where}: member {header.name!r} is a sparse file: not supported")
+            rel = tracker.place(parts, header.name, header.kind == DIRECTORY)
+            self.top = tracker.top
+            if rel is None:
+                continue
+            if header.kind == REGULAR:
+                yield Member(rel, Kind.FILE, header.size, header.mtime), _TarContent(archive, header)
+            elif header.kind == DIRECTORY:
+                yield Member(rel, Kind.DIR, 0, header.mtime), None
+            elif header.kind == SYMLINK:
+                target = resolve_link(self._rooted(parts), header.linkname, self.where, header.name)
+                yield Member(rel, Kind.SYMLINK, 0, header.mtime, target), None
+            elif header.kind == HARDLINK:
+                target_parts = split_path(header.linkname, self.where)
+                target = "/".join(target_parts[1:])
+                if not target_parts or target_parts[0] != tracker.top or target not in tracker.seen:
+                    raise ArchiveError(
+                        f"{self.where}: hard link {header.name!r} points to "
+                        f"{header.linkname!r}, which is not an earlier member"
+                    )
+                yield Member(rel, Kind.HARDLINK, 0, header.mtime, target), None
+            else:
+                raise ArchiveError(f"{self.where}: member {header.name!r} is a device or special file")
 
-    def _zip(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+    def _zip(self) -> Iterator[tuple[Member, Content | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
         tracker = self._tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
@@ -393,7 +383,7 @@ class ArchiveReader:
                     with archive.open(info) as raw:
                         yield Member(rel, Kind.FILE, info.file_size, mtime), _LimitedReader(raw, budget)
 
-    def _directory(self) -> Iterator[tuple[Member, _LimitedReader | None]]:
+    def _directory(self) -> Iterator[tuple[Member, Content | None]]:
         budget = _Budget(self.limits, self.where, 0)
         budget.packed_size = 1 << 62  # nothing is decompressed: no ratio to check
         root = self.path.resolve()

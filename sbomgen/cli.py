@@ -345,14 +345,14 @@ def tarball(
     packages come from the package index, through a verified cache that is used alone
     with --offline, and automatically when the index cannot be reached.
     """
-    from .scan import DEFAULT_CHECKSUMS, scan
+    from .scan import DEFAULT_CHECKSUMS, collection_paused, scan
     from .write.output import write_atomic
 
     limits = _limits(index_options)
     formats = _formats(output_format)
     targets = _targets(artifact, formats, output)
     writer = _DeferredSpdxWriter(creators)
-    with _Progress(f"Reading {artifact.name}") as progress:
+    with collection_paused(), _Progress(f"Reading {artifact.name}") as progress:
         inventory = scan(
             artifact,
             checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in extra_checksums),
@@ -366,7 +366,8 @@ def tarball(
     inventory, enrich_notices = enrich(inventory, _enrich_options(**index_options))
     for message in (*inventory.notices, *enrich_notices):
         _notice(message)
-    rendered = [(targets[f], _render(f, inventory, writer)) for f in formats]  # all or nothing
+    with collection_paused():
+        rendered = [(targets[f], _render(f, inventory, writer)) for f in formats]  # all or nothing
     for target, data in rendered:
         write_atomic(target, data)
         if target != "-":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from license_expression import ExpressionError, Licensing, get_spdx_licensing
+from license_expression import ExpressionError, LicenseExpression, Licensing, get_spdx_licensing
 
 # Trove classifiers that name exactly one SPDX license. Ambiguous ones ("BSD License",
 # "Apache Software License" without a version, "GPL" without one) are left out on purpose.
@@ -31,12 +31,26 @@ def licensing() -> Licensing:
     return get_spdx_licensing()
 
 
+def parse(text: str) -> LicenseExpression | None:
+    """A validated, strict parse of an SPDX expression; raises ExpressionError.
+
+    License ids are matched by splitting on spaces and parentheses first: building the
+    tokenizer that also knows license names and deprecated forms (``GPL-2.0+``) takes
+    longer than everything else a scan does with licenses, so it is built only when the
+    simple way fails.
+    """
+    try:
+        return licensing().parse(text, validate=True, strict=True, simple=True)
+    except ExpressionError:
+        return licensing().parse(text, validate=True, strict=True)
+
+
 def spdx_expression(text: str | None) -> str | None:
     """``text`` normalised if it is a valid SPDX expression of known licenses, else None."""
     if not text or "\n" in text.strip() or len(text) > 200:
         return None
     try:
-        parsed = licensing().parse(text, validate=True, strict=True)
+        parsed = parse(text)
     except ExpressionError:
         return None
     return str(parsed) if parsed is not None else None

@@ -52,9 +52,6 @@ def read_source(source: Path) -> SourceParts:
             documents[member.path] = content.read()
         elif member.path.startswith(BUNDLED_DIR) and member.path.endswith(".whl"):
             wheels[member.path] = content.read()
-        else:
-            while content.read(CHUNK):
-                pass
     if SBOM_PATH not in documents or EXTERNALS_PATH not in documents:
         raise ContentError(
             f"{source.name}: no {SBOM_PATH} and {EXTERNALS_PATH}: not a source for Windows SBOMs"

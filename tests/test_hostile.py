@@ -52,6 +52,31 @@ def test_huge_member_is_refused_before_reading(tmp_path: Path) -> None:
     assert time.monotonic() - started < 30
 
 
+def sparse_tar(tmp_path: Path, hole: int, tar_format: str) -> Path:
+    """A real sparse archive made by GNU tar: one file that is all hole."""
+    tree = tmp_path / tar_format / "Python-3.99.0"
+    tree.mkdir(parents=True)
+    with (tree / "sparse.bin").open("wb") as handle:
+        handle.truncate(hole)
+    path = tmp_path / f"Python-3.99.0-{tar_format}.tar.gz"
+    subprocess.run(
+        ["tar", "--sparse", f"--format={tar_format}", "-czf", path, "-C", tree.parent, "Python-3.99.0"],
+        check=True,
+    )
+    return path
+
+
+@pytest.mark.parametrize("tar_format", ["gnu", "pax"])
+def test_sparse_members(tmp_path: Path, tar_format: str) -> None:
+    # 64 GiB of hole in a few hundred bytes: refused by its expanded size, nothing inflated.
+    huge = sparse_tar(tmp_path, 64 << 30, tar_format)
+    assert huge.stat().st_size < 4096
+    fails(tmp_path, huge, 3, "'Python-3.99.0/sparse.bin' is 68719476736 bytes", "--max-member-size")
+    # Within the limits a sparse member is still refused: a source release has none.
+    small = sparse_tar(tmp_path / "small", 1 << 20, tar_format)
+    fails(tmp_path, small, 3, "'Python-3.99.0/sparse.bin' is a sparse file: not supported")
+
+
 def test_wheel_bomb_in_bundled(tmp_path: Path) -> None:
     # METADATA that inflates to 16 MiB inside the bundled wheel: refused, not read.
     wheel = io.BytesIO()

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import re
+import tarfile
 import zipfile
 from typing import Any
 
@@ -22,6 +23,7 @@ from sbomgen.enrich.index import IndexResponseError
 from sbomgen.errors import ArchiveError, ContentError
 from sbomgen.scan.cpython_sbom import listed_components, listed_files, load_document
 from sbomgen.scan.wheels import parse_vendor_txt, read_wheel
+from sbomgen.tar import DIRECTORY, REGULAR, ChunkStream, TarReader
 from sbomgen.write.spdx import SpdxIds
 
 pytestmark = pytest.mark.slow
@@ -111,3 +113,85 @@ def test_index_response_handling(document: Any, version: str) -> None:
     except IndexResponseError:
         return
     assert all(set(f) == {"filename", "url", "sha256", "packagetype"} for f in data["files"])
+
+
+def _read_tar(data: bytes) -> list[tuple[str, bytes, int, int, str, bytes]]:
+    chunks = iter([data[i : i + 4096] for i in range(0, len(data), 4096)])
+    reader = TarReader(ChunkStream(lambda: next(chunks, b"")), "t.tar")
+    return [
+        (
+            h.name.rstrip("/") if h.kind == DIRECTORY else h.name,  # tarfile drops a directory's "/"
+            h.kind,
+            h.size,
+            h.mtime,
+            h.linkname,
+            b"".join(reader.content(h)) if h.kind == REGULAR else b"",
+        )
+        for h in reader.headers()
+    ]
+
+
+member_names = st.lists(
+    st.text(
+        alphabet=st.characters(blacklist_characters="\x00/", blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=60,
+    ),
+    min_size=1,
+    max_size=4,
+).map("/".join)
+tar_members = st.lists(
+    st.tuples(
+        member_names,
+        st.sampled_from([tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE]),
+        st.binary(max_size=1500),
+        st.integers(min_value=0, max_value=(1 << 33) - 1),
+        member_names,
+    ),
+    max_size=6,
+)
+
+
+@MANY
+@given(tar_members, st.sampled_from([tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]))
+def test_tar_reader_agrees_with_tarfile(members: list[Any], tar_format: int) -> None:
+    """Differential: whatever Python's tarfile writes, the streaming reader reads the same."""
+    buffer = io.BytesIO()
+    try:
+        with tarfile.open(fileobj=buffer, mode="w", format=tar_format, encoding="utf-8") as archive:
+            for name, kind, content, mtime, link in members:
+                info = tarfile.TarInfo(name)
+                info.type, info.mtime = kind, mtime
+                if kind == tarfile.REGTYPE:
+                    info.size = len(content)
+                else:
+                    info.linkname = link if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE) else ""
+                archive.addfile(info, io.BytesIO(content) if kind == tarfile.REGTYPE else None)
+    except (ValueError, UnicodeError):
+        return  # a member this format cannot hold: tarfile refuses to write it
+    expected = []
+    with tarfile.open(fileobj=io.BytesIO(buffer.getvalue()), mode="r:") as archive:
+        for info in archive:
+            content = archive.extractfile(info).read() if info.isreg() else b""  # type: ignore[union-attr]
+            kind = {tarfile.REGTYPE: REGULAR, tarfile.AREGTYPE: REGULAR}.get(info.type, info.type)
+            expected.append((info.name, kind, info.size, int(info.mtime), info.linkname, content))
+    assert _read_tar(buffer.getvalue()) == expected
+
+
+@MANY
+@given(
+    tar_members, st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=8)
+)
+def test_tar_reader_on_damaged_archives(members: list[Any], damage: list[tuple[int, int]]) -> None:
+    """Bytes of a valid archive changed anywhere: the reader returns or raises ArchiveError."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, _kind, content, mtime, _link in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(content), mtime
+            archive.addfile(info, io.BytesIO(content))
+    data = bytearray(buffer.getvalue())
+    for position, value in damage:
+        data[position % len(data)] = value
+    with contextlib.suppress(ArchiveError):
+        _read_tar(bytes(data))

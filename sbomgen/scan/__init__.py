@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import hashlib
 import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..archive import CHUNK, ArchiveReader, Kind, Limits
+from ..archive import ArchiveReader, Kind, Limits
 from ..errors import ArchiveError, UsageError
 from ..model import Artifact, Checksum, FileEntry, Inventory
 from .interface import ScanContext, Scanner
@@ -53,6 +55,33 @@ def scan(
         raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
     artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)
+    with collection_paused():
+        return _scan(reader, path, algorithms, allow_mismatch, scanners, progress, on_file)
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: a scan and the writing of its SBOM make tens of
+    thousands of long-lived objects and no reference cycles, so collecting them generation
+    by generation as they pile up is pure overhead."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _scan(
+    reader: ArchiveReader,
+    path: str | os.PathLike[str],
+    algorithms: tuple[str, ...],
+    allow_mismatch: bool,
+    scanners: list[Scanner] | None,
+    progress: Callable[[int], None] | None,
+    on_file: Callable[[FileEntry], None] | None,
+) -> Inventory:
     members = reader.members()
     first = next(members, None)  # starts decompression before the scanners load
     scanners = scanners if scanners is not None else default_scanners()
@@ -79,15 +108,12 @@ def scan(
         hashers = [hashlib.new(a.lower()) for a in algorithms]
         kept: list[bytes] = []
         size = 0
-        while size < member.size or not member.exact:
-            chunk = content.read(CHUNK)
-            if not chunk:
-                break
+        for chunk in content.chunks():
             size += len(chunk)
             for hasher in hashers:
                 hasher.update(chunk)
             if watchers:
-                kept.append(chunk)
+                kept.append(bytes(chunk))
         files[member.path] = FileEntry(
             member.path,
             size,

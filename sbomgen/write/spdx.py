@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from license_expression import ExpressionError, Licensing, get_spdx_licensing
+from license_expression import ExpressionError
 from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 from spdx_tools.spdx.jsonschema.document_properties import DocumentProperty
 from spdx_tools.spdx.model import (
@@ -53,6 +53,8 @@ from spdx_tools.spdx.validation.validation_message import ValidationMessage
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError, UsageError
+from ..licenses import licensing
+from ..licenses import parse as parse_license
 from ..model import Component, FileEntry, Inventory, Party, content_id
 
 SPDX_VERSION = "SPDX-2.3"
@@ -105,7 +107,7 @@ class SpdxWriter:
         self._file_ids = SpdxIds()
         self._prepared: dict[str, _PreparedFile] = {}
         self._converter = _converter()
-        self._licensing = get_spdx_licensing()  # loads the license list: early, while a scan runs
+        licensing()  # loads the license list: early, while a scan runs
 
     def prepare_file(self, entry: FileEntry) -> None:
         spdx_id = self._file_ids.allocate("SPDXRef-FILE-", entry.path)
@@ -147,7 +149,7 @@ class SpdxWriter:
         )
         packages = sorted(
             (
-                _package(c, package_ids[c.key], [files_by_path[p] for p in c.files], self._licensing)
+                _package(c, package_ids[c.key], [files_by_path[p] for p in c.files])
                 for c in inventory.components
             ),
             key=lambda p: p.spdx_id,
@@ -363,16 +365,16 @@ def _actor(party: Party | None) -> Actor | None:
     return Actor(ActorType[party.kind.upper()], party.name, party.email)
 
 
-def _license(expression: str | None, licensing: Licensing, where: str) -> Any:
+def _license(expression: str | None, where: str) -> Any:
     if expression is None:
         return SpdxNoAssertion()
     try:
-        return licensing.parse(expression, validate=True, strict=True)
+        return parse_license(expression)
     except ExpressionError as exc:
         raise ContentError(f"{where}: invalid license expression {expression!r} ({exc})") from None
 
 
-def _package(component: Component, spdx_id: str, files: list[FileEntry], licensing: Licensing) -> Package:
+def _package(component: Component, spdx_id: str, files: list[FileEntry]) -> Package:
     refs = []
     if component.purl:
         refs.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", component.purl))
@@ -399,9 +401,9 @@ def _package(component: Component, spdx_id: str, files: list[FileEntry], licensi
         files_analyzed=analyzed,
         verification_code=PackageVerificationCode(verification_code(files)) if analyzed else None,
         checksums=[Checksum(ChecksumAlgorithm[c.algorithm], c.value) for c in component.checksums],
-        license_concluded=_license(component.license_concluded, licensing, spdx_id),
+        license_concluded=_license(component.license_concluded, spdx_id),
         license_declared=(
-            _license(component.license_declared, licensing, spdx_id) if component.license_declared else None
+            _license(component.license_declared, spdx_id) if component.license_declared else None
         ),
         external_references=refs,
         primary_package_purpose=PackagePurpose[component.purpose.name],
