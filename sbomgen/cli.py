@@ -406,9 +406,9 @@ def _targets(artifact: Path, formats: list[str], output: str | None) -> dict[str
     return {f: str(folder / f"{name}{FORMATS[f]}") for f in formats}
 
 
-def _render(output_format: str, inventory: Any, writer: _DeferredSpdxWriter) -> bytes:
+def _render(output_format: str, inventory: Any, writer: _DeferredSpdxWriter) -> bytes | list[bytes]:
     if output_format == "spdx-json":
-        return writer.render(inventory)
+        return writer.render_parts(inventory)
     if output_format == "spdx-tv":
         return writer.render_tag_value(inventory)
     from .write import cyclonedx
@@ -993,8 +993,8 @@ class _DeferredSpdxWriter:
     def prepare_file(self, entry: Any) -> None:
         self._writer().prepare_file(entry)
 
-    def render(self, inventory: Any) -> bytes:
-        return self._writer().render(inventory)
+    def render_parts(self, inventory: Any) -> list[bytes]:
+        return list(self._writer().render_parts(inventory))
 
     def render_tag_value(self, inventory: Any) -> bytes:
         return self._writer().render_tag_value(inventory)

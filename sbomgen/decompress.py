@@ -29,7 +29,7 @@ from typing import Any
 
 CHUNK = 1 << 20
 _RAW_CHUNK = 1 << 18
-_DEPTH = 16  # chunks in flight in the parent
+_DEPTH = 6  # chunks in flight in the parent
 
 
 class DecompressionError(Exception):

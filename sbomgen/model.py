@@ -14,7 +14,7 @@ class Purpose(str, Enum):
     APPLICATION = "application"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Checksum:
     algorithm: str  # "SHA1", "SHA256", "SHA512"
     value: str  # lowercase hex
@@ -29,7 +29,7 @@ class Party:
     email: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     path: str  # relative to the artifact's top folder, "/"-separated
     size: int

@@ -10,10 +10,12 @@ from pathlib import Path
 from ..errors import OutputError
 
 
-def write_atomic(target: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``target`` (``-``: stdout) so that it holds all or nothing."""
+def write_atomic(target: str | os.PathLike[str], data: bytes | list[bytes]) -> None:
+    """Write ``data`` (or its pieces, in order) to ``target`` (``-``: stdout) so that it
+    holds all or nothing."""
+    pieces = [data] if isinstance(data, bytes) else data
     if str(target) == "-":
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.writelines(pieces)
         sys.stdout.buffer.flush()
         return
     path = Path(target)
@@ -23,7 +25,7 @@ def write_atomic(target: str | os.PathLike[str], data: bytes) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o644)

@@ -120,7 +120,7 @@ class SpdxWriter:
         if not is_valid_internal_spdx_id(spdx_id):
             problems.append(ValidationMessage(f"invalid SPDX ID {spdx_id!r}", None))  # type: ignore[arg-type]
         # The file converter reads only the document's annotations; sbomgen puts none on files.
-        as_json = self._converter.file_converter.convert(file, _NO_ANNOTATIONS)
+        as_json = _dumps(self._converter.file_converter.convert(file, _NO_ANNOTATIONS))
         self._prepared[entry.path] = _PreparedFile(entry, file, problems, as_json)
 
     def build(self, inventory: Inventory) -> Document:
@@ -219,13 +219,39 @@ class SpdxWriter:
 
     def render(self, inventory: Inventory) -> bytes:
         """The validated SPDX 2.3 JSON document for an inventory."""
+        return b"".join(self.render_parts(inventory))
+
+    def render_parts(self, inventory: Inventory) -> list[bytes]:
+        """The validated SPDX 2.3 JSON document as pieces to write in order.
+
+        Each file was converted as it was prepared and each relationship is converted on
+        its own, so the document never exists as one large text or one large dict.
+        """
         document = self.validated(inventory)
-        files_json = [self._prepared[file.name].as_json for file in document.files]
-        document.files.clear()  # converted already, as they were prepared
+        sections = {
+            "files": [self._prepared[file.name].as_json for file in document.files],
+            "relationships": [
+                _dumps(self._converter.relationship_converter.convert(r)) for r in document.relationships
+            ],
+        }
+        document.files.clear()
+        document.relationships.clear()
         as_json = self._converter.convert(document)
-        as_json["files"] = files_json
-        ordered = {key: as_json[key] for key in _KEY_ORDER if key in as_json}
-        return (json.dumps(ordered, separators=(",", ":")) + "\n").encode("utf-8")
+        parts: list[bytes] = []
+        for key in _KEY_ORDER:
+            if key in sections and (key == "files" or sections[key]):
+                parts += [b"," if parts else b"{", _dumps(key), b":["]
+                for index, piece in enumerate(sections[key]):
+                    parts += [b",", piece] if index else [piece]
+                parts.append(b"]")
+            elif key in as_json:
+                parts += [b"," if parts else b"{", _dumps(key), b":", _dumps(as_json[key])]
+        parts.append(b"}\n")
+        return parts
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def _cached_names(converter_class: type[Any]) -> Any:
@@ -255,12 +281,12 @@ def _converter() -> DocumentConverter:
     return converter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _PreparedFile:
     entry: FileEntry
     file: File
     problems: list[ValidationMessage]
-    as_json: dict[str, Any]
+    as_json: bytes
 
 
 _NO_ANNOTATIONS = Document(
