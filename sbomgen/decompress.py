@@ -5,7 +5,7 @@ core, free of the interpreter lock that the parent needs for parsing tar headers
 members and preparing output, so the whole pass costs about as much as decompression
 alone. A thread in the parent drains the pipe into a bounded queue: memory stays flat.
 
-The child is the system's ``xz``, ``gzip`` or ``bzip2`` when there is one (it starts in a
+The child is the system's ``xz`` or ``gzip`` when there is one (it starts in a
 millisecond and is the baseline decompression is measured against); otherwise this
 module itself, which imports nothing outside the standard library and runs with
 ``python -I``. Either way a non-zero exit or an error message fails the read.
@@ -75,7 +75,8 @@ CODECS = {
     b"\xfd7zXZ\x00": _Codec(lzma.LZMADecompressor, bounded_by_tail=False),
     b"BZh": _Codec(bz2.BZ2Decompressor, bounded_by_tail=False),
 }
-TOOLS = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"BZh": "bzip2"}
+# bzip2 is left out: it accepts trailing garbage with only a warning.
+TOOLS = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz"}
 
 
 def system_tool(head: bytes) -> str | None:

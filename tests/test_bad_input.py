@@ -13,10 +13,12 @@ import pytest
 from conftest import CPYTHON_313, cpython_tree, sbom_data, sbomgen, write_tar
 
 
-def assert_fails(run_dir: Path, artifact: Path, exit_code: int, *fragments: str) -> str:
+def assert_fails(
+    run_dir: Path, artifact: Path, exit_code: int, *fragments: str, env: dict[str, str] | None = None
+) -> str:
     out = run_dir / "out" / "sbom.json"
     out.parent.mkdir(exist_ok=True)
-    run = sbomgen("tarball", artifact, "-o", out)
+    run = sbomgen("tarball", artifact, "-o", out, env=env)
     assert run.returncode == exit_code, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
@@ -40,17 +42,34 @@ def test_random_bytes_named_tgz(tmp_path: Path) -> None:
     assert_fails(tmp_path, path, 3, "not a readable archive")
 
 
-def test_random_bytes_behind_gzip_magic(tmp_path: Path) -> None:
+# The system's xz/gzip/bzip2 when installed, sbomgen's own Python decompressor otherwise.
+DECOMPRESSORS = {
+    "system": {"SBOMGEN_PYTHON_DECOMPRESSION": ""},
+    "python": {"SBOMGEN_PYTHON_DECOMPRESSION": "1"},
+}
+
+
+@pytest.mark.parametrize("decompressor", DECOMPRESSORS)
+def test_random_bytes_behind_gzip_magic(tmp_path: Path, decompressor: str) -> None:
     path = tmp_path / "Python-3.13.5.tgz"
     path.write_bytes(b"\x1f\x8b\x08\x00" + hashlib.sha512(b"seed").digest() * 100)
-    assert_fails(tmp_path, path, 3, "not a readable archive")
+    assert_fails(tmp_path, path, 3, "not a readable archive", env=DECOMPRESSORS[decompressor])
 
 
-def test_truncated_tar_xz(tmp_path: Path) -> None:
+@pytest.mark.parametrize("decompressor", DECOMPRESSORS)
+def test_truncated_tar_xz(tmp_path: Path, decompressor: str) -> None:
     path = tmp_path / "Python-3.13.5.tar.xz"
     with CPYTHON_313.open("rb") as source:
         path.write_bytes(source.read(1_000_000))
-    assert_fails(tmp_path, path, 3, "not a readable archive", "truncated")
+    assert_fails(tmp_path, path, 3, "not a readable archive", "truncated", env=DECOMPRESSORS[decompressor])
+
+
+@pytest.mark.parametrize("decompressor", DECOMPRESSORS)
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz"])
+def test_garbage_after_the_compressed_stream(tmp_path: Path, decompressor: str, mode: str) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tar.z", cpython_tree(), mode=mode)
+    path.write_bytes(path.read_bytes() + b"not part of any stream")
+    assert_fails(tmp_path, path, 3, "not a readable archive", env=DECOMPRESSORS[decompressor])
 
 
 def test_truncated_plain_tar(tmp_path: Path) -> None:
@@ -171,3 +190,14 @@ class _Zeros(io.RawIOBase):
         size = self.left if size < 0 else min(size, self.left)
         self.left -= size
         return bytes(size)
+
+
+@pytest.mark.parametrize("decompressor", DECOMPRESSORS)
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz"])
+def test_zero_padding_after_the_compressed_stream_is_fine(
+    tmp_path: Path, decompressor: str, mode: str
+) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tar.z", cpython_tree(), mode=mode)
+    path.write_bytes(path.read_bytes() + bytes(10240))  # as tape-blocked writers leave it
+    run = sbomgen("tarball", path, "-o", tmp_path / "out.json", env=DECOMPRESSORS[decompressor])
+    assert run.returncode == 0, run.stderr
