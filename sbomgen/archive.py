@@ -23,6 +23,7 @@ from typing import IO, BinaryIO
 
 from .decompress import CHUNK, DecompressingReader, DecompressionError, is_compressed
 from .errors import ArchiveError
+from .model import EARLIEST, LATEST
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
 
 
@@ -326,6 +327,11 @@ class ArchiveReader:
             parts = split_path(header.name, self.where)
             budget.member(header.size, header.name)
             budget.bytes_read(header.stored)  # decompressed whether read or skipped
+            if not EARLIEST <= header.mtime <= LATEST:
+                raise ArchiveError(
+                    f"{self.where}: member {header.name!r} has an impossible modification time "
+                    f"({header.mtime})"
+                )
             if header.kind == SPARSE:
                 raise ArchiveError(f"{self.where}: member {header.name!r} is a sparse file: not supported")
             rel = tracker.place(parts, header.name, header.kind == DIRECTORY)

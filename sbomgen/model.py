@@ -14,6 +14,10 @@ class Purpose(str, Enum):
     APPLICATION = "application"
 
 
+# The times a datetime can hold: 0001-01-01 to 9999-12-31, in seconds since the epoch.
+EARLIEST, LATEST = -62135596800, 253402300799
+
+
 @dataclass(frozen=True, slots=True)
 class Checksum:
     algorithm: str  # "SHA1", "SHA256", "SHA512"

@@ -77,6 +77,27 @@ def test_sparse_members(tmp_path: Path, tar_format: str) -> None:
     fails(tmp_path, small, 3, "'Python-3.99.0/sparse.bin' is a sparse file: not supported")
 
 
+@pytest.mark.parametrize("mtime", [1 << 40, -(1 << 40)])
+def test_impossible_modification_time(tmp_path: Path, mtime: int) -> None:
+    # Base-256 times tens of thousands of years away: refused, not a crash in date handling.
+    path = tmp_path / "Python-3.99.0.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as archive:
+        info = tarfile.TarInfo("Python-3.99.0/README")
+        info.size, info.mtime = 2, mtime
+        archive.addfile(info, io.BytesIO(b"hi"))
+    fails(tmp_path, path, 3, "'Python-3.99.0/README' has an impossible modification time")
+
+
+def test_impossible_source_date_epoch(tmp_path: Path) -> None:
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    run = sbomgen("tarball", path, "-o", tmp_path / "out.json", env={"SOURCE_DATE_EPOCH": str(1 << 40)})
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "sbomgen: error: SOURCE_DATE_EPOCH is not a time between the years 1 and 9999: '1099511627776'"
+    )
+    assert not (tmp_path / "out.json").exists()
+
+
 def test_wheel_bomb_in_bundled(tmp_path: Path) -> None:
     # METADATA that inflates to 16 MiB inside the bundled wheel: refused, not read.
     wheel = io.BytesIO()

@@ -10,14 +10,16 @@ import io
 import json
 import re
 import tarfile
+import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sbomgen.archive import split_path
+from sbomgen.archive import ArchiveReader, split_path
 from sbomgen.enrich import release_data
 from sbomgen.enrich.index import IndexResponseError
 from sbomgen.errors import ArchiveError, ContentError
@@ -183,15 +185,24 @@ def test_tar_reader_agrees_with_tarfile(members: list[Any], tar_format: int) -> 
     tar_members, st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=8)
 )
 def test_tar_reader_on_damaged_archives(members: list[Any], damage: list[tuple[int, int]]) -> None:
-    """Bytes of a valid archive changed anywhere: the reader returns or raises ArchiveError."""
+    """Bytes of a valid archive changed anywhere: reading it, as a stream and as an artifact
+    (names, links, limits and times checked), returns or raises ArchiveError."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for name, _kind, content, mtime, _link in members:
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(content), mtime
-            archive.addfile(info, io.BytesIO(content))
+        for name, kind, content, mtime, link in members:
+            info = tarfile.TarInfo(f"Python-3.99.0/{name}")
+            info.type, info.mtime = kind, mtime
+            info.size = len(content) if kind == tarfile.REGTYPE else 0
+            info.linkname = link if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE) else ""
+            archive.addfile(info, io.BytesIO(content) if kind == tarfile.REGTYPE else None)
     data = bytearray(buffer.getvalue())
     for position, value in damage:
         data[position % len(data)] = value
     with contextlib.suppress(ArchiveError):
         _read_tar(bytes(data))
+    with tempfile.TemporaryDirectory() as scratch, contextlib.suppress(ArchiveError):
+        path = Path(scratch) / "Python-3.99.0.tar"
+        path.write_bytes(data)
+        for _member, content in ArchiveReader(path).members():
+            if content is not None:
+                content.read()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..archive import ArchiveReader, Kind, Limits
 from ..errors import ArchiveError, UsageError
-from ..model import Artifact, Checksum, FileEntry, Inventory
+from ..model import EARLIEST, LATEST, Artifact, Checksum, FileEntry, Inventory
 from .interface import ScanContext, Scanner
 
 SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
@@ -171,6 +171,8 @@ def creation_time(newest_member: int) -> datetime.datetime:
             seconds = int(epoch)
         except ValueError:
             raise UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+        if not EARLIEST <= seconds <= LATEST:
+            raise UsageError(f"SOURCE_DATE_EPOCH is not a time between the years 1 and 9999: {epoch!r}")
     else:
         seconds = newest_member
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).replace(tzinfo=None)
