@@ -34,6 +34,10 @@ class Kind(Enum):
     HARDLINK = "hardlink"
 
 
+_MAX_LINK = 4096  # PATH_MAX: a longer symlink target cannot be followed anyway
+_TAR_KINDS = {REGULAR: Kind.FILE, DIRECTORY: Kind.DIR, SYMLINK: Kind.SYMLINK, HARDLINK: Kind.HARDLINK}
+
+
 @dataclass(frozen=True)
 class Limits:
     max_members: int = 1_000_000
@@ -78,16 +82,32 @@ def split_path(name: str, where: str) -> list[str]:
 
 
 def resolve_link(member_parts: list[str], target: str, where: str, member_name: str) -> str:
-    """Resolve a symlink target relative to its member; it must stay inside the top folder."""
-    if target.startswith("/") or "\x00" in target:
-        raise ArchiveError(f"{where}: link {member_name!r} points outside the archive: {target!r}")
+    """Resolve a symlink target relative to its member; it must stay inside the top folder.
+
+    Targets follow the names' policy (no NUL, backslash, drive letter or non-UTF-8 bytes).
+    Links through other links are followed once the whole archive is known
+    (``_Tracker.check_links``).
+    """
+    outside = ArchiveError(f"{where}: link {member_name!r} points outside the archive: {target!r}")
+    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
+        raise outside
+    if "\x00" in target or "\\" in target:
+        raise ArchiveError(
+            f"{where}: link {member_name!r} has a NUL or a backslash in its target: {target!r}"
+        )
+    try:
+        target.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArchiveError(
+            f"{where}: link {member_name!r} has a target that is not UTF-8: {target!r}"
+        ) from None
     resolved: list[str] = list(member_parts[:-1])
-    for part in target.replace("\\", "/").split("/"):
+    for part in target.split("/"):
         if part in ("", "."):
             continue
         if part == "..":
             if len(resolved) <= 1:  # would leave the top folder
-                raise ArchiveError(f"{where}: link {member_name!r} points outside the archive: {target!r}")
+                raise outside
             resolved.pop()
         else:
             resolved.append(part)
@@ -129,33 +149,54 @@ class _Budget:
 
 
 class _Tracker:
-    """Shared checks: one top folder, no duplicates, hard links to earlier members."""
+    """Shared checks: one top folder, no duplicates, nothing below a file or a link, hard
+    links to earlier files, symlinks that stay inside when followed through each other."""
 
     def __init__(self, where: str, top_folder: bool = True) -> None:
         self.where = where
         self.top_folder = top_folder
         self.top: str | None = None
-        self.seen: set[str] = set()
+        self.seen: dict[str, Kind] = {}
+        self.directories: set[str] = set()  # named by a member or holding one
+        self.symlinks: dict[str, str] = {}  # path -> target as written
         self.folded: dict[str, str] = {}
         self.case_clashes: list[tuple[str, str]] = []
 
-    def _remember(self, rel: str) -> None:
-        self.seen.add(rel)
+    def _remember(self, rel: str, name: str, kind: Kind) -> None:
+        if rel in self.seen:
+            raise ArchiveError(f"{self.where}: duplicate member {name!r}")
+        parent = rel.rpartition("/")[0]
+        if parent and parent not in self.directories:
+            parts = parent.split("/")
+            for depth in range(1, len(parts) + 1):
+                above = "/".join(parts[:depth])
+                if self.seen.get(above, Kind.DIR) is not Kind.DIR:
+                    raise ArchiveError(
+                        f"{self.where}: member {name!r} lies below {above!r}, which is a "
+                        f"{'link' if self.seen[above] in (Kind.SYMLINK, Kind.HARDLINK) else 'file'}"
+                    )
+                self.directories.add(above)
+        if kind is Kind.DIR:
+            self.directories.add(rel)
+        elif rel in self.directories:
+            raise ArchiveError(
+                f"{self.where}: member {name!r} is not a directory, but other members lie below it"
+            )
+        self.seen[rel] = kind
         other = self.folded.setdefault(rel.casefold(), rel)
         if other != rel:
             self.case_clashes.append((other, rel))
 
-    def place(self, parts: list[str], name: str, is_dir: bool) -> str | None:
+    def place(self, parts: list[str], name: str, kind: Kind) -> str | None:
         """Return the path below the top folder, or None for the top folder itself."""
+        is_dir = kind is Kind.DIR
         if not parts:
             if is_dir:
                 return None
             raise ArchiveError(f"{self.where}: member has an empty name")
         if not self.top_folder:  # members are relative to the archive's root
             rel = "/".join(parts)
-            if rel in self.seen:
-                raise ArchiveError(f"{self.where}: duplicate member {name!r}")
-            self._remember(rel)
+            self._remember(rel, name, kind)
             return rel
         if self.top is None:
             if len(parts) == 1 and not is_dir:
@@ -171,10 +212,38 @@ class _Tracker:
                 return None
             raise ArchiveError(f"{self.where}: member {name!r} has the top folder's name")
         rel = "/".join(parts[1:])
-        if rel in self.seen:
-            raise ArchiveError(f"{self.where}: duplicate member {name!r}")
-        self._remember(rel)
+        self._remember(rel, name, kind)
         return rel
+
+    def is_file(self, rel: str) -> bool:
+        return self.seen.get(rel) in (Kind.FILE, Kind.HARDLINK)
+
+    def check_links(self) -> None:
+        """Follow every symlink through the others, as a file system would: none may lead
+        out of the top folder or round in a loop."""
+        for link, target in self.symlinks.items():
+            current = link.split("/")[:-1]
+            pending = [p for p in reversed(target.split("/")) if p not in ("", ".")]
+            hops = 0
+            while pending:
+                part = pending.pop()
+                if part == "..":
+                    if not current:
+                        raise ArchiveError(
+                            f"{self.where}: link {link!r} leads outside the archive through other links"
+                        )
+                    current.pop()
+                    continue
+                candidate = "/".join([*current, part])
+                if candidate in self.symlinks:
+                    hops += 1
+                    if hops > 40:
+                        raise ArchiveError(f"{self.where}: link {link!r} goes round in a loop of links")
+                    pending += [
+                        p for p in reversed(self.symlinks[candidate].split("/")) if p not in ("", ".")
+                    ]
+                else:
+                    current.append(part)
 
 
 class _LimitedReader:
@@ -322,7 +391,7 @@ class ArchiveReader:
     def _tar_members(
         self, stream: ChunkStream, budget: _Budget, tracker: _Tracker
     ) -> Iterator[tuple[Member, Content | None]]:
-        archive = TarReader(stream, self.where)
+        archive = TarReader(stream, self.where, budget.bytes_read)
         for header in archive.headers():
             parts = split_path(header.name, self.where)
             budget.member(header.size, header.name)
@@ -334,28 +403,33 @@ class ArchiveReader:
                 )
             if header.kind == SPARSE:
                 raise ArchiveError(f"{self.where}: member {header.name!r} is a sparse file: not supported")
-            rel = tracker.place(parts, header.name, header.kind == DIRECTORY)
+            kind = _TAR_KINDS.get(header.kind)
+            if kind is None:
+                raise ArchiveError(f"{self.where}: member {header.name!r} is a device or special file")
+            rel = tracker.place(parts, header.name, kind)
             self.top = tracker.top
             if rel is None:
                 continue
-            if header.kind == REGULAR:
-                yield Member(rel, Kind.FILE, header.size, header.mtime), _TarContent(archive, header)
-            elif header.kind == DIRECTORY:
-                yield Member(rel, Kind.DIR, 0, header.mtime), None
-            elif header.kind == SYMLINK:
+            if kind is Kind.FILE:
+                yield Member(rel, kind, header.size, header.mtime), _TarContent(archive, header)
+            elif kind is Kind.DIR:
+                yield Member(rel, kind, 0, header.mtime), None
+            elif kind is Kind.SYMLINK:
                 target = resolve_link(self._rooted(parts), header.linkname, self.where, header.name)
-                yield Member(rel, Kind.SYMLINK, 0, header.mtime, target), None
-            elif header.kind == HARDLINK:
+                tracker.symlinks[rel] = header.linkname
+                yield Member(rel, kind, 0, header.mtime, target), None
+            else:
                 target_parts = split_path(header.linkname, self.where)
-                target = "/".join(target_parts[1:])
-                if not target_parts or target_parts[0] != tracker.top or target not in tracker.seen:
+                target = "/".join(target_parts[1:] if self.top_folder else target_parts)
+                if (self.top_folder and (not target_parts or target_parts[0] != tracker.top)) or not (
+                    tracker.is_file(target)
+                ):
                     raise ArchiveError(
                         f"{self.where}: hard link {header.name!r} points to "
-                        f"{header.linkname!r}, which is not an earlier member"
+                        f"{header.linkname!r}, which is not an earlier file"
                     )
-                yield Member(rel, Kind.HARDLINK, 0, header.mtime, target), None
-            else:
-                raise ArchiveError(f"{self.where}: member {header.name!r} is a device or special file")
+                yield Member(rel, kind, 0, header.mtime, target), None
+        tracker.check_links()
 
     def _zip(self) -> Iterator[tuple[Member, Content | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
@@ -370,24 +444,31 @@ class ArchiveReader:
                 parts = split_path(info.filename, self.where)
                 budget.member(info.file_size, info.filename)
                 # Unix file type bits, when the zip was made on Unix; 0 when not recorded.
-                kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
-                is_dir = info.is_dir()
-                rel = tracker.place(parts, info.filename, is_dir)
+                mode = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
+                if mode not in (0, stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK):
+                    raise ArchiveError(f"{self.where}: member {info.filename!r} is a device or special file")
+                kind = Kind.DIR if info.is_dir() else Kind.SYMLINK if mode == stat.S_IFLNK else Kind.FILE
+                rel = tracker.place(parts, info.filename, kind)
                 self.top = tracker.top
                 if rel is None:
                     continue
                 mtime = _zip_mtime(info)
-                if is_dir:
-                    yield Member(rel, Kind.DIR, 0, mtime), None
-                elif kind == stat.S_IFLNK:
-                    target = archive.read(info).decode("utf-8", "replace")
+                if kind is Kind.DIR:
+                    yield Member(rel, kind, 0, mtime), None
+                elif kind is Kind.SYMLINK:
+                    with archive.open(info) as raw:
+                        target = raw.read(_MAX_LINK + 1).decode("utf-8", "surrogateescape")
+                    if len(target) > _MAX_LINK:
+                        raise ArchiveError(
+                            f"{self.where}: link {info.filename!r} has an implausibly long target"
+                        )
                     resolved = resolve_link(self._rooted(parts), target, self.where, info.filename)
-                    yield Member(rel, Kind.SYMLINK, 0, mtime, resolved), None
-                elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-                    raise ArchiveError(f"{self.where}: member {info.filename!r} is a device or special file")
+                    tracker.symlinks[rel] = target
+                    yield Member(rel, kind, 0, mtime, resolved), None
                 else:
                     with archive.open(info) as raw:
-                        yield Member(rel, Kind.FILE, info.file_size, mtime), _LimitedReader(raw, budget)
+                        yield Member(rel, kind, info.file_size, mtime), _LimitedReader(raw, budget)
+            tracker.check_links()
 
     def _directory(self) -> Iterator[tuple[Member, Content | None]]:
         budget = _Budget(self.limits, self.where, 0)

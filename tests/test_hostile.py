@@ -14,7 +14,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import raw_tar
 from conftest import CPYTHON_311, ROOT, cpython_tree, sbomgen, write_tar
+from raw_tar import TOP
 
 
 def fails(tmp_path: Path, artifact: Path, code: int, *fragments: str, options: tuple[str, ...] = ()) -> None:
@@ -154,7 +156,7 @@ def member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.
         (member("Python-3.99.0/fifo", tarfile.FIFOTYPE), "device or special file"),
         (member("Python-3.99.0/dev", tarfile.CHRTYPE), "device or special file"),
         (member("Python-3.99.0/hard", tarfile.LNKTYPE, "/etc/shadow"), "absolute path"),
-        (member("Python-3.99.0/hard", tarfile.LNKTYPE, "Python-3.99.0/not-there"), "not an earlier member"),
+        (member("Python-3.99.0/hard", tarfile.LNKTYPE, "Python-3.99.0/not-there"), "not an earlier file"),
         (member("Python-3.99.0/hard", tarfile.LNKTYPE, "Python-3.99.0/../../etc/shadow"), "'..'"),
         (member("Python-3.99.0/soft", tarfile.SYMTYPE, "../../../etc/shadow"), "points outside the archive"),
         (member("Python-3.99.0/soft", tarfile.SYMTYPE, "/etc/shadow"), "points outside the archive"),
@@ -201,3 +203,121 @@ def test_sigkill_never_leaves_a_partial_file(tmp_path: Path) -> None:
         process.wait()
         content = out.read_bytes()
         assert content in (old, complete), f"partial output of {len(content)} bytes"
+
+
+EVIL = raw_tar.member(f"{TOP}Lib/evil.py", b"import evil\n")
+
+
+@pytest.mark.parametrize(
+    ("archive", "message"),
+    [
+        # Content behind links and directories: other readers would take it for headers.
+        (
+            raw_tar.member(f"{TOP}Lib/x.py", b"x\n")
+            + raw_tar.header(f"{TOP}Lib/y.py", b"1", len(EVIL), link=f"{TOP}Lib/x.py")
+            + EVIL,
+            "a hard link with 1024 bytes of content",
+        ),
+        (raw_tar.header(f"{TOP}Lib/", b"5", len(EVIL)) + EVIL, "a directory with 1024 bytes of content"),
+        (raw_tar.header(f"{TOP}Lib/s", b"2", len(EVIL), link="x.py") + EVIL, "a symlink with 1024 bytes"),
+        (raw_tar.member(f"{TOP}Lib/d/", b"data"), "a regular file with a directory's name and content"),
+        # Members written through a link once extracted.
+        (
+            raw_tar.member(f"{TOP}Modules/x.c", b"good\n")
+            + raw_tar.member(f"{TOP}Lib", kind=b"2", link="Modules")
+            + raw_tar.member(f"{TOP}Lib/x.c", b"evil\n"),
+            "lies below 'Lib', which is a link",
+        ),
+        (
+            raw_tar.member(f"{TOP}a/b", b"file\n") + raw_tar.member(f"{TOP}a/b/c", b"x\n"),
+            "lies below 'a/b', which is a file",
+        ),
+        (
+            raw_tar.member(f"{TOP}a/b/c", b"x\n") + raw_tar.member(f"{TOP}a/b", kind=b"2", link="c"),
+            "is not a directory, but other members lie below it",
+        ),
+        # Links that stay inside by their names but not when followed through each other.
+        (
+            raw_tar.member(f"{TOP}y", kind=b"2", link=".")
+            + raw_tar.member(f"{TOP}x", kind=b"2", link="y/y/.."),
+            "leads outside the archive through other links",
+        ),
+        (
+            raw_tar.member(f"{TOP}x", kind=b"2", link="y/..")
+            + raw_tar.member(f"{TOP}y", kind=b"2", link="."),
+            "leads outside the archive through other links",
+        ),
+        (
+            raw_tar.member(f"{TOP}a", kind=b"2", link="b/x")
+            + raw_tar.member(f"{TOP}b", kind=b"2", link="a/x"),
+            "goes round in a loop of links",
+        ),
+        (raw_tar.member(f"{TOP}s", kind=b"2", link="..\\..\\x"), "a NUL or a backslash in its target"),
+        (raw_tar.member(f"{TOP}Lib2", kind=b"1", link=f"{TOP}Include"), "which is not an earlier file"),
+        # Headers that tar implementations read differently.
+        (
+            raw_tar.pax({"path": f"{TOP}a.py"}) + raw_tar.pax({"mtime": "1"}) + EVIL,
+            "more than one pax header",
+        ),
+        (raw_tar.long_name(f"{TOP}a.py") + raw_tar.long_name(f"{TOP}b.py") + EVIL, "more than one long-name"),
+        (raw_tar.pax({"path": f"{TOP}g.py"}, kind=b"g") + EVIL, "a global pax header that sets path"),
+        (raw_tar.pax({"size": "12"}, kind=b"g") + EVIL, "a global pax header that sets size"),
+        (
+            raw_tar.member(f"{TOP}a.py", b"x", magic=raw_tar.GNU, prefix="Tools"),
+            "a GNU tar header with a name prefix",
+        ),
+        (raw_tar.pax({"size": "1_024"}) + EVIL, "malformed pax size '1_024'"),
+        (raw_tar.header(f"{TOP}a.py", size_field=b"0000_002000\x00") + EVIL, "bad size field"),
+        (raw_tar.pax({"mtime": "1e999"}) + EVIL, "malformed pax time '1e999'"),
+    ],
+    ids=lambda value: "" if isinstance(value, bytes) else value.split(":")[0][:40],
+)
+def test_ambiguous_archives_are_refused(tmp_path: Path, archive: bytes, message: str) -> None:
+    path = tmp_path / "Python-3.99.0.tar"
+    path.write_bytes(raw_tar.release(archive))
+    fails(tmp_path, path, 3, message)
+
+
+def test_data_after_the_end_of_archive_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "Python-3.99.0.tar"
+    path.write_bytes(raw_tar.release() + EVIL + raw_tar.END)  # what `tar -i` would still extract
+    fails(tmp_path, path, 3, "data after the end-of-archive block")
+
+
+def test_extended_headers_count_against_the_limits(tmp_path: Path) -> None:
+    global_header = raw_tar.pax({"comment": "x" * 1000}, kind=b"g")
+    path = tmp_path / "Python-3.99.0.tar"
+    path.write_bytes(raw_tar.release(global_header * 200))
+    fails(tmp_path, path, 3, "--max-total-size", options=("--max-total-size", "100K"))
+
+
+@pytest.mark.parametrize(
+    "archive",
+    [
+        raw_tar.long_name(f"{TOP}Lib/evil.py")
+        + raw_tar.member(f"{TOP}Lib/d/", b"import evil\n", kind=b"\x00"),
+        raw_tar.pax({"path": f"{TOP}Lib/evil.py"})
+        + raw_tar.member(f"{TOP}Lib/d/", b"import evil\n", kind=b"\x00"),
+        raw_tar.member(f"{TOP}Lib/os.py/") + raw_tar.member(f"{TOP}Lib/os.py/evil.py", b"evil\n"),
+        raw_tar.member("Lib/a.py", b"evil\n", magic=b"ustar\x00  ", prefix=f"{TOP}Tools"),
+        raw_tar.long_name(f"{TOP}{'long/' * 40}name.py") + raw_tar.member(f"{TOP}short", b"x"),
+    ],
+    ids=[
+        "gnu-long-name-over-a-slash",
+        "pax-path-over-a-slash",
+        "regular-type-with-a-slash",
+        "prefix",
+        "long",
+    ],
+)
+def test_files_are_the_ones_gnu_tar_sees(tmp_path: Path, archive: bytes) -> None:
+    """Where the final name decides what a member is, sbomgen lists what GNU tar extracts."""
+    path = tmp_path / "Python-3.99.0.tar"
+    path.write_bytes(raw_tar.release(archive))
+    listing = subprocess.run(["tar", "-tvf", path], capture_output=True, text=True, check=True).stdout
+    expected = {
+        line.split(None, 5)[5].removeprefix(TOP) for line in listing.splitlines() if line.startswith("-")
+    }
+    run = sbomgen("tarball", path, "-o", "-")
+    assert run.returncode == 0, run.stderr
+    assert {f["fileName"] for f in json.loads(run.stdout)["files"]} == expected
