@@ -372,6 +372,7 @@ def test_keyless_signing_with_a_forged_token_fails_and_writes_nothing(
     run = keyless_provenance(tmp_path / "out", forged, trust_config)
     assert run.returncode == 10
     assert "keyless signing failed" in run.stderr and "401" in run.stderr
+    assert "the service said: identity token rejected: Signature verification failed" in run.stderr
     assert not (tmp_path / "out").exists()
 
 

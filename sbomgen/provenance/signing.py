@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,14 +170,27 @@ def sign_keyless(payloads: list[bytes], dsse: bool, token: Any, config: Any) -> 
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost useful message of a chain of errors (network errors come wrapped)."""
+    """The useful messages of a chain of errors (network errors come wrapped), with what a
+    service said in its error answer (sigstore's Fulcio client drops that)."""
     messages = []
     while exc is not None:
         text = str(exc).strip()
         if text and text not in messages:
             messages.append(text)
+        said = _service_message(getattr(exc, "response", None))
+        if said and said not in messages:
+            messages.append(f"the service said: {said}")
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return "; ".join(messages[:3]) or "unknown error"
+    return "; ".join(messages[:4]) or "unknown error"
+
+
+def _service_message(response: Any) -> str | None:
+    """The ``message`` of a JSON error answer ({"code": …, "message": …}), if there is one."""
+    try:
+        message = json.loads(response.text).get("message")
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return message.strip()[:300] if isinstance(message, str) and message.strip() else None
 
 
 def sign_statements(
