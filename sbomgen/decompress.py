@@ -1,4 +1,4 @@
-"""Decompress an artifact in a child process, digesting its raw bytes too.
+"""Decompress an artifact in a child process, digesting its raw bytes on the way in.
 
 Decompression is the floor of a scan's cost. Done in a child process it runs on its own
 core, free of the interpreter lock that the parent needs for parsing tar headers, hashing
@@ -14,8 +14,8 @@ module itself, which imports nothing outside the standard library and runs with
 from __future__ import annotations
 
 import bz2
+import contextlib
 import hashlib
-import json
 import lzma
 import os
 import queue
@@ -91,60 +91,74 @@ def is_compressed(head: bytes) -> bool:
     return any(head.startswith(magic) for magic in CODECS)
 
 
-def _child(algorithms: list[str]) -> int:
-    """Read the artifact on stdin, write it decompressed to stdout, digests to stderr."""
+def _child() -> int:
+    """Read a compressed stream on stdin, write it decompressed to stdout; errors to stderr."""
     raw, out = sys.stdin.buffer, sys.stdout.buffer
-    hashers = {a: hashlib.new(a.lower()) for a in algorithms}
-
-    def read(size: int) -> bytes:
-        data = raw.read(size)
-        for hasher in hashers.values():
-            hasher.update(data)
-        return data
-
     try:
-        first = read(_RAW_CHUNK)
+        first = raw.read(_RAW_CHUNK)
         codec = next((c for magic, c in CODECS.items() if first.startswith(magic)), None)
         if codec is None:
             raise ValueError("not a gzip, xz or bzip2 stream")
-        for chunk in codec.chunks(read, first):
+        for chunk in codec.chunks(raw.read, first):
             out.write(chunk)
-        while read(_RAW_CHUNK):  # anything after the last stream is part of the artifact
-            pass
         out.flush()
     except BrokenPipeError:
         return 1  # the parent stopped reading: it knows why
     except (EOFError, OSError, ValueError, lzma.LZMAError, zlib.error) as exc:
-        sys.stderr.write(json.dumps({"error": str(exc) or type(exc).__name__}) + "\n")
+        sys.stderr.write(f"{exc or type(exc).__name__}\n")
         return 1
-    sys.stderr.write(json.dumps({a: h.hexdigest() for a, h in hashers.items()}) + "\n")
     return 0
 
 
 class DecompressingReader:
-    """A read-only file of an artifact's decompressed bytes.
+    """An artifact's decompressed bytes, chunk by chunk.
 
-    ``checksums`` holds the digests of the raw artifact once everything was read.
+    A feeding thread reads the artifact once, digesting it on the way into the
+    decompressor's stdin; a draining thread queues what comes out. ``checksums`` holds the
+    digests of the raw artifact once everything was read.
     """
 
     def __init__(self, path: str | os.PathLike[str], algorithms: tuple[str, ...]) -> None:
         self.checksums: dict[str, str] = {}
-        self._algorithms = algorithms
-        with open(path, "rb") as raw:
-            tool = system_tool(os.pread(raw.fileno(), 8, 0))
-            own = [sys.executable, "-I", os.path.abspath(__file__), *algorithms]
-            command = [tool, "-dc"] if tool else own
-            # The artifact is digested from this same open file once decompression is done.
-            self._artifact = os.dup(raw.fileno()) if tool else None
-            pipe = subprocess.PIPE
-            self._process = subprocess.Popen(command, stdin=raw, stdout=pipe, stderr=pipe)
-        assert self._process.stdout is not None
+        self._hashers = {a: hashlib.new(a.lower()) for a in algorithms}
+        self._raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        tool = system_tool(os.pread(self._raw.fileno(), 8, 0))
+        command = [tool, "-dc"] if tool else [sys.executable, "-I", os.path.abspath(__file__)]
+        pipe = subprocess.PIPE
+        self._process = subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        # Wide pipes both ways: the threads that feed and drain them wait for the GIL.
+        _widen_pipe(self._process.stdin.fileno())
         _widen_pipe(self._process.stdout.fileno())
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(_DEPTH)
         self._stop = threading.Event()
         self._done = False
+        self._fed = False  # every byte of the artifact went to the decompressor
+        self._feed_error: OSError | None = None
+        self._feeder = threading.Thread(target=self._feed, daemon=True)
         self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._feeder.start()
         self._thread.start()
+
+    def _feed(self) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            while not self._stop.is_set():
+                data = self._raw.read(_RAW_CHUNK)
+                if not data:
+                    self._fed = True
+                    break
+                for hasher in self._hashers.values():
+                    hasher.update(data)
+                stdin.write(data)
+        except BrokenPipeError:
+            pass  # the decompressor stopped: its exit status says why
+        except OSError as exc:
+            self._feed_error = exc
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     def _drain(self) -> None:
         process = self._process
@@ -157,18 +171,14 @@ class DecompressingReader:
                 self._put(chunk)
             report = process.stderr.read().decode("utf-8", "replace").strip()
             status = process.wait()
-            if self._artifact is not None:  # a system tool: it reports errors in words
-                if status != 0 or report:
-                    raise DecompressionError(report or f"exited with status {status}")
-                result = _digest_file(self._artifact, self._algorithms)
-            else:
-                try:
-                    result = json.loads(report.splitlines()[-1]) if report else {}
-                except ValueError:
-                    result = {"error": report}
-                if status != 0 or "error" in result:
-                    raise DecompressionError(result.get("error") or f"exited with status {status}")
-            self.checksums = result
+            self._feeder.join()
+            if self._feed_error is not None:
+                raise self._feed_error
+            if status != 0 or report:
+                raise DecompressionError(report or f"exited with status {status}")
+            if not self._fed:
+                raise DecompressionError("the decompressor stopped before the end of the artifact")
+            self.checksums = {a: h.hexdigest() for a, h in self._hashers.items()}
             self._put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
@@ -197,28 +207,18 @@ class DecompressingReader:
         self._stop.set()
         if self._process.poll() is None:
             self._process.kill()
+        self._feeder.join()
         self._thread.join()
         self._process.wait()
         for stream in (self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
-        if self._artifact is not None:
-            os.close(self._artifact)
-            self._artifact = None
-
-
-def _digest_file(fd: int, algorithms: tuple[str, ...]) -> dict[str, str]:
-    hashers = {a: hashlib.new(a.lower()) for a in algorithms}
-    offset = 0
-    while chunk := os.pread(fd, CHUNK, offset):
-        offset += len(chunk)
-        for hasher in hashers.values():
-            hasher.update(chunk)
-    return {a: h.hexdigest() for a, h in hashers.items()}
+        self._raw.close()
 
 
 def _widen_pipe(fd: int) -> None:
-    """Larger pipe reads mean fewer wake-ups of the draining thread (Linux only)."""
+    """A 1 MiB pipe buffer (Linux only): the thread at this end may wait several
+    milliseconds for the GIL without stalling the decompressor at the other."""
     try:
         import fcntl
 
@@ -228,4 +228,4 @@ def _widen_pipe(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1:]))
+    sys.exit(_child())
