@@ -274,12 +274,11 @@ def _make_dir(path: Path) -> None:
 def _now() -> Any:
     import datetime
 
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    from .scan import source_date_epoch
+
+    epoch = source_date_epoch()
     if epoch is not None:
-        try:
-            return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-        except ValueError:
-            raise click.UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+        return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
     return datetime.datetime.now(datetime.timezone.utc)
 
 

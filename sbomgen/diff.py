@@ -8,7 +8,6 @@ and across releases.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from .errors import ContentError
+from .jsonfile import read_json
 
 FIELDS = ("version", "checksums", "license", "download location", "supplier")
 _CDX_ALGORITHMS = {"SHA-1": "SHA1", "SHA-256": "SHA256", "SHA-512": "SHA512", "SHA-384": "SHA384"}
@@ -70,12 +70,7 @@ class Difference:
 
 
 def load(path: Path) -> Snapshot:
-    try:
-        document = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise ContentError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{path}: not JSON ({exc}); diff reads SPDX JSON and CycloneDX JSON") from None
+    document = read_json(path, "JSON; diff reads SPDX JSON and CycloneDX JSON")
     if isinstance(document, dict) and "spdxVersion" in document:
         return _from_spdx(document)
     if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":

@@ -19,6 +19,7 @@ from .enrich import EnrichOptions, release_data
 from .enrich.cache import Cache, default_cache_dir
 from .enrich.index import IndexClient, IndexResponseError, IndexUnreachable
 from .errors import ContentError, EnrichmentError
+from .jsonfile import read_json
 from .write.spdx import INDEX_FILES_PREFIX
 
 
@@ -37,10 +38,7 @@ class ReleaseDrift:
 
 def recorded(sbom: Path) -> list[tuple[str, str, dict[str, str]]]:
     """(name, version, {file name: SHA256}) for every package whose release files the SBOM recorded."""
-    try:
-        document = json.loads(sbom.read_bytes())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{sbom}: not an SPDX JSON document ({exc})") from None
+    document = read_json(sbom, "an SPDX JSON document")
     found: list[tuple[str, str, dict[str, str]]] = []
     for package in document.get("packages", []) if isinstance(document, dict) else []:
         for annotation in package.get("annotations", []):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ContentError
+from .jsonfile import read_json
 
 MANIFEST = "release-manifest.json"
 FORMAT = "sbomgen-release-manifest"
@@ -83,12 +84,7 @@ class Drift:
 
 
 def check(manifest_path: Path, folder: Path) -> Drift:
-    try:
-        document = json.loads(manifest_path.read_bytes())
-    except OSError as exc:
-        raise ContentError(f"cannot read {manifest_path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{manifest_path}: not a release manifest ({exc})") from None
+    document = read_json(manifest_path, "a release manifest")
     if (
         not isinstance(document, dict)
         or document.get("format") != FORMAT

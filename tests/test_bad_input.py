@@ -201,3 +201,25 @@ def test_zero_padding_after_the_compressed_stream_is_fine(
     path.write_bytes(path.read_bytes() + bytes(10240))  # as tape-blocked writers leave it
     run = sbomgen("tarball", path, "-o", tmp_path / "out.json", env=DECOMPRESSORS[decompressor])
     assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (("diff", "{bad}", "{bad}"), "not JSON; diff reads SPDX JSON and CycloneDX JSON"),
+        (("check", "{bad}", "--offline"), "not an SPDX JSON document"),
+        (("release", "{dir}", "--check", "{bad}"), "not a release manifest"),
+    ],
+    ids=["diff", "check", "release-check"],
+)
+def test_named_documents_that_are_not_json(tmp_path: Path, command: tuple[str, ...], expected: str) -> None:
+    bad = tmp_path / "notes.json"
+    bad.write_text("these are release notes\n")
+    args = [arg.format(bad=bad, dir=tmp_path) for arg in command]
+    run = sbomgen(*args)
+    assert run.returncode == 4, run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"sbomgen: error: {bad}: {expected} (Expecting value: line 1 column 1"), lines[
+        0
+    ]

@@ -90,14 +90,26 @@ def test_impossible_modification_time(tmp_path: Path, mtime: int) -> None:
     fails(tmp_path, path, 3, "'Python-3.99.0/README' has an impossible modification time")
 
 
-def test_impossible_source_date_epoch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["tarball", "provenance"])
+def test_impossible_source_date_epoch(tmp_path: Path, command: str) -> None:
     path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
-    run = sbomgen("tarball", path, "-o", tmp_path / "out.json", env={"SOURCE_DATE_EPOCH": str(1 << 40)})
-    assert run.returncode == 2
-    assert run.stderr.strip() == (
-        "sbomgen: error: SOURCE_DATE_EPOCH is not a time between the years 1 and 9999: '1099511627776'"
-    )
-    assert not (tmp_path / "out.json").exists()
+    extra = ("--builder-id", "https://ci.example.org/b") if command == "provenance" else ()
+    out = tmp_path / "out"
+    for epoch in (str(1 << 40), "1" + "0" * 30):
+        run = sbomgen(
+            command,
+            path,
+            "-o" if command == "tarball" else "-d",
+            out,
+            *extra,
+            env={"SOURCE_DATE_EPOCH": epoch},
+        )
+        assert run.returncode == 2, run.stderr
+        assert (
+            run.stderr
+            == f"sbomgen: error: SOURCE_DATE_EPOCH is not a time between the years 1 and 9999: {epoch!r}\n"
+        )
+        assert not out.exists()
 
 
 def test_wheel_bomb_in_bundled(tmp_path: Path) -> None:

@@ -388,3 +388,11 @@ def test_envelope_payload_is_the_statement(sbom: Path, tmp_path: Path) -> None:
     unsigned = provenance(tmp_path / "u", sbom)
     signed = provenance(tmp_path / "s", sbom, "--sign", f"key:{private}")
     assert base64.b64decode(json.loads(signed.read_text())["payload"]) == unsigned.read_bytes()
+
+
+def test_one_trust_root_at_a_time(tmp_path: Path) -> None:
+    bundle = SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl.sigstore"
+    common = ("verify", RFC8785, "--bundle", bundle, "--identity", RFC8785_ID, "--issuer", GITHUB)
+    run = sbomgen(*common, "--trusted-root", bundle, "--trust-config", bundle)
+    assert run.returncode == 2
+    assert run.stderr == "sbomgen: error: give at most one of --staging, --trusted-root and --trust-config\n"

@@ -31,6 +31,8 @@ def verify(artifact: Path, bundle_path: Path, expect: Expectations) -> list[str]
     """Every check that held, in order; raises VerificationFailed at the first that does not."""
     if (expect.key is None) == (expect.identity is None or expect.issuer is None):
         raise UsageError("give either --identity and --issuer (Sigstore) or --key (a local key)")
+    if sum(map(bool, (expect.staging, expect.trusted_root, expect.trust_config))) > 1:
+        raise UsageError("give at most one of --staging, --trusted-root and --trust-config")
     try:
         material = bundle_path.read_bytes()
         artifact_digests = digests(artifact)

@@ -53,6 +53,7 @@ def scan(
     unknown = set(algorithms) - set(SUPPORTED_CHECKSUMS)
     if unknown:
         raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
+    source_date_epoch()  # a bad value is an error before the artifact is read, not after
     artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)
     with collection_paused():
@@ -163,16 +164,22 @@ def _scan(
     )
 
 
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH in seconds, None when unset; a UsageError when it is not a time."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return None
+    try:
+        seconds = int(epoch)
+    except ValueError:
+        raise UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
+    if not EARLIEST <= seconds <= LATEST:
+        raise UsageError(f"SOURCE_DATE_EPOCH is not a time between the years 1 and 9999: {epoch!r}")
+    return seconds
+
+
 def creation_time(newest_member: int) -> datetime.datetime:
     """SOURCE_DATE_EPOCH when set, else the artifact's newest member: never the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None:
-        try:
-            seconds = int(epoch)
-        except ValueError:
-            raise UsageError(f"SOURCE_DATE_EPOCH is not an integer: {epoch!r}") from None
-        if not EARLIEST <= seconds <= LATEST:
-            raise UsageError(f"SOURCE_DATE_EPOCH is not a time between the years 1 and 9999: {epoch!r}")
-    else:
-        seconds = newest_member
+    epoch = source_date_epoch()
+    seconds = newest_member if epoch is None else epoch
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).replace(tzinfo=None)
