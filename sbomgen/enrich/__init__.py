@@ -82,14 +82,19 @@ def pick_file(files: list[dict[str, str]]) -> dict[str, str] | None:
     return sdists[0] if sdists else None
 
 
-def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, list[str]]:
-    """The inventory with index metadata filled in, and the notices to show."""
-    # Components whose origin the artifact already states (those of Misc/sbom.spdx.json) keep it.
-    targets = [
-        _target(c)
+def looked_up(inventory: Inventory) -> list[Component]:
+    """The components whose metadata comes from the package index: ``pkg:pypi`` ones whose
+    origin the artifact does not state already (as Misc/sbom.spdx.json does)."""
+    return [
+        c
         for c in inventory.components
         if c.purl and c.purl.startswith("pkg:pypi/") and c.download_location is None
     ]
+
+
+def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, list[str]]:
+    """The inventory with index metadata filled in, and the notices to show."""
+    targets = [_target(c) for c in looked_up(inventory)]
     if not targets:
         return inventory, []
     index_url = options.index.url
