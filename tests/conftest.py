@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -22,6 +23,8 @@ CPYTHON_313 = DATA / "cpython" / "Python-3.13.5.tar.xz"
 CPYTHON_311 = DATA / "cpython" / "Python-3.11.2.tgz"
 REFERENCE_313 = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
 PIP_WHEELS = DATA / "pip"
+# The builder id the provenance tests sign as.
+BUILDER = "https://github.com/python/release-tools/.github/workflows/release.yml@refs/heads/main"
 
 # What pip 25.1.1 (bundled with CPython 3.13.5) vendors, by canonical name.
 PIP_25_1_1_VENDORED = sorted(
@@ -94,6 +97,27 @@ def sbomgen(*args: str | os.PathLike[str], cwd: Path | None = None, env: dict[st
         timeout=300,
     )
     return Run(result.returncode, result.stdout, result.stderr.decode())
+
+
+def one_line_failure(run: Run, check: str) -> str:
+    """A verification that failed (exit 9) with one line naming ``check``; the line."""
+    assert run.returncode == 9, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"sbomgen: error: {check}: "), lines[0]
+    return lines[0]
+
+
+def changed_copy(source: Path, tmp_path: Path) -> Path:
+    """A copy of ``source`` in ``tmp_path`` with one byte changed."""
+    copy = tmp_path / source.name
+    shutil.copyfile(source, copy)
+    with copy.open("r+b") as handle:
+        handle.seek(1000)
+        byte = handle.read(1)
+        handle.seek(1000)
+        handle.write(bytes([byte[0] ^ 1]))
+    return copy
 
 
 def make_wheel(

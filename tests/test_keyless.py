@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_313, DATA, sbomgen
+from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,7 +37,6 @@ from sigstore_instance import (
     der_utf8_string,
     leaf_hash,
 )
-from test_provenance import BUILDER, changed_copy, one_line_failure
 
 EMAIL = "release-manager@example.org"
 RFC8785 = DATA / "sigstore" / "rfc8785-0.1.2-py3-none-any.whl"

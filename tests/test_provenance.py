@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import jwt
 import pytest
-from conftest import CPYTHON_313, DATA, sbomgen
+from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -24,28 +22,8 @@ RFC8785_ID = "https://github.com/trailofbits/rfc8785.py/.github/workflows/releas
 SIGSTORE_SDIST = SIGSTORE / "sigstore-3.6.1.tar.gz"
 SIGSTORE_ID = "https://github.com/sigstore/sigstore-python/.github/workflows/release.yml@refs/tags/v3.6.1"
 PYPI_PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
-BUILDER = "https://github.com/python/release-tools/.github/workflows/release.yml@refs/heads/main"
 SOURCE = "git+https://github.com/python/cpython@refs/tags/v3.13.5"
 COMMIT = "6cb20a219a860eaf687b2d968b41c480c7461909"
-
-
-def one_line_failure(run: Any, check: str) -> str:
-    assert run.returncode == 9, run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith(f"sbomgen: error: {check}: "), lines[0]
-    return lines[0]
-
-
-def changed_copy(source: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / source.name
-    shutil.copyfile(source, copy)
-    with copy.open("r+b") as handle:
-        handle.seek(1000)
-        byte = handle.read(1)
-        handle.seek(1000)
-        handle.write(bytes([byte[0] ^ 1]))
-    return copy
 
 
 # --- the real bundles in ../shared/data/sigstore ------------------------------------
