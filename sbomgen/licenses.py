@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 
-from license_expression import ExpressionError, LicenseExpression, Licensing, get_spdx_licensing
+from license_expression import ExpressionError, LicenseExpression, Licensing
 
 # Trove classifiers that name exactly one SPDX license. Ambiguous ones ("BSD License",
 # "Apache Software License" without a version, "GPL" without one) are left out on purpose.
@@ -26,9 +25,11 @@ CLASSIFIERS = {
 }
 
 
-@lru_cache(maxsize=1)
 def licensing() -> Licensing:
-    return get_spdx_licensing()
+    """The SPDX license list, shared with spdx-tools' validators: one list, one tokenizer."""
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+
+    return spdx_licensing
 
 
 def parse(text: str) -> LicenseExpression | None:

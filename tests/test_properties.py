@@ -206,3 +206,36 @@ def test_tar_reader_on_damaged_archives(members: list[Any], damage: list[tuple[i
         for _member, content in ArchiveReader(path).members():
             if content is not None:
                 content.read()
+
+
+@MANY
+@given(
+    name=st.text(max_size=60),
+    spdx_id=st.text(max_size=30),
+    digests=st.lists(
+        st.sampled_from(["SHA1", "SHA256", "SHA512"]), min_size=1, max_size=3, unique=True
+    ).flatmap(
+        lambda algorithms: st.tuples(
+            *(st.tuples(st.just(a), st.text("0123456789abcdef")) for a in algorithms)
+        )
+    ),
+    package=st.text(max_size=30),
+)
+def test_element_templates_write_what_spdx_tools_writes(
+    name: str, spdx_id: str, digests: tuple[tuple[str, str], ...], package: str
+) -> None:
+    """Files and CONTAINS relationships written through templates: the very text spdx-tools'
+    converter makes of the same model objects, whatever the values."""
+    from spdx_tools.spdx.model import Checksum as SpdxChecksum
+    from spdx_tools.spdx.model import ChecksumAlgorithm, File, Relationship, RelationshipType
+
+    from sbomgen.model import Checksum, FileEntry
+    from sbomgen.write.spdx import _NO_ANNOTATIONS, ElementText, _converter, _dumps
+
+    converter = _converter()
+    text = ElementText(converter)
+    entry = FileEntry(name, 0, tuple(Checksum(a, v) for a, v in digests))
+    model = File(name, spdx_id, [SpdxChecksum(ChecksumAlgorithm[a], v) for a, v in digests])
+    assert text.file(spdx_id, entry) == _dumps(converter.file_converter.convert(model, _NO_ANNOTATIONS))
+    relationship = Relationship(package, RelationshipType.CONTAINS, spdx_id)
+    assert text.contains(package, spdx_id) == _dumps(converter.relationship_converter.convert(relationship))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import tarfile
 import zipfile
@@ -162,3 +163,32 @@ def test_creators(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "not an SPDX creator: 'Bob'" in bad.stderr
     assert not (tmp_path / "bad.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("checksums", "problem"),
+    [
+        ((("SHA1", "AB" * 20), ("SHA256", "ab" * 32)), "SHA1 checksum is not 40 lowercase hex digits"),
+        ((("SHA1", "ab" * 19), ("SHA256", "ab" * 32)), "SHA1 checksum is not 40 lowercase hex digits"),
+        ((("SHA256", "ab" * 32),), "checksums must contain a SHA1 algorithm checksum"),
+    ],
+)
+def test_a_file_spdx_tools_would_reject_fails_validation(
+    tmp_path: Path, checksums: tuple[tuple[str, str], ...], problem: str
+) -> None:
+    """Files go through templates, not spdx-tools' model: the same rules still apply."""
+    from sbomgen.errors import OutputValidationError
+    from sbomgen.model import Artifact, Checksum, Component, FileEntry, Inventory
+    from sbomgen.write.spdx import SpdxWriter
+
+    entry = FileEntry("README", 1, tuple(Checksum(a, v) for a, v in checksums))
+    inventory = Inventory(
+        artifact=Artifact("x.tgz", 1, ()),
+        root="cpython",
+        components=(Component("cpython", "CPython", "3.99.0", files=("README",)),),
+        files=(entry,),
+        dependencies=(),
+        created=datetime.datetime(2025, 1, 1),
+    )
+    with pytest.raises(OutputValidationError, match=f"first: {problem} \\[SPDXRef-FILE-README\\]"):
+        SpdxWriter().render(inventory)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import OutputError
 
 
-def write_atomic(target: str | os.PathLike[str], data: bytes | list[bytes]) -> None:
+def write_atomic(target: str | os.PathLike[str], data: bytes | Iterable[bytes]) -> None:
     """Write ``data`` (or its pieces, in order) to ``target`` (``-``: stdout) so that it
     holds all or nothing."""
     pieces = [data] if isinstance(data, bytes) else data
@@ -24,7 +25,7 @@ def write_atomic(target: str | os.PathLike[str], data: bytes | list[bytes]) -> N
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
             handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())

@@ -6,10 +6,13 @@ import datetime
 import functools
 import hashlib
 import io
+import itertools
 import json
+import os
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from license_expression import ExpressionError
@@ -43,13 +46,17 @@ from spdx_tools.spdx.validation.creation_info_validator import validate_creation
 from spdx_tools.spdx.validation.extracted_licensing_info_validator import (
     validate_extracted_licensing_infos,
 )
-from spdx_tools.spdx.validation.file_validator import validate_file, validate_files
+from spdx_tools.spdx.validation.file_validator import validate_files
 from spdx_tools.spdx.validation.package_validator import validate_packages
 from spdx_tools.spdx.validation.relationship_validator import validate_relationship
 from spdx_tools.spdx.validation.snippet_validator import validate_snippets
 from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
-from spdx_tools.spdx.validation.validation_message import ValidationMessage
+from spdx_tools.spdx.validation.validation_message import (
+    SpdxElementType,
+    ValidationContext,
+    ValidationMessage,
+)
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError, UsageError
@@ -96,47 +103,57 @@ def verification_code(files: Iterable[FileEntry]) -> str:
 class SpdxWriter:
     """Builds, validates and serialises the SPDX document of an inventory.
 
-    ``prepare_file`` does the per-file part (model object, validation, JSON form) and can
-    be handed to ``scan`` as its ``on_file`` callback, so that work overlaps the archive's
+    ``prepare_file`` does the per-file part (checks, JSON text) and can be handed to
+    ``scan`` as its ``on_file`` callback, so that work overlaps the archive's
     decompression instead of following it. ``render`` prepares whatever was not.
+
+    Files and their CONTAINS relationships, thousands of elements of one fixed shape, are
+    written through templates that spdx-tools' own converter makes from a model object of
+    that shape (a test holds them equal to the converter's output) and checked by the
+    rules spdx-tools' validators apply to them; the rest of the document is spdx-tools'
+    model, validated by its validators and converted by its converter.
     """
 
     def __init__(self, creators: Sequence[str] = ()) -> None:
         """``creators``: extra SPDX creators, such as ``"Person: Python Release Managers"``."""
         self._creators = [_parse_creator(c) for c in creators]
         self._file_ids = SpdxIds()
-        self._prepared: dict[str, _PreparedFile] = {}
+        # Each file's JSON text waits in a temporary file, not in memory; by path: the
+        # entry it was made from, its SPDX ID, where its text starts and how long it is.
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the writer
+        self._prepared: dict[str, tuple[FileEntry, str, int, int]] = {}
+        self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
-        licensing()  # loads the license list: early, while a scan runs
+        self._text = ElementText(self._converter)
+        # Load the license list and build the tokenizer spdx-tools' validator uses: early,
+        # while a scan runs, rather than after it.
+        licensing().validate("MIT")
 
     def prepare_file(self, entry: FileEntry) -> None:
         spdx_id = self._file_ids.allocate("SPDXRef-FILE-", entry.path)
-        file = File(
-            name=entry.path,
-            spdx_id=spdx_id,
-            checksums=[Checksum(ChecksumAlgorithm[c.algorithm], c.value) for c in entry.checksums],
-        )
-        problems = validate_file(file, SPDX_VERSION)
-        if not is_valid_internal_spdx_id(spdx_id):
-            problems.append(ValidationMessage(f"invalid SPDX ID {spdx_id!r}", None))  # type: ignore[arg-type]
-        # The file converter reads only the document's annotations; sbomgen puts none on files.
-        as_json = _dumps(self._converter.file_converter.convert(file, _NO_ANNOTATIONS))
-        self._prepared[entry.path] = _PreparedFile(entry, file, problems, as_json)
+        problems = file_problems(spdx_id, entry)
+        if problems:
+            self._problems[entry.path] = problems
+        else:
+            self._problems.pop(entry.path, None)
+        text = self._text.file(spdx_id, entry)
+        offset = self._spool.seek(0, os.SEEK_END)
+        self._spool.write(text)
+        self._prepared[entry.path] = (entry, spdx_id, offset, len(text))
 
-    def build(self, inventory: Inventory) -> Document:
+    def _file_ids_of(self, inventory: Inventory) -> dict[str, str]:
+        """Every file of the inventory prepared; their SPDX IDs by path."""
         for entry in inventory.files:
             prepared = self._prepared.get(entry.path)
-            if prepared is None or prepared.entry != entry:
+            if prepared is None or prepared[0] != entry:
                 self.prepare_file(entry)
+        return {entry.path: self._prepared[entry.path][1] for entry in inventory.files}
+
+    def build(self, inventory: Inventory, *, with_files: bool = True) -> Document:
+        """The spdx-tools document. ``with_files=False`` leaves out the files and the
+        CONTAINS relationships, which ``render_parts`` writes through templates."""
         root = inventory.component(inventory.root)
-        package_ids_alloc = SpdxIds()
-        package_ids = {
-            c.key: package_ids_alloc.allocate(
-                "SPDXRef-PACKAGE-", f"{c.name}-{c.version}" if c.versioned_id else c.name.lower()
-            )
-            for c in inventory.components
-        }
-        file_ids = {entry.path: self._prepared[entry.path].file.spdx_id for entry in inventory.files}
+        package_ids = _package_ids(inventory)
         files_by_path = {f.path: f for f in inventory.files}
         creation = CreationInfo(
             spdx_version=SPDX_VERSION,
@@ -154,7 +171,6 @@ class SpdxWriter:
             ),
             key=lambda p: p.spdx_id,
         )
-        files = [self._prepared[path].file for path in sorted(files_by_path)]
         relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, package_ids[root.key])]
         relationships += sorted(
             (
@@ -163,10 +179,13 @@ class SpdxWriter:
             ),
             key=lambda r: (r.spdx_element_id, r.related_spdx_element_id),
         )
-        for component in sorted(inventory.components, key=lambda c: package_ids[c.key]):
+        files = []
+        if with_files:
+            file_ids = self._file_ids_of(inventory)
+            files = [_model_file(file_ids[path], files_by_path[path]) for path in sorted(files_by_path)]
             relationships += [
-                Relationship(package_ids[component.key], RelationshipType.CONTAINS, file_ids[path])
-                for path in component.files
+                Relationship(package, RelationshipType.CONTAINS, file_ids[path])
+                for package, path in _contained(inventory, package_ids)
             ]
         annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
         annotations = [
@@ -193,20 +212,10 @@ class SpdxWriter:
             creation, packages=packages, files=files, relationships=relationships, annotations=annotations
         )
 
-    def validate(self, document: Document) -> list[ValidationMessage]:
-        return validate_document(document, lambda file: self._prepared[file.name].problems)
-
     def validated(self, inventory: Inventory) -> Document:
-        """The SPDX document of an inventory, once spdx-tools' validators accept it."""
+        """The whole spdx-tools document of an inventory, once its validators accept it."""
         document = self.build(inventory)
-        problems = self.validate(document)
-        if problems:
-            first = problems[0]
-            where = first.context.spdx_id if first.context else "document"
-            raise OutputValidationError(
-                f"the SPDX document failed validation ({len(problems)} problem(s)); first: "
-                f"{first.validation_message} [{where}]"
-            )
+        _raise_for(validate_document(document))
         return document
 
     def render_tag_value(self, inventory: Inventory) -> bytes:
@@ -221,33 +230,171 @@ class SpdxWriter:
         """The validated SPDX 2.3 JSON document for an inventory."""
         return b"".join(self.render_parts(inventory))
 
-    def render_parts(self, inventory: Inventory) -> list[bytes]:
-        """The validated SPDX 2.3 JSON document as pieces to write in order.
-
-        Each file was converted as it was prepared and each relationship is converted on
-        its own, so the document never exists as one large text or one large dict.
-        """
-        document = self.validated(inventory)
-        sections = {
-            "files": [self._prepared[file.name].as_json for file in document.files],
-            "relationships": [
-                _dumps(self._converter.relationship_converter.convert(r)) for r in document.relationships
-            ],
-        }
-        document.files.clear()
+    def render_parts(self, inventory: Inventory) -> Iterator[bytes]:
+        """The SPDX 2.3 JSON document as pieces to write in order, validated before the
+        first piece: files come from the spool, relationships are made as they are written,
+        so memory holds neither."""
+        file_ids = self._file_ids_of(inventory)
+        document = self.build(inventory, with_files=False)
+        contained = _contained(inventory, _package_ids(inventory))
+        problems = validate_document(document)
+        problems += [p for entry in inventory.files for p in self._problems.get(entry.path, ())]
+        package_ids = {p.spdx_id for p in document.packages}
+        problems += [
+            ValidationMessage(f"{package} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
+            for package, path in contained
+            if path not in file_ids or package not in package_ids
+        ]
+        _raise_for(problems)
+        relationships = [
+            _dumps(self._converter.relationship_converter.convert(r)) for r in document.relationships
+        ]
         document.relationships.clear()
         as_json = self._converter.convert(document)
-        parts: list[bytes] = []
+        self._spool.flush()
+        sections = {
+            "files": lambda: (self._spooled(path) for path in sorted(file_ids)),
+            "relationships": lambda: itertools.chain(
+                relationships, (self._text.contains(package, file_ids[path]) for package, path in contained)
+            ),
+        }
+        return self._pieces(as_json, sections, has_relationships=bool(relationships or contained))
+
+    def _spooled(self, path: str) -> bytes:
+        _, _, offset, length = self._prepared[path]
+        return os.pread(self._spool.fileno(), length, offset)
+
+    @staticmethod
+    def _pieces(
+        as_json: dict[str, Any], sections: dict[str, Callable[[], Iterator[bytes]]], has_relationships: bool
+    ) -> Iterator[bytes]:
+        first = True
         for key in _KEY_ORDER:
-            if key in sections and (key == "files" or sections[key]):
-                parts += [b"," if parts else b"{", _dumps(key), b":["]
-                for index, piece in enumerate(sections[key]):
-                    parts += [b",", piece] if index else [piece]
-                parts.append(b"]")
+            if key in sections and (key == "files" or has_relationships):
+                yield b"{" if first else b","
+                yield _dumps(key) + b":["
+                for index, piece in enumerate(sections[key]()):
+                    if index:
+                        yield b","
+                    yield piece
+                yield b"]"
             elif key in as_json:
-                parts += [b"," if parts else b"{", _dumps(key), b":", _dumps(as_json[key])]
-        parts.append(b"}\n")
-        return parts
+                yield b"{" if first else b","
+                yield _dumps(key) + b":" + _dumps(as_json[key])
+            else:
+                continue
+            first = False
+        yield b"}\n"
+
+
+def _package_ids(inventory: Inventory) -> dict[str, str]:
+    ids = SpdxIds()
+    return {
+        c.key: ids.allocate("SPDXRef-PACKAGE-", f"{c.name}-{c.version}" if c.versioned_id else c.name.lower())
+        for c in inventory.components
+    }
+
+
+def _contained(inventory: Inventory, package_ids: dict[str, str]) -> list[tuple[str, str]]:
+    """(package SPDX ID, file path) of every CONTAINS, packages in SPDX ID order."""
+    return [
+        (package_ids[component.key], path)
+        for component in sorted(inventory.components, key=lambda c: package_ids[c.key])
+        for path in component.files
+    ]
+
+
+def _raise_for(problems: list[ValidationMessage]) -> None:
+    if problems:
+        first = problems[0]
+        where = first.context.spdx_id if first.context else "document"
+        raise OutputValidationError(
+            f"the SPDX document failed validation ({len(problems)} problem(s)); first: "
+            f"{first.validation_message} [{where}]"
+        )
+
+
+def _model_file(spdx_id: str, entry: FileEntry) -> File:
+    checksums = [Checksum(ChecksumAlgorithm[c.algorithm], c.value) for c in entry.checksums]
+    return File(name=entry.path, spdx_id=spdx_id, checksums=checksums)
+
+
+_HEX_DIGITS = {"SHA1": 40, "SHA256": 64, "SHA512": 128}
+_LOWER_HEX = re.compile("[0-9a-f]+")
+
+
+def file_problems(spdx_id: str, entry: FileEntry) -> list[ValidationMessage]:
+    """What spdx-tools' file, checksum and SPDX ID validators check of a file of this shape."""
+    problems = []
+    if not is_valid_internal_spdx_id(spdx_id):
+        problems.append(f"invalid SPDX ID {spdx_id!r}")
+    if entry.path.startswith("/"):
+        problems.append(f'file name must not be an absolute path starting with "/", but is: {entry.path}')
+    if not any(c.algorithm == "SHA1" for c in entry.checksums):
+        problems.append("checksums must contain a SHA1 algorithm checksum")
+    for checksum in entry.checksums:
+        digits = _HEX_DIGITS.get(checksum.algorithm)
+        if digits is None or len(checksum.value) != digits or not _LOWER_HEX.fullmatch(checksum.value):
+            problems.append(f"{checksum.algorithm} checksum is not {digits} lowercase hex digits")
+    context = ValidationContext(spdx_id=spdx_id, element_type=SpdxElementType.FILE) if problems else None
+    return [ValidationMessage(problem, context) for problem in problems]  # type: ignore[arg-type]
+
+
+class ElementText:
+    """JSON text of files and CONTAINS relationships through templates: spdx-tools'
+    converter turns a model object with a marker in each varying field into JSON once;
+    each element is that text with its own JSON-encoded values in the markers' places."""
+
+    def __init__(self, converter: DocumentConverter) -> None:
+        self._converter = converter
+        self._files: dict[tuple[str, ...], _Template] = {}
+        prototype = Relationship(_marker(0), RelationshipType.CONTAINS, _marker(1))
+        self._contains = _Template(converter.relationship_converter.convert(prototype), 2)
+
+    def file(self, spdx_id: str, entry: FileEntry) -> bytes:
+        algorithms = tuple(c.algorithm for c in entry.checksums)
+        template = self._files.get(algorithms)
+        if template is None:
+            prototype = File(
+                name=_marker(0),
+                spdx_id=_marker(1),
+                checksums=[Checksum(ChecksumAlgorithm[a], _marker(2 + i)) for i, a in enumerate(algorithms)],
+            )
+            as_json = self._converter.file_converter.convert(prototype, _NO_ANNOTATIONS)
+            template = self._files[algorithms] = _Template(as_json, 2 + len(algorithms))
+        return template.fill((entry.path, spdx_id, *(c.value for c in entry.checksums)))
+
+    def contains(self, package_id: str, file_id: str) -> bytes:
+        return self._contains.fill((package_id, file_id))
+
+
+def _marker(index: int) -> str:
+    return f"@{index}@"
+
+
+class _Template:
+    """JSON text with slots where markers were, filled with JSON-encoded strings."""
+
+    def __init__(self, as_json: Any, slots: int) -> None:
+        text = _dumps(as_json).decode("ascii")
+        quoted = [_dumps(_marker(i)).decode("ascii") for i in range(slots)]
+        found = sorted((text.index(quoted[i]), i) for i in range(slots))
+        self._pieces: list[str] = []
+        self._order: list[int] = []
+        cursor = 0
+        for position, index in found:
+            self._pieces.append(text[cursor:position])
+            self._order.append(index)
+            cursor = position + len(quoted[index])
+        self._tail = text[cursor:]
+
+    def fill(self, values: Sequence[str]) -> bytes:
+        out = []
+        for piece, index in zip(self._pieces, self._order, strict=True):
+            out.append(piece)
+            out.append(encode_basestring_ascii(values[index]))
+        out.append(self._tail)
+        return "".join(out).encode("ascii")
 
 
 def _dumps(value: Any) -> bytes:
@@ -281,14 +428,6 @@ def _converter() -> DocumentConverter:
     return converter
 
 
-@dataclass(frozen=True, slots=True)
-class _PreparedFile:
-    entry: FileEntry
-    file: File
-    problems: list[ValidationMessage]
-    as_json: bytes
-
-
 _NO_ANNOTATIONS = Document(
     CreationInfo(
         SPDX_VERSION,
@@ -302,12 +441,10 @@ _NO_ANNOTATIONS = Document(
 _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentProperty]
 
 
-def validate_document(
-    document: Document, file_problems: Callable[[File], list[ValidationMessage]] | None = None
-) -> list[ValidationMessage]:
+def validate_document(document: Document) -> list[ValidationMessage]:
     """spdx-tools' own validators, in the order its full-document validator runs them.
 
-    Departures, same verdicts: files may have been validated as they were prepared; packages
+    Departure, same verdicts: packages
     and each relationship are checked against views holding only the elements that
     can concern them, instead of re-listing every ID of the document per relationship
     (quadratic: minutes on a CPython tarball).
@@ -338,11 +475,7 @@ def validate_document(
         extracted_licensing_info=document.extracted_licensing_info,
     )
     messages += validate_packages(document.packages, version, package_view)
-    if file_problems is None:
-        messages += validate_files(document.files, version, document)
-    else:
-        for file in document.files:
-            messages += file_problems(file)
+    messages += validate_files(document.files, version, document)
     messages += validate_snippets(document.snippets, version, document)
     messages += validate_annotations(document.annotations, document)
     view = Document(document.creation_info)
