@@ -13,18 +13,21 @@ import hashlib
 import lzma
 import os
 import stat
-import zipfile
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
-from .decompress import CHUNK, DecompressingReader, DecompressionError, is_compressed
+from .decompress import CHUNK, DecompressionError, is_compressed, open_decompressed
 from .errors import ArchiveError
 from .model import EARLIEST, LATEST
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
+
+if TYPE_CHECKING:
+    import zipfile
 
 
 class Kind(Enum):
@@ -293,15 +296,13 @@ def _reading(where: str) -> Iterator[None]:
         raise
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         raise ArchiveError(f"{where}: {exc.strerror}") from None
-    except (
-        zipfile.BadZipFile,
-        lzma.LZMAError,
-        zlib.error,
-        EOFError,
-        OSError,
-        DecompressionError,
-    ) as exc:
+    except (lzma.LZMAError, zlib.error, EOFError, OSError, DecompressionError) as exc:
         raise ArchiveError(f"{where}: not a readable archive ({_describe(exc)})") from None
+    except Exception as exc:
+        zipfile = sys.modules.get("zipfile")  # imported when a zip is read, not before
+        if zipfile is not None and isinstance(exc, zipfile.BadZipFile):
+            raise ArchiveError(f"{where}: not a readable archive ({_describe(exc)})") from None
+        raise
 
 
 class _DigestingFile:
@@ -370,7 +371,8 @@ class ArchiveReader:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
         tracker = self._tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:
-            compressed = is_compressed(handle.read(6))
+            head = handle.read(6)
+            compressed = is_compressed(head)
             handle.seek(0)
             if not compressed:
                 plain = _DigestingFile(handle, self.algorithms)
@@ -379,7 +381,7 @@ class ArchiveReader:
                     pass
                 self.checksums = plain.checksums()
                 return
-            unpacked = DecompressingReader(self.path, self.algorithms)
+            unpacked = open_decompressed(self.path, head, self.algorithms)
             try:
                 yield from self._tar_members(ChunkStream(unpacked.next_chunk), budget, tracker)
                 while unpacked.next_chunk():
@@ -432,6 +434,8 @@ class ArchiveReader:
         tracker.check_links()
 
     def _zip(self) -> Iterator[tuple[Member, Content | None]]:
+        import zipfile
+
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
         tracker = self._tracker = _Tracker(self.where, self.top_folder)
         with self.path.open("rb") as handle:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +34,21 @@ def _notice(message: str) -> None:
 class _Progress:
     """Progress on a terminal, nothing otherwise: bytes read when there is no ``total``
     (an archive's unpacked size is known only once it is read), else items done of ``total``.
+
+    The bar (and rich's refresh thread) starts at the first update: a scan forks its
+    reading process before that, with no other thread alive.
     """
 
     def __init__(self, label: str, total: int | None = None) -> None:
+        self.label = label
+        self.total = total
         self.bar: Any = None
-        if sys.stderr.isatty():
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        return self._update if sys.stderr.isatty() else None
+
+    def _update(self, done: int) -> None:
+        if self.bar is None:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
@@ -50,17 +59,13 @@ class _Progress:
                 TextColumn,
             )
 
-            count = [BarColumn(), MofNCompleteColumn()] if total else [DownloadColumn()]
+            count = [BarColumn(), MofNCompleteColumn()] if self.total else [DownloadColumn()]
             self.bar = Progress(
-                SpinnerColumn(), TextColumn(label), *count, console=Console(stderr=True), transient=True
+                SpinnerColumn(), TextColumn(self.label), *count, console=Console(stderr=True), transient=True
             )
-            self.task = self.bar.add_task(label, total=total)
-
-    def __enter__(self) -> Callable[[int], None] | None:
-        if self.bar is None:
-            return None
-        self.bar.start()
-        return lambda done: self.bar.update(self.task, completed=done)
+            self.task = self.bar.add_task(self.label, total=self.total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -405,7 +410,7 @@ def _targets(artifact: Path, formats: list[str], output: str | None) -> dict[str
     return {f: str(folder / f"{name}{FORMATS[f]}") for f in formats}
 
 
-def _render(output_format: str, inventory: Any, writer: _DeferredSpdxWriter) -> bytes | list[bytes]:
+def _render(output_format: str, inventory: Any, writer: _DeferredSpdxWriter) -> bytes | Iterable[bytes]:
     if output_format == "spdx-json":
         return writer.render_parts(inventory)
     if output_format == "spdx-tv":
@@ -992,8 +997,8 @@ class _DeferredSpdxWriter:
     def prepare_file(self, entry: Any) -> None:
         self._writer().prepare_file(entry)
 
-    def render_parts(self, inventory: Any) -> list[bytes]:
-        return list(self._writer().render_parts(inventory))
+    def render_parts(self, inventory: Any) -> Iterable[bytes]:
+        return self._writer().render_parts(inventory)
 
     def render_tag_value(self, inventory: Any) -> bytes:
         return self._writer().render_tag_value(inventory)
@@ -1008,8 +1013,6 @@ class _DeferredSpdxWriter:
 
 
 def main() -> None:
-    # sigstore logs what sbomgen reports itself (e.g. that an offline trust root is not refreshed).
-    logging.getLogger("sigstore").setLevel(logging.ERROR)
     try:
         cli.main(standalone_mode=False)
     except SbomgenError as exc:

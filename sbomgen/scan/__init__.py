@@ -5,27 +5,28 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
-import hashlib
-import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from ..archive import ArchiveReader, Kind, Limits
-from ..errors import ArchiveError, UsageError
+from ..errors import UsageError
 from ..model import EARLIEST, LATEST, Artifact, Checksum, FileEntry, Inventory
+from . import reading
 from .interface import ScanContext, Scanner
+
+HARDLINK = Kind.HARDLINK.value
 
 SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
 DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
 
 
 def default_scanners() -> list[Scanner]:
+    from .bundled import BundledWheelScanner
     from .cpython import CPythonScanner
     from .cpython_sbom import CPythonSbomScanner
     from .version_headers import VersionHeaderScanner
-    from .wheels import BundledWheelScanner
 
     # CPythonScanner last: it owns whatever the others left unowned.
     return [CPythonSbomScanner(), VersionHeaderScanner(), BundledWheelScanner(), CPythonScanner()]
@@ -83,72 +84,57 @@ def _scan(
     progress: Callable[[int], None] | None,
     on_file: Callable[[FileEntry], None] | None,
 ) -> Inventory:
-    members = reader.members()
-    first = next(members, None)  # starts decompression before the scanners load
     scanners = scanners if scanners is not None else default_scanners()
     files: dict[str, FileEntry] = {}
     newest = 0
     done = 0
-    for member, content in itertools.chain([first] if first else [], members):
-        newest = max(newest, member.mtime)
-        if member.kind is Kind.HARDLINK:
-            assert member.link is not None
-            if member.link in files:
-                files[member.path] = replace(files[member.link], path=member.path)
+    summary = None
+    for item in reading.read(reader, algorithms, lambda p: any(s.wants(p) for s in scanners)):
+        if isinstance(item, reading.Summary):
+            summary = item
+            break
+        name, kind, size, mtime, link, digests, content = item
+        newest = max(newest, mtime)
+        if kind == HARDLINK:
+            assert link is not None
+            if link in files:
+                files[name] = replace(files[link], path=name)
                 if on_file is not None:
-                    on_file(files[member.path])
+                    on_file(files[name])
             continue
-        if content is None:
+        if digests is None:
             continue
-        watchers = [s for s in scanners if s.wants(member.path)]
-        if watchers and member.size > reader.limits.max_nested_size:
-            raise ArchiveError(
-                f"{reader.where}: {member.path} is {member.size} bytes, over the limit of "
-                f"{reader.limits.max_nested_size} for a member opened whole (--max-nested-size)"
-            )
-        hashers = [hashlib.new(a.lower()) for a in algorithms]
-        kept: list[bytes] = []
-        size = 0
-        for chunk in content.chunks():
-            size += len(chunk)
-            for hasher in hashers:
-                hasher.update(chunk)
-            if watchers:
-                kept.append(bytes(chunk))
-        files[member.path] = FileEntry(
-            member.path,
-            size,
-            tuple(Checksum(a, h.hexdigest()) for a, h in zip(algorithms, hashers, strict=True)),
-        )
+        files[name] = FileEntry(name, size, tuple(map(Checksum, algorithms, digests)))
         if on_file is not None:
-            on_file(files[member.path])
-        if watchers:
-            whole = b"".join(kept)
-            for scanner in watchers:
-                scanner.visit(member.path, whole)
+            on_file(files[name])
+        if content is not None:
+            for scanner in scanners:
+                if scanner.wants(name):
+                    scanner.visit(name, content)
         done += size
         if progress is not None:
             progress(done)
+    assert summary is not None
 
     is_directory = Path(path).is_dir()
     artifact = Artifact(
         name=reader.where,
         size=None if is_directory else Path(path).stat().st_size,
-        checksums=tuple(Checksum(a, v) for a, v in reader.checksums.items()),
+        checksums=tuple(Checksum(a, v) for a, v in summary.checksums.items()),
     )
     context = ScanContext(
         artifact_name=artifact.name,
-        top=reader.top,
+        top=summary.top,
         files=files,
         checksum_algorithms=algorithms,
         allow_mismatch=allow_mismatch,
         artifact_checksums=artifact.checksums,
         is_directory=is_directory,
     )
-    if reader.case_clashes:
-        one, other = reader.case_clashes[0]
+    if summary.case_clashes:
+        one, other = summary.case_clashes[0]
         context.notice(
-            f"warning: {len(reader.case_clashes)} member name(s) differ only in case from another "
+            f"warning: {len(summary.case_clashes)} member name(s) differ only in case from another "
             f"(first: {one} and {other}); both are recorded, but a case-insensitive file system keeps one"
         )
     for scanner in scanners:

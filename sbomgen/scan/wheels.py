@@ -22,9 +22,7 @@ from packaging.utils import canonicalize_name
 from ..errors import ContentError
 from ..licenses import declared_license, spdx_expression
 from ..model import Checksum, Component, Party, Purpose
-from .interface import ScanContext, Scanner
 
-BUNDLED_DIR = "Lib/ensurepip/_bundled/"
 MAX_METADATA_SIZE = 4 << 20
 PYPA = Party("Organization", "Python Packaging Authority")
 
@@ -58,28 +56,6 @@ def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
         seen.add(name)
         pins.append((name, specifiers[0].version))
     return pins
-
-
-class BundledWheelScanner(Scanner):
-    def __init__(self) -> None:
-        self.wheels: dict[str, bytes] = {}
-
-    def wants(self, path: str) -> bool:
-        return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
-
-    def visit(self, path: str, content: bytes) -> None:
-        self.wheels[path] = content
-
-    def finish(self, context: ScanContext) -> None:
-        opened = [read_wheel(p, self.wheels[p], context.checksum_algorithms) for p in sorted(self.wheels)]
-        # Bundled wheels before what they vendor: on an SPDX ID clash the bundled one keeps the plain ID.
-        for wheel, _ in opened:
-            context.add_component(wheel, depended_on_by=context.root_key)
-        for wheel, vendored in opened:
-            for component in vendored:
-                context.add_component(component, depended_on_by=wheel.key)
-        if not any(wheel.name == "pip" for wheel, _ in opened):
-            context.notice(f"no pip wheel in {BUNDLED_DIR}: the SBOM lists no pip and no vendored packages")
 
 
 def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[Component, list[Component]]:

@@ -1,0 +1,37 @@
+"""The scanner of bundled wheels (``Lib/ensurepip/_bundled/*.whl``).
+
+Light to import, so that the archive's reading starts early; the wheels are opened by
+``.wheels`` once the pass is over.
+"""
+
+from __future__ import annotations
+
+from .interface import ScanContext, Scanner
+
+BUNDLED_DIR = "Lib/ensurepip/_bundled/"
+
+
+class BundledWheelScanner(Scanner):
+    def __init__(self) -> None:
+        self.wheels: dict[str, bytes] = {}
+
+    def wants(self, path: str) -> bool:
+        return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
+
+    def visit(self, path: str, content: bytes) -> None:
+        from . import wheels  # noqa: F401 - loaded now, while the rest of the artifact is read
+
+        self.wheels[path] = content
+
+    def finish(self, context: ScanContext) -> None:
+        from .wheels import read_wheel
+
+        opened = [read_wheel(p, self.wheels[p], context.checksum_algorithms) for p in sorted(self.wheels)]
+        # Bundled wheels before what they vendor: on an SPDX ID clash the bundled one keeps the plain ID.
+        for wheel, _ in opened:
+            context.add_component(wheel, depended_on_by=context.root_key)
+        for wheel, vendored in opened:
+            for component in vendored:
+                context.add_component(component, depended_on_by=wheel.key)
+        if not any(wheel.name == "pip" for wheel, _ in opened):
+            context.notice(f"no pip wheel in {BUNDLED_DIR}: the SBOM lists no pip and no vendored packages")

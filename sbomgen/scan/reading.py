@@ -1,0 +1,200 @@
+"""The one pass over an artifact's bytes, in a forked child where the platform can fork.
+
+The pass (decompression, tar parsing, the checks on every name, the digests of every
+member) then runs beside the parent's own work (importing the output libraries, building
+the SPDX text of each file, the scanners), each on its own core. The parent receives
+each member as a small record: path, kind, size, time, link and digests, plus the whole
+content of the few members a scanner asked for. Errors raised in the pass reach the
+parent as the same sbomgen error, with the same message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .. import errors
+from ..archive import ArchiveReader, Kind
+from ..decompress import put_unless_stopped
+from ..errors import ArchiveError
+
+# (path, kind, size, mtime, link, digests or None, whole content or None)
+Record = tuple[str, str, int, int, "str | None", "tuple[str, ...] | None", "bytes | None"]
+_END, _ERROR, _CRASH = "end", "error", "crash"
+_PIPE_SIZE = 1 << 20
+_SEND_BUFFER = 1 << 16
+_DEPTH = 16  # pipe reads in flight in the parent
+_NICENESS = 10
+
+
+class Summary:
+    """What the pass knows once the last member is read."""
+
+    def __init__(self, top: str | None, checksums: dict[str, str], case_clashes: list[tuple[str, str]]):
+        self.top = top
+        self.checksums = checksums
+        self.case_clashes = case_clashes
+
+
+def records(
+    reader: ArchiveReader, algorithms: tuple[str, ...], wants: Callable[[str], bool]
+) -> Iterator[Record | Summary]:
+    """Each member as a record, then the Summary; the pass itself, wherever it runs."""
+    constructors = [getattr(hashlib, a.lower()) for a in algorithms]
+    for member, content in reader.members():
+        if content is None:
+            yield (member.path, member.kind.value, member.size, member.mtime, member.link, None, None)
+            continue
+        wanted = wants(member.path)
+        if wanted and member.size > reader.limits.max_nested_size:
+            raise ArchiveError(
+                f"{reader.where}: {member.path} is {member.size} bytes, over the limit of "
+                f"{reader.limits.max_nested_size} for a member opened whole (--max-nested-size)"
+            )
+        hashers = [new() for new in constructors]
+        kept: list[bytes] = []
+        size = 0
+        for chunk in content.chunks():
+            size += len(chunk)
+            for hasher in hashers:
+                hasher.update(chunk)
+            if wanted:
+                kept.append(bytes(chunk))
+        digests = tuple(h.hexdigest() for h in hashers)
+        whole = b"".join(kept) if wanted else None
+        yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
+    yield Summary(reader.top, reader.checksums, reader.case_clashes)
+
+
+def read(
+    reader: ArchiveReader, algorithms: tuple[str, ...], wants: Callable[[str], bool]
+) -> Iterator[Record | Summary]:
+    """``records``, produced in a forked child when possible (SBOMGEN_NO_FORK=1: never)."""
+    if not hasattr(os, "fork") or os.environ.get("SBOMGEN_NO_FORK"):
+        yield from records(reader, algorithms, wants)
+        return
+    receiving, sending = os.pipe()
+    _widen_pipe(sending)
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(receiving)
+        os._exit(_produce(records(reader, algorithms, wants), sending))
+    os.close(sending)
+    if os.environ.get("NICE"):
+        os.nice(int(os.environ["NICE"]))
+    receiver = _Receiver(receiving)
+    try:
+        for item in receiver.items():
+            if item[0] == _END:
+                yield Summary(*item[1])
+                return
+            if item[0] == _ERROR:
+                raise getattr(errors, item[1])(item[2])
+            if item[0] == _CRASH:
+                raise RuntimeError(f"the reading process failed:\n{item[1]}")
+            yield item[1]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        receiver.close()
+
+
+def _yield_to_reading() -> None:
+    """Lower this process's priority, the child's pass being what the run waits for: while
+    the parent loads the output libraries, three threads (the decompressor's, the child's
+    and the parent's) want two cores, and the scheduler should let the parent wait."""
+    with contextlib.suppress(OSError):
+        os.nice(max(0, _NICENESS - os.nice(0)))
+
+
+def _produce(produced: Iterator[Record | Summary], fd: int) -> int:
+    """Send every record down ``fd``, then how the pass ended. The child's exit status."""
+    try:
+        with open(fd, "wb", buffering=_SEND_BUFFER) as out:
+            try:
+                for item in produced:
+                    if isinstance(item, Summary):
+                        message: tuple[Any, ...] = (_END, (item.top, item.checksums, item.case_clashes))
+                    else:
+                        message = ("", item)
+                    _send(out, message)
+            except errors.SbomgenError as exc:
+                _send(out, (_ERROR, type(exc).__name__, str(exc)))
+            except Exception:
+                import traceback
+
+                _send(out, (_CRASH, traceback.format_exc()))
+        return 0
+    except (OSError, KeyboardInterrupt):  # the parent is gone or was interrupted: it knows why
+        return 1
+
+
+def _send(out: Any, message: tuple[Any, ...]) -> None:
+    data = marshal.dumps(message)
+    out.write(len(data).to_bytes(8, "little"))
+    out.write(data)
+
+
+class _Receiver:
+    """Messages from the child; a thread drains the pipe so the child never waits on the
+    parent's imports, a bounded queue keeps memory flat when the parent falls behind."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: queue.Queue[bytes] = queue.Queue(_DEPTH)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = os.read(self._fd, _PIPE_SIZE)
+            except OSError:
+                data = b""
+            put_unless_stopped(self._queue, data, self._stop)
+            if not data:
+                return
+
+    def items(self) -> Iterator[tuple[Any, ...]]:
+        buffer = bytearray()
+        start = 0
+        while True:
+            data = self._queue.get()
+            if not data:
+                raise ArchiveError("the process reading the artifact stopped before the end")
+            if start:
+                del buffer[:start]
+                start = 0
+            buffer += data
+            while len(buffer) - start >= 8:
+                size = int.from_bytes(buffer[start : start + 8], "little")
+                end = start + 8 + size
+                if end > len(buffer):
+                    break
+                with memoryview(buffer) as view:
+                    message = marshal.loads(view[start + 8 : end])
+                yield message
+                start = end
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        os.close(self._fd)
+
+
+def _widen_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
+    except (ImportError, OSError):
+        pass
