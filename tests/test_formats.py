@@ -72,6 +72,27 @@ def test_cyclonedx_holds_what_spdx_holds(outputs: Path) -> None:
     assert len(depends[pip["bom-ref"]]) == 20
 
 
+def test_cyclonedx_unique_items_checked_as_the_library_checks_them(outputs: Path) -> None:
+    """sbomgen's linear uniqueItems check and cyclonedx-python-lib's own strict validator
+    agree: the written document passes both; with a component repeated, both refuse it."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from sbomgen.write.cyclonedx import _json_validator
+
+    bom = json.loads((outputs / f"{NAME}.cdx.json").read_text())
+    library = JsonStrictValidator(SchemaVersion.V1_6)
+    # Few enough components for the library's pairwise check.
+    bom["components"] = [c for c in bom["components"] if c["name"] in ("expat", "pip")]
+    expat = bom["components"][0]
+    expat["components"] = expat["components"][:3]
+    assert library.validate_str(json.dumps(bom)) is None
+    assert next(_json_validator().iter_errors(bom), None) is None
+    expat["components"].append(dict(expat["components"][1]))
+    assert "non-unique elements" in str(library.validate_str(json.dumps(bom)))
+    assert "non-unique elements" in next(_json_validator().iter_errors(bom)).message
+
+
 def test_diff_between_releases(sbom_311: Path, outputs: Path) -> None:
     run = sbomgen("diff", sbom_311, outputs / f"{NAME}.spdx.json", "--json")
     assert run.returncode == 1

@@ -8,9 +8,13 @@ file is a ``file`` component with its hashes, nested under the package that cont
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
+import jsonschema
 from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
@@ -141,8 +145,34 @@ def render(inventory: Inventory, xml: bool = False) -> bytes:
     output_format = OutputFormat.XML if xml else OutputFormat.JSON
     outputter = make_outputter(build_bom(inventory), output_format, SchemaVersion.V1_6)
     text = outputter.output_as_string(indent=None)
-    validator = XmlValidator(SchemaVersion.V1_6) if xml else JsonStrictValidator(SchemaVersion.V1_6)
-    problem = validator.validate_str(text)
+    if xml:
+        problem = XmlValidator(SchemaVersion.V1_6).validate_str(text)
+    else:
+        problem = next(_json_validator().iter_errors(json.loads(text)), None)
     if problem is not None:
         raise OutputValidationError(f"the CycloneDX document failed validation: {problem}")
     return (text + "\n").encode()
+
+
+def _json_validator() -> Any:
+    """cyclonedx-python-lib's strict CycloneDX 1.6 JSON schema validator, with one keyword
+    checked in linear time: jsonschema compares the items of an array of objects pairwise
+    for ``uniqueItems``, which for a CPython tarball's thousands of file components took
+    about 25 of the 30 seconds of a CycloneDX run. Items are compared by their canonical
+    JSON text instead (the same verdicts for what sbomgen writes: no number is written
+    both as an integer and as a float)."""
+    strict = JsonStrictValidator(SchemaVersion.V1_6)._validator
+    linear = jsonschema.validators.extend(type(strict), {"uniqueItems": _unique_items})
+    return linear(strict.schema, registry=strict._registry, format_checker=strict.format_checker)
+
+
+def _unique_items(validator: Any, unique: bool, instance: Any, schema: Any) -> Iterator[Any]:
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        key = json.dumps(item, sort_keys=True)
+        if key in seen:
+            yield jsonschema.ValidationError(f"{instance!r} has non-unique elements")
+            return
+        seen.add(key)
