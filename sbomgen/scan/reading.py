@@ -30,7 +30,7 @@ Record = tuple[str, str, int, int, "str | None", "tuple[str, ...] | None", "byte
 _END, _ERROR, _CRASH = "end", "error", "crash"
 _PIPE_SIZE = 1 << 20
 _SEND_BUFFER = 1 << 16
-_DEPTH = 16  # pipe reads in flight in the parent
+_DEPTH = 4  # pipe reads (up to 1 MiB each) in flight in the parent
 _NICENESS = 10
 
 
