@@ -17,6 +17,7 @@ Two ways, chosen per format for the least time on two cores:
 from __future__ import annotations
 
 import bz2
+import collections
 import hashlib
 import lzma
 import os
@@ -156,24 +157,31 @@ class InlineReader(_Reader):
 
 
 class ThreadedReader(_Reader):
-    """Decompresses on a thread of its own, into a bounded queue."""
+    """Decompresses on a thread of its own, into a bounded queue. The artifact's own bytes
+    are digested by the reading thread, as it takes pieces: the decompressing thread is
+    the one a scan waits for."""
 
     def __init__(self, path: str | os.PathLike[str], algorithms: tuple[str, ...]) -> None:
         super().__init__(path, algorithms)
+        self._undigested: collections.deque[bytes] = collections.deque()
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(_PIECES)
         self._stop = threading.Event()
         self._done = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _read_raw(self, size: int) -> bytes:
+        data = self._raw.read(size)
+        self._undigested.append(data)
+        return data
+
     def _run(self) -> None:
         try:
-            first = self._read(_RAW_CHUNK)
-            for piece in _codec(first, inline=False).chunks(self._read, first, _PIECE):
+            first = self._read_raw(_RAW_CHUNK)
+            for piece in _codec(first, inline=False).chunks(self._read_raw, first, _PIECE):
                 if self._stop.is_set():
                     return
                 self._put(piece)
-            self._digested()
             self._put(None)
         except BaseException as exc:  # handed to the reading thread, which raises it
             self._put(exc)
@@ -185,10 +193,15 @@ class ThreadedReader(_Reader):
         if self._done:
             return b""
         item = self._queue.get()
+        while self._undigested:
+            data = self._undigested.popleft()
+            for hasher in self._hashers.values():
+                hasher.update(data)
         if item is None or isinstance(item, BaseException):
             self._done = True
             if item is not None:
                 raise item
+            self._digested()
             return b""
         return item
 
