@@ -76,8 +76,10 @@ def records(
 def read(
     reader: ArchiveReader, algorithms: tuple[str, ...], wants: Callable[[str], bool]
 ) -> Iterator[Record | Summary]:
-    """``records``, produced in a forked child when possible (SBOMGEN_NO_FORK=1: never)."""
-    if not hasattr(os, "fork") or os.environ.get("SBOMGEN_NO_FORK"):
+    """``records``, produced in a forked child where that is safe: the platform can fork
+    and no other thread is alive to hold a lock the child would need (SBOMGEN_NO_FORK=1:
+    never)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1 or os.environ.get("SBOMGEN_NO_FORK"):
         yield from records(reader, algorithms, wants)
         return
     receiving, sending = os.pipe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import functools
 import hashlib
@@ -141,13 +142,12 @@ class SpdxWriter:
         self._spool.write(text)
         self._prepared[entry.path] = (entry, spdx_id, offset, len(text))
 
-    def _file_ids_of(self, inventory: Inventory) -> dict[str, str]:
-        """Every file of the inventory prepared; their SPDX IDs by path."""
+    def _prepare_all(self, inventory: Inventory) -> None:
+        """Every file of the inventory prepared, as it is now."""
         for entry in inventory.files:
             prepared = self._prepared.get(entry.path)
             if prepared is None or prepared[0] != entry:
                 self.prepare_file(entry)
-        return {entry.path: self._prepared[entry.path][1] for entry in inventory.files}
 
     def build(self, inventory: Inventory, *, with_files: bool = True) -> Document:
         """The spdx-tools document. ``with_files=False`` leaves out the files and the
@@ -181,10 +181,12 @@ class SpdxWriter:
         )
         files = []
         if with_files:
-            file_ids = self._file_ids_of(inventory)
-            files = [_model_file(file_ids[path], files_by_path[path]) for path in sorted(files_by_path)]
+            self._prepare_all(inventory)
+            files = [
+                _model_file(self._prepared[path][1], files_by_path[path]) for path in sorted(files_by_path)
+            ]
             relationships += [
-                Relationship(package, RelationshipType.CONTAINS, file_ids[path])
+                Relationship(package, RelationshipType.CONTAINS, self._prepared[path][1])
                 for package, path in _contained(inventory, package_ids)
             ]
         annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
@@ -234,16 +236,16 @@ class SpdxWriter:
         """The SPDX 2.3 JSON document as pieces to write in order, validated before the
         first piece: files come from the spool, relationships are made as they are written,
         so memory holds neither."""
-        file_ids = self._file_ids_of(inventory)
+        self._prepare_all(inventory)
+        paths = sorted(entry.path for entry in inventory.files)
         document = self.build(inventory, with_files=False)
-        contained = _contained(inventory, _package_ids(inventory))
+        package_ids = _package_ids(inventory)
         problems = validate_document(document)
         problems += [p for entry in inventory.files for p in self._problems.get(entry.path, ())]
-        package_ids = {p.spdx_id for p in document.packages}
         problems += [
             ValidationMessage(f"{package} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
-            for package, path in contained
-            if path not in file_ids or package not in package_ids
+            for package, path in _contained(inventory, package_ids)
+            if not _holds(paths, path)
         ]
         _raise_for(problems)
         relationships = [
@@ -253,12 +255,17 @@ class SpdxWriter:
         as_json = self._converter.convert(document)
         self._spool.flush()
         sections = {
-            "files": lambda: (self._spooled(path) for path in sorted(file_ids)),
+            "files": lambda: map(self._spooled, paths),
             "relationships": lambda: itertools.chain(
-                relationships, (self._text.contains(package, file_ids[path]) for package, path in contained)
+                relationships,
+                (
+                    self._text.contains(package, self._prepared[path][1])
+                    for package, path in _contained(inventory, package_ids)
+                ),
             ),
         }
-        return self._pieces(as_json, sections, has_relationships=bool(relationships or contained))
+        has_relationships = bool(relationships) or any(c.files for c in inventory.components)
+        return self._pieces(as_json, sections, has_relationships)
 
     def _spooled(self, path: str) -> bytes:
         _, _, offset, length = self._prepared[path]
@@ -295,13 +302,16 @@ def _package_ids(inventory: Inventory) -> dict[str, str]:
     }
 
 
-def _contained(inventory: Inventory, package_ids: dict[str, str]) -> list[tuple[str, str]]:
+def _contained(inventory: Inventory, package_ids: dict[str, str]) -> Iterator[tuple[str, str]]:
     """(package SPDX ID, file path) of every CONTAINS, packages in SPDX ID order."""
-    return [
-        (package_ids[component.key], path)
-        for component in sorted(inventory.components, key=lambda c: package_ids[c.key])
-        for path in component.files
-    ]
+    for component in sorted(inventory.components, key=lambda c: package_ids[c.key]):
+        for path in component.files:
+            yield package_ids[component.key], path
+
+
+def _holds(sorted_paths: list[str], path: str) -> bool:
+    index = bisect.bisect_left(sorted_paths, path)
+    return index < len(sorted_paths) and sorted_paths[index] == path
 
 
 def _raise_for(problems: list[ValidationMessage]) -> None:
