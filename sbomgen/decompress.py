@@ -36,6 +36,7 @@ CHUNK = 1 << 20  # inline: decompressed bytes handed out at once
 _PIECE = 1 << 17  # thread: decompressed bytes handed out at once
 _RAW_CHUNK = 1 << 18
 _PIECES = 48  # thread: pieces in flight
+_UNDIGESTED = 8 << 20  # thread: raw bytes waiting for the reading thread's digest, at most
 
 
 def put_unless_stopped(into: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
@@ -55,9 +56,10 @@ class DecompressionError(Exception):
 class _Codec:
     """One compressed stream format, driven with large inputs and bounded outputs."""
 
-    def __init__(self, make: Callable[[], Any], bounded_by_tail: bool) -> None:
+    def __init__(self, make: Callable[[], Any], bounded_by_tail: bool, padded: bool = False) -> None:
         self.make = make
         self.bounded_by_tail = bounded_by_tail  # zlib keeps unused input in unconsumed_tail
+        self.padded = padded  # xz: streams may be separated by zero bytes, four at a time
 
     def chunks(self, read: Callable[[int], bytes], first: bytes, size: int) -> Iterator[bytes]:
         data = first
@@ -80,10 +82,15 @@ class _Codec:
                 if out:
                     yield out
             data = decompressor.unused_data or read(_RAW_CHUNK)
-            while data and not data.strip(b"\0"):  # zero padding after the last stream
-                data = read(_RAW_CHUNK)
+            padding = 0
+            while data[:1] == b"\0":  # zero bytes after a stream: padding, or the end
+                rest = data.lstrip(b"\0")
+                padding += len(data) - len(rest)
+                data = rest or read(_RAW_CHUNK)
             if not data:
                 return
+            if padding and not (self.padded and padding % 4 == 0):
+                raise DecompressionError(f"{padding} zero bytes between compressed streams")
 
 
 _ISAL_ERRORS: tuple[type[Exception], ...] = (isal_zlib.error,) if isal_zlib is not None else ()  # type: ignore[assignment]
@@ -95,7 +102,7 @@ def _codec(first: bytes, inline: bool) -> _Codec:
         inflating = isal_zlib if inline and isal_zlib is not None else zlib
         return _Codec(lambda: inflating.decompressobj(16 + zlib.MAX_WBITS), bounded_by_tail=True)
     if first.startswith(_XZ):
-        return _Codec(lzma.LZMADecompressor, bounded_by_tail=False)
+        return _Codec(lzma.LZMADecompressor, bounded_by_tail=False, padded=True)
     if first.startswith(_BZIP2):
         return _Codec(bz2.BZ2Decompressor, bounded_by_tail=False)
     raise DecompressionError("not a gzip, xz or bzip2 stream")
@@ -164,6 +171,8 @@ class ThreadedReader(_Reader):
     def __init__(self, path: str | os.PathLike[str], algorithms: tuple[str, ...]) -> None:
         super().__init__(path, algorithms)
         self._undigested: collections.deque[bytes] = collections.deque()
+        self._undigested_bytes = 0
+        self._digesting = threading.Lock()
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(_PIECES)
         self._stop = threading.Event()
         self._done = False
@@ -172,8 +181,20 @@ class ThreadedReader(_Reader):
 
     def _read_raw(self, size: int) -> bytes:
         data = self._raw.read(size)
-        self._undigested.append(data)
+        with self._digesting:
+            self._undigested.append(data)
+            self._undigested_bytes += len(data)
+        if self._undigested_bytes > _UNDIGESTED:  # input that yields no output: digest it here
+            self._digest_pending()
         return data
+
+    def _digest_pending(self) -> None:
+        with self._digesting:
+            while self._undigested:
+                data = self._undigested.popleft()
+                self._undigested_bytes -= len(data)
+                for hasher in self._hashers.values():
+                    hasher.update(data)
 
     def _run(self) -> None:
         try:
@@ -193,10 +214,7 @@ class ThreadedReader(_Reader):
         if self._done:
             return b""
         item = self._queue.get()
-        while self._undigested:
-            data = self._undigested.popleft()
-            for hasher in self._hashers.values():
-                hasher.update(data)
+        self._digest_pending()
         if item is None or isinstance(item, BaseException):
             self._done = True
             if item is not None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import json
 import lzma
 import os
+import signal
+import subprocess
+import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -223,3 +229,78 @@ def test_named_documents_that_are_not_json(tmp_path: Path, command: tuple[str, .
     assert lines[0].startswith(f"sbomgen: error: {bad}: {expected} (Expecting value: line 1 column 1"), lines[
         0
     ]
+
+
+def _xz_streams(tmp_path: Path, padding: bytes) -> Path:
+    """A tar.xz made of two xz streams (the tar split in two) with ``padding`` between."""
+    plain = write_tar(tmp_path / "plain.tar", cpython_tree(), mode="w").read_bytes()
+    half = len(plain) // 2
+    path = tmp_path / "Python-3.99.0.tar.xz"
+    path.write_bytes(lzma.compress(plain[:half]) + padding + lzma.compress(plain[half:]))
+    return path
+
+
+@pytest.mark.parametrize("decompressor", DECOMPRESSORS)
+def test_xz_stream_padding_between_streams(tmp_path: Path, decompressor: str) -> None:
+    """xz allows zero bytes between streams, four at a time (as `xz -dc` reads them)."""
+    path = _xz_streams(tmp_path, b"\0" * 8)
+    run = sbomgen("tarball", path, "-o", tmp_path / "out.json", "--offline", env=DECOMPRESSORS[decompressor])
+    assert run.returncode == 0, run.stderr
+    assert "Python/ceval.c" in {
+        f["fileName"] for f in json.loads((tmp_path / "out.json").read_bytes())["files"]
+    }
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    path = _xz_streams(bad, b"\0" * 3)
+    assert_fails(bad, path, 3, "not a readable archive", "3 zero bytes between compressed streams")
+
+
+def test_zeros_between_gzip_members_are_refused(tmp_path: Path) -> None:
+    plain = write_tar(tmp_path / "plain.tar", cpython_tree(), mode="w").read_bytes()
+    path = tmp_path / "Python-3.99.0.tgz"
+    path.write_bytes(gzip.compress(plain[:1024]) + b"\0" * 4 + gzip.compress(plain[1024:]))
+    for decompressor in DECOMPRESSORS.values():
+        assert_fails(tmp_path, path, 3, "zero bytes between compressed streams", env=decompressor)
+
+
+def test_long_zero_padding_is_digested_in_bounded_memory(tmp_path: Path) -> None:
+    """Raw input that decompresses to nothing does not pile up waiting for its digest."""
+    path = write_tar(tmp_path / "Python-3.99.0.tar.xz", cpython_tree(), mode="w:xz")
+    with path.open("ab") as padded:
+        for _ in range(64):
+            padded.write(b"\0" * (4 << 20))  # 256 MiB in all
+    out = tmp_path / "out.json"
+    command = [sys.executable, "-m", "sbomgen", "tarball", str(path), "-o", str(out), "--offline"]
+    process = subprocess.Popen(
+        command, env={**os.environ, "SBOMGEN_DECOMPRESSION": "thread"}, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    assert status == 0, process.stderr.read() if process.stderr else ""
+    assert usage.ru_maxrss < 120 * 1024  # KiB: far below the padding's 256 MiB
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert json.loads(out.read_bytes())["documentNamespace"].endswith(digest)
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_reading_process_is_reported_as_such(tmp_path: Path, signal_number: int) -> None:
+    """Not as a damaged archive (exit 3), and never by running the caller's code in the child."""
+    out = tmp_path / "out" / "sbom.json"
+    out.parent.mkdir()
+    command = [sys.executable, "-m", "sbomgen", "tarball", str(CPYTHON_313), "-o", str(out), "--offline"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    child = None
+    for _ in range(500):
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        if children:
+            child = int(children[0])
+            break
+        time.sleep(0.01)
+    assert child is not None
+    time.sleep(0.3)
+    os.kill(child, signal_number)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert stderr.strip().splitlines() == [
+        f"sbomgen: error: the process reading the artifact was killed by signal {signal_number}"
+    ]
+    assert list(out.parent.iterdir()) == []

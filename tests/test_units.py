@@ -192,3 +192,41 @@ def test_a_file_spdx_tools_would_reject_fails_validation(
     )
     with pytest.raises(OutputValidationError, match=f"first: {problem} \\[SPDXRef-FILE-README\\]"):
         SpdxWriter().render(inventory)
+
+
+def test_a_file_prepared_again_keeps_its_id(tmp_path: Path) -> None:
+    """A writer that saw an older entry for a path writes what a fresh writer writes."""
+    from sbomgen.model import Checksum, FileEntry
+    from sbomgen.write.spdx import SpdxWriter
+
+    inventory = sbomgen.scan(write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree()))
+    entry = inventory.files[0]
+    used = SpdxWriter()
+    used.prepare_file(FileEntry(entry.path, 1, (Checksum("SHA1", "0" * 40), Checksum("SHA256", "0" * 64))))
+    assert used.render(inventory) == SpdxWriter().render(inventory)
+    assert used.render(inventory) == SpdxWriter().render(inventory)
+
+
+def test_a_full_temporary_folder_is_an_output_error(tmp_path: Path) -> None:
+    """Each file's JSON waits in a temporary file: when it cannot be written, exit 6."""
+    import resource
+    import subprocess
+    import sys
+
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    out = tmp_path / "out" / "sbom.json"
+    out.parent.mkdir()
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    run = subprocess.run(
+        [sys.executable, "-m", "sbomgen", "tarball", str(artifact), "-o", str(out), "--offline"],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,  # noqa: PLW1509 - a limit for the child only, set before exec
+    )
+    assert run.returncode == 6, run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("sbomgen: error: cannot use a temporary file in ")
+    assert "Traceback" not in run.stderr
+    assert list(out.parent.iterdir()) == []

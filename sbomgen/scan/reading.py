@@ -18,7 +18,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import errors
 from ..archive import ArchiveReader, Kind
@@ -79,34 +79,83 @@ def read(
     """``records``, produced in a forked child where that is safe: the platform can fork
     and no other thread is alive to hold a lock the child would need (SBOMGEN_NO_FORK=1:
     never)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1 or os.environ.get("SBOMGEN_NO_FORK"):
+    if not hasattr(os, "fork") or _other_threads() or os.environ.get("SBOMGEN_NO_FORK"):
         yield from records(reader, algorithms, wants)
         return
     receiving, sending = os.pipe()
     _widen_pipe(sending)
     pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(receiving)
-        os._exit(_produce(records(reader, algorithms, wants), sending))
+    if pid == 0:
+        _child(lambda: _produce(records(reader, algorithms, wants), sending), receiving)
     os.close(sending)
-    if os.environ.get("NICE"):
-        os.nice(int(os.environ["NICE"]))
     receiver = _Receiver(receiving)
+    reaped = False
     try:
+        _yield_to_reading()
         for item in receiver.items():
             if item[0] == _END:
                 yield Summary(*item[1])
                 return
             if item[0] == _ERROR:
-                raise getattr(errors, item[1])(item[2])
+                raise _error(*item[1:])
             if item[0] == _CRASH:
                 raise RuntimeError(f"the reading process failed:\n{item[1]}")
             yield item[1]
+        reaped = True  # the child closed the pipe without saying how the pass ended
+        raise _stopped(pid)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        receiver.close()
+        try:
+            if not reaped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+        finally:
+            receiver.close()
+
+
+def _child(produce: Callable[[], int], receiving: int) -> NoReturn:
+    """The forked child: run the pass and exit, whatever happens; never return into the
+    caller's code. Interrupts end it at once: the parent reports them."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.close(receiving)
+        status = produce()
+    finally:
+        os._exit(status)
+
+
+def _other_threads() -> bool:
+    """Whether any thread but this one is alive, counting threads Python did not start."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:
+        return threading.active_count() > 1
+
+
+def _error(name: str, message: str, exit_code: int) -> errors.SbomgenError:
+    """The sbomgen error the child raised, rebuilt."""
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, errors.SbomgenError):
+        return kind(message)
+    error = errors.SbomgenError(message)
+    error.exit_code = exit_code
+    return error
+
+
+def _stopped(pid: int) -> errors.SbomgenError:
+    """The child ended without saying how: killed, most likely (out of memory?). Reaps it."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = 0
+    if os.WIFSIGNALED(status):
+        how = f"was killed by signal {os.WTERMSIG(status)}"
+    else:
+        how = f"stopped before the end (status {os.waitstatus_to_exitcode(status)})"
+    return errors.SbomgenError(f"the process reading the artifact {how}")
 
 
 def _yield_to_reading() -> None:
@@ -129,7 +178,7 @@ def _produce(produced: Iterator[Record | Summary], fd: int) -> int:
                         message = ("", item)
                     _send(out, message)
             except errors.SbomgenError as exc:
-                _send(out, (_ERROR, type(exc).__name__, str(exc)))
+                _send(out, (_ERROR, type(exc).__name__, str(exc), exc.exit_code))
             except Exception:
                 import traceback
 
@@ -172,7 +221,7 @@ class _Receiver:
         while True:
             data = self._queue.get()
             if not data:
-                raise ArchiveError("the process reading the artifact stopped before the end")
+                return
             if start:
                 del buffer[:start]
                 start = 0

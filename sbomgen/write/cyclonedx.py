@@ -8,6 +8,7 @@ file is a ``file`` component with its hashes, nested under the package that cont
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import defaultdict
@@ -154,6 +155,7 @@ def render(inventory: Inventory, xml: bool = False) -> bytes:
     return (text + "\n").encode()
 
 
+@functools.cache
 def _json_validator() -> Any:
     """cyclonedx-python-lib's strict CycloneDX 1.6 JSON schema validator, with one keyword
     checked in linear time: jsonschema compares the items of an array of objects pairwise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -60,7 +61,7 @@ from spdx_tools.spdx.validation.validation_message import (
 )
 
 from .. import __version__
-from ..errors import ContentError, OutputValidationError, UsageError
+from ..errors import ContentError, OutputError, OutputValidationError, UsageError
 from ..licenses import licensing
 from ..licenses import parse as parse_license
 from ..model import Component, FileEntry, Inventory, Party, content_id
@@ -121,7 +122,8 @@ class SpdxWriter:
         self._file_ids = SpdxIds()
         # Each file's JSON text waits in a temporary file, not in memory; by path: the
         # entry it was made from, its SPDX ID, where its text starts and how long it is.
-        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the writer
+        with _spooling():
+            self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the writer
         self._prepared: dict[str, tuple[FileEntry, str, int, int]] = {}
         self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
@@ -131,15 +133,18 @@ class SpdxWriter:
         licensing().validate("MIT")
 
     def prepare_file(self, entry: FileEntry) -> None:
-        spdx_id = self._file_ids.allocate("SPDXRef-FILE-", entry.path)
+        prepared = self._prepared.get(entry.path)
+        # A path prepared again (its entry changed) keeps its ID.
+        spdx_id = prepared[1] if prepared else self._file_ids.allocate("SPDXRef-FILE-", entry.path)
         problems = file_problems(spdx_id, entry)
         if problems:
             self._problems[entry.path] = problems
         else:
             self._problems.pop(entry.path, None)
         text = self._text.file(spdx_id, entry)
-        offset = self._spool.seek(0, os.SEEK_END)
-        self._spool.write(text)
+        with _spooling():
+            offset = self._spool.seek(0, os.SEEK_END)
+            self._spool.write(text)
         self._prepared[entry.path] = (entry, spdx_id, offset, len(text))
 
     def _prepare_all(self, inventory: Inventory) -> None:
@@ -253,7 +258,8 @@ class SpdxWriter:
         ]
         document.relationships.clear()
         as_json = self._converter.convert(document)
-        self._spool.flush()
+        with _spooling():
+            self._spool.flush()
         sections = {
             "files": lambda: map(self._spooled, paths),
             "relationships": lambda: itertools.chain(
@@ -269,7 +275,8 @@ class SpdxWriter:
 
     def _spooled(self, path: str) -> bytes:
         _, _, offset, length = self._prepared[path]
-        return os.pread(self._spool.fileno(), length, offset)
+        with _spooling():
+            return os.pread(self._spool.fileno(), length, offset)
 
     @staticmethod
     def _pieces(
@@ -292,6 +299,17 @@ class SpdxWriter:
                 continue
             first = False
         yield b"}\n"
+
+
+@contextlib.contextmanager
+def _spooling() -> Iterator[None]:
+    """The spool's I/O errors (a full or read-only temporary folder) as sbomgen's own."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"cannot use a temporary file in {tempfile.gettempdir()}: {exc.strerror or exc}"
+        ) from None
 
 
 def _package_ids(inventory: Inventory) -> dict[str, str]:
