@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,21 @@ def test_a_full_temporary_folder_is_an_output_error(tmp_path: Path) -> None:
     assert run.stderr.strip().splitlines()[-1].startswith("sbomgen: error: cannot use a temporary file in ")
     assert "Traceback" not in run.stderr
     assert list(out.parent.iterdir()) == []
+
+
+def test_output_failing_mid_write_leaves_the_old_file(tmp_path: Path) -> None:
+    """The SBOM reaches write_atomic as pieces made while writing: a failure among them
+    leaves the previous output as it was and no temporary file."""
+    from sbomgen.write.output import write_atomic
+
+    target = tmp_path / "sbom.json"
+    target.write_bytes(b"previous\n")
+
+    def pieces() -> Iterator[bytes]:
+        yield b'{"partial":'
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(sbomgen.errors.OutputError, match="No space left on device"):
+        write_atomic(target, pieces())
+    assert target.read_bytes() == b"previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sbom.json"]
