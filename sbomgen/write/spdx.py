@@ -276,7 +276,10 @@ class SpdxWriter:
     def _spooled(self, path: str) -> bytes:
         _, _, offset, length = self._prepared[path]
         with _spooling():
-            return os.pread(self._spool.fileno(), length, offset)
+            if hasattr(os, "pread"):
+                return os.pread(self._spool.fileno(), length, offset)
+            self._spool.seek(offset)  # Windows: no pread
+            return self._spool.read(length)
 
     @staticmethod
     def _pieces(
