@@ -61,8 +61,9 @@ def main() -> None:
         cache = Path(scratch) / "cache"
         # Index metadata from a warmed cache, offline: the benchmark measures the scan, not the network.
         with IndexServer() as server:
+            index = ["--index-url", server.url]  # the cache is keyed by index
             warm = [sys.executable, "-m", "sbomgen", "cache", "warm", str(args.archive)]
-            run([*warm, "--index-url", server.url, "--cache-dir", str(cache)])
+            run([*warm, *index, "--cache-dir", str(cache)])
         sbomgen = [
             sys.executable,
             "-m",
@@ -70,6 +71,7 @@ def main() -> None:
             "tarball",
             str(args.archive),
             "--offline",
+            *index,
             "--cache-dir",
             str(cache),
         ]
