@@ -9,13 +9,9 @@ from __future__ import annotations
 import configparser
 import json
 import os
-import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +81,7 @@ class IndexClient:
     """Imports its network modules when made: an offline run never loads them."""
 
     def __init__(self, settings: IndexSettings) -> None:
+        import ssl
 
         self.settings = settings
         self._tls = ssl.create_default_context()
@@ -107,6 +104,7 @@ class IndexClient:
 
     def projects(self, names: Iterable[str]) -> dict[str, dict[str, Any] | Exception]:
         """Look up several projects at once; each result is a document or the error it met."""
+        from concurrent.futures import ThreadPoolExecutor
 
         unique = sorted(set(names))
         if not unique:
@@ -122,6 +120,7 @@ class IndexClient:
             return dict(zip(unique, pool.map(one, unique), strict=True))
 
     def _get(self, url: str) -> dict[str, Any]:
+        import ssl
         import urllib.error
         import urllib.request
 
