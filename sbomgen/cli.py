@@ -364,6 +364,7 @@ def tarball(
             limits=limits,
             progress=progress,
             on_file=writer.prepare_file if "spdx-json" in formats else None,
+            yield_to_reading=True,  # the command ends with this scan
         )
     from .enrich import enrich
 

@@ -249,3 +249,25 @@ def test_output_failing_mid_write_leaves_the_old_file(tmp_path: Path) -> None:
         write_atomic(target, pieces())
     assert target.read_bytes() == b"previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sbom.json"]
+
+
+def test_the_api_leaves_the_callers_priority_alone(tmp_path: Path) -> None:
+    """sbomgen.scan() forks its reading process in a program with no other thread, and
+    lowers the caller's priority only when asked (the command line asks)."""
+    import subprocess
+    import sys
+
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    program = (
+        "import os, sys, sbomgen\n"
+        "before = os.nice(0)\n"
+        "sbomgen.scan(sys.argv[1])\n"
+        "middle = os.nice(0)\n"
+        "sbomgen.scan(sys.argv[1], yield_to_reading=True)\n"
+        "print(before, middle, os.nice(0))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program, str(artifact)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    before, middle, after = map(int, run.stdout.split())
+    assert middle == before
+    assert after == max(before, 10)

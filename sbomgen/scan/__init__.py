@@ -42,6 +42,7 @@ def scan(
     progress: Callable[[int], None] | None = None,
     on_file: Callable[[FileEntry], None] | None = None,
     top_folder: bool = True,
+    yield_to_reading: bool = False,
 ) -> Inventory:
     """Read the artifact at ``path`` once and return its inventory.
 
@@ -49,6 +50,9 @@ def scan(
     with each file entry as soon as it is hashed (a writer can prepare it meanwhile).
     Files keep the artifact's order. ``top_folder=False`` reads archives whose members
     sit at the root (wheels, embeddable zips) with paths relative to it.
+    ``yield_to_reading=True`` lowers the calling process's scheduling priority (nice 10,
+    for the rest of its life) while a forked child reads the artifact: for a command that
+    ends after the scan, so that the reading wins contested cores.
     """
     algorithms = tuple(a.upper() for a in checksums)
     unknown = set(algorithms) - set(SUPPORTED_CHECKSUMS)
@@ -58,7 +62,7 @@ def scan(
     artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)
     with collection_paused():
-        return _scan(reader, path, algorithms, allow_mismatch, scanners, progress, on_file)
+        return _scan(reader, path, algorithms, allow_mismatch, scanners, progress, on_file, yield_to_reading)
 
 
 @contextlib.contextmanager
@@ -83,13 +87,18 @@ def _scan(
     scanners: list[Scanner] | None,
     progress: Callable[[int], None] | None,
     on_file: Callable[[FileEntry], None] | None,
+    yield_to_reading: bool,
 ) -> Inventory:
     scanners = scanners if scanners is not None else default_scanners()
     files: dict[str, FileEntry] = {}
     newest = 0
     done = 0
     summary = None
-    for item in reading.read(reader, algorithms, lambda p: any(s.wants(p) for s in scanners)):
+
+    def wanted(member: str) -> bool:
+        return any(s.wants(member) for s in scanners)
+
+    for item in reading.read(reader, algorithms, wanted, yield_to_reading):
         if isinstance(item, reading.Summary):
             summary = item
             break

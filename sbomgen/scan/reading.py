@@ -74,11 +74,14 @@ def records(
 
 
 def read(
-    reader: ArchiveReader, algorithms: tuple[str, ...], wants: Callable[[str], bool]
+    reader: ArchiveReader,
+    algorithms: tuple[str, ...],
+    wants: Callable[[str], bool],
+    yield_to_reading: bool = False,
 ) -> Iterator[Record | Summary]:
     """``records``, produced in a forked child where that is safe: the platform can fork
     and no other thread is alive to hold a lock the child would need (SBOMGEN_NO_FORK=1:
-    never)."""
+    never). ``yield_to_reading``: lower this process's priority meanwhile, for good."""
     if not hasattr(os, "fork") or _other_threads() or os.environ.get("SBOMGEN_NO_FORK"):
         yield from records(reader, algorithms, wants)
         return
@@ -91,7 +94,8 @@ def read(
     receiver = _Receiver(receiving)
     reaped = False
     try:
-        _yield_to_reading()
+        if yield_to_reading:
+            _yield_to_reading()
         for item in receiver.items():
             if item[0] == _END:
                 yield Summary(*item[1])
