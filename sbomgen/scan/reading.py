@@ -123,8 +123,9 @@ def _child(produce: Callable[[], int], receiving: int) -> NoReturn:
     caller's code. Interrupts end it at once: the parent reports them."""
     status = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for number in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(number) is not signal.SIG_IGN:  # ignored stays ignored (nohup, &)
+                signal.signal(number, signal.SIG_DFL)
         os.close(receiving)
         status = produce()
     finally:
