@@ -128,12 +128,6 @@ class _Reader:
         self._hashers = {a: hashlib.new(a.lower()) for a in algorithms}
         self._raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
 
-    def _read(self, size: int) -> bytes:
-        data = self._raw.read(size)
-        for hasher in self._hashers.values():
-            hasher.update(data)
-        return data
-
     def _digested(self) -> None:
         self.checksums = {a: h.hexdigest() for a, h in self._hashers.items()}
 
@@ -152,6 +146,12 @@ class InlineReader(_Reader):
         super().__init__(path, algorithms)
         first = self._read(_RAW_CHUNK)
         self._chunks = _codec(first, inline=True).chunks(self._read, first, CHUNK)
+
+    def _read(self, size: int) -> bytes:
+        data = self._raw.read(size)
+        for hasher in self._hashers.values():
+            hasher.update(data)
+        return data
 
     def next_chunk(self) -> bytes:
         try:

@@ -123,7 +123,8 @@ class SpdxWriter:
         # Each file's JSON text waits in a temporary file, not in memory; by path: the
         # entry it was made from, its SPDX ID, where its text starts and how long it is.
         with _spooling():
-            self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the writer
+            self._spool = tempfile.TemporaryFile(buffering=1 << 16)  # noqa: SIM115 - lives as long as the writer
+        self._spooled_bytes = 0
         self._prepared: dict[str, tuple[FileEntry, str, int, int]] = {}
         self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
@@ -143,9 +144,9 @@ class SpdxWriter:
             self._problems.pop(entry.path, None)
         text = self._text.file(spdx_id, entry)
         with _spooling():
-            offset = self._spool.seek(0, os.SEEK_END)
-            self._spool.write(text)
-        self._prepared[entry.path] = (entry, spdx_id, offset, len(text))
+            self._spool.write(text)  # appended through the buffer: no seek, no write per file
+        self._prepared[entry.path] = (entry, spdx_id, self._spooled_bytes, len(text))
+        self._spooled_bytes += len(text)
 
     def _prepare_all(self, inventory: Inventory) -> None:
         """Every file of the inventory prepared, as it is now."""
