@@ -16,6 +16,8 @@ from .errors import SbomgenError
 EXIT_CODES = """\b
 Exit codes:
   0  success
+  1  diff, check: the SBOMs differ; otherwise the process reading the artifact was
+     killed (out of memory?) or an unexpected failure
   2  bad command line
   3  the input is not a readable archive, or holds an unsafe member
   4  the artifact's own metadata is invalid or contradicts its contents
