@@ -208,29 +208,55 @@ def test_a_file_prepared_again_keeps_its_id(tmp_path: Path) -> None:
     assert used.render(inventory) == SpdxWriter().render(inventory)
 
 
-def test_a_full_temporary_folder_is_an_output_error(tmp_path: Path) -> None:
-    """Each file's JSON waits in a temporary file: when it cannot be written, exit 6."""
+def _tarball_with_small_files(tmp_path: Path, artifact: Path, cache: Path) -> tuple[int, list[str]]:
+    """``sbomgen tarball`` where no file may grow past 100 bytes: exit code, stderr lines."""
     import resource
     import subprocess
     import sys
 
-    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
     out = tmp_path / "out" / "sbom.json"
-    out.parent.mkdir()
+    out.parent.mkdir(exist_ok=True)
 
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
 
+    command = [sys.executable, "-m", "sbomgen", "tarball", str(artifact), "-o", str(out), "--offline"]
     run = subprocess.run(
-        [sys.executable, "-m", "sbomgen", "tarball", str(artifact), "-o", str(out), "--offline"],
+        [*command, "--cache-dir", str(cache)],
         capture_output=True,
         text=True,
         preexec_fn=small_files,  # noqa: PLW1509 - a limit for the child only, set before exec
     )
-    assert run.returncode == 6, run.stderr
-    assert run.stderr.strip().splitlines()[-1].startswith("sbomgen: error: cannot use a temporary file in ")
     assert "Traceback" not in run.stderr
     assert list(out.parent.iterdir()) == []
+    return run.returncode, run.stderr.strip().splitlines()
+
+
+def test_a_full_temporary_folder_is_an_output_error(tmp_path: Path) -> None:
+    """Each file's JSON waits in a temporary file: when it cannot be written, exit 6."""
+    many = {f"Lib/module_{n:03}.py": b"pass\n" for n in range(400)}  # more JSON than the buffer
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree(**many))
+    code, lines = _tarball_with_small_files(tmp_path, artifact, tmp_path / "cache")
+    assert code == 6, lines
+    assert lines[-1].startswith("sbomgen: error: cannot use a temporary file in ")
+
+
+def test_a_cache_on_a_failing_disk_is_a_cache_error_and_kept(tmp_path: Path) -> None:
+    """A disk error is not damage: exit 8, and the cache stays where it was, as it was."""
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    cache = tmp_path / "cache"
+    assert (
+        run_sbomgen(
+            "tarball", artifact, "-o", tmp_path / "first.json", "--offline", "--cache-dir", cache
+        ).returncode
+        == 0
+    )
+    before = (cache / "index.sqlite3").read_bytes()
+    code, lines = _tarball_with_small_files(tmp_path, artifact, cache)
+    assert code == 8, lines
+    assert lines[-1] == f"sbomgen: error: cannot use the cache {cache / 'index.sqlite3'}: disk I/O error"
+    assert (cache / "index.sqlite3").read_bytes() == before
+    assert not [p.name for p in cache.iterdir() if ".corrupt-" in p.name]
 
 
 def test_output_failing_mid_write_leaves_the_old_file(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ A file that is not a valid cache is moved aside and rebuilt, never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -77,17 +78,29 @@ class Cache:
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
+        with self._usable():
+            try:
+                return self._connect()
+            except sqlite3.OperationalError:
+                raise  # the disk or the lock, not the file's content: never moved aside
+            except sqlite3.DatabaseError as exc:
+                aside = self.path.with_name(
+                    f"{self.path.name}.corrupt-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}"
+                )
+                os.replace(self.path, aside)
+                self.notices.append(
+                    f"warning: the cache {self.path} is not valid ({exc}); moved to {aside.name}, rebuilt"
+                )
+                return self._connect()
+
+    @contextlib.contextmanager
+    def _usable(self) -> Iterator[None]:
+        """SQLite's and the file system's errors (a full disk, a read-only folder, a lock
+        held too long) as sbomgen's own: the cache cannot be used (exit 8)."""
         try:
-            return self._connect()
-        except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(
-                f"{self.path.name}.corrupt-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}"
-            )
-            os.replace(self.path, aside)
-            self.notices.append(
-                f"warning: the cache {self.path} is not valid ({exc}); moved to {aside.name}, rebuilt"
-            )
-            return self._connect()
+            yield
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise CacheError(f"cannot use the cache {self.path}: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -111,11 +124,12 @@ class Cache:
         self._db.close()
 
     def get(self, index_url: str, name: str, version: str, subject: str = "") -> Entry | None:
-        row = self._db.execute(
-            "SELECT data, sha256, fetched_at FROM release "
-            "WHERE index_url=? AND name=? AND version=? AND subject=?",
-            (index_url, name, version, subject),
-        ).fetchone()
+        with self._usable():
+            row = self._db.execute(
+                "SELECT data, sha256, fetched_at FROM release "
+                "WHERE index_url=? AND name=? AND version=? AND subject=?",
+                (index_url, name, version, subject),
+            ).fetchone()
         if row is None:
             return None
         text, expected, fetched_at = row
@@ -139,7 +153,7 @@ class Cache:
     def put(self, entries: list[Entry]) -> None:
         if not entries:
             return
-        with self._transaction():
+        with self._usable(), self._transaction():
             for entry in entries:
                 self._db.execute(
                     "INSERT OR REPLACE INTO release VALUES (?, ?, ?, ?, ?, ?, ?)",
