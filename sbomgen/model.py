@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .files import FileTable
 
 
 class Purpose(str, Enum):
@@ -63,7 +68,7 @@ class Component:
     license_concluded: str | None = None  # SPDX expression; None: unknown
     license_declared: str | None = None
     file_name: str | None = None
-    files: tuple[str, ...] = ()  # paths of FileEntry objects this component contains
+    files: Sequence[str] = ()  # sorted paths of the files this component contains
     vendored_in: str | None = None  # key of the component whose files carry this one's code
     comment: str | None = None
     # The files the package index listed for this release when the SBOM was made:
@@ -99,12 +104,18 @@ class Inventory:
     artifact: Artifact
     root: str  # key of the component the artifact is
     components: tuple[Component, ...]
-    files: tuple[FileEntry, ...]
+    files: FileTable  # given as any iterable of FileEntry, kept as a FileTable
     dependencies: tuple[Dependency, ...]
     created: datetime.datetime
     notices: tuple[str, ...] = field(default=())
     derived_from: UpstreamDocument | None = None
     changes: tuple[str, ...] = ()  # what differs from the upstream document, one statement each
+
+    def __post_init__(self) -> None:
+        from .files import FileTable
+
+        if not isinstance(self.files, FileTable):
+            object.__setattr__(self, "files", FileTable(self.files))
 
     def component(self, key: str) -> Component:
         for component in self.components:
@@ -119,6 +130,6 @@ def content_id(inventory: Inventory) -> str:
         if checksum.algorithm == "SHA256":
             return checksum.value
     listing = hashlib.sha256()
-    for entry in sorted(inventory.files, key=lambda f: f.path):
-        listing.update(f"{entry.digest('SHA256')}  {entry.path}\n".encode())
+    for path, _, _, sha256, _ in inventory.files.rows_by_path():
+        listing.update(f"{sha256}  {path}\n".encode())
     return listing.hexdigest()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .archive import ArchiveReader, Kind
 from .errors import ContentError, UsageError
+from .files import FileTable
 from .model import Artifact, Checksum, Component, Dependency, Inventory, Purpose
 from .scan import creation_time, scan
 from .scan.bundled import BUNDLED_DIR
@@ -100,7 +101,7 @@ def windows_inventory(artifact: Path, source: SourceParts) -> Inventory:
         with artifact.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 sha256.update(chunk)
-        files, checksums = (), (Checksum("SHA256", sha256.hexdigest()),)
+        files, checksums = FileTable(), (Checksum("SHA256", sha256.hexdigest()),)
         created = creation_time(int(artifact.stat().st_mtime))
     root = Component(
         key=root_key,
@@ -120,7 +121,7 @@ def windows_inventory(artifact: Path, source: SourceParts) -> Inventory:
         artifact=Artifact(artifact.name, artifact.stat().st_size, checksums),
         root=root_key,
         components=(root, *components),
-        files=tuple(files),
+        files=files,
         dependencies=tuple(dependencies),
         created=created,
     )

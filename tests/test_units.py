@@ -201,7 +201,7 @@ def test_a_file_prepared_again_keeps_its_id(tmp_path: Path) -> None:
     from sbomgen.write.spdx import SpdxWriter
 
     inventory = sbomgen.scan(write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree()))
-    entry = inventory.files[0]
+    entry = next(iter(inventory.files))
     used = SpdxWriter()
     used.prepare_file(FileEntry(entry.path, 1, (Checksum("SHA1", "0" * 40), Checksum("SHA256", "0" * 64))))
     assert used.render(inventory) == SpdxWriter().render(inventory)
@@ -233,8 +233,9 @@ def _tarball_with_small_files(tmp_path: Path, artifact: Path, cache: Path) -> tu
 
 
 def test_a_full_temporary_folder_is_an_output_error(tmp_path: Path) -> None:
-    """Each file's JSON waits in a temporary file: when it cannot be written, exit 6."""
-    many = {f"Lib/module_{n:03}.py": b"pass\n" for n in range(400)}  # more JSON than the buffer
+    """Each file waits in a temporary database: when it cannot be written, exit 6. (A few
+    MB stay in memory, SQLite's page cache: these files are more.)"""
+    many = {f"Lib/package_{n:05}/a_module_with_a_long_name_{n:05}.py": b"pass\n" for n in range(6000)}
     artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree(**many))
     code, lines = _tarball_with_small_files(tmp_path, artifact, tmp_path / "cache")
     assert code == 6, lines

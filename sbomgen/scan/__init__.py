@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..archive import ArchiveReader, Kind, Limits
 from ..errors import UsageError
+from ..files import FileTable
 from ..model import EARLIEST, LATEST, Artifact, Checksum, FileEntry, Inventory
 from . import reading
 from .interface import ScanContext, Scanner
@@ -90,7 +91,7 @@ def _scan(
     yield_to_reading: bool,
 ) -> Inventory:
     scanners = scanners if scanners is not None else default_scanners()
-    files: dict[str, FileEntry] = {}
+    files = FileTable()
     newest = 0
     done = 0
     summary = None
@@ -106,16 +107,19 @@ def _scan(
         newest = max(newest, mtime)
         if kind == HARDLINK:
             assert link is not None
-            if link in files:
-                files[name] = replace(files[link], path=name)
+            target = files.get(link)
+            if target is not None:
+                entry = replace(target, path=name)
+                files.add(entry)
                 if on_file is not None:
-                    on_file(files[name])
+                    on_file(entry)
             continue
         if digests is None:
             continue
-        files[name] = FileEntry(name, size, tuple(map(Checksum, algorithms, digests)))
+        entry = FileEntry(name, size, tuple(map(Checksum, algorithms, digests)))
+        files.add(entry)
         if on_file is not None:
-            on_file(files[name])
+            on_file(entry)
         if content is not None:
             for scanner in scanners:
                 if scanner.wants(name):
@@ -152,7 +156,7 @@ def _scan(
         artifact=artifact,
         root=context.root_key,
         components=tuple(context.components),
-        files=tuple(files.values()),
+        files=files,
         dependencies=tuple(context.dependencies),
         created=creation_time(newest),
         notices=tuple(context.notices),

@@ -48,14 +48,13 @@ class CPythonScanner(Scanner):
             cpe=f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
             license_concluded="PSF-2.0",
             file_name=None if context.is_directory else context.artifact_name,
-            files=tuple(sorted(set(context.files) - context.owned)),
+            files=context.files.claim_rest(context.root_key),
         )
         # Everything bundled in the artifact is supplied by whoever ships the artifact.
         context.components = [
             c if c.supplier is not None else replace(c, supplier=PSF) for c in context.components
         ]
         context.components.insert(0, root)
-        context.owned.update(root.files)
 
     def _version(self, context: ScanContext) -> str:
         top = _TOP_FOLDER.match(context.top or "")

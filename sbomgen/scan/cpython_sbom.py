@@ -9,7 +9,7 @@ not inside a source artifact, so only the files they list (if any) are cross-che
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Container
 from typing import Any
 
 from ..errors import ContentError
@@ -61,7 +61,7 @@ class CPythonSbomScanner(Scanner):
             listed = listed_files(document, path)
             mismatches += _check_files(listed, context)
             if path == SBOM_PATH:
-                for component in listed_components(document, listed, path, context.files.keys()):
+                for component in listed_components(document, listed, path, context.files):
                     context.add_component(component, depended_on_by=context.root_key)
         if mismatches:
             summary = (
@@ -139,7 +139,7 @@ def listed_components(
     document: dict[str, Any],
     listed: dict[str, tuple[str, tuple[Checksum, ...]]],
     path: str,
-    present: Collection[str],
+    present: Container[str],
 ) -> list[Component]:
     """The listed packages, each owning those of its listed files the artifact has."""
     contains: dict[str, list[str]] = {}

@@ -115,7 +115,7 @@ class DistributionScanner(Scanner):
                 headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
             ),
             file_name=context.artifact_name,
-            files=tuple(sorted(set(context.files) - context.owned)),
+            files=context.files.claim_rest(root_key),
         )
         context.components.insert(0, root)
 
@@ -149,7 +149,7 @@ class DistributionScanner(Scanner):
                     f"{context.artifact_name}: {path} does not match its RECORD hash (sha256={actual})"
                 )
         signatures = {record_path, record_path + ".jws", record_path + ".p7s"}
-        unlisted = sorted(p for p in context.files if p not in listed and p not in signatures)
+        unlisted = sorted(p for p in context.files.paths() if p not in listed and p not in signatures)
         if unlisted:
             raise ContentError(f"{context.artifact_name}: not listed in RECORD: {', '.join(unlisted[:5])}")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from ..model import Checksum, Component, Dependency, FileEntry
+from ..files import FileTable
+from ..model import Checksum, Component, Dependency
 
 
 @dataclass
@@ -14,7 +15,7 @@ class ScanContext:
 
     artifact_name: str
     top: str | None
-    files: dict[str, FileEntry]
+    files: FileTable
     checksum_algorithms: tuple[str, ...]
     allow_mismatch: bool = False
     artifact_checksums: tuple[Checksum, ...] = ()
@@ -22,12 +23,11 @@ class ScanContext:
     components: list[Component] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    owned: set[str] = field(default_factory=set)
     root_key: str = "cpython"
 
     def add_component(self, component: Component, depended_on_by: str | None = None) -> None:
         self.components.append(component)
-        self.owned.update(component.files)
+        self.files.claim(component.files, component.key)
         if depended_on_by is not None:
             self.dependencies.append(Dependency(depended_on_by, component.key))
 

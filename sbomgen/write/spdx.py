@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
-import contextlib
 import datetime
 import functools
 import hashlib
 import io
 import itertools
 import json
-import os
 import re
-import tempfile
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -61,7 +58,8 @@ from spdx_tools.spdx.validation.validation_message import (
 )
 
 from .. import __version__
-from ..errors import ContentError, OutputError, OutputValidationError, UsageError
+from ..errors import ContentError, OutputValidationError, UsageError
+from ..files import ALGORITHMS, entry_of, temporary_database, temporary_storage
 from ..licenses import licensing
 from ..licenses import parse as parse_license
 from ..model import Component, FileEntry, Inventory, Party, content_id
@@ -77,29 +75,36 @@ class SpdxIds:
 
     Runs of characters not allowed in an ID become ``-``. When two values encode to the
     same ID, the first keeps it and later ones get ``-`` and the first 8 hex digits of
-    the SHA256 of their unencoded value.
+    the SHA256 of their unencoded value. ``taken`` says whether an ID is in use
+    elsewhere; by default the IDs this object allocated are.
     """
 
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
+    def __init__(self, taken: Callable[[str], bool] | None = None) -> None:
+        self._allocated: set[str] = set()
+        self._taken = taken or self._allocated.__contains__
+
+    @staticmethod
+    def plain(prefix: str, value: str) -> str:
+        return _UNSAFE.sub("-", f"{prefix}{value}")
 
     def allocate(self, prefix: str, value: str) -> str:
-        plain = _UNSAFE.sub("-", f"{prefix}{value}")
-        candidate = plain
-        if candidate in self.taken:
+        plain = candidate = self.plain(prefix, value)
+        if self._taken(candidate):
             candidate = f"{plain}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
             counter = 2
-            while candidate in self.taken:  # only a hash-prefix collision gets here
+            while self._taken(candidate):  # only a hash-prefix collision gets here
                 candidate = f"{plain}-{hashlib.sha256(value.encode()).hexdigest()[:8]}-{counter}"
                 counter += 1
-        self.taken.add(candidate)
+        self._allocated.add(candidate)
         return candidate
 
 
-def verification_code(files: Iterable[FileEntry]) -> str:
-    """SPDX 2.3 section 7.9: SHA1 over the sorted, concatenated SHA1s of the files."""
-    digests = sorted((entry.digest("SHA1") or "").encode("ascii") for entry in files)
-    return hashlib.sha1(b"".join(digests)).hexdigest()
+def verification_code(sorted_sha1s: Iterable[str]) -> str:
+    """SPDX 2.3 section 7.9: SHA1 over the concatenated SHA1s of the files, given sorted."""
+    code = hashlib.sha1()
+    for digest in sorted_sha1s:
+        code.update(digest.encode("ascii"))
+    return code.hexdigest()
 
 
 class SpdxWriter:
@@ -119,13 +124,13 @@ class SpdxWriter:
     def __init__(self, creators: Sequence[str] = ()) -> None:
         """``creators``: extra SPDX creators, such as ``"Person: Python Release Managers"``."""
         self._creators = [_parse_creator(c) for c in creators]
-        self._file_ids = SpdxIds()
-        # Each file's JSON text waits in a temporary file, not in memory; by path: the
-        # entry it was made from, its SPDX ID, where its text starts and how long it is.
-        with _spooling():
-            self._spool = tempfile.TemporaryFile(buffering=1 << 16)  # noqa: SIM115 - lives as long as the writer
-        self._spooled_bytes = 0
-        self._prepared: dict[str, tuple[FileEntry, str, int, int]] = {}
+        # Each prepared file waits in a temporary database, not in memory: the entry it
+        # was made from, its SPDX ID and its JSON text.
+        self._elements = temporary_database(
+            "CREATE TABLE elements (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+            f" {', '.join(a.lower() for a in ALGORITHMS)}, spdx_id TEXT NOT NULL UNIQUE, json BLOB NOT NULL)"
+        )
+        self._file_ids = SpdxIds(taken=self._id_taken)
         self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
         self._text = ElementText(self._converter)
@@ -134,33 +139,66 @@ class SpdxWriter:
         licensing().validate("MIT")
 
     def prepare_file(self, entry: FileEntry) -> None:
-        prepared = self._prepared.get(entry.path)
-        # A path prepared again (its entry changed) keeps its ID.
-        spdx_id = prepared[1] if prepared else self._file_ids.allocate("SPDXRef-FILE-", entry.path)
+        row = (entry.path, entry.size, *(entry.digest(a) for a in ALGORITHMS))
+        spdx_id = SpdxIds.plain("SPDXRef-FILE-", entry.path)
+        text = self._text.file(spdx_id, entry)
+        with temporary_storage():
+            try:  # the common case: a new path whose plain ID is free
+                self._elements.execute(f"INSERT {_INTO_ELEMENTS}", (*row, spdx_id, text))
+            except sqlite3.IntegrityError:
+                # A path prepared again (its entry changed) keeps its ID.
+                spdx_id = self._file_id(entry.path) or self._file_ids.allocate("SPDXRef-FILE-", entry.path)
+                text = self._text.file(spdx_id, entry)
+                self._elements.execute(f"INSERT OR REPLACE {_INTO_ELEMENTS}", (*row, spdx_id, text))
         problems = file_problems(spdx_id, entry)
         if problems:
             self._problems[entry.path] = problems
         else:
             self._problems.pop(entry.path, None)
-        text = self._text.file(spdx_id, entry)
-        with _spooling():
-            self._spool.write(text)  # appended through the buffer: no seek, no write per file
-        self._prepared[entry.path] = (entry, spdx_id, self._spooled_bytes, len(text))
-        self._spooled_bytes += len(text)
+
+    def _id_taken(self, spdx_id: str) -> bool:
+        query = "SELECT 1 FROM elements WHERE spdx_id = ?"
+        return self._elements.execute(query, (spdx_id,)).fetchone() is not None
 
     def _prepare_all(self, inventory: Inventory) -> None:
-        """Every file of the inventory prepared, as it is now."""
-        for entry in inventory.files:
-            prepared = self._prepared.get(entry.path)
-            if prepared is None or prepared[0] != entry:
-                self.prepare_file(entry)
+        """Every file of the inventory prepared as it is now, and no other file kept.
+
+        Walks the inventory's files and the prepared ones side by side in path order:
+        after a scan that prepared each file as it was read, there is nothing to do.
+        """
+        with temporary_storage():
+            prepared = self._elements.execute(f"SELECT {_ELEMENT_ROW} FROM elements ORDER BY path")
+            gone, changed = [], []
+            mine = next(prepared, None)
+            for row in inventory.files.rows_by_path():
+                while mine is not None and mine[0] < row[0]:
+                    gone.append(mine[0])
+                    mine = next(prepared, None)
+                if mine is not None and mine[0] == row[0]:
+                    if mine != row:
+                        changed.append(row)
+                    mine = next(prepared, None)
+                else:
+                    changed.append(row)
+            while mine is not None:
+                gone.append(mine[0])
+                mine = next(prepared, None)
+            self._elements.executemany("DELETE FROM elements WHERE path = ?", ((path,) for path in gone))
+        for path in gone:
+            self._problems.pop(path, None)
+        for row in changed:
+            self.prepare_file(entry_of(row))
+
+    def _file_id(self, path: str) -> str | None:
+        with temporary_storage():
+            found = self._elements.execute("SELECT spdx_id FROM elements WHERE path = ?", (path,)).fetchone()
+        return None if found is None else str(found[0])
 
     def build(self, inventory: Inventory, *, with_files: bool = True) -> Document:
         """The spdx-tools document. ``with_files=False`` leaves out the files and the
         CONTAINS relationships, which ``render_parts`` writes through templates."""
         root = inventory.component(inventory.root)
         package_ids = _package_ids(inventory)
-        files_by_path = {f.path: f for f in inventory.files}
         creation = CreationInfo(
             spdx_version=SPDX_VERSION,
             spdx_id="SPDXRef-DOCUMENT",
@@ -171,10 +209,7 @@ class SpdxWriter:
             license_list_version=LICENSE_LIST_VERSION,
         )
         packages = sorted(
-            (
-                _package(c, package_ids[c.key], [files_by_path[p] for p in c.files])
-                for c in inventory.components
-            ),
+            (_package(c, package_ids[c.key], inventory) for c in inventory.components),
             key=lambda p: p.spdx_id,
         )
         relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, package_ids[root.key])]
@@ -188,11 +223,11 @@ class SpdxWriter:
         files = []
         if with_files:
             self._prepare_all(inventory)
-            files = [
-                _model_file(self._prepared[path][1], files_by_path[path]) for path in sorted(files_by_path)
-            ]
+            with temporary_storage():
+                rows = self._elements.execute(f"SELECT spdx_id, {_ELEMENT_ROW} FROM elements ORDER BY path")
+                files = [_model_file(spdx_id, entry_of(row)) for spdx_id, *row in rows]
             relationships += [
-                Relationship(package, RelationshipType.CONTAINS, self._prepared[path][1])
+                Relationship(package, RelationshipType.CONTAINS, self._file_id(path) or path)
                 for package, path in _contained(inventory, package_ids)
             ]
         annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
@@ -240,18 +275,17 @@ class SpdxWriter:
 
     def render_parts(self, inventory: Inventory) -> Iterator[bytes]:
         """The SPDX 2.3 JSON document as pieces to write in order, validated before the
-        first piece: files come from the spool, relationships are made as they are written,
-        so memory holds neither."""
+        first piece: files come from the temporary database, relationships are made as they
+        are written, so memory holds neither."""
         self._prepare_all(inventory)
-        paths = sorted(entry.path for entry in inventory.files)
         document = self.build(inventory, with_files=False)
         package_ids = _package_ids(inventory)
         problems = validate_document(document)
-        problems += [p for entry in inventory.files for p in self._problems.get(entry.path, ())]
+        problems += [problem for found in self._problems.values() for problem in found]
         problems += [
             ValidationMessage(f"{package} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
             for package, path in _contained(inventory, package_ids)
-            if not _holds(paths, path)
+            if self._file_id(path) is None
         ]
         _raise_for(problems)
         relationships = [
@@ -259,14 +293,12 @@ class SpdxWriter:
         ]
         document.relationships.clear()
         as_json = self._converter.convert(document)
-        with _spooling():
-            self._spool.flush()
         sections = {
-            "files": lambda: map(self._spooled, paths),
+            "files": self._file_texts,
             "relationships": lambda: itertools.chain(
                 relationships,
                 (
-                    self._text.contains(package, self._prepared[path][1])
+                    self._text.contains(package, self._file_id(path) or "")
                     for package, path in _contained(inventory, package_ids)
                 ),
             ),
@@ -274,13 +306,10 @@ class SpdxWriter:
         has_relationships = bool(relationships) or any(c.files for c in inventory.components)
         return self._pieces(as_json, sections, has_relationships)
 
-    def _spooled(self, path: str) -> bytes:
-        _, _, offset, length = self._prepared[path]
-        with _spooling():
-            if hasattr(os, "pread"):
-                return os.pread(self._spool.fileno(), length, offset)
-            self._spool.seek(offset)  # Windows: no pread
-            return self._spool.read(length)
+    def _file_texts(self) -> Iterator[bytes]:
+        with temporary_storage():
+            for (text,) in self._elements.execute("SELECT json FROM elements ORDER BY path"):
+                yield text
 
     @staticmethod
     def _pieces(
@@ -305,17 +334,6 @@ class SpdxWriter:
         yield b"}\n"
 
 
-@contextlib.contextmanager
-def _spooling() -> Iterator[None]:
-    """The spool's I/O errors (a full or read-only temporary folder) as sbomgen's own."""
-    try:
-        yield
-    except OSError as exc:
-        raise OutputError(
-            f"cannot use a temporary file in {tempfile.gettempdir()}: {exc.strerror or exc}"
-        ) from None
-
-
 def _package_ids(inventory: Inventory) -> dict[str, str]:
     ids = SpdxIds()
     return {
@@ -329,11 +347,6 @@ def _contained(inventory: Inventory, package_ids: dict[str, str]) -> Iterator[tu
     for component in sorted(inventory.components, key=lambda c: package_ids[c.key]):
         for path in component.files:
             yield package_ids[component.key], path
-
-
-def _holds(sorted_paths: list[str], path: str) -> bool:
-    index = bisect.bisect_left(sorted_paths, path)
-    return index < len(sorted_paths) and sorted_paths[index] == path
 
 
 def _raise_for(problems: list[ValidationMessage]) -> None:
@@ -351,6 +364,8 @@ def _model_file(spdx_id: str, entry: FileEntry) -> File:
     return File(name=entry.path, spdx_id=spdx_id, checksums=checksums)
 
 
+_ELEMENT_ROW = f"path, size, {', '.join(a.lower() for a in ALGORITHMS)}"
+_INTO_ELEMENTS = f"INTO elements ({_ELEMENT_ROW}, spdx_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _HEX_DIGITS = {"SHA1": 40, "SHA256": 64, "SHA512": 128}
 _LOWER_HEX = re.compile("[0-9a-f]+")
 
@@ -565,7 +580,7 @@ def _license(expression: str | None, where: str) -> Any:
         raise ContentError(f"{where}: invalid license expression {expression!r} ({exc})") from None
 
 
-def _package(component: Component, spdx_id: str, files: list[FileEntry]) -> Package:
+def _package(component: Component, spdx_id: str, inventory: Inventory) -> Package:
     refs = []
     if component.purl:
         refs.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", component.purl))
@@ -573,7 +588,7 @@ def _package(component: Component, spdx_id: str, files: list[FileEntry]) -> Pack
         refs.append(ExternalPackageRef(ExternalPackageRefCategory.SECURITY, "cpe23Type", component.cpe))
     # A package whose files are not in this document says so (filesAnalyzed false)
     # rather than claiming an empty file list was analysed.
-    analyzed = bool(files)
+    analyzed = bool(component.files)
     location: str | SpdxNoAssertion = component.download_location or SpdxNoAssertion()
     source_info = None
     if isinstance(location, str) and validate_download_location(location):
@@ -590,7 +605,13 @@ def _package(component: Component, spdx_id: str, files: list[FileEntry]) -> Pack
         supplier=_actor(component.supplier),
         originator=_actor(component.originator),
         files_analyzed=analyzed,
-        verification_code=PackageVerificationCode(verification_code(files)) if analyzed else None,
+        verification_code=(
+            PackageVerificationCode(
+                verification_code(inventory.files.sorted_digests(component.files, "SHA1"))
+            )
+            if analyzed
+            else None
+        ),
         checksums=[Checksum(ChecksumAlgorithm[c.algorithm], c.value) for c in component.checksums],
         license_concluded=_license(component.license_concluded, spdx_id),
         license_declared=(

@@ -1,0 +1,187 @@
+"""The files of an artifact, kept in a temporary SQLite database rather than in memory.
+
+Each listed file as Python objects (path, digests, entry) costs about a kilobyte; an
+archive ten times larger would need ten times the memory. In a database on disk they cost
+SQLite's page cache, a few MB, whatever the archive's size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from .errors import OutputError
+from .model import Checksum, FileEntry
+
+ALGORITHMS = ("SHA1", "SHA256", "SHA512")
+_COLUMNS = ", ".join(a.lower() for a in ALGORITHMS)
+_ROW = f"path, size, {_COLUMNS}"
+
+
+@contextlib.contextmanager
+def temporary_storage() -> Iterator[None]:
+    """The I/O errors of a temporary database (a full or read-only temporary folder) as
+    sbomgen's own."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"cannot use a temporary file in {tempfile.gettempdir()}: {reason}") from None
+
+
+def temporary_database(schema: str) -> sqlite3.Connection:
+    """A private SQLite database in the temporary folder, gone when closed or collected
+    (on POSIX at once: nothing is left behind by a killed run)."""
+    with temporary_storage():
+        handle, path = tempfile.mkstemp(prefix="sbomgen-", suffix=".sqlite3")
+        os.close(handle)
+        try:
+            database = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # One transaction, never committed, no journal: the data lives as long as the
+            # connection, in SQLite's page cache until that is full, then in the file.
+            database.executescript(
+                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+                f"BEGIN; {schema}"
+            )
+        finally:
+            if os.name == "posix":
+                os.unlink(path)
+        if os.name != "posix":
+            weakref.finalize(database, _close_and_remove, database, path)
+        return database
+
+
+def _close_and_remove(database: sqlite3.Connection, path: str) -> None:
+    database.close()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+class FileTable:
+    """The files of an artifact in the artifact's order, each path once.
+
+    Iterating gives FileEntry objects made from the stored rows; checksums come in the
+    order SHA1, SHA256, SHA512. Components claim files (``claim``); the one that owns the
+    rest (``claim_rest``) gets a view of its paths instead of a tuple of them.
+    """
+
+    def __init__(self, entries: Iterable[FileEntry] = ()) -> None:
+        self._db = temporary_database(
+            "CREATE TABLE files (position INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+            f" size INTEGER NOT NULL, {_COLUMNS}, owner TEXT);"
+            "CREATE INDEX files_by_owner ON files (owner, path)"
+        )
+        self._length = 0
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: FileEntry) -> None:
+        """Record a file; a path recorded before keeps its place and owner, with the new data."""
+        digests = [entry.digest(a) for a in ALGORITHMS]
+        with temporary_storage():
+            added = self._db.execute(
+                f"INSERT OR IGNORE INTO files ({_ROW}) VALUES (?, ?, ?, ?, ?)",
+                (entry.path, entry.size, *digests),
+            ).rowcount
+            if not added:
+                self._db.execute(
+                    "UPDATE files SET size = ?, sha1 = ?, sha256 = ?, sha512 = ? WHERE path = ?",
+                    (entry.size, *digests, entry.path),
+                )
+        self._length += added
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __bool__(self) -> bool:
+        return self._length > 0
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        return map(entry_of, self._rows(f"SELECT {_ROW} FROM files ORDER BY position"))
+
+    def get(self, path: str) -> FileEntry | None:
+        row = self._db.execute(f"SELECT {_ROW} FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else entry_of(row)
+
+    def __contains__(self, path: object) -> bool:
+        """Whether a file has this path (iterating gives entries; ``in`` asks about paths)."""
+        query = "SELECT 1 FROM files WHERE path = ?"
+        return isinstance(path, str) and self._db.execute(query, (path,)).fetchone() is not None
+
+    def paths(self) -> Iterator[str]:
+        """Every path, in the artifact's order."""
+        return (path for (path,) in self._rows("SELECT path FROM files ORDER BY position"))
+
+    def rows_by_path(self) -> Iterator[tuple[str, int, str | None, str | None, str | None]]:
+        """(path, size, SHA1, SHA256, SHA512) of every file, in path order."""
+        return self._rows(f"SELECT {_ROW} FROM files ORDER BY path")
+
+    def claim(self, paths: Iterable[str], owner: str) -> None:
+        """Mark those of ``paths`` no component has claimed yet as ``owner``'s."""
+        with temporary_storage():
+            self._db.executemany(
+                "UPDATE files SET owner = ? WHERE path = ? AND owner IS NULL", ((owner, p) for p in paths)
+            )
+
+    def claim_rest(self, owner: str) -> OwnedPaths:
+        """Give every unclaimed file to ``owner``; its paths, sorted."""
+        with temporary_storage():
+            self._db.execute("UPDATE files SET owner = ? WHERE owner IS NULL", (owner,))
+        return OwnedPaths(self, owner)
+
+    def sorted_digests(self, paths: Sequence[str], algorithm: str) -> Iterator[str]:
+        """The ``algorithm`` digests of the files at ``paths``, sorted; "" for a file without one."""
+        column = f"coalesce({algorithm.lower()}, '')"
+        if isinstance(paths, OwnedPaths) and paths.table is self:
+            query = f"SELECT {column} AS digest FROM files WHERE owner = ? ORDER BY digest"
+            return (digest for (digest,) in self._rows(query, (paths.owner,)))
+        query = f"SELECT {column} FROM files WHERE path = ?"
+        return iter(sorted(digest for p in paths for (digest,) in self._rows(query, (p,))))
+
+    def _rows(self, query: str, parameters: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        with temporary_storage():
+            yield from self._db.execute(query, parameters)
+
+
+class OwnedPaths(Sequence[str]):
+    """The sorted paths a component owns in a FileTable, read when used."""
+
+    def __init__(self, table: FileTable, owner: str) -> None:
+        self.table, self.owner = table, owner
+
+    def __iter__(self) -> Iterator[str]:
+        query = "SELECT path FROM files WHERE owner = ? ORDER BY path"
+        return (path for (path,) in self.table._rows(query, (self.owner,)))
+
+    def __len__(self) -> int:
+        query = "SELECT count(*) FROM files WHERE owner = ?"
+        return int(next(self.table._rows(query, (self.owner,)))[0])
+
+    def __getitem__(self, index: Any) -> Any:
+        return tuple(self)[index]
+
+    def __contains__(self, path: object) -> bool:
+        query = "SELECT 1 FROM files WHERE path = ? AND owner = ?"
+        return any(True for _ in self.table._rows(query, (path, self.owner)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"OwnedPaths({self.owner!r}, {len(self)} paths)"
+
+
+def entry_of(row: tuple[Any, ...]) -> FileEntry:
+    """The entry of a (path, size, SHA1, SHA256, SHA512) row."""
+    path, size, *digests = row
+    return FileEntry(
+        path, size, tuple(Checksum(a, d) for a, d in zip(ALGORITHMS, digests, strict=True) if d is not None)
+    )

@@ -1,0 +1,101 @@
+"""The file table: an artifact's files on disk, read back exactly as they went in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import cpython_tree, write_tar
+
+from sbomgen.files import FileTable
+from sbomgen.model import Checksum, FileEntry
+
+
+def entry(path: str, content: bytes, algorithms: tuple[str, ...] = ("SHA1", "SHA256")) -> FileEntry:
+    checksums = tuple(Checksum(a, hashlib.new(a.lower(), content).hexdigest()) for a in algorithms)
+    return FileEntry(path, len(content), checksums)
+
+
+def test_entries_come_back_in_the_order_they_went_in() -> None:
+    entries = [entry(p, p.encode()) for p in ("b/z.py", "a.py", "b/a.py", "é.txt", "A.py")]
+    entries.append(entry("x.bin", b"x", ("SHA1", "SHA256", "SHA512")))
+    table = FileTable(entries)
+    assert list(table) == entries
+    assert len(table) == 6
+    assert list(table.paths()) == [e.path for e in entries]
+    assert [row[0] for row in table.rows_by_path()] == sorted(e.path for e in entries)
+    assert table.get("a.py") == entries[1]
+    assert table.get("missing") is None
+    assert "b/a.py" in table
+    assert "b" not in table
+    assert entries[0] not in table  # ``in`` asks about paths only
+    assert not FileTable()
+
+
+def test_a_path_added_again_keeps_its_place_and_owner() -> None:
+    table = FileTable([entry("a", b"1"), entry("b", b"2")])
+    table.claim(["a"], "expat")
+    table.add(entry("a", b"changed"))
+    assert list(table) == [entry("a", b"changed"), entry("b", b"2")]
+    assert len(table) == 2
+    assert list(table.claim_rest("cpython")) == ["b"]
+
+
+def test_claims_go_to_the_first_claimer_and_the_rest_to_the_last() -> None:
+    table = FileTable(entry(p, p.encode()) for p in ("z", "m/2", "m/1", "a", "k"))
+    table.claim(["m/1", "m/2", "not-there"], "mpdecimal")
+    table.claim(["m/1", "k"], "other")
+    rest = table.claim_rest("cpython")
+    assert list(rest) == ["a", "z"]
+    assert len(rest) == 2
+    assert rest == ("a", "z")
+    assert "z" in rest and "k" not in rest
+    assert rest[-1] == "z"
+    assert hash(rest) == hash(("a", "z"))
+    assert list(table.claim_rest("late")) == []
+
+
+def test_sorted_digests_of_a_claimed_view_and_of_a_tuple_agree() -> None:
+    table = FileTable(entry(f"f{n}", bytes([n])) for n in range(50))
+    table.add(FileEntry("no-sha1", 0, (Checksum("SHA256", "0" * 64),)))
+    everything = table.claim_rest("cpython")
+    expected = sorted(e.digest("SHA1") or "" for e in table)
+    assert expected[0] == ""
+    assert list(table.sorted_digests(everything, "SHA1")) == expected
+    assert list(table.sorted_digests(tuple(everything), "SHA1")) == expected
+
+
+def test_a_killed_run_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """The databases are unlinked as soon as they are open: killing sbomgen at any point
+    leaves nothing in the temporary folder."""
+    many = {f"Lib/module_{n:04}.py": b"pass\n" for n in range(3000)}
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree(**many))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "sbomgen", "tarball", str(artifact), "-o", str(tmp_path / "o.json")]
+    for delay in (0.3, 0.6, 0.9):
+        process = subprocess.Popen([*command, "--offline"], env=env, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert list(scratch.iterdir()) == []
+    assert subprocess.run([*command, "--offline"], env=env, capture_output=True).returncode == 0
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX unlinks the open database")
+def test_the_table_holds_no_file_open_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    table = FileTable([entry("a", b"1")])
+    assert list(tmp_path.iterdir()) == []
+    assert table.get("a") == entry("a", b"1")
