@@ -8,6 +8,7 @@ SQLite's page cache, a few MB, whatever the archive's size.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sqlite3
 import tempfile
@@ -19,19 +20,31 @@ from .errors import OutputError
 from .model import Checksum, FileEntry
 
 ALGORITHMS = ("SHA1", "SHA256", "SHA512")
-_COLUMNS = ", ".join(a.lower() for a in ALGORITHMS)
-_ROW = f"path, size, {_COLUMNS}"
+DIGEST_COLUMNS = ", ".join(a.lower() for a in ALGORITHMS)
+ROW = f"path, size, {DIGEST_COLUMNS}"  # the columns of a row ``entry_of`` reads
+_INSERT = f"INSERT OR IGNORE INTO files ({ROW}, position) VALUES (?, ?, ?, ?, ?, ?)"
+_UPDATE = "UPDATE files SET size = ?2, sha1 = ?3, sha256 = ?4, sha512 = ?5 WHERE path = ?1"
+BATCH = 256  # rows written by one statement: a statement per row would cost more than the rest
 
 
-@contextlib.contextmanager
-def temporary_storage() -> Iterator[None]:
+class _TemporaryStorage:
     """The I/O errors of a temporary database (a full or read-only temporary folder) as
-    sbomgen's own."""
-    try:
-        yield
-    except (sqlite3.Error, OSError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise OutputError(f"cannot use a temporary file in {tempfile.gettempdir()}: {reason}") from None
+    sbomgen's own. A class, not a generator: it wraps every statement."""
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: object) -> None:
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            reason = getattr(exc, "strerror", None) or exc
+            raise OutputError(f"cannot use a temporary file in {tempfile.gettempdir()}: {reason}") from None
+
+
+_STORAGE = _TemporaryStorage()
+
+
+def temporary_storage() -> _TemporaryStorage:
+    return _STORAGE
 
 
 def temporary_database(schema: str) -> sqlite3.Connection:
@@ -71,47 +84,58 @@ class FileTable:
     """
 
     def __init__(self, entries: Iterable[FileEntry] = ()) -> None:
+        # One B-tree, by path, and no index: each index would cost as much again per file.
         self._db = temporary_database(
-            "CREATE TABLE files (position INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
-            f" size INTEGER NOT NULL, {_COLUMNS}, owner TEXT);"
-            "CREATE INDEX files_by_owner ON files (owner, path)"
+            "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+            f" {DIGEST_COLUMNS}, position INTEGER NOT NULL, owner TEXT) WITHOUT ROWID"
         )
         self._length = 0
+        self._positions = itertools.count()
+        self._pending: list[tuple[str, int, str | None, str | None, str | None, int]] = []
         for entry in entries:
             self.add(entry)
 
     def add(self, entry: FileEntry) -> None:
         """Record a file; a path recorded before keeps its place and owner, with the new data."""
-        digests = [entry.digest(a) for a in ALGORITHMS]
+        self._pending.append((*row_of(entry), next(self._positions)))
+        if len(self._pending) >= BATCH:
+            self._write()
+
+    def _write(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
         with temporary_storage():
-            added = self._db.execute(
-                f"INSERT OR IGNORE INTO files ({_ROW}) VALUES (?, ?, ?, ?, ?)",
-                (entry.path, entry.size, *digests),
-            ).rowcount
-            if not added:
-                self._db.execute(
-                    "UPDATE files SET size = ?, sha1 = ?, sha256 = ?, sha512 = ? WHERE path = ?",
-                    (entry.size, *digests, entry.path),
-                )
+            added = self._db.executemany(_INSERT, rows).rowcount
+            if added < len(rows):  # some paths were there: bring each up to date, in order
+                self._db.executemany(_UPDATE, (row[:5] for row in rows))
         self._length += added
 
     def __len__(self) -> int:
+        self._write()
         return self._length
 
     def __bool__(self) -> bool:
-        return self._length > 0
+        return len(self) > 0
 
     def __iter__(self) -> Iterator[FileEntry]:
-        return map(entry_of, self._rows(f"SELECT {_ROW} FROM files ORDER BY position"))
+        return map(entry_of, self._rows(f"SELECT {ROW} FROM files ORDER BY position"))
 
     def get(self, path: str) -> FileEntry | None:
-        row = self._db.execute(f"SELECT {_ROW} FROM files WHERE path = ?", (path,)).fetchone()
+        row = next(self._rows(f"SELECT {ROW} FROM files WHERE path = ?", (path,)), None)
         return None if row is None else entry_of(row)
 
     def __contains__(self, path: object) -> bool:
         """Whether a file has this path (iterating gives entries; ``in`` asks about paths)."""
         query = "SELECT 1 FROM files WHERE path = ?"
-        return isinstance(path, str) and self._db.execute(query, (path,)).fetchone() is not None
+        return isinstance(path, str) and next(self._rows(query, (path,)), None) is not None
+
+    def position(self, path: str) -> int:
+        """Where the file at ``path`` is in the artifact's order (a KeyError if nowhere)."""
+        row = next(self._rows("SELECT position FROM files WHERE path = ?", (path,)), None)
+        if row is None:
+            raise KeyError(path)
+        return int(row[0])
 
     def paths(self) -> Iterator[str]:
         """Every path, in the artifact's order."""
@@ -119,10 +143,11 @@ class FileTable:
 
     def rows_by_path(self) -> Iterator[tuple[str, int, str | None, str | None, str | None]]:
         """(path, size, SHA1, SHA256, SHA512) of every file, in path order."""
-        return self._rows(f"SELECT {_ROW} FROM files ORDER BY path")
+        return self._rows(f"SELECT {ROW} FROM files ORDER BY path")
 
     def claim(self, paths: Iterable[str], owner: str) -> None:
         """Mark those of ``paths`` no component has claimed yet as ``owner``'s."""
+        self._write()
         with temporary_storage():
             self._db.executemany(
                 "UPDATE files SET owner = ? WHERE path = ? AND owner IS NULL", ((owner, p) for p in paths)
@@ -130,9 +155,16 @@ class FileTable:
 
     def claim_rest(self, owner: str) -> OwnedPaths:
         """Give every unclaimed file to ``owner``; its paths, sorted."""
+        self._write()
         with temporary_storage():
             self._db.execute("UPDATE files SET owner = ? WHERE owner IS NULL", (owner,))
         return OwnedPaths(self, owner)
+
+    def missing(self, paths: Sequence[str]) -> list[str]:
+        """Those of ``paths`` that are not files of this table."""
+        if isinstance(paths, OwnedPaths) and paths.table is self:
+            return []
+        return [path for path in paths if path not in self]
 
     def sorted_digests(self, paths: Sequence[str], algorithm: str) -> Iterator[str]:
         """The ``algorithm`` digests of the files at ``paths``, sorted; "" for a file without one."""
@@ -144,6 +176,7 @@ class FileTable:
         return iter(sorted(digest for p in paths for (digest,) in self._rows(query, (p,))))
 
     def _rows(self, query: str, parameters: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        self._write()
         with temporary_storage():
             yield from self._db.execute(query, parameters)
 
@@ -177,6 +210,12 @@ class OwnedPaths(Sequence[str]):
 
     def __repr__(self) -> str:
         return f"OwnedPaths({self.owner!r}, {len(self)} paths)"
+
+
+def row_of(entry: FileEntry) -> tuple[str, int, str | None, str | None, str | None]:
+    """The (path, size, SHA1, SHA256, SHA512) row of an entry."""
+    digests = {c.algorithm: c.value for c in entry.checksums}
+    return entry.path, entry.size, digests.get("SHA1"), digests.get("SHA256"), digests.get("SHA512")
 
 
 def entry_of(row: tuple[Any, ...]) -> FileEntry:

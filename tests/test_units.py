@@ -208,6 +208,40 @@ def test_a_file_prepared_again_keeps_its_id(tmp_path: Path) -> None:
     assert used.render(inventory) == SpdxWriter().render(inventory)
 
 
+def test_paths_sharing_a_plain_id_get_unique_ids_the_same_in_every_flow(tmp_path: Path) -> None:
+    """The first path (in the artifact's order) keeps the plain ID, the later ones get
+    SpdxIds' hashed IDs: through the command line, a writer fed during the scan, a fresh
+    writer, and a writer that saw one of them again with other content."""
+    import json
+
+    from sbomgen.model import Checksum, FileEntry
+    from sbomgen.write.spdx import SpdxWriter
+
+    same = {"Lib/a b.py": b"1", "Lib/a+b.py": b"2", "Lib/a-b.py": b"3"}
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree(**same))
+    assert run_sbomgen("tarball", artifact, "-o", tmp_path / "cli.json", "--offline").returncode == 0
+    fed = SpdxWriter()
+    inventory = sbomgen.scan(artifact, on_file=fed.prepare_file)
+    again = SpdxWriter()
+    again.prepare_file(FileEntry("Lib/a-b.py", 9, (Checksum("SHA1", "0" * 40),)))
+    again.prepare_file(FileEntry("Lib/a+b.py", 9, (Checksum("SHA1", "0" * 40),)))
+    outputs = {fed.render(inventory), SpdxWriter().render(inventory), again.render(inventory)}
+    assert len(outputs) == 1
+    document = json.loads(outputs.pop())
+    ids = {f["fileName"]: f["SPDXID"] for f in document["files"]}
+    hashed = {p: f"SPDXRef-FILE-Lib-a-b.py-{hashlib.sha256(p.encode()).hexdigest()[:8]}" for p in same}
+    assert ids["Lib/a b.py"] == "SPDXRef-FILE-Lib-a-b.py"
+    assert ids["Lib/a+b.py"] == hashed["Lib/a+b.py"]
+    assert ids["Lib/a-b.py"] == hashed["Lib/a-b.py"]
+    assert len(set(ids.values())) == len(ids)
+    contained = {
+        r["relatedSpdxElement"] for r in document["relationships"] if r["relationshipType"] == "CONTAINS"
+    }
+    assert contained == set(ids.values())
+    cli = json.loads((tmp_path / "cli.json").read_bytes())
+    assert {f["fileName"]: f["SPDXID"] for f in cli["files"]} == ids
+
+
 def _tarball_with_small_files(tmp_path: Path, artifact: Path, cache: Path) -> tuple[int, list[str]]:
     """``sbomgen tarball`` where no file may grow past 100 bytes: exit code, stderr lines."""
     import resource

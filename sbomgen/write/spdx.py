@@ -9,7 +9,6 @@ import io
 import itertools
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -59,7 +58,16 @@ from spdx_tools.spdx.validation.validation_message import (
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError, UsageError
-from ..files import ALGORITHMS, entry_of, temporary_database, temporary_storage
+from ..files import (
+    BATCH,
+    DIGEST_COLUMNS,
+    ROW,
+    FileTable,
+    entry_of,
+    row_of,
+    temporary_database,
+    temporary_storage,
+)
 from ..licenses import licensing
 from ..licenses import parse as parse_license
 from ..model import Component, FileEntry, Inventory, Party, content_id
@@ -125,12 +133,14 @@ class SpdxWriter:
         """``creators``: extra SPDX creators, such as ``"Person: Python Release Managers"``."""
         self._creators = [_parse_creator(c) for c in creators]
         # Each prepared file waits in a temporary database, not in memory: the entry it
-        # was made from, its SPDX ID and its JSON text.
+        # was made from, its SPDX ID and its JSON text. One B-tree, by path: IDs are made
+        # unique when the document is rendered, not file by file.
         self._elements = temporary_database(
-            "CREATE TABLE elements (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-            f" {', '.join(a.lower() for a in ALGORITHMS)}, spdx_id TEXT NOT NULL UNIQUE, json BLOB NOT NULL)"
+            f"CREATE TABLE elements (path TEXT PRIMARY KEY, size INTEGER NOT NULL, {DIGEST_COLUMNS},"
+            " spdx_id TEXT NOT NULL, json BLOB NOT NULL) WITHOUT ROWID"
         )
-        self._file_ids = SpdxIds(taken=self._id_taken)
+        self._unusual_ids: dict[str, str] = {}  # paths whose ID is not the plain one: few
+        self._pending: list[tuple[Any, ...]] = []
         self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
         self._text = ElementText(self._converter)
@@ -139,60 +149,86 @@ class SpdxWriter:
         licensing().validate("MIT")
 
     def prepare_file(self, entry: FileEntry) -> None:
-        row = (entry.path, entry.size, *(entry.digest(a) for a in ALGORITHMS))
-        spdx_id = SpdxIds.plain("SPDXRef-FILE-", entry.path)
+        """Check a file and make its JSON text; written in batches."""
+        spdx_id = self._file_id(entry.path)
         text = self._text.file(spdx_id, entry)
-        with temporary_storage():
-            try:  # the common case: a new path whose plain ID is free
-                self._elements.execute(f"INSERT {_INTO_ELEMENTS}", (*row, spdx_id, text))
-            except sqlite3.IntegrityError:
-                # A path prepared again (its entry changed) keeps its ID.
-                spdx_id = self._file_id(entry.path) or self._file_ids.allocate("SPDXRef-FILE-", entry.path)
-                text = self._text.file(spdx_id, entry)
-                self._elements.execute(f"INSERT OR REPLACE {_INTO_ELEMENTS}", (*row, spdx_id, text))
+        self._pending.append((*row_of(entry), spdx_id, text))
+        self._note_problems(spdx_id, entry)
+        if len(self._pending) >= BATCH:
+            self._write()
+
+    def _note_problems(self, spdx_id: str, entry: FileEntry) -> None:
         problems = file_problems(spdx_id, entry)
         if problems:
             self._problems[entry.path] = problems
         else:
             self._problems.pop(entry.path, None)
 
+    def _write(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            with temporary_storage():
+                self._elements.executemany(_UPSERT_ELEMENT, rows)
+
+    def _make_ids_unique(self, files: FileTable) -> None:
+        """Where paths share a plain ID, the first in the inventory's order keeps it and
+        each later one gets its own, by SpdxIds' rule: the IDs depend on the inventory
+        alone, not on what the writer saw before."""
+        with temporary_storage():
+            for path in list(self._unusual_ids):
+                self._give_id(path, SpdxIds.plain("SPDXRef-FILE-", path))
+            query = "SELECT spdx_id FROM elements GROUP BY spdx_id HAVING count(*) > 1"
+            shared = self._elements.execute(query).fetchall()
+            if not shared:
+                return
+            self._elements.execute("CREATE INDEX IF NOT EXISTS elements_by_id ON elements (spdx_id)")
+            ids = SpdxIds(taken=self._id_taken)
+            query = "SELECT path FROM elements WHERE spdx_id = ?"
+            for (spdx_id,) in shared:
+                paths = sorted(
+                    (path for (path,) in self._elements.execute(query, (spdx_id,))), key=files.position
+                )
+                for path in paths[1:]:
+                    self._give_id(path, ids.allocate("SPDXRef-FILE-", path))
+
+    def _give_id(self, path: str, spdx_id: str) -> None:
+        row = self._elements.execute(f"SELECT {ROW} FROM elements WHERE path = ?", (path,)).fetchone()
+        entry = entry_of(row)
+        text = self._text.file(spdx_id, entry)
+        self._elements.execute(
+            "UPDATE elements SET spdx_id = ?, json = ? WHERE path = ?", (spdx_id, text, path)
+        )
+        self._note_problems(spdx_id, entry)
+        if spdx_id == SpdxIds.plain("SPDXRef-FILE-", path):
+            self._unusual_ids.pop(path, None)
+        else:
+            self._unusual_ids[path] = spdx_id
+
     def _id_taken(self, spdx_id: str) -> bool:
         query = "SELECT 1 FROM elements WHERE spdx_id = ?"
         return self._elements.execute(query, (spdx_id,)).fetchone() is not None
 
     def _prepare_all(self, inventory: Inventory) -> None:
-        """Every file of the inventory prepared as it is now, and no other file kept.
-
-        Walks the inventory's files and the prepared ones side by side in path order:
-        after a scan that prepared each file as it was read, there is nothing to do.
-        """
+        """Every file of the inventory prepared as it is now, and no other file kept;
+        prepared in the inventory's order, as a scan would have."""
+        self._write()
         with temporary_storage():
-            prepared = self._elements.execute(f"SELECT {_ELEMENT_ROW} FROM elements ORDER BY path")
-            gone, changed = [], []
-            mine = next(prepared, None)
-            for row in inventory.files.rows_by_path():
-                while mine is not None and mine[0] < row[0]:
-                    gone.append(mine[0])
-                    mine = next(prepared, None)
-                if mine is not None and mine[0] == row[0]:
-                    if mine != row:
-                        changed.append(row)
-                    mine = next(prepared, None)
-                else:
-                    changed.append(row)
-            while mine is not None:
-                gone.append(mine[0])
-                mine = next(prepared, None)
+            prepared = self._elements.execute(f"SELECT {ROW} FROM elements ORDER BY path")
+            changed, gone = _differences(inventory.files.rows_by_path(), prepared)
             self._elements.executemany("DELETE FROM elements WHERE path = ?", ((path,) for path in gone))
         for path in gone:
             self._problems.pop(path, None)
-        for row in changed:
-            self.prepare_file(entry_of(row))
+            self._unusual_ids.pop(path, None)
+        if changed is None or changed:
+            for entry in inventory.files:
+                if changed is None or entry.path in changed:
+                    self.prepare_file(entry)
+            self._write()
+        self._make_ids_unique(inventory.files)
 
-    def _file_id(self, path: str) -> str | None:
-        with temporary_storage():
-            found = self._elements.execute("SELECT spdx_id FROM elements WHERE path = ?", (path,)).fetchone()
-        return None if found is None else str(found[0])
+    def _file_id(self, path: str) -> str:
+        """The SPDX ID of a prepared file."""
+        return self._unusual_ids.get(path) or SpdxIds.plain("SPDXRef-FILE-", path)
 
     def build(self, inventory: Inventory, *, with_files: bool = True) -> Document:
         """The spdx-tools document. ``with_files=False`` leaves out the files and the
@@ -224,10 +260,10 @@ class SpdxWriter:
         if with_files:
             self._prepare_all(inventory)
             with temporary_storage():
-                rows = self._elements.execute(f"SELECT spdx_id, {_ELEMENT_ROW} FROM elements ORDER BY path")
+                rows = self._elements.execute(f"SELECT spdx_id, {ROW} FROM elements ORDER BY path")
                 files = [_model_file(spdx_id, entry_of(row)) for spdx_id, *row in rows]
             relationships += [
-                Relationship(package, RelationshipType.CONTAINS, self._file_id(path) or path)
+                Relationship(package, RelationshipType.CONTAINS, self._file_id(path))
                 for package, path in _contained(inventory, package_ids)
             ]
         annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
@@ -283,9 +319,9 @@ class SpdxWriter:
         problems = validate_document(document)
         problems += [problem for found in self._problems.values() for problem in found]
         problems += [
-            ValidationMessage(f"{package} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
-            for package, path in _contained(inventory, package_ids)
-            if self._file_id(path) is None
+            ValidationMessage(f"{package_ids[c.key]} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
+            for c in inventory.components
+            for path in inventory.files.missing(c.files)
         ]
         _raise_for(problems)
         relationships = [
@@ -298,7 +334,7 @@ class SpdxWriter:
             "relationships": lambda: itertools.chain(
                 relationships,
                 (
-                    self._text.contains(package, self._file_id(path) or "")
+                    self._text.contains(package, self._file_id(path))
                     for package, path in _contained(inventory, package_ids)
                 ),
             ),
@@ -334,6 +370,29 @@ class SpdxWriter:
         yield b"}\n"
 
 
+def _differences(
+    wanted: Iterator[tuple[Any, ...]], have: Iterator[tuple[Any, ...]]
+) -> tuple[set[str] | None, list[str]]:
+    """Paths whose row is in ``wanted`` but not in ``have``, and paths only in ``have``;
+    both iterators in path order. None for the first: ``have`` is empty, every path."""
+    mine = next(have, None)
+    if mine is None:
+        return None, []
+    changed, gone = set(), []
+    for row in wanted:
+        while mine is not None and mine[0] < row[0]:
+            gone.append(mine[0])
+            mine = next(have, None)
+        if mine != row:
+            changed.add(row[0])
+        if mine is not None and mine[0] == row[0]:
+            mine = next(have, None)
+    while mine is not None:
+        gone.append(mine[0])
+        mine = next(have, None)
+    return changed, gone
+
+
 def _package_ids(inventory: Inventory) -> dict[str, str]:
     ids = SpdxIds()
     return {
@@ -364,14 +423,32 @@ def _model_file(spdx_id: str, entry: FileEntry) -> File:
     return File(name=entry.path, spdx_id=spdx_id, checksums=checksums)
 
 
-_ELEMENT_ROW = f"path, size, {', '.join(a.lower() for a in ALGORITHMS)}"
-_INTO_ELEMENTS = f"INTO elements ({_ELEMENT_ROW}, spdx_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_ELEMENT = (
+    f"INSERT INTO elements ({ROW}, spdx_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (path) DO UPDATE SET size = excluded.size, sha1 = excluded.sha1,"
+    " sha256 = excluded.sha256, sha512 = excluded.sha512, spdx_id = excluded.spdx_id, json = excluded.json"
+)
 _HEX_DIGITS = {"SHA1": 40, "SHA256": 64, "SHA512": 128}
 _LOWER_HEX = re.compile("[0-9a-f]+")
 
 
+# Stricter than spdx-tools' ID rule (its "$" also matches before a final newline): what
+# passes here passes there, so a file passing these needs no closer look.
+_PLAIN_VALID_ID = re.compile(r"SPDXRef-[\da-zA-Z.-]+")
+
+
 def file_problems(spdx_id: str, entry: FileEntry) -> list[ValidationMessage]:
     """What spdx-tools' file, checksum and SPDX ID validators check of a file of this shape."""
+    checksums = entry.checksums
+    if (
+        _PLAIN_VALID_ID.fullmatch(spdx_id)
+        and entry.path[:1] != "/"
+        and checksums[:1]
+        and checksums[0].algorithm == "SHA1"
+        and all(len(c.value) == _HEX_DIGITS.get(c.algorithm) for c in checksums)
+        and _LOWER_HEX.fullmatch("".join([c.value for c in checksums]))
+    ):
+        return []
     problems = []
     if not is_valid_internal_spdx_id(spdx_id):
         problems.append(f"invalid SPDX ID {spdx_id!r}")
