@@ -7,7 +7,6 @@ SQLite's page cache, a few MB, whatever the archive's size.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import sqlite3
@@ -47,32 +46,27 @@ def temporary_storage() -> _TemporaryStorage:
     return _STORAGE
 
 
-def temporary_database(schema: str) -> sqlite3.Connection:
-    """A private SQLite database in the temporary folder, gone when closed or collected
-    (on POSIX at once: nothing is left behind by a killed run)."""
+def temporary_database(schema: str, owner: object) -> sqlite3.Connection:
+    """A private SQLite database in the temporary folder, closed when ``owner`` is
+    collected. Its file is gone as soon as it is open (POSIX), or when it is closed or the
+    process ends (elsewhere: SQLite's own temporary file): a killed run leaves nothing."""
     with temporary_storage():
-        handle, path = tempfile.mkstemp(prefix="sbomgen-", suffix=".sqlite3")
-        os.close(handle)
-        try:
-            database = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            # One transaction, never committed, no journal: the data lives as long as the
-            # connection, in SQLite's page cache until that is full, then in the file.
-            database.executescript(
-                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
-                f"BEGIN; {schema}"
-            )
-        finally:
-            if os.name == "posix":
+        if os.name == "posix":
+            handle, path = tempfile.mkstemp(prefix="sbomgen-", suffix=".sqlite3")
+            os.close(handle)
+            try:
+                database = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            finally:
                 os.unlink(path)
-        if os.name != "posix":
-            weakref.finalize(database, _close_and_remove, database, path)
-        return database
-
-
-def _close_and_remove(database: sqlite3.Connection, path: str) -> None:
-    database.close()
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+        else:
+            database = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        # One transaction, never committed, no journal: the data lives as long as the
+        # connection, in SQLite's page cache until that is full, then in the file.
+        database.executescript(
+            f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;BEGIN; {schema}"
+        )
+    weakref.finalize(owner, database.close)
+    return database
 
 
 class FileTable:
@@ -87,7 +81,8 @@ class FileTable:
         # One B-tree, by path, and no index: each index would cost as much again per file.
         self._db = temporary_database(
             "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-            f" {DIGEST_COLUMNS}, position INTEGER NOT NULL, owner TEXT) WITHOUT ROWID"
+            f" {DIGEST_COLUMNS}, position INTEGER NOT NULL, owner TEXT) WITHOUT ROWID",
+            self,
         )
         self._length = 0
         self._positions = itertools.count()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ def test_sorted_digests_of_a_claimed_view_and_of_a_tuple_agree() -> None:
     assert list(table.sorted_digests(tuple(everything), "SHA1")) == expected
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX unlinks the open database")
 def test_a_killed_run_leaves_no_temporary_file(tmp_path: Path) -> None:
     """The databases are unlinked as soon as they are open: killing sbomgen at any point
     leaves nothing in the temporary folder."""
@@ -99,3 +101,17 @@ def test_the_table_holds_no_file_open_by_name(tmp_path: Path, monkeypatch: pytes
     table = FileTable([entry("a", b"1")])
     assert list(tmp_path.iterdir()) == []
     assert table.get("a") == entry("a", b"1")
+
+
+def test_a_collected_table_closes_its_database() -> None:
+    import gc
+    import weakref
+
+    table = FileTable([entry("a", b"1")])
+    database = table._db
+    alive = weakref.ref(table)
+    del table
+    gc.collect()
+    assert alive() is None
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        database.execute("SELECT 1")

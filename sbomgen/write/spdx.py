@@ -137,7 +137,8 @@ class SpdxWriter:
         # unique when the document is rendered, not file by file.
         self._elements = temporary_database(
             f"CREATE TABLE elements (path TEXT PRIMARY KEY, size INTEGER NOT NULL, {DIGEST_COLUMNS},"
-            " spdx_id TEXT NOT NULL, json BLOB NOT NULL) WITHOUT ROWID"
+            " spdx_id TEXT NOT NULL, json BLOB NOT NULL) WITHOUT ROWID",
+            self,
         )
         self._unusual_ids: dict[str, str] = {}  # paths whose ID is not the plain one: few
         self._pending: list[tuple[Any, ...]] = []
