@@ -134,7 +134,7 @@ class FileTable:
 
     def paths(self) -> Iterator[str]:
         """Every path, in the artifact's order."""
-        return (path for (path,) in self._rows("SELECT path FROM files ORDER BY position"))
+        return self._column("SELECT path FROM files ORDER BY position")
 
     def rows_by_path(self) -> Iterator[tuple[str, int, str | None, str | None, str | None]]:
         """(path, size, SHA1, SHA256, SHA512) of every file, in path order."""
@@ -166,9 +166,16 @@ class FileTable:
         column = f"coalesce({algorithm.lower()}, '')"
         if isinstance(paths, OwnedPaths) and paths.table is self:
             query = f"SELECT {column} AS digest FROM files WHERE owner = ? ORDER BY digest"
-            return (digest for (digest,) in self._rows(query, (paths.owner,)))
+            return self._column(query, (paths.owner,))
         query = f"SELECT {column} FROM files WHERE path = ?"
-        return iter(sorted(digest for p in paths for (digest,) in self._rows(query, (p,))))
+        return iter(sorted(digest for p in paths for digest in self._column(query, (p,))))
+
+    def _column(self, query: str, parameters: Sequence[object] = ()) -> Iterator[Any]:
+        """The first column of a query's rows."""
+        self._write()
+        with temporary_storage():
+            for row in self._db.execute(query, parameters):
+                yield row[0]
 
     def _rows(self, query: str, parameters: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
         self._write()
@@ -184,7 +191,7 @@ class OwnedPaths(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         query = "SELECT path FROM files WHERE owner = ? ORDER BY path"
-        return (path for (path,) in self.table._rows(query, (self.owner,)))
+        return self.table._column(query, (self.owner,))
 
     def __len__(self) -> int:
         query = "SELECT count(*) FROM files WHERE owner = ?"

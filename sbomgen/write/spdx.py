@@ -8,6 +8,7 @@ import hashlib
 import io
 import itertools
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
@@ -109,10 +110,7 @@ class SpdxIds:
 
 def verification_code(sorted_sha1s: Iterable[str]) -> str:
     """SPDX 2.3 section 7.9: SHA1 over the concatenated SHA1s of the files, given sorted."""
-    code = hashlib.sha1()
-    for digest in sorted_sha1s:
-        code.update(digest.encode("ascii"))
-    return code.hexdigest()
+    return hashlib.sha1("".join(sorted_sha1s).encode("ascii")).hexdigest()
 
 
 class SpdxWriter:
@@ -214,8 +212,7 @@ class SpdxWriter:
         prepared in the inventory's order, as a scan would have."""
         self._write()
         with temporary_storage():
-            prepared = self._elements.execute(f"SELECT {ROW} FROM elements ORDER BY path")
-            changed, gone = _differences(inventory.files.rows_by_path(), prepared)
+            changed, gone = self._compare(inventory.files)
             self._elements.executemany("DELETE FROM elements WHERE path = ?", ((path,) for path in gone))
         for path in gone:
             self._problems.pop(path, None)
@@ -226,6 +223,15 @@ class SpdxWriter:
                     self.prepare_file(entry)
             self._write()
         self._make_ids_unique(inventory.files)
+
+    def _compare(self, files: FileTable) -> tuple[set[str] | None, list[str]]:
+        """``_differences`` between the files and the prepared ones; at once in the usual
+        case, a writer that prepared each file as the scan read it."""
+        query = f"SELECT {ROW} FROM elements ORDER BY path"
+        (count,) = self._elements.execute("SELECT count(*) FROM elements").fetchone()
+        if count == len(files) and all(map(operator.eq, files.rows_by_path(), self._elements.execute(query))):
+            return set(), []
+        return _differences(files.rows_by_path(), self._elements.execute(query))
 
     def _file_id(self, path: str) -> str:
         """The SPDX ID of a prepared file."""
@@ -357,10 +363,10 @@ class SpdxWriter:
             if key in sections and (key == "files" or has_relationships):
                 yield b"{" if first else b","
                 yield _dumps(key) + b":["
-                for index, piece in enumerate(sections[key]()):
-                    if index:
-                        yield b","
-                    yield piece
+                elements, separator = sections[key](), b""
+                while batch := list(itertools.islice(elements, 512)):  # few pieces, flat memory
+                    yield separator + b",".join(batch)
+                    separator = b","
                 yield b"]"
             elif key in as_json:
                 yield b"{" if first else b","
@@ -498,28 +504,24 @@ def _marker(index: int) -> str:
 
 
 class _Template:
-    """JSON text with slots where markers were, filled with JSON-encoded strings."""
+    """JSON text with slots where markers were, filled with JSON-encoded strings: a
+    printf-style format, so that filling one is a single C call."""
 
     def __init__(self, as_json: Any, slots: int) -> None:
         text = _dumps(as_json).decode("ascii")
         quoted = [_dumps(_marker(i)).decode("ascii") for i in range(slots)]
         found = sorted((text.index(quoted[i]), i) for i in range(slots))
-        self._pieces: list[str] = []
-        self._order: list[int] = []
-        cursor = 0
+        pieces, cursor = [], 0
         for position, index in found:
-            self._pieces.append(text[cursor:position])
-            self._order.append(index)
+            pieces.append(text[cursor:position].replace("%", "%%"))
             cursor = position + len(quoted[index])
-        self._tail = text[cursor:]
+        pieces.append(text[cursor:].replace("%", "%%"))
+        self._format = "%s".join(pieces)
+        self._order = [index for _, index in found]
 
     def fill(self, values: Sequence[str]) -> bytes:
-        out = []
-        for piece, index in zip(self._pieces, self._order, strict=True):
-            out.append(piece)
-            out.append(encode_basestring_ascii(values[index]))
-        out.append(self._tail)
-        return "".join(out).encode("ascii")
+        encoded = tuple(map(encode_basestring_ascii, map(values.__getitem__, self._order)))
+        return (self._format % encoded).encode("ascii")
 
 
 def _dumps(value: Any) -> bytes:
