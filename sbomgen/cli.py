@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -358,8 +359,9 @@ def tarball(
     formats = _formats(output_format)
     targets = _targets(artifact, formats, output)
     writer = _DeferredSpdxWriter(creators)
-    # No cyclic garbage collection until the end: re-enabled after the scan, it would walk
-    # every object the scan and the output libraries made (~10 ms) and free nothing.
+    # No cyclic garbage collection: re-enabled after the scan, it would walk every object
+    # the scan and the output libraries made (~10 ms) and free nothing. They live until the
+    # process ends, so they are frozen out of its sight before it is re-enabled.
     with collection_paused():
         with _Progress(f"Reading {artifact.name}") as progress:
             inventory = scan(
@@ -381,6 +383,7 @@ def tarball(
             write_atomic(target, data)
             if target != "-":
                 _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
+        gc.freeze()
 
 
 FORMATS = {
