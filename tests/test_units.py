@@ -37,6 +37,12 @@ def test_verification_code_of_nothing_is_sha1_of_nothing() -> None:
     assert verification_code([]) == hashlib.sha1(b"").hexdigest()
 
 
+def test_verification_code_hashes_every_digest_in_order() -> None:
+    """Hashed a batch at a time: files without a SHA1 ("", sorted first) are no end."""
+    digests = [""] * 3000 + [hashlib.sha1(bytes([n])).hexdigest() for n in range(256)]
+    assert verification_code(iter(digests)) == hashlib.sha1("".join(digests).encode()).hexdigest()
+
+
 @pytest.mark.parametrize(
     ("name", "parts"),
     [
