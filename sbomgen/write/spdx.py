@@ -274,7 +274,8 @@ class SpdxWriter:
                 files = [_model_file(spdx_id, entry_of(row)) for spdx_id, *row in rows]
             relationships += [
                 Relationship(package, RelationshipType.CONTAINS, self._file_id(path))
-                for package, path in _contained(inventory, package_ids)
+                for package, paths in _contained(inventory, package_ids)
+                for path in paths
             ]
         annotator = Actor(ActorType.TOOL, f"sbomgen-{__version__}")
         annotations = [
@@ -343,9 +344,9 @@ class SpdxWriter:
             "files": self._file_texts,
             "relationships": lambda: itertools.chain(
                 relationships,
-                (
-                    self._text.contains(package, self._file_id(path))
-                    for package, path in _contained(inventory, package_ids)
+                *(
+                    self._text.contains(package, map(self._file_id, paths))
+                    for package, paths in _contained(inventory, package_ids)
                 ),
             ),
         }
@@ -411,11 +412,10 @@ def _package_ids(inventory: Inventory) -> dict[str, str]:
     }
 
 
-def _contained(inventory: Inventory, package_ids: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """(package SPDX ID, file path) of every CONTAINS, packages in SPDX ID order."""
+def _contained(inventory: Inventory, package_ids: dict[str, str]) -> Iterator[tuple[str, Sequence[str]]]:
+    """(package SPDX ID, paths of the files it CONTAINS), packages in SPDX ID order."""
     for component in sorted(inventory.components, key=lambda c: package_ids[c.key]):
-        for path in component.files:
-            yield package_ids[component.key], path
+        yield package_ids[component.key], component.files
 
 
 def _raise_for(problems: list[ValidationMessage]) -> None:
@@ -498,8 +498,10 @@ class ElementText:
             template = self._files[algorithms] = _Template(as_json, 2 + len(algorithms))
         return template.fill((entry.path, spdx_id, *(c.value for c in entry.checksums)))
 
-    def contains(self, package_id: str, file_id: str) -> bytes:
-        return self._contains.fill((package_id, file_id))
+    def contains(self, package_id: str, file_ids: Iterable[str]) -> Iterator[bytes]:
+        """The CONTAINS relationships of one package, one per file."""
+        per_file = self._contains.fill_all_but_one({0: package_id})
+        return ((per_file % encode_basestring_ascii(file_id)).encode("ascii") for file_id in file_ids)
 
 
 def _marker(index: int) -> str:
@@ -525,6 +527,14 @@ class _Template:
     def fill(self, values: Sequence[str]) -> bytes:
         encoded = tuple(map(encode_basestring_ascii, map(values.__getitem__, self._order)))
         return (self._format % encoded).encode("ascii")
+
+    def fill_all_but_one(self, values: dict[int, str]) -> str:
+        """The format with every slot but one filled: the one left is its only ``%s``."""
+        assert len(self._order) - len(values) == 1
+        return self._format % tuple(
+            encode_basestring_ascii(values[i]).replace("%", "%%") if i in values else "%s"
+            for i in self._order
+        )
 
 
 def _dumps(value: Any) -> bytes:
