@@ -341,7 +341,9 @@ def tarball(
     """Write the SPDX 2.3 SBOM of a CPython source release.
 
     ARTIFACT is a .tgz, .tar.gz, .tar.xz, .tar.bz2 or .zip source archive, or an unpacked
-    source directory. It is read once, as a stream; nothing is extracted to disk.
+    source directory. It is read once, as a stream; nothing is extracted to disk. What the
+    SBOM says of each file waits in the temporary folder (TMPDIR; about 1 KB a file), not
+    in memory.
 
     The SBOM lists every file with SHA1 and SHA256, the packages CPython declares in
     Misc/sbom.spdx.json (whose file checksums are verified against the archive), the

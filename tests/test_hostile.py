@@ -122,6 +122,39 @@ def test_wheel_bomb_in_bundled(tmp_path: Path) -> None:
     fails(tmp_path, write_tar(tmp_path / "a.tgz", tree), 4, "implausibly large")
 
 
+def test_tens_of_thousands_of_members_in_the_memory_of_a_few(tmp_path: Path) -> None:
+    """Listed files wait on disk, not in memory: 60,000 members and 6,000 (about a CPython
+    release) take the same peak memory, under the 64 MB target."""
+
+    def peak_rss_mb(artifact: Path) -> float:
+        # Measured by a small launcher: a child's peak RSS starts at its parent's, and
+        # this test's parent is the whole test session.
+        launcher = (
+            "import os, subprocess, sys\n"
+            "process = subprocess.Popen(sys.argv[1:], stderr=subprocess.DEVNULL)\n"
+            "_, status, usage = os.wait4(process.pid, 0)\n"
+            "print(status, usage.ru_maxrss)\n"
+        )
+        output = str(tmp_path / "out.json")
+        command = [sys.executable, "-m", "sbomgen", "tarball", str(artifact), "-o", output, "--offline"]
+        status, peak = subprocess.run(
+            [sys.executable, "-c", launcher, *command], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert status == "0"
+        return int(peak) / 1024
+
+    def members(count: int) -> dict[str, bytes]:
+        return {f"Lib/package_{n // 1000:02}/module_{n:05}.py": b"" for n in range(count)}
+
+    (tmp_path / "few").mkdir()
+    (tmp_path / "many").mkdir()
+    few = peak_rss_mb(write_tar(tmp_path / "few" / "Python-3.99.0.tgz", cpython_tree(**members(6_000))))
+    lots = peak_rss_mb(write_tar(tmp_path / "many" / "Python-3.99.0.tgz", cpython_tree(**members(60_000))))
+    assert json.loads((tmp_path / "out.json").read_bytes())["files"][-1]["fileName"] == "Python/ceval.c"
+    assert lots < 64
+    assert lots < few * 1.25, (few, lots)
+
+
 def test_limit_flags(tmp_path: Path) -> None:
     path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
     fails(tmp_path, path, 3, "more than 2 members (--max-members)", options=("--max-members", "2"))
