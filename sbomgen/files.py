@@ -28,13 +28,14 @@ BATCH = 256  # rows written by one statement: a statement per row would cost mor
 
 class _TemporaryStorage:
     """The I/O errors of a temporary database (a full or read-only temporary folder) as
-    sbomgen's own. A class, not a generator: it wraps every statement."""
+    sbomgen's own; a misused one (sqlite3's ProgrammingError...) is a bug, left as it is.
+    A class, not a generator: it wraps every statement."""
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: object) -> None:
-        if isinstance(exc, (sqlite3.Error, OSError)):
+        if isinstance(exc, (sqlite3.OperationalError, OSError)):
             reason = getattr(exc, "strerror", None) or exc
             raise OutputError(f"cannot use a temporary file in {tempfile.gettempdir()}: {reason}") from None
 
@@ -63,7 +64,7 @@ def temporary_database(schema: str, owner: object) -> sqlite3.Connection:
         # One transaction, never committed, no journal: the data lives as long as the
         # connection, in SQLite's page cache until that is full, then in the file.
         database.executescript(
-            f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;BEGIN; {schema}"
+            f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; BEGIN; {schema}"
         )
     weakref.finalize(owner, database.close)
     return database
