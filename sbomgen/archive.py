@@ -486,6 +486,7 @@ class ArchiveReader:
             for name in names:
                 full = os.path.join(current, name)
                 rel = (base / name).as_posix().removeprefix("./")
+                split_path(rel, self.where)  # the names' policy, as for an archive's members
                 info = os.lstat(full)
                 budget.member(info.st_size, rel)
                 mtime = int(info.st_mtime)

@@ -8,6 +8,7 @@ SQLite's page cache, a few MB, whatever the archive's size.
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import sqlite3
 import tempfile
@@ -23,21 +24,41 @@ DIGEST_COLUMNS = ", ".join(a.lower() for a in ALGORITHMS)
 ROW = f"path, size, {DIGEST_COLUMNS}"  # the columns of a row ``entry_of`` reads
 _INSERT = f"INSERT OR IGNORE INTO files ({ROW}, position) VALUES (?, ?, ?, ?, ?, ?)"
 _UPDATE = "UPDATE files SET size = ?2, sha1 = ?3, sha256 = ?4, sha512 = ?5 WHERE path = ?1"
+_KNOWN = frozenset(ALGORITHMS)
+_ORDERED = {tuple(a for i, a in enumerate(ALGORITHMS) if mask & (1 << i)) for mask in range(8)}
 BATCH = 256  # rows written by one statement: a statement per row would cost more than the rest
+
+
+# What a full, failing or read-only temporary folder makes SQLite say: by result code
+# (Python 3.11+) or by message (3.10).
+_STORAGE_CODES = ("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM")
+_STORAGE_MESSAGES = (
+    "disk I/O error",
+    "database or disk is full",
+    "unable to open database",
+    "readonly database",
+)
 
 
 class _TemporaryStorage:
     """The I/O errors of a temporary database (a full or read-only temporary folder) as
-    sbomgen's own; a misused one (sqlite3's ProgrammingError...) is a bug, left as it is.
-    A class, not a generator: it wraps every statement."""
+    sbomgen's own; any other SQLite error is a bug, left as it is. A class, not a
+    generator: it wraps every statement."""
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: object) -> None:
-        if isinstance(exc, (sqlite3.OperationalError, OSError)):
+        if isinstance(exc, OSError) or (isinstance(exc, sqlite3.OperationalError) and _storage_failure(exc)):
             reason = getattr(exc, "strerror", None) or exc
             raise OutputError(f"cannot use a temporary file in {tempfile.gettempdir()}: {reason}") from None
+
+
+def _storage_failure(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorname", None)
+    if code is not None:
+        return str(code).startswith(_STORAGE_CODES)
+    return any(message in str(exc) for message in _STORAGE_MESSAGES)
 
 
 _STORAGE = _TemporaryStorage()
@@ -74,8 +95,9 @@ class FileTable:
     """The files of an artifact in the artifact's order, each path once.
 
     Iterating gives FileEntry objects made from the stored rows; checksums come in the
-    order SHA1, SHA256, SHA512. Components claim files (``claim``); the one that owns the
-    rest (``claim_rest``) gets a view of its paths instead of a tuple of them.
+    order SHA1, SHA256, SHA512 (the only ones kept). Components claim files (``claim``);
+    the one that owns the rest (``claim_rest``) gets a view of its paths instead of a tuple
+    of them. Tables are equal when their entries are; each holds one open file while alive.
     """
 
     def __init__(self, entries: Iterable[FileEntry] = ()) -> None:
@@ -113,6 +135,17 @@ class FileTable:
 
     def __bool__(self) -> bool:
         return len(self) > 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileTable):
+            return NotImplemented
+        return other is self or (len(self) == len(other) and all(map(operator.eq, self, other)))
+
+    def __hash__(self) -> int:
+        return hash(len(self))  # equal tables have equal lengths; the entries are too many to hash
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FileTable, (tuple(self),)  # copied and pickled as its entries
 
     def __iter__(self) -> Iterator[FileEntry]:
         return map(entry_of, self._rows(f"SELECT {ROW} FROM files ORDER BY position"))
@@ -199,26 +232,51 @@ class OwnedPaths(Sequence[str]):
         return int(next(self.table._rows(query, (self.owner,)))[0])
 
     def __getitem__(self, index: Any) -> Any:
-        return tuple(self)[index]
+        if not isinstance(index, int):
+            return tuple(self)[index]
+        position = index if index >= 0 else len(self) + index
+        query = "SELECT path FROM files WHERE owner = ? ORDER BY path LIMIT 1 OFFSET ?"
+        found = list(self.table._column(query, (self.owner, position))) if position >= 0 else []
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+    def __reversed__(self) -> Iterator[str]:
+        return self.table._column("SELECT path FROM files WHERE owner = ? ORDER BY path DESC", (self.owner,))
 
     def __contains__(self, path: object) -> bool:
         query = "SELECT 1 FROM files WHERE path = ? AND owner = ?"
         return any(True for _ in self.table._rows(query, (path, self.owner)))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+        if isinstance(other, (OwnedPaths, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
 
     def __hash__(self) -> int:
         return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple, (tuple(self),)  # copied and pickled as the tuple it stands for
 
     def __repr__(self) -> str:
         return f"OwnedPaths({self.owner!r}, {len(self)} paths)"
 
 
 def row_of(entry: FileEntry) -> tuple[str, int, str | None, str | None, str | None]:
-    """The (path, size, SHA1, SHA256, SHA512) row of an entry."""
+    """The (path, size, SHA1, SHA256, SHA512) row of an entry; a ValueError for another
+    algorithm, which the table could not keep."""
     digests = {c.algorithm: c.value for c in entry.checksums}
+    if len(digests) != len(entry.checksums) or not digests.keys() <= _KNOWN:
+        raise ValueError(f"{entry.path}: checksums other than one each of {', '.join(ALGORITHMS)}")
     return entry.path, entry.size, digests.get("SHA1"), digests.get("SHA256"), digests.get("SHA512")
+
+
+def in_order(entry: FileEntry) -> FileEntry:
+    """The entry with its checksums in the order a table gives them back."""
+    if tuple(c.algorithm for c in entry.checksums) in _ORDERED:
+        return entry
+    return entry_of(row_of(entry))
 
 
 def entry_of(row: tuple[Any, ...]) -> FileEntry:

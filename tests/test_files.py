@@ -115,3 +115,65 @@ def test_a_collected_table_closes_its_database() -> None:
     assert alive() is None
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         database.execute("SELECT 1")
+
+
+def test_only_the_temporary_folders_errors_are_exit_6() -> None:
+    """A full or failing folder is sbomgen's OutputError; a mistaken query stays a bug."""
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        list(FileTable([entry("a", b"1")]).sorted_digests(("a",), "MD5"))
+
+
+def test_checksums_come_in_one_order_and_others_are_refused(tmp_path: Path) -> None:
+    import sbomgen
+
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    inventory = sbomgen.scan(artifact, checksums=("sha256", "SHA1"))
+    assert {tuple(c.algorithm for c in e.checksums) for e in inventory.files} == {("SHA1", "SHA256")}
+    with pytest.raises(ValueError, match="other than one each of SHA1, SHA256, SHA512"):
+        FileTable([FileEntry("a", 1, (Checksum("MD5", "0" * 32),))])
+
+
+def test_tables_compare_copy_and_pickle_by_their_entries(tmp_path: Path) -> None:
+    import copy
+    import pickle
+
+    import sbomgen
+
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    inventory = sbomgen.scan(artifact)
+    assert inventory == sbomgen.scan(artifact)
+    assert copy.deepcopy(inventory) == inventory
+    root = inventory.component(inventory.root)
+    assert pickle.loads(pickle.dumps(root)) == root
+    assert pickle.loads(pickle.dumps(inventory.files)) == inventory.files
+    assert inventory.files != FileTable(list(inventory.files)[1:])
+
+
+def test_an_owned_view_indexes_and_compares_like_a_tuple() -> None:
+    table = FileTable(entry(p, p.encode()) for p in ("c", "a", "b"))
+    rest = table.claim_rest("cpython")
+    assert (rest[0], rest[1], rest[-1], rest[-3]) == ("a", "b", "c", "a")
+    with pytest.raises(IndexError):
+        rest[3]
+    with pytest.raises(IndexError):
+        rest[-4]
+    assert list(reversed(rest)) == ["c", "b", "a"]
+    assert rest[1:] == ("b", "c")
+    assert rest == ("a", "b", "c")
+    assert rest != ["a", "b", "c"]
+    assert rest != "abc"
+
+
+def test_a_writer_used_again_before_its_document_is_written_says_so(tmp_path: Path) -> None:
+    import sbomgen
+    from sbomgen.write.spdx import SpdxWriter
+
+    first = sbomgen.scan(write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree()))
+    (tmp_path / "b").mkdir()
+    other = sbomgen.scan(write_tar(tmp_path / "b" / "Python-3.99.0.tgz", cpython_tree(**{"Lib/x y.py": b""})))
+    writer = SpdxWriter()
+    pieces = writer.render_parts(first)
+    writer.render(other)
+    with pytest.raises(RuntimeError, match="prepared other files before this document was written"):
+        b"".join(pieces)
+    assert writer.render(first) == SpdxWriter().render(first)

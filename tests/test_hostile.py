@@ -211,6 +211,19 @@ def test_bad_names_and_kinds(tmp_path: Path, bad: tarfile.TarInfo, message: str)
     fails(tmp_path, tar_with(tmp_path, bad), 3, message)
 
 
+def test_a_directory_with_a_non_utf8_name_is_refused_like_a_member(tmp_path: Path) -> None:
+    """An unpacked tree follows the members' name policy: exit 3, not a traceback."""
+    import os
+
+    tree = tmp_path / "Python-3.99.0"
+    for name, content in cpython_tree().items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_bytes(content)
+    with open(os.path.join(os.fsencode(tree / "Lib"), b"\xff\xfe.py"), "wb") as bad:
+        bad.write(b"")
+    fails(tmp_path, tree, 3, "not valid UTF-8")
+
+
 def test_names_differing_only_in_case_are_recorded_with_a_warning(tmp_path: Path) -> None:
     path = tar_with(tmp_path, member("Python-3.99.0/README"), member("Python-3.99.0/readme"))
     out = tmp_path / "out.json"

@@ -55,10 +55,11 @@ def scan(
     for the rest of its life) while a forked child reads the artifact: for a command that
     ends after the scan, so that the reading wins contested cores.
     """
-    algorithms = tuple(a.upper() for a in checksums)
-    unknown = set(algorithms) - set(SUPPORTED_CHECKSUMS)
+    requested = {a.upper() for a in checksums}
+    unknown = requested - set(SUPPORTED_CHECKSUMS)
     if unknown:
         raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
+    algorithms = tuple(a for a in SUPPORTED_CHECKSUMS if a in requested)  # one order, whatever was asked
     source_date_epoch()  # a bad value is an error before the artifact is read, not after
     artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)

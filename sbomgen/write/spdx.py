@@ -65,6 +65,7 @@ from ..files import (
     ROW,
     FileTable,
     entry_of,
+    in_order,
     row_of,
     temporary_database,
     temporary_storage,
@@ -84,13 +85,15 @@ class SpdxIds:
 
     Runs of characters not allowed in an ID become ``-``. When two values encode to the
     same ID, the first keeps it and later ones get ``-`` and the first 8 hex digits of
-    the SHA256 of their unencoded value. ``taken`` says whether an ID is in use
-    elsewhere; by default the IDs this object allocated are.
+    the SHA256 of their unencoded value; should that be taken too (a hash-prefix
+    collision, or another value that encodes to it), ``-2``, ``-3``... follow. ``taken``
+    says whether an ID is in use; by default, whether this object allocated it.
     """
 
     def __init__(self, taken: Callable[[str], bool] | None = None) -> None:
         self._allocated: set[str] = set()
-        self._taken = taken or self._allocated.__contains__
+        self._keeps_allocated = taken is None
+        self._taken = taken if taken is not None else self._allocated.__contains__
 
     @staticmethod
     def plain(prefix: str, value: str) -> str:
@@ -101,10 +104,11 @@ class SpdxIds:
         if self._taken(candidate):
             candidate = f"{plain}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
             counter = 2
-            while self._taken(candidate):  # only a hash-prefix collision gets here
+            while self._taken(candidate):
                 candidate = f"{plain}-{hashlib.sha256(value.encode()).hexdigest()[:8]}-{counter}"
                 counter += 1
-        self._allocated.add(candidate)
+        if self._keeps_allocated:
+            self._allocated.add(candidate)
         return candidate
 
 
@@ -143,6 +147,7 @@ class SpdxWriter:
         )
         self._unusual_ids: dict[str, str] = {}  # paths whose ID is not the plain one: few
         self._pending: list[tuple[Any, ...]] = []
+        self._version = 0  # changes whenever the prepared files do
         self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
         self._text = ElementText(self._converter)
@@ -152,6 +157,7 @@ class SpdxWriter:
 
     def prepare_file(self, entry: FileEntry) -> None:
         """Check a file and make its JSON text; written in batches."""
+        entry = in_order(entry)
         spdx_id = self._file_id(entry.path)
         text = self._text.file(spdx_id, entry)
         self._pending.append((*row_of(entry), spdx_id, text))
@@ -169,8 +175,11 @@ class SpdxWriter:
     def _write(self) -> None:
         if self._pending:
             rows, self._pending = self._pending, []
+            self._version += 1
             with temporary_storage():
-                self._elements.executemany(_UPSERT_ELEMENT, rows)
+                added = self._elements.executemany(_INSERT_ELEMENT, rows).rowcount
+                if added < len(rows):  # paths prepared before: each brought up to date, in order
+                    self._elements.executemany(_UPDATE_ELEMENT, rows)
 
     def _make_ids_unique(self, files: FileTable) -> None:
         """Where paths share a plain ID, the first in the inventory's order keeps it and
@@ -194,6 +203,7 @@ class SpdxWriter:
                     self._give_id(path, ids.allocate("SPDXRef-FILE-", path))
 
     def _give_id(self, path: str, spdx_id: str) -> None:
+        self._version += 1
         row = self._elements.execute(f"SELECT {ROW} FROM elements WHERE path = ?", (path,)).fetchone()
         entry = entry_of(row)
         text = self._text.file(spdx_id, entry)
@@ -217,6 +227,7 @@ class SpdxWriter:
         with temporary_storage():
             changed, gone = self._compare(inventory.files)
             self._elements.executemany("DELETE FROM elements WHERE path = ?", ((path,) for path in gone))
+            self._version += bool(gone)
         for path in gone:
             self._problems.pop(path, None)
             self._unusual_ids.pop(path, None)
@@ -340,18 +351,30 @@ class SpdxWriter:
         ]
         document.relationships.clear()
         as_json = self._converter.convert(document)
+        version = self._version
         sections = {
-            "files": self._file_texts,
-            "relationships": lambda: itertools.chain(
-                relationships,
-                *(
-                    self._text.contains(package, map(self._file_id, paths))
-                    for package, paths in _contained(inventory, package_ids)
+            "files": lambda: self._unchanged_since(version, self._file_texts()),
+            "relationships": lambda: self._unchanged_since(
+                version,
+                itertools.chain(
+                    relationships,
+                    *(
+                        self._text.contains(package, map(self._file_id, paths))
+                        for package, paths in _contained(inventory, package_ids)
+                    ),
                 ),
             ),
         }
         has_relationships = bool(relationships) or any(c.files for c in inventory.components)
         return self._pieces(as_json, sections, has_relationships)
+
+    def _unchanged_since(self, version: int, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        """``pieces``, as long as the writer prepares nothing else meanwhile: the document
+        was checked as it was then."""
+        for piece in pieces:
+            if self._version != version:
+                raise RuntimeError("the SPDX writer prepared other files before this document was written")
+            yield piece
 
     def _file_texts(self) -> Iterator[bytes]:
         with temporary_storage():
@@ -433,10 +456,10 @@ def _model_file(spdx_id: str, entry: FileEntry) -> File:
     return File(name=entry.path, spdx_id=spdx_id, checksums=checksums)
 
 
-_UPSERT_ELEMENT = (
-    f"INSERT INTO elements ({ROW}, spdx_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (path) DO UPDATE SET size = excluded.size, sha1 = excluded.sha1,"
-    " sha256 = excluded.sha256, sha512 = excluded.sha512, spdx_id = excluded.spdx_id, json = excluded.json"
+_INSERT_ELEMENT = f"INSERT OR IGNORE INTO elements ({ROW}, spdx_id, json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPDATE_ELEMENT = (
+    "UPDATE elements SET size = ?2, sha1 = ?3, sha256 = ?4, sha512 = ?5, spdx_id = ?6, json = ?7"
+    " WHERE path = ?1"
 )
 _HEX_DIGITS = {"SHA1": 40, "SHA256": 64, "SHA512": 128}
 _LOWER_HEX = re.compile("[0-9a-f]+")
