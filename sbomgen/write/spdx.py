@@ -185,25 +185,30 @@ class SpdxWriter:
         """Where paths share a plain ID, the first in the inventory's order keeps it and
         each later one gets its own, by SpdxIds' rule: the IDs depend on the inventory
         alone, not on what the writer saw before."""
+        before = dict(self._unusual_ids)
         with temporary_storage():
-            for path in list(self._unusual_ids):
-                self._give_id(path, SpdxIds.plain("SPDXRef-FILE-", path))
-            query = "SELECT spdx_id FROM elements GROUP BY spdx_id HAVING count(*) > 1"
-            shared = self._elements.execute(query).fetchall()
-            if not shared:
-                return
-            self._elements.execute("CREATE INDEX IF NOT EXISTS elements_by_id ON elements (spdx_id)")
-            ids = SpdxIds(taken=self._id_taken)
-            query = "SELECT path FROM elements WHERE spdx_id = ?"
-            for (spdx_id,) in shared:
-                paths = sorted(
-                    (path for (path,) in self._elements.execute(query, (spdx_id,))), key=files.position
-                )
-                for path in paths[1:]:
-                    self._give_id(path, ids.allocate("SPDXRef-FILE-", path))
+            self._give_unique_ids(files)
+        if self._unusual_ids != before:  # the same IDs again: the same texts, nothing changed
+            self._version += 1
+
+    def _give_unique_ids(self, files: FileTable) -> None:
+        for path in list(self._unusual_ids):
+            self._give_id(path, SpdxIds.plain("SPDXRef-FILE-", path))
+        query = "SELECT spdx_id FROM elements GROUP BY spdx_id HAVING count(*) > 1"
+        shared = self._elements.execute(query).fetchall()
+        if not shared:
+            return
+        self._elements.execute("CREATE INDEX IF NOT EXISTS elements_by_id ON elements (spdx_id)")
+        ids = SpdxIds(taken=self._id_taken)
+        query = "SELECT path FROM elements WHERE spdx_id = ?"
+        for (spdx_id,) in shared:
+            paths = sorted(
+                (path for (path,) in self._elements.execute(query, (spdx_id,))), key=files.position
+            )
+            for path in paths[1:]:
+                self._give_id(path, ids.allocate("SPDXRef-FILE-", path))
 
     def _give_id(self, path: str, spdx_id: str) -> None:
-        self._version += 1
         row = self._elements.execute(f"SELECT {ROW} FROM elements WHERE path = ?", (path,)).fetchone()
         entry = entry_of(row)
         text = self._text.file(spdx_id, entry)
