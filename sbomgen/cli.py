@@ -23,7 +23,7 @@ Exit codes:
   3  the input is not a readable archive, or holds an unsafe member
   4  the artifact's own metadata is invalid or contradicts its contents
   5  the generated document failed validation (a bug: please report it)
-  6  the output could not be written
+  6  the output, or a temporary file in TMPDIR, could not be written
   7  index metadata is missing (--strict) or contradicts the artifact
   8  the metadata cache or a cache export cannot be used
   9  verification failed (the line says which check)
