@@ -1,0 +1,178 @@
+"""Bounded parsing and model validation: what every loader of the gate goes through.
+
+Limits, and why:
+- ``MAX_DOCUMENT_BYTES`` (256 MiB): the largest SBOM sbomgen writes (64 copies of a CPython
+  tree, 300,000 files) is about 200 MB; nothing larger is a document a person hands over.
+- ``MAX_DEPTH`` (64): SPDX documents are 5 levels deep, CycloneDX with nested components and
+  in-toto statements in bundles 15-20; 64 leaves room and keeps every recursive walk short.
+- ``MAX_NUMBER_CHARS`` (40): sizes, counts and times fit in 20 digits; a longer number is
+  only there to make ``int()`` quadratic or overflow a float.
+- NaN, Infinity and duplicate keys are refused: JSON has none of them, and parsers disagree
+  on duplicate keys (the first or the last wins), which lets one document say two things.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import SbomgenError
+
+MAX_DOCUMENT_BYTES = 256 << 20
+MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 40
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+class _Refused(ValueError):
+    """A value the bounded parser will not build; its text becomes the error message."""
+
+
+def _nesting_depth(data: bytes, limit: int) -> int:
+    """How deep the brackets of a JSON text nest, counted without parsing: escapes go, then
+    strings (every other run between quotes), then everything but brackets; innermost
+    pairs are removed a level per pass. Linear per pass, at most ``limit + 1`` passes."""
+    outside = b"".join(_ESCAPE.sub(b"", data).split(b'"')[0::2])
+    brackets = outside.translate(None, delete=_NOT_BRACKETS)
+    depth = 0
+    while brackets:
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if len(shorter) == len(brackets):
+            break  # unbalanced: the parser says where
+        brackets = shorter
+        depth += 1
+        if depth > limit:
+            break
+    return depth
+
+
+def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise _Refused(f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+        return kind(text)
+
+    return parse
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise _Refused(f"the key {duplicate!r} appears twice in one object")
+    return result
+
+
+def parse_json(
+    data: bytes | str, source: str, error: type[SbomgenError], max_bytes: int = MAX_DOCUMENT_BYTES
+) -> Any:
+    """The JSON value of ``data`` (UTF-8) within the limits; else ``error`` naming ``source``."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if len(data) > max_bytes:
+        raise error(f"{source}: {len(data):,} bytes, more than the {max_bytes:,} a document may have")
+    if _nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise error(f"{source}: nested more than {MAX_DEPTH} levels deep")
+    try:
+        text = data.decode("utf-8")
+        return json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_int=_number(int),
+            parse_float=_number(float),
+            parse_constant=_constant,
+        )
+    except UnicodeDecodeError as exc:
+        raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{source}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except _Refused as exc:
+        raise error(f"{source}: {exc}") from None
+    except RecursionError:
+        raise error(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
+
+
+def location(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a path: ``packages[3].versionInfo``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif text:
+            text += f".{part}"
+        else:
+            text = str(part)
+    return text or "(top level)"
+
+
+_EXPECTED = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected an object",
+    "model_type": "expected an object",
+    "model_attributes_type": "expected an object",
+    "missing": "missing",
+    "extra_forbidden": "not allowed here",
+    "literal_error": "",
+    "too_long": "",
+    "too_short": "",
+}
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem of a validation error, on one line: ``where: what``."""
+    first = exc.errors(include_url=False)[0]
+    where = location(tuple(part for part in first["loc"] if not _is_union_tag(part)))
+    what = _EXPECTED.get(first["type"]) or first["msg"]
+    if first["type"] in ("string_type", "int_type", "bool_type", "list_type", "dict_type", "model_type"):
+        what += f", not {_kind(first.get('input'))}"
+    what = " ".join(what.replace("Value error, ", "").split())
+    return f"{where}: {what}"
+
+
+def _is_union_tag(part: int | str) -> bool:
+    # pydantic names the union member it tried ("str", "function-after[...]"); not a place.
+    return isinstance(part, str) and ("[" in part or part in ("str", "int", "list", "dict"))
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+        bool: "true/false", type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def validate(model: type[Model], value: Any, source: str, error: type[SbomgenError]) -> Model:
+    """``value`` as ``model``; ``error`` with ``source: where: what`` when it does not fit."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise error(f"{source}: {describe(exc)}") from None
+    except RecursionError:
+        raise error(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
+
+
+def load_json(
+    model: type[Model],
+    data: bytes | str,
+    source: str,
+    error: type[SbomgenError],
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> Model:
+    """Parse ``data`` within the limits and accept it as ``model``: the gate in one call."""
+    return validate(model, parse_json(data, source, error, max_bytes), source, error)
