@@ -828,16 +828,36 @@ def sign(
     "--bundle",
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A Sigstore bundle (DSSE or message signature) or a key-signed DSSE envelope.",
+    help="A Sigstore bundle (DSSE or message signature), a key-signed DSSE envelope, or a statement.",
 )
 @click.option(
-    "--identity", metavar="ID", help="The signer's identity (certificate SAN) for a Sigstore bundle."
+    "--identity",
+    "--cert-identity",
+    "--certificate-identity",
+    "identity",
+    metavar="ID",
+    help="The signer's identity (a SAN of the certificate), exactly. Needs --issuer.",
 )
-@click.option("--issuer", metavar="URL", help="The identity's OIDC issuer for a Sigstore bundle.")
+@click.option(
+    "--identity-regexp",
+    "--cert-identity-regexp",
+    "--certificate-identity-regexp",
+    "identity_regexp",
+    metavar="REGEXP",
+    help="The signer's identity as an anchored regular expression ('^...$'), matched whole.",
+)
+@click.option(
+    "--issuer",
+    "--cert-oidc-issuer",
+    "--certificate-oidc-issuer",
+    "issuer",
+    metavar="URL",
+    help="The identity's OIDC issuer. Needs --identity or --identity-regexp.",
+)
 @click.option(
     "--key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="PEM public key of a key-signed envelope.",
+    help="PEM public key of a key-signed envelope (not with the Sigstore options).",
 )
 @click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
 @click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
@@ -853,21 +873,37 @@ def sign(
 )
 @click.option(
     "--predicate-type",
-    default="https://slsa.dev/provenance/v1",
-    show_default=True,
-    help="The predicate type a statement must have.",
+    metavar="URI",
+    help="The predicate type the statement must have. Default: SLSA Provenance v1, for bundles "
+    "that hold a statement; given with a message signature, the check fails.",
 )
-@click.option("--builder-id", metavar="URI", help="Also require this builder id in the provenance.")
-@click.option("--source-uri", metavar="URI", help="Also require this source among the resolved dependencies.")
-def verify(artifact: Path, bundle: Path, **expectations: Any) -> None:
-    """Verify ARTIFACT against a signature bundle: signature and identity, then that the
-    statement is about this artifact and says what is expected. Exit 0 only when every
-    check holds; otherwise one line names the check that failed."""
-    from .provenance.verify import Expectations
+@click.option("--builder-id", metavar="URI", help="Require this builder id in the provenance.")
+@click.option("--source-uri", metavar="URI", help="Require this source among the resolved dependencies.")
+@click.option(
+    "--sbom",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Require the provenance to record this SBOM file (its SHA256) as a byproduct.",
+)
+def verify(artifact: Path, bundle: Path, **request: Any) -> None:
+    """Verify ARTIFACT against a signature bundle.
+
+    The options say which checks are made: the bundle is read and is of the kind the
+    signer option verifies; its signature (Sigstore: certificate chain, transparency log;
+    or --key); the signer's identity and issuer; that it is about ARTIFACT; the predicate
+    type; and, when given, builder id, source and SBOM. A check asked for that cannot apply
+    to the bundle fails. Every check made is printed (ok / FAILED); exit 0 only when all
+    passed, else exit 9 with one line naming the first that failed.
+    """
+    from .errors import VerificationFailed
+    from .provenance.verify import Request
     from .provenance.verify import verify as run
 
-    for passed in run(artifact, bundle, Expectations(**expectations)):
-        click.echo(f"ok  {passed}")
+    result = run(artifact, bundle, Request(**request))
+    for outcome in result.outcomes:
+        click.echo(f"{'ok' if outcome.passed else 'FAILED'}  {outcome}")
+    failure = result.first_failure
+    if not result.ok:
+        raise VerificationFailed(str(failure) if failure else "no check was made")
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -14,13 +14,16 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from ..errors import SigningError, UsageError, VerificationFailed
+from ..errors import SigningError, UsageError
+
+if TYPE_CHECKING:
+    from ..documents.dsse import Envelope
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
@@ -79,29 +82,19 @@ def sign_with_key(statement: bytes, key_path: Path) -> bytes:
     return envelope.to_json().encode() + b"\n"
 
 
-def verify_with_key(envelope_json: bytes, public_key_path: Path) -> bytes:
-    """The statement inside a key-signed DSSE envelope, once its signature checks out."""
-    from sigstore_models.intoto import Envelope
-
-    key = load_public_key(public_key_path)
-    try:
-        envelope = Envelope.from_json(envelope_json)
-    except Exception as exc:  # the models raise their own validation errors
-        raise VerificationFailed(f"envelope: not a DSSE envelope ({exc})") from None
-    if envelope.payload_type != PAYLOAD_TYPE:
-        raise VerificationFailed(f"envelope: payload type is {envelope.payload_type!r}, not {PAYLOAD_TYPE!r}")
-    if len(envelope.signatures) != 1:
-        raise VerificationFailed(f"envelope: expected one signature, found {len(envelope.signatures)}")
-    message = pae(envelope.payload_type, envelope.payload)
-    signature = envelope.signatures[0].sig
+def verify_signature(
+    key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey, envelope: Envelope, signature: bytes
+) -> bool:
+    """Whether ``signature`` over the envelope's pre-authentication encoding is ``key``'s."""
+    message = pae(envelope.payloadType, envelope.payload)
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         else:
             key.verify(signature, message)
     except InvalidSignature:
-        raise VerificationFailed("signature: the envelope is not signed by this key") from None
-    return envelope.payload
+        return False
+    return True
 
 
 def trust_config(staging: bool, path: Path | None) -> Any:
