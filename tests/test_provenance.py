@@ -379,3 +379,27 @@ def test_one_trust_root_at_a_time(tmp_path: Path) -> None:
     run = sbomgen(*common, "--trusted-root", bundle, "--trust-config", bundle)
     assert run.returncode == 2
     assert run.stderr == "sbomgen: error: give at most one of --staging, --trusted-root and --trust-config\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--builder-id",
+            "notauri",
+            "the builder id must be an absolute URI such as https://host/path, not 'notauri'",
+        ),
+        ("--builder-id", "https://x/\nb", "the builder id must be an absolute URI"),
+        ("--source-uri", "github.com/python/cpython", "the source URI must be an absolute URI"),
+        ("--invocation-id", "run\x1b[2J", "the invocation id must be one line of text"),
+        ("--source-digest", "gitCommit:not-hex", "the source digest must be ALGORITHM:HEX"),
+    ],
+)
+def test_finding_provenance_values_from_input_are_usage_errors_not_bugs(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    extra = () if option == "--builder-id" else ("--builder-id", BUILDER)
+    run = sbomgen("provenance", CPYTHON_313, option, value, *extra, "-d", tmp_path / "out")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(f"sbomgen: error: {message}") and len(run.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()

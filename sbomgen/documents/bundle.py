@@ -8,10 +8,10 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import VerificationFailed
+from ..errors import VerificationFailed, first_line
 from .dsse import Base64, Envelope
 from .fields import NonEmptyLine, Strict
-from .parse import parse_json, validate
+from .parse import describe, parse_json, validate
 
 SIGSTORE_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.bundle+json;version=0.1",
@@ -94,10 +94,14 @@ def read_bundle(data: bytes, name: str) -> Bundle:
 
 def sigstore_bundle(bundle: Bundle, name: str) -> Any:
     """sigstore's own model of a Sigstore bundle; its multi-line errors become one line."""
+    from pydantic import ValidationError
     from sigstore.models import Bundle as SigstoreBundle
 
     try:
         return SigstoreBundle.from_json(bundle.raw)
     except Exception as exc:  # a third-party parser of hostile input: any failure is a "no"
-        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise _fail(f"{name} is not a valid Sigstore bundle ({first[:200]})") from None
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ValidationError):
+            cause = cause.__cause__ or cause.__context__
+        reason = describe(cause) if isinstance(cause, ValidationError) else first_line(exc)
+        raise _fail(f"{name} is not a valid Sigstore bundle ({reason[:200]})") from None

@@ -11,12 +11,14 @@ import datetime
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..documents.fields import control_character
 from ..errors import UsageError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -34,6 +36,30 @@ class BuildContext:
     source_digest: Mapping[str, str] = field(default_factory=dict)  # {"gitCommit": hex}
     started_on: datetime.datetime | None = None
     finished_on: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Values from the command line or the CI environment, refused before anything is built."""
+        if self.builder_id:
+            check_uri(self.builder_id, "the builder id")
+        if self.source_uri is not None:
+            check_uri(self.source_uri, "the source URI")
+        invocation = self.invocation_id
+        if invocation is not None and (not invocation.strip() or control_character(invocation)):
+            raise UsageError(f"the invocation id must be one line of text, not {self.invocation_id!r}")
+        for algorithm, value in self.source_digest.items():
+            if not _DIGEST_ALGORITHM.fullmatch(algorithm) or not _HEX.fullmatch(value):
+                raise UsageError(f"the source digest must be ALGORITHM:HEX, not {algorithm}:{value}")
+
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
+_DIGEST_ALGORITHM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_HEX = re.compile(r"[0-9a-f]{1,256}")
+
+
+def check_uri(value: str, what: str) -> None:
+    """An absolute URI (RFC 3986: a scheme, then no space or control character)."""
+    if not _URI.fullmatch(value) or control_character(value):
+        raise UsageError(f"{what} must be an absolute URI such as https://host/path, not {value!r}")
 
 
 def digests(path: Path) -> dict[str, str]:

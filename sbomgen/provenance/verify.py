@@ -20,7 +20,7 @@ from ..documents.bundle import Bundle, Kind, read_bundle, sigstore_bundle
 from ..documents.fields import control_character
 from ..documents.intoto import SLSA_PROVENANCE_V1, SlsaProvenanceV1, Statement
 from ..documents.parse import load_json, validate
-from ..errors import SbomgenError, UsageError, VerificationFailed
+from ..errors import SbomgenError, UsageError, VerificationFailed, first_line
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
 from .statement import digests
 
@@ -130,6 +130,7 @@ class Evidence:
     bundle_name: str
     material: bytes
     bundle: Bundle | None = None
+    sigstore_bundle: Any = None  # sigstore's model of a Sigstore bundle
     signed: bool = False
     certificate: Any = None
     signed_digest: str | None = None  # a message signature: the SHA256 the signature covers
@@ -203,6 +204,11 @@ class BundleCheck(Check):
             raise CheckFailed(
                 f"{name} is {bundle.kind.value}; verify it with --key PUB.pem, not --identity and --issuer"
             )
+        if bundle.kind in (Kind.MESSAGE_SIGNATURE, Kind.SIGSTORE_DSSE):
+            try:
+                evidence.sigstore_bundle = sigstore_bundle(bundle, name)
+            except VerificationFailed as exc:
+                raise CheckFailed(str(exc).removeprefix("bundle: ")) from None
         evidence.bundle = bundle
         return f"{name} is {bundle.kind.value}"
 
@@ -236,7 +242,7 @@ class SignatureCheck(Check):
         from sigstore.hashes import Hashed
         from sigstore_models.common.v1 import HashAlgorithm
 
-        parsed = sigstore_bundle(bundle, evidence.bundle_name)
+        parsed = evidence.sigstore_bundle
         verifier = _verifier(self.request)
         recorder = _CertificateRecorder()
         try:
@@ -286,8 +292,7 @@ def _verifier(request: Request) -> Any:
             return Verifier.staging(offline=request.offline)
         return Verifier.production(offline=request.offline)
     except Exception as exc:
-        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise CheckFailed(f"the trust root cannot be loaded ({first.strip()[:200]})") from None
+        raise CheckFailed(f"the trust root cannot be loaded ({first_line(exc)})") from None
 
 
 def _verify_with_key(bundle: Bundle, key_path: Path) -> str:
