@@ -403,3 +403,34 @@ def test_finding_provenance_values_from_input_are_usage_errors_not_bugs(
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith(f"sbomgen: error: {message}") and len(run.stderr.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_report_reads_provenance_through_the_gate(sbom: Path, tmp_path: Path) -> None:
+    """The report summarises a statement, an envelope or a bundle, and says plainly when a
+    file holds none: hostile ones (deep, huge numbers, wrong types) included."""
+    private, _ = write_keys(tmp_path, "ecdsa")
+    envelope = provenance(tmp_path / "signed", sbom, "--sign", f"key:{private}")
+    statement = json.loads(base64.b64decode(json.loads(envelope.read_text())["payload"]))
+    hostile = {
+        "deep": "[" * 50_000,
+        "huge-number": '{"_type": 1' + "0" * 5000 + "}",
+        "subject-not-a-list": json.dumps({**statement, "subject": 5}),
+        "builder-not-an-object": json.dumps(
+            {**statement, "predicate": {**statement["predicate"], "runDetails": {"builder": "x"}}}
+        ),
+        "message-signature": (SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl.sigstore").read_text(),
+    }
+    for name, text in hostile.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(text)
+        report = tmp_path / f"{name}.html"
+        run = sbomgen("report", sbom, "--provenance", path, "-o", report)
+        assert run.returncode == 0, run.stderr
+        html = report.read_text()
+        if name == "builder-not-an-object":  # a statement, but not SLSA provenance as it should be
+            assert "Builder</dt><dd><code>not stated" in html and "no byproduct has this SBOM" in html
+        else:
+            assert f"{name}.json: no in-toto statement could be read from it." in html, name
+    report = tmp_path / "good.html"
+    assert sbomgen("report", sbom, "--provenance", envelope, "-o", report).returncode == 0
+    assert f"<code>{BUILDER}</code>" in report.read_text()
