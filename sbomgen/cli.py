@@ -17,12 +17,13 @@ from .errors import SbomgenError
 EXIT_CODES = """\b
 Exit codes:
   0  success
-  1  diff, check: the SBOMs differ; otherwise the process reading the artifact was
-     killed (out of memory?) or an unexpected failure
+  1  diff, check: the SBOMs differ; validate: a document is invalid; release --check:
+     the folder changed; otherwise the process reading the artifact was killed
   2  bad command line
   3  the input is not a readable archive, or holds an unsafe member
   4  the artifact's own metadata is invalid or contradicts its contents
-  5  the generated document failed validation (a bug: please report it)
+  5  a bug in sbomgen (the document it made failed validation, or an internal
+     error): please report it; SBOMGEN_DEBUG=1 shows the traceback
   6  the output, or a temporary file in TMPDIR, could not be written
   7  index metadata is missing (--strict) or contradicts the artifact
   8  the metadata cache or a cache export cannot be used
@@ -1073,6 +1074,14 @@ def main() -> None:
     except KeyboardInterrupt:
         _notice("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("SBOMGEN_DEBUG"):
+            raise
+        from .errors import first_line
+
+        what = f"{type(exc).__name__}: {first_line(exc)}"
+        _notice(f"error: internal error, a bug in sbomgen (please report it): {what}")
+        sys.exit(5)
     # The output is written and synced. Freeing a large scan's objects one by one would take
     # longer than everything else the interpreter does at exit, so leave without it.
     sys.stdout.flush()
