@@ -633,3 +633,30 @@ def test_property_ok_if_and_only_if_intact_applicable_and_true(material: Materia
         bundle.write_text(text)
         result = verify(kind.artifact, bundle, replace(Request(), **request))
     assert result.ok == expected, (name, change, asked, result.outcomes)
+
+
+@pytest.mark.parametrize("option", ["--trusted-root", "--trust-config"])
+def test_finding_a_hostile_trust_file_is_one_failed_check(
+    material: Material, tmp_path: Path, option: str
+) -> None:
+    kind = material.kinds["message"]
+    for name, text in (
+        ("deep", "[" * 100_000),
+        ("huge", '{"a": 1' + "1" * 5000 + "}"),
+        ("typed", '{"mediaType": 5}'),
+    ):
+        trust = tmp_path / f"{name}.json"
+        trust.write_text(text)
+        run = sbomgen(
+            "verify",
+            kind.artifact,
+            "--bundle",
+            kind.bundle,
+            "--identity",
+            RFC8785_ID,
+            "--issuer",
+            GITHUB,
+            option,
+            trust,
+        )
+        assert "the trust root cannot be loaded" in one_line_failure(run, "signature")

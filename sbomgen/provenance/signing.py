@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from ..documents.parse import parse_json
 from ..errors import SigningError, UsageError
 
 if TYPE_CHECKING:
@@ -102,10 +103,14 @@ def trust_config(staging: bool, path: Path | None) -> Any:
 
     try:
         if path is not None:
-            return ClientTrustConfig.from_json(path.read_text())
+            data = path.read_bytes()
+            parse_json(data, str(path), SigningError)  # bounded before sigstore's models read it
+            return ClientTrustConfig.from_json(data.decode("utf-8"))
         return ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
     except OSError as exc:
         raise SigningError(f"cannot load the Sigstore trust configuration: {exc}") from None
+    except SigningError:
+        raise
     except Exception as exc:
         raise SigningError(f"cannot load the Sigstore trust configuration ({_reason(exc)})") from None
 

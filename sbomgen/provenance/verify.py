@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ..documents.bundle import Bundle, Kind, read_bundle, sigstore_bundle
 from ..documents.fields import control_character
 from ..documents.intoto import SLSA_PROVENANCE_V1, SlsaProvenanceV1, Statement
-from ..documents.parse import load_json, validate
+from ..documents.parse import load_json, parse_json, validate
 from ..errors import SbomgenError, UsageError, VerificationFailed, first_line
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
 from .statement import digests
@@ -281,18 +281,27 @@ class _CertificateRecorder:
 def _verifier(request: Request) -> Any:
     from sigstore.models import ClientTrustConfig, TrustedRoot
     from sigstore.verify import Verifier
+    from sigstore_models.trustroot import v1 as trustroot_v1
 
     try:
         if request.trust_config is not None:
-            config = ClientTrustConfig.from_json(request.trust_config.read_text())
-            return Verifier(trusted_root=config.trusted_root)
+            text = _bounded_text(request.trust_config)
+            return Verifier(trusted_root=ClientTrustConfig.from_json(text).trusted_root)
         if request.trusted_root is not None:
-            return Verifier(trusted_root=TrustedRoot.from_file(str(request.trusted_root)))
+            inner = trustroot_v1.TrustedRoot.from_json(_bounded_text(request.trusted_root))
+            return Verifier(trusted_root=TrustedRoot(inner))
         if request.staging:
             return Verifier.staging(offline=request.offline)
         return Verifier.production(offline=request.offline)
     except Exception as exc:
         raise CheckFailed(f"the trust root cannot be loaded ({first_line(exc)})") from None
+
+
+def _bounded_text(path: Path) -> str:
+    """A trust file's text, once the bounded parser has accepted it; sigstore's models read it."""
+    data = path.read_bytes()
+    parse_json(data, path.name, _Failed)
+    return data.decode("utf-8")
 
 
 def _verify_with_key(bundle: Bundle, key_path: Path) -> str:
