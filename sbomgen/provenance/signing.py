@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from ..documents.parse import parse_json
+from ..documents.parse import load_json, parse_json
+from ..documents.service import ErrorAnswer
 from ..errors import SigningError, UsageError
 
 if TYPE_CHECKING:
@@ -185,10 +185,10 @@ def _reason(exc: BaseException) -> str:
 def _service_message(response: Any) -> str | None:
     """The ``message`` of a JSON error answer ({"code": …, "message": …}), if there is one."""
     try:
-        message = json.loads(response.text).get("message")
-    except (AttributeError, TypeError, ValueError):
+        message = load_json(ErrorAnswer, response.content, "the answer", SigningError, 1 << 20).message
+    except (AttributeError, TypeError, SigningError):
         return None
-    return message.strip()[:300] if isinstance(message, str) and message.strip() else None
+    return " ".join(message.split())[:300] if message and message.strip() else None
 
 
 def sign_statements(

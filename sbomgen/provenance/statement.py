@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..documents.fields import control_character
-from ..errors import UsageError
+from ..documents.parse import parse_json
+from ..errors import OutputValidationError, UsageError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
@@ -199,7 +200,7 @@ def statement(
         .predicate(predicate(context, sbom))
         .build()
     )
-    document = json.loads(built._contents)
+    document = parse_json(built._contents, "the provenance statement", OutputValidationError)
     check_against_schema(document)
     return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
@@ -221,15 +222,14 @@ def check_against_schema(document: dict[str, Any]) -> None:
     ):
         if name == "slsa-provenance-v1" and document.get("predicateType") != SLSA_PROVENANCE_V1:
             continue
-        schema = json.loads((schema_dir() / f"{name}.schema.json").read_text())
+        path = schema_dir() / f"{name}.schema.json"
+        schema = parse_json(path.read_bytes(), str(path), OutputValidationError)
         validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
         problems += [
             f"{name}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
             for e in validator.iter_errors(instance)
         ]
     if problems:
-        from ..errors import OutputValidationError
-
         raise OutputValidationError(
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
         )
