@@ -9,9 +9,8 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen
+from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen, write_keys
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from sbomgen.provenance.statement import check_against_schema, from_environment
 
@@ -89,22 +88,6 @@ def test_real_dsse_bundle_verifies_offline(real_data: Path, tmp_path: Path) -> N
 
 
 # --- key-signed provenance of a real release --------------------------------------------
-
-
-def write_keys(tmp_path: Path, kind: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ecdsa" else ed25519.Ed25519PrivateKey.generate()
-    private, public = tmp_path / f"{kind}.pem", tmp_path / f"{kind}.pub"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUILDER, DATA, one_line_failure, sbomgen
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from conftest import BUILDER, DATA, one_line_failure, sbomgen, write_keys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sigstore_instance import SigstoreInstance
@@ -64,22 +62,6 @@ class Material:
     trust_config: Path
 
 
-def _keypair(folder: Path, name: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    private, public = folder / f"{name}.pem", folder / f"{name}.pub"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
-
-
 @pytest.fixture(scope="module")
 def material(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Material]:
     folder = tmp_path_factory.mktemp("verify")
@@ -87,8 +69,8 @@ def material(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Material]:
     assert sbomgen("wheel", RFC8785, "--offline", "-o", sbom).returncode == 0
     other_sbom = folder / "other.spdx.json"
     other_sbom.write_bytes(sbom.read_bytes().replace(b'"SPDX-2.3"', b'"SPDX-2.3" '))
-    private, public = _keypair(folder, "release")
-    _, other_public = _keypair(folder, "other")
+    private, public = write_keys(folder, name="release")
+    _, other_public = write_keys(folder, name="other")
     common = ("provenance", RFC8785, "--sbom", sbom, "--builder-id", BUILDER, "--source-uri", SOURCE)
     with SigstoreInstance() as instance:
         instance.seed_log(3)
@@ -436,7 +418,7 @@ def test_a_bundle_of_the_wrong_kind_for_the_request_is_named(material: Material)
 def test_an_envelope_with_several_signatures(material: Material, tmp_path: Path) -> None:
     kind = material.kinds["key"]
     envelope = json.loads(kind.bundle.read_text())
-    other_private, _ = _keypair(tmp_path, "third")
+    other_private, _ = write_keys(tmp_path, name="third")
     payload = base64.b64decode(envelope["payload"])
     third = json.loads(sign_with_key(payload, other_private))["signatures"][0]
     for order in ([third, envelope["signatures"][0]], [envelope["signatures"][0], third]):
