@@ -140,7 +140,7 @@ def test_key_signed_provenance_round_trips(kind: str, sbom: Path, tmp_path: Path
     assert run.stdout.decode().splitlines() == [
         "ok  bundle: Python-3.13.5.tar.xz.intoto.json is a key-signed DSSE envelope",
         f"ok  signature: made by the key {kind}.pub",
-        "ok  subject: the statement is about Python-3.13.5.tar.xz (SHA256 93e583f243454e6e…)",
+        "ok  subject: the statement is about Python-3.13.5.tar.xz (SHA256 93e583f243454e6e...)",
         "ok  predicate type: https://slsa.dev/provenance/v1",
         f"ok  builder id: {BUILDER}",
         f"ok  source: {SOURCE}",

@@ -618,7 +618,7 @@ def test_property_ok_if_and_only_if_intact_applicable_and_true(material: Materia
 
 
 @pytest.mark.parametrize("option", ["--trusted-root", "--trust-config"])
-def test_finding_a_hostile_trust_file_is_one_failed_check(
+def test_finding_a_hostile_trust_file_is_refused_before_reading_the_bundle(
     material: Material, tmp_path: Path, option: str
 ) -> None:
     kind = material.kinds["message"]
@@ -641,4 +641,199 @@ def test_finding_a_hostile_trust_file_is_one_failed_check(
             option,
             trust,
         )
-        assert "the trust root cannot be loaded" in one_line_failure(run, "signature")
+        assert run.returncode == 2 and run.stdout == b"", run.stderr
+        assert run.stderr.startswith(f"sbomgen: error: {option}: ") and len(run.stderr.splitlines()) == 1
+
+
+# --- what an attacker's review found ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "repeated",
+    [
+        ("--identity", "https://evil.example/x", "--cert-identity", RFC8785_ID),
+        ("--identity", RFC8785_ID, "--identity", "https://evil.example/x"),
+        ("--issuer", "https://evil.example", "--certificate-oidc-issuer", GITHUB),
+        ("--builder-id", "https://evil.example/b", "--builder-id", BUILDER),
+        ("--predicate-type", "https://evil.example/p", "--predicate-type", SLSA),
+    ],
+)
+def test_finding_an_option_given_twice_with_different_values_is_refused(
+    material: Material, repeated: tuple[str, ...]
+) -> None:
+    kind = material.kinds["message"]
+    base = {"--identity": RFC8785_ID, "--issuer": GITHUB}
+    for option in repeated[0::2]:
+        for alias in ("--identity", "--issuer"):
+            if (
+                option.endswith(alias.removeprefix("--"))
+                or option.endswith("oidc-issuer")
+                and alias == "--issuer"
+            ):
+                base.pop(alias, None)
+    arguments = [item for pair in base.items() for item in pair]
+    run = sbomgen("verify", kind.artifact, "--bundle", kind.bundle, "--offline", *arguments, *repeated)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == b"" and len(run.stderr.splitlines()) == 1
+    assert "given more than once with different values" in run.stderr
+    # The same value twice says nothing new and is accepted.
+    same = ("--identity", RFC8785_ID, "--cert-identity", RFC8785_ID, "--issuer", GITHUB)
+    assert sbomgen("verify", kind.artifact, "--bundle", kind.bundle, "--offline", *same).returncode == 0
+
+
+def test_finding_inputs_that_are_not_regular_files_or_too_large(material: Material, tmp_path: Path) -> None:
+    import os
+
+    kind = material.kinds["key"]
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    key = kind.signer["key"]
+    for arguments, message in (
+        ((kind.artifact, "--bundle", fifo, "--key", key), "error: bundle: /"),
+        ((kind.artifact, "--bundle", kind.bundle, "--key", fifo), "--key: "),
+        ((kind.artifact, "--bundle", kind.bundle, "--key", key, "--sbom", fifo), "--sbom: "),
+        ((fifo, "--bundle", kind.bundle, "--key", key), "the artifact: "),
+    ):
+        run = sbomgen("verify", *arguments)
+        assert run.returncode in (2, 9), run.stderr
+        assert "is not a regular file" in run.stderr and len(run.stderr.splitlines()) == 1, run.stderr
+        assert message in run.stderr
+    large = tmp_path / "large.intoto.json"
+    with large.open("wb") as handle:
+        handle.truncate((64 << 20) + 1)
+    line = one_line_failure(sbomgen("verify", kind.artifact, "--bundle", large, "--key", key), "bundle")
+    assert "is larger than the 67,108,864 bytes it may have" in line
+
+
+def test_finding_text_that_would_forge_output_lines_is_refused_or_escaped(
+    material: Material, tmp_path: Path
+) -> None:
+    kind = material.kinds["key"]
+    envelope = json.loads(kind.bundle.read_text())
+    for forged in ("k)\u2028ok  identity: forged", "k\u202eemaNeht"):
+        extra = {"keyid": forged, "sig": "AAAA"}
+        path = tmp_path / "forged.intoto.json"
+        path.write_text(json.dumps({**envelope, "signatures": [*envelope["signatures"], extra]}))
+        line = one_line_failure(
+            sbomgen("verify", kind.artifact, "--bundle", path, "--key", kind.signer["key"]), "bundle"
+        )
+        assert "holds the control character U+" in line
+    assert "\u2028" not in line and "\u202e" not in line
+
+
+def test_finding_a_rejected_signer_says_nothing_of_what_it_signed(material: Material) -> None:
+    kind = material.kinds["loopback-dsse"]
+    run = sbomgen(
+        "verify",
+        kind.artifact,
+        "--bundle",
+        kind.bundle,
+        "--identity",
+        "someone-else@example.org",
+        "--issuer",
+        kind.signer["issuer"],
+        "--trust-config",
+        kind.signer["trust_config"],
+        "--builder-id",
+        "https://other.example/b",
+    )
+    one_line_failure(run, "identity")
+    lines = run.stdout.decode().splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "ok  bundle",
+        "ok  signature",
+        "FAILED  identity",
+        "ok  issuer",
+        "FAILED  subject",
+        "FAILED  predicate type",
+        "FAILED  builder id",
+    ]
+    assert all("not made: the signer is not the one asked for" in line for line in lines[4:])
+    assert "other.example" not in run.stdout.decode()
+
+
+def _resign(material: Material, tmp_path: Path, change: Any) -> Path:
+    kind = material.kinds["key"]
+    statement = json.loads(base64.b64decode(json.loads(kind.bundle.read_text())["payload"]))
+    change(statement)
+    path = tmp_path / "resigned.intoto.json"
+    path.write_bytes(sign_with_key(json.dumps(statement).encode(), material.key))
+    return path
+
+
+def test_finding_subjects_are_matched_on_every_digest_they_give(material: Material, tmp_path: Path) -> None:
+    kind = material.kinds["key"]
+    real = json.loads(base64.b64decode(json.loads(kind.bundle.read_text())["payload"]))["subject"][0]
+    cases = {
+        "wrong first, right second": ([{"name": "a", "digest": {"sha512": "0" * 128}}, real], True),
+        "sha512 only": ([{"name": "b", "digest": {"sha512": real["digest"]["sha512"]}}], True),
+        "sha256 right, sha512 wrong": (
+            [{"name": "c", "digest": {**real["digest"], "sha512": "0" * 128}}],
+            "has one of",
+        ),
+        "no digest sbomgen computes": ([{"name": "d", "digest": {"gitCommit": "ab" * 20}}], "no subject"),
+    }
+    for name, (subjects, expected) in cases.items():
+        path = _resign(material, tmp_path, lambda s, subjects=subjects: s.update(subject=subjects))
+        run = sbomgen("verify", kind.artifact, "--bundle", path, "--key", kind.signer["key"])
+        if expected is True:
+            assert run.returncode == 0, (name, run.stderr)
+        else:
+            assert expected in one_line_failure(run, "subject"), name
+
+
+def test_finding_an_sbom_recorded_by_its_sha512_alone(material: Material, tmp_path: Path) -> None:
+    kind = material.kinds["key"]
+
+    def sha512_only(statement: dict[str, Any]) -> None:
+        byproduct = statement["predicate"]["runDetails"]["byproducts"][0]
+        byproduct["digest"] = {"sha512": byproduct["digest"]["sha512"]}
+
+    path = _resign(material, tmp_path, sha512_only)
+    run = sbomgen("verify", kind.artifact, "--bundle", path, "--key", kind.signer["key"], "--sbom", kind.sbom)
+    assert run.returncode == 0, run.stderr
+
+
+def test_finding_keys_other_than_p256_and_ed25519_and_offline_with_key(
+    material: Material, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec as curves
+
+    key = curves.generate_private_key(curves.SECP384R1())
+    public = tmp_path / "p384.pub"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    kind = material.kinds["key"]
+    run = sbomgen("verify", kind.artifact, "--bundle", kind.bundle, "--key", public)
+    assert run.returncode == 2 and "only ECDSA P-256 and Ed25519 keys are supported" in run.stderr
+    run = sbomgen("verify", kind.artifact, "--bundle", kind.bundle, "--key", kind.signer["key"], "--offline")
+    assert run.returncode == 2 and "--offline belong to Sigstore bundles" in run.stderr
+
+
+def test_finding_output_in_a_narrow_encoding_is_escaped_not_a_crash(material: Material) -> None:
+    kind = material.kinds["key"]
+    run = sbomgen(
+        "verify",
+        kind.artifact,
+        "--bundle",
+        kind.bundle,
+        "--key",
+        kind.signer["key"],
+        env={"PYTHONIOENCODING": "ascii"},
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_finding_a_statement_file_that_is_no_statement_fails_the_bundle_check(
+    material: Material, tmp_path: Path
+) -> None:
+    path = tmp_path / "statement.json"
+    path.write_text(json.dumps({"_type": 1}))
+    line = one_line_failure(
+        sbomgen("verify", RFC8785, "--bundle", path, "--key", material.kinds["key"].signer["key"]), "bundle"
+    )
+    assert "_type: " in line

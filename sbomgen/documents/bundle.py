@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import VerificationFailed, first_line
 from .dsse import Base64, Envelope
 from .fields import NonEmptyLine, Strict
+from .intoto import Statement
 from .parse import describe, parse_json, validate
 
 SIGSTORE_MEDIA_TYPES = (
@@ -88,20 +89,27 @@ def read_bundle(data: bytes, name: str) -> Bundle:
     if "payloadType" in document or "signatures" in document:
         return Bundle(Kind.KEY_ENVELOPE, data, validate(Envelope, document, name, VerificationFailed))
     if "_type" in document:
+        validate(Statement, document, name, VerificationFailed)
         return Bundle(Kind.STATEMENT, data)
     raise _fail(f"{name} is neither a Sigstore bundle, a DSSE envelope nor an in-toto statement")
 
 
+def reason(exc: BaseException) -> str:
+    """Why a library refused a document, on one line: pydantic's first problem where the
+    error chain holds a validation error, else the first line of the message."""
+    from pydantic import ValidationError
+
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ValidationError):
+        cause = cause.__cause__ or cause.__context__
+    return describe(cause) if isinstance(cause, ValidationError) else first_line(exc)
+
+
 def sigstore_bundle(bundle: Bundle, name: str) -> Any:
     """sigstore's own model of a Sigstore bundle; its multi-line errors become one line."""
-    from pydantic import ValidationError
     from sigstore.models import Bundle as SigstoreBundle
 
     try:
         return SigstoreBundle.from_json(bundle.raw)
     except Exception as exc:  # a third-party parser of hostile input: any failure is a "no"
-        cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, ValidationError):
-            cause = cause.__cause__ or cause.__context__
-        reason = describe(cause) if isinstance(cause, ValidationError) else first_line(exc)
-        raise _fail(f"{name} is not a valid Sigstore bundle ({reason[:200]})") from None
+        raise _fail(f"{name} is not a valid Sigstore bundle ({reason(exc)[:200]})") from None

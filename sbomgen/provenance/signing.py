@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ..documents.parse import load_json, parse_json
 from ..documents.service import ErrorAnswer
-from ..errors import SigningError, UsageError
+from ..documents.source import read_bounded
+from ..errors import SigningError, UsageError, first_line
 
 if TYPE_CHECKING:
     from ..documents.dsse import Envelope
@@ -49,15 +50,16 @@ def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519
 
 
 def load_public_key(path: Path) -> ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey:
+    data = read_bounded(path, "--key", UsageError, 1 << 20)
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"cannot read the key {path}: {exc.strerror}") from None
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{path}: not a PEM public key ({exc})") from None
-    if isinstance(key, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)):
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise UsageError(f"--key: {path} is not a PEM public key ({first_line(exc)})") from None
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return key
-    raise UsageError(f"{path}: only ECDSA P-256 and Ed25519 keys are supported")
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key
+    raise UsageError(f"--key: {path}: only ECDSA P-256 and Ed25519 keys are supported")
 
 
 def key_id(public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) -> str:

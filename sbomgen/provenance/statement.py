@@ -20,6 +20,7 @@ from typing import Any
 
 from ..documents.fields import control_character
 from ..documents.parse import parse_json
+from ..documents.source import open_regular
 from ..errors import OutputValidationError, UsageError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -63,9 +64,10 @@ def check_uri(value: str, what: str) -> None:
         raise UsageError(f"{what} must be an absolute URI such as https://host/path, not {value!r}")
 
 
-def digests(path: Path) -> dict[str, str]:
+def digests(path: Path, what: str = "the artifact") -> dict[str, str]:
+    """SHA256 and SHA512 of a regular file (a FIFO or device is refused, never waited on)."""
     sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-    with path.open("rb") as handle:
+    with open_regular(path, what, UsageError) as handle:
         while chunk := handle.read(CHUNK):
             sha256.update(chunk)
             sha512.update(chunk)

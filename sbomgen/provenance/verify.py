@@ -9,22 +9,23 @@ one ``Evidence``; none of them decides what is checked from what the bundle carr
 
 from __future__ import annotations
 
-import hashlib
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..documents.bundle import Bundle, Kind, read_bundle, sigstore_bundle
-from ..documents.fields import control_character
+from ..documents.bundle import MAX_BUNDLE_BYTES, Bundle, Kind, read_bundle, reason, sigstore_bundle
+from ..documents.fields import control_character, printable
 from ..documents.intoto import SLSA_PROVENANCE_V1, SlsaProvenanceV1, Statement
 from ..documents.parse import load_json, parse_json, validate
-from ..errors import SbomgenError, UsageError, VerificationFailed, first_line
+from ..documents.source import read_bounded
+from ..errors import SbomgenError, UsageError, VerificationFailed
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
 from .statement import digests
 
 # Predicates that are often handed to verify by mistake for provenance, and what they are.
+MAX_TRUST_BYTES = 16 << 20
 KNOWN_PREDICATES = {
     "https://docs.pypi.org/attestations/publish/v1": "a PyPI publish attestation",
     "https://slsa.dev/provenance/v0.2": "SLSA Provenance v0.2",
@@ -79,6 +80,7 @@ def check_request(request: Request) -> None:
             ("--trusted-root", request.trusted_root is not None),
             ("--trust-config", request.trust_config is not None),
             ("--staging", request.staging),
+            ("--offline", request.offline),
         )
         if given
     ]
@@ -136,7 +138,7 @@ class Evidence:
     signed_digest: str | None = None  # a message signature: the SHA256 the signature covers
     statement: Statement | None = None
     statement_problem: str | None = None
-    notes: list[str] = field(default_factory=list)
+    signer_rejected: bool = False  # identity or issuer failed: what it signed is not looked at
 
     def need_bundle(self) -> Bundle:
         if self.bundle is None:
@@ -149,6 +151,8 @@ class Evidence:
             raise CheckFailed(f"{self.bundle_name} is a message signature and carries no {what}")
         if not self.signed:
             raise CheckFailed("not made: the signature did not verify")
+        if self.signer_rejected:
+            raise CheckFailed("not made: the signer is not the one asked for")
         if self.statement is None:
             raise CheckFailed(f"not made: {self.statement_problem}")
         return self.statement
@@ -219,8 +223,8 @@ class SignatureCheck(Check):
 
     name = "signature"
 
-    def __init__(self, request: Request) -> None:
-        self.request = request
+    def __init__(self, request: Request, verifier: Any = None, trust_problem: str | None = None) -> None:
+        self.request, self.verifier, self.trust_problem = request, verifier, trust_problem
 
     def apply(self, evidence: Evidence) -> str:
         bundle = evidence.need_bundle()
@@ -243,7 +247,9 @@ class SignatureCheck(Check):
         from sigstore_models.common.v1 import HashAlgorithm
 
         parsed = evidence.sigstore_bundle
-        verifier = _verifier(self.request)
+        if self.trust_problem is not None:
+            raise CheckFailed(self.trust_problem)
+        verifier = self.verifier
         recorder = _CertificateRecorder()
         try:
             if bundle.kind is Kind.SIGSTORE_DSSE:
@@ -278,30 +284,38 @@ class _CertificateRecorder:
         self.certificate = cert
 
 
-def _verifier(request: Request) -> Any:
+def trust_root(request: Request) -> Any:
+    """sigstore's Verifier for the request's trust root. A trust file that cannot be used is
+    the command line's fault (exit 2); the public instances' roots, fetched and checked
+    through TUF, raise CheckFailed, which fails the signature check."""
     from sigstore.models import ClientTrustConfig, TrustedRoot
     from sigstore.verify import Verifier
     from sigstore_models.trustroot import v1 as trustroot_v1
 
+    def config_root(text: str) -> Any:
+        return ClientTrustConfig.from_json(text).trusted_root
+
+    def trusted_root(text: str) -> Any:
+        return TrustedRoot(trustroot_v1.TrustedRoot.from_json(text))
+
+    for option, path, load in (
+        ("--trust-config", request.trust_config, config_root),
+        ("--trusted-root", request.trusted_root, trusted_root),
+    ):
+        if path is not None:
+            data = read_bounded(path, option, UsageError, MAX_TRUST_BYTES)
+            parse_json(data, f"{option}: {path}", UsageError)
+            try:
+                return Verifier(trusted_root=load(data.decode("utf-8")))
+            except Exception as exc:  # sigstore's models on a hostile file: refuse it
+                raise UsageError(f"{option}: {path} is not a usable trusted root ({reason(exc)})") from None
     try:
-        if request.trust_config is not None:
-            text = _bounded_text(request.trust_config)
-            return Verifier(trusted_root=ClientTrustConfig.from_json(text).trusted_root)
-        if request.trusted_root is not None:
-            inner = trustroot_v1.TrustedRoot.from_json(_bounded_text(request.trusted_root))
-            return Verifier(trusted_root=TrustedRoot(inner))
         if request.staging:
             return Verifier.staging(offline=request.offline)
         return Verifier.production(offline=request.offline)
     except Exception as exc:
-        raise CheckFailed(f"the trust root cannot be loaded ({first_line(exc)})") from None
-
-
-def _bounded_text(path: Path) -> str:
-    """A trust file's text, once the bounded parser has accepted it; sigstore's models read it."""
-    data = path.read_bytes()
-    parse_json(data, path.name, _Failed)
-    return data.decode("utf-8")
+        hint = "" if request.offline else "; --offline uses the trust root shipped with sigstore"
+        raise CheckFailed(f"the trust root cannot be loaded ({reason(exc)}){hint}") from None
 
 
 def _verify_with_key(bundle: Bundle, key_path: Path) -> str:
@@ -349,6 +363,7 @@ class IdentityCheck(Check):
             if matching:
                 return f"the certificate names {matching[0]}, which matches {self.pattern}"
             expected = f"a match of {self.pattern}"
+        evidence.signer_rejected = True
         named = ", ".join(sorted(names)) or "nobody"
         raise CheckFailed(f"the certificate names {named}; expected {expected}")
 
@@ -364,8 +379,10 @@ class IssuerCheck(Check):
     def apply(self, evidence: Evidence) -> str:
         issuers = _certificate_issuers(evidence)
         if not issuers:
+            evidence.signer_rejected = True
             raise CheckFailed("the certificate names no OIDC issuer")
         if issuers != {self.issuer}:
+            evidence.signer_rejected = True
             named = ", ".join(sorted(issuers))
             raise CheckFailed(f"the certificate's issuer is {named}; expected {self.issuer}")
         return f"the certificate's issuer is {self.issuer}"
@@ -381,7 +398,10 @@ def _certificate(evidence: Evidence) -> Any:
 def _certificate_names(evidence: Evidence) -> set[str]:
     from cryptography import x509
 
-    san = _certificate(evidence).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    try:
+        san = _certificate(evidence).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
     names = set(san.get_values_for_type(x509.RFC822Name))
     names |= set(san.get_values_for_type(x509.UniformResourceIdentifier))
     for other in san.get_values_for_type(x509.OtherName):
@@ -404,12 +424,13 @@ def _certificate_issuers(evidence: Evidence) -> set[str]:
 
 
 def _der_utf8(value: bytes) -> str:
+    """A DER UTF8String; anything else is shown as its bytes and never equals a request."""
     from cryptography.hazmat import asn1
 
     try:
         return str(asn1.decode_der(str, value))
     except ValueError:
-        return value.decode("utf-8", "replace")
+        return f"(not a DER UTF8String: {value[:64].hex()})"
 
 
 class SubjectCheck(Check):
@@ -424,20 +445,34 @@ class SubjectCheck(Check):
         if bundle.kind is Kind.MESSAGE_SIGNATURE:
             if not evidence.signed:
                 raise CheckFailed("not made: the signature did not verify")
+            if evidence.signer_rejected:
+                raise CheckFailed("not made: the signer is not the one asked for")
             if evidence.signed_digest != ours["sha256"]:
                 signed = evidence.signed_digest
                 raise CheckFailed(f"the bundle signs SHA256 {signed}, not {evidence.artifact}'s")
-            return f"the bundle signs {evidence.artifact} (SHA256 {ours['sha256'][:16]}…)"
+            return f"the bundle signs {evidence.artifact} (SHA256 {ours['sha256'][:16]}...)"
         statement = evidence.need_statement("statement")
+        partial = None
         for subject in statement.subject:
-            known = {alg: value.lower() for alg, value in subject.digest.items() if alg in ours}
-            if known and known.get("sha256", ours["sha256"]) == ours["sha256"]:
-                if all(ours[alg] == value for alg, value in known.items()):
-                    return f"the statement is about {evidence.artifact} (SHA256 {ours['sha256'][:16]}…)"
-                raise CheckFailed(
-                    f"the subject {subject.name!r} has {evidence.artifact}'s SHA256 but another SHA512"
-                )
-        raise CheckFailed(f"no subject of the statement has the SHA256 of {evidence.artifact}")
+            match = digests_match(subject.digest, ours)
+            if match:
+                return f"the statement is about {evidence.artifact} (SHA256 {ours['sha256'][:16]}...)"
+            if match is False and any(subject.digest.get(alg, "").lower() == ours[alg] for alg in ours):
+                partial = subject
+        if partial is not None:
+            raise CheckFailed(
+                f"the subject {partial.name!r} has one of {evidence.artifact}'s digests but not the other"
+            )
+        raise CheckFailed(f"no subject of the statement has the digests of {evidence.artifact}")
+
+
+def digests_match(claimed: dict[str, str], ours: dict[str, str]) -> bool | None:
+    """True when every digest ``claimed`` gives that sbomgen computes (SHA256, SHA512) is ours;
+    None when it gives none of them."""
+    known = {alg: value.lower() for alg, value in claimed.items() if alg in ours}
+    if not known:
+        return None
+    return all(ours[alg] == value for alg, value in known.items())
 
 
 class PredicateTypeCheck(Check):
@@ -492,22 +527,25 @@ class SbomCheck(Check):
 
     name = "sbom"
 
-    def __init__(self, sbom: Path, sha256: str) -> None:
-        self.sbom, self.sha256 = sbom, sha256
+    def __init__(self, sbom: Path, sbom_digests: dict[str, str]) -> None:
+        self.sbom, self.digests = sbom, sbom_digests
 
     def apply(self, evidence: Evidence) -> str:
         byproducts = evidence.need_provenance("SBOM").runDetails.byproducts
-        for byproduct in byproducts:
-            if byproduct.digest.get("sha256", "").lower() == self.sha256:
-                return f"the provenance records {self.sbom.name} (SHA256 {self.sha256[:16]}…)"
-        raise CheckFailed(
-            f"the provenance records another SBOM, not {self.sbom.name} (SHA256 {self.sha256[:16]}…)"
-        )
+        short = f"{self.sbom.name} (SHA256 {self.digests['sha256'][:16]}...)"
+        if any(digests_match(byproduct.digest, self.digests) for byproduct in byproducts):
+            return f"the provenance records {short}"
+        raise CheckFailed(f"the provenance records another SBOM, not {short}")
 
 
-def policy(request: Request, sbom_sha256: str | None = None) -> list[Check]:
+def policy(
+    request: Request,
+    verifier: Any = None,
+    trust_problem: str | None = None,
+    sbom: dict[str, str] | None = None,
+) -> list[Check]:
     """The checks the request asks for, in the order they are made."""
-    checks: list[Check] = [BundleCheck(request), SignatureCheck(request)]
+    checks: list[Check] = [BundleCheck(request), SignatureCheck(request, verifier, trust_problem)]
     if request.sigstore:
         checks.append(IdentityCheck(request.identity, request.identity_regexp))
         assert request.issuer is not None
@@ -518,8 +556,8 @@ def policy(request: Request, sbom_sha256: str | None = None) -> list[Check]:
     if request.source_uri is not None:
         checks.append(SourceCheck(request.source_uri))
     if request.sbom is not None:
-        assert sbom_sha256 is not None
-        checks.append(SbomCheck(request.sbom, sbom_sha256))
+        assert sbom is not None
+        checks.append(SbomCheck(request.sbom, sbom))
     return checks
 
 
@@ -530,7 +568,7 @@ class Outcome:
     detail: str
 
     def __str__(self) -> str:
-        return f"{self.check}: {self.detail}"
+        return f"{self.check}: {printable(self.detail)}"
 
 
 @dataclass(frozen=True)
@@ -551,17 +589,24 @@ class Verification:
 def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
     """Apply every check the request asks for to the bundle; never raises for a failed check."""
     check_request(request)
+    verifier = trust_problem = None
     if request.key is not None:
         load_public_key(request.key)  # a bad key file is the command line's fault (exit 2)
+    else:
+        try:
+            verifier = trust_root(request)
+        except CheckFailed as exc:
+            trust_problem = str(exc)
+    artifact_digests = digests(artifact)
+    sbom_digests = digests(request.sbom, "--sbom") if request.sbom is not None else None
     try:
-        material = bundle_path.read_bytes()
-        artifact_digests = digests(artifact)
-        sbom_sha256 = hashlib.sha256(request.sbom.read_bytes()).hexdigest() if request.sbom else None
-    except OSError as exc:
-        raise UsageError(f"cannot read {exc.filename}: {exc.strerror}") from None
+        material = read_bounded(bundle_path, "bundle", VerificationFailed, MAX_BUNDLE_BYTES)
+    except VerificationFailed as exc:
+        problem = str(exc).removeprefix("bundle: ")
+        return Verification((Outcome("bundle", False, problem),))
     evidence = Evidence(artifact.name, artifact_digests, bundle_path.name, material)
     outcomes = []
-    for check in policy(request, sbom_sha256):
+    for check in policy(request, verifier, trust_problem, sbom_digests):
         kind = evidence.bundle.kind if evidence.bundle is not None else None
         if kind is not None and not check.applies_to(kind):
             if not check.requested:
