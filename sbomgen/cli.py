@@ -586,7 +586,7 @@ def release(
         write_atomic(out / f"{artifact.name}.spdx.json", results[artifact.name])
     for name, body in signed:
         write_atomic(out / name, body)
-    write_atomic(out / rel.MANIFEST, rel.manifest(folder))
+    write_atomic(out / rel.MANIFEST, rel.manifest(folder, out / rel.MANIFEST))
     _notice(f"wrote {len(artifacts)} SBOMs, {len(signed)} provenance files and {out / rel.MANIFEST}")
 
 
