@@ -54,8 +54,8 @@ def _kind(mode: int) -> str | None:
 def _replaceable(path: Path) -> None:
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # the folder's check says what is missing
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     kind = _kind(mode)
