@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from conftest import REFERENCE_313, Run, cpython_tree, make_wheel, sbomgen, write_tar
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 
 BUILDER = ("--builder-id", "https://ci.example.org/release")
@@ -504,3 +506,121 @@ def test_release_check_manifest_that_is_a_fifo(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "manifest")
     run = sbomgen("release", folder, "--check", tmp_path / "manifest")
     one_line(run, 4, "manifest: not a regular file")
+
+
+# --- property tests: the manifest loader and check raise nothing but ContentError --------
+
+MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**30, max_value=10**60)
+    | st.floats()
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+# values that sit at the edge of what a manifest's fields take
+edge_values = st.sampled_from(
+    [
+        "../x", "/etc/passwd", "a//b", "./a", "a/.", "a\\b", "a\nb", "a\x1bb", "\x85", "\udcff", "",
+        "0" * 64, "A" * 64, "g" * 64, "0" * 63, -1, 0, 2**63, 10**39, 1.5, True, None, [], {},
+        "sbomgen-release-manifest", "amd64/core.msi", "link-target",
+    ]
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A small release folder of real files (the Sigstore inputs), a subfolder and a link,
+    with the manifest sbomgen writes for it."""
+    from conftest import DATA
+
+    from sbomgen.release import manifest
+
+    folder = tmp_path_factory.mktemp("real-release")
+    for source in sorted((DATA / "sigstore").iterdir()):
+        shutil.copyfile(source, folder / source.name)
+    (folder / "amd64").mkdir()
+    shutil.copyfile(DATA / "sigstore" / "rfc8785-0.1.2-py3-none-any.whl", folder / "amd64" / "core.msi")
+    (folder / "latest.tar.gz").symlink_to("sigstore-3.6.1.tar.gz")
+    return folder, json.loads(manifest(folder))
+
+
+def _check_in_process(folder: Path, data: bytes) -> None:
+    """What ``release FOLDER --check MANIFEST`` does, in this process."""
+    from sbomgen.errors import ContentError, SbomgenError
+    from sbomgen.release import check
+
+    path = folder.parent / f"{folder.name}.manifest.json"
+    path.write_bytes(data)
+    try:
+        drift = check(path, folder)
+    except ContentError as exc:
+        assert exc.exit_code == 4 and "\n" not in str(exc)
+        return
+    except SbomgenError as exc:
+        pytest.fail(f"exit {exc.exit_code} from a manifest: {exc}")
+    for name in drift.added + drift.removed + drift.changed:
+        assert "\n" not in name and "\x1b" not in name and ".." not in name.split("/")
+
+
+@pytest.mark.slow
+@MANY
+@given(
+    st.one_of(
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.binary(max_size=200),
+        st.integers(60, 3000).map(lambda n: b"[" * n + b"]" * n),
+        st.integers(1, 3000).map(
+            lambda n: b'{"format": "sbomgen-release-manifest", "version": 1%s}' % (b"0" * n)
+        ),
+    )
+)
+def test_release_manifest_arbitrary_json(real_release: tuple[Path, dict[str, Any]], data: bytes) -> None:
+    _check_in_process(real_release[0], data)
+
+
+@pytest.mark.slow
+@MANY
+@given(st.data())
+def test_release_manifest_type_mutations(
+    real_release: tuple[Path, dict[str, Any]], data: st.DataObject
+) -> None:
+    folder, real = real_release
+    document: Any = json.loads(json.dumps(real))
+    for _ in range(data.draw(st.integers(1, 3))):
+        parent: Any = None
+        key: Any = None
+        node = document
+        while isinstance(node, (dict, list)) and node and data.draw(st.booleans()):
+            parent = node
+            key = data.draw(st.sampled_from(sorted(node) if isinstance(node, dict) else range(len(node))))
+            node = node[key]
+        value = data.draw(st.one_of(edge_values, json_values))
+        action = data.draw(st.sampled_from(["replace", "delete", "duplicate", "wrap"]))
+        if parent is None:
+            document = value if action == "replace" else [document] if action == "wrap" else document
+        elif action == "replace":
+            parent[key] = value
+        elif action == "delete":
+            del parent[key]
+        elif action == "duplicate" and isinstance(parent, list):
+            parent.append(json.loads(json.dumps(node)))
+        else:
+            parent[key] = [node]
+    _check_in_process(folder, json.dumps(document).encode())
+
+
+def test_the_real_manifest_checks_clean(real_release: tuple[Path, dict[str, Any]]) -> None:
+    from sbomgen.release import check
+
+    folder, real = real_release
+    assert {"name": "latest.tar.gz", "link": "sigstore-3.6.1.tar.gz"} in real["files"]
+    assert len(real["files"]) == 6
+    path = folder.parent / "clean.json"
+    path.write_text(json.dumps(real))
+    assert check(path, folder).empty
