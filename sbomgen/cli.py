@@ -19,12 +19,13 @@ Exit codes:
   0  success
   1  diff, check: the SBOMs differ; validate: a document is invalid; release --check:
      the folder changed; otherwise the process reading the artifact was killed
-  2  bad command line
+  2  bad command line, or an output that is one of the inputs
   3  the input is not a readable archive, or holds an unsafe member
   4  the artifact's own metadata is invalid or contradicts its contents
   5  a bug in sbomgen (the document it made failed validation, or an internal
      error): please report it; SBOMGEN_DEBUG=1 shows the traceback
-  6  the output, or a temporary file in TMPDIR, could not be written
+  6  the output, or a temporary file in TMPDIR, could not be written (only regular
+     files are replaced: not a device, FIFO, socket, folder or symbolic link)
   7  index metadata is missing (--strict) or contradicts the artifact
   8  the metadata cache or a cache export cannot be used
   9  verification failed (the line says which check)
