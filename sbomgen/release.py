@@ -154,7 +154,12 @@ def read_manifest(path: Path) -> ReleaseManifest:
 
 
 def check(manifest_path: Path, folder: Path) -> Drift:
-    recorded = {entry.name: entry for entry in read_manifest(manifest_path).files}
+    """What changed in ``folder`` since the manifest at ``manifest_path`` was made."""
+    return compare(read_manifest(manifest_path), folder, manifest_path)
+
+
+def compare(document: ReleaseManifest, folder: Path, manifest_path: Path) -> Drift:
+    recorded = {entry.name: entry for entry in document.files}
     present = _contents(folder, manifest_path)
 
     def changed(name: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import ContentError
-from .fields import Line, NonEmptyLine, Sha256, Strict, control_character
+from .fields import NonEmptyLine, Sha256, Strict, control_character
 from .parse import load_json
 
 FORMAT = "sbomgen-release-manifest"
@@ -64,7 +64,7 @@ class Entry(Strict):
     name: ReleaseName
     size: Annotated[int, Field(ge=0)] | None = None
     sha256: Sha256 | None = None
-    link: Line | None = None
+    link: NonEmptyLine | None = None
 
     @model_validator(mode="after")
     def _file_or_link(self) -> Entry:
