@@ -625,8 +625,10 @@ def test_release_manifest_type_mutations(
         parent, node = None, document
         try:
             for key in place:
+                if not isinstance(node, (dict, list)):
+                    raise LookupError(key)
                 parent, node = node, node[key]
-        except (KeyError, IndexError, TypeError):
+        except (LookupError, TypeError):
             continue  # an earlier change took this place away
         if parent is None:
             document = value if action == "replace" else [document] if action == "wrap" else document
