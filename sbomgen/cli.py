@@ -560,6 +560,7 @@ def release(
         [*artifacts, source, _key_path(signing), trust_config],
         create_folders=True,
     )
+    rel.contents(folder, out / rel.MANIFEST)  # what the manifest would refuse fails before the work
     context = _build_context(**{k: options.pop(k) for k in _BUILD_FIELDS})
     enrich_options = _enrich_options(**options)
     jobs_list: list[tuple[str, Any, Any]] = [(str(p), None, enrich_options) for p in sources]

@@ -81,7 +81,7 @@ def _place(path: Path) -> str:
     return os.path.join(os.path.realpath(path.parent), path.name)
 
 
-def _contents(folder: Path, manifest_path: Path) -> dict[str, Path]:
+def contents(folder: Path, manifest_path: Path) -> dict[str, Path]:
     """Every regular file and symbolic link under ``folder`` by its manifest name, but the
     manifest itself. Links are not followed, to files or folders, inside or out: a link is
     recorded as a link. Anything else (a FIFO, a device, a socket) is refused."""
@@ -124,8 +124,8 @@ def _entry(name: str, path: Path) -> dict[str, Any]:
 
 def manifest(folder: Path, manifest_path: Path | None = None) -> bytes:
     """The manifest of ``folder``, to be written at ``manifest_path`` (default: in it)."""
-    contents = _contents(folder, manifest_path or folder / MANIFEST)
-    files = [_entry(name, contents[name]) for name in sorted(contents)]
+    found = contents(folder, manifest_path or folder / MANIFEST)
+    files = [_entry(name, found[name]) for name in sorted(found)]
     return (json.dumps({"format": FORMAT, "version": 1, "files": files}, indent=2) + "\n").encode()
 
 
@@ -160,7 +160,7 @@ def check(manifest_path: Path, folder: Path) -> Drift:
 
 def compare(document: ReleaseManifest, folder: Path, manifest_path: Path) -> Drift:
     recorded = {entry.name: entry for entry in document.files}
-    present = _contents(folder, manifest_path)
+    present = contents(folder, manifest_path)
 
     def changed(name: str) -> bool:
         entry, now = recorded[name], _entry(name, present[name])
