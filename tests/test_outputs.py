@@ -330,6 +330,46 @@ def test_report_csp_forbids_scripts_and_keeps_http_links(tmp_path: Path) -> None
     assert '<a href="https://files.example.org/demo-1.0.tar.gz" rel="noreferrer">demo-1.0.tar.gz</a>' in html
 
 
+def test_report_csp_blocks_injected_scripts_in_chromium(tmp_path: Path) -> None:
+    """Should markup ever slip through the escaping, the policy still stops it: a script,
+    an event handler and an image put into a rendered report do nothing in a browser."""
+    from sbomgen.write.report import render
+
+    browser, driver_path = (
+        shutil.which(os.environ.get("SBOMGEN_BROWSER", "chromium")),
+        shutil.which("chromedriver"),
+    )
+    assert browser and driver_path, "Debian's chromium and chromium-driver are installed by .ci/run"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    sbom = tmp_path / "demo.spdx.json"
+    sbom.write_text(json.dumps(_sbom("javascript:document.title='pwned'")))
+    injected = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    page = tmp_path / "report.html"
+    page.write_text(render(sbom).decode().replace("</body>", f"{injected}</body>"))
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(page.as_uri())
+        assert driver.title == "SBOM of demo"
+        refused = [
+            e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
+        ]
+        assert len(refused) == 3, refused  # the script, the handler, the image
+    finally:
+        driver.quit()
+
+
 # --- release manifests ------------------------------------------------------------------
 
 
