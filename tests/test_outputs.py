@@ -97,7 +97,9 @@ def test_finding_write_atomic_replaced_a_device_in_process(tmp_path: Path) -> No
     assert sorted(os.listdir(tmp_path)) == ["null"]  # no temporary file left
 
 
-@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/dev//stdout"])
+@pytest.mark.parametrize(
+    "name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/proc/thread-self/fd/1", "/dev//stdout"]
+)
 def test_finding_o_dev_stdout_replaced_the_link_and_printed_nothing(name: str, tarball: Path) -> None:
     assert os.path.islink("/dev/stdout")
     expected = sbomgen("tarball", tarball, "--offline", "-o", "-")

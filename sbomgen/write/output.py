@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import OutputError, UsageError
 
 STDOUT = "-"
-_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/proc/thread-self/fd/1"})
 _KINDS = (
     (stat.S_ISLNK, "a symbolic link"),
     (stat.S_ISDIR, "a folder"),
@@ -31,19 +31,12 @@ _KINDS = (
 
 
 def is_stdout(target: str | os.PathLike[str]) -> bool:
-    """``-``, ``/dev/stdout`` and its other spellings, or any other name of what this
-    process's standard output is (when that is not a regular file)."""
+    """``-``, or one of the names of this process's standard output (``/dev/stdout``,
+    ``/dev/fd/1``, ``/proc/self/fd/1``). Any other name of a device, even the one standard
+    output happens to be, is refused like every device: the answer must not depend on
+    where the caller sent standard output."""
     text = os.fspath(target)
-    if text == STDOUT or os.path.normpath(text) in _STDOUT_NAMES | {f"/proc/{os.getpid()}/fd/1"}:
-        return True
-    try:
-        mode = os.lstat(text).st_mode
-        if stat.S_ISREG(mode):
-            return False
-        found, out = os.stat(text), os.fstat(1)
-    except OSError:
-        return False
-    return (found.st_dev, found.st_ino) == (out.st_dev, out.st_ino)
+    return text == STDOUT or os.path.normpath(text) in _STDOUT_NAMES | {f"/proc/{os.getpid()}/fd/1"}
 
 
 def _kind(mode: int) -> str | None:
