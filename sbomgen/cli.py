@@ -281,6 +281,14 @@ def _key_path(signing: str | None) -> Path | None:
     return Path(signing[4:]) if signing and signing.startswith("key:") else None
 
 
+def _cache_files(cache_dir: Path | None) -> list[Path]:
+    """The index cache's files: an input of every command that enriches, never an output."""
+    from .enrich.cache import default_cache_dir
+
+    folder = cache_dir or default_cache_dir()
+    return [folder / f"index.sqlite3{end}" for end in ("", "-wal", "-shm")]  # as Cache names them
+
+
 def _make_dir(path: Path) -> None:
     from .errors import OutputError
 
@@ -371,7 +379,7 @@ def tarball(
     limits = _limits(index_options)
     formats = _formats(output_format)
     targets = _targets(artifact, formats, output)
-    check_outputs(targets.values(), [artifact])
+    check_outputs(targets.values(), [artifact, *_cache_files(index_options["cache_dir"])])
     writer = _DeferredSpdxWriter(creators)
     with collection_paused():
         with _Progress(f"Reading {artifact.name}") as progress:
@@ -557,7 +565,7 @@ def release(
     suffixes = (".spdx.json", _statement_suffix(signing))
     check_outputs(
         [out / rel.MANIFEST, *(out / f"{a.name}{suffix}" for a in artifacts for suffix in suffixes)],
-        [*artifacts, source, _key_path(signing), trust_config],
+        [*artifacts, source, _key_path(signing), trust_config, *_cache_files(options["cache_dir"])],
         create_folders=True,
     )
     rel.contents(folder, out / rel.MANIFEST)  # what the manifest would refuse fails before the work
@@ -670,7 +678,7 @@ def _distribution(
     target = folder / path.name if embed else output if output is not None else f"{path.name}.spdx.json"
     if embed and folder.resolve() == path.resolve().parent:
         raise click.UsageError("--embed -o: choose a folder other than the wheel's own")
-    check_outputs([target], [path], create_folders=embed)
+    check_outputs([target], [path, *_cache_files(index_options["cache_dir"])], create_folders=embed)
     inventory = scan(path, scanners=[DistributionScanner(wheel=is_wheel)], top_folder=not is_wheel)
     inventory, notices = enrich(inventory, _enrich_options(**index_options))
     for message in (*inventory.notices, *notices):
@@ -737,9 +745,8 @@ def export_(file: Path, cache_dir: Path | None) -> None:
     from .enrich.cache import Cache, default_cache_dir
     from .write.output import check_outputs, write_atomic
 
-    folder = cache_dir or default_cache_dir()
-    check_outputs([file], [folder / f"index.sqlite3{end}" for end in ("", "-wal", "-shm")])
-    store = Cache(folder)
+    check_outputs([file], _cache_files(cache_dir))
+    store = Cache(cache_dir or default_cache_dir())
     try:
         write_atomic(file, store.export())
     finally:

@@ -166,6 +166,15 @@ SAME_AS_INPUT = {
     "sign": ("sign", "{dir}/a.txt", "{dir}/a.txt.sigstore", "-d", "{dir}"),
     "release": ("release", "{dir}/release", *BUILDER, "--offline"),
     "cache export": ("cache", "export", "{dir}/cache/index.sqlite3", "--cache-dir", "{dir}/cache"),
+    "the index cache": ("tarball", "{tgz}", "--cache-dir", "{dir}/cache", "-o", "{dir}/cache/index.sqlite3"),
+    "the index cache of wheel": (
+        "wheel",
+        "{wheel}",
+        "--cache-dir",
+        "{dir}/cache",
+        "-o",
+        "{dir}/cache/index.sqlite3",
+    ),
 }
 
 
