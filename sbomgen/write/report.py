@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader
 
 from .. import __version__
 from ..diff import load
 from ..documents.bundle import Kind, read_bundle
+from ..documents.fields import control_character
 from ..documents.intoto import SlsaProvenanceV1, Statement
 from ..documents.parse import load_json, validate
 from ..errors import ContentError, SbomgenError
@@ -53,10 +56,24 @@ def _provenance(bundle: Path, sbom: Path, artifact_sha256: str | None) -> dict[s
     }
 
 
+_WEB_URL = re.compile(r"https?://[^\s/?#\\][^\s\\]*", re.IGNORECASE | re.ASCII)
+
+
+def web_url(value: object) -> str | None:
+    """``value`` if it is an http or https URL, else None: only those become links.
+
+    Everything else (``javascript:``, ``data:``, ``file:``, a relative path, a scheme with
+    a tab or a leading space that browsers would drop) is shown as text.
+    """
+    if isinstance(value, str) and _WEB_URL.fullmatch(value) and not control_character(value):
+        return value
+    return None
+
+
 def _link(purl: str | None) -> str | None:
     if purl and purl.startswith("pkg:pypi/"):
         name, _, version = purl.removeprefix("pkg:pypi/").partition("@")
-        return f"https://pypi.org/project/{name}/{version}/"
+        return web_url(f"https://pypi.org/project/{quote(name, safe='')}/{quote(version, safe='')}/")
     return None
 
 
@@ -77,6 +94,7 @@ def render(sbom: Path, provenance: Path | None = None) -> bytes:
                 "purl": details.get("purl"),
                 "link": _link(details.get("purl")),
                 "download": fields["download location"],
+                "download_link": web_url(fields["download location"]),
                 "supplier": fields["supplier"],
                 "files": details.get("files", 0),
                 "checksums": sorted(fields["checksums"]),
