@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 
@@ -21,12 +23,13 @@ def unicode_path(name: str, header_name: bytes) -> bytes:
 class Entry:
     name: bytes
     data: bytes = b""
-    method: int = 0  # 0 stored; 8 deflated here; anything else: data kept as given
+    method: int = 0  # 0 stored; 8, 12 and 14 compressed here (unless raw); others: data as given
     flags: int = UTF8
     extra: bytes = b""  # central directory
     local_extra: bytes = b""
     mode: int = FILE
     system: int = 3  # Unix: the mode is recorded
+    raw: bool = False  # data stored as given whatever the method says
 
 
 def build(*entries: Entry) -> bytes:
@@ -34,9 +37,14 @@ def build(*entries: Entry) -> bytes:
     central = bytearray()
     for entry in entries:
         packed = entry.data
-        if entry.method == 8:
+        if entry.method == 8 and not entry.raw:
             compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
             packed = compressor.compress(entry.data) + compressor.flush()
+        elif entry.method == 12 and not entry.raw:
+            packed = bz2.compress(entry.data)
+        elif entry.method == 14 and not entry.raw:
+            lzma = zipfile.LZMACompressor()
+            packed = lzma.compress(entry.data) + lzma.flush()
         crc = zlib.crc32(entry.data)
         common = struct.pack(
             "<HHHHHIIIHH",

@@ -379,7 +379,7 @@ def test_finding_unpacked_tree_applies_the_link_rules(
     "header",
     [
         b'/* #define PY_VERSION "9.9.9" */\n#define PY_VERSION "3.99.0"\n',
-        b'#define PY_VERSION "3.99.0"\n/*\n#define PY_VERSION "9.9.9"\n*/\n',
+        b'/*\n#define PY_VERSION "9.9.9"\n*/\n#define PY_VERSION "3.99.0"\n',
         b'// #define PY_VERSION "9.9.9"\n#define PY_VERSION "3.99.0" /* the version */\n',
         b'// a comment \\\n#define PY_VERSION "9.9.9"\n#  define PY_VERSION "3.99.0"\n',
         b'#define PY_VERSION_HEX 0x09090900\n#define PY_VERSION "3.99.0"\n/* "unclosed',
