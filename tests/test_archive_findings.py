@@ -405,3 +405,39 @@ def test_finding_patchlevel_definition_in_a_comment_does_not_win(tmp_path: Path,
 def test_finding_patchlevel_without_one_clean_definition(tmp_path: Path, header: bytes, message: str) -> None:
     path = tar_of(tmp_path, [], {**cpython_tree(), "Include/patchlevel.h": header}, top="cpython-src")
     fails(tmp_path, path, 4, message)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            Entry(b"pip/evil.py", b"\x00" * 20, flags=raw_zip.UTF8 | raw_zip.ENCRYPTED),
+            "'pip/evil.py' is encrypted",
+        ),
+        (Entry(b"pip/evil.py", b"data", method=99), "'pip/evil.py' uses compression method 99"),
+        (
+            Entry(
+                b"pip/harmless.py", b"x", extra=raw_zip.unicode_path("pip/__init__.py", b"pip/harmless.py")
+            ),
+            "'pip/harmless.py' has a Unicode Path extra field that names it 'pip/__init__.py'",
+        ),
+    ],
+    ids=["encrypted", "method", "unicode path"],
+)
+def test_finding_zip_member_rules_hold_for_a_wheel_artifact(
+    tmp_path: Path, entry: Entry, message: str
+) -> None:
+    import zipfile
+
+    from conftest import make_wheel
+
+    with zipfile.ZipFile(io.BytesIO(make_wheel())) as wheel:
+        entries = [Entry(i.filename.encode(), wheel.read(i)) for i in wheel.infolist()]
+    path = tmp_path / "pip-99.0-py3-none-any.whl"
+    path.write_bytes(raw_zip.build(*entries, entry))
+    out = tmp_path / "out.json"
+    run = sbomgen("wheel", path, "--offline", "-o", out)
+    assert run.returncode == 3, run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(f"sbomgen: error: {path.name}: member {message}")
+    assert not out.exists()
