@@ -8,6 +8,7 @@ count, member size, total size and expansion ratio stop decompression bombs.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import lzma
@@ -271,6 +272,32 @@ class _Tracker:
         for link, target in self.symlinks.items():
             self._follow(link.split("/")[:-1], target, link)
 
+    def paths_through_linked_folders(self, most: int) -> Iterator[str]:
+        """The paths an extracted tree has, and no member names, below a symlink to a folder
+        (``link/file`` for each member ``folder/file``; links inside such a folder are
+        followed when the path is opened). At most ``most`` of them: a few links to a big
+        folder could otherwise make a square of paths."""
+        folders: dict[str, str] = {}
+        for link in self.symlinks:
+            target = "/".join(self._follow([], link, link))
+            if target == "" or target in self.directories:
+                folders[link] = target
+        if not folders:
+            return
+        paths = sorted(path for path, kind in self.seen.items() if kind is not Kind.DIR)
+        count = 0
+        for link, folder in folders.items():
+            prefix = f"{folder}/" if folder else ""
+            index = bisect.bisect_left(paths, prefix)
+            while index < len(paths) and paths[index].startswith(prefix):
+                count += 1
+                if count > most:
+                    raise ArchiveError(
+                        f"{self.where}: more than {most} paths through links to folders (--max-members)"
+                    )
+                yield f"{link}/{paths[index][len(prefix) :]}"
+                index += 1
+
     def file_behind(self, rel: str) -> str | None:
         """The regular file a member's path leads to through symlinks and hard links (what
         an extracted tree opens), or None when it leads to no file of the archive."""
@@ -396,6 +423,13 @@ class ArchiveReader:
         """Pairs of member paths that differ only in case or Unicode normalisation (NFC and
         NFD): recorded, but worth a warning."""
         return self._tracker.case_clashes if self._tracker else []
+
+    def paths_through_linked_folders(self) -> Iterator[str]:
+        """Once the members are read: the paths below symlinks to folders that an
+        extracted tree has and no member names (``Lib/ensurepip/_bundled/pip.whl`` when
+        ``_bundled`` links to a folder holding ``pip.whl``)."""
+        assert self._tracker is not None
+        return self._tracker.paths_through_linked_folders(self.limits.max_members)
 
     def file_behind(self, path: str) -> str | None:
         """Once the members are read: the regular file that ``path`` leads to through

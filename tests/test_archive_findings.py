@@ -301,6 +301,32 @@ def test_finding_needed_member_that_leads_to_no_file_fails(
     fails(tmp_path, path, 3, "Include/patchlevel.h is a link that leads to no file in the archive")
 
 
+def test_finding_needed_members_below_a_link_to_a_folder_are_read_through_it(tmp_path: Path) -> None:
+    """``Include`` and ``Lib/ensurepip/_bundled`` are links to folders: an extracted tree
+    has ``Include/patchlevel.h`` and the wheel, and so does the scan."""
+    tree = {k: v for k, v in cpython_tree().items() if k not in ("Include/patchlevel.h", WHEEL)}
+    members = [
+        ("Include", tarfile.SYMTYPE, b"", "Headers"),
+        ("Lib/ensurepip/_bundled", tarfile.SYMTYPE, b"", "../../wheels"),
+        ("Headers/patchlevel.h", tarfile.REGTYPE, PATCHLEVEL_3_99_7, ""),
+        ("wheels/pip-99.0-py3-none-any.whl", tarfile.REGTYPE, cpython_tree()[WHEEL], ""),
+    ]
+    document, _ = succeeds(tmp_path, tar_of(tmp_path, members, tree, top="cpython-src"))
+    assert packages(document)["CPython"] == "3.99.7"
+    assert packages(document)["pip"] == "99.0"
+
+
+def test_finding_needed_members_below_a_link_to_a_folder_in_a_tree_are_read_through_it(
+    tmp_path: Path,
+) -> None:
+    tree = {k: v for k, v in cpython_tree().items() if k != WHEEL}
+    root = tree_of(tmp_path, {**tree, "wheels/pip-99.0-py3-none-any.whl": cpython_tree()[WHEEL]})
+    (root / "Lib" / "ensurepip").mkdir(parents=True)
+    (root / "Lib" / "ensurepip" / "_bundled").symlink_to("../../wheels")
+    document, _ = succeeds(tmp_path, root)
+    assert packages(document)["pip"] == "99.0"
+
+
 def test_finding_needed_member_behind_a_link_in_a_zip_is_read_through_it(tmp_path: Path) -> None:
     path = tmp_path / "cpython-src.zip"
     path.write_bytes(

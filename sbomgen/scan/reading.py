@@ -58,7 +58,7 @@ def records(
     constructors = [getattr(hashlib, a.lower()) for a in algorithms]
     kept: dict[str, bytes] = {}  # wanted contents, for a link to one of them
     digests_by_path: dict[str, str] = {}  # to tell whether a second pass reads the same bytes
-    links: list[str] = []  # wanted members that are links
+    links: list[str] = []  # wanted paths that are links or lie below one
     for member, content in reader.members():
         if content is None:
             if member.kind in (Kind.SYMLINK, Kind.HARDLINK) and wants(member.path):
@@ -87,6 +87,7 @@ def records(
         if digests:
             digests_by_path[member.path] = digests[0]
         yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
+    links += [path for path in reader.paths_through_linked_folders() if wants(path)]
     through = _through_links(reader, links, kept, digests_by_path, constructors[:1]) if links else {}
     yield Summary(reader.top, reader.checksums, reader.case_clashes, through)
 
