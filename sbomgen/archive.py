@@ -45,6 +45,7 @@ _MAX_LINK = 4096  # PATH_MAX: a longer symlink target cannot be followed anyway
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: they rewrite lines and terminals
 _ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
 _ZIP_ENCRYPTED, _ZIP_PATCHED, _ZIP_UTF8 = 0x1, 0x20, 0x800
+_ZIP_DECISIVE = _ZIP_ENCRYPTED | _ZIP_PATCHED | 0x40 | _ZIP_UTF8  # 0x40: strong encryption
 _UNICODE_PATH = 0x7075  # Info-ZIP: a UTF-8 name that unzip uses instead of the header's
 _TAR_KINDS = {REGULAR: Kind.FILE, DIRECTORY: Kind.DIR, SYMLINK: Kind.SYMLINK, HARDLINK: Kind.HARDLINK}
 
@@ -675,11 +676,18 @@ def _extra_fields(extra: bytes, where: str, name: str) -> Iterator[tuple[int, by
 
 
 def _local_extra(raw: BinaryIO, info: zipfile.ZipInfo, where: str) -> bytes:
-    """The extra field of a member's local header, which zipfile skips."""
+    """The extra field of a member's local header, which zipfile skips; the header must
+    agree with the central directory on the flags and method that decide how it is read."""
     raw.seek(info.header_offset)
     header = raw.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise ArchiveError(f"{where}: not a readable archive (bad local header for {info.orig_filename!r})")
+    flags, method = struct.unpack_from("<HH", header, 6)
+    if (flags ^ info.flag_bits) & _ZIP_DECISIVE or method != info.compress_type:
+        raise ArchiveError(
+            f"{where}: member {info.orig_filename!r}: its local header and the central directory "
+            "disagree on its flags or compression method"
+        )
     name_length, extra_length = struct.unpack_from("<HH", header, 26)
     raw.seek(name_length, os.SEEK_CUR)
     return raw.read(extra_length)

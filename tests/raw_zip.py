@@ -30,6 +30,7 @@ class Entry:
     mode: int = FILE
     system: int = 3  # Unix: the mode is recorded
     raw: bool = False  # data stored as given whatever the method says
+    local_flags: int | None = None  # the local header's, when they differ from the central
 
 
 def build(*entries: Entry) -> bytes:
@@ -60,7 +61,10 @@ def build(*entries: Entry) -> bytes:
             0,
         )
         offset = len(body)
-        local = b"PK\x03\x04" + common[:-2] + struct.pack("<H", len(entry.local_extra))
+        local_common = common
+        if entry.local_flags is not None:
+            local_common = common[:2] + struct.pack("<H", entry.local_flags) + common[4:]
+        local = b"PK\x03\x04" + local_common[:-2] + struct.pack("<H", len(entry.local_extra))
         body += local + entry.name + entry.local_extra + packed
         central += (
             b"PK\x01\x02"

@@ -134,6 +134,11 @@ def test_finding_zip_mode_that_contradicts_the_name(tmp_path: Path) -> None:
     fails(tmp_path, path, 3, "'Python-3.99.0/Lib/os.py' is marked as a directory")
 
 
+def test_finding_zip_local_header_disagrees_with_the_central_directory(tmp_path: Path) -> None:
+    entry = Entry(b"Python-3.99.0/Lib/os.py", b"\x00" * 20, local_flags=raw_zip.UTF8 | raw_zip.ENCRYPTED)
+    fails(tmp_path, zip_of(tmp_path, entry), 3, "'Python-3.99.0/Lib/os.py': its local header and the central")
+
+
 def test_finding_zip_member_name_marked_utf8_that_is_not(tmp_path: Path) -> None:
     fails(tmp_path, zip_of(tmp_path, Entry(b"Python-3.99.0/Lib/\xff.py", b"x")), 3, "marked UTF-8 is not")
 

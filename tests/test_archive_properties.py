@@ -105,6 +105,7 @@ MODES = st.sampled_from([raw_zip.FILE] * 3 + [raw_zip.DIRECTORY, raw_zip.SYMLINK
 METHODS = st.sampled_from([0, 0, 8, 8, 12, 14, 1, 9, 99])
 SYSTEMS = st.sampled_from([3, 3, 0])
 RAW = st.sampled_from([False] * 5 + [True])
+LOCAL_FLAGS = st.sampled_from([None] * 8 + [0, raw_zip.ENCRYPTED])
 UTF8_FLAG = st.sampled_from([0, raw_zip.UTF8])
 SOME_BYTES = st.binary(max_size=40)
 NAME_BYTES = st.binary(min_size=1, max_size=24)
@@ -149,6 +150,7 @@ def zip_entries(draw: Any) -> list[Entry]:
                 mode=mode,
                 system=draw(SYSTEMS),
                 raw=draw(RAW),
+                local_flags=draw(LOCAL_FLAGS),
             )
         )
     return entries
