@@ -332,6 +332,33 @@ def test_finding_needed_members_below_a_link_to_a_folder_in_a_tree_are_read_thro
     assert packages(document)["pip"] == "99.0"
 
 
+def test_finding_many_links_to_one_needed_member_count_against_the_total_size(tmp_path: Path) -> None:
+    wheel = cpython_tree()[WHEEL]
+    links = [
+        (f"Lib/ensurepip/_bundled/pip{i}-99.0-py3-none-any.whl", tarfile.SYMTYPE, b"", "../x.whl")
+        for i in range(64)
+    ]
+    path = tar_of(tmp_path, [("Lib/ensurepip/x.whl", tarfile.REGTYPE, wheel, ""), *links])
+    limit = str(sum(map(len, cpython_tree().values())) + len(wheel) + 8192)  # members and headers fit
+    out = tmp_path / "out.json"
+    run = sbomgen("tarball", path, "--offline", "--max-total-size", limit, "-o", out)
+    assert run.returncode == 3, run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert f"the members read through links add up to more than {limit} bytes (--max-total-size)" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("how", ["a copy", "a link"])
+def test_finding_two_bundled_wheels_of_one_project(tmp_path: Path, how: str) -> None:
+    """ensurepip installs one of them (which, is anyone's guess): exit 4 naming both, not
+    exit 5 from SPDX IDs that clash."""
+    second = "Lib/ensurepip/_bundled/pip-99.0-py2.py3-none-any.whl"
+    member = (second, tarfile.SYMTYPE, b"", "pip-99.0-py3-none-any.whl")
+    if how == "a copy":
+        member = (second, tarfile.REGTYPE, cpython_tree()[WHEEL], "")
+    fails(tmp_path, tar_of(tmp_path, [member]), 4, f"two wheels of pip: {second} and {WHEEL}")
+
+
 def test_finding_needed_member_behind_a_link_in_a_zip_is_read_through_it(tmp_path: Path) -> None:
     path = tmp_path / "cpython-src.zip"
     path.write_bytes(

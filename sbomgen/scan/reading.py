@@ -121,7 +121,15 @@ def _through_links(
         gone = sorted(missing - kept.keys())
         if gone:
             raise ArchiveError(f"{reader.where}: {', '.join(gone)} vanished on a second read")
-    return {path: kept[target] for path, target in behind.items()}
+    through = {path: kept[target] for path, target in behind.items()}
+    # Many links to one big member would hand the scanners its bytes many times over.
+    total = sum(map(len, through.values()))
+    if total > reader.limits.max_total_size:
+        raise ArchiveError(
+            f"{reader.where}: the members read through links add up to more than "
+            f"{reader.limits.max_total_size} bytes (--max-total-size)"
+        )
+    return through
 
 
 def read(
