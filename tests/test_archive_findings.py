@@ -359,6 +359,12 @@ def test_finding_two_bundled_wheels_of_one_project(tmp_path: Path, how: str) -> 
     fails(tmp_path, tar_of(tmp_path, [member]), 4, f"two wheels of pip: {second} and {WHEEL}")
 
 
+def test_finding_needed_member_that_is_a_folder_fails(tmp_path: Path) -> None:
+    tree = {k: v for k, v in cpython_tree().items() if k != "Include/patchlevel.h"}
+    path = tar_of(tmp_path, [("Include/patchlevel.h", tarfile.DIRTYPE, b"", "")], tree)
+    fails(tmp_path, path, 3, "Include/patchlevel.h is a folder, and sbomgen must read it as a file")
+
+
 def test_finding_needed_member_behind_a_link_in_a_zip_is_read_through_it(tmp_path: Path) -> None:
     path = tmp_path / "cpython-src.zip"
     path.write_bytes(

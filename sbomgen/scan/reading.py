@@ -63,6 +63,10 @@ def records(
         if content is None:
             if member.kind in (Kind.SYMLINK, Kind.HARDLINK) and wants(member.path):
                 links.append(member.path)
+            elif member.kind is Kind.DIR and wants(member.path):
+                raise ArchiveError(
+                    f"{reader.where}: {member.path} is a folder, and sbomgen must read it as a file"
+                )
             yield (member.path, member.kind.value, member.size, member.mtime, member.link, None, None)
             continue
         wanted = wants(member.path)
