@@ -196,6 +196,18 @@ def test_finding_control_character_in_unpacked_tree_symlink_target(tmp_path: Pat
     fails(tmp_path, root, 3, "link 'Lib/link' has a control character in its target")
 
 
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufdd0", "\U0010ffff"], ids=ascii)
+def test_finding_noncharacter_in_a_member_name(tmp_path: Path, char: str) -> None:
+    """U+FFFE and U+FFFF cannot be written in XML: ``-f cyclonedx-xml`` crashed on them."""
+    path = tar_of(tmp_path, [(f"Lib/a{char}b.py", tarfile.REGTYPE, b"x", "")])
+    out = tmp_path / "out.xml"
+    run = sbomgen("tarball", path, "--offline", "-f", "cyclonedx-xml", "-o", out)
+    assert run.returncode == 3, run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert f"member name contains a noncharacter (U+{ord(char):04X}): " in line
+    assert not out.exists()
+
+
 def test_finding_control_character_in_the_artifact_name(tmp_path: Path) -> None:
     path = tar_of(tmp_path, [])
     renamed = path.rename(tmp_path / "Python-3.99.0\n.tgz")

@@ -30,7 +30,7 @@ from sbomgen.scan import default_scanners, reading
 
 pytestmark = pytest.mark.slow
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 TOP = "Python-3.99.0"
 SCANNERS = default_scanners()
 
@@ -44,6 +44,7 @@ HOSTILE = [
     "C:/x",
     "Lib\\os.py",
     "\u2028.py",
+    "Lib/a\ufffe.py",
 ]
 # Most members are well formed: a hostile one stops the pass, and the rest must be reached too.
 names = st.one_of(
