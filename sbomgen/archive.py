@@ -293,9 +293,9 @@ class _Tracker:
 
     def paths_through_linked_folders(self, most: int) -> Iterator[str]:
         """The paths an extracted tree has, and no member names, below a symlink to a folder
-        (``link/file`` for each member ``folder/file``; links inside such a folder are
-        followed when the path is opened). At most ``most`` of them: a few links to a big
-        folder could otherwise make a square of paths."""
+        (``link/file`` for each member ``folder/file``), through up to 8 such links in a
+        row. A link back to a folder above it only repeats names under longer ones and is
+        not entered. At most ``most`` paths: links to big folders could make too many."""
         folders: dict[str, str] = {}
         for link in self.symlinks:
             target = "/".join(self._follow([], link, link))
@@ -304,17 +304,24 @@ class _Tracker:
         if not folders:
             return
         paths = sorted(path for path, kind in self.seen.items() if kind is not Kind.DIR)
+        pending = [(link, folder, 1) for link, folder in folders.items()]
         count = 0
-        for link, folder in folders.items():
+        while pending:
+            link, folder, depth = pending.pop()
             prefix = f"{folder}/" if folder else ""
             index = bisect.bisect_left(paths, prefix)
             while index < len(paths) and paths[index].startswith(prefix):
+                path = paths[index]
                 count += 1
                 if count > most:
                     raise ArchiveError(
                         f"{self.where}: more than {most} paths through links to folders (--max-members)"
                     )
-                yield f"{link}/{paths[index][len(prefix) :]}"
+                alias = f"{link}/{path[len(prefix) :]}"
+                yield alias
+                inner = folders.get(path)
+                if inner is not None and depth < 8 and not (inner == "" or path.startswith(f"{inner}/")):
+                    pending.append((alias, inner, depth + 1))
                 index += 1
 
     def file_behind(self, rel: str) -> str | None:

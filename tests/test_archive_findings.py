@@ -333,6 +333,19 @@ def test_finding_needed_members_below_a_link_to_a_folder_are_read_through_it(tmp
     assert packages(document)["pip"] == "99.0"
 
 
+def test_finding_needed_member_below_two_links_to_folders_is_read_through_them(tmp_path: Path) -> None:
+    tree = {k: v for k, v in cpython_tree().items() if k != WHEEL}
+    members = [
+        ("Lib", tarfile.SYMTYPE, b"", "L2"),
+        ("L2/ensurepip", tarfile.SYMTYPE, b"", "../E"),
+        ("E/_bundled/pip-99.0-py3-none-any.whl", tarfile.REGTYPE, cpython_tree()[WHEEL], ""),
+        ("loop", tarfile.SYMTYPE, b"", "."),  # a link to a folder above it is not entered again
+        ("L2/up", tarfile.SYMTYPE, b"", ".."),
+    ]
+    document, _ = succeeds(tmp_path, tar_of(tmp_path, members, tree))
+    assert packages(document)["pip"] == "99.0"
+
+
 def test_finding_needed_members_below_a_link_to_a_folder_in_a_tree_are_read_through_it(
     tmp_path: Path,
 ) -> None:
