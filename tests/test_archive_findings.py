@@ -413,6 +413,37 @@ def test_finding_needed_member_behind_a_link_in_an_unpacked_tree_is_read_through
     assert packages(document)["CPython"] == "3.99.7"
 
 
+def test_finding_needed_member_behind_a_link_to_another_needed_member_takes_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the pass kept for one scanner serves a link to it: no second pass."""
+    import sbomgen
+    from sbomgen.archive import ArchiveReader
+
+    content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
+    tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
+    members = [("Misc/externals.spdx.json", tarfile.LNKTYPE, b"", "Python-3.99.0/Misc/sbom.spdx.json")]
+    path = tar_of(tmp_path, members, tree)
+    monkeypatch.setenv("SBOMGEN_NO_FORK", "1")
+
+    def no_second_pass(self: ArchiveReader, paths: set[str]) -> dict[str, bytes]:
+        raise AssertionError(f"read again: {paths}")
+
+    monkeypatch.setattr(ArchiveReader, "read_again", no_second_pass)
+    seen: list[tuple[str, bytes]] = []
+    from sbomgen.scan.cpython_sbom import CPythonSbomScanner
+
+    original = CPythonSbomScanner.visit
+
+    def visit(self: CPythonSbomScanner, path: str, content: bytes) -> None:
+        seen.append((path, content))
+        original(self, path, content)
+
+    monkeypatch.setattr(CPythonSbomScanner, "visit", visit)
+    sbomgen.scan(path)
+    assert sorted(seen) == [("Misc/externals.spdx.json", content), ("Misc/sbom.spdx.json", content)]
+
+
 def test_finding_needed_member_read_again_must_not_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
