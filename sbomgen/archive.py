@@ -1,9 +1,12 @@
 """Read an artifact (tar, zip or directory) as one stream of checked members.
 
 Nothing is extracted to disk and each member's bytes are read once. Every path is
-normalised and checked before anyone sees it: absolute paths, ``..``, links that leave
-the archive, device files and duplicates are errors, never followed. Limits on member
-count, member size, total size and expansion ratio stop decompression bombs.
+normalised and checked before anyone sees it: absolute paths, ``..``, control characters,
+links that leave the archive, device files and duplicates are errors, never followed;
+zip members unzip would read otherwise are refused. Limits on member count, member size,
+total size and expansion ratio stop decompression bombs. Once the pass is over,
+``file_behind`` tells which file a link leads to, and ``read_again`` reads a file the
+pass did not keep (for a member a scanner needs that turned out to be a link).
 """
 
 from __future__ import annotations
