@@ -24,9 +24,17 @@ class BundledWheelScanner(Scanner):
         self.wheels[path] = content
 
     def finish(self, context: ScanContext) -> None:
+        from packaging.utils import canonicalize_name
+
+        from ..errors import ContentError
         from .wheels import read_wheel
 
         opened = [read_wheel(p, self.wheels[p], context.checksum_algorithms) for p in sorted(self.wheels)]
+        projects: dict[str, str] = {}
+        for path, (wheel, _) in zip(sorted(self.wheels), opened, strict=True):
+            other = projects.setdefault(canonicalize_name(wheel.name), path)
+            if other != path:  # ensurepip installs one of them: which one is anyone's guess
+                raise ContentError(f"{BUNDLED_DIR}: two wheels of {wheel.name}: {other} and {path}")
         # Bundled wheels before what they vendor: on an SPDX ID clash the bundled one keeps the plain ID.
         for wheel, _ in opened:
             context.add_component(wheel, depended_on_by=context.root_key)
