@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import lzma
 import os
-import re
 import stat
 import struct
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from .decompress import CHUNK, DecompressionError, is_compressed, open_decompressed
+from .documents.text import unsafe_character
 from .errors import ArchiveError, UsageError
 from .model import EARLIEST, LATEST
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
@@ -45,23 +45,6 @@ class Kind(Enum):
 
 
 _MAX_LINK = 4096  # PATH_MAX: a longer symlink target cannot be followed anyway
-# C0, DEL and C1 rewrite lines and terminals; Unicode's noncharacters are not for
-# interchange, and U+FFFE and U+FFFF cannot be written in XML at all.
-_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
-    + "]"
-)
-
-
-def _unsafe(text: str) -> str | None:
-    """What makes ``text`` unfit for a name, if anything: a control or noncharacter."""
-    found = _CONTROL.search(text)
-    if found is None:
-        return None
-    return "a control character" if found[0] <= "\x9f" else f"a noncharacter (U+{ord(found[0]):04X})"
-
-
 _ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
 _ZIP_ENCRYPTED, _ZIP_PATCHED, _ZIP_UTF8 = 0x1, 0x20, 0x800
 _ZIP_DECISIVE = _ZIP_ENCRYPTED | _ZIP_PATCHED | 0x40 | _ZIP_UTF8  # 0x40: strong encryption
@@ -99,7 +82,7 @@ def split_path(name: str, where: str, what: str = "member name") -> list[str]:
     """
     if "\x00" in name:
         raise ArchiveError(f"{where}: {what} contains a NUL byte: {name!r}")
-    unsafe = _unsafe(name)
+    unsafe = unsafe_character(name)
     if unsafe:
         raise ArchiveError(f"{where}: {what} contains {unsafe}: {name!r}")
     try:
@@ -129,7 +112,7 @@ def resolve_link(member_parts: list[str], target: str, where: str, member_name: 
         raise ArchiveError(
             f"{where}: link {member_name!r} has a NUL or a backslash in its target: {target!r}"
         )
-    unsafe = _unsafe(target)
+    unsafe = unsafe_character(target)
     if unsafe:
         raise ArchiveError(f"{where}: link {member_name!r} has {unsafe} in its target: {target!r}")
     try:
@@ -431,7 +414,7 @@ class ArchiveReader:
         self._tracker: _Tracker | None = None
         if not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or directory")
-        unsafe = _unsafe(self.path.name)
+        unsafe = unsafe_character(self.path.name)
         if unsafe:
             raise UsageError(f"the artifact's name contains {unsafe}: {self.path.name!r}")
 

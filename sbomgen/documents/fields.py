@@ -8,26 +8,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-# C0 controls, DEL and C1 controls: a newline in a name adds a line to a tag-value SBOM or a
-# log, an ESC rewrites a terminal. Unicode's line and paragraph separators start new lines
-# for some readers, and bidirectional controls make a line read otherwise than it is.
-# Multi-line text may keep newline and tab.
-_FORMAT = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_FORMAT}]")
-_CONTROL_IN_TEXT = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_FORMAT}]")
+from .text import control_character
+
 MAX_LINE = 64 << 10
 MAX_TEXT = 16 << 20
-
-
-def control_character(value: str, multiline: bool = False) -> str | None:
-    """The first control character of ``value`` as ``U+000A``, or None."""
-    found = (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value)
-    return None if found is None else f"U+{ord(found.group()):04X}"
-
-
-def printable(value: str) -> str:
-    """``value`` with every character ``control_character`` refuses written as an escape."""
-    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", value)
 
 
 def _line(value: str) -> str:

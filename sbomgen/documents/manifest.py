@@ -15,8 +15,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import ContentError
-from .fields import NonEmptyLine, Sha256, Strict, control_character
+from .fields import NonEmptyLine, Sha256, Strict
 from .parse import load_json
+from .text import control_character
 
 FORMAT = "sbomgen-release-manifest"
 # A release folder holds hundreds of files (python.org's 3.13.5 folder: about 120); an entry

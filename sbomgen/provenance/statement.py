@@ -18,9 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..documents.fields import control_character
 from ..documents.parse import parse_json
 from ..documents.source import open_regular
+from ..documents.text import control_character
 from ..errors import OutputValidationError, UsageError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..documents.bundle import MAX_BUNDLE_BYTES, Bundle, Kind, read_bundle, reason, sigstore_bundle
-from ..documents.fields import control_character, printable
 from ..documents.intoto import SLSA_PROVENANCE_V1, SlsaProvenanceV1, Statement
 from ..documents.parse import load_json, parse_json, validate
 from ..documents.source import read_bounded
+from ..documents.text import control_character, printable
 from ..errors import SbomgenError, UsageError, VerificationFailed
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
 from .statement import digests

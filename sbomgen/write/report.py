@@ -13,9 +13,9 @@ from jinja2 import Environment, PackageLoader
 from .. import __version__
 from ..diff import load
 from ..documents.bundle import Kind, read_bundle
-from ..documents.fields import control_character
 from ..documents.intoto import SlsaProvenanceV1, Statement
 from ..documents.parse import load_json, validate
+from ..documents.text import control_character
 from ..errors import ContentError, SbomgenError
 
 
