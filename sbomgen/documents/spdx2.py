@@ -12,13 +12,13 @@ patterns spdx-tools validates, actors as ``Person:``/``Organization:``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, RootModel, model_validator
 
 from ..errors import SbomgenError
-from .fields import Line, NonEmptyLine, Strict, Text, check_purl
-from .parse import load_json
+from .fields import Line, NonEmptyLine, Sha256, Strict, Text, check_purl
+from .parse import parse_json, validate
 
 # SPDX 2.3 clause 7.10: the algorithms, and the hex digits each digest has (None: variable).
 CHECKSUM_LENGTHS: dict[str, int | None] = {
@@ -244,6 +244,9 @@ class FullDocument(Document):
     documentNamespace: Annotated[NonEmptyLine, AfterValidator(_namespace)]
 
 
+Doc = TypeVar("Doc", bound=Document)
+
+
 def unique_ids(document: Document, source: str, error: type[SbomgenError]) -> None:
     """Refuse an SPDX ID given to two elements: which one a relationship means is unknowable."""
     seen: set[str] = {document.SPDXID}
@@ -257,15 +260,32 @@ def unique_ids(document: Document, source: str, error: type[SbomgenError]) -> No
             seen.add(spdx_id)
 
 
-def load(data: bytes | str, source: str, error: type[SbomgenError]) -> Document:
-    """An SPDX JSON document or fragment through the gate; ``error`` names ``source``."""
-    document = load_json(Document, data, source, error)
+def _load(model: type[Doc], data: bytes | str, source: str, error: type[SbomgenError]) -> Doc:
+    value = parse_json(data, source, error)
+    if not isinstance(value, dict) or "spdxVersion" not in value:
+        raise error(f"{source}: not an SPDX JSON document")
+    document = validate(model, value, source, error)
     unique_ids(document, source, error)
     return document
+
+
+def load(data: bytes | str, source: str, error: type[SbomgenError]) -> Document:
+    """An SPDX JSON document (or fragment) through the gate; ``error`` names ``source``."""
+    return _load(Document, data, source, error)
 
 
 def load_full(data: bytes | str, source: str, error: type[SbomgenError]) -> FullDocument:
     """A whole SPDX JSON document (name and namespace required) through the gate."""
-    document = load_json(FullDocument, data, source, error)
-    unique_ids(document, source, error)
-    return document
+    return _load(FullDocument, data, source, error)
+
+
+class IndexFile(Strict):
+    filename: NonEmptyLine
+    sha256: Sha256
+
+
+class IndexReleaseFiles(RootModel[list[IndexFile]]):
+    """The release's files on the index, as sbomgen records them in an annotation's comment
+    (``sbomgen:index-release-files [{"filename": ..., "sha256": ...}]``)."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
