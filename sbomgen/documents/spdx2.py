@@ -20,12 +20,13 @@ from ..errors import SbomgenError
 from .fields import Line, NonEmptyLine, Sha256, Strict, Text, check_purl
 from .parse import parse_json, validate
 
-# SPDX 2.3 clause 7.10: the algorithms, and the hex digits each digest has (None: variable).
-CHECKSUM_LENGTHS: dict[str, int | None] = {
-    "SHA1": 40, "SHA224": 56, "SHA256": 64, "SHA384": 96, "SHA512": 128,
-    "SHA3-256": 64, "SHA3-384": 96, "SHA3-512": 128,
-    "BLAKE2b-256": 64, "BLAKE2b-384": 96, "BLAKE2b-512": 128, "BLAKE3": None,
-    "MD2": 32, "MD4": 32, "MD5": 32, "MD6": None, "ADLER32": 8,
+# SPDX 2.3 clause 7.10: the algorithms, and how many hex digits a digest of each has (the
+# variable ones as spdx-tools' validator bounds them: BLAKE3 at least 256 bits, MD6 at most 512).
+CHECKSUM_LENGTHS: dict[str, tuple[int, int]] = {
+    "SHA1": (40, 40), "SHA224": (56, 56), "SHA256": (64, 64), "SHA384": (96, 96), "SHA512": (128, 128),
+    "SHA3-256": (64, 64), "SHA3-384": (96, 96), "SHA3-512": (128, 128),
+    "BLAKE2b-256": (64, 64), "BLAKE2b-384": (96, 96), "BLAKE2b-512": (128, 128), "BLAKE3": (64, 256),
+    "MD2": (32, 32), "MD4": (32, 32), "MD5": (32, 32), "MD6": (1, 128), "ADLER32": (8, 8),
 }  # fmt: skip
 ChecksumAlgorithm = Literal[
     "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "SHA3-256", "SHA3-384", "SHA3-512",
@@ -80,6 +81,19 @@ def _actor(value: str) -> str:
     return value
 
 
+# What cyclonedx-python-lib refuses in a URI: '%' without two hex digits, a second '#'.
+_BAD_URI = re.compile(r"%(?![0-9A-F]{2})|#.*#", re.IGNORECASE)
+
+
+def _download_location(value: str) -> str:
+    """NONE, NOASSERTION, or a location by SPDX's grammar that the CycloneDX writer takes too."""
+    from spdx_tools.spdx.validation.uri_validators import validate_download_location
+
+    if value not in NOASSERTION and (validate_download_location(value) or _BAD_URI.search(value)):
+        raise ValueError(f"not a download location (a URL or VCS location): {value[:80]!r}")
+    return value
+
+
 def _namespace(value: str) -> str:
     from spdx_tools.spdx.validation.uri_validators import validate_uri
 
@@ -91,6 +105,7 @@ def _namespace(value: str) -> str:
 SpdxId = Annotated[NonEmptyLine, AfterValidator(_spdx_id)]
 ElementRef = Annotated[NonEmptyLine, AfterValidator(_element_ref)]
 Actor = Annotated[NonEmptyLine, AfterValidator(_actor)]
+DownloadLocation = Annotated[NonEmptyLine, AfterValidator(_download_location)]
 
 
 class Checksum(Strict):
@@ -99,11 +114,13 @@ class Checksum(Strict):
 
     @model_validator(mode="after")
     def _hex_of_its_length(self) -> Checksum:
-        length = CHECKSUM_LENGTHS[self.algorithm]
+        shortest, longest = CHECKSUM_LENGTHS[self.algorithm]
         value = self.checksumValue
-        if not _HEX.fullmatch(value) or (length is not None and len(value) != length) or len(value) > 256:
-            wanted = f"{length} hexadecimal digits" if length else "hexadecimal digits"
-            raise ValueError(f"checksumValue: {self.algorithm} expects {wanted}, not {value[:80]!r}")
+        if not _HEX.fullmatch(value) or not shortest <= len(value) <= longest:
+            wanted = f"{shortest}" if shortest == longest else f"{shortest} to {longest}"
+            raise ValueError(
+                f"checksumValue: {self.algorithm} expects {wanted} hexadecimal digits, not {value[:80]!r}"
+            )
         return self
 
     @property
@@ -155,7 +172,7 @@ class Package(Strict):
     packageFileName: Line | None = None
     supplier: Actor | None = None
     originator: Actor | None = None
-    downloadLocation: Line | None = None
+    downloadLocation: DownloadLocation | None = None
     filesAnalyzed: bool | None = None
     packageVerificationCode: VerificationCode | None = None
     checksums: list[Checksum] = []

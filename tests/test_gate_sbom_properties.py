@@ -1,0 +1,260 @@
+"""Property tests: SBOM readers behind tarball, diff, report, regenerate and check raise
+nothing but sbomgen's own error with exit 4, whatever JSON they are given.
+
+Inputs are structure-aware: arbitrary JSON values (deep nesting, huge integers, NaN, wrong
+types) alone and in SPDX/CycloneDX skeletons, and type mutations of real documents
+(release-tools' SBOM of CPython 3.13.5; the CycloneDX sbomgen makes of a small tree). Each
+reader is called in-process, as the command calls it. 10,000 examples each (``slow``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REFERENCE_313, cpython_tree, sbom_data, write_tar
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sbomgen import diff
+from sbomgen.errors import SbomgenError
+from sbomgen.index_check import recorded_in
+from sbomgen.regenerate import load_upstream
+from sbomgen.scan.cpython_sbom import SBOM_PATH, listed_components, listed_files, load_document
+from sbomgen.scan.distribution import _sbom_packages
+from sbomgen.scan.wheels import _bom_licenses
+
+pytestmark = pytest.mark.slow
+MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+class Raw(str):
+    """JSON text put into a document as it is: nesting and numbers Python would not build."""
+
+
+def dumps(value: Any) -> bytes:
+    def text(item: Any) -> str:
+        if isinstance(item, Raw):
+            return str(item)
+        if isinstance(item, dict):
+            return "{" + ",".join(f"{json.dumps(k)}:{text(v)}" for k, v in item.items()) + "}"
+        if isinstance(item, list):
+            return "[" + ",".join(text(v) for v in item) + "]"
+        return json.dumps(item)
+
+    return text(value).encode("utf-8", "surrogatepass")
+
+
+hostile_raw = st.one_of(
+    st.integers(30, 3000).map(lambda n: Raw("[" * n + "]" * n)),
+    st.integers(30, 300).map(lambda n: Raw('{"a":' * n + "1" + "}" * n)),
+    st.integers(20, 6000).map(lambda n: Raw("9" * n)),
+    st.integers(20, 400).map(lambda n: Raw("1." + "5" * n + "e99999")),
+    st.sampled_from([Raw("NaN"), Raw("Infinity"), Raw("-Infinity"), Raw("1e400"), Raw("-0")]),
+)
+tricky_text = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "", "NOASSERTION", "NONE", "SPDXRef-DOCUMENT", "SPDXRef-PACKAGE-expat", "SHA256", "SHA-256",
+            "CRC32", "pkg:pypi/pip@25.1.1", "pkg:%%/x", "pkg:pypi/ a", "cpe:2.3:a:x", "a\nb", "a\rb",
+            "\x1b[31m", "\u0085", "Organization: ", "Person: x (", "https://x.org/%zz", "javascript:x",
+            "0" * 64, "z" * 64, "0" * 63, "DEPENDS_ON", "CONTAINS", "DESCRIBES", "file", "library",
+            "</text>", "sbomgen:index-release-files ", "sbomgen:index-release-files [{",
+            'sbomgen:index-release-files [{"filename": "a", "sha256": 5}]', "\udcff",
+        ]
+    ),
+)  # fmt: skip
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | tricky_text | hostile_raw,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(tricky_text, children, max_size=3),
+    max_leaves=8,
+)
+# Mostly a value of another type (or a tricky one of the same), sometimes anything at all.
+type_mutations = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), tricky_text,
+    st.lists(tricky_text, max_size=2), st.dictionaries(tricky_text, tricky_text, max_size=2),
+    hostile_raw, json_values,
+)  # fmt: skip
+SPDX_KEYS = [
+    "packages", "files", "relationships", "annotations", "name", "documentNamespace", "creationInfo",
+    "SPDXID", "documentDescribes", "checksums", "externalRefs", "versionInfo",
+]  # fmt: skip
+CDX_KEYS = [
+    "components",
+    "metadata",
+    "dependencies",
+    "name",
+    "version",
+    "hashes",
+    "licenses",
+    "purl",
+    "bom-ref",
+]
+skeletons = st.one_of(
+    json_values,
+    st.dictionaries(st.sampled_from(SPDX_KEYS), json_values, max_size=4).map(
+        lambda d: {"spdxVersion": "SPDX-2.3", **d}
+    ),
+    st.dictionaries(st.sampled_from(CDX_KEYS), json_values, max_size=4).map(
+        lambda d: {"bomFormat": "CycloneDX", "specVersion": "1.6", **d}
+    ),
+)
+
+
+def _copy(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
+
+
+@st.composite
+def mutations(draw: st.DrawFn, seed: dict[str, Any]) -> Any:
+    """``seed`` with one to three places replaced by another value, deleted or doubled.
+    Containers on the way to a place are copied first; the rest is shared with ``seed``."""
+    document: Any = _copy(seed)
+    for _ in range(draw(st.integers(1, 3))):
+        parent: Any = None
+        key: Any = None
+        node = document
+        while isinstance(node, (dict, list)) and node and draw(st.integers(0, 4)) > 0:
+            key = (
+                draw(st.sampled_from(sorted(node)))
+                if isinstance(node, dict)
+                else draw(st.integers(0, len(node) - 1))
+            )
+            parent, node = node, _copy(node[key])
+            parent[key] = node
+        operation = draw(st.sampled_from(["replace", "replace", "delete", "double"]))
+        if parent is None:
+            document = draw(json_values)
+        elif operation == "delete":
+            del parent[key]
+        elif operation == "double" and isinstance(parent, list):
+            parent.append(node)
+        else:
+            parent[key] = draw(type_mutations)
+    return document
+
+
+KEPT_PACKAGES = {"CPython", "pip", "urllib3", "setuptools", "expat", "mpdecimal", "hacl-star"}
+
+
+@functools.cache
+def release_tools_sbom() -> dict[str, Any]:
+    """release-tools' SBOM of CPython 3.13.5, cut to a size that validates in a millisecond:
+    7 of its 27 packages (the root, pip and two it vendors, three C libraries), 6 of its
+    4,808 files, the relationships among them; and one package carrying sbomgen's
+    release-files annotation, for ``check``."""
+    document: dict[str, Any] = json.loads(REFERENCE_313.read_bytes())
+    document["packages"] = [p for p in document["packages"] if p["name"] in KEPT_PACKAGES]
+    document["files"] = document["files"][:6]
+    kept = {f["SPDXID"] for f in document["files"]} | {p["SPDXID"] for p in document["packages"]}
+    kept.add("SPDXRef-DOCUMENT")
+    document["relationships"] = [
+        r for r in document["relationships"] if r["spdxElementId"] in kept and r["relatedSpdxElement"] in kept
+    ]
+    files = [{"filename": "pip-25.1.1-py3-none-any.whl", "sha256": "0" * 64}]
+    pip = next(p for p in document["packages"] if p["name"] == "pip")
+    pip["annotations"] = [
+        {
+            "annotator": "Tool: sbomgen",
+            "annotationDate": "2025-06-11T00:00:00Z",
+            "annotationType": "OTHER",
+            "comment": "sbomgen:index-release-files " + json.dumps(files),
+        }
+    ]
+    return document
+
+
+@functools.cache
+def small_cyclonedx() -> dict[str, Any]:
+    """The CycloneDX sbomgen makes of a small CPython-shaped tree (with Misc SBOM data)."""
+    from sbomgen.scan import scan
+    from sbomgen.write.cyclonedx import render
+
+    tree = cpython_tree()
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Python/ceval.c": tree["Python/ceval.c"]})
+    with tempfile.TemporaryDirectory() as folder:
+        inventory = scan(write_tar(Path(folder) / "Python-3.99.0.tgz", tree))
+    bom: dict[str, Any] = json.loads(render(inventory))
+    return bom
+
+
+def only_input_errors(read: Callable[[bytes], object], data: bytes) -> None:
+    try:
+        read(data)
+    except SbomgenError as exc:
+        assert exc.exit_code == 4, exc
+        assert "\n" not in str(exc) and "\r" not in str(exc), exc
+
+
+def misc_scanner(data: bytes) -> None:
+    document = load_document(SBOM_PATH, data)
+    listed = listed_files(document, SBOM_PATH)
+    listed_components(document, listed, SBOM_PATH, {name for name, _ in listed.values()})
+
+
+def regenerate_loader(data: bytes) -> None:
+    diff.from_spdx(load_upstream(data, "upstream.spdx.json"), "upstream.spdx.json")
+
+
+def diff_loader(data: bytes) -> None:
+    snapshot = diff.loads(data, "given.json")
+    diff.compare(snapshot, snapshot)
+
+
+SPDX_READERS: list[Callable[[bytes], object]] = [
+    misc_scanner,
+    diff_loader,
+    regenerate_loader,
+    lambda data: recorded_in(data, "given.spdx.json"),
+]
+CYCLONEDX_READERS: list[Callable[[bytes], object]] = [
+    diff_loader,
+    lambda data: _bom_licenses(data, "pip-99.0-py3-none-any.whl:pip/_vendor/bom.cdx.json"),
+    lambda data: _sbom_packages("demo-1.0.dist-info/sboms/x.cdx.json", data),
+]
+
+
+def test_the_seeds_are_read_whole() -> None:
+    """Unchanged, both real documents pass every reader (the mutations start from valid)."""
+    spdx = dumps(release_tools_sbom())
+    for read in SPDX_READERS:
+        read(spdx)
+    assert recorded_in(spdx, "x") == [("pip", "25.1.1", {"pip-25.1.1-py3-none-any.whl": "0" * 64})]
+    assert set(diff.loads(spdx, "x").components) == {"cpython", "pip", "pip/urllib3", "pip/setuptools"} | {
+        "expat",
+        "mpdecimal",
+        "hacl-star",
+    }
+    cdx = dumps(small_cyclonedx())
+    for read in CYCLONEDX_READERS:
+        read(cdx)
+
+
+@MANY
+@given(skeletons)
+def test_arbitrary_json_to_every_sbom_reader(document: Any) -> None:
+    data = dumps(document)
+    for read in {*SPDX_READERS, *CYCLONEDX_READERS}:
+        only_input_errors(read, data)
+
+
+@MANY
+@given(st.deferred(lambda: mutations(release_tools_sbom())))
+def test_mutated_release_tools_sbom(document: Any) -> None:
+    data = dumps(document)
+    for read in SPDX_READERS:
+        only_input_errors(read, data)
+
+
+@MANY
+@given(st.deferred(lambda: mutations(small_cyclonedx())))
+def test_mutated_cyclonedx(document: Any) -> None:
+    data = dumps(document)
+    for read in CYCLONEDX_READERS:
+        only_input_errors(read, data)
