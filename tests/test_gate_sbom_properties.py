@@ -258,3 +258,55 @@ def test_mutated_cyclonedx(document: Any) -> None:
     data = dumps(document)
     for read in CYCLONEDX_READERS:
         only_input_errors(read, data)
+
+
+@functools.cache
+def real_misc_sbom() -> dict[str, Any]:
+    """CPython 3.13.5's own Misc/sbom.spdx.json, its 111 files cut to 10."""
+    import tarfile
+
+    from conftest import CPYTHON_313
+
+    with tarfile.open(CPYTHON_313) as archive:
+        member = archive.extractfile("Python-3.13.5/Misc/sbom.spdx.json")
+        assert member is not None
+        document: dict[str, Any] = json.load(member)
+    document["files"] = document["files"][:10]
+    kept = {f["SPDXID"] for f in document["files"]}
+    document["relationships"] = [r for r in document["relationships"] if r["relatedSpdxElement"] in kept]
+    return document
+
+
+def write_all(data: bytes) -> None:
+    """What tarball does with Misc/sbom.spdx.json: its packages as components, then every
+    output format, each validated as the command validates it."""
+    import datetime
+
+    from sbomgen.model import Artifact, Component, Dependency, Inventory
+    from sbomgen.write import cyclonedx
+    from sbomgen.write.spdx import SpdxWriter
+
+    document = load_document(SBOM_PATH, data)
+    components = listed_components(document, listed_files(document, SBOM_PATH), SBOM_PATH, ())
+    root = Component("cpython", "CPython", "3.99.0")
+    inventory = Inventory(
+        artifact=Artifact("Python-3.99.0.tgz", 1, ()),
+        root="cpython",
+        components=(root, *components),
+        files=(),
+        dependencies=tuple(Dependency("cpython", c.key) for c in components),
+        created=datetime.datetime(2025, 1, 1),
+    )
+    SpdxWriter().render(inventory)
+    tag_value = SpdxWriter().render_tag_value(inventory).decode()
+    assert tag_value.count("\nPackageName: ") == len(components) + 1  # no line was injected
+    cyclonedx.render(inventory)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.deferred(lambda: mutations(real_misc_sbom())))
+def test_no_exit_5_from_misc_sbom_through_every_writer(document: Any) -> None:
+    """By construction: whatever Misc/sbom.spdx.json the gate accepts, the SPDX (JSON and
+    tag-value) and CycloneDX writers' validators accept what is made of it. 500 examples:
+    each renders and validates three documents."""
+    only_input_errors(write_all, dumps(document))
