@@ -524,3 +524,14 @@ def test_three_forms_name_vendored_packages_by_what_vendors_them(three_forms: di
     keys = {form: set(load(path).components) for form, path in three_forms.items()}
     assert keys["spdx"] == keys["nested"] == keys["flat"]
     assert {"cpython", "pip", "pip/urllib3", "pip/setuptools", "expat"} <= keys["spdx"]
+
+
+def test_rich_markup_in_a_version_is_shown_as_text_by_diff(tmp_path: Path) -> None:
+    """A version of "[/x]" made the table renderer raise (a traceback, exit 1)."""
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(spdx_document(("r", "demo", "1"), ("p", "x", "[/x]"), depends=(("r", "p"),))))
+    new.write_text(json.dumps(spdx_document(("r", "demo", "1"), ("p", "x", "[bold]2"), depends=(("r", "p"),))))
+    run = sbomgen("diff", old, new)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr == ""
+    assert "[/x]" in run.stdout.decode() and "[bold]2" in run.stdout.decode()
