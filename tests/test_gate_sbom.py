@@ -530,7 +530,9 @@ def test_rich_markup_in_a_version_is_shown_as_text_by_diff(tmp_path: Path) -> No
     """A version of "[/x]" made the table renderer raise (a traceback, exit 1)."""
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(spdx_document(("r", "demo", "1"), ("p", "x", "[/x]"), depends=(("r", "p"),))))
-    new.write_text(json.dumps(spdx_document(("r", "demo", "1"), ("p", "x", "[bold]2"), depends=(("r", "p"),))))
+    new.write_text(
+        json.dumps(spdx_document(("r", "demo", "1"), ("p", "x", "[bold]2"), depends=(("r", "p"),)))
+    )
     run = sbomgen("diff", old, new)
     assert run.returncode == 1, run.stderr
     assert run.stderr == ""
