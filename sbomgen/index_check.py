@@ -64,7 +64,10 @@ def recorded_in(data: bytes, sbom: str) -> list[tuple[str, str, dict[str, str]]]
                 raise ContentError(f"{where_package}.name: not a project name: {package.name!r}") from None
             if not package.versionInfo:
                 raise ContentError(f"{where_package}.versionInfo: missing beside recorded release files")
-            found.append((name, package.versionInfo, {f.filename: f.sha256 for f in files.root}))
+            listed = {f.filename: f.sha256 for f in files.root}
+            if len(listed) != len(files.root):
+                raise ContentError(f"{where}: a file is listed twice")
+            found.append((name, package.versionInfo, listed))
     return found
 
 

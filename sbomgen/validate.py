@@ -28,7 +28,7 @@ def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
     if head == b"<":
         return _cyclonedx_xml(content, str(path))
     document: Any = None
-    if head in (b"{", b"["):
+    if head in (b"{", b"[") or path.suffix.lower() == ".json":
         document = parse_json(content, str(path), ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
             return _cyclonedx_json(document, content)

@@ -228,8 +228,12 @@ def pep770_wheel(tmp_path: Path, carried: bytes) -> Path:
             ).encode(),
             "packages[0].name: holds the control character U+000A",
         ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY a "b">]><bom xmlns="http://cyclonedx.org/schema/bom/1.6"/>',
+            "refused: the XML has a DTD or entities",
+        ),
     ],
-    ids=["deep", "huge-integer", "name-5", "newline"],
+    ids=["deep", "huge-integer", "name-5", "newline", "xml-dtd"],
 )
 def test_finding_pep770_sboms(tmp_path: Path, carried: bytes, fragment: str) -> None:
     wheel = pep770_wheel(tmp_path, carried)
@@ -537,3 +541,16 @@ def test_rich_markup_in_a_version_is_shown_as_text_by_diff(tmp_path: Path) -> No
     assert run.returncode == 1, run.stderr
     assert run.stderr == ""
     assert "[/x]" in run.stdout.decode() and "[bold]2" in run.stdout.decode()
+
+
+def test_a_pep770_cyclonedx_xml_sbom_is_read(tmp_path: Path) -> None:
+    carried = (
+        b'<?xml version="1.0" encoding="UTF-8"?><bom xmlns="http://cyclonedx.org/schema/bom/1.5">'
+        b'<components><component type="library"><name>zlib</name><version>1.3.1</version>'
+        b"<purl>pkg:generic/zlib@1.3.1</purl></component></components></bom>"
+    )
+    out = tmp_path / "demo.spdx.json"
+    run = sbomgen("wheel", pep770_wheel(tmp_path, carried), "-o", out)
+    assert run.returncode == 0, run.stderr
+    packages = {p["name"]: p.get("versionInfo") for p in json.loads(out.read_text())["packages"]}
+    assert packages == {"demo": "1.0", "zlib": "1.3.1"}

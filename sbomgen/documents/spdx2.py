@@ -239,7 +239,7 @@ class Document(Strict):
     documentNamespace: NonEmptyLine | None = None
     dataLicense: Line | None = None
     creationInfo: CreationInfo | None = None
-    documentDescribes: list[SpdxId] = []
+    documentDescribes: list[ElementRef] = []
     packages: list[Package] = []
     files: list[File] = []
     relationships: list[Relationship] = []

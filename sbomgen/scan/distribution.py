@@ -218,7 +218,7 @@ def _sbom_packages(path: str, content: bytes) -> list[dict[str, Any]]:
     left out; the SBOM goes through the gate (ContentError, exit 4)."""
     from ..documents import sbom, spdx2
 
-    document = sbom.load(content, path, ContentError, xml=False)
+    document = sbom.load(content, path, ContentError)
     if isinstance(document, spdx2.Document):
         described = set(document.described())
         return [
