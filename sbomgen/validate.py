@@ -31,7 +31,7 @@ def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
     if head in (b"{", b"[") or path.suffix.lower() == ".json":
         document = parse_json(content, str(path), ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
-            return _cyclonedx_json(document, content)
+            return _cyclonedx_json(document, content, str(path))
         if isinstance(document, dict) and "_type" in document:
             return _statement(document)
         envelope = document.get("dsseEnvelope", document) if isinstance(document, dict) else None
@@ -114,11 +114,15 @@ def _ntia(path: Path) -> list[str]:
     return problems or ["NTIA minimum elements: not conformant"]
 
 
-def _cyclonedx_json(document: dict[str, Any], content: bytes) -> tuple[str, list[str]]:
+def _cyclonedx_json(document: dict[str, Any], content: bytes, source: str) -> tuple[str, list[str]]:
+    """The schema is the model here: it locates every problem; only the version is read first."""
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    version = str(document.get("specVersion"))
+    from .documents.cyclonedx import Header
+    from .documents.parse import validate
+
+    version = validate(Header, document, source, ContentError).specVersion
     if version not in _CDX_VERSIONS:
         return f"CycloneDX {version}", [
             f"specVersion: {version!r} is not one of {', '.join(sorted(_CDX_VERSIONS))}"

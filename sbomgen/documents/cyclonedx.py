@@ -133,6 +133,14 @@ class Dependency(Strict):
     dependsOn: list[NonEmptyLine] = []
 
 
+class Header(Strict):
+    """What tells a CycloneDX document's version, of any version (``validate`` reads this and
+    leaves the rest to the version's own schema)."""
+
+    bomFormat: Literal["CycloneDX"]
+    specVersion: NonEmptyLine
+
+
 class Bom(Strict):
     bomFormat: Literal["CycloneDX"]
     specVersion: Literal["1.4", "1.5", "1.6", "1.7"]
