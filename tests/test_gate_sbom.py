@@ -153,6 +153,16 @@ def test_finding_newlines_in_misc_sbom_strings_inject_tag_value_lines(tmp_path: 
     )
 
 
+def test_license_expression_in_misc_sbom_is_refused_where_it_is_read(tmp_path: Path) -> None:
+    document = misc_sbom()
+    document["packages"][0]["licenseConcluded"] = "MIT AND ("
+    misc_refused(
+        tmp_path,
+        document,
+        "Misc/sbom.spdx.json: packages[0].licenseConcluded: not an SPDX license expression",
+    )
+
+
 def test_finding_spdx_id_syntax_in_misc_sbom(tmp_path: Path) -> None:
     document = misc_sbom()
     document["packages"][0]["SPDXID"] = "SPDXRef-exp at"

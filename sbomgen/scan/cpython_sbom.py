@@ -113,7 +113,9 @@ def listed_components(
         if rel.relationshipType == "CONTAINS" and rel.relatedSpdxElement in listed:
             contains.setdefault(rel.spdxElementId, []).append(listed[rel.relatedSpdxElement][0])
     components = []
-    for item in document.packages:
+    for number, item in enumerate(document.packages):
+        for field in ("licenseConcluded", "licenseDeclared"):
+            _license_expression(getattr(item, field), f"{path}: packages[{number}].{field}")
         purpose = _PURPOSES.get((item.primaryPackagePurpose or "SOURCE").upper(), Purpose.SOURCE)
         components.append(
             Component(
@@ -134,6 +136,20 @@ def listed_components(
             )
         )
     return components
+
+
+def _license_expression(value: str | None, where: str) -> None:
+    """Refuse here, naming the input, what the SPDX writer would refuse as a license."""
+    from license_expression import ExpressionError
+
+    from ..licenses import parse
+
+    if _known(value) is None:
+        return
+    try:
+        parse(str(value))
+    except ExpressionError as exc:
+        raise ContentError(f"{where}: not an SPDX license expression: {value[:200]!r} ({exc})") from None
 
 
 def _known(value: str | None) -> str | None:
