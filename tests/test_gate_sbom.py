@@ -295,6 +295,18 @@ def test_finding_wrong_types_in_given_sboms(tmp_path: Path, command: str) -> Non
     given(tmp_path, command, json.dumps(document).encode(), "packages[0].checksums[0].checksumValue: missing")
 
 
+@pytest.mark.parametrize("command", ["diff", "report"])
+def test_finding_cyclonedx_component_without_a_name(tmp_path: Path, command: str) -> None:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {"type": "library", "name": "pip", "components": [{"type": "library", "version": "1"}]}
+        ],
+    }
+    given(tmp_path, command, json.dumps(bom).encode(), "components[0].components[0].name: missing")
+
+
 def test_finding_annotation_that_is_not_json(tmp_path: Path) -> None:
     document = misc_sbom()
     document["packages"][0]["annotations"] = [
