@@ -576,3 +576,19 @@ def test_a_pep770_cyclonedx_xml_sbom_is_read(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     packages = {p["name"]: p.get("versionInfo") for p in json.loads(out.read_text())["packages"]}
     assert packages == {"demo": "1.0", "zlib": "1.3.1"}
+
+
+def test_cyclonedx_xml_reads_as_the_same_model_as_json(tmp_path: Path) -> None:
+    tree = cpython_tree()
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Python/ceval.c": tree["Python/ceval.c"]})
+    artifact = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    outputs = {}
+    for fmt in ("spdx-json", "cyclonedx-json", "cyclonedx-xml"):
+        outputs[fmt] = tmp_path / f"out.{fmt}"
+        assert sbomgen("tarball", artifact, "-f", fmt, "-o", outputs[fmt]).returncode == 0
+    for old, new in (("cyclonedx-json", "cyclonedx-xml"), ("spdx-json", "cyclonedx-xml")):
+        run = sbomgen("diff", outputs[old], outputs[new], "--json", "--files")
+        assert run.returncode == 0, run.stdout
+    from sbomgen.diff import load
+
+    assert load(outputs["cyclonedx-xml"]) == load(outputs["cyclonedx-json"])
