@@ -180,15 +180,7 @@ def load(data: bytes | str, source: str, error: type[SbomgenError]) -> Bom:
 # XML ----------------------------------------------------------------------------------------
 
 _NAMESPACE = re.compile(r"\{http://cyclonedx\.org/schema/bom/(1\.\d+)\}bom")
-_DECLARATION = re.compile(rb"\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
-# Elements whose children are a list in JSON, and what each child is called there.
-_LISTS = {
-    "components": "component",
-    "hashes": "hash",
-    "licenses": None,  # license or expression, as {"license": ...} / {"expression": ...}
-    "externalReferences": "reference",
-    "dependencies": "dependency",
-}
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT = {"name", "version", "group", "description", "publisher", "purl", "cpe", "url", "timestamp",
          "id", "comment"}  # fmt: skip
 

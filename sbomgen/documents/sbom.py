@@ -24,7 +24,7 @@ def load(
 ) -> spdx2.Document | cyclonedx.Bom:
     """The SBOM in ``data``; ``error`` naming ``source`` when it is none of the kinds or
     does not fit its model."""
-    if xml and data.lstrip()[:1] == b"<":
+    if xml and data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
         return cyclonedx.load_xml(data, source, error)
     value = parse_json(data, source, error)
     found = kind(value)

@@ -144,12 +144,13 @@ def _license_expression(value: str | None, where: str) -> None:
 
     from ..licenses import parse
 
-    if _known(value) is None:
+    expression = _known(value)
+    if expression is None:
         return
     try:
-        parse(str(value))
+        parse(expression)
     except ExpressionError as exc:
-        raise ContentError(f"{where}: not an SPDX license expression: {value[:200]!r} ({exc})") from None
+        raise ContentError(f"{where}: not an SPDX license expression: {expression[:200]!r} ({exc})") from None
 
 
 def _known(value: str | None) -> str | None:
