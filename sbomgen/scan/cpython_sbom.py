@@ -150,7 +150,8 @@ def _license_expression(value: str | None, where: str) -> None:
     try:
         parse(expression)
     except ExpressionError as exc:
-        raise ContentError(f"{where}: not an SPDX license expression: {expression[:200]!r} ({exc})") from None
+        problem = f"{expression[:200]!r} ({str(exc)[:200]})"
+        raise ContentError(f"{where}: not an SPDX license expression: {problem}") from None
 
 
 def _known(value: str | None) -> str | None:
