@@ -164,8 +164,8 @@ def _no_collision(entries: Iterable[tuple[str, str, str]], source: str, what: st
         if key in seen:
             other, other_name = seen[key]
             raise ContentError(
-                f"{source}: the {what} {other_name!r} ({other}) and {name!r} ({element}) "
-                f"are both known as {key!r}; diff cannot tell them apart"
+                f"{source}: the {what} {other_name[:200]!r} ({other[:200]}) and {name[:200]!r} "
+                f"({element[:200]}) are both known as {key[:200]!r}: they cannot be told apart"
             )
         seen[key] = (element, name)
 
