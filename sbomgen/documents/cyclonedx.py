@@ -166,7 +166,8 @@ def unique_refs(bom: Bom, source: str, error: type[SbomgenError]) -> None:
         if ref is None:
             continue
         if ref in seen:
-            raise error(f"{source}: bom-ref {ref!r} is given to both {seen[ref]!r} and {component.name!r}")
+            both = f"{seen[ref][:200]!r} and {component.name[:200]!r}"
+            raise error(f"{source}: bom-ref {ref[:200]!r} is given to both {both}")
         seen[ref] = component.name
 
 

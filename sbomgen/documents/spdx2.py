@@ -273,7 +273,7 @@ def unique_ids(document: Document, source: str, error: type[SbomgenError]) -> No
     ):
         for index, spdx_id in enumerate(ids):
             if spdx_id in seen:
-                raise error(f"{source}: {where}[{index}].SPDXID: {spdx_id} is used twice")
+                raise error(f"{source}: {where}[{index}].SPDXID: {spdx_id[:200]} is used twice")
             seen.add(spdx_id)
 
 
