@@ -307,6 +307,18 @@ def test_finding_cyclonedx_component_without_a_name(tmp_path: Path, command: str
     given(tmp_path, command, json.dumps(bom).encode(), "components[0].components[0].name: missing")
 
 
+def test_duplicate_bom_refs_are_refused(tmp_path: Path) -> None:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [
+            {"type": "library", "bom-ref": "x", "name": "a"},
+            {"type": "library", "bom-ref": "x", "name": "b"},
+        ],
+    }
+    given(tmp_path, "diff", json.dumps(bom).encode(), "bom-ref 'x' is given to both 'a' and 'b'")
+
+
 def test_finding_annotation_that_is_not_json(tmp_path: Path) -> None:
     document = misc_sbom()
     document["packages"][0]["annotations"] = [
