@@ -1012,15 +1012,20 @@ def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) 
 def _diff_table(difference: Any, list_files: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     table = Table("", "component", "field", "old", "new", title="Components", title_justify="left")
+
+    def row(*cells: str) -> None:  # as text: "[/x]" in a version is not rich markup
+        table.add_row(*(Text(cell) for cell in cells))
+
     for key, version in difference.added:
-        table.add_row("+", key, "", "", version or "")
+        row("+", key, "", "", version or "")
     for key, version in difference.removed:
-        table.add_row("-", key, "", version or "", "")
+        row("-", key, "", version or "", "")
     for key, name, before, after in difference.changed:
-        table.add_row("~", key, name, _short(before), _short(after))
+        row("~", key, name, _short(before), _short(after))
     if table.row_count:
         console.print(table)
     else:

@@ -36,6 +36,25 @@ NonEmptyLine = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LIN
 # Free text that may span lines: comments, copyright notices, license texts.
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_text)]
 
+_PURL = re.compile(r"pkg:[^/\s]+/\S+")
+
+
+def check_purl(value: str) -> str:
+    """``value`` if it is a package URL both the purl library and spdx-tools accept."""
+    from packageurl import PackageURL
+
+    if not _PURL.fullmatch(value):
+        raise ValueError(f"not a package URL (pkg:TYPE/NAME, no spaces): {value[:80]!r}")
+    try:
+        PackageURL.from_string(value)
+    except ValueError as exc:
+        raise ValueError(f"not a package URL: {value[:80]!r} ({exc})") from None
+    return value
+
+
+# A package URL (pkg:pypi/pip@25.1.1), as the writers will accept it again.
+Purl = Annotated[NonEmptyLine, AfterValidator(check_purl)]
+
 
 def _hex(length: int) -> AfterValidator:
     pattern = re.compile(rf"[0-9a-fA-F]{{{length}}}")
