@@ -8,22 +8,21 @@ before any validator sees it. What the gate accepts, the format's own validator 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from .documents.parse import parse_json
+from .documents.parse import MAX_DOCUMENT_BYTES, parse_json
+from .documents.source import read_bounded
 from .errors import ContentError
 
+# What a statement, a DSSE envelope or a Sigstore bundle has at its top level.
+_ATTESTATION_KEYS = {"_type", "payloadType", "signatures", "mediaType"}
 _CDX_VERSIONS = {"1.4", "1.5", "1.6"}
 
 
 def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
     """The kind of document and its problems (empty when valid)."""
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        return "unreadable", [f"cannot read: {exc.strerror}"]
+    content = read_bounded(path, str(path), ContentError, MAX_DOCUMENT_BYTES)
     head = content.lstrip()[:1]
     if head == b"<":
         return _cyclonedx_xml(content, str(path))
@@ -32,11 +31,8 @@ def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
         document = parse_json(content, str(path), ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
             return _cyclonedx_json(document, content, str(path))
-        if isinstance(document, dict) and "_type" in document:
-            return _statement(document)
-        envelope = document.get("dsseEnvelope", document) if isinstance(document, dict) else None
-        if isinstance(envelope, dict) and "payloadType" in envelope:
-            return _envelope(envelope)
+        if isinstance(document, dict) and document.keys() & _ATTESTATION_KEYS:
+            return _attestation(content, str(path))
     return _spdx(path, ntia, document)
 
 
@@ -158,31 +154,28 @@ def _located(error: Any) -> str:
     return f"{path}: {message}" if path else str(message)
 
 
-def _envelope(envelope: dict[str, Any]) -> tuple[str, list[str]]:
-    import base64
-    import binascii
+def _attestation(content: bytes, source: str) -> tuple[str, list[str]]:
+    """An in-toto statement, alone, in a DSSE envelope or in a Sigstore bundle: read by the
+    gate as ``verify`` reads it, the statement then checked against schemas/."""
+    from .documents.bundle import Kind, read_bundle, sigstore_bundle
+    from .errors import VerificationFailed
+    from .provenance.signing import PAYLOAD_TYPE
+    from .provenance.statement import schema_problems
 
-    kind = "DSSE envelope"
-    if envelope.get("payloadType") != "application/vnd.in-toto+json":
-        return kind, [f"payloadType: {envelope.get('payloadType')!r} is not an in-toto statement"]
     try:
-        statement = json.loads(base64.b64decode(envelope.get("payload", ""), validate=True))
-    except (binascii.Error, ValueError) as exc:
-        return kind, [f"payload: not a base64-encoded JSON statement ({exc})"]
+        bundle = read_bundle(content, source)
+        if bundle.kind in (Kind.MESSAGE_SIGNATURE, Kind.SIGSTORE_DSSE):
+            sigstore_bundle(bundle, source)
+    except VerificationFailed as exc:
+        return "signed statement or bundle", [str(exc).removeprefix("bundle: ")]
+    kind = bundle.kind.value.removeprefix("a ").removeprefix("an ")
+    if bundle.kind is Kind.MESSAGE_SIGNATURE:
+        return f"{kind} (verify checks its signature against the file it signs)", []
+    if bundle.envelope is not None and bundle.envelope.payloadType != PAYLOAD_TYPE:
+        return kind, [f"payloadType: {bundle.envelope.payloadType!r} is not an in-toto statement"]
+    payload = bundle.envelope.payload if bundle.envelope is not None else content
+    statement = parse_json(payload, f"{source}: payload", ContentError)
     if not isinstance(statement, dict):
         return kind, ["payload: not a JSON object"]
-    _, problems = _statement(statement)
-    return f"{kind} of an in-toto statement", [f"payload: {p}" for p in problems]
-
-
-def _statement(document: dict[str, Any]) -> tuple[str, list[str]]:
-    from .errors import OutputValidationError
-    from .provenance.statement import check_against_schema
-
-    try:
-        check_against_schema(document)
-    except OutputValidationError as exc:
-        return "in-toto statement", [
-            str(exc).removeprefix("the provenance statement does not match its schema: ")
-        ]
-    return "in-toto statement", []
+    where = "payload: " if bundle.envelope is not None else ""
+    return kind, [f"{where}{problem}" for problem in schema_problems(statement)]

@@ -837,3 +837,37 @@ def test_finding_a_statement_file_that_is_no_statement_fails_the_bundle_check(
         sbomgen("verify", RFC8785, "--bundle", path, "--key", material.kinds["key"].signer["key"]), "bundle"
     )
     assert "_type: " in line
+
+
+def test_validate_reads_statements_envelopes_and_bundles_as_verify_does(
+    material: Material, tmp_path: Path
+) -> None:
+    kinds = material.kinds
+    run = sbomgen(
+        "validate", *(kinds[k].bundle for k in ("message", "real-dsse", "loopback-dsse", "key", "statement"))
+    )
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.decode().splitlines()
+    assert [line.split(": valid ")[1] for line in lines] == [
+        "Sigstore message-signature bundle (verify checks its signature against the file it signs)",
+        "Sigstore DSSE bundle",
+        "Sigstore DSSE bundle",
+        "key-signed DSSE envelope",
+        "unsigned in-toto statement",
+    ]
+    statement = json.loads(kinds["statement"].bundle.read_text())
+    broken = tmp_path / "broken.intoto.json"
+    broken.write_text(
+        json.dumps({**statement, "predicate": {**statement["predicate"], "buildDefinition": 5}})
+    )
+    run = sbomgen("validate", broken)
+    assert run.returncode == 1
+    assert "slsa-provenance-v1: buildDefinition: 5 is not of type 'object'" in run.stdout.decode()
+    envelope = json.loads(kinds["key"].bundle.read_text())
+    deep = tmp_path / "deep.intoto.json"
+    deep.write_text(json.dumps({**envelope, "payload": base64.b64encode(b"[" * 100_000).decode()}))
+    run = sbomgen("validate", deep)
+    assert (
+        run.returncode == 4
+        and run.stderr == f"sbomgen: error: {deep}: payload: nested more than 64 levels deep\n"
+    )

@@ -213,8 +213,8 @@ def schema_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "schemas"
 
 
-def check_against_schema(document: dict[str, Any]) -> None:
-    """The statement and, for SLSA provenance, its predicate, against schemas/."""
+def schema_problems(document: dict[str, Any]) -> list[str]:
+    """Where a statement and, for SLSA provenance, its predicate depart from schemas/."""
     import jsonschema
 
     problems = []
@@ -231,6 +231,12 @@ def check_against_schema(document: dict[str, Any]) -> None:
             f"{name}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
             for e in validator.iter_errors(instance)
         ]
+    return problems
+
+
+def check_against_schema(document: dict[str, Any]) -> None:
+    """A statement sbomgen made, against schemas/: a failure is sbomgen's own bug (exit 5)."""
+    problems = schema_problems(document)
     if problems:
         raise OutputValidationError(
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
