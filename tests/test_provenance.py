@@ -417,3 +417,42 @@ def test_report_reads_provenance_through_the_gate(sbom: Path, tmp_path: Path) ->
     report = tmp_path / "good.html"
     assert sbomgen("report", sbom, "--provenance", envelope, "-o", report).returncode == 0
     assert f"<code>{BUILDER}</code>" in report.read_text()
+
+
+def test_finding_provenance_recorded_an_sbom_of_another_artifact(sbom: Path, tmp_path: Path) -> None:
+    """provenance --sbom refuses an SBOM that does not describe the artifact (exit 4), writes nothing."""
+    other = tmp_path / "rfc8785.spdx.json"
+    assert sbomgen("wheel", RFC8785, "--offline", "-o", other).returncode == 0
+    renamed = tmp_path / "renamed" / "Python-3.13.5-copy.tar.xz"
+    renamed.parent.mkdir()
+    renamed.symlink_to(CPYTHON_313)
+    deep = tmp_path / "deep.spdx.json"
+    deep.write_text("[" * 100_000)
+    for artifact, document, message in (
+        (CPYTHON_313, other, "describes another artifact than Python-3.13.5.tar.xz"),
+        (renamed, sbom, "describes another artifact than Python-3.13.5-copy.tar.xz"),
+        (CPYTHON_313, deep, "nested more than 64 levels deep"),
+    ):
+        out = tmp_path / "out"
+        run = sbomgen("provenance", artifact, "--sbom", document, "--builder-id", BUILDER, "-d", out)
+        assert run.returncode == 4, run.stderr
+        assert message in run.stderr and len(run.stderr.splitlines()) == 1
+        assert not out.exists() or list(out.iterdir()) == []
+    # The SBOM of the artifact, in SPDX or CycloneDX, is recorded with its media type.
+    cyclonedx = tmp_path / "Python-3.13.5.tar.xz.cdx.json"
+    assert (
+        sbomgen("tarball", CPYTHON_313, "--offline", "-f", "cyclonedx-json", "-o", cyclonedx).returncode == 0
+    )
+    for document, media_type in (
+        (sbom, "application/spdx+json"),
+        (cyclonedx, "application/vnd.cyclonedx+json"),
+    ):
+        out = tmp_path / media_type.replace("/", "-")
+        assert (
+            sbomgen(
+                "provenance", CPYTHON_313, "--sbom", document, "--builder-id", BUILDER, "-d", out
+            ).returncode
+            == 0
+        )
+        statement = json.loads((out / "Python-3.13.5.tar.xz.intoto.json").read_text())
+        assert statement["predicate"]["runDetails"]["byproducts"][0]["mediaType"] == media_type

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..documents.parse import parse_json
-from ..documents.source import open_regular
+from ..documents.source import open_regular, read_bounded
 from ..documents.text import control_character
-from ..errors import OutputValidationError, UsageError
+from ..errors import ContentError, OutputValidationError, UsageError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
@@ -150,7 +150,8 @@ def _split_source(uri: str) -> dict[str, str]:
     return {"repository": repository, "ref": ref}
 
 
-def predicate(context: BuildContext, sbom: Path | tuple[str, bytes] | None) -> dict[str, Any]:
+def predicate(context: BuildContext, sbom: tuple[str, bytes, str] | None) -> dict[str, Any]:
+    """``sbom``: the byproduct's file name, content and media type."""
     external: dict[str, Any] = {}
     dependencies = []
     if context.source_uri:
@@ -169,19 +170,13 @@ def predicate(context: BuildContext, sbom: Path | tuple[str, bytes] | None) -> d
     run_details: dict[str, Any] = {"builder": {"id": context.builder_id}}
     if metadata:
         run_details["metadata"] = metadata
-    if isinstance(sbom, Path):
-        run_details["byproducts"] = [
-            {"name": sbom.name, "digest": digests(sbom), "mediaType": "application/spdx+json"}
-        ]
-    elif sbom is not None:
-        name, content = sbom
+    if sbom is not None:
+        name, content, media_type = sbom
         sbom_digests = {
             "sha256": hashlib.sha256(content).hexdigest(),
             "sha512": hashlib.sha512(content).hexdigest(),
         }
-        run_details["byproducts"] = [
-            {"name": name, "digest": sbom_digests, "mediaType": "application/spdx+json"}
-        ]
+        run_details["byproducts"] = [{"name": name, "digest": sbom_digests, "mediaType": media_type}]
     build_definition: dict[str, Any] = {"buildType": BUILD_TYPE, "externalParameters": external}
     if dependencies:
         build_definition["resolvedDependencies"] = dependencies
@@ -191,20 +186,68 @@ def predicate(context: BuildContext, sbom: Path | tuple[str, bytes] | None) -> d
 def statement(
     artifacts: Sequence[Path], context: BuildContext, sbom: Path | tuple[str, bytes] | None = None
 ) -> bytes:
-    """The statement's bytes: what gets signed, exactly as written."""
+    """The statement's bytes: what gets signed, exactly as written. An SBOM given as a file
+    must describe one of the artifacts; one given as (name, content) is sbomgen's own SPDX."""
     from sigstore.dsse import DigestSet, StatementBuilder, Subject
 
-    subjects = [Subject(name=path.name, digest=DigestSet(root=digests(path))) for path in artifacts]  # type: ignore[arg-type]
+    artifact_digests = {path: digests(path) for path in artifacts}
+    byproduct = (
+        describing_sbom(sbom, artifact_digests)
+        if isinstance(sbom, Path)
+        else None if sbom is None else (*sbom, SPDX_JSON)
+    )
+    subjects = [Subject(name=path.name, digest=DigestSet(root=d)) for path, d in artifact_digests.items()]  # type: ignore[arg-type]
     built = (
         StatementBuilder()
         .subjects(subjects)
         .predicate_type(SLSA_PROVENANCE_V1)
-        .predicate(predicate(context, sbom))
+        .predicate(predicate(context, byproduct))
         .build()
     )
     document = parse_json(built._contents, "the provenance statement", OutputValidationError)
     check_against_schema(document)
     return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+SPDX_JSON = "application/spdx+json"
+MAX_SBOM_BYTES = 256 << 20
+
+
+def describing_sbom(path: Path, artifacts: dict[Path, dict[str, str]]) -> tuple[str, bytes, str]:
+    """The SBOM at ``path`` as a byproduct (name, content, media type), if it describes one
+    of ``artifacts``: its described package's checksums (every one sbomgen computes) and file
+    name, or its CycloneDX subject's hashes, are the artifact's. Otherwise ContentError."""
+    from ..documents import cyclonedx, sbom
+
+    content = read_bounded(path, "--sbom", UsageError, MAX_SBOM_BYTES)
+    document = sbom.load(content, str(path), ContentError)
+    claims: list[tuple[str | None, dict[str, str]]] = []  # (file name, digests) of each subject
+    if isinstance(document, cyclonedx.Bom):
+        xml = content.lstrip()[:1] == b"<"
+        media_type = "application/vnd.cyclonedx+xml" if xml else "application/vnd.cyclonedx+json"
+        subject = document.metadata.component if document.metadata else None
+        if subject is not None:
+            claims.append((None, {h.alg.replace("SHA-", "sha"): h.content.lower() for h in subject.hashes}))
+    else:
+        media_type = SPDX_JSON
+        described = set(document.described())
+        for package in document.packages:
+            if package.SPDXID in described:
+                found = {c.algorithm.lower(): c.value for c in package.checksums}
+                claims.append((package.packageFileName, found))
+    for name, found in claims:
+        for artifact, ours in artifacts.items():
+            known = {alg: value for alg, value in found.items() if alg in ours}
+            if name not in (None, artifact.name) or (not known and name is None):
+                continue
+            if all(ours[alg] == value for alg, value in known.items()):
+                return path.name, content, media_type
+    names = ", ".join(a.name for a in artifacts)
+    if not claims:
+        raise ContentError(f"--sbom: {path} describes no package, so not {names}")
+    raise ContentError(
+        f"--sbom: {path} describes another artifact than {names} (its file name or checksums differ)"
+    )
 
 
 def schema_dir() -> Path:
