@@ -293,7 +293,8 @@ def test_malformed_json(tmp_path: Path) -> None:
         run, document = run_small(tmp_path, server)
     # An index that answers with something other than a project document is not one to trust.
     assert run.returncode == 7
-    assert run.stderr.strip().splitlines()[-1].startswith("sbomgen: error: the index's answer for pip: not JSON")
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("sbomgen: error: the index's answer for pip: not JSON")
     assert document is None
 
 

@@ -374,8 +374,8 @@ def offline(tmp_path: Path) -> tuple[Run, Path]:
     db = sqlite3.connect(tmp_path / "cache" / "index.sqlite3")
     (index_url,) = db.execute("SELECT DISTINCT index_url FROM release").fetchone()
     db.close()
-    cache = tmp_path / "cache"
-    return sbomgen("tarball", path, "-o", out, "--offline", "--index-url", index_url, "--cache-dir", cache), out
+    options = ("--offline", "--index-url", index_url, "--cache-dir", tmp_path / "cache")
+    return sbomgen("tarball", path, "-o", out, *options), out
 
 
 @pytest.mark.parametrize(
