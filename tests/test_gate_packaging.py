@@ -163,6 +163,7 @@ def test_finding_two_pip_wheels(tmp_path: Path) -> None:
         ("requests==2.0; python_version<'3'", "not a NAME==VERSION pin"),
         ("requests @ https://example.org/r.whl", "not a NAME==VERSION pin"),
         ("../../etc==1.0", "not a NAME==VERSION pin"),
+        ("requests==1." + "9" * 5000, "not a valid PEP 440 version: '1.999"),
     ],
 )
 def test_finding_vendor_txt_pin_that_is_not_exact(tmp_path: Path, pin: str, fragment: str) -> None:
@@ -245,6 +246,7 @@ def test_finding_embed_non_utf8_record_size(tmp_path: Path) -> None:
     ("row", "fragment"),
     [
         ("demo/x.py,sha256=abc,1", "demo/x.py: 'sha256=abc' is not a SHA256"),
+        ("demo/x.py,sha256=\u0080" + "A" * 42 + ",1", "is not a SHA256 in unpadded urlsafe base64"),
         ("demo/x.py,md5=" + "A" * 22 + ",1", "demo/x.py: RECORD uses 'md5'; sha256 expected"),
         ("demo/x.py,sha256=" + "A" * 43 + ",1_000", "demo/x.py: the size '1_000' is not a number of bytes"),
         ("demo/x.py,sha256=" + "A" * 43, "2 fields, not the 3 of path,hash,size"),

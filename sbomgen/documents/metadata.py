@@ -14,7 +14,7 @@ from email.policy import compat32
 from typing import Annotated
 
 from packaging.utils import InvalidName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 from pydantic import AfterValidator, Field
 
 from ..errors import SbomgenError
@@ -35,7 +35,11 @@ _SINGLE = (
 )
 
 
-def _name(value: str) -> str:
+MAX_VERSION_CHARS = 200  # real versions are under 40; longer ones only make int() slow
+
+
+def check_name(value: str) -> str:
+    """``value`` if it is a valid project name (PEP 508, as ``packaging`` reads it)."""
     try:
         canonicalize_name(value, validate=True)
     except InvalidName:
@@ -43,18 +47,19 @@ def _name(value: str) -> str:
     return value
 
 
-def _version(value: str) -> str:
+def check_version(value: str) -> str:
+    """``value`` if it is a valid PEP 440 version, as written (no white space around it)."""
     try:
-        Version(value)
-    except InvalidVersion:
-        raise ValueError(f"not a valid PEP 440 version: {value[:80]!r}") from None
-    if value != value.strip():
+        valid = len(value) <= MAX_VERSION_CHARS and value == value.strip() and bool(Version(value))
+    except ValueError:  # InvalidVersion, or a number too long for int()
+        valid = False
+    if not valid:
         raise ValueError(f"not a valid PEP 440 version: {value[:80]!r}")
     return value
 
 
-ProjectName = Annotated[NonEmptyLine, AfterValidator(_name)]
-ProjectVersion = Annotated[NonEmptyLine, AfterValidator(_version)]
+ProjectName = Annotated[NonEmptyLine, AfterValidator(check_name)]
+ProjectVersion = Annotated[NonEmptyLine, AfterValidator(check_version)]
 
 
 class CoreMetadata(Strict):

@@ -10,7 +10,6 @@ left without hash, since a file without one is a file nobody vouches for.
 from __future__ import annotations
 
 import base64
-import binascii
 import csv
 from dataclasses import dataclass
 
@@ -100,7 +99,7 @@ def _check_hash(value: str, where: str, error: type[SbomgenError]) -> None:
         raise error(f"{where}: RECORD uses {algorithm[:20]!r}; sha256 expected")
     try:
         digest = base64.b64decode(encoded + "=", altchars=b"-_", validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or characters outside ASCII
         digest = b""
     if len(digest) != 32 or len(encoded) != 43:
         raise error(f"{where}: {value[:80]!r} is not a SHA256 in unpadded urlsafe base64")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from ..errors import SbomgenError
 from .fields import MAX_LINE, control_character
+from .metadata import check_version
 
 MAX_VENDOR_TXT_BYTES = 1 << 20  # pip's lists 25 packages in under 1 KiB
 
@@ -57,9 +57,9 @@ def parse_vendor_txt(text: str, source: str, error: type[SbomgenError]) -> list[
             raise error(f"{where}: not a NAME==VERSION pin: {line[:80]!r}")
         version = specifiers[0].version
         try:
-            Version(version)
-        except InvalidVersion:
-            raise error(f"{where}: not a valid PEP 440 version: {version[:80]!r}") from None
+            check_version(version)
+        except ValueError as exc:
+            raise error(f"{where}: {exc}") from None
         name = canonicalize_name(requirement.name)
         if name in seen:
             raise error(f"{where}: {name} is listed twice")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile
 from ..errors import EnrichmentError
@@ -180,5 +180,5 @@ def _apply(target: _Target, data: ReleaseData) -> Component:
 def _version(text: str) -> Version | str:
     try:
         return Version(text)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number too long for int(): compared as text
         return text
