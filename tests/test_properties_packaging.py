@@ -24,13 +24,14 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from sbomgen.documents.cache import canonical, digest, read_export, read_row
+from sbomgen.documents.fields import control_character
 from sbomgen.documents.index import read_project
+from sbomgen.documents.metadata import read_metadata
 from sbomgen.documents.record import read_record
 from sbomgen.documents.vendor import read_vendor_txt
 from sbomgen.enrich import release_data
 from sbomgen.enrich.index import IndexResponseError
 from sbomgen.errors import CacheError, ContentError, EnrichmentError, SbomgenError
-from sbomgen.scan.wheels import read_wheel
 
 pytestmark = pytest.mark.slow
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
@@ -107,15 +108,15 @@ def wheel_with(members: dict[str, bytes]) -> bytes:
 @MANY
 @given(mutated_lines(REAL_METADATA))
 def test_metadata(content: bytes) -> None:
-    """Through the bundled-wheel reader the tarball scan uses."""
-    wheel = wheel_with({"pip/__init__.py": b"", "pip-25.1.1.dist-info/METADATA": content})
+    """Through the reader both scans use (bundled wheels, ``wheel`` and ``sdist``)."""
     try:
-        component, _ = read_wheel("Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl", wheel, ("SHA256",))
+        metadata = read_metadata(content, "pip-25.1.1.dist-info/METADATA", ContentError)
     except SbomgenError as error:
         only_input_errors(error)
         return
-    assert component.name == canonicalize_name(component.name, validate=True)
-    assert component.version is not None and str(Version(component.version))
+    canonicalize_name(metadata.name, validate=True)
+    assert str(Version(metadata.version))
+    assert not any(control_character(v) for v in (metadata.name, *metadata.classifiers))
 
 
 @MANY

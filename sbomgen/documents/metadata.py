@@ -23,6 +23,7 @@ from .parse import validate
 
 # The largest METADATA on the index (a long description inline) is well under 1 MiB.
 MAX_METADATA_BYTES = 4 << 20
+MAX_VERSION_CHARS = 200  # real versions are under 40; longer ones only make int() slow
 _SINGLE = (
     "Name",
     "Version",
@@ -33,9 +34,6 @@ _SINGLE = (
     "Maintainer",
     "Maintainer-email",
 )
-
-
-MAX_VERSION_CHARS = 200  # real versions are under 40; longer ones only make int() slow
 
 
 def check_name(value: str) -> str:
