@@ -9,11 +9,12 @@ import io
 import json
 import sqlite3
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PIP_WHEELS, Run, cpython_tree, make_wheel, sbomgen, write_tar
+from conftest import CPYTHON_313, PIP_WHEELS, Run, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import IndexServer, recorded_documents
 
 from sbomgen.documents.cache import canonical, digest
@@ -21,6 +22,7 @@ from sbomgen.documents.record import read_record, record_hash
 from sbomgen.documents.vendor import read_vendor_txt
 from sbomgen.embed import embed
 from sbomgen.errors import ContentError
+from sbomgen.windows import read_source, windows_inventory
 
 
 def failed(run: Run, code: int, *fragments: str, out: Path | None = None) -> str:
@@ -464,3 +466,17 @@ def test_finding_cache_export_with_nesting_and_huge_integers(
     export = tmp_path / "export.json"
     export.write_bytes(content)
     failed(sbomgen("cache", "import", export, "--cache-dir", tmp_path / "cache"), 8, fragment)
+
+
+def test_finding_two_pip_wheels_for_windows_sboms(tmp_path: Path) -> None:
+    parts = read_source(CPYTHON_313)
+    wheels = {
+        "Lib/ensurepip/_bundled/pip-98.0-py3-none-any.whl": make_wheel(version="98.0"),
+        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl": make_wheel(),
+    }
+    installer = tmp_path / "python-3.13.5-amd64.exe"
+    installer.write_bytes(b"MZ")
+    with pytest.raises(
+        ContentError, match="2 wheels of pip: Lib/ensurepip/_bundled/pip-98.0-py3-none-any.whl and"
+    ):
+        windows_inventory(installer, replace(parts, wheels=wheels))
