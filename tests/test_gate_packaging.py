@@ -480,3 +480,11 @@ def test_finding_two_pip_wheels_for_windows_sboms(tmp_path: Path) -> None:
         ContentError, match="2 wheels of pip: Lib/ensurepip/_bundled/pip-98.0-py3-none-any.whl and"
     ):
         windows_inventory(installer, replace(parts, wheels=wheels))
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://evil.example/pip.whl"])
+def test_finding_index_file_url_that_is_no_download(tmp_path: Path, url: str) -> None:
+    document = small_pip_document()
+    document["releases"]["99.0"][0]["url"] = url
+    run, out = online(tmp_path, json.dumps(document).encode())
+    failed(run, 7, "the index's answer for pip: releases.99.0[0].url: not an http(s) URL", out=out)

@@ -110,7 +110,9 @@ def test_index_response_handling(document: Any, version: str) -> None:
     if isinstance(document, dict):
         document.setdefault("releases", {version: document.get("files", [])})
     try:
-        project = read_project(json.dumps(document).encode(), "pip", 1 << 20, EnrichmentError)
+        project = read_project(
+            json.dumps(document).encode(), "pip", "https://pypi.org/pypi/pip/json", 1 << 20, EnrichmentError
+        )
         data = release_data(project, version)
     except (IndexResponseError, EnrichmentError):
         return

@@ -57,6 +57,7 @@ def _trimmed(name: str) -> bytes:
     return json.dumps(document).encode()
 
 
+BASE = "https://pypi.org/pypi/x/json"
 INDEX = {name: _trimmed(name) for name in ("pyproject-hooks", "webencodings", "tomli-w")}
 
 scalars = (
@@ -194,10 +195,13 @@ def mutate(text: bytes, data: st.DataObject) -> Any:
         try:
             for key in place[:-1]:
                 parent = parent[key]
+            key = place[-1]
+            if not (isinstance(parent, dict) and isinstance(key, str) or isinstance(parent, list)):
+                continue  # an earlier change replaced the container
             if data.draw(st.booleans()) and isinstance(parent, dict):
-                parent.pop(place[-1], None)
+                parent.pop(key, None)
             else:
-                parent[place[-1]] = data.draw(replacements)
+                parent[key] = data.draw(replacements)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change removed the place
     return document
@@ -210,11 +214,11 @@ def test_index_answers(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(INDEX)))
     document = mutate(INDEX[name], data) if data.draw(st.integers(0, 4)) else data.draw(json_values)
     try:
-        project = read_project(render(document, data), name, 64 << 20, EnrichmentError)
+        project = read_project(render(document, data), name, BASE, 64 << 20, EnrichmentError)
         version = data.draw(
             st.sampled_from([*sorted(project.releases)[:3], project.info.version or "", "1.0"])
         )
-        release = release_data(project.absolute("https://example.org/pypi/x/json"), version)
+        release = release_data(project, version)
     except IndexResponseError:
         return  # the version is not on the index: a warning, then NOASSERTION
     except SbomgenError as error:
@@ -226,7 +230,7 @@ def test_index_answers(data: st.DataObject) -> None:
 def real_export() -> bytes:
     entries = []
     for name, text in sorted(INDEX.items()):
-        project = read_project(text, name, 64 << 20, EnrichmentError)
+        project = read_project(text, name, BASE, 64 << 20, EnrichmentError)
         version = project.info.version or ""
         data = release_data(project, version).model_dump()
         entry = {"index_url": "https://pypi.org/pypi", "name": name, "version": version, "subject": ""}
@@ -288,7 +292,7 @@ def test_real_documents_pass(tmp_path: Path) -> None:
     """The seeds themselves are accepted: the mutations start from valid documents."""
     assert len(read_export(REAL_EXPORT, "x").entries) == 3
     for name, text in INDEX.items():
-        read_project(text, name, 64 << 20, EnrichmentError)
+        read_project(text, name, BASE, 64 << 20, EnrichmentError)
     read_record(b"\n".join(REAL_RECORD), "r", "r", ContentError)
 
 

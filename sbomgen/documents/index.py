@@ -41,12 +41,19 @@ class ProjectDocument(Strict):
     info: ProjectInfo = Field(default_factory=ProjectInfo)
     releases: dict[Line, list[IndexFile]]
 
-    def absolute(self, base: str) -> ProjectDocument:
-        """The same document with each file URL resolved against the answer's own URL."""
-        releases = {
-            version: [f.model_copy(update={"url": urllib.parse.urljoin(base, f.url)}) for f in files]
-            for version, files in self.releases.items()
-        }
+    def absolute(self, base: str, source: str, error: type[SbomgenError]) -> ProjectDocument:
+        """The same document with each file URL resolved against the answer's own URL; a
+        file that is not at an http(s) URL then is ``error``: nothing else is a download."""
+        releases = {}
+        for version, files in self.releases.items():
+            releases[version] = [
+                f.model_copy(update={"url": urllib.parse.urljoin(base, f.url)}) for f in files
+            ]
+            for number, file in enumerate(releases[version]):
+                parts = urllib.parse.urlsplit(file.url)
+                if parts.scheme not in ("http", "https") or not parts.netloc:
+                    where = f"releases.{version}[{number}].url"
+                    raise error(f"{source}: {where}: not an http(s) URL: {file.url[:80]!r}")
         return self.model_copy(update={"releases": releases})
 
 
@@ -62,6 +69,10 @@ class ReleaseData(Strict):
     license: Line | None = None
 
 
-def read_project(content: bytes, name: str, max_bytes: int, error: type[SbomgenError]) -> ProjectDocument:
-    """The index's answer for project ``name``, or ``error`` naming the project and the place."""
-    return load_json(ProjectDocument, content, f"the index's answer for {name}", error, max_bytes)
+def read_project(
+    content: bytes, name: str, base: str, max_bytes: int, error: type[SbomgenError]
+) -> ProjectDocument:
+    """The index's answer for project ``name`` at URL ``base``, file URLs made absolute; or
+    ``error`` naming the project and the place."""
+    source = f"the index's answer for {name}"
+    return load_json(ProjectDocument, content, source, error, max_bytes).absolute(base, source, error)

@@ -147,7 +147,7 @@ class IndexClient:
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
         if len(body) > self.settings.max_bytes:
             raise IndexResponseError(f"{url}: response larger than {self.settings.max_bytes} bytes")
-        return read_project(body, name, self.settings.max_bytes, EnrichmentError).absolute(final_url)
+        return read_project(body, name, final_url, self.settings.max_bytes, EnrichmentError)
 
 
 class _Transient(Exception):
