@@ -6,14 +6,13 @@ beside them, and RECORD last, so the same input gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import zipfile
 import zlib
 from pathlib import Path
 
-from .documents.record import MAX_RECORD_BYTES, read_record, record_hash
+from .documents.record import MAX_RECORD_BYTES, RecordRow, read_record, record_bytes, record_hash
 from .errors import ContentError
 
 SBOM_NAME = "sbomgen.spdx.json"
@@ -43,7 +42,7 @@ def embed(wheel: Path, sbom: bytes) -> bytes:
             f"{wheel.name}:{record_path}",
             ContentError,
         )
-        rows = [[r.path, r.hash, r.size] for r in record.rows if r.path not in (record_path, sbom_path)]
+        rows = [r for r in record.rows if r.path not in (record_path, sbom_path)]
         newest = max((i.date_time for i in infos), default=(1980, 1, 1, 0, 0, 0))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
@@ -52,11 +51,9 @@ def embed(wheel: Path, sbom: bytes) -> bytes:
                     continue
                 target.writestr(_member(info.filename, info.date_time, info.external_attr), source.read(info))
             target.writestr(_member(sbom_path, newest), sbom)
-            rows.append([sbom_path, record_hash(hashlib.sha256(sbom).digest()), str(len(sbom))])
-            rows.append([record_path, "", ""])
-            text = io.StringIO()
-            csv.writer(text, lineterminator="\n").writerows(rows)
-            target.writestr(_member(record_path, newest), text.getvalue().encode())
+            rows.append(RecordRow(sbom_path, record_hash(hashlib.sha256(sbom).digest()), str(len(sbom))))
+            rows.append(RecordRow(record_path, "", ""))
+            target.writestr(_member(record_path, newest), record_bytes(rows))
     return buffer.getvalue()
 
 

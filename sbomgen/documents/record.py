@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 from dataclasses import dataclass
 
 from ..errors import SbomgenError
@@ -46,6 +47,13 @@ class Record:
 def record_hash(digest: bytes) -> str:
     """A SHA256 digest as RECORD writes it."""
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def record_bytes(rows: list[RecordRow]) -> bytes:
+    """RECORD's text for ``rows``, as the csv writer quotes it."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([row.path, row.hash, row.size] for row in rows)
+    return text.getvalue().encode()
 
 
 def read_record(content: bytes, record_path: str, source: str, error: type[SbomgenError]) -> Record:
