@@ -18,6 +18,7 @@ from conftest import CPYTHON_313, PIP_WHEELS, Run, cpython_tree, make_wheel, sbo
 from index_server import IndexServer, recorded_documents
 
 from sbomgen.documents.cache import canonical, digest
+from sbomgen.documents.metadata import read_metadata
 from sbomgen.documents.record import read_record, record_hash
 from sbomgen.documents.vendor import read_vendor_txt
 from sbomgen.embed import embed
@@ -135,6 +136,23 @@ def test_finding_metadata_name_given_twice(tmp_path: Path) -> None:
         tmp_path, ("pip-99.0-py3-none-any.whl", wheel_with(b"Name: pip\nName: evil\nVersion: 99.0\n"))
     )
     failed(run, 4, "METADATA: Name appears 2 times", out=tmp_path / "out.json")
+
+
+def test_real_metadata_forms_keep_working() -> None:
+    """A whole license text (form feeds and all) in License, folded headers, CRLF lines."""
+    content = (
+        b"Metadata-Version: 2.1\r\nName: Demo_Pkg\r\nVersion: 1.0.post1\r\n"
+        b"License: GNU GENERAL PUBLIC LICENSE\r\n        Version 2\r\n        \x0c\r\n        END\r\n"
+        b"Author-email: A <a@example.org>,\r\n\tB <b@example.org>\r\n"
+        b"Classifier: License :: OSI Approved :: MIT License\r\n\r\nBody \xff\xfe is not read\n"
+    )
+    with pytest.raises(ContentError, match="not UTF-8"):
+        read_metadata(content, "PKG-INFO", ContentError)  # the body is part of the file
+    metadata = read_metadata(content.replace(b"\xff\xfe", b""), "PKG-INFO", ContentError)
+    assert (metadata.name, metadata.version) == ("Demo_Pkg", "1.0.post1")
+    assert metadata.author_email == "A <a@example.org>, B <b@example.org>"
+    assert metadata.classifiers == ("License :: OSI Approved :: MIT License",)
+    assert metadata.license is not None and "\x0c" in metadata.license
 
 
 def test_finding_two_pip_wheels(tmp_path: Path) -> None:

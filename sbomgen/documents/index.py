@@ -15,7 +15,8 @@ import urllib.parse
 from pydantic import Field
 
 from ..errors import SbomgenError
-from .fields import Line, NonEmptyLine, Sha256, Strict, Text
+from .fields import Line, NonEmptyLine, Sha256, Strict
+from .metadata import LicenseText
 from .parse import load_json
 
 
@@ -32,7 +33,7 @@ class IndexFile(Strict):
 
 class ProjectInfo(Strict):
     version: Line | None = None
-    license: Text | None = None
+    license: LicenseText | None = None
     license_expression: Line | None = None
     classifiers: list[Line] = []
 

@@ -3,22 +3,23 @@
 Read as UTF-8, strictly (the specification's encoding): a header of other bytes would reach
 string methods as an ``email.header.Header``. Only the header block is parsed, only the
 fields sbomgen uses are kept, each at most ``MAX_LINE`` characters and free of control
-characters; ``Name`` must be a valid project name and ``Version`` a valid PEP 440 version,
+characters (``License`` excepted: see ``LicenseText``), folded lines unfolded; ``Name`` must be a valid project name and ``Version`` a valid PEP 440 version,
 as ``packaging`` says. Single-use fields given twice are refused: one document, one answer.
 """
 
 from __future__ import annotations
 
+import re
 from email.parser import HeaderParser
 from email.policy import compat32
 from typing import Annotated
 
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import Version
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from ..errors import SbomgenError
-from .fields import Line, NonEmptyLine, Strict, Text
+from .fields import MAX_TEXT, Line, NonEmptyLine, Strict
 from .parse import validate
 
 # The largest METADATA on the index (a long description inline) is well under 1 MiB.
@@ -56,6 +57,9 @@ def check_version(value: str) -> str:
     return value
 
 
+# A license field may hold a whole license text, form feeds and all (the GPL's): it is only
+# ever read through licenses.spdx_expression, which takes nothing but a valid SPDX expression.
+LicenseText = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 ProjectName = Annotated[NonEmptyLine, AfterValidator(check_name)]
 ProjectVersion = Annotated[NonEmptyLine, AfterValidator(check_version)]
 
@@ -66,7 +70,7 @@ class CoreMetadata(Strict):
     name: ProjectName = Field(alias="Name")
     version: ProjectVersion = Field(alias="Version")
     license_expression: Line | None = Field(None, alias="License-Expression")
-    license: Text | None = Field(None, alias="License")
+    license: LicenseText | None = Field(None, alias="License")
     classifiers: tuple[Line, ...] = Field((), alias="Classifier")
     author: Line | None = Field(None, alias="Author")
     author_email: Line | None = Field(None, alias="Author-email")
@@ -76,7 +80,7 @@ class CoreMetadata(Strict):
 
 def _unfold(value: str) -> str:
     # A long header may continue on lines that start with white space (RFC 5322 folding).
-    return "".join(value.replace("\r\n", "\n").split("\n")) if "\n" in value else value
+    return re.sub(r"\r?\n[ \t]+", " ", value)
 
 
 def read_metadata(content: bytes, source: str, error: type[SbomgenError]) -> CoreMetadata:
