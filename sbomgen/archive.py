@@ -1,19 +1,25 @@
 """Read an artifact (tar, zip or directory) as one stream of checked members.
 
 Nothing is extracted to disk and each member's bytes are read once. Every path is
-normalised and checked before anyone sees it: absolute paths, ``..``, links that leave
-the archive, device files and duplicates are errors, never followed. Limits on member
-count, member size, total size and expansion ratio stop decompression bombs.
+normalised and checked before anyone sees it: absolute paths, ``..``, control characters,
+links that leave the archive, device files and duplicates are errors, never followed;
+zip members unzip would read otherwise are refused. Limits on member count, member size,
+total size and expansion ratio stop decompression bombs. Once the pass is over,
+``file_behind`` tells which file a link leads to, and ``read_again`` reads a file the
+pass did not keep (for a member a scanner needs that turned out to be a link).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import lzma
 import os
 import stat
+import struct
 import sys
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from .decompress import CHUNK, DecompressionError, is_compressed, open_decompressed
-from .errors import ArchiveError
+from .documents.text import unsafe_character
+from .errors import ArchiveError, UsageError
 from .model import EARLIEST, LATEST
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
 
@@ -38,6 +45,10 @@ class Kind(Enum):
 
 
 _MAX_LINK = 4096  # PATH_MAX: a longer symlink target cannot be followed anyway
+_ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
+_ZIP_ENCRYPTED, _ZIP_PATCHED, _ZIP_UTF8 = 0x1, 0x20, 0x800
+_ZIP_DECISIVE = _ZIP_ENCRYPTED | _ZIP_PATCHED | 0x40 | _ZIP_UTF8  # 0x40: strong encryption
+_UNICODE_PATH = 0x7075  # Info-ZIP: a UTF-8 name that unzip uses instead of the header's
 _TAR_KINDS = {REGULAR: Kind.FILE, DIRECTORY: Kind.DIR, SYMLINK: Kind.SYMLINK, HARDLINK: Kind.HARDLINK}
 
 
@@ -62,25 +73,28 @@ class Member:
     link: str | None = None  # hard link: the member it repeats; symlink: its resolved target
 
 
-def split_path(name: str, where: str) -> list[str]:
+def split_path(name: str, where: str, what: str = "member name") -> list[str]:
     """Normalise an archive member name into its parts, rejecting anything unsafe.
 
-    The policy: absolute names, ``..``, NUL, backslashes (a separator on Windows, a name
-    character elsewhere: ambiguous either way) and names that are not valid UTF-8 are
-    rejected; ``.`` parts and repeated slashes are dropped.
+    The policy: absolute names, ``..``, NUL and other control characters, backslashes (a
+    separator on Windows, a name character elsewhere: ambiguous either way) and names that
+    are not valid UTF-8 are rejected; ``.`` parts and repeated slashes are dropped.
     """
     if "\x00" in name:
-        raise ArchiveError(f"{where}: member name contains a NUL byte: {name!r}")
+        raise ArchiveError(f"{where}: {what} contains a NUL byte: {name!r}")
+    unsafe = unsafe_character(name)
+    if unsafe:
+        raise ArchiveError(f"{where}: {what} contains {unsafe}: {name!r}")
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes are kept as surrogates
-        raise ArchiveError(f"{where}: member name is not valid UTF-8: {name!r}") from None
+        raise ArchiveError(f"{where}: {what} is not valid UTF-8: {name!r}") from None
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"{where}: member has an absolute path: {name!r}")
     if ".." in name.replace("\\", "/").split("/"):
         raise ArchiveError(f"{where}: member path contains '..': {name!r}")
     if "\\" in name:
-        raise ArchiveError(f"{where}: member name contains a backslash: {name!r}")
+        raise ArchiveError(f"{where}: {what} contains a backslash: {name!r}")
     return [part for part in name.split("/") if part not in ("", ".")]
 
 
@@ -98,6 +112,9 @@ def resolve_link(member_parts: list[str], target: str, where: str, member_name: 
         raise ArchiveError(
             f"{where}: link {member_name!r} has a NUL or a backslash in its target: {target!r}"
         )
+    unsafe = unsafe_character(target)
+    if unsafe:
+        raise ArchiveError(f"{where}: link {member_name!r} has {unsafe} in its target: {target!r}")
     try:
         target.encode("utf-8")
     except UnicodeEncodeError:
@@ -151,6 +168,14 @@ class _Budget:
             )
 
 
+def _fold(path: str) -> str:
+    """The key under which names that a case-insensitive or normalising file system (macOS
+    APFS/HFS+, Windows) would take for one are equal: Unicode's canonical caseless match."""
+    if path.isascii():
+        return path.casefold()
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", path).casefold())
+
+
 class _Tracker:
     """Shared checks: one top folder, no duplicates, nothing below a file or a link, hard
     links to earlier files, symlinks that stay inside when followed through each other."""
@@ -162,6 +187,7 @@ class _Tracker:
         self.seen: dict[str, Kind] = {}
         self.directories: set[str] = set()  # named by a member or holding one
         self.symlinks: dict[str, str] = {}  # path -> target as written
+        self.hardlinks: dict[str, str] = {}  # path -> the earlier member it repeats
         self.folded: dict[str, str] = {}
         self.case_clashes: list[tuple[str, str]] = []
 
@@ -186,7 +212,7 @@ class _Tracker:
                 f"{self.where}: member {name!r} is not a directory, but other members lie below it"
             )
         self.seen[rel] = kind
-        other = self.folded.setdefault(rel.casefold(), rel)
+        other = self.folded.setdefault(_fold(rel), rel)
         if other != rel:
             self.case_clashes.append((other, rel))
 
@@ -221,32 +247,76 @@ class _Tracker:
     def is_file(self, rel: str) -> bool:
         return self.seen.get(rel) in (Kind.FILE, Kind.HARDLINK)
 
+    def _follow(self, folder: list[str], target: str, link: str) -> list[str]:
+        """Walk ``target`` from ``folder`` through the symlinks, as a file system would."""
+        current = list(folder)
+        pending = [p for p in reversed(target.split("/")) if p not in ("", ".")]
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == "..":
+                if not current:
+                    raise ArchiveError(
+                        f"{self.where}: link {link!r} leads outside the archive through other links"
+                    )
+                current.pop()
+                continue
+            candidate = "/".join([*current, part])
+            if candidate in self.symlinks:
+                hops += 1
+                if hops > 40:
+                    raise ArchiveError(f"{self.where}: link {link!r} goes round in a loop of links")
+                pending += [p for p in reversed(self.symlinks[candidate].split("/")) if p not in ("", ".")]
+            else:
+                current.append(part)
+        return current
+
     def check_links(self) -> None:
-        """Follow every symlink through the others, as a file system would: none may lead
-        out of the top folder or round in a loop."""
+        """Follow every symlink through the others: none may lead out of the top folder or
+        round in a loop."""
         for link, target in self.symlinks.items():
-            current = link.split("/")[:-1]
-            pending = [p for p in reversed(target.split("/")) if p not in ("", ".")]
-            hops = 0
-            while pending:
-                part = pending.pop()
-                if part == "..":
-                    if not current:
-                        raise ArchiveError(
-                            f"{self.where}: link {link!r} leads outside the archive through other links"
-                        )
-                    current.pop()
-                    continue
-                candidate = "/".join([*current, part])
-                if candidate in self.symlinks:
-                    hops += 1
-                    if hops > 40:
-                        raise ArchiveError(f"{self.where}: link {link!r} goes round in a loop of links")
-                    pending += [
-                        p for p in reversed(self.symlinks[candidate].split("/")) if p not in ("", ".")
-                    ]
-                else:
-                    current.append(part)
+            self._follow(link.split("/")[:-1], target, link)
+
+    def paths_through_linked_folders(self, most: int) -> Iterator[str]:
+        """The paths an extracted tree has, and no member names, below a symlink to a folder
+        (``link/file`` for each member ``folder/file``), through up to 8 such links in a
+        row. A link back to a folder above it only repeats names under longer ones and is
+        not entered. At most ``most`` paths: links to big folders could make too many."""
+        folders: dict[str, str] = {}
+        for link in self.symlinks:
+            target = "/".join(self._follow([], link, link))
+            if target == "" or target in self.directories:
+                folders[link] = target
+        if not folders:
+            return
+        paths = sorted(path for path, kind in self.seen.items() if kind is not Kind.DIR)
+        pending = [(link, folder, 1) for link, folder in folders.items()]
+        count = 0
+        while pending:
+            link, folder, depth = pending.pop()
+            prefix = f"{folder}/" if folder else ""
+            index = bisect.bisect_left(paths, prefix)
+            while index < len(paths) and paths[index].startswith(prefix):
+                path = paths[index]
+                count += 1
+                if count > most:
+                    raise ArchiveError(
+                        f"{self.where}: more than {most} paths through links to folders (--max-members)"
+                    )
+                alias = f"{link}/{path[len(prefix) :]}"
+                yield alias
+                inner = folders.get(path)
+                if inner is not None and depth < 8 and not (inner == "" or path.startswith(f"{inner}/")):
+                    pending.append((alias, inner, depth + 1))
+                index += 1
+
+    def file_behind(self, rel: str) -> str | None:
+        """The regular file a member's path leads to through symlinks and hard links (what
+        an extracted tree opens), or None when it leads to no file of the archive."""
+        path = "/".join(self._follow([], rel, rel))
+        while path in self.hardlinks:  # each repeats an earlier member: no loop
+            path = self.hardlinks[path]
+        return path if self.seen.get(path) is Kind.FILE else None
 
 
 class _LimitedReader:
@@ -344,6 +414,9 @@ class ArchiveReader:
         self._tracker: _Tracker | None = None
         if not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or directory")
+        unsafe = unsafe_character(self.path.name)
+        if unsafe:
+            raise UsageError(f"the artifact's name contains {unsafe}: {self.path.name!r}")
 
     def members(self) -> Iterator[tuple[Member, Content | None]]:
         """Yield each member with its content for regular files (valid until the next member)."""
@@ -360,8 +433,44 @@ class ArchiveReader:
 
     @property
     def case_clashes(self) -> list[tuple[str, str]]:
-        """Pairs of member paths that differ only in case (recorded, but worth a warning)."""
+        """Pairs of member paths that differ only in case or Unicode normalisation (NFC and
+        NFD): recorded, but worth a warning."""
         return self._tracker.case_clashes if self._tracker else []
+
+    def paths_through_linked_folders(self) -> Iterator[str]:
+        """Once the members are read: the paths below symlinks to folders that an
+        extracted tree has and no member names (``Lib/ensurepip/_bundled/pip.whl`` when
+        ``_bundled`` links to a folder holding ``pip.whl``)."""
+        assert self._tracker is not None
+        return self._tracker.paths_through_linked_folders(self.limits.max_members)
+
+    def file_behind(self, path: str) -> str | None:
+        """Once the members are read: the regular file that ``path`` leads to through
+        symlinks and hard links, None when it leads to none (a folder, nothing)."""
+        assert self._tracker is not None
+        return self._tracker.file_behind(path)
+
+    def read_again(self, paths: set[str]) -> dict[str, bytes]:
+        """The contents of regular files the pass has seen but not kept, read by a second
+        pass that stops at the last of them (an artifact file can be read twice, a pipe not)."""
+        if not (self.path.is_dir() or stat.S_ISREG(self.path.stat().st_mode)):
+            raise ArchiveError(
+                f"{self.where}: {', '.join(sorted(paths))} must be read again through a link, "
+                "but the artifact is not a file that can be read twice"
+            )
+        found: dict[str, bytes] = {}
+        again = ArchiveReader(self.path, self.limits, (), self.top_folder)
+        for member, content in again.members():
+            if content is not None and member.path in paths:
+                if member.size > self.limits.max_nested_size:
+                    raise ArchiveError(
+                        f"{self.where}: {member.path} is {member.size} bytes, over the limit of "
+                        f"{self.limits.max_nested_size} for a member opened whole (--max-nested-size)"
+                    )
+                found[member.path] = content.read()
+                if len(found) == len(paths):
+                    break
+        return found
 
     def _rooted(self, parts: list[str]) -> list[str]:
         """Member parts under a top folder, a nameless one where the archive has none."""
@@ -408,6 +517,18 @@ class ArchiveReader:
             kind = _TAR_KINDS.get(header.kind)
             if kind is None:
                 raise ArchiveError(f"{self.where}: member {header.name!r} is a device or special file")
+            if kind is Kind.HARDLINK:  # its target is checked before the link itself is placed
+                target_parts = split_path(header.linkname, self.where, f"target of hard link {header.name!r}")
+                if target_parts == parts:
+                    raise ArchiveError(f"{self.where}: hard link {header.name!r} points to itself")
+                target = "/".join(target_parts[1:] if self.top_folder else target_parts)
+                if (self.top_folder and (not target_parts or target_parts[0] != tracker.top)) or not (
+                    tracker.is_file(target)
+                ):
+                    raise ArchiveError(
+                        f"{self.where}: hard link {header.name!r} points to "
+                        f"{header.linkname!r}, which is not an earlier file"
+                    )
             rel = tracker.place(parts, header.name, kind)
             self.top = tracker.top
             if rel is None:
@@ -421,15 +542,7 @@ class ArchiveReader:
                 tracker.symlinks[rel] = header.linkname
                 yield Member(rel, kind, 0, header.mtime, target), None
             else:
-                target_parts = split_path(header.linkname, self.where)
-                target = "/".join(target_parts[1:] if self.top_folder else target_parts)
-                if (self.top_folder and (not target_parts or target_parts[0] != tracker.top)) or not (
-                    tracker.is_file(target)
-                ):
-                    raise ArchiveError(
-                        f"{self.where}: hard link {header.name!r} points to "
-                        f"{header.linkname!r}, which is not an earlier file"
-                    )
+                tracker.hardlinks[rel] = target
                 yield Member(rel, kind, 0, header.mtime, target), None
         tracker.check_links()
 
@@ -443,16 +556,31 @@ class ArchiveReader:
             while digesting.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own
                 pass
             self.checksums = digesting.checksums()
-        with zipfile.ZipFile(self.path) as archive:
+        with _zip_errors(self.where):
+            archive = zipfile.ZipFile(self.path)
+        with archive, self.path.open("rb") as raw_file:
             for info in archive.infolist():
-                parts = split_path(info.filename, self.where)
-                budget.member(info.file_size, info.filename)
+                name = info.orig_filename  # zipfile cuts its filename at a NUL
+                parts = split_path(name, self.where)
+                check_zip_member(info, self.where, _local_extra(raw_file, info, self.where))
+                budget.member(info.file_size, name)
                 # Unix file type bits, when the zip was made on Unix; 0 when not recorded.
                 mode = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
                 if mode not in (0, stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK):
-                    raise ArchiveError(f"{self.where}: member {info.filename!r} is a device or special file")
-                kind = Kind.DIR if info.is_dir() else Kind.SYMLINK if mode == stat.S_IFLNK else Kind.FILE
-                rel = tracker.place(parts, info.filename, kind)
+                    raise ArchiveError(f"{self.where}: member {name!r} is a device or special file")
+                is_dir = name.endswith("/")
+                if (mode == stat.S_IFDIR and not is_dir) or (mode == stat.S_IFLNK and is_dir):
+                    raise ArchiveError(
+                        f"{self.where}: member {name!r} is marked as a "
+                        f"{'directory' if mode == stat.S_IFDIR else 'link'}, which its name contradicts"
+                    )
+                if is_dir and info.file_size:
+                    raise ArchiveError(
+                        f"{self.where}: not a readable archive (a directory with {info.file_size} "
+                        f"bytes of content: {name!r})"
+                    )
+                kind = Kind.DIR if is_dir else Kind.SYMLINK if mode == stat.S_IFLNK else Kind.FILE
+                rel = tracker.place(parts, name, kind)
                 self.top = tracker.top
                 if rel is None:
                     continue
@@ -460,46 +588,132 @@ class ArchiveReader:
                 if kind is Kind.DIR:
                     yield Member(rel, kind, 0, mtime), None
                 elif kind is Kind.SYMLINK:
-                    with archive.open(info) as raw:
+                    with _zip_errors(self.where), archive.open(info) as raw:
                         target = raw.read(_MAX_LINK + 1).decode("utf-8", "surrogateescape")
                     if len(target) > _MAX_LINK:
-                        raise ArchiveError(
-                            f"{self.where}: link {info.filename!r} has an implausibly long target"
-                        )
-                    resolved = resolve_link(self._rooted(parts), target, self.where, info.filename)
+                        raise ArchiveError(f"{self.where}: link {name!r} has an implausibly long target")
+                    resolved = resolve_link(self._rooted(parts), target, self.where, name)
                     tracker.symlinks[rel] = target
                     yield Member(rel, kind, 0, mtime, resolved), None
                 else:
-                    with archive.open(info) as raw:
+                    with _zip_errors(self.where):
+                        raw = archive.open(info)
+                    with raw:
                         yield Member(rel, kind, info.file_size, mtime), _LimitedReader(raw, budget)
             tracker.check_links()
 
     def _directory(self) -> Iterator[tuple[Member, Content | None]]:
+        """An unpacked tree, under the archives' rules (its links included)."""
         budget = _Budget(self.limits, self.where, 0)
         budget.packed_size = 1 << 62  # nothing is decompressed: no ratio to check
         root = self.path.resolve()
         self.top = root.name
-        for current, dirnames, filenames in os.walk(root):
+        tracker = self._tracker = _Tracker(self.where, top_folder=False)
+
+        def unreadable(error: OSError) -> None:
+            raise error  # a folder it cannot list is not skipped
+
+        for current, dirnames, filenames in os.walk(root, onerror=unreadable):
             dirnames.sort()
             base = PurePosixPath(Path(current).relative_to(root).as_posix())
             names = sorted(dirnames + filenames)
             for name in names:
                 full = os.path.join(current, name)
                 rel = (base / name).as_posix().removeprefix("./")
-                split_path(rel, self.where)  # the names' policy, as for an archive's members
+                parts = split_path(rel, self.where)  # the names' policy, as for an archive's members
                 info = os.lstat(full)
                 budget.member(info.st_size, rel)
                 mtime = int(info.st_mtime)
                 if stat.S_ISLNK(info.st_mode):
-                    target = resolve_link([root.name, *rel.split("/")], os.readlink(full), self.where, rel)
+                    tracker.place(parts, rel, Kind.SYMLINK)
+                    written = os.readlink(full)
+                    target = resolve_link([root.name, *parts], written, self.where, rel)
+                    tracker.symlinks[rel] = written
                     yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
                 elif stat.S_ISDIR(info.st_mode):
+                    tracker.place(parts, rel, Kind.DIR)
                     yield Member(rel, Kind.DIR, 0, mtime), None
                 elif stat.S_ISREG(info.st_mode):
+                    tracker.place(parts, rel, Kind.FILE)
                     with open(full, "rb") as raw:
                         yield Member(rel, Kind.FILE, info.st_size, mtime), _LimitedReader(raw, budget)
                 else:
                     raise ArchiveError(f"{self.where}: {rel!r} is a device or special file")
+        tracker.check_links()
+
+
+def check_zip_member(info: zipfile.ZipInfo, where: str, local_extra: bytes = b"") -> None:
+    """Refuse a zip member that unzip would read otherwise than zipfile, or not at all:
+    encrypted, compressed by a method other than stored, deflate, bzip2 or lzma, a name
+    that is not ASCII without the UTF-8 flag (its encoding is anyone's guess: CP437 by the
+    standard, the local code page in practice) or an Info-ZIP Unicode Path extra field (in
+    the central directory or the local header) naming it otherwise."""
+    name = info.orig_filename
+    if info.flag_bits & _ZIP_ENCRYPTED:
+        raise ArchiveError(f"{where}: member {name!r} is encrypted: not supported")
+    if info.compress_type not in _ZIP_METHODS or info.flag_bits & _ZIP_PATCHED:
+        raise ArchiveError(
+            f"{where}: member {name!r} uses compression method {info.compress_type}: "
+            f"only {', '.join(_ZIP_METHODS.values())} are supported"
+        )
+    if not info.flag_bits & _ZIP_UTF8 and not name.isascii():
+        raise ArchiveError(
+            f"{where}: member name {name!r} is not ASCII and not marked as UTF-8 (a CP437 name?)"
+        )
+    for extra in (info.extra, local_extra):
+        for tag, data in _extra_fields(extra, where, name):
+            if tag != _UNICODE_PATH:
+                continue
+            try:
+                unicode_name = data[5:].decode("utf-8") if len(data) > 5 and data[0] == 1 else None
+            except UnicodeDecodeError:
+                unicode_name = None
+            if unicode_name is None:
+                raise ArchiveError(f"{where}: member {name!r} has a damaged Unicode Path extra field")
+            if unicode_name != name:
+                raise ArchiveError(
+                    f"{where}: member {name!r} has a Unicode Path extra field that names it {unicode_name!r}"
+                )
+
+
+def _extra_fields(extra: bytes, where: str, name: str) -> Iterator[tuple[int, bytes]]:
+    position = 0
+    while position + 4 <= len(extra):  # fewer bytes left: padding, as zipfile and unzip take it
+        tag, size = struct.unpack_from("<HH", extra, position)
+        data = extra[position + 4 : position + 4 + size]
+        if len(data) < size:
+            raise ArchiveError(f"{where}: member {name!r} has a damaged extra field")
+        yield tag, data
+        position += 4 + size
+
+
+def _local_extra(raw: BinaryIO, info: zipfile.ZipInfo, where: str) -> bytes:
+    """The extra field of a member's local header, which zipfile skips; the header must
+    agree with the central directory on the flags and method that decide how it is read."""
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise ArchiveError(f"{where}: not a readable archive (bad local header for {info.orig_filename!r})")
+    flags, method = struct.unpack_from("<HH", header, 6)
+    if (flags ^ info.flag_bits) & _ZIP_DECISIVE or method != info.compress_type:
+        raise ArchiveError(
+            f"{where}: member {info.orig_filename!r}: its local header and the central directory "
+            "disagree on its flags or compression method"
+        )
+    name_length, extra_length = struct.unpack_from("<HH", header, 26)
+    raw.seek(name_length, os.SEEK_CUR)
+    return raw.read(extra_length)
+
+
+@contextlib.contextmanager
+def _zip_errors(where: str) -> Iterator[None]:
+    """What zipfile raises for a zip it cannot read, as one ArchiveError."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise ArchiveError(f"{where}: not a readable archive (a member name marked UTF-8 is not)") from None
+    except (NotImplementedError, RuntimeError, ValueError, struct.error) as exc:
+        raise ArchiveError(f"{where}: not a readable archive ({_describe(exc)})") from None
 
 
 def _zip_mtime(info: zipfile.ZipInfo) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -17,17 +18,34 @@ from .errors import SbomgenError
 EXIT_CODES = """\b
 Exit codes:
   0  success
-  1  diff, check: the SBOMs differ; otherwise the process reading the artifact was
-     killed (out of memory?) or an unexpected failure
-  2  bad command line
+  1  diff, check: the SBOMs differ; validate: a document is invalid; release --check:
+     the folder changed; otherwise the process reading the artifact was killed
+  2  bad command line, or an output that is one of the inputs
   3  the input is not a readable archive, or holds an unsafe member
   4  the artifact's own metadata is invalid or contradicts its contents
-  5  the generated document failed validation (a bug: please report it)
-  6  the output, or a temporary file in TMPDIR, could not be written
+  5  a bug in sbomgen (the document it made failed validation, or an internal
+     error): please report it; SBOMGEN_DEBUG=1 shows the traceback
+  6  the output, or a temporary file in TMPDIR, could not be written (only regular
+     files are replaced: not a device, FIFO, socket, folder or symbolic link)
   7  index metadata is missing (--strict) or contradicts the artifact
   8  the metadata cache or a cache export cannot be used
   9  verification failed (the line says which check)
  10  signing could not be done (identity, trust root, services)"""
+
+
+def _once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
+    """The value of an option that may be given once. Given again (or through an alias), it
+    must say the same: a later value silently winning would undo an earlier check."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) > 1:
+        shown = ", ".join(repr(str(value)) for value in distinct)
+        raise click.BadParameter(f"given more than once with different values ({shown}); give it once")
+    return distinct[0] if distinct else None
+
+
+def _once_option(*names: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option that may be given once (and then the same value again)."""
+    return click.option(*names, multiple=True, callback=_once, **options)
 
 
 def _notice(message: str) -> None:
@@ -270,6 +288,23 @@ def _build_context(
     return context
 
 
+def _statement_suffix(signing: str | None) -> str:
+    """The ending of the provenance file names ``--sign`` makes."""
+    return ".intoto.sigstore.json" if signing == "sigstore" else ".intoto.json"
+
+
+def _key_path(signing: str | None) -> Path | None:
+    return Path(signing[4:]) if signing and signing.startswith("key:") else None
+
+
+def _cache_files(cache_dir: Path | None) -> list[Path]:
+    """The index cache's files: an input of every command that enriches, never an output."""
+    from .enrich.cache import default_cache_dir
+
+    folder = cache_dir or default_cache_dir()
+    return [folder / f"index.sqlite3{end}" for end in ("", "-wal", "-shm")]  # as Cache names them
+
+
 def _make_dir(path: Path) -> None:
     from .errors import OutputError
 
@@ -355,11 +390,12 @@ def tarball(
     with --offline, and automatically when the index cannot be reached.
     """
     from .scan import DEFAULT_CHECKSUMS, collection_paused, scan
-    from .write.output import write_atomic
+    from .write.output import check_outputs, is_stdout, write_atomic
 
     limits = _limits(index_options)
     formats = _formats(output_format)
     targets = _targets(artifact, formats, output)
+    check_outputs(targets.values(), [artifact, *_cache_files(index_options["cache_dir"])])
     writer = _DeferredSpdxWriter(creators)
     with collection_paused():
         with _Progress(f"Reading {artifact.name}") as progress:
@@ -380,7 +416,7 @@ def tarball(
         rendered = [(targets[f], _render(f, inventory, writer)) for f in formats]  # all or nothing
         for target, data in rendered:
             write_atomic(target, data)
-            if target != "-":
+            if not is_stdout(target):
                 _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
 
 
@@ -460,19 +496,20 @@ def regenerate(
     """
     from .regenerate import parse_system_packages
     from .regenerate import regenerate as derive
-    from .write.output import write_atomic
+    from .write.output import check_outputs, is_stdout, write_atomic
     from .write.spdx import SpdxWriter
 
     if (tree is None) == (tarball is None):
         raise click.UsageError("give exactly one of --tree and --tarball")
     source = tree if tree is not None else tarball
     assert source is not None
+    target = output if output is not None else f"{source.resolve().name}.spdx.json"
+    check_outputs([target], [upstream, source])
     inventory = derive(upstream, source, parse_system_packages(system_packages))
     for message in inventory.notices:
         _notice(message)
-    target = output if output is not None else f"{source.resolve().name}.spdx.json"
     write_atomic(target, SpdxWriter().render(inventory))
-    if target != "-":
+    if not is_stdout(target):
         _notice(f"wrote {target}: {len(inventory.changes)} changes from {upstream.name}")
 
 
@@ -518,7 +555,7 @@ def release(
     from . import release as rel
     from .provenance import signing as sig
     from .provenance.statement import statement
-    from .write.output import write_atomic
+    from .write.output import check_outputs, write_atomic
 
     if check_manifest is not None:
         drift = rel.check(check_manifest, folder)
@@ -539,6 +576,15 @@ def release(
         if not sources:
             raise click.UsageError("Windows artifacts need --source: the source tarball they were built from")
         source = sources[-1]
+    artifacts = sources + windows
+    out = folder if output_dir == Path(".") else output_dir
+    suffixes = (".spdx.json", _statement_suffix(signing))
+    check_outputs(
+        [out / rel.MANIFEST, *(out / f"{a.name}{suffix}" for a in artifacts for suffix in suffixes)],
+        [*artifacts, source, _key_path(signing), trust_config, *_cache_files(options["cache_dir"])],
+        create_folders=True,
+    )
+    rel.contents(folder, out / rel.MANIFEST)  # what the manifest would refuse fails before the work
     context = _build_context(**{k: options.pop(k) for k in _BUILD_FIELDS})
     enrich_options = _enrich_options(**options)
     jobs_list: list[tuple[str, Any, Any]] = [(str(p), None, enrich_options) for p in sources]
@@ -557,18 +603,16 @@ def release(
                 _notice(f"{name}: {message}")
             if progress is not None:
                 progress(done)
-    artifacts = sources + windows
     statements = [statement([a], context, (f"{a.name}.spdx.json", results[a.name])) for a in artifacts]
     signed = sig.sign_statements(
         [a.name for a in artifacts], statements, signing, identity_token, staging, trust_config
     )
-    out = folder if output_dir == Path(".") else output_dir
     _make_dir(out)
     for artifact in artifacts:
         write_atomic(out / f"{artifact.name}.spdx.json", results[artifact.name])
     for name, body in signed:
         write_atomic(out / name, body)
-    write_atomic(out / rel.MANIFEST, rel.manifest(folder))
+    write_atomic(out / rel.MANIFEST, rel.manifest(folder, out / rel.MANIFEST))
     _notice(f"wrote {len(artifacts)} SBOMs, {len(signed)} provenance files and {out / rel.MANIFEST}")
 
 
@@ -643,9 +687,14 @@ def _distribution(
     from .enrich import enrich
     from .scan import scan
     from .scan.distribution import DistributionScanner
-    from .write.output import write_atomic
+    from .write.output import check_outputs, is_stdout, write_atomic
     from .write.spdx import SpdxWriter
 
+    folder = Path(output or ".")
+    target = folder / path.name if embed else output if output is not None else f"{path.name}.spdx.json"
+    if embed and folder.resolve() == path.resolve().parent:
+        raise click.UsageError("--embed -o: choose a folder other than the wheel's own")
+    check_outputs([target], [path, *_cache_files(index_options["cache_dir"])], create_folders=embed)
     inventory = scan(path, scanners=[DistributionScanner(wheel=is_wheel)], top_folder=not is_wheel)
     inventory, notices = enrich(inventory, _enrich_options(**index_options))
     for message in (*inventory.notices, *notices):
@@ -658,16 +707,12 @@ def _distribution(
         inner = replace(
             inventory, components=tuple(root if c.key == root.key else c for c in inventory.components)
         )
-        folder = Path(output or ".")
-        if folder.resolve() == path.resolve().parent:
-            raise click.UsageError("--embed -o: choose a folder other than the wheel's own")
         _make_dir(folder)
         write_atomic(folder / path.name, embed_sbom(path, SpdxWriter().render(inner)))
         _notice(f"wrote {folder / path.name} with its SBOM at *.dist-info/sboms/")
         return
-    target = output if output is not None else f"{path.name}.spdx.json"
     write_atomic(target, SpdxWriter().render(inventory))
-    if target != "-":
+    if not is_stdout(target):
         _notice(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
 
 
@@ -709,13 +754,14 @@ _cache_dir_option = click.option(
 
 
 @cache.command("export", epilog=EXIT_CODES)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @_cache_dir_option
 def export_(file: Path, cache_dir: Path | None) -> None:
     """Write every cache entry to FILE (JSON, with checksums), to carry to another machine."""
     from .enrich.cache import Cache, default_cache_dir
-    from .write.output import write_atomic
+    from .write.output import check_outputs, write_atomic
 
+    check_outputs([file], _cache_files(cache_dir))
     store = Cache(cache_dir or default_cache_dir())
     try:
         write_atomic(file, store.export())
@@ -777,12 +823,17 @@ def provenance(
     from .provenance.statement import (
         statement,
     )
-    from .write.output import write_atomic
+    from .write.output import check_outputs, write_atomic
 
-    context = _build_context(**build)
     groups = [list(artifacts)] if single else [[a] for a in artifacts]
-    statements = [statement(group, context, sbom) for group in groups]
     stems = ["release" if single else group[0].name for group in groups]
+    check_outputs(
+        [output_dir / f"{stem}{_statement_suffix(signing)}" for stem in stems],
+        [*artifacts, sbom, _key_path(signing), trust_config],
+        create_folders=True,
+    )
+    context = _build_context(**build)
+    statements = [statement(group, context, sbom) for group in groups]
     outputs = sig.sign_statements(stems, statements, signing, identity_token, staging, trust_config)
     _make_dir(output_dir)
     for name, body in outputs:
@@ -808,8 +859,10 @@ def sign(
     beside its release files). Nothing is written unless every file was signed.
     """
     from .provenance import signing as sig
-    from .write.output import write_atomic
+    from .write.output import check_outputs, write_atomic
 
+    targets = [output_dir / f"{p.name}.sigstore" for p in files]
+    check_outputs(targets, [*files, trust_config], create_folders=True)
     token = sig.identity_token(identity_token)
     try:
         contents = [path.read_bytes() for path in files]
@@ -824,50 +877,77 @@ def sign(
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("artifact", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
+@_once_option(
     "--bundle",
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A Sigstore bundle (DSSE or message signature) or a key-signed DSSE envelope.",
-)
-@click.option(
-    "--identity", metavar="ID", help="The signer's identity (certificate SAN) for a Sigstore bundle."
-)
-@click.option("--issuer", metavar="URL", help="The identity's OIDC issuer for a Sigstore bundle.")
-@click.option(
+    help="A Sigstore bundle (DSSE or message signature), a key-signed DSSE envelope, or a statement.")
+@_once_option(
+    "--identity",
+    "--cert-identity",
+    "--certificate-identity",
+    "identity",
+    metavar="ID",
+    help="The signer's identity (a SAN of the certificate), exactly. Needs --issuer.")
+@_once_option(
+    "--identity-regexp",
+    "--cert-identity-regexp",
+    "--certificate-identity-regexp",
+    "identity_regexp",
+    metavar="REGEXP",
+    help="The signer's identity as an anchored regular expression ('^...$'), matched whole.")
+@_once_option(
+    "--issuer",
+    "--cert-oidc-issuer",
+    "--certificate-oidc-issuer",
+    "issuer",
+    metavar="URL",
+    help="The identity's OIDC issuer. Needs --identity or --identity-regexp.")
+@_once_option(
     "--key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="PEM public key of a key-signed envelope.",
-)
+    help="PEM public key of a key-signed envelope (not with the Sigstore options).")
 @click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
 @click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
-@click.option(
+@_once_option(
     "--trusted-root",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A trusted root file.",
-)
-@click.option(
+    help="A trusted root file.")
+@_once_option(
     "--trust-config",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A Sigstore client trust configuration (as given to signing); its trusted root is used.",
-)
-@click.option(
+    help="A Sigstore client trust configuration (as given to signing); its trusted root is used.")
+@_once_option(
     "--predicate-type",
-    default="https://slsa.dev/provenance/v1",
-    show_default=True,
-    help="The predicate type a statement must have.",
-)
-@click.option("--builder-id", metavar="URI", help="Also require this builder id in the provenance.")
-@click.option("--source-uri", metavar="URI", help="Also require this source among the resolved dependencies.")
-def verify(artifact: Path, bundle: Path, **expectations: Any) -> None:
-    """Verify ARTIFACT against a signature bundle: signature and identity, then that the
-    statement is about this artifact and says what is expected. Exit 0 only when every
-    check holds; otherwise one line names the check that failed."""
-    from .provenance.verify import Expectations
+    metavar="URI",
+    help="The predicate type the statement must have. Default: SLSA Provenance v1, for bundles "
+    "that hold a statement; given with a message signature, the check fails.")
+@_once_option("--builder-id", metavar="URI", help="Require this builder id in the provenance.")
+@_once_option("--source-uri", metavar="URI", help="Require this source among the resolved dependencies.")
+@_once_option(
+    "--sbom",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Require the provenance to record this SBOM file (its SHA256) as a byproduct.")
+def verify(artifact: Path, bundle: Path, **request: Any) -> None:
+    """Verify ARTIFACT against a signature bundle.
+
+    The options say which checks are made: the bundle is read and is of the kind the
+    signer option verifies; its signature (Sigstore: certificate chain, transparency log;
+    or --key); the signer's identity and issuer; that it is about ARTIFACT; the predicate
+    type; and, when given, builder id, source and SBOM. A check asked for that cannot apply
+    to the bundle fails. Every check made is printed (ok / FAILED); exit 0 only when all
+    passed, else exit 9 with one line naming the first that failed.
+    """
+    from .errors import VerificationFailed
+    from .provenance.verify import Request
     from .provenance.verify import verify as run
 
-    for passed in run(artifact, bundle, Expectations(**expectations)):
-        click.echo(f"ok  {passed}")
+    result = run(artifact, bundle, Request(**request))
+    for outcome in result.outcomes:
+        click.echo(f"{'ok' if outcome.passed else 'FAILED'}  {outcome}")
+    failure = result.first_failure
+    if not result.ok:
+        raise VerificationFailed(str(failure) if failure else "no check was made")
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -932,15 +1012,20 @@ def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) 
 def _diff_table(difference: Any, list_files: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     table = Table("", "component", "field", "old", "new", title="Components", title_justify="left")
+
+    def row(*cells: str) -> None:  # as text: "[/x]" in a version is not rich markup
+        table.add_row(*(Text(cell) for cell in cells))
+
     for key, version in difference.added:
-        table.add_row("+", key, "", "", version or "")
+        row("+", key, "", "", version or "")
     for key, version in difference.removed:
-        table.add_row("-", key, "", version or "", "")
+        row("-", key, "", version or "", "")
     for key, name, before, after in difference.changed:
-        table.add_row("~", key, name, _short(before), _short(after))
+        row("~", key, name, _short(before), _short(after))
     if table.row_count:
         console.print(table)
     else:
@@ -975,7 +1060,7 @@ def _short(value: Any) -> str:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("report.html"),
     show_default=True,
     help="The HTML file to write.",
@@ -983,11 +1068,13 @@ def _short(value: Any) -> str:
 def report(sbom: Path, provenance: Path | None, output: Path) -> None:
     """One self-contained HTML page about an SBOM (SPDX or CycloneDX JSON): the artifact and
     its checksums, the components, what pip vendors, file counts, and provenance status."""
-    from .write.output import write_atomic
+    from .write.output import check_outputs, is_stdout, write_atomic
     from .write.report import render
 
+    check_outputs([output], [sbom, provenance])
     write_atomic(output, render(sbom, provenance))
-    _notice(f"wrote {output}")
+    if not is_stdout(output):
+        _notice(f"wrote {output}")
 
 
 class _DeferredSpdxWriter:
@@ -1023,6 +1110,9 @@ def main() -> None:
     # tens of thousands of objects and no cycles; re-enabled after the scan, the collector's
     # first pass walked them all (7-17 ms) and freed nothing.
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # a value no encoding of the terminal has is escaped
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         cli.main(standalone_mode=False)
     except SbomgenError as exc:
@@ -1031,12 +1121,24 @@ def main() -> None:
     except click.exceptions.Abort:
         _notice("aborted")
         sys.exit(130)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "sbomgen"
+        _notice(f"error: {' '.join(exc.format_message().split())} (see '{where} --help')")
+        sys.exit(2)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        _notice(f"error: {' '.join(exc.format_message().split())}")
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _notice("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("SBOMGEN_DEBUG"):
+            raise
+        from .errors import first_line
+
+        what = f"{type(exc).__name__}: {first_line(exc)}"
+        _notice(f"error: internal error, a bug in sbomgen (please report it): {what}")
+        sys.exit(5)
     # The output is written and synced. Freeing a large scan's objects one by one would take
     # longer than everything else the interpreter does at exit, so leave without it.
     sys.stdout.flush()

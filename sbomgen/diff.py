@@ -1,25 +1,29 @@
 """Compare two SBOMs, SPDX or CycloneDX in any mix: components and files.
 
-Both documents are read into one form. A component is known by its place in the
-dependency tree (``pip/urllib3`` is what pip vendors; ``setuptools`` is what the release
-bundles itself), with a canonical name, so the same package is matched across formats
-and across releases.
+Both documents are read through the gate into one form. A component is known by its
+canonical name and its place in the dependency graph: the path of what depends on it from
+the root (``pip/urllib3`` is what pip vendors; ``setuptools`` is what the release bundles
+itself). CycloneDX nesting plays no part, so an SPDX document, a nested and a flat
+CycloneDX BOM of one artifact read the same; two components the rule gives one key are an
+error, never merged.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from .documents import cyclonedx, sbom, spdx2
 from .errors import ContentError
-from .jsonfile import read_json
 
 FIELDS = ("version", "checksums", "license", "download location", "supplier")
 _CDX_ALGORITHMS = {"SHA-1": "SHA1", "SHA-256": "SHA256", "SHA-512": "SHA512", "SHA-384": "SHA384"}
+_NONE = ("", "NOASSERTION", "NONE")
 
 
 @dataclass
@@ -70,12 +74,21 @@ class Difference:
 
 
 def load(path: Path) -> Snapshot:
-    document = read_json(path, "JSON; diff reads SPDX JSON and CycloneDX JSON")
-    if isinstance(document, dict) and "spdxVersion" in document:
-        return _from_spdx(document)
-    if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
-        return _from_cyclonedx(document)
-    raise ContentError(f"{path}: neither an SPDX nor a CycloneDX JSON document")
+    """The SBOM at ``path`` (SPDX JSON, CycloneDX JSON or XML); ContentError (exit 4) when it
+    is not one or does not fit its model."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read {path}: {exc.strerror}") from None
+    return loads(data, str(path))
+
+
+def loads(data: bytes, source: str) -> Snapshot:
+    """The snapshot of the SBOM in ``data``; ``source`` names it in errors."""
+    document = sbom.load(data, source, ContentError)
+    if isinstance(document, spdx2.Document):
+        return from_spdx(document, source)
+    return from_cyclonedx(document, source)
 
 
 def compare(old: Snapshot, new: Snapshot) -> Difference:
@@ -111,132 +124,145 @@ def _plain(value: Any) -> Any:
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def _none(value: Any) -> Any:
-    return None if value in (None, "", "NOASSERTION", "NONE") else value
+def _none(value: str | None) -> str | None:
+    return None if value is None or value in _NONE else value
 
 
-def _tree_keys(root: str, names: dict[str, str], edges: dict[str, list[str]]) -> dict[str, str]:
-    """Each reachable element's key: canonical names along the shortest path from the root."""
-    keys = {root: names[root]}
-    queue = deque([root])
-    while queue:
-        node = queue.popleft()
-        for child in sorted(edges.get(node, [])):
-            if child in keys or child not in names:
-                continue
-            prefix = "" if node == root else keys[node] + "/"
-            keys[child] = prefix + canonicalize_name(names[child])
-            queue.append(child)
-    for element, name in names.items():  # unreachable elements still count, by name
+def _graph_keys(
+    root: str | None, names: dict[str, str], edges: dict[str, list[str]], source: str
+) -> dict[str, str]:
+    """Each element's key: the canonical names on its shortest path of dependents from the
+    root, the root itself left out (``pip/urllib3``). Of paths equally short the least key
+    wins, so the key does not depend on how a format names its elements. Elements the root
+    does not reach are known by their name alone."""
+    keys: dict[str, str] = {}
+    if root is not None:
+        keys[root] = canonicalize_name(names[root])
+        level = [root]
+        while level:
+            offers: dict[str, str] = {}
+            for node in level:
+                prefix = "" if node == root else keys[node] + "/"
+                for child in edges.get(node, ()):
+                    if child in keys or child not in names:
+                        continue
+                    key = prefix + canonicalize_name(names[child])
+                    if child not in offers or key < offers[child]:
+                        offers[child] = key
+            keys.update(offers)
+            level = sorted(offers)
+    for element, name in names.items():
         keys.setdefault(element, canonicalize_name(name))
+    _no_collision(((key, element, names[element]) for element, key in keys.items()), source, "components")
     return keys
 
 
-def _from_spdx(document: dict[str, Any]) -> Snapshot:
-    packages = {p["SPDXID"]: p for p in document.get("packages", []) if isinstance(p, dict) and "SPDXID" in p}
-    relationships = [r for r in document.get("relationships", []) if isinstance(r, dict)]
-    roots = [r.get("relatedSpdxElement") for r in relationships if r.get("relationshipType") == "DESCRIBES"]
-    root: str = next((r for r in roots if isinstance(r, str) and r in packages), next(iter(packages), ""))
+def _no_collision(entries: Iterable[tuple[str, str, str]], source: str, what: str) -> None:
+    """ContentError naming both when two elements have one key: merging them would hide one."""
+    seen: dict[str, tuple[str, str]] = {}
+    for key, element, name in sorted(entries):
+        if key in seen:
+            other, other_name = seen[key]
+            raise ContentError(
+                f"{source}: the {what} {other_name[:200]!r} ({other[:200]}) and {name[:200]!r} "
+                f"({element[:200]}) are both known as {key[:200]!r}: they cannot be told apart"
+            )
+        seen[key] = (element, name)
+
+
+def _spdx_checksums(checksums: list[spdx2.Checksum]) -> frozenset[str]:
+    return frozenset(f"{c.algorithm}:{c.value}" for c in checksums)
+
+
+def from_spdx(document: spdx2.Document, source: str) -> Snapshot:
+    """The snapshot of an SPDX document the gate accepted."""
+    packages = {p.SPDXID: p for p in document.packages}
+    described = [i for i in document.described() if i in packages]
+    root = described[0] if described else next(iter(packages), None)
     edges: dict[str, list[str]] = defaultdict(list)
-    for r in relationships:
-        if r.get("relationshipType") == "DEPENDS_ON":
-            edges[r.get("spdxElementId", "")].append(r.get("relatedSpdxElement", ""))
-    keys = _tree_keys(root, {i: p.get("name", i) for i, p in packages.items()}, edges) if packages else {}
-    snapshot = Snapshot(root=keys.get(root))
     file_counts: dict[str, int] = defaultdict(int)
-    for r in relationships:
-        if r.get("relationshipType") == "CONTAINS" and str(r.get("relatedSpdxElement", "")).startswith(
-            "SPDXRef-FILE"
-        ):
-            file_counts[r.get("spdxElementId", "")] += 1
+    file_ids = {f.SPDXID for f in document.files}
+    for r in document.relationships:
+        if r.relationshipType == "DEPENDS_ON":
+            edges[r.spdxElementId].append(r.relatedSpdxElement)
+        elif r.relationshipType == "DEPENDENCY_OF":
+            edges[r.relatedSpdxElement].append(r.spdxElementId)
+        elif r.relationshipType == "CONTAINS" and r.relatedSpdxElement in file_ids:
+            file_counts[r.spdxElementId] += 1
+    keys = _graph_keys(root, {i: p.name for i, p in packages.items()}, edges, source)
+    snapshot = Snapshot(root=keys[root] if root is not None else None)
     for spdx_id, package in packages.items():
-        purl = next(
-            (
-                x.get("referenceLocator")
-                for x in package.get("externalRefs", [])
-                if x.get("referenceType") == "purl"
-            ),
-            None,
-        )
         snapshot.details[keys[spdx_id]] = {
-            "name": package.get("name"),
-            "purl": purl,
+            "name": package.name,
+            "purl": package.reference("purl"),
             "files": file_counts.get(spdx_id, 0),
-            "file name": package.get("packageFileName"),
+            "file name": package.packageFileName,
         }
         snapshot.components[keys[spdx_id]] = {
-            "version": package.get("versionInfo"),
-            "checksums": frozenset(
-                f"{c['algorithm']}:{c['checksumValue'].lower()}" for c in package.get("checksums", [])
-            ),
-            "license": (_none(package.get("licenseDeclared")), _none(package.get("licenseConcluded"))),
-            "download location": _none(package.get("downloadLocation")),
-            "supplier": _none(package.get("supplier")),
+            "version": package.versionInfo,
+            "checksums": _spdx_checksums(package.checksums),
+            "license": (_none(package.licenseDeclared), _none(package.licenseConcluded)),
+            "download location": _none(package.downloadLocation),
+            "supplier": _none(package.supplier),
         }
-    for entry in document.get("files", []):
-        snapshot.files[entry["fileName"].removeprefix("./")] = frozenset(
-            f"{c['algorithm']}:{c['checksumValue'].lower()}" for c in entry.get("checksums", [])
-        )
+    _no_collision(((f.path, f.SPDXID, f.fileName) for f in document.files), source, "files")
+    for entry in document.files:
+        snapshot.files[entry.path] = _spdx_checksums(entry.checksums)
     return snapshot
 
 
-def _from_cyclonedx(document: dict[str, Any]) -> Snapshot:
+def _cdx_hashes(component: cyclonedx.Component) -> frozenset[str]:
+    return frozenset(f"{_CDX_ALGORITHMS.get(h.alg, h.alg)}:{h.content.lower()}" for h in component.hashes)
+
+
+def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
+    """The snapshot of a CycloneDX BOM the gate accepted, nested or flat alike."""
+    root_component = bom.metadata.component if bom.metadata is not None else None
+    ids: dict[int, str] = {}  # id(component) -> its bom-ref, or a stand-in no reference can name
+    names: dict[str, str] = {}
+    by_id: dict[str, cyclonedx.Component] = {}
+    files: list[tuple[str, str, str]] = []
     snapshot = Snapshot()
-    metadata = document.get("metadata") or {}
-    root = metadata.get("component")
-    top = document.get("components") or []
-
-    def hashes(item: dict[str, Any]) -> frozenset[str]:
-        return frozenset(
-            f"{_CDX_ALGORITHMS.get(h['alg'], h['alg'])}:{h['content'].lower()}"
-            for h in item.get("hashes", [])
-        )
-
-    def record(item: dict[str, Any], key: str) -> None:
-        snapshot.details[key] = {
-            "name": item.get("name"),
-            "purl": item.get("purl"),
-            "files": sum(1 for c in item.get("components", []) if c.get("type") == "file"),
-            "file name": None,
-        }
-        licenses: dict[str, str | None] = {"declared": None, "concluded": None}
-        for choice in item.get("licenses", []):
-            value = choice.get("expression") or (choice.get("license") or {}).get("id")
-            licenses[
-                choice.get("acknowledgement")
-                or (choice.get("license") or {}).get("acknowledgement")
-                or "declared"
-            ] = value
-        download = next(
-            (r.get("url") for r in item.get("externalReferences", []) if r.get("type") == "distribution"),
-            None,
-        )
-        supplier = (item.get("supplier") or {}).get("name")
-        snapshot.components[key] = {
-            "version": item.get("version"),
-            "checksums": hashes(item),
-            "license": (licenses.get("declared"), licenses.get("concluded")),
-            "download location": download,
-            "supplier": f"Organization: {supplier}" if supplier else None,
-        }
-
-    def walk(items: list[dict[str, Any]], prefix: str) -> None:
-        for item in items:
-            if item.get("type") == "file":
-                snapshot.files[item["name"]] = hashes(item)
-                continue
-            key = prefix + canonicalize_name(item["name"])
-            record(item, key)
-            walk(item.get("components", []), key + "/")
-
-    if root:
-        snapshot.root = root["name"]
-        record(root, root["name"])
-        walk(root.get("components", []), "")
-    walk(top, "")
-    if snapshot.root:
-        snapshot.details[snapshot.root]["files"] += sum(1 for c in top if c.get("type") == "file")
+    for number, component in enumerate(bom.all_components()):
+        if component.type == "file":
+            files.append((component.name, component.bom_ref or f"#{number}", component.name))
+            snapshot.files[component.name] = _cdx_hashes(component)
+            continue
+        element = component.bom_ref if component.bom_ref is not None else f"#{number}"
+        ids[id(component)] = element
+        names[element] = component.name
+        by_id[element] = component
+    _no_collision(files, source, "files")
+    edges = {d.ref: d.dependsOn for d in bom.dependencies}
+    root = ids.get(id(root_component)) if root_component is not None else None
+    keys = _graph_keys(root, names, edges, source)
+    snapshot.root = keys[root] if root is not None else None
+    for element, component in by_id.items():
+        _record(snapshot, keys[element], component)
+    if root_component is not None and snapshot.root is not None:
+        snapshot.details[snapshot.root]["files"] += sum(1 for c in bom.components if c.type == "file")
     return snapshot
+
+
+def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
+    snapshot.details[key] = {
+        "name": item.name,
+        "purl": item.purl,
+        "files": sum(1 for c in item.components if c.type == "file"),
+        "file name": None,
+    }
+    licenses: dict[str, str | None] = {"declared": None, "concluded": None}
+    for choice in item.licenses:
+        licenses[choice.kind] = choice.spdx
+    download = next((r.url for r in item.externalReferences if r.type == "distribution"), None)
+    supplier = item.supplier.name if item.supplier is not None else None
+    snapshot.components[key] = {
+        "version": item.version,
+        "checksums": _cdx_hashes(item),
+        "license": (licenses["declared"], licenses["concluded"]),
+        "download location": download,
+        "supplier": f"Organization: {supplier}" if supplier else None,
+    }
 
 
 def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:

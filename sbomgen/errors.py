@@ -61,3 +61,9 @@ class SigningError(SbomgenError):
     """Signing could not be done: no identity, no trust root, services unreachable (exit 10)."""
 
     exit_code = 10
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first non-empty line of a library's error message (they often span many)."""
+    line = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return line[:limit]

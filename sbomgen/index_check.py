@@ -8,19 +8,19 @@ wheel is what an installer would pick.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from .documents import spdx2
 from .documents.index import ReleaseFile
+from .documents.parse import validate
 from .enrich import EnrichOptions, release_data
 from .enrich.cache import Cache, default_cache_dir
 from .enrich.index import IndexClient, IndexResponseError, IndexUnreachable
 from .errors import ContentError, EnrichmentError
-from .jsonfile import read_json
 from .write.spdx import INDEX_FILES_PREFIX
 
 
@@ -38,22 +38,44 @@ class ReleaseDrift:
 
 
 def recorded(sbom: Path) -> list[tuple[str, str, dict[str, str]]]:
-    """(name, version, {file name: SHA256}) for every package whose release files the SBOM recorded."""
-    document = read_json(sbom, "an SPDX JSON document")
+    """(name, version, {file name: SHA256}) for every package whose release files the SBOM
+    recorded. The SBOM and each recorded list pass the gate; ContentError (exit 4) names
+    the value that does not."""
+    try:
+        data = sbom.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read {sbom}: {exc.strerror}") from None
+    return recorded_in(data, str(sbom))
+
+
+def recorded_in(data: bytes, sbom: str) -> list[tuple[str, str, dict[str, str]]]:
+    """``recorded`` of the SBOM in ``data``, named ``sbom`` in errors."""
+    document = spdx2.load(data, sbom, ContentError)
     found: list[tuple[str, str, dict[str, str]]] = []
-    for package in document.get("packages", []) if isinstance(document, dict) else []:
-        for annotation in package.get("annotations", []):
-            comment = annotation.get("comment", "")
-            if comment.startswith(INDEX_FILES_PREFIX):
-                files = json.loads(comment[len(INDEX_FILES_PREFIX) :])
-                found.append(
-                    (
-                        canonicalize_name(package["name"]),
-                        package.get("versionInfo", ""),
-                        {f["filename"]: f["sha256"] for f in files},
-                    )
-                )
+    for number, package in enumerate(document.packages):
+        for index, annotation in enumerate(package.annotations):
+            if not annotation.comment.startswith(INDEX_FILES_PREFIX):
+                continue
+            where_package = f"{sbom}: packages[{number}]"
+            where = f"{where_package}.annotations[{index}].comment"
+            files = load_json_list(annotation.comment[len(INDEX_FILES_PREFIX) :], where)
+            try:
+                name = canonicalize_name(package.name, validate=True)
+            except InvalidName:
+                raise ContentError(f"{where_package}.name: not a project name: {package.name!r}") from None
+            if not package.versionInfo:
+                raise ContentError(f"{where_package}.versionInfo: missing beside recorded release files")
+            listed = {f.filename: f.sha256 for f in files.root}
+            if len(listed) != len(files.root):
+                raise ContentError(f"{where}: a file is listed twice")
+            found.append((name, package.versionInfo, listed))
     return found
+
+
+def load_json_list(text: str, where: str) -> spdx2.IndexReleaseFiles:
+    from .documents.parse import parse_json
+
+    return validate(spdx2.IndexReleaseFiles, parse_json(text, where, ContentError), where, ContentError)
 
 
 def _tags(filename: str) -> list[str]:

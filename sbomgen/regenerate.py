@@ -10,7 +10,6 @@ upstream is stated; and the upstream document is referenced with its checksum.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from . import diff
+from .documents import spdx2
 from .errors import ContentError, UsageError
 from .model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
 from .scan import DEFAULT_CHECKSUMS, scan
@@ -35,18 +35,24 @@ def parse_system_packages(values: Sequence[str]) -> dict[str, str]:
 
 
 def _keys(inventory: Inventory) -> dict[str, str]:
-    """The same tree keys ``diff`` gives: root by name, vendored as parent/child."""
+    """The same keys ``diff`` gives: canonical names, vendored as parent/child."""
     by_key = {c.key: c for c in inventory.components}
-    keys = {}
+    keys: dict[str, str] = {}
     for component in inventory.components:
         if component.key == inventory.root:
-            keys[component.key] = component.name
+            keys[component.key] = canonicalize_name(component.name)
         elif component.vendored_in in by_key:
             parent = by_key[component.vendored_in]
             keys[component.key] = f"{canonicalize_name(parent.name)}/{canonicalize_name(component.name)}"
         else:
             keys[component.key] = canonicalize_name(component.name)
     return keys
+
+
+def load_upstream(data: bytes, source: str) -> spdx2.FullDocument:
+    """The upstream SBOM through the gate: a whole SPDX JSON document, for the derived one
+    refers to it by name and namespace (ContentError, exit 4, otherwise)."""
+    return spdx2.load_full(data, source, ContentError)
 
 
 def regenerate(
@@ -57,14 +63,10 @@ def regenerate(
 ) -> Inventory:
     try:
         raw = upstream_path.read_bytes()
-        upstream_document = json.loads(raw)
     except OSError as exc:
         raise UsageError(f"cannot read {upstream_path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{upstream_path}: not SPDX JSON ({exc})") from None
-    if not isinstance(upstream_document, dict) or "spdxVersion" not in upstream_document:
-        raise ContentError(f"{upstream_path}: not an SPDX JSON document")
-    upstream = diff.load(upstream_path)
+    upstream_document = load_upstream(raw, str(upstream_path))
+    upstream = diff.from_spdx(upstream_document, str(upstream_path))
     inventory = scan(source, checksums=checksums, allow_mismatch=True)
 
     # Packages Misc/sbom.spdx.json lists, all of whose files are gone, are gone themselves.
@@ -98,8 +100,8 @@ def regenerate(
     return replace(
         derived,
         derived_from=UpstreamDocument(
-            name=str(upstream_document.get("name", upstream_path.name)),
-            namespace=str(upstream_document.get("documentNamespace", "")),
+            name=upstream_document.name,
+            namespace=upstream_document.documentNamespace,
             sha1=hashlib.sha1(raw).hexdigest(),
         ),
         changes=tuple(_changes(upstream, derived, system_packages)),
@@ -108,7 +110,11 @@ def regenerate(
 
 def _with_upstream_facts(component: Component, known: dict[str, Any], details: dict[str, Any]) -> Component:
     declared, concluded = known["license"]
-    checksums = tuple(Checksum(*item.split(":", 1)) for item in sorted(known["checksums"]))
+    # diff names algorithms as SPDX does (SHA3-256); the inventory as the writers do (SHA3_256).
+    checksums = tuple(
+        Checksum(algorithm.upper().replace("-", "_"), value)
+        for algorithm, value in (item.split(":", 1) for item in sorted(known["checksums"]))
+    )
     return replace(
         component,
         download_location=known["download location"] or component.download_location,

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .documents.manifest import (
+    FORMAT,
+    MAX_MANIFEST_BYTES,
+    ReleaseManifest,
+    load_manifest,
+    name_problem,
+    text_problem,
+)
 from .errors import ContentError
-from .jsonfile import read_json
 
 MANIFEST = "release-manifest.json"
-FORMAT = "sbomgen-release-manifest"
 SOURCE_NAME = re.compile(r"^Python-\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?\.(?:tgz|tar\.xz)$")
 CHUNK = 1 << 20
 
@@ -57,18 +65,67 @@ def sbom_job(job: tuple[str, Any, Any]) -> tuple[str, bytes, list[str]]:
 def _digest(path: Path) -> tuple[int, str]:
     sha256 = hashlib.sha256()
     size = 0
-    with path.open("rb") as handle:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise ContentError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
         while chunk := handle.read(CHUNK):
             size += len(chunk)
             sha256.update(chunk)
     return size, sha256.hexdigest()
 
 
-def manifest(folder: Path) -> bytes:
-    files = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+def _place(path: Path) -> str:
+    """Where ``path`` itself is (its folder resolved, not the path: a link stays a link)."""
+    return os.path.join(os.path.realpath(path.parent), path.name)
+
+
+def contents(folder: Path, manifest_path: Path) -> dict[str, Path]:
+    """Every regular file and symbolic link under ``folder`` by its manifest name, but the
+    manifest itself. Links are not followed, to files or folders, inside or out: a link is
+    recorded as a link. Anything else (a FIFO, a device, a socket) is refused."""
+    skip = {_place(folder / MANIFEST), _place(manifest_path)}
+    found: dict[str, Path] = {}
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise ContentError(f"cannot read {current}: {exc.strerror}") from None
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+                continue
+            if not (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
+                raise ContentError(f"{path}: neither a file, a folder nor a symbolic link")
+            name = path.relative_to(folder).as_posix()
+            problem = name_problem(name)
+            if problem:
+                raise ContentError(f"{folder}: the name {name!r} {problem}")
+            if _place(path) not in skip:
+                found[name] = path
+    return found
+
+
+def _entry(name: str, path: Path) -> dict[str, Any]:
+    if not path.is_symlink():
         size, sha256 = _digest(path)
-        files.append({"name": path.relative_to(folder).as_posix(), "size": size, "sha256": sha256})
+        return {"name": name, "size": size, "sha256": sha256}
+    target = os.readlink(path)
+    problem = text_problem(target)
+    if problem:
+        raise ContentError(f"{path}: the link's target {target!r} {problem}")
+    return {"name": name, "link": target}
+
+
+def manifest(folder: Path, manifest_path: Path | None = None) -> bytes:
+    """The manifest of ``folder``, to be written at ``manifest_path`` (default: in it)."""
+    found = contents(folder, manifest_path or folder / MANIFEST)
+    files = [_entry(name, found[name]) for name in sorted(found)]
     return (json.dumps({"format": FORMAT, "version": 1, "files": files}, indent=2) + "\n").encode()
 
 
@@ -83,24 +140,36 @@ class Drift:
         return not (self.added or self.removed or self.changed)
 
 
+def read_manifest(path: Path) -> ReleaseManifest:
+    """The manifest at ``path``, through the gate (ContentError naming the place)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not hold the command
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ContentError(f"{path}: not a regular file")
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise ContentError(f"cannot read {path}: {exc.strerror}") from None
+    return load_manifest(data, str(path))
+
+
 def check(manifest_path: Path, folder: Path) -> Drift:
-    document = read_json(manifest_path, "a release manifest")
-    if (
-        not isinstance(document, dict)
-        or document.get("format") != FORMAT
-        or not isinstance(document.get("files"), list)
-    ):
-        raise ContentError(f"{manifest_path}: not a release manifest")
-    recorded = {f["name"]: (f["size"], f["sha256"]) for f in document["files"]}
-    present = {
-        p.relative_to(folder).as_posix(): p
-        for p in folder.rglob("*")
-        if p.is_file() and p.name != MANIFEST and p.resolve() != manifest_path.resolve()
-    }
+    """What changed in ``folder`` since the manifest at ``manifest_path`` was made."""
+    return compare(read_manifest(manifest_path), folder, manifest_path)
+
+
+def compare(document: ReleaseManifest, folder: Path, manifest_path: Path) -> Drift:
+    recorded = {entry.name: entry for entry in document.files}
+    present = contents(folder, manifest_path)
+
+    def changed(name: str) -> bool:
+        entry, now = recorded[name], _entry(name, present[name])
+        if entry.link is not None:
+            return now.get("link") != entry.link
+        return (now.get("size"), now.get("sha256")) != (entry.size, entry.sha256)
+
     return Drift(
         added=sorted(present.keys() - recorded.keys()),
         removed=sorted(recorded.keys() - present.keys()),
-        changed=sorted(
-            n for n in present.keys() & recorded.keys() if _digest(present[n]) != tuple(recorded[n])
-        ),
+        changed=sorted(n for n in present.keys() & recorded.keys() if changed(n)),
     )

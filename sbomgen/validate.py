@@ -1,52 +1,56 @@
 """Validate documents: SPDX 2.2/2.3 (spdx-tools), CycloneDX 1.4-1.6 (cyclonedx-python-lib),
 in-toto statements (schemas/), and optionally the NTIA minimum elements. Every problem
-comes with where it is."""
+comes with where it is.
+
+JSON and XML are parsed by the gate first (bounded size, depth and numbers; XML without
+DTD or entities, in UTF-8): a document it refuses is a ContentError (exit 4), one line,
+before any validator sees it. What the gate accepts, the format's own validator judges."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from .documents.parse import MAX_DOCUMENT_BYTES, parse_json
+from .documents.source import read_bounded
+from .errors import ContentError
+
+# What a statement, a DSSE envelope or a Sigstore bundle has at its top level.
+_ATTESTATION_KEYS = {"_type", "payloadType", "signatures", "mediaType"}
 _CDX_VERSIONS = {"1.4", "1.5", "1.6"}
 
 
 def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
     """The kind of document and its problems (empty when valid)."""
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        return "unreadable", [f"cannot read: {exc.strerror}"]
+    content = read_bounded(path, str(path), ContentError, MAX_DOCUMENT_BYTES)
     head = content.lstrip()[:1]
     if head == b"<":
-        return _cyclonedx_xml(content)
-    if head in (b"{", b"["):
-        try:
-            document = json.loads(content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return "JSON", [f"line {getattr(exc, 'lineno', '?')}: not valid JSON ({exc})"]
+        return _cyclonedx_xml(content, str(path))
+    document: Any = None
+    if head in (b"{", b"[") or path.suffix.lower() == ".json":
+        document = parse_json(content, str(path), ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
-            return _cyclonedx_json(document, content)
-        if isinstance(document, dict) and "_type" in document:
-            return _statement(document)
-        envelope = document.get("dsseEnvelope", document) if isinstance(document, dict) else None
-        if isinstance(envelope, dict) and "payloadType" in envelope:
-            return _envelope(envelope)
-    return _spdx(path, ntia)
+            return _cyclonedx_json(document, content, str(path))
+        if isinstance(document, dict) and document.keys() & _ATTESTATION_KEYS:
+            return _attestation(content, str(path))
+    return _spdx(path, ntia, document)
 
 
-def _spdx(path: Path, ntia: bool) -> tuple[str, list[str]]:
+def _spdx(path: Path, ntia: bool, parsed: Any) -> tuple[str, list[str]]:
+    """``parsed``: the JSON value the gate gave, handed to spdx-tools' parser as it is (the
+    file is not parsed twice); None for the other serialisations, read by spdx-tools."""
     from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.json.json_parser import JsonLikeDictParser
     from spdx_tools.spdx.parser.parse_anything import parse_file
 
     from .write.spdx import validate_document
 
     try:
-        document = parse_file(str(path))
+        document = parse_file(str(path)) if parsed is None else JsonLikeDictParser().parse(parsed)
     except SPDXParsingError as exc:
-        return "SPDX", [f"parsing: {message}" for message in exc.get_messages()]
+        return "SPDX", _located_by_model(parsed) or [f"parsing: {m}" for m in exc.get_messages()]
     except Exception as exc:  # the parsers raise a variety of errors on garbage
-        return "SPDX", [f"parsing: {exc}"]
+        return "SPDX", _located_by_model(parsed) or [f"parsing: {exc}"]
     kind = f"SPDX {document.creation_info.spdx_version.removeprefix('SPDX-')}"
     problems = []
     for message in validate_document(document):
@@ -65,6 +69,21 @@ def _spdx(path: Path, ntia: bool) -> tuple[str, list[str]]:
     if ntia and not problems:
         problems += _ntia(path)
     return kind, problems
+
+
+def _located_by_model(parsed: Any) -> list[str]:
+    """Where the gate's SPDX model finds a problem in a document spdx-tools could not parse
+    (its messages on wrong types are Python's: "'str' object has no attribute 'get'")."""
+    from .documents import spdx2
+    from .documents.parse import validate
+
+    if parsed is None:
+        return []
+    try:
+        spdx2.unique_ids(validate(spdx2.Document, parsed, "", ContentError), "", ContentError)
+    except ContentError as exc:
+        return [f"parsing: {str(exc).removeprefix(': ')}"]
+    return []
 
 
 def _ntia(path: Path) -> list[str]:
@@ -91,11 +110,15 @@ def _ntia(path: Path) -> list[str]:
     return problems or ["NTIA minimum elements: not conformant"]
 
 
-def _cyclonedx_json(document: dict[str, Any], content: bytes) -> tuple[str, list[str]]:
+def _cyclonedx_json(document: dict[str, Any], content: bytes, source: str) -> tuple[str, list[str]]:
+    """The schema is the model here: it locates every problem; only the version is read first."""
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    version = str(document.get("specVersion"))
+    from .documents.cyclonedx import Header
+    from .documents.parse import validate
+
+    version = validate(Header, document, source, ContentError).specVersion
     if version not in _CDX_VERSIONS:
         return f"CycloneDX {version}", [
             f"specVersion: {version!r} is not one of {', '.join(sorted(_CDX_VERSIONS))}"
@@ -105,14 +128,13 @@ def _cyclonedx_json(document: dict[str, Any], content: bytes) -> tuple[str, list
     return f"CycloneDX {version}", [_located(e) for e in (errors or [])]
 
 
-def _cyclonedx_xml(content: bytes) -> tuple[str, list[str]]:
-    import re
-
+def _cyclonedx_xml(content: bytes, source: str) -> tuple[str, list[str]]:
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.xml import XmlValidator
 
-    found = re.search(rb"http://cyclonedx.org/schema/bom/(1\.\d)", content[:2000])
-    version = found.group(1).decode() if found else "?"
+    from .documents.cyclonedx import parse_xml
+
+    version, _ = parse_xml(content, source, ContentError)
     if version not in _CDX_VERSIONS:
         return "XML", [
             f"not a CycloneDX {'/'.join(sorted(_CDX_VERSIONS))} document (namespace says {version})"
@@ -132,31 +154,28 @@ def _located(error: Any) -> str:
     return f"{path}: {message}" if path else str(message)
 
 
-def _envelope(envelope: dict[str, Any]) -> tuple[str, list[str]]:
-    import base64
-    import binascii
+def _attestation(content: bytes, source: str) -> tuple[str, list[str]]:
+    """An in-toto statement, alone, in a DSSE envelope or in a Sigstore bundle: read by the
+    gate as ``verify`` reads it, the statement then checked against schemas/."""
+    from .documents.bundle import Kind, read_bundle, sigstore_bundle
+    from .errors import VerificationFailed
+    from .provenance.signing import PAYLOAD_TYPE
+    from .provenance.statement import schema_problems
 
-    kind = "DSSE envelope"
-    if envelope.get("payloadType") != "application/vnd.in-toto+json":
-        return kind, [f"payloadType: {envelope.get('payloadType')!r} is not an in-toto statement"]
     try:
-        statement = json.loads(base64.b64decode(envelope.get("payload", ""), validate=True))
-    except (binascii.Error, ValueError) as exc:
-        return kind, [f"payload: not a base64-encoded JSON statement ({exc})"]
+        bundle = read_bundle(content, source)
+        if bundle.kind in (Kind.MESSAGE_SIGNATURE, Kind.SIGSTORE_DSSE):
+            sigstore_bundle(bundle, source)
+    except VerificationFailed as exc:
+        return "signed statement or bundle", [str(exc).removeprefix("bundle: ")]
+    kind = bundle.kind.value.removeprefix("a ").removeprefix("an ")
+    if bundle.kind is Kind.MESSAGE_SIGNATURE:
+        return f"{kind} (verify checks its signature against the file it signs)", []
+    if bundle.envelope is not None and bundle.envelope.payloadType != PAYLOAD_TYPE:
+        return kind, [f"payloadType: {bundle.envelope.payloadType!r} is not an in-toto statement"]
+    payload = bundle.envelope.payload if bundle.envelope is not None else content
+    statement = parse_json(payload, f"{source}: payload", ContentError)
     if not isinstance(statement, dict):
         return kind, ["payload: not a JSON object"]
-    _, problems = _statement(statement)
-    return f"{kind} of an in-toto statement", [f"payload: {p}" for p in problems]
-
-
-def _statement(document: dict[str, Any]) -> tuple[str, list[str]]:
-    from .errors import OutputValidationError
-    from .provenance.statement import check_against_schema
-
-    try:
-        check_against_schema(document)
-    except OutputValidationError as exc:
-        return "in-toto statement", [
-            str(exc).removeprefix("the provenance statement does not match its schema: ")
-        ]
-    return "in-toto statement", []
+    where = "payload: " if bundle.envelope is not None else ""
+    return kind, [f"{where}{problem}" for problem in schema_problems(statement)]

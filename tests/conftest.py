@@ -120,6 +120,26 @@ def changed_copy(source: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def write_keys(folder: Path, kind: str = "ecdsa", name: str | None = None) -> tuple[Path, Path]:
+    """A new ECDSA P-256 or Ed25519 key pair as PEM files NAME.pem (private) and NAME.pub."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ecdsa" else ed25519.Ed25519PrivateKey.generate()
+    private, public = folder / f"{name or kind}.pem", folder / f"{name or kind}.pub"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
 def make_wheel(
     name: str = "pip", version: str = "99.0", vendor_txt: str | None = "requests==2.0.0\n"
 ) -> bytes:

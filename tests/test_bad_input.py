@@ -138,7 +138,7 @@ def test_sbom_data_not_json(tmp_path: Path) -> None:
     tree = cpython_tree()
     tree["Misc/sbom.spdx.json"] = b"{not json"
     path = write_tar(tmp_path / "a.tgz", tree)
-    assert_fails(tmp_path, path, 4, "Misc/sbom.spdx.json", "not valid JSON")
+    assert_fails(tmp_path, path, 4, "Misc/sbom.spdx.json: not JSON")
 
 
 def test_bundled_wheel_not_a_zip(tmp_path: Path) -> None:
@@ -212,8 +212,8 @@ def test_zero_padding_after_the_compressed_stream_is_fine(
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (("diff", "{bad}", "{bad}"), "not JSON; diff reads SPDX JSON and CycloneDX JSON"),
-        (("check", "{bad}", "--offline"), "not an SPDX JSON document"),
+        (("diff", "{bad}", "{bad}"), "not JSON"),
+        (("check", "{bad}", "--offline"), "not JSON"),
         (("release", "{dir}", "--check", "{bad}"), "not a release manifest"),
     ],
     ids=["diff", "check", "release-check"],
@@ -226,9 +226,7 @@ def test_named_documents_that_are_not_json(tmp_path: Path, command: tuple[str, .
     assert run.returncode == 4, run.stderr
     lines = run.stderr.splitlines()
     assert len(lines) == 1, run.stderr
-    assert lines[0].startswith(f"sbomgen: error: {bad}: {expected} (Expecting value: line 1 column 1"), lines[
-        0
-    ]
+    assert lines[0].startswith(f"sbomgen: error: {bad}: {expected} (Expecting value"), lines[0]
 
 
 def _xz_streams(tmp_path: Path, padding: bytes) -> Path:

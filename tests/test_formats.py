@@ -123,7 +123,7 @@ def test_diff_between_releases(sbom_311: Path, outputs: Path) -> None:
         changed.setdefault(change["component"], []).append(change["field"])
     moved = ["version", "checksums", "download location"]
     assert changed == {
-        "CPython": moved,
+        "cpython": moved,
         "pip": moved,
         **{
             f"pip/{name}": moved

@@ -164,7 +164,7 @@ def test_finding_two_pip_wheels(tmp_path: Path) -> None:
     failed(
         run,
         4,
-        "2 wheels of pip: Lib/ensurepip/_bundled/pip-98.0-py3-none-any.whl and "
+        "two wheels of pip: Lib/ensurepip/_bundled/pip-98.0-py3-none-any.whl and "
         "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl",
         out=tmp_path / "out.json",
     )

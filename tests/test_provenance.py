@@ -9,9 +9,8 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen
+from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen, write_keys
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from sbomgen.provenance.statement import check_against_schema, from_environment
 
@@ -35,16 +34,16 @@ def test_real_message_bundle_verifies_offline(real_data: Path, tmp_path: Path) -
         "verify", RFC8785, "--bundle", bundle, "--identity", RFC8785_ID, "--issuer", GITHUB, "--offline"
     )
     assert run.returncode == 0, run.stderr
-    assert b"ok  artifact: rfc8785-0.1.2-py3-none-any.whl is the signed file" in run.stdout
+    assert b"ok  subject: the bundle signs rfc8785-0.1.2-py3-none-any.whl (SHA256 " in run.stdout
     changed = changed_copy(RFC8785, tmp_path)
     run = sbomgen(
         "verify", changed, "--bundle", bundle, "--identity", RFC8785_ID, "--issuer", GITHUB, "--offline"
     )
-    one_line_failure(run, "signature")
+    assert "not rfc8785-0.1.2-py3-none-any.whl's" in one_line_failure(run, "subject")
     run = sbomgen(
         "verify", RFC8785, "--bundle", bundle, "--identity", SIGSTORE_ID, "--issuer", GITHUB, "--offline"
     )
-    assert "SANs do not match" in one_line_failure(run, "identity")
+    assert f"expected {SIGSTORE_ID}" in one_line_failure(run, "identity")
     run = sbomgen(
         "verify",
         RFC8785,
@@ -56,7 +55,9 @@ def test_real_message_bundle_verifies_offline(real_data: Path, tmp_path: Path) -
         "https://accounts.google.com",
         "--offline",
     )
-    assert "OIDCIssuer does not match" in one_line_failure(run, "issuer")
+    assert f"the certificate's issuer is {GITHUB}; expected https://accounts.google.com" in one_line_failure(
+        run, "issuer"
+    )
 
 
 def test_real_dsse_bundle_verifies_offline(real_data: Path, tmp_path: Path) -> None:
@@ -81,26 +82,12 @@ def test_real_dsse_bundle_verifies_offline(real_data: Path, tmp_path: Path) -> N
         GITHUB,
         "--offline",
     )
-    assert "is 'https://docs.pypi.org/attestations/publish/v1'" in one_line_failure(run, "predicate type")
+    line = one_line_failure(run, "predicate type")
+    assert f"is {PYPI_PUBLISH}, expected https://slsa.dev/provenance/v1" in line
+    assert f"it is a PyPI publish attestation: pass --predicate-type {PYPI_PUBLISH}" in line
 
 
 # --- key-signed provenance of a real release --------------------------------------------
-
-
-def write_keys(tmp_path: Path, kind: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ecdsa" else ed25519.Ed25519PrivateKey.generate()
-    private, public = tmp_path / f"{kind}.pem", tmp_path / f"{kind}.pub"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +138,9 @@ def test_key_signed_provenance_round_trips(kind: str, sbom: Path, tmp_path: Path
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.decode().splitlines() == [
+        "ok  bundle: Python-3.13.5.tar.xz.intoto.json is a key-signed DSSE envelope",
         f"ok  signature: made by the key {kind}.pub",
-        "ok  subject: the statement is about Python-3.13.5.tar.xz (SHA256 93e583f243454e6e…)",
+        "ok  subject: the statement is about Python-3.13.5.tar.xz (SHA256 93e583f243454e6e...)",
         "ok  predicate type: https://slsa.dev/provenance/v1",
         f"ok  builder id: {BUILDER}",
         f"ok  source: {SOURCE}",
@@ -374,3 +362,58 @@ def test_one_trust_root_at_a_time(tmp_path: Path) -> None:
     run = sbomgen(*common, "--trusted-root", bundle, "--trust-config", bundle)
     assert run.returncode == 2
     assert run.stderr == "sbomgen: error: give at most one of --staging, --trusted-root and --trust-config\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--builder-id",
+            "notauri",
+            "the builder id must be an absolute URI such as https://host/path, not 'notauri'",
+        ),
+        ("--builder-id", "https://x/\nb", "the builder id must be an absolute URI"),
+        ("--source-uri", "github.com/python/cpython", "the source URI must be an absolute URI"),
+        ("--invocation-id", "run\x1b[2J", "the invocation id must be one line of text"),
+        ("--source-digest", "gitCommit:not-hex", "the source digest must be ALGORITHM:HEX"),
+    ],
+)
+def test_finding_provenance_values_from_input_are_usage_errors_not_bugs(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    extra = () if option == "--builder-id" else ("--builder-id", BUILDER)
+    run = sbomgen("provenance", CPYTHON_313, option, value, *extra, "-d", tmp_path / "out")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(f"sbomgen: error: {message}") and len(run.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_reads_provenance_through_the_gate(sbom: Path, tmp_path: Path) -> None:
+    """The report summarises a statement, an envelope or a bundle, and says plainly when a
+    file holds none: hostile ones (deep, huge numbers, wrong types) included."""
+    private, _ = write_keys(tmp_path, "ecdsa")
+    envelope = provenance(tmp_path / "signed", sbom, "--sign", f"key:{private}")
+    statement = json.loads(base64.b64decode(json.loads(envelope.read_text())["payload"]))
+    hostile = {
+        "deep": "[" * 50_000,
+        "huge-number": '{"_type": 1' + "0" * 5000 + "}",
+        "subject-not-a-list": json.dumps({**statement, "subject": 5}),
+        "builder-not-an-object": json.dumps(
+            {**statement, "predicate": {**statement["predicate"], "runDetails": {"builder": "x"}}}
+        ),
+        "message-signature": (SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl.sigstore").read_text(),
+    }
+    for name, text in hostile.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(text)
+        report = tmp_path / f"{name}.html"
+        run = sbomgen("report", sbom, "--provenance", path, "-o", report)
+        assert run.returncode == 0, run.stderr
+        html = report.read_text()
+        if name == "builder-not-an-object":  # a statement, but not SLSA provenance as it should be
+            assert "Builder</dt><dd><code>not stated" in html and "no byproduct has this SBOM" in html
+        else:
+            assert f"{name}.json: no in-toto statement could be read from it." in html, name
+    report = tmp_path / "good.html"
+    assert sbomgen("report", sbom, "--provenance", envelope, "-o", report).returncode == 0
+    assert f"<code>{BUILDER}</code>" in report.read_text()

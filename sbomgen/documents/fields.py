@@ -8,18 +8,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-# C0 controls, DEL and C1 controls: a newline in a name adds a line to a tag-value SBOM or a
-# log, an ESC rewrites a terminal. Multi-line text may keep newline and tab.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from .text import control_character
+
 MAX_LINE = 64 << 10
 MAX_TEXT = 16 << 20
-
-
-def control_character(value: str, multiline: bool = False) -> str | None:
-    """The first control character of ``value`` as ``U+000A``, or None."""
-    found = (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value)
-    return None if found is None else f"U+{ord(found.group()):04X}"
 
 
 def _line(value: str) -> str:
@@ -43,6 +35,25 @@ Line = Annotated[str, StringConstraints(max_length=MAX_LINE), AfterValidator(_li
 NonEmptyLine = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LINE), AfterValidator(_line)]
 # Free text that may span lines: comments, copyright notices, license texts.
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_text)]
+
+_PURL = re.compile(r"pkg:[^/\s]+/\S+")
+
+
+def check_purl(value: str) -> str:
+    """``value`` if it is a package URL both the purl library and spdx-tools accept."""
+    from packageurl import PackageURL
+
+    if not _PURL.fullmatch(value):
+        raise ValueError(f"not a package URL (pkg:TYPE/NAME, no spaces): {value[:80]!r}")
+    try:
+        PackageURL.from_string(value)
+    except ValueError as exc:
+        raise ValueError(f"not a package URL: {value[:80]!r} ({exc})") from None
+    return value
+
+
+# A package URL (pkg:pypi/pip@25.1.1), as the writers will accept it again.
+Purl = Annotated[NonEmptyLine, AfterValidator(check_purl)]
 
 
 def _hex(length: int) -> AfterValidator:

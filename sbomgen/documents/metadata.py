@@ -3,8 +3,9 @@
 Read as UTF-8, strictly (the specification's encoding): a header of other bytes would reach
 string methods as an ``email.header.Header``. Only the header block is parsed, only the
 fields sbomgen uses are kept, each at most ``MAX_LINE`` characters and free of control
-characters (``License`` excepted: see ``LicenseText``), folded lines unfolded; ``Name`` must be a valid project name and ``Version`` a valid PEP 440 version,
-as ``packaging`` says. Single-use fields given twice are refused: one document, one answer.
+characters (``License`` excepted: see ``LicenseText``), folded lines unfolded. ``Name``
+must be a valid project name and ``Version`` a valid PEP 440 version, as ``packaging``
+says. Single-use fields given twice are refused: one document, one answer.
 """
 
 from __future__ import annotations

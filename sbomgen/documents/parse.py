@@ -5,6 +5,11 @@ Limits, and why:
   tree, 300,000 files) is about 200 MB; nothing larger is a document a person hands over.
 - ``MAX_DEPTH`` (64): SPDX documents are 5 levels deep, CycloneDX with nested components and
   in-toto statements in bundles 15-20; 64 leaves room and keeps every recursive walk short.
+  The C parser stops at its own recursion guard (about 1,000 levels, a clean RecursionError);
+  the parsed value is measured without recursion before anything else sees it.
+- ``MAX_VALUES`` (16 million, counted from ',', '[', '{' before parsing): a value costs 50 to
+  100 bytes as a Python object, so a document of small values could otherwise take 30 times
+  its size in memory; the largest real SBOM has about 5 million.
 - ``MAX_NUMBER_CHARS`` (40): sizes, counts and times fit in 20 digits; a longer number is
   only there to make ``int()`` quadratic or overflow a float.
 - NaN, Infinity and duplicate keys are refused: JSON has none of them, and parsers disagree
@@ -14,7 +19,6 @@ Limits, and why:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,33 +29,33 @@ from ..errors import SbomgenError
 MAX_DOCUMENT_BYTES = 256 << 20
 MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 40
+MAX_VALUES = 16_000_000
 
 Model = TypeVar("Model", bound=BaseModel)
-
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class _Refused(ValueError):
     """A value the bounded parser will not build; its text becomes the error message."""
 
 
-def _nesting_depth(data: bytes, limit: int) -> int:
-    """How deep the brackets of a JSON text nest, counted without parsing: escapes go, then
-    strings (every other run between quotes), then everything but brackets; innermost
-    pairs are removed a level per pass. Linear per pass, at most ``limit + 1`` passes."""
-    outside = b"".join(_ESCAPE.sub(b"", data).split(b'"')[0::2])
-    brackets = outside.translate(None, delete=_NOT_BRACKETS)
-    depth = 0
-    while brackets:
-        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
-        if len(shorter) == len(brackets):
-            break  # unbalanced: the parser says where
-        brackets = shorter
-        depth += 1
-        if depth > limit:
-            break
-    return depth
+def _values(data: bytes) -> int:
+    """An upper bound of the array items and object members a JSON text holds (each but the
+    document itself follows a ',', '[' or '{'): it bounds the parse's memory before it starts."""
+    return data.count(b",") + data.count(b"[") + data.count(b"{") + 1
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` levels (iteratively: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -84,11 +88,11 @@ def parse_json(
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > max_bytes:
         raise error(f"{source}: {len(data):,} bytes, more than the {max_bytes:,} a document may have")
-    if _nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
-        raise error(f"{source}: nested more than {MAX_DEPTH} levels deep")
+    if _values(data) > MAX_VALUES:
+        raise error(f"{source}: more than {MAX_VALUES:,} values")
     try:
         text = data.decode("utf-8")
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_object,
             parse_int=_number(int),
@@ -101,8 +105,11 @@ def parse_json(
         raise error(f"{source}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except _Refused as exc:
         raise error(f"{source}: {exc}") from None
-    except RecursionError:
+    except RecursionError:  # the parser's own guard, far deeper than MAX_DEPTH
         raise error(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
+    if isinstance(value, (dict, list)) and _deeper_than(value, MAX_DEPTH):
+        raise error(f"{source}: nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 def location(loc: tuple[int | str, ...]) -> str:

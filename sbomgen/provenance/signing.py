@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from ..errors import SigningError, UsageError, VerificationFailed
+from ..documents.parse import load_json, parse_json
+from ..documents.service import ErrorAnswer
+from ..documents.source import read_bounded
+from ..errors import SigningError, UsageError, first_line
+
+if TYPE_CHECKING:
+    from ..documents.dsse import Envelope
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
@@ -45,15 +50,16 @@ def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519
 
 
 def load_public_key(path: Path) -> ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey:
+    data = read_bounded(path, "--key", UsageError, 1 << 20)
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"cannot read the key {path}: {exc.strerror}") from None
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{path}: not a PEM public key ({exc})") from None
-    if isinstance(key, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)):
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise UsageError(f"--key: {path} is not a PEM public key ({first_line(exc)})") from None
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return key
-    raise UsageError(f"{path}: only ECDSA P-256 and Ed25519 keys are supported")
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key
+    raise UsageError(f"--key: {path}: only ECDSA P-256 and Ed25519 keys are supported")
 
 
 def key_id(public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) -> str:
@@ -79,29 +85,19 @@ def sign_with_key(statement: bytes, key_path: Path) -> bytes:
     return envelope.to_json().encode() + b"\n"
 
 
-def verify_with_key(envelope_json: bytes, public_key_path: Path) -> bytes:
-    """The statement inside a key-signed DSSE envelope, once its signature checks out."""
-    from sigstore_models.intoto import Envelope
-
-    key = load_public_key(public_key_path)
-    try:
-        envelope = Envelope.from_json(envelope_json)
-    except Exception as exc:  # the models raise their own validation errors
-        raise VerificationFailed(f"envelope: not a DSSE envelope ({exc})") from None
-    if envelope.payload_type != PAYLOAD_TYPE:
-        raise VerificationFailed(f"envelope: payload type is {envelope.payload_type!r}, not {PAYLOAD_TYPE!r}")
-    if len(envelope.signatures) != 1:
-        raise VerificationFailed(f"envelope: expected one signature, found {len(envelope.signatures)}")
-    message = pae(envelope.payload_type, envelope.payload)
-    signature = envelope.signatures[0].sig
+def verify_signature(
+    key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey, envelope: Envelope, signature: bytes
+) -> bool:
+    """Whether ``signature`` over the envelope's pre-authentication encoding is ``key``'s."""
+    message = pae(envelope.payloadType, envelope.payload)
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         else:
             key.verify(signature, message)
     except InvalidSignature:
-        raise VerificationFailed("signature: the envelope is not signed by this key") from None
-    return envelope.payload
+        return False
+    return True
 
 
 def trust_config(staging: bool, path: Path | None) -> Any:
@@ -109,10 +105,14 @@ def trust_config(staging: bool, path: Path | None) -> Any:
 
     try:
         if path is not None:
-            return ClientTrustConfig.from_json(path.read_text())
+            data = path.read_bytes()
+            parse_json(data, str(path), SigningError)  # bounded before sigstore's models read it
+            return ClientTrustConfig.from_json(data.decode("utf-8"))
         return ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
     except OSError as exc:
         raise SigningError(f"cannot load the Sigstore trust configuration: {exc}") from None
+    except SigningError:
+        raise
     except Exception as exc:
         raise SigningError(f"cannot load the Sigstore trust configuration ({_reason(exc)})") from None
 
@@ -187,10 +187,10 @@ def _reason(exc: BaseException) -> str:
 def _service_message(response: Any) -> str | None:
     """The ``message`` of a JSON error answer ({"code": …, "message": …}), if there is one."""
     try:
-        message = json.loads(response.text).get("message")
-    except (AttributeError, TypeError, ValueError):
+        message = load_json(ErrorAnswer, response.content, "the answer", SigningError, 1 << 20).message
+    except (AttributeError, TypeError, SigningError):
         return None
-    return message.strip()[:300] if isinstance(message, str) and message.strip() else None
+    return " ".join(message.split())[:300] if message and message.strip() else None
 
 
 def sign_statements(

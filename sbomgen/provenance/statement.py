@@ -11,13 +11,17 @@ import datetime
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..documents.parse import parse_json
+from ..documents.source import open_regular
+from ..documents.text import control_character
+from ..errors import OutputValidationError, UsageError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
@@ -35,10 +39,35 @@ class BuildContext:
     started_on: datetime.datetime | None = None
     finished_on: datetime.datetime | None = None
 
+    def __post_init__(self) -> None:
+        """Values from the command line or the CI environment, refused before anything is built."""
+        if self.builder_id:
+            check_uri(self.builder_id, "the builder id")
+        if self.source_uri is not None:
+            check_uri(self.source_uri, "the source URI")
+        invocation = self.invocation_id
+        if invocation is not None and (not invocation.strip() or control_character(invocation)):
+            raise UsageError(f"the invocation id must be one line of text, not {self.invocation_id!r}")
+        for algorithm, value in self.source_digest.items():
+            if not _DIGEST_ALGORITHM.fullmatch(algorithm) or not _HEX.fullmatch(value):
+                raise UsageError(f"the source digest must be ALGORITHM:HEX, not {algorithm}:{value}")
 
-def digests(path: Path) -> dict[str, str]:
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
+_DIGEST_ALGORITHM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_HEX = re.compile(r"[0-9a-f]{1,256}")
+
+
+def check_uri(value: str, what: str) -> None:
+    """An absolute URI (RFC 3986: a scheme, then no space or control character)."""
+    if not _URI.fullmatch(value) or control_character(value):
+        raise UsageError(f"{what} must be an absolute URI such as https://host/path, not {value!r}")
+
+
+def digests(path: Path, what: str = "the artifact") -> dict[str, str]:
+    """SHA256 and SHA512 of a regular file (a FIFO or device is refused, never waited on)."""
     sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-    with path.open("rb") as handle:
+    with open_regular(path, what, UsageError) as handle:
         while chunk := handle.read(CHUNK):
             sha256.update(chunk)
             sha512.update(chunk)
@@ -173,7 +202,7 @@ def statement(
         .predicate(predicate(context, sbom))
         .build()
     )
-    document = json.loads(built._contents)
+    document = parse_json(built._contents, "the provenance statement", OutputValidationError)
     check_against_schema(document)
     return (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
@@ -184,8 +213,8 @@ def schema_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "schemas"
 
 
-def check_against_schema(document: dict[str, Any]) -> None:
-    """The statement and, for SLSA provenance, its predicate, against schemas/."""
+def schema_problems(document: dict[str, Any]) -> list[str]:
+    """Where a statement and, for SLSA provenance, its predicate depart from schemas/."""
     import jsonschema
 
     problems = []
@@ -195,15 +224,20 @@ def check_against_schema(document: dict[str, Any]) -> None:
     ):
         if name == "slsa-provenance-v1" and document.get("predicateType") != SLSA_PROVENANCE_V1:
             continue
-        schema = json.loads((schema_dir() / f"{name}.schema.json").read_text())
+        path = schema_dir() / f"{name}.schema.json"
+        schema = parse_json(path.read_bytes(), str(path), OutputValidationError)
         validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
         problems += [
             f"{name}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
             for e in validator.iter_errors(instance)
         ]
-    if problems:
-        from ..errors import OutputValidationError
+    return problems
 
+
+def check_against_schema(document: dict[str, Any]) -> None:
+    """A statement sbomgen made, against schemas/: a failure is sbomgen's own bug (exit 5)."""
+    problems = schema_problems(document)
+    if problems:
         raise OutputValidationError(
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
         )

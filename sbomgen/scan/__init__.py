@@ -129,6 +129,10 @@ def _scan(
         if progress is not None:
             progress(done)
     assert summary is not None
+    for name, content in summary.through_links.items():
+        for scanner in scanners:
+            if scanner.wants(name):
+                scanner.visit(name, content)
 
     is_directory = Path(path).is_dir()
     artifact = Artifact(
@@ -148,8 +152,9 @@ def _scan(
     if summary.case_clashes:
         one, other = summary.case_clashes[0]
         context.notice(
-            f"warning: {len(summary.case_clashes)} member name(s) differ only in case from another "
-            f"(first: {one} and {other}); both are recorded, but a case-insensitive file system keeps one"
+            f"warning: {len(summary.case_clashes)} member name(s) differ only in case or Unicode "
+            f"normalisation (NFC/NFD) from another (first: {one} and {other}); both are recorded, "
+            "but a case-insensitive or normalising file system keeps one"
         )
     for scanner in scanners:
         scanner.finish(context)

@@ -6,7 +6,6 @@ Light to import, so that the archive's reading starts early; the wheels are open
 
 from __future__ import annotations
 
-from ..errors import ContentError
 from .interface import ScanContext, Scanner
 
 BUNDLED_DIR = "Lib/ensurepip/_bundled/"
@@ -25,16 +24,17 @@ class BundledWheelScanner(Scanner):
         self.wheels[path] = content
 
     def finish(self, context: ScanContext) -> None:
+        from packaging.utils import canonicalize_name
+
+        from ..errors import ContentError
         from .wheels import read_wheel
 
         opened = [read_wheel(p, self.wheels[p], context.checksum_algorithms) for p in sorted(self.wheels)]
-        # Two wheels of one project: ensurepip would install either, so the SBOM cannot say which.
-        paths: dict[str, list[str]] = {}
+        projects: dict[str, str] = {}
         for path, (wheel, _) in zip(sorted(self.wheels), opened, strict=True):
-            paths.setdefault(wheel.name, []).append(path)
-        for name, found in sorted(paths.items()):
-            if len(found) > 1:
-                raise ContentError(f"{BUNDLED_DIR}: {len(found)} wheels of {name}: {' and '.join(found)}")
+            other = projects.setdefault(canonicalize_name(wheel.name), path)
+            if other != path:  # ensurepip installs one of them: which one is anyone's guess
+                raise ContentError(f"{BUNDLED_DIR}: two wheels of {wheel.name}: {other} and {path}")
         # Bundled wheels before what they vendor: on an SPDX ID clash the bundled one keeps the plain ID.
         for wheel, _ in opened:
             context.add_component(wheel, depended_on_by=context.root_key)

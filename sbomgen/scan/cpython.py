@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ..documents.c_header import definitions
 from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from .interface import ScanContext, Scanner
@@ -12,7 +13,7 @@ from .interface import ScanContext, Scanner
 PATCHLEVEL = "Include/patchlevel.h"
 PSF = Party("Organization", "Python Software Foundation")
 _TOP_FOLDER = re.compile(r"^Python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)$")
-_PY_VERSION = re.compile(rb'^#define\s+PY_VERSION\s+"([^"]+)"', re.MULTILINE)
+_PY_VERSION = re.compile(rb'"([0-9A-Za-z.]+)\+?"')
 _RELEASE_NAME = re.compile(r"^Python-(\d+\.\d+\.\d+)(?:(?:a|b|rc)\d+)?\.(?:tgz|tar\.xz)$")
 
 
@@ -61,10 +62,7 @@ class CPythonScanner(Scanner):
         from_top = top.group(1) if top else None
         from_header = None
         if self.patchlevel is not None:
-            found = _PY_VERSION.search(self.patchlevel)
-            if found is None:
-                raise ContentError(f"{PATCHLEVEL}: no PY_VERSION definition")
-            from_header = found.group(1).decode("ascii", "replace").rstrip("+")
+            from_header = _py_version(self.patchlevel)
         if from_top and from_header and from_top != from_header:
             raise ContentError(
                 f"top folder {context.top!r} says version {from_top}, but {PATCHLEVEL} says {from_header}"
@@ -78,3 +76,22 @@ class CPythonScanner(Scanner):
         if from_header is None:
             context.notice(f"no {PATCHLEVEL}: version {version} taken from the top folder alone")
         return version
+
+
+def _py_version(patchlevel: bytes) -> str:
+    """PY_VERSION of patchlevel.h: defined once, outside comments, as a quoted version."""
+    from packaging.version import InvalidVersion, Version
+
+    values = definitions(patchlevel, "PY_VERSION")
+    if not values:
+        raise ContentError(f"{PATCHLEVEL}: no PY_VERSION definition")
+    if len(values) > 1:
+        raise ContentError(f"{PATCHLEVEL}: PY_VERSION is defined {len(values)} times")
+    found = _PY_VERSION.fullmatch(values[0])
+    try:
+        if found is None:
+            raise InvalidVersion
+        Version(found.group(1).decode())
+    except InvalidVersion:
+        raise ContentError(f"{PATCHLEVEL}: PY_VERSION is not a quoted version: {values[0]!r}") from None
+    return found.group(1).decode()

@@ -8,10 +8,9 @@ not inside a source artifact, so only the files they list (if any) are cross-che
 
 from __future__ import annotations
 
-import json
 from collections.abc import Container
-from typing import Any
 
+from ..documents import spdx2
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
 from .interface import ScanContext, Scanner
@@ -22,19 +21,10 @@ _NOASSERTION = {"NOASSERTION", "NONE", ""}
 _PURPOSES = {p.value.upper(): p for p in Purpose}
 
 
-def parse_party(value: str | None, where: str) -> Party | None:
-    """Parse an SPDX actor: ``Organization: Name (email)`` or ``Person: Name (email)``."""
-    if value is None or value in _NOASSERTION:
-        return None
-    kind, sep, rest = value.partition(":")
-    if not sep or kind.strip() not in ("Organization", "Person", "Tool"):
-        raise ContentError(f"{where}: not an SPDX actor: {value!r}")
-    rest = rest.strip()
-    email = None
-    if rest.endswith(")") and "(" in rest:
-        rest, _, mail = rest[:-1].rpartition("(")
-        rest, email = rest.strip(), mail.strip() or None
-    return Party(kind.strip(), rest, email)
+def parse_party(value: str | None) -> Party | None:
+    """An SPDX actor the document model accepted: ``Organization: Name (email)``."""
+    parts = spdx2.actor_parts(value) if value is not None else None
+    return Party(*parts) if parts is not None else None
 
 
 class CPythonSbomScanner(Scanner):
@@ -74,48 +64,24 @@ class CPythonSbomScanner(Scanner):
             context.notice("warning: " + summary)
 
 
-def load_document(path: str, content: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(document, dict):
-        raise ContentError(f"{path}: expected a JSON object at the top level")
-    for key in ("packages", "files", "relationships"):
-        value = document.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise ContentError(f"{path}: '{key}' must be a list of objects")
-    return document
+def load_document(path: str, content: bytes) -> spdx2.Document:
+    """``Misc/sbom.spdx.json`` or ``Misc/externals.spdx.json`` through the gate (exit 4)."""
+    return spdx2.load(content, path, ContentError)
 
 
-def _field(item: dict[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise ContentError(f"{where}: missing or empty '{key}'")
-    return value
+def _checksums(checksums: list[spdx2.Checksum]) -> tuple[Checksum, ...]:
+    # The model's names are SPDX's (SHA3-256); the inventory's are the writers' (SHA3_256).
+    return tuple(Checksum(c.algorithm.upper().replace("-", "_"), c.value) for c in checksums)
 
 
-def _checksums(item: dict[str, Any], where: str) -> tuple[Checksum, ...]:
-    result = []
-    for entry in item.get("checksums", []):
-        if not isinstance(entry, dict):
-            raise ContentError(f"{where}: malformed checksum entry")
-        algorithm = _field(entry, "algorithm", where).upper()
-        value = _field(entry, "checksumValue", where).lower()
-        result.append(Checksum(algorithm, value))
-    return tuple(result)
-
-
-def listed_files(document: dict[str, Any], path: str) -> dict[str, tuple[str, tuple[Checksum, ...]]]:
+def listed_files(document: spdx2.Document, path: str) -> dict[str, tuple[str, tuple[Checksum, ...]]]:
     """SPDXID -> (file name, checksums) for every file the document lists."""
     listed = {}
-    for item in document.get("files", []):
-        spdx_id = _field(item, "SPDXID", path)
-        name = _field(item, "fileName", f"{path}: {spdx_id}").removeprefix("./")
-        checksums = _checksums(item, f"{path}: {name}")
+    for item in document.files:
+        checksums = _checksums(item.checksums)
         if not any(c.algorithm == "SHA256" for c in checksums):
-            raise ContentError(f"{path}: file {name!r} has no SHA256 checksum")
-        listed[spdx_id] = (name, checksums)
+            raise ContentError(f"{path}: file {item.path!r} has no SHA256 checksum")
+        listed[item.SPDXID] = (item.path, checksums)
     return listed
 
 
@@ -136,47 +102,57 @@ def _check_files(listed: dict[str, tuple[str, tuple[Checksum, ...]]], context: S
 
 
 def listed_components(
-    document: dict[str, Any],
+    document: spdx2.Document,
     listed: dict[str, tuple[str, tuple[Checksum, ...]]],
     path: str,
     present: Container[str],
 ) -> list[Component]:
     """The listed packages, each owning those of its listed files the artifact has."""
     contains: dict[str, list[str]] = {}
-    for rel in document.get("relationships", []):
-        if rel.get("relationshipType") == "CONTAINS" and rel.get("relatedSpdxElement") in listed:
-            contains.setdefault(str(rel.get("spdxElementId")), []).append(
-                listed[rel["relatedSpdxElement"]][0]
-            )
+    for rel in document.relationships:
+        if rel.relationshipType == "CONTAINS" and rel.relatedSpdxElement in listed:
+            contains.setdefault(rel.spdxElementId, []).append(listed[rel.relatedSpdxElement][0])
     components = []
-    for item in document.get("packages", []):
-        spdx_id = _field(item, "SPDXID", path)
-        where = f"{path}: {spdx_id}"
-        purl = cpe = None
-        for ref in item.get("externalRefs", []):
-            if ref.get("referenceType") == "purl":
-                purl = ref.get("referenceLocator")
-            elif ref.get("referenceType") in ("cpe23Type", "cpe22Type"):
-                cpe = ref.get("referenceLocator")
-        download = item.get("downloadLocation")
-        license_concluded = item.get("licenseConcluded")
-        license_declared = item.get("licenseDeclared")
-        purpose = _PURPOSES.get(str(item.get("primaryPackagePurpose", "SOURCE")).upper(), Purpose.SOURCE)
+    for number, item in enumerate(document.packages):
+        for field in ("licenseConcluded", "licenseDeclared"):
+            _license_expression(getattr(item, field), f"{path}: packages[{number}].{field}")
+        purpose = _PURPOSES.get((item.primaryPackagePurpose or "SOURCE").upper(), Purpose.SOURCE)
         components.append(
             Component(
-                key=f"cpython-sbom:{spdx_id}",
-                name=_field(item, "name", where),
-                version=item.get("versionInfo") or None,
+                key=f"cpython-sbom:{item.SPDXID}",
+                name=item.name,
+                version=item.versionInfo or None,
                 purpose=purpose,
-                originator=parse_party(item.get("originator"), where),
-                supplier=parse_party(item.get("supplier"), where),
-                download_location=None if download in _NOASSERTION else download,
-                checksums=_checksums(item, where),
-                purl=purl,
-                cpe=cpe,
-                license_concluded=None if license_concluded in _NOASSERTION else license_concluded,
-                license_declared=None if license_declared in _NOASSERTION else license_declared,
-                files=tuple(sorted(p for p in contains.get(spdx_id, []) if p in present)),
+                originator=parse_party(item.originator),
+                supplier=parse_party(item.supplier),
+                download_location=_known(item.downloadLocation),
+                checksums=_checksums(item.checksums),
+                purl=item.reference("purl"),
+                # sbomgen writes a CPE as cpe23Type: a CPE 2.2 name would not fit there.
+                cpe=item.reference("cpe23Type"),
+                license_concluded=_known(item.licenseConcluded),
+                license_declared=_known(item.licenseDeclared),
+                files=tuple(sorted(p for p in contains.get(item.SPDXID, []) if p in present)),
             )
         )
     return components
+
+
+def _license_expression(value: str | None, where: str) -> None:
+    """Refuse here, naming the input, what the SPDX writer would refuse as a license."""
+    from license_expression import ExpressionError
+
+    from ..licenses import parse
+
+    expression = _known(value)
+    if expression is None:
+        return
+    try:
+        parse(expression)
+    except ExpressionError as exc:
+        problem = f"{expression[:200]!r} ({str(exc)[:200]})"
+        raise ContentError(f"{where}: not an SPDX license expression: {problem}") from None
+
+
+def _known(value: str | None) -> str | None:
+    return None if value is None or value in _NOASSERTION else value

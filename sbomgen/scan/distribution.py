@@ -10,7 +10,6 @@ without duplicating what sbomgen found itself.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -196,46 +195,21 @@ class DistributionScanner(Scanner):
 
 
 def _sbom_packages(path: str, content: bytes) -> list[dict[str, Any]]:
-    try:
-        document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{path}: not a JSON SBOM ({exc})") from None
-    items: list[dict[str, Any]] = []
-    if isinstance(document, dict) and "spdxVersion" in document:
-        described = {
-            r.get("relatedSpdxElement")
-            for r in document.get("relationships", [])
-            if r.get("relationshipType") == "DESCRIBES"
-        }
-        for package in document.get("packages", []):
-            if package.get("SPDXID") in described:
-                continue  # the distribution itself
-            purl = next(
-                (
-                    r["referenceLocator"]
-                    for r in package.get("externalRefs", [])
-                    if r.get("referenceType") == "purl"
-                ),
-                "",
-            )
-            items.append(
-                {"name": package.get("name", ""), "version": package.get("versionInfo"), "purl": purl}
-            )
-    elif isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
+    """Name, version and purl of each package a carried SBOM lists, the distribution itself
+    left out; the SBOM goes through the gate (ContentError, exit 4)."""
+    from ..documents import sbom, spdx2
 
-        def walk(components: list[dict[str, Any]]) -> None:
-            for component in components:
-                if component.get("type") != "file":
-                    items.append(
-                        {
-                            "name": component.get("name", ""),
-                            "version": component.get("version"),
-                            "purl": component.get("purl", ""),
-                        }
-                    )
-                walk(component.get("components", []))
-
-        walk(document.get("components", []))
-    else:
-        raise ContentError(f"{path}: neither SPDX JSON nor CycloneDX JSON")
-    return [i for i in items if i["name"]]
+    document = sbom.load(content, path, ContentError)
+    if isinstance(document, spdx2.Document):
+        described = set(document.described())
+        return [
+            {"name": p.name, "version": p.versionInfo, "purl": p.reference("purl") or ""}
+            for p in document.packages
+            if p.SPDXID not in described  # the distribution itself
+        ]
+    return [
+        {"name": c.name, "version": c.version, "purl": c.purl or ""}
+        for top in document.components
+        for c in top.walk()
+        if c.type != "file"
+    ]

@@ -35,12 +35,20 @@ _NICENESS = 10
 
 
 class Summary:
-    """What the pass knows once the last member is read."""
+    """What the pass knows once the last member is read; ``through_links``: the content
+    of each wanted member that is a link, read through it."""
 
-    def __init__(self, top: str | None, checksums: dict[str, str], case_clashes: list[tuple[str, str]]):
+    def __init__(
+        self,
+        top: str | None,
+        checksums: dict[str, str],
+        case_clashes: list[tuple[str, str]],
+        through_links: dict[str, bytes] | None = None,
+    ):
         self.top = top
         self.checksums = checksums
         self.case_clashes = case_clashes
+        self.through_links = through_links or {}
 
 
 def records(
@@ -48,8 +56,17 @@ def records(
 ) -> Iterator[Record | Summary]:
     """Each member as a record, then the Summary; the pass itself, wherever it runs."""
     constructors = [getattr(hashlib, a.lower()) for a in algorithms]
+    kept: dict[str, bytes] = {}  # wanted contents, for a link to one of them
+    digests_by_path: dict[str, str] = {}  # to tell whether a second pass reads the same bytes
+    links: list[str] = []  # wanted paths that are links or lie below one
     for member, content in reader.members():
         if content is None:
+            if member.kind in (Kind.SYMLINK, Kind.HARDLINK) and wants(member.path):
+                links.append(member.path)
+            elif member.kind is Kind.DIR and wants(member.path):
+                raise ArchiveError(
+                    f"{reader.where}: {member.path} is a folder, and sbomgen must read it as a file"
+                )
             yield (member.path, member.kind.value, member.size, member.mtime, member.link, None, None)
             continue
         wanted = wants(member.path)
@@ -59,18 +76,64 @@ def records(
                 f"{reader.limits.max_nested_size} for a member opened whole (--max-nested-size)"
             )
         hashers = [new() for new in constructors]
-        kept: list[bytes] = []
+        kept_chunks: list[bytes] = []
         size = 0
         for chunk in content.chunks():
             size += len(chunk)
             for hasher in hashers:
                 hasher.update(chunk)
             if wanted:
-                kept.append(bytes(chunk))
+                kept_chunks.append(bytes(chunk))
         digests = tuple(h.hexdigest() for h in hashers)
-        whole = b"".join(kept) if wanted else None
+        whole = b"".join(kept_chunks) if wanted else None
+        if whole is not None:
+            kept[member.path] = whole
+        if digests:
+            digests_by_path[member.path] = digests[0]
         yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
-    yield Summary(reader.top, reader.checksums, reader.case_clashes)
+    links += [path for path in reader.paths_through_linked_folders() if wants(path)]
+    through = _through_links(reader, links, kept, digests_by_path, constructors[:1]) if links else {}
+    yield Summary(reader.top, reader.checksums, reader.case_clashes, through)
+
+
+def _through_links(
+    reader: ArchiveReader,
+    links: list[str],
+    kept: dict[str, bytes],
+    digests: dict[str, str],
+    constructors: list[Any],
+) -> dict[str, bytes]:
+    """The content of each wanted link, as an extracted tree gives it to whoever opens the
+    link: the regular file behind it. A file the pass did not keep (a link to a member
+    nobody wanted, or to a later one) is read by a second pass; a link that leads to no
+    file is an error, never a silent skip."""
+    behind: dict[str, str] = {}
+    for path in links:
+        target = reader.file_behind(path)
+        if target is None:
+            raise ArchiveError(
+                f"{reader.where}: {path} is a link that leads to no file in the archive, "
+                "and sbomgen must read it"
+            )
+        behind[path] = target
+    missing = {target for target in behind.values() if target not in kept}
+    if missing:
+        for target, content in reader.read_again(missing).items():
+            if constructors and constructors[0](content).hexdigest() != digests.get(target):
+                raise ArchiveError(f"{reader.where}: {target} changed between two reads of the artifact")
+            kept[target] = content
+        gone = sorted(missing - kept.keys())
+        if gone:
+            raise ArchiveError(f"{reader.where}: {', '.join(gone)} vanished on a second read")
+    through = {path: kept[target] for path, target in behind.items()}
+    # Many links to one big member would hand the scanners its bytes many times over.
+    total = sum(map(len, through.values()))
+    if total > reader.limits.max_total_size:
+        raise ArchiveError(
+            f"{reader.where}: the members read through links add up to more than "
+            f"{reader.limits.max_total_size} bytes (--max-total-size)"
+        )
+    return through
 
 
 def read(
@@ -178,7 +241,10 @@ def _produce(produced: Iterator[Record | Summary], fd: int) -> int:
             try:
                 for item in produced:
                     if isinstance(item, Summary):
-                        message: tuple[Any, ...] = (_END, (item.top, item.checksums, item.case_clashes))
+                        message: tuple[Any, ...] = (
+                            _END,
+                            (item.top, item.checksums, item.case_clashes, item.through_links),
+                        )
                     else:
                         message = ("", item)
                     _send(out, message)

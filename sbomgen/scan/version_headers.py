@@ -2,7 +2,8 @@
 
 ``Misc/sbom.spdx.json`` is maintained by hand and can fall behind the code it describes
 (CPython 3.13.5 declares expat 2.6.3 while ``Modules/expat/expat.h`` says 2.7.1). A
-disagreement is reported as a warning; the declared version is kept.
+disagreement is reported as a warning; the declared version is kept. Headers are read
+with their comments removed.
 """
 
 from __future__ import annotations
@@ -10,22 +11,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..documents.c_header import definitions
 from .interface import ScanContext, Scanner
 
 
+def _single(header: bytes, name: str, value: re.Pattern[bytes]) -> str | None:
+    """The value of ``#define NAME`` outside comments, when defined once and well formed."""
+    found = definitions(header, name)
+    match = value.fullmatch(found[0]) if len(found) == 1 else None
+    return match.group(1).decode() if match else None
+
+
+_NUMBER = re.compile(rb"(\d{1,9})")
+_QUOTED = re.compile(rb'"([0-9A-Za-z.+-]{1,40})"')
+
+
 def _expat(header: bytes) -> str | None:
-    parts = [
-        re.search(rb"#define\s+XML_%s_VERSION\s+(\d+)" % part, header)
-        for part in (b"MAJOR", b"MINOR", b"MICRO")
-    ]
-    if not all(parts):
-        return None
-    return ".".join(m.group(1).decode() for m in parts if m)
+    parts = [_single(header, f"XML_{part}_VERSION", _NUMBER) for part in ("MAJOR", "MINOR", "MICRO")]
+    return ".".join(p for p in parts if p is not None) if all(parts) else None
 
 
 def _mpdecimal(header: bytes) -> str | None:
-    found = re.search(rb'#define\s+MPD_VERSION\s+"([^"]+)"', header)
-    return found.group(1).decode() if found else None
+    return _single(header, "MPD_VERSION", _QUOTED)
 
 
 # package name -> (header path, how to read its version)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 import zlib
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -100,22 +98,16 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
 
 def _bom_licenses(content: bytes, where: str) -> dict[tuple[str, str], str]:
     """(canonical name, version) -> SPDX expression, from a vendored-packages CycloneDX BOM."""
-    try:
-        bom = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContentError(f"{where}: not valid JSON ({exc})") from None
+    from ..documents import cyclonedx
+
+    bom = cyclonedx.load(content, where, ContentError)
     found: dict[tuple[str, str], str] = {}
-    for component in bom.get("components", []) if isinstance(bom, dict) else []:
-        if not isinstance(component, dict) or not component.get("name") or not component.get("version"):
+    for component in bom.components:
+        if not component.version:
             continue
-        expressions = []
-        for choice in component.get("licenses") or []:
-            if not isinstance(choice, dict):
-                continue
-            license_: dict[str, Any] = choice["license"] if isinstance(choice.get("license"), dict) else {}
-            expressions.append(choice.get("expression") or license_.get("id"))
+        expressions = [choice.spdx for choice in component.licenses]
         if len(expressions) == 1 and (expression := spdx_expression(expressions[0])):
-            found[(canonicalize_name(str(component["name"])), str(component["version"]))] = expression
+            found[(canonicalize_name(component.name), component.version)] = expression
     return found
 
 

@@ -30,6 +30,7 @@ from cyclonedx.validation.xml import XmlValidator
 from packageurl import PackageURL
 
 from .. import __version__
+from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, content_id
 
@@ -149,7 +150,8 @@ def render(inventory: Inventory, xml: bool = False) -> bytes:
     if xml:
         problem = XmlValidator(SchemaVersion.V1_6).validate_str(text)
     else:
-        problem = next(_json_validator().iter_errors(json.loads(text)), None)
+        document = parse_json(text, "the CycloneDX document", OutputValidationError)
+        problem = next(_json_validator().iter_errors(document), None)
     if problem is not None:
         raise OutputValidationError(f"the CycloneDX document failed validation: {problem}")
     return (text + "\n").encode()

@@ -2,65 +2,78 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader
 
 from .. import __version__
 from ..diff import load
+from ..documents.bundle import Kind, read_bundle
+from ..documents.intoto import SlsaProvenanceV1, Statement
+from ..documents.parse import load_json, validate
+from ..documents.text import control_character
+from ..errors import ContentError, SbomgenError
 
 
-def _statement(bundle: Path) -> dict[str, Any] | None:
+def _statement(path: Path) -> Statement | None:
     """The in-toto statement inside a bundle, envelope or plain statement file (unverified)."""
     try:
-        document = json.loads(bundle.read_bytes())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if isinstance(document, dict) and "_type" in document:
-        return document
-    envelope = document.get("dsseEnvelope", document) if isinstance(document, dict) else None
-    if isinstance(envelope, dict) and "payload" in envelope:
-        try:
-            statement = json.loads(base64.b64decode(envelope["payload"]))
-        except (ValueError, TypeError):
+        bundle = read_bundle(path.read_bytes(), path.name)
+        if bundle.kind is Kind.MESSAGE_SIGNATURE:
             return None
-        return statement if isinstance(statement, dict) else None
-    return None
+        payload = bundle.envelope.payload if bundle.envelope is not None else bundle.raw
+        return load_json(Statement, payload, path.name, ContentError)
+    except (OSError, SbomgenError):
+        return None
 
 
 def _provenance(bundle: Path, sbom: Path, artifact_sha256: str | None) -> dict[str, Any]:
     statement = _statement(bundle)
     if statement is None:
         return {"file": bundle.name, "readable": False}
-    subjects = [s for s in statement.get("subject", []) if isinstance(s, dict)]
-    predicate: dict[str, Any] = statement["predicate"] if isinstance(statement.get("predicate"), dict) else {}
-    run: dict[str, Any] = predicate["runDetails"] if isinstance(predicate.get("runDetails"), dict) else {}
     sbom_sha256 = hashlib.sha256(sbom.read_bytes()).hexdigest()
-    byproducts = run.get("byproducts", [])
-    dependencies = (predicate.get("buildDefinition") or {}).get("resolvedDependencies") or []
+    try:
+        provenance = validate(SlsaProvenanceV1, statement.predicate, bundle.name, ContentError)
+    except ContentError:
+        provenance = None
+    run = provenance.runDetails if provenance else None
+    dependencies = provenance.buildDefinition.resolvedDependencies if provenance else []
+    subjects = statement.subject
     return {
         "file": bundle.name,
         "readable": True,
-        "predicate_type": statement.get("predicateType"),
-        "subjects": [s.get("name") for s in subjects],
-        "subject_matches": artifact_sha256 is not None
-        and any((s.get("digest") or {}).get("sha256") == artifact_sha256 for s in subjects),
-        "binds_sbom": any(
-            (b.get("digest") or {}).get("sha256") == sbom_sha256 for b in byproducts if isinstance(b, dict)
-        ),
-        "builder": (run.get("builder") or {}).get("id"),
-        "sources": [d.get("uri") for d in dependencies if isinstance(d, dict)],
+        "predicate_type": statement.predicateType,
+        "subjects": [s.name for s in statement.subject],
+        "subject_matches": any(s.digest.get("sha256", "").lower() == artifact_sha256 for s in subjects),
+        "binds_sbom": run is not None
+        and any(b.digest.get("sha256", "").lower() == sbom_sha256 for b in run.byproducts),
+        "builder": run.builder.id if run else None,
+        "sources": [d.uri for d in dependencies if d.uri],
     }
+
+
+_WEB_URL = re.compile(r"https?://[^\s/?#\\][^\s\\]*", re.IGNORECASE | re.ASCII)
+
+
+def web_url(value: object) -> str | None:
+    """``value`` if it is an http or https URL, else None: only those become links.
+
+    Everything else (``javascript:``, ``data:``, ``file:``, a relative path, a scheme with
+    a tab or a leading space that browsers would drop) is shown as text.
+    """
+    if isinstance(value, str) and _WEB_URL.fullmatch(value) and not control_character(value):
+        return value
+    return None
 
 
 def _link(purl: str | None) -> str | None:
     if purl and purl.startswith("pkg:pypi/"):
         name, _, version = purl.removeprefix("pkg:pypi/").partition("@")
-        return f"https://pypi.org/project/{name}/{version}/"
+        return web_url(f"https://pypi.org/project/{quote(name, safe='')}/{quote(version, safe='')}/")
     return None
 
 
@@ -81,6 +94,7 @@ def render(sbom: Path, provenance: Path | None = None) -> bytes:
                 "purl": details.get("purl"),
                 "link": _link(details.get("purl")),
                 "download": fields["download location"],
+                "download_link": web_url(fields["download location"]),
                 "supplier": fields["supplier"],
                 "files": details.get("files", 0),
                 "checksums": sorted(fields["checksums"]),

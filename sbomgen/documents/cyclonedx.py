@@ -1,0 +1,318 @@
+"""CycloneDX 1.4-1.7, JSON and XML: the fields sbomgen reads, strictly typed.
+
+One model for both encodings: XML is parsed with defusedxml (no DTD, no entities, UTF-8
+only) and turned into the JSON shape, element for field, before the model sees it. Used
+for the SBOMs given to ``diff``, ``report`` and ``validate``, the ``bom.cdx.json`` pip
+vendors, and SBOMs a distribution carries (PEP 770).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from ..errors import SbomgenError
+from .fields import Line, NonEmptyLine, Purl, Strict, Text
+from .parse import MAX_DEPTH, MAX_DOCUMENT_BYTES, load_json, validate
+
+SPEC_VERSIONS = ("1.4", "1.5", "1.6", "1.7")
+# The hash algorithms of the CycloneDX schema, and the hex digits of each (None: variable).
+HASH_LENGTHS: dict[str, int | None] = {
+    "MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-384": 96, "SHA-512": 128,
+    "SHA3-256": 64, "SHA3-384": 96, "SHA3-512": 128,
+    "BLAKE2b-256": 64, "BLAKE2b-384": 96, "BLAKE2b-512": 128, "BLAKE3": None,
+}  # fmt: skip
+HashAlgorithm = Literal[
+    "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "SHA3-256", "SHA3-384", "SHA3-512",
+    "BLAKE2b-256", "BLAKE2b-384", "BLAKE2b-512", "BLAKE3",
+]  # fmt: skip
+ComponentType = Literal[
+    "application", "framework", "library", "container", "platform", "operating-system", "device",
+    "device-driver", "firmware", "file", "machine-learning-model", "data", "cryptographic-asset",
+]  # fmt: skip
+Acknowledgement = Literal["declared", "concluded"]
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+class Hash(Strict):
+    alg: HashAlgorithm
+    content: NonEmptyLine
+
+    @model_validator(mode="after")
+    def _hex_of_its_length(self) -> Hash:
+        length = HASH_LENGTHS[self.alg]
+        if not _HEX.fullmatch(self.content) or (length is not None and len(self.content) != length):
+            wanted = f"{length} hexadecimal digits" if length else "hexadecimal digits"
+            raise ValueError(f"content: {self.alg} expects {wanted}, not {self.content[:80]!r}")
+        if len(self.content) > 256:
+            raise ValueError("content: longer than any digest")
+        return self
+
+
+class License(Strict):
+    id: NonEmptyLine | None = None
+    name: NonEmptyLine | None = None
+    acknowledgement: Acknowledgement | None = None
+    url: Line | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> License:
+        if self.id is None and self.name is None:
+            raise ValueError("a license needs an id or a name")
+        return self
+
+
+class LicenseChoice(Strict):
+    license: License | None = None
+    expression: NonEmptyLine | None = None
+    acknowledgement: Acknowledgement | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> LicenseChoice:
+        if (self.license is None) == (self.expression is None):
+            raise ValueError("a license choice is either a license or an expression")
+        return self
+
+    @property
+    def spdx(self) -> str | None:
+        """The SPDX expression or license id this choice names, if any."""
+        if self.expression is not None:
+            return self.expression
+        return self.license.id if self.license is not None else None
+
+    @property
+    def kind(self) -> Acknowledgement:
+        return self.acknowledgement or (self.license and self.license.acknowledgement) or "declared"
+
+
+class ExternalReference(Strict):
+    type: NonEmptyLine
+    url: NonEmptyLine
+    comment: Text | None = None
+
+
+class OrganizationalEntity(Strict):
+    name: Line | None = None
+    url: list[Line] = []
+
+
+class Component(Strict):
+    type: ComponentType = "library"
+    name: NonEmptyLine
+    group: Line | None = None
+    version: Line | None = None
+    bom_ref: Annotated[NonEmptyLine | None, Field(alias="bom-ref")] = None
+    description: Text | None = None
+    supplier: OrganizationalEntity | None = None
+    publisher: Line | None = None
+    purl: Purl | None = None
+    cpe: Line | None = None
+    hashes: list[Hash] = []
+    licenses: list[LicenseChoice] = []
+    externalReferences: list[ExternalReference] = []
+    components: list[Component] = []
+
+    def walk(self) -> Iterator[Component]:
+        """This component and every one nested in it, depth first."""
+        yield self
+        for child in self.components:
+            yield from child.walk()
+
+
+class Metadata(Strict):
+    timestamp: Line | None = None
+    component: Component | None = None
+    supplier: OrganizationalEntity | None = None
+
+
+class Dependency(Strict):
+    ref: NonEmptyLine
+    dependsOn: list[NonEmptyLine] = []
+
+
+class Header(Strict):
+    """What tells a CycloneDX document's version, of any version (``validate`` reads this and
+    leaves the rest to the version's own schema)."""
+
+    bomFormat: Literal["CycloneDX"]
+    specVersion: NonEmptyLine
+
+
+class Bom(Strict):
+    bomFormat: Literal["CycloneDX"]
+    specVersion: Literal["1.4", "1.5", "1.6", "1.7"]
+    serialNumber: Line | None = None
+    version: int | None = None
+    metadata: Metadata | None = None
+    components: list[Component] = []
+    dependencies: list[Dependency] = []
+
+    def all_components(self) -> Iterator[Component]:
+        """Every component, the metadata's first, nested ones included."""
+        if self.metadata is not None and self.metadata.component is not None:
+            yield from self.metadata.component.walk()
+        for component in self.components:
+            yield from component.walk()
+
+
+def unique_refs(bom: Bom, source: str, error: type[SbomgenError]) -> None:
+    """Refuse a bom-ref given to two components: dependencies could not say which."""
+    seen: dict[str, str] = {}
+    for component in bom.all_components():
+        ref = component.bom_ref
+        if ref is None:
+            continue
+        if ref in seen:
+            both = f"{seen[ref][:200]!r} and {component.name[:200]!r}"
+            raise error(f"{source}: bom-ref {ref[:200]!r} is given to both {both}")
+        seen[ref] = component.name
+
+
+def load(data: bytes | str, source: str, error: type[SbomgenError]) -> Bom:
+    """A CycloneDX JSON document through the gate; ``error`` names ``source``."""
+    bom = load_json(Bom, data, source, error)
+    unique_refs(bom, source, error)
+    return bom
+
+
+# XML ----------------------------------------------------------------------------------------
+
+_NAMESPACE = re.compile(r"\{http://cyclonedx\.org/schema/bom/(1\.\d+)\}bom")
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+_TEXT = {"name", "version", "group", "description", "publisher", "purl", "cpe", "url", "timestamp",
+         "id", "comment"}  # fmt: skip
+
+
+def parse_xml(data: bytes, source: str, error: type[SbomgenError]) -> tuple[str, dict[str, Any]]:
+    """The CycloneDX version and the JSON shape of an XML BOM, parsed without DTDs or entities."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise error(
+            f"{source}: {len(data):,} bytes, more than the {MAX_DOCUMENT_BYTES:,} a document may have"
+        )
+    declared = _DECLARATION.match(data)
+    encoding = declared.group(1).decode("ascii", "replace") if declared else "UTF-8"
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise error(f"{source}: declares the encoding {encoding!r}; only UTF-8 is read")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
+    try:
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise error(f"{source}: refused: the XML has a DTD or entities ({type(exc).__name__})") from None
+    except ParseError as exc:
+        raise error(f"{source}: not well-formed XML ({exc})") from None
+    found = _NAMESPACE.fullmatch(root.tag)
+    if not found:
+        raise error(f"{source}: not a CycloneDX XML document (root element {root.tag[:80]!r})")
+    namespace = root.tag[: -len("bom")]
+    bom: dict[str, Any] = {"bomFormat": "CycloneDX", "specVersion": found.group(1)}
+    if "serialNumber" in root.attrib:
+        bom["serialNumber"] = root.attrib["serialNumber"]
+    if root.attrib.get("version", "").isdigit() and len(root.attrib["version"]) < 20:
+        bom["version"] = int(root.attrib["version"])
+    for child in root:
+        tag = child.tag.removeprefix(namespace)
+        if tag == "metadata":
+            bom["metadata"] = _metadata(child, namespace, source, error)
+        elif tag == "components":
+            bom["components"] = [_component(c, namespace, 1, source, error) for c in child]
+        elif tag == "dependencies":
+            bom["dependencies"] = [_dependency(d, namespace) for d in child]
+    return found.group(1), bom
+
+
+def load_xml(data: bytes, source: str, error: type[SbomgenError]) -> Bom:
+    """A CycloneDX XML document through the gate, as the same model JSON gives."""
+    _, shape = parse_xml(data, source, error)
+    bom = validate(Bom, shape, source, error)
+    unique_refs(bom, source, error)
+    return bom
+
+
+def _metadata(element: Any, ns: str, source: str, error: type[SbomgenError]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag.removeprefix(ns)
+        if tag == "component":
+            result["component"] = _component(child, ns, 1, source, error)
+        elif tag == "timestamp":
+            result["timestamp"] = child.text or ""
+        elif tag == "supplier":
+            result["supplier"] = _entity(child, ns)
+    return result
+
+
+def _entity(element: Any, ns: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"url": []}
+    for child in element:
+        tag = child.tag.removeprefix(ns)
+        if tag == "name":
+            result["name"] = child.text or ""
+        elif tag == "url":
+            result["url"].append(child.text or "")
+    return result
+
+
+def _component(element: Any, ns: str, depth: int, source: str, error: type[SbomgenError]) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise error(f"{source}: components nested more than {MAX_DEPTH} levels deep")
+    result: dict[str, Any] = {
+        key: value for key, value in element.attrib.items() if key in ("type", "bom-ref")
+    }
+    for child in element:
+        tag = child.tag.removeprefix(ns)
+        if tag in _TEXT:
+            result[tag] = child.text or ""
+        elif tag == "supplier":
+            result["supplier"] = _entity(child, ns)
+        elif tag == "hashes":
+            result["hashes"] = [
+                {"alg": h.attrib.get("alg", ""), "content": (h.text or "").strip()} for h in child
+            ]
+        elif tag == "licenses":
+            result["licenses"] = [_license(choice, ns) for choice in child]
+        elif tag == "externalReferences":
+            result["externalReferences"] = [_reference(r, ns) for r in child]
+        elif tag == "components":
+            result["components"] = [_component(c, ns, depth + 1, source, error) for c in child]
+    return result
+
+
+def _license(element: Any, ns: str) -> dict[str, Any]:
+    tag = element.tag.removeprefix(ns)
+    acknowledgement = element.attrib.get("acknowledgement")
+    if tag == "expression":
+        choice: dict[str, Any] = {"expression": element.text or ""}
+        if acknowledgement is not None:
+            choice["acknowledgement"] = acknowledgement
+        return choice
+    body: dict[str, Any] = {}
+    for child in element:
+        if child.tag.removeprefix(ns) in ("id", "name", "url"):
+            body[child.tag.removeprefix(ns)] = child.text or ""
+    if acknowledgement is not None:
+        body["acknowledgement"] = acknowledgement
+    return {"license": body} if tag == "license" else {tag: body}
+
+
+def _reference(element: Any, ns: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"type": element.attrib.get("type", "")}
+    for child in element:
+        tag = child.tag.removeprefix(ns)
+        if tag in ("url", "comment"):
+            result[tag] = child.text or ""
+    return result
+
+
+def _dependency(element: Any, ns: str) -> dict[str, Any]:
+    return {"ref": element.attrib.get("ref", ""), "dependsOn": [d.attrib.get("ref", "") for d in element]}

@@ -1,0 +1,40 @@
+"""Any SBOM sbomgen reads whole: SPDX 2 JSON, CycloneDX JSON or CycloneDX XML, told apart by
+content, each through its own model (``spdx2``, ``cyclonedx``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SbomgenError
+from . import cyclonedx, spdx2
+from .parse import parse_json, validate
+
+
+def kind(value: Any) -> str | None:
+    """``"spdx"`` or ``"cyclonedx"`` for a parsed JSON value that claims to be one, else None."""
+    if isinstance(value, dict) and "spdxVersion" in value:
+        return "spdx"
+    if isinstance(value, dict) and value.get("bomFormat") == "CycloneDX":
+        return "cyclonedx"
+    return None
+
+
+def load(
+    data: bytes, source: str, error: type[SbomgenError], xml: bool = True
+) -> spdx2.Document | cyclonedx.Bom:
+    """The SBOM in ``data``; ``error`` naming ``source`` when it is none of the kinds or
+    does not fit its model."""
+    if xml and data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
+        return cyclonedx.load_xml(data, source, error)
+    value = parse_json(data, source, error)
+    found = kind(value)
+    if found == "spdx":
+        document: spdx2.Document = validate(spdx2.Document, value, source, error)
+        spdx2.unique_ids(document, source, error)
+        return document
+    if found == "cyclonedx":
+        bom = validate(cyclonedx.Bom, value, source, error)
+        cyclonedx.unique_refs(bom, source, error)
+        return bom
+    what = "SPDX JSON, CycloneDX JSON nor CycloneDX XML" if xml else "SPDX JSON nor CycloneDX JSON"
+    raise error(f"{source}: neither {what}")
