@@ -8,6 +8,7 @@ long numbers) and arbitrary ones: nothing but the reader's own input error escap
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -180,7 +181,7 @@ def render(document: Any, data: st.DataObject) -> bytes:
 
 
 _PLACES: dict[bytes, list[tuple[Any, ...]]] = {}
-replacements = st.one_of(st.sampled_from(WRONG), json_values)
+replacements = st.one_of(st.sampled_from(WRONG).map(copy.deepcopy), json_values)  # fresh lists and objects
 
 
 def mutate(text: bytes, data: st.DataObject) -> Any:
