@@ -6,20 +6,16 @@ beside them, and RECORD last, so the same input gives the same bytes.
 
 from __future__ import annotations
 
-import base64
-import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
+from .documents.record import MAX_RECORD_BYTES, RecordRow, read_record, record_bytes, record_hash
 from .errors import ContentError
 
 SBOM_NAME = "sbomgen.spdx.json"
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def embed(wheel: Path, sbom: bytes) -> bytes:
@@ -40,11 +36,13 @@ def embed(wheel: Path, sbom: bytes) -> bytes:
         record_path = records[0]
         dist_info = record_path.rsplit("/", 1)[0]
         sbom_path = f"{dist_info}/sboms/{SBOM_NAME}"
-        rows = [
-            row
-            for row in csv.reader(io.StringIO(source.read(record_path).decode("utf-8")))
-            if row and row[0] not in (record_path, sbom_path)
-        ]
+        record = read_record(
+            _read_record(source, record_path, wheel.name),
+            record_path,
+            f"{wheel.name}:{record_path}",
+            ContentError,
+        )
+        rows = [r for r in record.rows if r.path not in (record_path, sbom_path)]
         newest = max((i.date_time for i in infos), default=(1980, 1, 1, 0, 0, 0))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
@@ -53,11 +51,9 @@ def embed(wheel: Path, sbom: bytes) -> bytes:
                     continue
                 target.writestr(_member(info.filename, info.date_time, info.external_attr), source.read(info))
             target.writestr(_member(sbom_path, newest), sbom)
-            rows.append([sbom_path, _record_hash(sbom), str(len(sbom))])
-            rows.append([record_path, "", ""])
-            text = io.StringIO()
-            csv.writer(text, lineterminator="\n").writerows(rows)
-            target.writestr(_member(record_path, newest), text.getvalue().encode())
+            rows.append(RecordRow(sbom_path, record_hash(hashlib.sha256(sbom).digest()), str(len(sbom))))
+            rows.append(RecordRow(record_path, "", ""))
+            target.writestr(_member(record_path, newest), record_bytes(rows))
     return buffer.getvalue()
 
 
@@ -69,3 +65,14 @@ def _member(
     info.external_attr = external_attr or (0o644 << 16)
     info.create_system = 3
     return info
+
+
+def _read_record(source: zipfile.ZipFile, record_path: str, where: str) -> bytes:
+    info = source.getinfo(record_path)
+    if info.file_size > MAX_RECORD_BYTES:
+        raise ContentError(f"{where}:{record_path}: {info.file_size:,} bytes, more than a RECORD may have")
+    try:
+        with source.open(info) as handle:
+            return handle.read(MAX_RECORD_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+        raise ContentError(f"{where}: cannot read {record_path} ({exc})") from None

@@ -15,6 +15,7 @@ from typing import Any
 from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from .documents import spdx2
+from .documents.index import ReleaseFile
 from .documents.parse import validate
 from .enrich import EnrichOptions, release_data
 from .enrich.cache import Cache, default_cache_dir
@@ -89,7 +90,7 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
     releases = recorded(sbom)
     if not releases:
         raise ContentError(f"{sbom}: records no release files (made without index metadata?)")
-    current: dict[tuple[str, str], list[dict[str, str]]] = {}
+    current: dict[tuple[str, str], list[ReleaseFile]] = {}
     if options.offline:
         cache = Cache(options.cache_dir or default_cache_dir())
         try:
@@ -97,7 +98,7 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
                 entry = cache.find(options.index.url, name, version)
                 if entry is None:
                     raise EnrichmentError(f"no cached index metadata for {name} {version} (--offline)")
-                current[(name, version)] = entry.data["files"]
+                current[(name, version)] = entry.data.files
         finally:
             cache.close()
     else:
@@ -107,12 +108,12 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
             try:
                 if isinstance(document, Exception):
                     raise document
-                current[(name, version)] = release_data(document, version)["files"]
+                current[(name, version)] = release_data(document, version).files
             except (IndexUnreachable, IndexResponseError) as exc:
                 raise EnrichmentError(f"cannot check {name} {version}: {exc}") from None
     drifts = []
     for name, version, then in releases:
-        now = {f["filename"]: f["sha256"] for f in current[(name, version)]}
+        now = {f.filename: f.sha256 for f in current[(name, version)]}
         drifts.append(
             ReleaseDrift(
                 name,

@@ -84,9 +84,12 @@ def windows_inventory(artifact: Path, source: SourceParts) -> Inventory:
     dependencies = [Dependency(root_key, c.key) for c in components]
     if not embeddable:
         wheels = source.wheels
-        pip_path = next((p for p in sorted(wheels) if p.rsplit("/", 1)[-1].startswith("pip-")), None)
-        if pip_path is None:
+        pip_paths = [p for p in sorted(wheels) if p.rsplit("/", 1)[-1].startswith("pip-")]
+        if not pip_paths:
             raise ContentError(f"{source.name}: no pip wheel in {BUNDLED_DIR}, which the installer bundles")
+        if len(pip_paths) > 1:
+            raise ContentError(f"{source.name}: {len(pip_paths)} wheels of pip: {' and '.join(pip_paths)}")
+        pip_path = pip_paths[0]
         pip, vendored = read_wheel(pip_path, wheels[pip_path], ("SHA256",))
         components.append(replace(pip, purpose=Purpose.LIBRARY, supplier=PSF))
         components += [replace(v, purpose=Purpose.LIBRARY, supplier=PSF) for v in vendored]

@@ -290,9 +290,12 @@ def test_malformed_json(tmp_path: Path) -> None:
     _, documents = small_release(tmp_path)
     with IndexServer(documents) as server:
         server.faults["pip"].append(Fault(body=b'{"info": {"name": "pip"'))
-        run, _ = run_small(tmp_path, server)
-    assert run.returncode == 0
-    assert "warning: unusable index answer for pip 99.0:" in run.stderr and "not valid JSON" in run.stderr
+        run, document = run_small(tmp_path, server)
+    # An index that answers with something other than a project document is not one to trust.
+    assert run.returncode == 7
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("sbomgen: error: the index's answer for pip: not JSON")
+    assert document is None
 
 
 def test_oversized_body(tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile
 from ..errors import EnrichmentError
 from ..licenses import declared_license
 from ..model import Checksum, Component, Inventory
@@ -39,46 +39,30 @@ class _Target:
     subject: str  # SHA256 of the bundled file the entry vouches for, or ""
 
 
-def release_data(document: dict[str, Any], version: str) -> dict[str, Any]:
+def release_data(document: ProjectDocument, version: str) -> ReleaseData:
     """What the SBOM uses of one release of a project document."""
     wanted = _version(version)
-    files = None
-    for listed, entries in document["releases"].items():
-        if _version(listed) == wanted and isinstance(entries, list):
-            files = entries
-            break
+    files = next((f for listed, f in document.releases.items() if _version(listed) == wanted), None)
     if files is None:
         raise IndexResponseError(f"version {version} is not on the index")
-    kept = []
-    for entry in files:
-        digests = entry.get("digests") if isinstance(entry, dict) else None
-        if not isinstance(digests, dict) or not isinstance(digests.get("sha256"), str):
-            raise IndexResponseError(f"a file of version {version} has no SHA256")
-        kept.append(
-            {
-                "filename": str(entry.get("filename", "")),
-                "url": str(entry.get("url", "")),
-                "sha256": digests["sha256"].lower(),
-                "packagetype": str(entry.get("packagetype", "")),
-            }
-        )
-    info: dict[str, Any] = document["info"] if isinstance(document.get("info"), dict) else {}
+    kept = [
+        ReleaseFile(filename=f.filename, url=f.url, sha256=f.digests.sha256, packagetype=f.packagetype)
+        for f in files
+    ]
+    info = document.info
     license_ = None
     # The project endpoint's "info" describes the newest release only.
-    if isinstance(info.get("version"), str) and _version(info["version"]) == wanted:
-        classifiers: list[str] = [c for c in info.get("classifiers") or [] if isinstance(c, str)]
-        license_ = declared_license(info.get("license_expression"), info.get("license"), classifiers)
-    return {"files": sorted(kept, key=lambda f: f["filename"]), "license": license_}
+    if info.version is not None and _version(info.version) == wanted:
+        license_ = declared_license(info.license_expression, info.license, info.classifiers)
+    return ReleaseData(files=sorted(kept, key=lambda f: f.filename), license=license_)
 
 
-def pick_file(files: list[dict[str, str]]) -> dict[str, str] | None:
+def pick_file(files: list[ReleaseFile]) -> ReleaseFile | None:
     """The pure-Python wheel, else the sdist: what vendoring takes a package's code from."""
-    wheels = [
-        f for f in files if f["packagetype"] == "bdist_wheel" and f["filename"].endswith("-none-any.whl")
-    ]
+    wheels = [f for f in files if f.packagetype == "bdist_wheel" and f.filename.endswith("-none-any.whl")]
     if wheels:
         return wheels[0]
-    sdists = [f for f in files if f["packagetype"] == "sdist"]
+    sdists = [f for f in files if f.packagetype == "sdist"]
     return sdists[0] if sdists else None
 
 
@@ -101,7 +85,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     cache = Cache(options.cache_dir or default_cache_dir())
     notices: list[str] = []
     try:
-        found: dict[_Target, dict[str, Any]] = {}
+        found: dict[_Target, ReleaseData] = {}
         failures: dict[_Target, Exception] = {}
         if not options.offline:
             documents = IndexClient(options.index).projects(t.name for t in targets)
@@ -166,31 +150,29 @@ def _target(component: Component) -> _Target:
     )
 
 
-def _apply(target: _Target, data: dict[str, Any]) -> Component:
-    component = replace(
-        target.component, index_files=tuple((f["filename"], f["sha256"]) for f in data["files"])
-    )
-    license_ = component.license_declared or data.get("license")
+def _apply(target: _Target, data: ReleaseData) -> Component:
+    component = replace(target.component, index_files=tuple((f.filename, f.sha256) for f in data.files))
+    license_ = component.license_declared or data.license
     if target.subject:
-        chosen = next((f for f in data["files"] if f["filename"] == component.file_name), None)
+        chosen = next((f for f in data.files if f.filename == component.file_name), None)
         if chosen is None:
             raise EnrichmentError(
                 f"{component.file_name} is not among the files the index publishes "
                 f"for {target.name} {target.version}"
             )
-        if chosen["sha256"] != target.subject:
+        if chosen.sha256 != target.subject:
             raise EnrichmentError(
                 f"the bundled {component.file_name} is not the published one: "
-                f"its SHA256 is {target.subject}, the index says {chosen['sha256']}"
+                f"its SHA256 is {target.subject}, the index says {chosen.sha256}"
             )
-        return replace(component, download_location=chosen["url"], license_declared=license_)
-    chosen = pick_file(data["files"])
+        return replace(component, download_location=chosen.url, license_declared=license_)
+    chosen = pick_file(data.files)
     if chosen is None:
         return replace(component, license_declared=license_)
     return replace(
         component,
-        download_location=chosen["url"],
-        checksums=(Checksum("SHA256", chosen["sha256"]),),
+        download_location=chosen.url,
+        checksums=(Checksum("SHA256", chosen.sha256),),
         license_declared=license_,
     )
 
@@ -198,5 +180,5 @@ def _apply(target: _Target, data: dict[str, Any]) -> Component:
 def _version(text: str) -> Version | str:
     try:
         return Version(text)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number too long for int(): compared as text
         return text

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -20,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..documents.cache import FORMAT, VERSION, canonical, digest, read_export, read_row
+from ..documents.index import ReleaseData
 from ..errors import CacheError
 
-FORMAT = "sbomgen-index-cache"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "Cache", "Entry", "canonical", "default_cache_dir", "digest", "parse_export"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS release (
@@ -51,20 +50,12 @@ class Entry:
     name: str
     version: str
     subject: str
-    data: dict[str, Any]
+    data: ReleaseData
     fetched_at: str
 
     @property
     def text(self) -> str:
-        return canonical(self.data)
-
-
-def canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+        return canonical(self.data.model_dump())
 
 
 class Cache:
@@ -136,7 +127,7 @@ class Cache:
         if digest(text) != expected:
             self.notices.append(f"warning: cache entry {name} {version} fails its checksum; not used")
             return None
-        return Entry(index_url, name, version, subject, json.loads(text), fetched_at)
+        return Entry(index_url, name, version, subject, self._data(text, name, version), fetched_at)
 
     def find(self, index_url: str, name: str, version: str) -> Entry | None:
         """The newest entry for a release, whatever file it was derived from."""
@@ -175,7 +166,11 @@ class Cache:
         )
         for index_url, name, version, subject, text, expected, fetched_at in rows:
             if digest(text) == expected:
-                yield Entry(index_url, name, version, subject, json.loads(text), fetched_at)
+                yield Entry(index_url, name, version, subject, self._data(text, name, version), fetched_at)
+
+    def _data(self, text: str, name: str, version: str) -> ReleaseData:
+        """A row whose checksum holds was still written by someone: it passes the gate too."""
+        return read_row(text, f"{self.path}: the entry for {name} {version}")
 
     def export(self) -> bytes:
         """Every entry as a self-checking JSON document."""
@@ -185,7 +180,7 @@ class Cache:
                 "name": e.name,
                 "version": e.version,
                 "subject": e.subject,
-                "data": e.data,
+                "data": e.data.model_dump(),
                 "sha256": digest(e.text),
                 "fetched_at": e.fetched_at,
             }
@@ -214,43 +209,7 @@ class Cache:
 
 
 def parse_export(content: bytes, where: str) -> list[Entry]:
-    try:
-        document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CacheError(f"{where}: not a cache export (not JSON: {exc})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise CacheError(f"{where}: not a cache export (format is not {FORMAT!r})")
-    if document.get("version") != VERSION:
-        raise CacheError(f"{where}: cache export version {document.get('version')!r} is not supported")
-    raw = document.get("entries")
-    if not isinstance(raw, list) or document.get("sha256") != digest(canonical(raw)):
-        raise CacheError(f"{where}: the export's checksum does not match its entries (damaged or edited)")
-    entries = []
-    for number, item in enumerate(raw):
-        fields = ("index_url", "name", "version", "subject", "fetched_at")
-        if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
-            raise CacheError(f"{where}: entry {number} is malformed")
-        entry = Entry(
-            index_url=item["index_url"],
-            name=item["name"],
-            version=item["version"],
-            subject=item["subject"],
-            data=item.get("data"),  # type: ignore[arg-type]  # checked just below
-            fetched_at=item["fetched_at"],
-        )
-        if not isinstance(entry.data, dict) or digest(entry.text) != item.get("sha256"):
-            raise CacheError(f"{where}: entry {number} ({entry.name} {entry.version}) fails its checksum")
-        if not _valid_data(entry.data):
-            raise CacheError(f"{where}: entry {number} ({entry.name} {entry.version}) has malformed data")
-        entries.append(entry)
-    return entries
-
-
-def _valid_data(data: dict[str, Any]) -> bool:
-    files = data.get("files")
-    if not isinstance(files, list):
-        return False
-    keys = ("filename", "url", "sha256", "packagetype")
-    return all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in keys) for f in files) and (
-        data.get("license") is None or isinstance(data.get("license"), str)
-    )
+    return [
+        Entry(e.index_url, e.name, e.version, e.subject, e.data, e.fetched_at)
+        for e in read_export(content, where).entries
+    ]

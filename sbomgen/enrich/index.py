@@ -7,16 +7,16 @@ backoff, and a cap on the response size. TLS is always verified.
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .. import __version__
+from ..documents.index import ProjectDocument, read_project
+from ..errors import EnrichmentError
 
 PUBLIC_INDEX = "https://pypi.org/pypi"
 
@@ -86,15 +86,16 @@ class IndexClient:
         self.settings = settings
         self._tls = ssl.create_default_context()
 
-    def project(self, name: str) -> dict[str, Any]:
-        """The project document for ``name``, with file URLs made absolute."""
+    def project(self, name: str) -> ProjectDocument:
+        """The project document for ``name``, with file URLs made absolute. An answer that
+        is not a valid project document is an EnrichmentError naming the project."""
         url = f"{self.settings.url}/{urllib.parse.quote(name)}/json"
         last: Exception | None = None
         for attempt in range(self.settings.attempts):
             if attempt:
                 time.sleep(self.settings.backoff * 2 ** (attempt - 1))
             try:
-                return self._get(url)
+                return self._get(url, name)
             except IndexUnreachable as exc:
                 last = exc
             except _Transient as exc:
@@ -102,7 +103,7 @@ class IndexClient:
         assert last is not None
         raise last
 
-    def projects(self, names: Iterable[str]) -> dict[str, dict[str, Any] | Exception]:
+    def projects(self, names: Iterable[str]) -> dict[str, ProjectDocument | Exception]:
         """Look up several projects at once; each result is a document or the error it met."""
         from concurrent.futures import ThreadPoolExecutor
 
@@ -110,7 +111,7 @@ class IndexClient:
         if not unique:
             return {}
 
-        def one(name: str) -> dict[str, Any] | Exception:
+        def one(name: str) -> ProjectDocument | Exception:
             try:
                 return self.project(name)
             except (IndexUnreachable, IndexResponseError) as exc:
@@ -119,7 +120,7 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=min(self.settings.workers, len(unique))) as pool:
             return dict(zip(unique, pool.map(one, unique), strict=True))
 
-    def _get(self, url: str) -> dict[str, Any]:
+    def _get(self, url: str, name: str) -> ProjectDocument:
         import ssl
         import urllib.error
         import urllib.request
@@ -146,24 +147,8 @@ class IndexClient:
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
         if len(body) > self.settings.max_bytes:
             raise IndexResponseError(f"{url}: response larger than {self.settings.max_bytes} bytes")
-        try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise IndexResponseError(f"{url}: not valid JSON ({exc})") from None
-        if not isinstance(document, dict) or not isinstance(document.get("releases"), dict):
-            raise IndexResponseError(f"{url}: not a project document (no 'releases')")
-        _absolutise(document, final_url)
-        return document
+        return read_project(body, name, final_url, self.settings.max_bytes, EnrichmentError)
 
 
 class _Transient(Exception):
     """Worth another attempt: a server error or rate limit."""
-
-
-def _absolutise(document: dict[str, Any], base: str) -> None:
-    for files in document["releases"].values():
-        if not isinstance(files, list):
-            continue
-        for entry in files:
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                entry["url"] = urllib.parse.urljoin(base, entry["url"])

@@ -10,35 +10,29 @@ without duplicating what sbomgen found itself.
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
 from dataclasses import replace
-from email.message import Message
-from email.parser import BytesHeaderParser
 from pathlib import PurePosixPath
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from ..documents.metadata import CoreMetadata, read_metadata
+from ..documents.record import read_record, record_hash
+from ..documents.vendor import read_vendor_txt
 from ..errors import ContentError
 from ..licenses import declared_license
 from ..model import Component, Party, Purpose
 from .interface import ScanContext, Scanner
-from .wheels import parse_vendor_txt, pypi_purl
+from .wheels import pypi_purl
 
 
-def _headers(content: bytes) -> Message:
-    return BytesHeaderParser().parsebytes(content)
-
-
-def _supplier(headers: Message) -> Party | None:
-    for field in ("Maintainer", "Author"):
-        if headers.get(field):
-            return Party("Organization", str(headers[field]).strip())
-    for field in ("Maintainer-email", "Author-email"):
-        if headers.get(field):
-            name = str(headers[field]).split("<", 1)[0].strip().strip('"')
+def _supplier(metadata: CoreMetadata) -> Party | None:
+    for person in (metadata.maintainer, metadata.author):
+        if person:
+            return Party("Organization", person.strip())
+    for address in (metadata.maintainer_email, metadata.author_email):
+        if address:
+            name = address.split("<", 1)[0].strip().strip('"')
             if name:
                 return Party("Organization", name)
     return None
@@ -47,7 +41,7 @@ def _supplier(headers: Message) -> Party | None:
 class DistributionScanner(Scanner):
     def __init__(self, wheel: bool) -> None:
         self.wheel = wheel
-        self.metadata: bytes | None = None
+        self.metadata: tuple[str, bytes] | None = None
         self.record: tuple[str, bytes] | None = None
         self.vendor_txt: dict[str, bytes] = {}
         self.vendored_metadata: dict[str, bytes] = {}
@@ -76,7 +70,7 @@ class DistributionScanner(Scanner):
     def visit(self, path: str, content: bytes) -> None:
         parts = PurePosixPath(path).parts
         if path == "PKG-INFO" or (len(parts) == 2 and parts[1] == "METADATA" and "_vendor" not in parts):
-            self.metadata = content
+            self.metadata = (path, content)
         elif len(parts) == 2 and parts[1] == "RECORD":
             self.record = (path, content)
         elif parts[-1] == "vendor.txt":
@@ -90,10 +84,9 @@ class DistributionScanner(Scanner):
         if self.metadata is None:
             what = "*.dist-info/METADATA" if self.wheel else "PKG-INFO"
             raise ContentError(f"{context.artifact_name}: no {what}: not a Python distribution")
-        headers = _headers(self.metadata)
-        name, version = headers.get("Name"), headers.get("Version")
-        if not name or not version:
-            raise ContentError(f"{context.artifact_name}: its metadata lacks Name or Version")
+        metadata_path, content = self.metadata
+        metadata = read_metadata(content, f"{context.artifact_name}:{metadata_path}", ContentError)
+        name, version = metadata.name, metadata.version
         if self.wheel:
             self._check_record(context)
         root_key = context.root_key
@@ -104,14 +97,14 @@ class DistributionScanner(Scanner):
             context.add_component(component, depended_on_by=root_key)
         root = Component(
             key=root_key,
-            name=canonicalize_name(str(name)),
-            version=str(version),
+            name=canonicalize_name(name),
+            version=version,
             purpose=Purpose.LIBRARY,
-            supplier=_supplier(headers),
+            supplier=_supplier(metadata),
             checksums=context.artifact_checksums,
-            purl=pypi_purl(str(name), str(version)),
+            purl=pypi_purl(name, version),
             license_declared=declared_license(
-                headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
+                metadata.license_expression, metadata.license, metadata.classifiers
             ),
             file_name=context.artifact_name,
             files=context.files.claim_rest(root_key),
@@ -122,30 +115,22 @@ class DistributionScanner(Scanner):
         if self.record is None:
             raise ContentError(f"{context.artifact_name}: the wheel has no *.dist-info/RECORD")
         record_path, content = self.record
-        listed: dict[str, str] = {}
-        for row in csv.reader(io.StringIO(content.decode("utf-8", "replace"))):
-            if not row:
+        record = read_record(content, record_path, f"{context.artifact_name}:{record_path}", ContentError)
+        listed = {row.path for row in record.rows}
+        for row in record.rows:
+            expected = row.sha256
+            if expected is None:
                 continue
-            path, digest = row[0], row[1] if len(row) > 1 else ""
-            listed[path] = digest
-            if not digest:
-                continue
-            algorithm, _, value = digest.partition("=")
-            entry = context.files.get(path)
+            entry = context.files.get(row.path)
             if entry is None:
                 raise ContentError(
-                    f"{context.artifact_name}: {path} is listed in RECORD but not in the wheel"
+                    f"{context.artifact_name}: {row.path} is listed in RECORD but not in the wheel"
                 )
-            if algorithm != "sha256":
+            actual = entry.digest("SHA256") or ""
+            if actual != expected:
                 raise ContentError(
-                    f"{context.artifact_name}: RECORD uses {algorithm} for {path}; sha256 expected"
-                )
-            actual = (
-                base64.urlsafe_b64encode(bytes.fromhex(entry.digest("SHA256") or "")).rstrip(b"=").decode()
-            )
-            if actual != value:
-                raise ContentError(
-                    f"{context.artifact_name}: {path} does not match its RECORD hash (sha256={actual})"
+                    f"{context.artifact_name}: {row.path} does not match its RECORD hash "
+                    f"({record_hash(bytes.fromhex(actual))})"
                 )
         signatures = {record_path, record_path + ".jws", record_path + ".p7s"}
         unlisted = sorted(p for p in context.files.paths() if p not in listed and p not in signatures)
@@ -165,16 +150,12 @@ class DistributionScanner(Scanner):
 
         found: dict[str, Component] = {}
         for path in sorted(self.vendor_txt):
-            for name, version in parse_vendor_txt(self.vendor_txt[path].decode("utf-8", "replace"), path):
+            for name, version in read_vendor_txt(self.vendor_txt[path], path, ContentError):
                 found[name] = vendored(name, version)
         for path in sorted(self.vendored_metadata):
-            headers = _headers(self.vendored_metadata[path])
-            if not headers.get("Name") or not headers.get("Version"):
-                continue
-            name, version = canonicalize_name(str(headers["Name"])), str(headers["Version"])
-            license_ = declared_license(
-                headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
-            )
+            metadata = read_metadata(self.vendored_metadata[path], path, ContentError)
+            name, version = canonicalize_name(metadata.name), metadata.version
+            license_ = declared_license(metadata.license_expression, metadata.license, metadata.classifiers)
             known = found.get(name)
             if known is None:
                 found[name] = vendored(name, version, license_)

@@ -12,11 +12,11 @@ import hashlib
 import io
 import zipfile
 import zlib
-from email.parser import BytesHeaderParser
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ..documents import vendor
+from ..documents.metadata import read_metadata
 from ..errors import ContentError
 from ..licenses import declared_license, spdx_expression
 from ..model import Checksum, Component, Party, Purpose
@@ -35,25 +35,7 @@ def pypi_purl(name: str, version: str) -> str:
 
 def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     """Return (canonical name, pinned version) for each line of a vendor.txt."""
-    pins: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.partition("#")[0].strip()
-        if not line:
-            continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement as exc:
-            raise ContentError(f"{where}, line {number}: not a requirement: {line!r} ({exc})") from None
-        specifiers = list(requirement.specifier)
-        if len(specifiers) != 1 or specifiers[0].operator not in ("==", "==="):
-            raise ContentError(f"{where}, line {number}: not pinned to one version: {line!r}")
-        name = canonicalize_name(requirement.name)
-        if name in seen:
-            raise ContentError(f"{where}, line {number}: {name} is listed twice")
-        seen.add(name)
-        pins.append((name, specifiers[0].version))
-    return pins
+    return vendor.parse_vendor_txt(text, where, ContentError)
 
 
 def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[Component, list[Component]]:
@@ -67,22 +49,23 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
         metadata_names = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
         if len(metadata_names) != 1:
             raise ContentError(f"{path}: bundled wheel has no single *.dist-info/METADATA")
-        headers = BytesHeaderParser().parsebytes(_read_member(archive, metadata_names[0], path))
-        name, version = headers.get("Name"), headers.get("Version")
-        if not name or not version:
-            raise ContentError(f"{path}: METADATA lacks Name or Version")
-        name = canonicalize_name(name)
+        metadata = read_metadata(
+            _read_member(archive, metadata_names[0], path), f"{path}:{metadata_names[0]}", ContentError
+        )
+        name, version = canonicalize_name(metadata.name), metadata.version
         key = f"wheel:{name}"
         vendored = []
         for vendor_txt in sorted(n for n in names if n.count("/") == 2 and n.endswith("/_vendor/vendor.txt")):
-            text = _read_member(archive, vendor_txt, path).decode("utf-8", "replace")
+            pins = vendor.read_vendor_txt(
+                _read_member(archive, vendor_txt, path), f"{path}:{vendor_txt}", ContentError
+            )
             bom_path = vendor_txt.removesuffix("vendor.txt") + "bom.cdx.json"
             licenses = (
                 _bom_licenses(_read_member(archive, bom_path, path), f"{path}:{bom_path}")
                 if bom_path in names
                 else {}
             )
-            for dep_name, dep_version in parse_vendor_txt(text, f"{path}:{vendor_txt}"):
+            for dep_name, dep_version in pins:
                 vendored.append(
                     Component(
                         key=f"{key}/vendored:{dep_name}",
@@ -106,7 +89,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
         purl=pypi_purl(name, version),
         cpe=f"cpe:2.3:a:{known_cpe}:{version}:*:*:*:*:*:*:*" if known_cpe else None,
         license_declared=declared_license(
-            headers.get("License-Expression"), headers.get("License"), headers.get_all("Classifier") or []
+            metadata.license_expression, metadata.license, metadata.classifiers
         ),
         file_name=filename,
     )

@@ -1,0 +1,77 @@
+"""The index cache's documents: the data of one row, and a cache export.
+
+A row's data and an export's entries are what the index said, kept: they are read with
+the same bounds and the same ``ReleaseData`` model as the answer they came from, so that a
+cache edited by hand (its checksums recomputed) can say nothing an index could not.
+Failures are ``CacheError`` (exit 8) naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from ..errors import CacheError
+from .fields import Line, NonEmptyLine, Sha256, Strict
+from .index import ReleaseData
+from .parse import MAX_DOCUMENT_BYTES, load_json, parse_json, validate
+
+FORMAT = "sbomgen-index-cache"
+VERSION = 1
+MAX_ROW_BYTES = 64 << 20  # the index answer's own cap: a row is a part of one answer
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ExportEntry(Strict):
+    index_url: NonEmptyLine
+    name: NonEmptyLine
+    version: NonEmptyLine
+    subject: Line  # the SHA256 of the bundled file the entry vouches for, or ""
+    data: ReleaseData
+    sha256: Sha256
+    fetched_at: NonEmptyLine
+
+
+class _Header(Strict):
+    format: Any = None
+    version: Any = None
+
+
+class CacheExport(Strict):
+    format: Literal["sbomgen-index-cache"]
+    version: Literal[1]
+    entries: list[ExportEntry]
+    sha256: Sha256
+
+
+def read_row(text: str, where: str) -> ReleaseData:
+    """The data of one cache row, whose checksum the caller has checked."""
+    return load_json(ReleaseData, text, where, CacheError, MAX_ROW_BYTES)
+
+
+def read_export(content: bytes, where: str) -> CacheExport:
+    """A cache export, checked completely: format, version, every entry and every checksum."""
+    try:
+        document = parse_json(content, where, CacheError, MAX_DOCUMENT_BYTES)
+    except CacheError as exc:
+        raise CacheError(f"{where}: not a cache export ({str(exc).removeprefix(f'{where}: ')})") from None
+    header = validate(_Header, document if isinstance(document, dict) else {}, where, CacheError)
+    if header.format != FORMAT:
+        raise CacheError(f"{where}: not a cache export (format is not {FORMAT!r})")
+    if header.version != VERSION:
+        raise CacheError(f"{where}: cache export version {header.version!r} is not supported")
+    export = validate(CacheExport, document, where, CacheError)
+    if export.sha256 != digest(canonical([e.model_dump() for e in export.entries])):
+        raise CacheError(f"{where}: the export's checksum does not match its entries (damaged or edited)")
+    for number, entry in enumerate(export.entries):
+        if entry.sha256 != digest(canonical(entry.data.model_dump())):
+            raise CacheError(f"{where}: entries[{number}] ({entry.name} {entry.version}) fails its checksum")
+    return export

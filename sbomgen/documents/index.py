@@ -1,0 +1,79 @@
+"""The package index's JSON API answers (``/pypi/NAME/json``), and what sbomgen keeps of them.
+
+A project document is accepted whole, every release and file, before any of it is used:
+an index that sends a file without a hex SHA256 or classifiers that are not a list of
+strings is not one whose other answers to trust. Only the fields sbomgen uses are
+modelled; the rest (descriptions, vulnerabilities, ...) is ignored.
+
+``ReleaseData`` is what the SBOM uses of one release: the cache stores exactly it.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from pydantic import Field
+
+from ..errors import SbomgenError
+from .fields import Line, NonEmptyLine, Sha256, Strict
+from .metadata import LicenseText
+from .parse import load_json
+
+
+class Digests(Strict):
+    sha256: Sha256
+
+
+class IndexFile(Strict):
+    filename: NonEmptyLine
+    url: NonEmptyLine
+    digests: Digests
+    packagetype: Line = ""
+
+
+class ProjectInfo(Strict):
+    version: Line | None = None
+    license: LicenseText | None = None
+    license_expression: Line | None = None
+    classifiers: list[Line] = []
+
+
+class ProjectDocument(Strict):
+    info: ProjectInfo = Field(default_factory=ProjectInfo)
+    releases: dict[Line, list[IndexFile]]
+
+    def absolute(self, base: str, source: str, error: type[SbomgenError]) -> ProjectDocument:
+        """The same document with each file URL resolved against the answer's own URL; a
+        file that is not at an http(s) URL then is ``error``: nothing else is a download."""
+        releases = {}
+        for version, files in self.releases.items():
+            releases[version] = [
+                f.model_copy(update={"url": urllib.parse.urljoin(base, f.url)}) for f in files
+            ]
+            for number, file in enumerate(releases[version]):
+                parts = urllib.parse.urlsplit(file.url)
+                if parts.scheme not in ("http", "https") or not parts.netloc:
+                    where = f"releases.{version}[{number}].url"
+                    raise error(f"{source}: {where}: not an http(s) URL: {file.url[:80]!r}")
+        return self.model_copy(update={"releases": releases})
+
+
+class ReleaseFile(Strict):
+    filename: NonEmptyLine
+    url: Line
+    sha256: Sha256
+    packagetype: Line
+
+
+class ReleaseData(Strict):
+    files: list[ReleaseFile]
+    license: Line | None = None
+
+
+def read_project(
+    content: bytes, name: str, base: str, max_bytes: int, error: type[SbomgenError]
+) -> ProjectDocument:
+    """The index's answer for project ``name`` at URL ``base``, file URLs made absolute; or
+    ``error`` naming the project and the place."""
+    source = f"the index's answer for {name}"
+    return load_json(ProjectDocument, content, source, error, max_bytes).absolute(base, source, error)
