@@ -561,3 +561,24 @@ def test_finding_zip_member_rules_hold_for_a_wheel_artifact(
     [line] = run.stderr.strip().splitlines()
     assert line.startswith(f"sbomgen: error: {path.name}: member {message}")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (Entry(b"pip-99.0.dist-info/METADATA", b"\x00" * 20, flags=raw_zip.UTF8 | 1), "is encrypted"),
+        (Entry(b"pip/_vendor/vendor.txt", b"data", method=99), "uses compression method 99"),
+    ],
+    ids=["encrypted", "method"],
+)
+def test_finding_a_bundled_wheel_member_zip_would_misread(tmp_path: Path, entry: Entry, message: str) -> None:
+    """The bundled wheel, a nested zip, follows the same zip rules as a .zip artifact."""
+    wheel = raw_zip.build(
+        Entry(b"pip/__init__.py", b""),
+        Entry(b"pip-99.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: pip\nVersion: 99.0\n")
+        if b"METADATA" not in entry.name
+        else entry,
+        *([entry] if b"METADATA" not in entry.name else []),
+    )
+    path = tar_of(tmp_path, [], tree=cpython_tree(**{WHEEL.replace("/", "__"): wheel}))
+    fails(tmp_path, path, 3, f"{WHEEL}:{entry.name.decode()}", message)

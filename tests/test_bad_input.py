@@ -214,7 +214,7 @@ def test_zero_padding_after_the_compressed_stream_is_fine(
     [
         (("diff", "{bad}", "{bad}"), "not JSON"),
         (("check", "{bad}", "--offline"), "not JSON"),
-        (("release", "{dir}", "--check", "{bad}"), "not a release manifest"),
+        (("release", "{dir}", "--check", "{bad}"), "not JSON"),
     ],
     ids=["diff", "check", "release-check"],
 )

@@ -15,6 +15,7 @@ import zlib
 
 from packaging.utils import canonicalize_name
 
+from ..archive import check_zip_member
 from ..documents import vendor
 from ..documents.metadata import read_metadata
 from ..errors import ContentError
@@ -46,6 +47,8 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ContentError(f"{path}: bundled wheel is not a valid zip archive ({exc})") from None
     with archive:
+        for info in archive.infolist():  # what unzip would read otherwise, or not at all
+            check_zip_member(info, f"{path}:{info.filename}")
         metadata_names = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
         if len(metadata_names) != 1:
             raise ContentError(f"{path}: bundled wheel has no single *.dist-info/METADATA")
