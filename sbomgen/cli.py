@@ -27,7 +27,7 @@ Exit codes:
      error): please report it; SBOMGEN_DEBUG=1 shows the traceback
   6  the output, or a temporary file in TMPDIR, could not be written (only regular
      files are replaced: not a device, FIFO, socket, folder or symbolic link)
-  7  index metadata is missing (--strict) or contradicts the artifact
+  7  index metadata is missing (--strict), invalid, or contradicts the artifact
   8  the metadata cache or a cache export cannot be used
   9  verification failed (the line says which check)
  10  signing could not be done (identity, trust root, services)"""
