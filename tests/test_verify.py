@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import BUILDER, DATA, one_line_failure, sbomgen, write_keys
+from hostile_json import dumps, json_values, mutations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sigstore_instance import SigstoreInstance
@@ -871,3 +872,26 @@ def test_validate_reads_statements_envelopes_and_bundles_as_verify_does(
         run.returncode == 4
         and run.stderr == f"sbomgen: error: {deep}: payload: nested more than 64 levels deep\n"
     )
+
+
+# --- the gate for what verify reads: anything at all, and type mutations of real bundles --
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_property_hostile_bundles_are_a_no_never_a_crash(material: Material, data: st.DataObject) -> None:
+    """Arbitrary JSON, or a real bundle of any kind with one to three places changed (another
+    value of the same type or of another type, deleted, doubled): verify reads it through the
+    gate and answers with its checks; nothing but a usage error (never) or a "no" comes out."""
+    name = data.draw(st.sampled_from(sorted(material.kinds)))
+    kind = material.kinds[name]
+    seed = json.loads(kind.bundle.read_text())
+    document = data.draw(st.one_of(json_values, mutations(seed)))
+    with tempfile.TemporaryDirectory() as folder:
+        bundle = Path(folder) / kind.bundle.name
+        bundle.write_bytes(dumps(document))
+        result = verify(kind.artifact, bundle, replace(Request(), **kind.signer))
+    assert result.outcomes and all("\n" not in str(o) for o in result.outcomes)
+    if not isinstance(document, dict) or name == "statement":
+        assert not result.ok, result.outcomes  # not a bundle, or nothing signed it
