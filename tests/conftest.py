@@ -23,6 +23,14 @@ CPYTHON_313 = DATA / "cpython" / "Python-3.13.5.tar.xz"
 CPYTHON_311 = DATA / "cpython" / "Python-3.11.2.tgz"
 REFERENCE_313 = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
 PIP_WHEELS = DATA / "pip"
+# The real Sigstore bundles and what they were signed as (see ../shared/data/README.md).
+SIGSTORE = DATA / "sigstore"
+GITHUB = "https://token.actions.githubusercontent.com"
+RFC8785 = SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl"
+RFC8785_ID = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+SIGSTORE_SDIST = SIGSTORE / "sigstore-3.6.1.tar.gz"
+SIGSTORE_ID = "https://github.com/sigstore/sigstore-python/.github/workflows/release.yml@refs/tags/v3.6.1"
+PYPI_PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
 # The builder id the provenance tests sign as.
 BUILDER = "https://github.com/python/release-tools/.github/workflows/release.yml@refs/heads/main"
 

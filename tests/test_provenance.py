@@ -9,18 +9,25 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import BUILDER, CPYTHON_313, DATA, changed_copy, one_line_failure, sbomgen, write_keys
+from conftest import (
+    BUILDER,
+    CPYTHON_313,
+    GITHUB,
+    PYPI_PUBLISH,
+    RFC8785,
+    RFC8785_ID,
+    SIGSTORE,
+    SIGSTORE_ID,
+    SIGSTORE_SDIST,
+    changed_copy,
+    one_line_failure,
+    sbomgen,
+    write_keys,
+)
 from cryptography.hazmat.primitives import serialization
 
 from sbomgen.provenance.statement import check_against_schema, from_environment
 
-SIGSTORE = DATA / "sigstore"
-GITHUB = "https://token.actions.githubusercontent.com"
-RFC8785 = SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl"
-RFC8785_ID = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
-SIGSTORE_SDIST = SIGSTORE / "sigstore-3.6.1.tar.gz"
-SIGSTORE_ID = "https://github.com/sigstore/sigstore-python/.github/workflows/release.yml@refs/tags/v3.6.1"
-PYPI_PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
 SOURCE = "git+https://github.com/python/cpython@refs/tags/v3.13.5"
 COMMIT = "6cb20a219a860eaf687b2d968b41c480c7461909"
 

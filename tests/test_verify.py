@@ -17,7 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUILDER, DATA, one_line_failure, sbomgen, write_keys
+from conftest import (
+    BUILDER,
+    GITHUB,
+    PYPI_PUBLISH,
+    RFC8785,
+    RFC8785_ID,
+    SIGSTORE,
+    SIGSTORE_ID,
+    SIGSTORE_SDIST,
+    one_line_failure,
+    sbomgen,
+    write_keys,
+)
 from hostile_json import dumps, json_values, mutations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,13 +38,6 @@ from sigstore_instance import SigstoreInstance
 from sbomgen.provenance.signing import sign_with_key
 from sbomgen.provenance.verify import Request, verify
 
-SIGSTORE = DATA / "sigstore"
-GITHUB = "https://token.actions.githubusercontent.com"
-RFC8785 = SIGSTORE / "rfc8785-0.1.2-py3-none-any.whl"
-RFC8785_ID = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
-SIGSTORE_SDIST = SIGSTORE / "sigstore-3.6.1.tar.gz"
-SIGSTORE_ID = "https://github.com/sigstore/sigstore-python/.github/workflows/release.yml@refs/tags/v3.6.1"
-PYPI_PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
 SLSA = "https://slsa.dev/provenance/v1"
 SOURCE = "git+https://github.com/trailofbits/rfc8785.py@refs/tags/v0.1.2"
 EMAIL = "release-manager@example.org"

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from ..errors import SbomgenError
 from .fields import MAX_TEXT, Line, NonEmptyLine, Strict
-from .parse import validate
+from .parse import decode_text, validate
 
 # The largest METADATA on the index (a long description inline) is well under 1 MiB.
 MAX_METADATA_BYTES = 4 << 20
@@ -86,14 +86,7 @@ def _unfold(value: str) -> str:
 
 def read_metadata(content: bytes, source: str, error: type[SbomgenError]) -> CoreMetadata:
     """The fields sbomgen uses of a METADATA / PKG-INFO file, or ``error`` naming ``source``."""
-    if len(content) > MAX_METADATA_BYTES:
-        raise error(
-            f"{source}: {len(content):,} bytes, more than the {MAX_METADATA_BYTES:,} metadata may have"
-        )
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
+    text = decode_text(content, source, error, MAX_METADATA_BYTES)
     headers = HeaderParser(policy=compat32).parsestr(text, headersonly=True)
     fields: dict[str, object] = {}
     for field in _SINGLE:

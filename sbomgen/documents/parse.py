@@ -80,6 +80,16 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def decode_text(data: bytes, source: str, error: type[SbomgenError], max_bytes: int) -> str:
+    """``data`` as UTF-8 text of at most ``max_bytes`` bytes; else ``error`` naming ``source``."""
+    if len(data) > max_bytes:
+        raise error(f"{source}: {len(data):,} bytes, more than the {max_bytes:,} a document may have")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
+
+
 def parse_json(
     data: bytes | str, source: str, error: type[SbomgenError], max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import SbomgenError
 from .fields import MAX_LINE, control_character
+from .parse import decode_text
 
 MAX_RECORD_BYTES = 64 << 20  # a wheel of 100,000 files has a RECORD of about 15 MB
 MAX_SIZE_DIGITS = 20
@@ -58,12 +59,7 @@ def record_bytes(rows: list[RecordRow]) -> bytes:
 
 def read_record(content: bytes, record_path: str, source: str, error: type[SbomgenError]) -> Record:
     """The rows of the RECORD at ``record_path`` in the wheel, or ``error`` naming ``source``."""
-    if len(content) > MAX_RECORD_BYTES:
-        raise error(f"{source}: {len(content):,} bytes, more than the {MAX_RECORD_BYTES:,} a RECORD may have")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
+    text = decode_text(content, source, error, MAX_RECORD_BYTES)
     record = Record(record_path, ())
     rows: list[RecordRow] = []
     seen: set[str] = set()

@@ -14,18 +14,14 @@ from packaging.utils import canonicalize_name
 from ..errors import SbomgenError
 from .fields import MAX_LINE, control_character
 from .metadata import check_version
+from .parse import decode_text
 
 MAX_VENDOR_TXT_BYTES = 1 << 20  # pip's lists 25 packages in under 1 KiB
 
 
 def read_vendor_txt(content: bytes, source: str, error: type[SbomgenError]) -> list[tuple[str, str]]:
     """(canonical name, pinned version) for each pin of a vendor.txt, in its order."""
-    if len(content) > MAX_VENDOR_TXT_BYTES:
-        raise error(f"{source}: {len(content):,} bytes, more than the {MAX_VENDOR_TXT_BYTES:,} allowed")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
+    text = decode_text(content, source, error, MAX_VENDOR_TXT_BYTES)
     return parse_vendor_txt(text, source, error)
 
 
