@@ -82,13 +82,13 @@ def split_path(name: str, where: str, what: str = "member name") -> list[str]:
     """
     if "\x00" in name:
         raise ArchiveError(f"{where}: {what} contains a NUL byte: {name!r}")
-    unsafe = unsafe_character(name)
-    if unsafe:
-        raise ArchiveError(f"{where}: {what} contains {unsafe}: {name!r}")
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes are kept as surrogates
         raise ArchiveError(f"{where}: {what} is not valid UTF-8: {name!r}") from None
+    unsafe = unsafe_character(name)
+    if unsafe:
+        raise ArchiveError(f"{where}: {what} contains {unsafe}: {name!r}")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"{where}: member has an absolute path: {name!r}")
     if ".." in name.replace("\\", "/").split("/"):
