@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from .decompress import CHUNK, DecompressionError, is_compressed, open_decompressed
-from .documents.text import unsafe_character
+from .documents.text import tag_value_marker, unsafe_character
 from .errors import ArchiveError, UsageError
 from .model import EARLIEST, LATEST
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
@@ -89,6 +89,9 @@ def split_path(name: str, where: str, what: str = "member name") -> list[str]:
     unsafe = unsafe_character(name)
     if unsafe:
         raise ArchiveError(f"{where}: {what} contains {unsafe}: {name!r}")
+    marker = tag_value_marker(name)
+    if marker:
+        raise ArchiveError(f"{where}: {what} contains {marker!r}, which SPDX tag-value cannot hold: {name!r}")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"{where}: member has an absolute path: {name!r}")
     if ".." in name.replace("\\", "/").split("/"):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-from .text import control_character
+from .text import control_character, tag_value_marker
 
 MAX_LINE = 64 << 10
 MAX_TEXT = 16 << 20
@@ -18,6 +18,9 @@ def _line(value: str) -> str:
     found = control_character(value)
     if found:
         raise ValueError(f"holds the control character {found}")
+    marker = tag_value_marker(value)
+    if marker:
+        raise ValueError(f"holds {marker!r}, which SPDX tag-value reads as a text block's edge")
     return value
 
 

@@ -3,7 +3,8 @@ the reading pass can use it before anything heavy is imported).
 
 C0 controls, DEL and C1 controls: a newline in a name adds a line to a tag-value SBOM or a
 log, an ESC rewrites a terminal. Unicode's line and paragraph separators start new lines for
-some readers, and bidirectional controls make a line read otherwise than it is. The
+some readers, bidirectional controls make a line read otherwise than it is, and invisible
+characters (zero-width, soft hyphen, tags) make two names look the same. The
 noncharacters are not for interchange (U+FFFE and U+FFFF cannot be written in XML at all),
 and a lone surrogate cannot be encoded. Multi-line text may keep newline and tab.
 """
@@ -12,7 +13,11 @@ from __future__ import annotations
 
 import re
 
-_FORMAT = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_FORMAT = (
+    "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    # invisible: soft hyphen, zero-width space and joiners, word joiner, BOM, tag characters
+    "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f"
+)
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
 )
@@ -39,6 +44,14 @@ def unsafe_character(value: str) -> str | None:
     if "\ud800" <= char <= "\udfff":
         kind = "a lone surrogate"
     return f"{kind} (U+{ord(char):04X})"
+
+
+def tag_value_marker(value: str) -> str | None:
+    """``<text>`` or ``</text>`` where ``value`` holds one: SPDX tag-value reads them as the
+    start or end of a multi-line block wherever they stand, so a name holding one would
+    swallow or end the lines around it."""
+    lowered = value.lower()
+    return next((marker for marker in ("<text>", "</text>") if marker in lowered), None)
 
 
 def printable(value: str) -> str:
