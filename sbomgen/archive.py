@@ -417,6 +417,8 @@ class ArchiveReader:
         self._tracker: _Tracker | None = None
         if not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or directory")
+        if not (self.path.is_file() or self.path.is_dir()):  # a FIFO or device would never end
+            raise ArchiveError(f"{self.path}: not a regular file or a directory")
         unsafe = unsafe_character(self.path.name)
         if unsafe:
             raise UsageError(f"the artifact's name contains {unsafe}: {self.path.name!r}")

@@ -33,6 +33,9 @@ Exit codes:
  10  signing could not be done (identity, trust root, services)"""
 
 
+MAX_SIGNED_BYTES = 4 << 30  # a file to sign is read whole: the largest release file is well under it
+
+
 def _once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
     """The value of an option that may be given once. Given again (or through an alias), it
     must say the same: a later value silently winning would undo an earlier check."""
@@ -775,13 +778,12 @@ def export_(file: Path, cache_dir: Path | None) -> None:
 @_cache_dir_option
 def import_(file: Path, cache_dir: Path | None) -> None:
     """Check FILE (format, checksums) completely, then add its entries to the cache."""
+    from .documents.parse import MAX_DOCUMENT_BYTES
+    from .documents.source import read_bounded
     from .enrich.cache import Cache, default_cache_dir
     from .errors import CacheError
 
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        raise CacheError(f"cannot read {file}: {exc.strerror}") from None
+    content = read_bounded(file, str(file), CacheError, MAX_DOCUMENT_BYTES)
     store = Cache(cache_dir or default_cache_dir())
     try:
         count = store.import_(content, str(file))
@@ -858,16 +860,15 @@ def sign(
     Any file: a tarball, its SBOM, its provenance (CPython publishes .sigstore files
     beside its release files). Nothing is written unless every file was signed.
     """
+    from .documents.source import read_bounded
+    from .errors import UsageError
     from .provenance import signing as sig
     from .write.output import check_outputs, write_atomic
 
     targets = [output_dir / f"{p.name}.sigstore" for p in files]
     check_outputs(targets, [*files, trust_config], create_folders=True)
     token = sig.identity_token(identity_token)
-    try:
-        contents = [path.read_bytes() for path in files]
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    contents = [read_bounded(path, str(path), UsageError, MAX_SIGNED_BYTES) for path in files]
     bundles = sig.sign_keyless(contents, False, token, sig.trust_config(staging, trust_config))
     _make_dir(output_dir)
     for path, bundle in zip(files, bundles, strict=True):

@@ -19,6 +19,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from .documents import cyclonedx, sbom, spdx2
+from .documents.parse import MAX_DOCUMENT_BYTES
+from .documents.source import read_bounded
 from .errors import ContentError
 
 FIELDS = ("version", "checksums", "license", "download location", "supplier")
@@ -76,11 +78,7 @@ class Difference:
 def load(path: Path) -> Snapshot:
     """The SBOM at ``path`` (SPDX JSON, CycloneDX JSON or XML); ContentError (exit 4) when it
     is not one or does not fit its model."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read {path}: {exc.strerror}") from None
-    return loads(data, str(path))
+    return loads(read_bounded(path, str(path), ContentError, MAX_DOCUMENT_BYTES), str(path))
 
 
 def loads(data: bytes, source: str) -> Snapshot:

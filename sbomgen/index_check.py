@@ -16,7 +16,8 @@ from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name
 
 from .documents import spdx2
 from .documents.index import ReleaseFile
-from .documents.parse import validate
+from .documents.parse import MAX_DOCUMENT_BYTES, validate
+from .documents.source import read_bounded
 from .enrich import EnrichOptions, release_data
 from .enrich.cache import Cache, default_cache_dir
 from .enrich.index import IndexClient, IndexResponseError, IndexUnreachable
@@ -41,11 +42,7 @@ def recorded(sbom: Path) -> list[tuple[str, str, dict[str, str]]]:
     """(name, version, {file name: SHA256}) for every package whose release files the SBOM
     recorded. The SBOM and each recorded list pass the gate; ContentError (exit 4) names
     the value that does not."""
-    try:
-        data = sbom.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read {sbom}: {exc.strerror}") from None
-    return recorded_in(data, str(sbom))
+    return recorded_in(read_bounded(sbom, str(sbom), ContentError, MAX_DOCUMENT_BYTES), str(sbom))
 
 
 def recorded_in(data: bytes, sbom: str) -> list[tuple[str, str, dict[str, str]]]:

@@ -19,6 +19,8 @@ from packaging.utils import canonicalize_name
 
 from . import diff
 from .documents import spdx2
+from .documents.parse import MAX_DOCUMENT_BYTES
+from .documents.source import read_bounded
 from .errors import ContentError, UsageError
 from .model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
 from .scan import DEFAULT_CHECKSUMS, scan
@@ -61,10 +63,7 @@ def regenerate(
     system_packages: Mapping[str, str],
     checksums: Sequence[str] = DEFAULT_CHECKSUMS,
 ) -> Inventory:
-    try:
-        raw = upstream_path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {upstream_path}: {exc.strerror}") from None
+    raw = read_bounded(upstream_path, str(upstream_path), ContentError, MAX_DOCUMENT_BYTES)
     upstream_document = load_upstream(raw, str(upstream_path))
     upstream = diff.from_spdx(upstream_document, str(upstream_path))
     inventory = scan(source, checksums=checksums, allow_mismatch=True)

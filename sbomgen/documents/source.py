@@ -16,16 +16,22 @@ from typing import BinaryIO
 from ..errors import SbomgenError
 
 
+def _label(path: Path, what: str) -> str:
+    """How errors name the file: ``what`` is an option, or the path itself."""
+    return str(path) if what == str(path) else f"{what}: {path}"
+
+
 @contextmanager
 def open_regular(path: Path, what: str, error: type[SbomgenError]) -> Iterator[BinaryIO]:
     """``path`` opened for reading, if it is a regular file (opening never blocks)."""
+    label = _label(path, what)
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise error(f"{what}: cannot read {path}: {exc.strerror}") from None
+        raise error(f"{label}: cannot read it: {exc.strerror}") from None
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise error(f"{what}: {path} is not a regular file")
+            raise error(f"{label} is not a regular file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(descriptor, True)
         handle = os.fdopen(descriptor, "rb")
@@ -38,11 +44,15 @@ def open_regular(path: Path, what: str, error: type[SbomgenError]) -> Iterator[B
 
 def read_bounded(path: Path, what: str, error: type[SbomgenError], limit: int) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them."""
+    label = _label(path, what)
     with open_regular(path, what, error) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise error(f"{label} is larger than the {limit:,} bytes it may have")
         try:
-            data = handle.read(limit + 1)
+            data = handle.read(size + 1)
         except OSError as exc:
-            raise error(f"{what}: cannot read {path}: {exc.strerror}") from None
-    if len(data) > limit:
-        raise error(f"{what}: {path} is larger than the {limit:,} bytes it may have")
+            raise error(f"{label}: cannot read it: {exc.strerror}") from None
+    if len(data) > size:
+        raise error(f"{label} changed while it was read")
     return data

@@ -37,7 +37,8 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 def load_private_key(path: Path) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        data = read_bounded(path, "--sign key:", UsageError, 1 << 20)
+        key = serialization.load_pem_private_key(data, password=None)
     except OSError as exc:
         raise UsageError(f"cannot read the key {path}: {exc.strerror}") from None
     except (ValueError, TypeError) as exc:
@@ -105,7 +106,7 @@ def trust_config(staging: bool, path: Path | None) -> Any:
 
     try:
         if path is not None:
-            data = path.read_bytes()
+            data = read_bounded(path, "--trust-config", SigningError, 16 << 20)
             parse_json(data, str(path), SigningError)  # bounded before sigstore's models read it
             return ClientTrustConfig.from_json(data.decode("utf-8"))
         return ClientTrustConfig.staging() if staging else ClientTrustConfig.production()

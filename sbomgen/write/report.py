@@ -12,9 +12,10 @@ from jinja2 import Environment, PackageLoader
 
 from .. import __version__
 from ..diff import load
-from ..documents.bundle import Kind, read_bundle
+from ..documents.bundle import MAX_BUNDLE_BYTES, Kind, read_bundle
 from ..documents.intoto import SlsaProvenanceV1, Statement
-from ..documents.parse import load_json, validate
+from ..documents.parse import MAX_DOCUMENT_BYTES, load_json, validate
+from ..documents.source import read_bounded
 from ..documents.text import control_character
 from ..errors import ContentError, SbomgenError
 
@@ -22,7 +23,7 @@ from ..errors import ContentError, SbomgenError
 def _statement(path: Path) -> Statement | None:
     """The in-toto statement inside a bundle, envelope or plain statement file (unverified)."""
     try:
-        bundle = read_bundle(path.read_bytes(), path.name)
+        bundle = read_bundle(read_bounded(path, str(path), ContentError, MAX_BUNDLE_BYTES), path.name)
         if bundle.kind is Kind.MESSAGE_SIGNATURE:
             return None
         payload = bundle.envelope.payload if bundle.envelope is not None else bundle.raw
@@ -35,7 +36,7 @@ def _provenance(bundle: Path, sbom: Path, artifact_sha256: str | None) -> dict[s
     statement = _statement(bundle)
     if statement is None:
         return {"file": bundle.name, "readable": False}
-    sbom_sha256 = hashlib.sha256(sbom.read_bytes()).hexdigest()
+    sbom_sha256 = hashlib.sha256(read_bounded(sbom, str(sbom), ContentError, MAX_DOCUMENT_BYTES)).hexdigest()
     try:
         provenance = validate(SlsaProvenanceV1, statement.predicate, bundle.name, ContentError)
     except ContentError:
