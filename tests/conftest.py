@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from index_server import IndexServer
@@ -146,6 +147,34 @@ def write_keys(folder: Path, kind: str = "ecdsa", name: str | None = None) -> tu
         )
     )
     return private, public
+
+
+def chromium(profile: Path) -> Any:
+    """A headless Chromium driven by selenium, logging the browser's console, with no network
+    of its own (Debian's chromium and chromium-driver, installed by .ci/run)."""
+    browser = shutil.which(os.environ.get("SBOMGEN_BROWSER", "chromium"))
+    driver_path = shutil.which("chromedriver")
+    assert browser and driver_path, "Debian's chromium and chromium-driver are installed by .ci/run"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1800",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
 def make_wheel(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from conftest import (
     PIP_25_1_1_VENDORED,
     REFERENCE_313,
     ROOT,
+    chromium,
     cpython_tree,
     sbomgen,
     write_tar,
@@ -287,32 +287,9 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
     assert "yes: a subject has the artifact&#39;s SHA256" in html
     assert "yes: among the byproducts, with this file&#39;s SHA256" in html
 
-    import os
-
-    browser = shutil.which(os.environ.get("SBOMGEN_BROWSER", "chromium"))
-    driver_path = shutil.which("chromedriver")
-    assert browser and driver_path, "Debian's chromium and chromium-driver are installed by .ci/run"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1800",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver = chromium(tmp_path / "chromium-profile")
     try:
         driver.get(report.as_uri())
         assert driver.title == f"SBOM of {NAME}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE_313, Run, cpython_tree, make_wheel, sbomgen, write_tar
+from conftest import REFERENCE_313, Run, chromium, cpython_tree, make_wheel, sbomgen, write_tar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
@@ -351,30 +351,12 @@ def test_report_csp_blocks_injected_scripts_in_chromium(tmp_path: Path) -> None:
     an event handler and an image put into a rendered report do nothing in a browser."""
     from sbomgen.write.report import render
 
-    browser, driver_path = (
-        shutil.which(os.environ.get("SBOMGEN_BROWSER", "chromium")),
-        shutil.which("chromedriver"),
-    )
-    assert browser and driver_path, "Debian's chromium and chromium-driver are installed by .ci/run"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     sbom = tmp_path / "demo.spdx.json"
     sbom.write_text(json.dumps(_sbom("https://files.example.org/demo-1.0.tar.gz")))
     injected = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
     page = tmp_path / "report.html"
     page.write_text(render(sbom).decode().replace("</body>", f"{injected}</body>"))
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver = chromium(tmp_path / "profile")
     try:
         driver.get(page.as_uri())
         assert driver.title == "SBOM of demo"
