@@ -2,7 +2,7 @@
 before spdx-tools sees it.
 
 YAML: aliases are refused (ten nested aliases of ten make a 600-byte file expand to a
-billion values for whatever walks the result), and so are duplicate keys, nesting deeper
+billion values for whatever walks the result), and so are explicit tags, duplicate keys, nesting deeper
 than ``MAX_DEPTH``, more than ``MAX_VALUES`` nodes and numbers longer than
 ``MAX_NUMBER_CHARS``. XML and RDF/XML: parsed by ``cyclonedx.xml_root`` first (no DTD, no
 entities, UTF-8 only), the same bytes then handed to xmltodict or rdflib.
@@ -37,6 +37,11 @@ def _loader() -> type:
             if self.check_event(yaml.AliasEvent):
                 line = self.peek_event().start_mark.line + 1
                 raise _Refused(f"a YAML alias at line {line} (aliases are not read)")
+            event = self.peek_event()
+            if getattr(event, "tag", None) not in (None, "!"):
+                # PyYAML's constructors fail in their own ways on tagged values (!!timestamp x)
+                line = event.start_mark.line + 1
+                raise _Refused(f"a YAML tag at line {line} ({str(event.tag)[:80]!r}; tags are not read)")
             self.nodes += 1
             if self.nodes > MAX_VALUES:
                 raise _Refused(f"more than {MAX_VALUES:,} values")
