@@ -116,6 +116,26 @@ def test_finding_spdx_rdf_xml_and_yaml_are_validated(tmp_path: Path, name: str) 
     assert run.stdout.decode() == f"{path}: valid SPDX 2.3\n"
 
 
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (b'xmlns:spdx="http://spdx.org/rdf/terms#"', "0 SpdxDocument elements (exactly one is read)"),
+        (b'rdf:about="https://example.com/x#SPDXRef-DOCUMENT"', "the SpdxDocument's URI is not a namespace"),
+    ],
+)
+def test_finding_rdf_without_one_document_node(tmp_path: Path, change: bytes, fragment: str) -> None:
+    # spdx-tools would log to stderr and call sys.exit(1)
+    path = written(tmp_path, "x.rdf.xml")
+    replacement = (
+        b'xmlns:spdx="http://example.com/"' if b"xmlns" in change else b'rdf:about="https://example.com/x"'
+    )
+    path.write_bytes(path.read_bytes().replace(change, replacement))
+    run = sbomgen("validate", path)
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.splitlines()[0].startswith(f"sbomgen: error: {path}: {fragment}"), run.stderr
+    assert len(run.stderr.splitlines()) == 1 and run.stdout == b""
+
+
 def test_finding_xml_of_no_known_kind(tmp_path: Path) -> None:
     path = tmp_path / "x.xml"
     path.write_bytes(BOM + b"<html/>")

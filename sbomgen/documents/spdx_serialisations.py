@@ -112,7 +112,10 @@ def load_xml(data: bytes, source: str, error: type[SbomgenError]) -> Any:
 
 def load_rdf(data: bytes, source: str, error: type[SbomgenError]) -> Any:
     """The rdflib graph of an SPDX RDF/XML document, once the bytes have passed the XML gate."""
-    from rdflib import Graph
+    from urllib.parse import urldefrag
+
+    from rdflib import RDF, Graph
+    from spdx_tools.spdx.rdfschema.namespace import SPDX_NAMESPACE
 
     root = xml_root(data, source, error)
     if root.tag != RDF_ROOT:
@@ -120,9 +123,17 @@ def load_rdf(data: bytes, source: str, error: type[SbomgenError]) -> Any:
     if _xml_deeper_than(root, MAX_DEPTH):
         raise error(f"{source}: nested more than {MAX_DEPTH} levels deep")
     try:
-        return Graph().parse(data=data, format="xml")
+        graph = Graph().parse(data=data, format="xml")
     except Exception as exc:  # rdflib raises many kinds on RDF it cannot read
         raise error(f"{source}: not SPDX RDF/XML ({' '.join(str(exc).split())[:200]})") from None
+    # spdx-tools logs and calls sys.exit(1) when the document node is not one URI with a '#'
+    documents = set(graph.subjects(RDF.type, SPDX_NAMESPACE.SpdxDocument))
+    if len(documents) != 1:
+        raise error(f"{source}: {len(documents)} SpdxDocument elements (exactly one is read)")
+    subject = str(documents.pop())
+    if "#" not in subject or not urldefrag(subject)[0]:
+        raise error(f"{source}: the SpdxDocument's URI is not a namespace, '#' and the document's SPDX ID")
+    return graph
 
 
 def _xml_deeper_than(root: Any, limit: int) -> bool:
