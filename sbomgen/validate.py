@@ -49,10 +49,10 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
         # Every XML passes the XML gate (no DTD, no entities) and goes where its root says.
         root = xml_root(content, source, ContentError)
         if root.tag == serialised.RDF_ROOT:
-            graph = serialised.load_rdf(content, source, ContentError)
+            graph = serialised.load_rdf(content, root, source, ContentError)
             return _spdx(path, ntia, lambda: _from_graph(graph))
         if root.tag == serialised.XML_ROOT:
-            shape = serialised.load_xml(content, source, ContentError)
+            shape = serialised.load_xml(content, root, source, ContentError)
             return _spdx(path, ntia, lambda: _from_dict(shape), shape)
         return _cyclonedx_xml(content, source, root)
     if spdx_format is FileFormat.YAML:

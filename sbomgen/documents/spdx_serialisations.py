@@ -2,8 +2,8 @@
 before spdx-tools sees it.
 
 YAML: aliases are refused (ten nested aliases of ten make a 600-byte file expand to a
-billion values for whatever walks the result), and so are explicit tags, duplicate keys, nesting deeper
-than ``MAX_DEPTH``, more than ``MAX_VALUES`` nodes and numbers longer than
+billion values for whatever walks the result), and so are explicit tags, duplicate keys,
+nesting deeper than ``MAX_DEPTH``, more than ``MAX_VALUES`` nodes and numbers longer than
 ``MAX_NUMBER_CHARS``. XML and RDF/XML: parsed by ``cyclonedx.xml_root`` first (no DTD, no
 entities, UTF-8 only), the same bytes then handed to xmltodict or rdflib.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SbomgenError
-from .cyclonedx import xml_root
 from .parse import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_VALUES
 
 RDF_ROOT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"
@@ -96,13 +95,12 @@ def load_yaml(data: bytes, source: str, error: type[SbomgenError]) -> Any:
         raise error(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
 
 
-def load_xml(data: bytes, source: str, error: type[SbomgenError]) -> Any:
+def load_xml(data: bytes, root: Any, source: str, error: type[SbomgenError]) -> Any:
     """The JSON shape of an SPDX XML document (as spdx-tools' XML parser makes it), once the
-    bytes have passed the XML gate."""
+    bytes have passed the XML gate (``root``: what ``xml_root`` made of them)."""
     import xmltodict
     from spdx_tools.spdx.parser.xml.xml_parser import _fix_list_like_fields
 
-    root = xml_root(data, source, error)
     if root.tag != XML_ROOT:
         raise error(f"{source}: not an SPDX XML document (root element {root.tag[:80]!r})")
     if _xml_deeper_than(root, MAX_DEPTH):
@@ -110,14 +108,14 @@ def load_xml(data: bytes, source: str, error: type[SbomgenError]) -> Any:
     return _fix_list_like_fields(xmltodict.parse(data)).get(XML_ROOT) or {}
 
 
-def load_rdf(data: bytes, source: str, error: type[SbomgenError]) -> Any:
-    """The rdflib graph of an SPDX RDF/XML document, once the bytes have passed the XML gate."""
+def load_rdf(data: bytes, root: Any, source: str, error: type[SbomgenError]) -> Any:
+    """The rdflib graph of an SPDX RDF/XML document, once the bytes have passed the XML
+    gate (``root``: what ``xml_root`` made of them)."""
     from urllib.parse import urldefrag
 
     from rdflib import RDF, Graph
     from spdx_tools.spdx.rdfschema.namespace import SPDX_NAMESPACE
 
-    root = xml_root(data, source, error)
     if root.tag != RDF_ROOT:
         raise error(f"{source}: not an RDF/XML document (root element {root.tag[:80]!r})")
     if _xml_deeper_than(root, MAX_DEPTH):
