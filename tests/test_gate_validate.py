@@ -87,7 +87,7 @@ def test_finding_yaml_aliases_are_refused(tmp_path: Path) -> None:
             "a: !!timestamp 2024-13-99 x",
             "a YAML tag at line 1 ('tag:yaml.org,2002:timestamp'; tags are not read)",
         ),
-        ("a: [", "not YAML (expected the node content, but found '<stream end>' at line 1 column 5)"),
+        ("a: [", "not YAML ("),  # libyaml's words or PyYAML's
     ],
 )
 def test_finding_yaml_within_the_gate_limits(tmp_path: Path, text: str, fragment: str) -> None:

@@ -10,6 +10,7 @@ entities, UTF-8 only), the same bytes then handed to xmltodict or rdflib.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..errors import SbomgenError
@@ -23,35 +24,37 @@ class _Refused(ValueError):
     pass
 
 
-def _loader() -> type:
+def _check_events(text: str, loader: type) -> None:
+    """Refuse aliases, tags and too many or too deeply nested nodes, event by event (before
+    anything is composed, so an alias is never followed)."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        def __init__(self, stream: Any) -> None:
-            super().__init__(stream)
-            self.depth = 0
-            self.nodes = 0
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                line = self.peek_event().start_mark.line + 1
-                raise _Refused(f"a YAML alias at line {line} (aliases are not read)")
-            event = self.peek_event()
-            if getattr(event, "tag", None) not in (None, "!"):
-                # PyYAML's constructors fail in their own ways on tagged values (!!timestamp x)
-                line = event.start_mark.line + 1
-                raise _Refused(f"a YAML tag at line {line} ({str(event.tag)[:80]!r}; tags are not read)")
-            self.nodes += 1
-            if self.nodes > MAX_VALUES:
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=loader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(f"a YAML alias at line {line} (aliases are not read)")
+        if getattr(event, "tag", None) not in (None, "!"):
+            # PyYAML's constructors fail in their own ways on tagged values (!!timestamp x)
+            raise _Refused(f"a YAML tag at line {line} ({str(event.tag)[:80]!r}; tags are not read)")
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            nodes += 1
+            if nodes > MAX_VALUES:
                 raise _Refused(f"more than {MAX_VALUES:,} values")
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
                 raise _Refused(f"nested more than {MAX_DEPTH} levels deep")
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
+
+@functools.cache
+def _loader() -> type:
+    """A safe loader (libyaml's when there is one) refusing duplicate keys and long numbers."""
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             mapping = super().construct_mapping(node, deep)
             if len(mapping) != len(node.value):
@@ -82,6 +85,7 @@ def load_yaml(data: bytes, source: str, error: type[SbomgenError]) -> Any:
     except UnicodeDecodeError as exc:
         raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
     try:
+        _check_events(text, _loader())
         return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader
     except _Refused as exc:
         raise error(f"{source}: {exc}") from None
