@@ -2,17 +2,23 @@
 in-toto statements (schemas/), and optionally the NTIA minimum elements. Every problem
 comes with where it is.
 
-JSON and XML are parsed by the gate first (bounded size, depth and numbers; XML without
-DTD or entities, in UTF-8): a document it refuses is a ContentError (exit 4), one line,
-before any validator sees it. What the gate accepts, the format's own validator judges."""
+JSON, YAML and XML are parsed by the gate first (bounded size, depth and numbers; YAML
+without aliases; every XML, SPDX RDF and SPDX XML too, without DTD or entities, in UTF-8,
+then dispatched by its root element): a document it refuses is a ContentError (exit 4),
+one line, before any validator sees it. What the gate accepts, the format's own validator
+judges; its messages quote the document, so they are printed with every control character
+escaped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .documents.cyclonedx import xml_root
 from .documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from .documents.source import read_bounded
+from .documents.text import printable
 from .errors import ContentError
 
 # What a statement, a DSSE envelope or a Sigstore bundle has at its top level.
@@ -21,32 +27,75 @@ _CDX_VERSIONS = {"1.4", "1.5", "1.6"}
 
 
 def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
-    """The kind of document and its problems (empty when valid)."""
-    content = read_bounded(path, str(path), ContentError, MAX_DOCUMENT_BYTES)
-    head = content.lstrip()[:1]
-    if head == b"<":
-        return _cyclonedx_xml(content, str(path))
-    document: Any = None
+    """The kind of document and its problems (empty when valid), every character a terminal
+    would act on escaped: the validators quote the document's values in their messages."""
+    kind, problems = _validate(path, ntia)
+    return printable(kind), [printable(problem) for problem in problems]
+
+
+def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
+    from spdx_tools.spdx.formats import FileFormat, file_name_to_format
+
+    from .documents import spdx_serialisations as serialised
+
+    source = str(path)
+    content = read_bounded(path, source, ContentError, MAX_DOCUMENT_BYTES)
+    head = content.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    try:
+        spdx_format = file_name_to_format(source)
+    except Exception:  # not a name spdx-tools knows; its parser says so below
+        spdx_format = None
+    if head == b"<" or spdx_format in (FileFormat.XML, FileFormat.RDF_XML):
+        # Every XML passes the XML gate (no DTD, no entities) and goes where its root says.
+        root = xml_root(content, source, ContentError)
+        if root.tag == serialised.RDF_ROOT:
+            graph = serialised.load_rdf(content, root, source, ContentError)
+            return _spdx(path, ntia, lambda: _from_graph(graph))
+        if root.tag == serialised.XML_ROOT:
+            shape = serialised.load_xml(content, root, source, ContentError)
+            return _spdx(path, ntia, lambda: _from_dict(shape), shape)
+        return _cyclonedx_xml(content, source, root)
+    if spdx_format is FileFormat.YAML:
+        shape = serialised.load_yaml(content, source, ContentError)
+        return _spdx(path, ntia, lambda: _from_dict(shape), shape)
     if head in (b"{", b"[") or path.suffix.lower() == ".json":
-        document = parse_json(content, str(path), ContentError)
+        document = parse_json(content, source, ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
-            return _cyclonedx_json(document, content, str(path))
+            return _cyclonedx_json(document, content, source)
         if isinstance(document, dict) and document.keys() & _ATTESTATION_KEYS:
-            return _attestation(content, str(path))
-    return _spdx(path, ntia, document)
+            return _attestation(content, source)
+        return _spdx(path, ntia, lambda: _from_dict(document), document)
+    return _spdx(path, ntia, lambda: _parse_file(source))
 
 
-def _spdx(path: Path, ntia: bool, parsed: Any) -> tuple[str, list[str]]:
-    """``parsed``: the JSON value the gate gave, handed to spdx-tools' parser as it is (the
-    file is not parsed twice); None for the other serialisations, read by spdx-tools."""
-    from spdx_tools.spdx.parser.error import SPDXParsingError
+def _from_dict(shape: Any) -> Any:
     from spdx_tools.spdx.parser.json.json_parser import JsonLikeDictParser
+
+    return JsonLikeDictParser().parse(shape)
+
+
+def _from_graph(graph: Any) -> Any:
+    from spdx_tools.spdx.parser.rdf.rdf_parser import translate_graph_to_document
+
+    return translate_graph_to_document(graph)
+
+
+def _parse_file(source: str) -> Any:
+    """Tag-value (line by line, no nesting), or a name spdx-tools reports it cannot read."""
     from spdx_tools.spdx.parser.parse_anything import parse_file
+
+    return parse_file(source)
+
+
+def _spdx(path: Path, ntia: bool, parse: Callable[[], Any], parsed: Any = None) -> tuple[str, list[str]]:
+    """``parse``: spdx-tools' parser given what the gate read (the file is not parsed twice);
+    ``parsed``: the JSON-like value the gate gave, for locating what spdx-tools cannot."""
+    from spdx_tools.spdx.parser.error import SPDXParsingError
 
     from .write.spdx import validate_document
 
     try:
-        document = parse_file(str(path)) if parsed is None else JsonLikeDictParser().parse(parsed)
+        document = parse()
     except SPDXParsingError as exc:
         return "SPDX", _located_by_model(parsed) or [f"parsing: {m}" for m in exc.get_messages()]
     except Exception as exc:  # the parsers raise a variety of errors on garbage
@@ -59,8 +108,8 @@ def _spdx(path: Path, ntia: bool, parsed: Any) -> tuple[str, list[str]]:
         element = context.element_type.name.lower() if context and context.element_type else "document"
         relationship = getattr(context, "full_element", None) if element == "relationship" else None
         if relationship is not None:
-            kind = relationship.relationship_type.name
-            where = f"{relationship.spdx_element_id} {kind} {relationship.related_spdx_element_id}"
+            how = relationship.relationship_type.name
+            where = f"{relationship.spdx_element_id} {how} {relationship.related_spdx_element_id}"
         problems.append(
             f"{element} {where}: {message.validation_message}"
             if where
@@ -128,13 +177,13 @@ def _cyclonedx_json(document: dict[str, Any], content: bytes, source: str) -> tu
     return f"CycloneDX {version}", [_located(e) for e in (errors or [])]
 
 
-def _cyclonedx_xml(content: bytes, source: str) -> tuple[str, list[str]]:
+def _cyclonedx_xml(content: bytes, source: str, root: Any) -> tuple[str, list[str]]:
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.xml import XmlValidator
 
     from .documents.cyclonedx import parse_xml
 
-    version, _ = parse_xml(content, source, ContentError)
+    version, _ = parse_xml(content, source, ContentError, root)
     if version not in _CDX_VERSIONS:
         return "XML", [
             f"not a CycloneDX {'/'.join(sorted(_CDX_VERSIONS))} document (namespace says {version})"

@@ -186,8 +186,9 @@ _TEXT = {"name", "version", "group", "description", "publisher", "purl", "cpe", 
          "id", "comment"}  # fmt: skip
 
 
-def parse_xml(data: bytes, source: str, error: type[SbomgenError]) -> tuple[str, dict[str, Any]]:
-    """The CycloneDX version and the JSON shape of an XML BOM, parsed without DTDs or entities."""
+def xml_root(data: bytes, source: str, error: type[SbomgenError]) -> Any:
+    """The root element of an XML document in UTF-8, parsed without DTDs or entities: every
+    XML sbomgen reads passes here before anything else parses it."""
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException
@@ -206,11 +207,20 @@ def parse_xml(data: bytes, source: str, error: type[SbomgenError]) -> tuple[str,
     except UnicodeDecodeError as exc:
         raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
     try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise error(f"{source}: refused: the XML has a DTD or entities ({type(exc).__name__})") from None
     except ParseError as exc:
         raise error(f"{source}: not well-formed XML ({exc})") from None
+
+
+def parse_xml(
+    data: bytes, source: str, error: type[SbomgenError], root: Any = None
+) -> tuple[str, dict[str, Any]]:
+    """The CycloneDX version and the JSON shape of an XML BOM (``root``: its root element when
+    ``xml_root`` has already parsed it)."""
+    if root is None:
+        root = xml_root(data, source, error)
     found = _NAMESPACE.fullmatch(root.tag)
     if not found:
         raise error(f"{source}: not a CycloneDX XML document (root element {root.tag[:80]!r})")
