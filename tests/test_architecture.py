@@ -21,7 +21,7 @@ PARSERS = {
     ("email", "message_from_binary_file"),
 }
 PARSER_NAMES = {"BytesHeaderParser", "HeaderParser", "BytesParser", "Parser", "JSONDecoder"}
-PARSER_MODULES = ("xml", "defusedxml", "lxml", "email.parser", "email.feedparser")
+PARSER_MODULES = ("xml", "defusedxml", "lxml", "yaml", "rdflib", "email.parser", "email.feedparser")
 # Where sbomgen validates documents it made itself: the only places a failure is its own bug.
 OWN_OUTPUT_CHECKS = {PACKAGE / "write", PACKAGE / "provenance" / "statement.py"}
 
