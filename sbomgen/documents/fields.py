@@ -55,6 +55,14 @@ def check_purl(value: str) -> str:
     return value
 
 
+def conforms(value: str, form: str) -> bool:
+    """Whether ``value`` has the JSON-schema ``form`` (``iri-reference``, ``idn-email``) by
+    the checker the CycloneDX writer validates its output with."""
+    import jsonschema
+
+    return bool(jsonschema.FormatChecker().conforms(value, form))
+
+
 # A package URL (pkg:pypi/pip@25.1.1), as the writers will accept it again.
 Purl = Annotated[NonEmptyLine, AfterValidator(check_purl)]
 

@@ -11,8 +11,9 @@ modelled; the rest (descriptions, vulnerabilities, ...) is ignored.
 from __future__ import annotations
 
 import urllib.parse
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ..errors import SbomgenError
 from .fields import Line, NonEmptyLine, Sha256, Strict
@@ -51,23 +52,44 @@ class ProjectDocument(Strict):
                 f.model_copy(update={"url": urllib.parse.urljoin(base, f.url)}) for f in files
             ]
             for number, file in enumerate(releases[version]):
-                parts = urllib.parse.urlsplit(file.url)
-                if parts.scheme not in ("http", "https") or not parts.netloc:
-                    where = f"releases.{version}[{number}].url"
-                    raise error(f"{source}: {where}: not an http(s) URL: {file.url[:80]!r}")
+                try:
+                    download_url(file.url)
+                except ValueError as exc:
+                    raise error(f"{source}: releases.{version}[{number}].url: {exc}") from None
         return self.model_copy(update={"releases": releases})
+
+
+def download_url(value: str) -> str:
+    """An absolute http(s) URL that every output format takes as a download location."""
+    from .spdx2 import _download_location
+
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {value[:80]!r}")
+    return _download_location(value)
+
+
+def _license(value: str) -> str:
+    from ..licenses import spdx_expression
+
+    if spdx_expression(value) != value:
+        raise ValueError(f"not an SPDX expression of known licenses: {value[:80]!r}")
+    return value
 
 
 class ReleaseFile(Strict):
     filename: NonEmptyLine
-    url: Line
+    url: Annotated[NonEmptyLine, AfterValidator(download_url)]
     sha256: Sha256
     packagetype: Line
 
 
 class ReleaseData(Strict):
+    """What the index said of one release, as sbomgen keeps it (the cache's rows): the same
+    rules as when it was read from the index, so a cache cannot say more."""
+
     files: list[ReleaseFile]
-    license: Line | None = None
+    license: Annotated[Line, AfterValidator(_license)] | None = None
 
 
 def read_project(
