@@ -87,3 +87,69 @@ def test_cache_export_release_data(data: Any) -> None:
 @given(release_data)
 def test_cache_export_release_data_many(data: Any) -> None:
     check(data)
+
+
+# Misc/sbom.spdx.json packages: what the gate accepts, the writers take and SPDX reads back.
+
+actors = st.builds(
+    "".join,
+    st.tuples(st.sampled_from(["Person: ", "Organization: ", "Tool: ", ""]), tricky_text | printable,
+              st.sampled_from(["", " (a@b.org)", " (x)", " ()", "(", ")"])),
+)  # fmt: skip
+locations = st.builds(
+    "".join, st.tuples(st.sampled_from(["https://example.com/", "git+https://x.org/", ""]), printable)
+)
+versions = st.one_of(tricky_text, printable, st.integers(1000, 1100).map(lambda n: "1" * n))
+
+
+def check_package(package: dict[str, Any]) -> None:
+    from spdx_tools.spdx.parser.actor_parser import ActorParser
+    from spdx_tools.spdx.validation.uri_validators import validate_download_location
+
+    from sbomgen.documents.spdx2 import actor_parts
+    from sbomgen.errors import ContentError
+    from sbomgen.scan.cpython_sbom import load_document
+
+    document = {"SPDXID": "SPDXRef-DOCUMENT", "spdxVersion": "SPDX-2.3", "packages": [package]}
+    try:
+        loaded = load_document("Misc/sbom.spdx.json", json.dumps(document).encode("utf-8", "surrogatepass"))
+    except ContentError as exc:
+        assert exc.exit_code == 4
+        return
+    checker = jsonschema.FormatChecker()
+    accepted = loaded.packages[0]
+    for actor in (accepted.supplier, accepted.originator):
+        parts = actor_parts(actor) if actor else None
+        if parts is not None:
+            assert ActorParser.parse_actor(actor).name == parts[1], actor
+            assert parts[2] is None or checker.conforms(parts[2], "idn-email"), actor
+    location = accepted.downloadLocation
+    if location and location not in ("NONE", "NOASSERTION"):
+        assert checker.conforms(location, "iri-reference") and not validate_download_location(location), (
+            location
+        )
+    assert len(accepted.versionInfo or "") <= 1024
+
+
+packages = st.fixed_dictionaries(
+    {"SPDXID": st.just("SPDXRef-PACKAGE-x"), "name": st.just("x")},
+    optional={
+        "supplier": actors,
+        "originator": actors,
+        "downloadLocation": locations,
+        "versionInfo": versions,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(packages)
+def test_misc_sbom_package_values(package: dict[str, Any]) -> None:
+    check_package(package)
+
+
+@pytest.mark.slow
+@MANY
+@given(packages)
+def test_misc_sbom_package_values_many(package: dict[str, Any]) -> None:
+    check_package(package)
