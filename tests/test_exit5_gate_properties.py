@@ -36,8 +36,8 @@ urls = st.builds(
     ),
 )
 release_data = st.one_of(
-    mutations(SEED, within="files"),
     mutations(SEED),
+    mutations(SEED["files"][0]).map(lambda file: {**SEED, "files": [file]}),
     st.builds(lambda url: {**SEED, "files": [{**SEED["files"][0], "url": url}]}, urls),
     st.builds(lambda text: {**SEED, "license": text}, tricky_text | printable),
 )
