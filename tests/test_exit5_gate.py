@@ -187,7 +187,8 @@ def test_finding_cache_export_is_imported_when_an_index_could_have_sent_it(tmp_p
     ("url", "license_", "fragment"),
     [("javascript:alert(1)", None, "entries[0].data.files[0].url: not an http(s) URL: 'javascript:alert(1)'"),
      ("r.whl", None, "entries[0].data.files[0].url: not an http(s) URL: 'r.whl'"),
-     ("https://files.example/a|b.whl", None, "entries[0].data.files[0].url: not a download location"),
+     ("https://files.example/a|b.whl", None,
+      "entries[0].data.files[0].url: not a URL a CycloneDX document can hold"),
      ("https://files.example/r.whl", "Not A License",
       "entries[0].data.license: not an SPDX expression of known licenses: 'Not A License'")],
 )  # fmt: skip

@@ -61,12 +61,15 @@ class ProjectDocument(Strict):
 
 
 def download_url(value: str) -> str:
-    """An absolute http(s) URL that every output format takes as a download location."""
-    from .spdx2 import _download_location
+    """An absolute http(s) URL the CycloneDX writer takes. (The SPDX writer keeps one its
+    download-location grammar refuses, such as an IP address, as source information.)"""
+    from .spdx2 import cyclonedx_uri
 
     if not _http(value):
         raise ValueError(f"not an http(s) URL: {value[:80]!r}")
-    return _download_location(value)
+    if not cyclonedx_uri(value):
+        raise ValueError(f"not a URL a CycloneDX document can hold: {value[:80]!r}")
+    return value
 
 
 def _http(value: str) -> bool:

@@ -91,11 +91,14 @@ def _download_location(value: str) -> str:
     """NONE, NOASSERTION, or a location by SPDX's grammar that the CycloneDX writer takes too."""
     from spdx_tools.spdx.validation.uri_validators import validate_download_location
 
-    if value not in NOASSERTION and (
-        validate_download_location(value) or _BAD_URI.search(value) or not conforms(value, "iri-reference")
-    ):
+    if value not in NOASSERTION and (validate_download_location(value) or not cyclonedx_uri(value)):
         raise ValueError(f"not a download location (a URL or VCS location): {value[:80]!r}")
     return value
+
+
+def cyclonedx_uri(value: str) -> bool:
+    """Whether the CycloneDX writer takes ``value`` as a URL (its library and its schema)."""
+    return not _BAD_URI.search(value) and conforms(value, "iri-reference")
 
 
 def _namespace(value: str) -> str:
