@@ -250,3 +250,17 @@ def test_finding_cyclonedx_library_warning_on_stderr(tmp_path: Path) -> None:
     lines = run.stderr.strip().splitlines()
     assert all(line.startswith("sbomgen: ") for line in lines), run.stderr
     assert lines[-1] == f"sbomgen: wrote {out}: 1 packages, 1 files"
+
+
+def test_finding_index_file_url_a_cyclonedx_document_cannot_hold() -> None:
+    from sbomgen.documents.index import read_project
+    from sbomgen.enrich import release_data
+    from sbomgen.enrich.index import IndexResponseError
+    from sbomgen.errors import EnrichmentError
+
+    file = {"filename": "r.whl", "url": "https://files.example/a|b.whl", "digests": {"sha256": "b" * 64}}
+    answer = {"releases": {"2.0.0": [file]}}
+    project = read_project(json.dumps(answer).encode(), "requests", "https://pypi.org/pypi/requests/json",
+                           1 << 20, EnrichmentError)  # fmt: skip
+    with pytest.raises(IndexResponseError, match=r"files\[0\]\.url: not a URL a CycloneDX document can hold"):
+        release_data(project, "2.0.0")
