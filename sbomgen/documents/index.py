@@ -11,8 +11,9 @@ modelled; the rest (descriptions, vulnerabilities, ...) is ignored.
 from __future__ import annotations
 
 import urllib.parse
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ..errors import SbomgenError
 from .fields import Line, NonEmptyLine, Sha256, Strict
@@ -51,23 +52,52 @@ class ProjectDocument(Strict):
                 f.model_copy(update={"url": urllib.parse.urljoin(base, f.url)}) for f in files
             ]
             for number, file in enumerate(releases[version]):
-                parts = urllib.parse.urlsplit(file.url)
-                if parts.scheme not in ("http", "https") or not parts.netloc:
+                # Only the scheme here: the full rule (slow on a project's thousands of
+                # files) applies to the one release that is used, as it becomes ReleaseData.
+                if not _http(file.url):
                     where = f"releases.{version}[{number}].url"
                     raise error(f"{source}: {where}: not an http(s) URL: {file.url[:80]!r}")
         return self.model_copy(update={"releases": releases})
 
 
+def download_url(value: str) -> str:
+    """An absolute http(s) URL the CycloneDX writer takes. (The SPDX writer keeps one its
+    download-location grammar refuses, such as an IP address, as source information.)"""
+    from .spdx2 import cyclonedx_uri
+
+    if not _http(value):
+        raise ValueError(f"not an http(s) URL: {value[:80]!r}")
+    if not cyclonedx_uri(value):
+        raise ValueError(f"not a URL a CycloneDX document can hold: {value[:80]!r}")
+    return value
+
+
+def _http(value: str) -> bool:
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _license(value: str) -> str:
+    from ..licenses import spdx_expression
+
+    if spdx_expression(value) != value:
+        raise ValueError(f"not an SPDX expression of known licenses: {value[:80]!r}")
+    return value
+
+
 class ReleaseFile(Strict):
     filename: NonEmptyLine
-    url: Line
+    url: Annotated[NonEmptyLine, AfterValidator(download_url)]
     sha256: Sha256
     packagetype: Line
 
 
 class ReleaseData(Strict):
+    """What the index said of one release, as sbomgen keeps it (the cache's rows): the same
+    rules as when it was read from the index, so a cache cannot say more."""
+
     files: list[ReleaseFile]
-    license: Line | None = None
+    license: Annotated[Line, AfterValidator(_license)] | None = None
 
 
 def read_project(

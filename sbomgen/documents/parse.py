@@ -19,6 +19,7 @@ Limits, and why:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -67,6 +68,13 @@ def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: the literal is JSON, the value is Infinity
+        raise _Refused(f"the number {text[:40]} is too large for a float")
+    return value
+
+
 def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a JSON number")
 
@@ -106,7 +114,7 @@ def parse_json(
             text,
             object_pairs_hook=_object,
             parse_int=_number(int),
-            parse_float=_number(float),
+            parse_float=_number(_finite),
             parse_constant=_constant,
         )
     except UnicodeDecodeError as exc:

@@ -17,7 +17,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, ConfigDict, Field, RootModel, model_validator
 
 from ..errors import SbomgenError
-from .fields import Line, NonEmptyLine, Sha256, Strict, Text, check_purl
+from .fields import Line, NonEmptyLine, Sha256, Strict, Text, check_purl, conforms
 from .parse import parse_json, validate
 
 # SPDX 2.3 clause 7.10: the algorithms, and how many hex digits a digest of each has (the
@@ -73,6 +73,8 @@ def actor_parts(value: str) -> tuple[str, str, str | None] | None:
         rest, email = rest.strip(), mail.strip() or None
     if not rest:
         raise ValueError(f"an actor without a name: {value[:80]!r}")
+    if email is not None and not conforms(email, "idn-email"):
+        raise ValueError(f"an actor whose email is not an address: {value[:80]!r}")
     return kind, rest, email
 
 
@@ -89,9 +91,14 @@ def _download_location(value: str) -> str:
     """NONE, NOASSERTION, or a location by SPDX's grammar that the CycloneDX writer takes too."""
     from spdx_tools.spdx.validation.uri_validators import validate_download_location
 
-    if value not in NOASSERTION and (validate_download_location(value) or _BAD_URI.search(value)):
+    if value not in NOASSERTION and (validate_download_location(value) or not cyclonedx_uri(value)):
         raise ValueError(f"not a download location (a URL or VCS location): {value[:80]!r}")
     return value
+
+
+def cyclonedx_uri(value: str) -> bool:
+    """Whether the CycloneDX writer takes ``value`` as a URL (its library and its schema)."""
+    return not _BAD_URI.search(value) and conforms(value, "iri-reference")
 
 
 def _namespace(value: str) -> str:
@@ -106,6 +113,17 @@ SpdxId = Annotated[NonEmptyLine, AfterValidator(_spdx_id)]
 ElementRef = Annotated[NonEmptyLine, AfterValidator(_element_ref)]
 Actor = Annotated[NonEmptyLine, AfterValidator(_actor)]
 DownloadLocation = Annotated[NonEmptyLine, AfterValidator(_download_location)]
+# CycloneDX 1.6 bounds a component's version to 1,024 characters.
+MAX_VERSION = 1024
+
+
+def _version_info(value: str) -> str:
+    if len(value) > MAX_VERSION:
+        raise ValueError(f"a version of {len(value):,} characters (at most {MAX_VERSION:,})")
+    return value
+
+
+VersionInfo = Annotated[Line, AfterValidator(_version_info)]
 
 
 class Checksum(Strict):
@@ -168,7 +186,7 @@ Purpose = Literal[
 class Package(Strict):
     SPDXID: SpdxId
     name: NonEmptyLine
-    versionInfo: Line | None = None
+    versionInfo: VersionInfo | None = None
     packageFileName: Line | None = None
     supplier: Actor | None = None
     originator: Actor | None = None

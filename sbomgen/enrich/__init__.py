@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile
+from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile, download_url
 from ..errors import EnrichmentError
 from ..licenses import declared_license
 from ..model import Checksum, Component, Inventory
@@ -45,6 +45,11 @@ def release_data(document: ProjectDocument, version: str) -> ReleaseData:
     files = next((f for listed, f in document.releases.items() if _version(listed) == wanted), None)
     if files is None:
         raise IndexResponseError(f"version {version} is not on the index")
+    for number, file in enumerate(files):
+        try:
+            download_url(file.url)
+        except ValueError as exc:
+            raise IndexResponseError(f"version {version}: files[{number}].url: {exc}") from None
     kept = [
         ReleaseFile(filename=f.filename, url=f.url, sha256=f.digests.sha256, packagetype=f.packagetype)
         for f in files

@@ -6,9 +6,11 @@ import re
 from dataclasses import replace
 
 from ..documents.c_header import definitions
+from ..documents.spdx2 import MAX_VERSION
 from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from .interface import ScanContext, Scanner
+from .wheels import cpe23
 
 PATCHLEVEL = "Include/patchlevel.h"
 PSF = Party("Organization", "Python Software Foundation")
@@ -46,7 +48,7 @@ class CPythonScanner(Scanner):
             originator=PSF,
             download_location=download,
             checksums=context.artifact_checksums,
-            cpe=f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
+            cpe=cpe23("python:python", version),
             license_concluded="PSF-2.0",
             file_name=None if context.is_directory else context.artifact_name,
             files=context.files.claim_rest(context.root_key),
@@ -89,9 +91,9 @@ def _py_version(patchlevel: bytes) -> str:
         raise ContentError(f"{PATCHLEVEL}: PY_VERSION is defined {len(values)} times")
     found = _PY_VERSION.fullmatch(values[0])
     try:
-        if found is None:
+        if found is None or len(found.group(1)) > MAX_VERSION:
             raise InvalidVersion
         Version(found.group(1).decode())
-    except InvalidVersion:
-        raise ContentError(f"{PATCHLEVEL}: PY_VERSION is not a quoted version: {values[0]!r}") from None
+    except ValueError:  # InvalidVersion, or a number too long for int()
+        raise ContentError(f"{PATCHLEVEL}: PY_VERSION is not a quoted version: {values[0][:80]!r}") from None
     return found.group(1).decode()

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from ..documents.metadata import CoreMetadata, read_metadata
 from ..documents.record import read_record, record_hash
+from ..documents.spdx2 import actor_parts
 from ..documents.vendor import read_vendor_txt
 from ..errors import ContentError
 from ..licenses import declared_license
@@ -27,8 +28,12 @@ from .wheels import pypi_purl
 
 
 def _supplier(metadata: CoreMetadata) -> Party | None:
-    for person in (metadata.maintainer, metadata.author):
+    for field, person in (("Maintainer", metadata.maintainer), ("Author", metadata.author)):
         if person:
+            try:  # as the SPDX reader will read it back: "(x)" alone would be an email, no name
+                actor_parts(f"Organization: {person.strip()}")
+            except ValueError:
+                raise ContentError(f"METADATA: {field} {person[:80]!r} is not a supplier name") from None
             return Party("Organization", person.strip())
     for address in (metadata.maintainer_email, metadata.author_email):
         if address:

@@ -34,6 +34,12 @@ def pypi_purl(name: str, version: str) -> str:
     return f"pkg:pypi/{canonicalize_name(name)}@{version}"
 
 
+def cpe23(vendor_product: str, version: str) -> str:
+    """A CPE 2.3 formatted string; the version escaped as the binding requires (1!99.0, 99.0+abc)."""
+    escaped = "".join(c if c.isascii() and (c.isalnum() or c in "_-.") else "\\" + c for c in version)
+    return f"cpe:2.3:a:{vendor_product}:{escaped}:*:*:*:*:*:*:*"
+
+
 def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     """Return (canonical name, pinned version) for each line of a vendor.txt."""
     return vendor.parse_vendor_txt(text, where, ContentError)
@@ -58,6 +64,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
         name, version = canonicalize_name(metadata.name), metadata.version
         key = f"wheel:{name}"
         vendored = []
+        pinned_by: dict[str, str] = {}
         for vendor_txt in sorted(n for n in names if n.count("/") == 2 and n.endswith("/_vendor/vendor.txt")):
             pins = vendor.read_vendor_txt(
                 _read_member(archive, vendor_txt, path), f"{path}:{vendor_txt}", ContentError
@@ -69,6 +76,9 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
                 else {}
             )
             for dep_name, dep_version in pins:
+                other = pinned_by.setdefault(canonicalize_name(dep_name), vendor_txt)
+                if other != vendor_txt:
+                    raise ContentError(f"{path}: {dep_name} is pinned by both {other} and {vendor_txt}")
                 vendored.append(
                     Component(
                         key=f"{key}/vendored:{dep_name}",
@@ -90,7 +100,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
             Checksum(a, hashlib.new(a.lower(), content).hexdigest()) for a in algorithms if a != "SHA1"
         ),
         purl=pypi_purl(name, version),
-        cpe=f"cpe:2.3:a:{known_cpe}:{version}:*:*:*:*:*:*:*" if known_cpe else None,
+        cpe=cpe23(known_cpe, version) if known_cpe else None,
         license_declared=declared_license(
             metadata.license_expression, metadata.license, metadata.classifiers
         ),
@@ -110,7 +120,12 @@ def _bom_licenses(content: bytes, where: str) -> dict[tuple[str, str], str]:
             continue
         expressions = [choice.spdx for choice in component.licenses]
         if len(expressions) == 1 and (expression := spdx_expression(expressions[0])):
-            found[(canonicalize_name(component.name), component.version)] = expression
+            key = (canonicalize_name(component.name), component.version)
+            if found.setdefault(key, expression) != expression:
+                raise ContentError(
+                    f"{where}: {component.name} {component.version} is listed twice, as "
+                    f"{found[key]} and as {expression}"
+                )
     return found
 
 

@@ -8,9 +8,11 @@ file is a ``file`` component with its hashes, nested under the package that cont
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -118,7 +120,7 @@ def build_bom(inventory: Inventory) -> Bom:
     bom = Bom(
         serial_number=serial,
         metadata=BomMetaData(
-            timestamp=inventory.created.replace(tzinfo=None),
+            timestamp=inventory.created.replace(tzinfo=datetime.timezone.utc),
             component=root_node,
             supplier=_supplier(root.supplier),
         ),
@@ -145,8 +147,11 @@ def build_bom(inventory: Inventory) -> Bom:
 def render(inventory: Inventory, xml: bool = False) -> bytes:
     """The validated CycloneDX 1.6 document (JSON, or XML when ``xml``)."""
     output_format = OutputFormat.XML if xml else OutputFormat.JSON
-    outputter = make_outputter(build_bom(inventory), output_format, SchemaVersion.V1_6)
-    text = outputter.output_as_string(indent=None)
+    # The library warns on stderr about a root without dependencies; stderr is sbomgen's own.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"cyclonedx\.")
+        outputter = make_outputter(build_bom(inventory), output_format, SchemaVersion.V1_6)
+        text = outputter.output_as_string(indent=None)
     if xml:
         problem = XmlValidator(SchemaVersion.V1_6).validate_str(text)
     else:
