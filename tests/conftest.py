@@ -108,6 +108,28 @@ def sbomgen(*args: str | os.PathLike[str], cwd: Path | None = None, env: dict[st
     return Run(result.returncode, result.stdout, result.stderr.decode())
 
 
+def peak_rss(arguments: list[str], env: dict[str, str] | None = None) -> tuple[int, int]:
+    """Exit status and peak RSS (KiB) of ``sbomgen ARGUMENTS``, measured by a small launcher:
+    a child's peak RSS starts at its parent's, and a test's parent is the whole test session
+    (grown by the in-process property tests before it)."""
+    launcher = (
+        "import os, subprocess, sys\n"
+        "process = subprocess.Popen(sys.argv[1:], stderr=subprocess.DEVNULL)\n"
+        "_, status, usage = os.wait4(process.pid, 0)\n"
+        "print(status, usage.ru_maxrss)\n"
+    )
+    command = [sys.executable, "-m", "sbomgen", *arguments]
+    result = subprocess.run(
+        [sys.executable, "-c", launcher, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    status, peak = result.stdout.split()
+    return int(status), int(peak)
+
+
 def one_line_failure(run: Run, check: str) -> str:
     """A verification that failed (exit 9) with one line naming ``check``; the line."""
     assert run.returncode == 9, run.stderr

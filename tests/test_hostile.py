@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import raw_tar
-from conftest import CPYTHON_311, ROOT, cpython_tree, sbomgen, write_tar
+from conftest import CPYTHON_311, ROOT, cpython_tree, peak_rss, sbomgen, write_tar
 from raw_tar import TOP
 
 
@@ -127,21 +127,10 @@ def test_tens_of_thousands_of_members_in_the_memory_of_a_few(tmp_path: Path) -> 
     release) take the same peak memory, under the 64 MB target."""
 
     def peak_rss_mb(artifact: Path) -> float:
-        # Measured by a small launcher: a child's peak RSS starts at its parent's, and
-        # this test's parent is the whole test session.
-        launcher = (
-            "import os, subprocess, sys\n"
-            "process = subprocess.Popen(sys.argv[1:], stderr=subprocess.DEVNULL)\n"
-            "_, status, usage = os.wait4(process.pid, 0)\n"
-            "print(status, usage.ru_maxrss)\n"
-        )
         output = str(tmp_path / "out.json")
-        command = [sys.executable, "-m", "sbomgen", "tarball", str(artifact), "-o", output, "--offline"]
-        status, peak = subprocess.run(
-            [sys.executable, "-c", launcher, *command], capture_output=True, text=True, check=True
-        ).stdout.split()
-        assert status == "0"
-        return int(peak) / 1024
+        status, peak = peak_rss(["tarball", str(artifact), "-o", output, "--offline"])
+        assert status == 0
+        return peak / 1024
 
     def members(count: int) -> dict[str, bytes]:
         return {f"Lib/package_{n // 1000:02}/module_{n:05}.py": b"" for n in range(count)}
