@@ -130,6 +130,23 @@ def peak_rss(arguments: list[str], env: dict[str, str] | None = None) -> tuple[i
     return int(status), int(peak)
 
 
+def refused(run_dir: Path, exit_code: int, *args: str | Path, fragments: tuple[str, ...]) -> str:
+    """Run sbomgen with ``args`` (``{out}`` is a path in an empty folder); the one error line."""
+    out = run_dir / "out"
+    out.mkdir(exist_ok=True)
+    run = sbomgen(*(str(a).replace("{out}", str(out / "result")) for a in args))
+    assert run.returncode == exit_code, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("sbomgen: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in run.stderr
+    assert list(out.iterdir()) == []
+    assert run.stdout == b""
+    return lines[0]
+
+
 def one_line_failure(run: Run, check: str) -> str:
     """A verification that failed (exit 9) with one line naming ``check``; the line."""
     assert run.returncode == 9, run.stderr

@@ -13,24 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import cpython_tree, make_wheel, sbom_data, sbomgen, write_tar
+from conftest import cpython_tree, make_wheel, refused, sbom_data, sbomgen, write_tar
 
 WHEEL = "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"
-
-
-def refused(tmp_path: Path, exit_code: int, *args: str | Path, fragments: tuple[str, ...]) -> str:
-    """Run sbomgen (``{out}`` is a path in an empty folder): one error line, no output."""
-    out = tmp_path / "out"
-    out.mkdir(exist_ok=True)
-    run = sbomgen(*(str(a).replace("{out}", str(out / "result")) for a in args))
-    assert run.returncode == exit_code, run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("sbomgen: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert list(out.iterdir()) == []
-    return lines[0]
 
 
 def misc_package(**changes: Any) -> bytes:

@@ -12,27 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, make_wheel, sbom_data, sbomgen, write_tar
+from conftest import (
+    CPYTHON_313,
+    REFERENCE_313,
+    cpython_tree,
+    make_wheel,
+    refused,
+    sbom_data,
+    sbomgen,
+    write_tar,
+)
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HUGE = b"9" * 5000
-
-
-def refused(run_dir: Path, exit_code: int, *args: str | Path, fragments: tuple[str, ...]) -> str:
-    """Run sbomgen with ``args`` (``{out}`` is a path in an empty folder); the one error line."""
-    out = run_dir / "out"
-    out.mkdir(exist_ok=True)
-    run = sbomgen(*(str(a).replace("{out}", str(out / "result")) for a in args))
-    assert run.returncode == exit_code, run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("sbomgen: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert "Traceback" not in run.stderr
-    assert list(out.iterdir()) == []
-    assert run.stdout == b""
-    return lines[0]
 
 
 # Misc/sbom.spdx.json in a tarball ------------------------------------------------------------
