@@ -132,10 +132,6 @@ def material(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Material]:
         yield Material({k.name: k for k in kinds}, private, other_public, other_sbom, trust_config)
 
 
-def _request(kind: Kind, signer: dict[str, Any], asked: dict[str, Any]) -> Request:
-    return Request(**signer, **asked)
-
-
 def _expected(kind: Kind, sigstore_signer: bool, asked: set[str]) -> bool:
     """Exit 0 if and only if every requested check applies to the kind and passes."""
     if not kind.signed or sigstore_signer != ("key" not in kind.signer):
@@ -168,8 +164,8 @@ def test_every_requested_check_times_every_bundle_kind(material: Material) -> No
                     "source_uri": kind.source_uri or SOURCE,
                     "sbom": kind.sbom or material.kinds["key"].sbom,
                 }
-                request = _request(
-                    kind, _signer_for(kind, sigstore_signer, material), {n: values[n] for n in asked}
+                request = Request(
+                    **_signer_for(kind, sigstore_signer, material), **{n: values[n] for n in asked}
                 )
                 result = verify(kind.artifact, kind.bundle, request)
                 expected = _expected(kind, sigstore_signer, asked)
