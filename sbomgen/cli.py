@@ -122,7 +122,7 @@ class _Size(click.ParamType):
 
 
 def _limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    from .archive import Limits
+    from .read.archive import Limits
 
     defaults = Limits()
     options = [
@@ -164,7 +164,7 @@ def _limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _limits(options: dict[str, Any]) -> Any:
-    from .archive import Limits
+    from .read.archive import Limits
 
     return Limits(
         max_member_size=options.pop("max_member_size"),
@@ -497,8 +497,8 @@ def regenerate(
     upstream document is referenced with its checksum. What upstream says about the
     packages that remain is kept, so no network is used.
     """
-    from .regenerate import parse_system_packages
-    from .regenerate import regenerate as derive
+    from .workflows.regenerate import parse_system_packages
+    from .workflows.regenerate import regenerate as derive
     from .write.output import check_outputs, is_stdout, write_atomic
     from .write.spdx import SpdxWriter
 
@@ -555,9 +555,9 @@ def release(
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    from . import release as rel
     from .provenance import signing as sig
     from .provenance.statement import statement
+    from .workflows import release as rel
     from .write.output import check_outputs, write_atomic
 
     if check_manifest is not None:
@@ -592,7 +592,7 @@ def release(
     enrich_options = _enrich_options(**options)
     jobs_list: list[tuple[str, Any, Any]] = [(str(p), None, enrich_options) for p in sources]
     if windows:
-        from .windows import read_source
+        from .workflows.windows import read_source
 
         assert source is not None
         parts = read_source(source)  # once, for every Windows artifact
@@ -629,8 +629,8 @@ def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
     wheel is what an installer would pick. Exit 1 when anything changed."""
     import json
 
-    from .index_check import as_dict
-    from .index_check import check as run
+    from .workflows.check import as_dict
+    from .workflows.check import check as run
 
     drifts = run(sbom, _enrich_options(**index_options))
     changed = as_dict(drifts)
@@ -703,7 +703,7 @@ def _distribution(
     for message in (*inventory.notices, *notices):
         _notice(message)
     if embed:
-        from .embed import embed as embed_sbom
+        from .workflows.embed import embed as embed_sbom
 
         # Inside the wheel the SBOM describes its content: the file's own digest cannot be in it.
         root = replace(inventory.component(inventory.root), checksums=())
@@ -960,7 +960,7 @@ def validate(files: tuple[Path, ...], ntia: bool) -> None:
     """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
     CycloneDX 1.4-1.6 (JSON, XML), in-toto statements. Every problem is listed with where
     it is. Exit 0 only if every file is valid, else 1."""
-    from .validate import validate_file
+    from .workflows.validate import validate_file
 
     invalid = 0
     for path in files:
@@ -996,7 +996,7 @@ def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) 
     """
     import json
 
-    from . import diff as sbom_diff
+    from .workflows import diff as sbom_diff
 
     difference = sbom_diff.compare(sbom_diff.load(old), sbom_diff.load(new))
     if as_json:

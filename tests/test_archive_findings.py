@@ -418,7 +418,7 @@ def test_finding_needed_member_behind_a_link_to_another_needed_member_takes_one_
 ) -> None:
     """What the pass kept for one scanner serves a link to it: no second pass."""
     import sbomgen
-    from sbomgen.archive import ArchiveReader
+    from sbomgen.read.archive import ArchiveReader
 
     content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
     tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
@@ -450,8 +450,8 @@ def test_finding_needed_member_read_again_must_not_change(
     """A second pass that reads other bytes than the first (the artifact changed meanwhile)
     is an error, not a silent switch of content."""
     import sbomgen
-    from sbomgen.archive import ArchiveReader
     from sbomgen.errors import ArchiveError
+    from sbomgen.read.archive import ArchiveReader
 
     tree, members = _needed("Include/patchlevel.h", PATCHLEVEL_3_99_7, "symlink to a later member")
     path = tar_of(tmp_path, members, tree, top="cpython-src")

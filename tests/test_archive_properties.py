@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from raw_zip import Entry
 
-from sbomgen.archive import ArchiveReader
 from sbomgen.errors import ArchiveError, ContentError
+from sbomgen.read.archive import ArchiveReader
 from sbomgen.scan import default_scanners, reading
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from sbomgen.enrich.cache import parse_export
 from sbomgen.errors import CacheError
-from sbomgen.licenses import spdx_expression
+from sbomgen.model.licenses import spdx_expression
 
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
 SEED: dict[str, Any] = {

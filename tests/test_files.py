@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import cpython_tree, write_tar
 
-from sbomgen.files import FileTable
 from sbomgen.model import Checksum, FileEntry
+from sbomgen.model.files import FileTable
 
 
 def entry(path: str, content: bytes, algorithms: tuple[str, ...] = ("SHA1", "SHA256")) -> FileEntry:

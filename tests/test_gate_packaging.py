@@ -21,9 +21,9 @@ from sbomgen.documents.cache import canonical, digest
 from sbomgen.documents.metadata import read_metadata
 from sbomgen.documents.record import read_record, record_hash
 from sbomgen.documents.vendor import read_vendor_txt
-from sbomgen.embed import embed
 from sbomgen.errors import ContentError
-from sbomgen.windows import read_source, windows_inventory
+from sbomgen.workflows.embed import embed
+from sbomgen.workflows.windows import read_source, windows_inventory
 
 
 def failed(run: Run, code: int, *fragments: str, out: Path | None = None) -> str:

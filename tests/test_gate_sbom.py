@@ -549,7 +549,7 @@ def test_finding_diff_of_one_artifact_in_three_forms_is_empty(
 
 
 def test_three_forms_name_vendored_packages_by_what_vendors_them(three_forms: dict[str, Path]) -> None:
-    from sbomgen.diff import load
+    from sbomgen.workflows.diff import load
 
     keys = {form: set(load(path).components) for form, path in three_forms.items()}
     assert keys["spdx"] == keys["nested"] == keys["flat"]
@@ -593,6 +593,6 @@ def test_cyclonedx_xml_reads_as_the_same_model_as_json(tmp_path: Path) -> None:
     for old, new in (("cyclonedx-json", "cyclonedx-xml"), ("spdx-json", "cyclonedx-xml")):
         run = sbomgen("diff", outputs[old], outputs[new], "--json", "--files")
         assert run.returncode == 0, run.stdout
-    from sbomgen.diff import load
+    from sbomgen.workflows.diff import load
 
     assert load(outputs["cyclonedx-xml"]) == load(outputs["cyclonedx-json"])

@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 
 from sbomgen import diff
 from sbomgen.errors import SbomgenError
-from sbomgen.index_check import recorded_in
-from sbomgen.regenerate import load_upstream
 from sbomgen.scan.cpython_sbom import SBOM_PATH, listed_components, listed_files, load_document
 from sbomgen.scan.distribution import _sbom_packages
 from sbomgen.scan.wheels import _bom_licenses
+from sbomgen.workflows.check import recorded_in
+from sbomgen.workflows.regenerate import load_upstream
 
 pytestmark = pytest.mark.slow
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))

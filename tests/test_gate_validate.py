@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sbomgen.errors import SbomgenError
-from sbomgen.validate import validate_file
+from sbomgen.workflows.validate import validate_file
 
 DOCUMENT: dict[str, Any] = {
     "SPDXID": "SPDXRef-DOCUMENT",

@@ -436,7 +436,7 @@ def test_finding_release_folder_name_with_a_newline(tmp_path: Path) -> None:
     folder = _release_folder(tmp_path)
     (folder / "evil\nchanged: python-3.99.0.tar.xz.asc").write_bytes(b"x")
     from sbomgen.errors import ContentError
-    from sbomgen.release import manifest
+    from sbomgen.workflows.release import manifest
 
     good = tmp_path / "m.json"
     good.write_text(json.dumps({"format": "sbomgen-release-manifest", "version": 1, "files": []}))
@@ -448,7 +448,7 @@ def test_finding_release_folder_name_with_a_newline(tmp_path: Path) -> None:
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
-    from sbomgen.release import manifest
+    from sbomgen.workflows.release import manifest
 
     return json.loads(manifest(folder))
 
@@ -586,7 +586,7 @@ def real_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     with the manifest sbomgen writes for it."""
     from conftest import DATA
 
-    from sbomgen.release import manifest
+    from sbomgen.workflows.release import manifest
 
     folder = tmp_path_factory.mktemp("real-release")
     for source in sorted((DATA / "sigstore").iterdir()):
@@ -601,7 +601,7 @@ def _check_in_process(folder: Path, data: bytes) -> None:
     """What ``release FOLDER --check MANIFEST`` does once it has read the file's bytes."""
     from sbomgen.documents.manifest import load_manifest
     from sbomgen.errors import ContentError, SbomgenError
-    from sbomgen.release import compare
+    from sbomgen.workflows.release import compare
 
     try:
         drift = compare(
@@ -687,7 +687,7 @@ def test_release_manifest_type_mutations(
 
 
 def test_the_real_manifest_checks_clean(real_release: tuple[Path, dict[str, Any]]) -> None:
-    from sbomgen.release import check
+    from sbomgen.workflows.release import check
 
     folder, real = real_release
     assert {"name": "latest.tar.gz", "link": "sigstore-3.6.1.tar.gz"} in real["files"]

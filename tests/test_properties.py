@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sbomgen.archive import ArchiveReader, split_path
 from sbomgen.documents.index import read_project
 from sbomgen.enrich import release_data
 from sbomgen.enrich.index import IndexResponseError
 from sbomgen.errors import ArchiveError, ContentError, EnrichmentError
+from sbomgen.read.archive import ArchiveReader, split_path
+from sbomgen.read.tar import DIRECTORY, REGULAR, ChunkStream, TarReader
 from sbomgen.scan.cpython_sbom import listed_components, listed_files, load_document
 from sbomgen.scan.wheels import parse_vendor_txt, read_wheel
-from sbomgen.tar import DIRECTORY, REGULAR, ChunkStream, TarReader
 from sbomgen.write.spdx import SpdxIds
 
 pytestmark = pytest.mark.slow

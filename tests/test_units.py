@@ -14,8 +14,8 @@ from conftest import cpython_tree, sbom_data, write_tar
 from conftest import sbomgen as run_sbomgen
 
 import sbomgen
-from sbomgen.archive import resolve_link, split_path
 from sbomgen.errors import ArchiveError
+from sbomgen.read.archive import resolve_link, split_path
 from sbomgen.write.spdx import SpdxIds, verification_code
 
 

@@ -78,7 +78,7 @@ def _http(value: str) -> bool:
 
 
 def _license(value: str) -> str:
-    from ..licenses import spdx_expression
+    from ..model.licenses import spdx_expression
 
     if spdx_expression(value) != value:
         raise ValueError(f"not an SPDX expression of known licenses: {value[:80]!r}")

@@ -17,8 +17,8 @@ from packaging.version import Version
 
 from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile, download_url
 from ..errors import EnrichmentError
-from ..licenses import declared_license
 from ..model import Checksum, Component, Inventory
+from ..model.licenses import declared_license
 from .cache import Cache, Entry, default_cache_dir
 from .index import IndexClient, IndexResponseError, IndexSettings, IndexUnreachable
 

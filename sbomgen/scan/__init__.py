@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..archive import ArchiveReader, Kind, Limits
 from ..errors import UsageError
-from ..files import FileTable
-from ..model import EARLIEST, LATEST, Artifact, Checksum, FileEntry, Inventory
-from . import reading
+from ..model import Artifact, Checksum, FileEntry, Inventory
+from ..model.files import FileTable
+from ..model.parts import EARLIEST, LATEST
+from ..read import child
+from ..read.archive import ArchiveReader, Kind, Limits
 from .interface import ScanContext, Scanner
 
 HARDLINK = Kind.HARDLINK.value
@@ -100,8 +101,8 @@ def _scan(
     def wanted(member: str) -> bool:
         return any(s.wants(member) for s in scanners)
 
-    for item in reading.read(reader, algorithms, wanted, yield_to_reading):
-        if isinstance(item, reading.Summary):
+    for item in child.read(reader, algorithms, wanted, yield_to_reading):
+        if isinstance(item, child.Summary):
             summary = item
             break
         name, kind, size, mtime, link, digests, content = item

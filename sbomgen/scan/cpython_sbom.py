@@ -142,7 +142,7 @@ def _license_expression(value: str | None, where: str) -> None:
     """Refuse here, naming the input, what the SPDX writer would refuse as a license."""
     from license_expression import ExpressionError
 
-    from ..licenses import parse
+    from ..model.licenses import parse
 
     expression = _known(value)
     if expression is None:

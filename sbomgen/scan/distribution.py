@@ -21,8 +21,8 @@ from ..documents.record import read_record, record_hash
 from ..documents.spdx2 import actor_parts
 from ..documents.vendor import read_vendor_txt
 from ..errors import ContentError
-from ..licenses import declared_license
 from ..model import Component, Party, Purpose
+from ..model.licenses import declared_license
 from .interface import ScanContext, Scanner
 from .wheels import pypi_purl
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from ..files import FileTable
 from ..model import Checksum, Component, Dependency
+from ..model.files import FileTable
 
 
 @dataclass

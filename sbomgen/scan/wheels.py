@@ -15,12 +15,12 @@ import zlib
 
 from packaging.utils import canonicalize_name
 
-from ..archive import check_zip_member
 from ..documents import vendor
 from ..documents.metadata import read_metadata
 from ..errors import ContentError
-from ..licenses import declared_license, spdx_expression
 from ..model import Checksum, Component, Party, Purpose
+from ..model.licenses import declared_license, spdx_expression
+from ..read.archive import check_zip_member
 
 MAX_METADATA_SIZE = 4 << 20
 PYPA = Party("Organization", "Python Packaging Authority")

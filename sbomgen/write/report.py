@@ -11,13 +11,13 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader
 
 from .. import __version__
-from ..diff import load
 from ..documents.bundle import MAX_BUNDLE_BYTES, Kind, read_bundle
 from ..documents.intoto import SlsaProvenanceV1, Statement
 from ..documents.parse import MAX_DOCUMENT_BYTES, load_json, validate
 from ..documents.source import read_bounded
 from ..documents.text import control_character
 from ..errors import ContentError, SbomgenError
+from ..workflows.diff import load
 
 
 def _statement(path: Path) -> Statement | None:

@@ -59,7 +59,8 @@ from spdx_tools.spdx.validation.validation_message import (
 
 from .. import __version__
 from ..errors import ContentError, OutputValidationError, UsageError
-from ..files import (
+from ..model import Component, FileEntry, Inventory, Party, content_id
+from ..model.files import (
     BATCH,
     DIGEST_COLUMNS,
     ROW,
@@ -70,9 +71,8 @@ from ..files import (
     temporary_database,
     temporary_storage,
 )
-from ..licenses import licensing
-from ..licenses import parse as parse_license
-from ..model import Component, FileEntry, Inventory, Party, content_id
+from ..model.licenses import licensing
+from ..model.licenses import parse as parse_license
 
 SPDX_VERSION = "SPDX-2.3"
 LICENSE_LIST_VERSION = Version(3, 22)

@@ -17,13 +17,13 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from ..documents import spdx2
+from ..documents.parse import MAX_DOCUMENT_BYTES
+from ..documents.source import read_bounded
+from ..errors import ContentError, UsageError
+from ..model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
+from ..scan import DEFAULT_CHECKSUMS, scan
 from . import diff
-from .documents import spdx2
-from .documents.parse import MAX_DOCUMENT_BYTES
-from .documents.source import read_bounded
-from .errors import ContentError, UsageError
-from .model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
-from .scan import DEFAULT_CHECKSUMS, scan
 
 
 def parse_system_packages(values: Sequence[str]) -> dict[str, str]:

@@ -27,10 +27,10 @@ from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, BinaryIO
 
+from ..documents.text import tag_value_marker, unsafe_character
+from ..errors import ArchiveError, UsageError
+from ..model.parts import EARLIEST, LATEST
 from .decompress import CHUNK, DecompressionError, is_compressed, open_decompressed
-from .documents.text import tag_value_marker, unsafe_character
-from .errors import ArchiveError, UsageError
-from .model import EARLIEST, LATEST
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
 
 if TYPE_CHECKING:

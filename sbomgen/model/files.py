@@ -16,8 +16,8 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from .errors import OutputError
-from .model import Checksum, FileEntry
+from ...errors import OutputError
+from .parts import Checksum, FileEntry
 
 ALGORITHMS = ("SHA1", "SHA256", "SHA512")
 DIGEST_COLUMNS = ", ".join(a.lower() for a in ALGORITHMS)

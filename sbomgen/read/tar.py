@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .errors import ArchiveError
+from ..errors import ArchiveError
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)

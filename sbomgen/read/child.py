@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from .. import errors
-from ..archive import ArchiveReader, Kind
-from ..decompress import put_unless_stopped
 from ..errors import ArchiveError
+from .archive import ArchiveReader, Kind
+from .decompress import put_unless_stopped
 
 # (path, kind, size, mtime, link, digests or None, whole content or None)
 Record = tuple[str, str, int, int, "str | None", "tuple[str, ...] | None", "bytes | None"]

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .documents.cyclonedx import xml_root
-from .documents.parse import MAX_DOCUMENT_BYTES, parse_json
-from .documents.source import read_bounded
-from .documents.text import printable
-from .errors import ContentError
+from ..documents.cyclonedx import xml_root
+from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
+from ..documents.source import read_bounded
+from ..documents.text import printable
+from ..errors import ContentError
 
 # What a statement, a DSSE envelope or a Sigstore bundle has at its top level.
 _ATTESTATION_KEYS = {"_type", "payloadType", "signatures", "mediaType"}
@@ -36,7 +36,7 @@ def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
 def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
     from spdx_tools.spdx.formats import FileFormat, file_name_to_format
 
-    from .documents import spdx_serialisations as serialised
+    from ..documents import spdx_serialisations as serialised
 
     source = str(path)
     content = read_bounded(path, source, ContentError, MAX_DOCUMENT_BYTES)
@@ -92,7 +92,7 @@ def _spdx(path: Path, ntia: bool, parse: Callable[[], Any], parsed: Any = None) 
     ``parsed``: the JSON-like value the gate gave, for locating what spdx-tools cannot."""
     from spdx_tools.spdx.parser.error import SPDXParsingError
 
-    from .write.spdx import validate_document
+    from ..write.spdx import validate_document
 
     try:
         document = parse()
@@ -123,8 +123,8 @@ def _spdx(path: Path, ntia: bool, parse: Callable[[], Any], parsed: Any = None) 
 def _located_by_model(parsed: Any) -> list[str]:
     """Where the gate's SPDX model finds a problem in a document spdx-tools could not parse
     (its messages on wrong types are Python's: "'str' object has no attribute 'get'")."""
-    from .documents import spdx2
-    from .documents.parse import validate
+    from ..documents import spdx2
+    from ..documents.parse import validate
 
     if parsed is None:
         return []
@@ -164,8 +164,8 @@ def _cyclonedx_json(document: dict[str, Any], content: bytes, source: str) -> tu
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    from .documents.cyclonedx import Header
-    from .documents.parse import validate
+    from ..documents.cyclonedx import Header
+    from ..documents.parse import validate
 
     version = validate(Header, document, source, ContentError).specVersion
     if version not in _CDX_VERSIONS:
@@ -181,7 +181,7 @@ def _cyclonedx_xml(content: bytes, source: str, root: Any) -> tuple[str, list[st
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.xml import XmlValidator
 
-    from .documents.cyclonedx import parse_xml
+    from ..documents.cyclonedx import parse_xml
 
     version, _ = parse_xml(content, source, ContentError, root)
     if version not in _CDX_VERSIONS:
@@ -206,10 +206,10 @@ def _located(error: Any) -> str:
 def _attestation(content: bytes, source: str) -> tuple[str, list[str]]:
     """An in-toto statement, alone, in a DSSE envelope or in a Sigstore bundle: read by the
     gate as ``verify`` reads it, the statement then checked against schemas/."""
-    from .documents.bundle import Kind, read_bundle, sigstore_bundle
-    from .errors import VerificationFailed
-    from .provenance.signing import PAYLOAD_TYPE
-    from .provenance.statement import schema_problems
+    from ..documents.bundle import Kind, read_bundle, sigstore_bundle
+    from ..errors import VerificationFailed
+    from ..provenance.signing import PAYLOAD_TYPE
+    from ..provenance.statement import schema_problems
 
     try:
         bundle = read_bundle(content, source)

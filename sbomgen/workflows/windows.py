@@ -14,15 +14,15 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .archive import ArchiveReader, Kind
-from .errors import ContentError, UsageError
-from .files import FileTable
-from .model import Artifact, Checksum, Component, Dependency, Inventory, Purpose
-from .scan import creation_time, scan
-from .scan.bundled import BUNDLED_DIR
-from .scan.cpython import PSF
-from .scan.cpython_sbom import EXTERNALS_PATH, SBOM_PATH, listed_components, listed_files, load_document
-from .scan.wheels import read_wheel
+from ..errors import ContentError, UsageError
+from ..model import Artifact, Checksum, Component, Dependency, Inventory, Purpose
+from ..model.files import FileTable
+from ..read.archive import ArchiveReader, Kind
+from ..scan import creation_time, scan
+from ..scan.bundled import BUNDLED_DIR
+from ..scan.cpython import PSF
+from ..scan.cpython_sbom import EXTERNALS_PATH, SBOM_PATH, listed_components, listed_files, load_document
+from ..scan.wheels import read_wheel
 
 ARTIFACT_NAME = re.compile(
     r"^python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)t?(?:-(embed-)?(?:amd64|arm64|win32))?\.(exe|zip)$"

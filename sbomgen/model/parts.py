@@ -1,16 +1,10 @@
-"""The neutral inventory model. No output format's vocabulary belongs here."""
+"""The parts of an inventory: components, files, checksums, parties."""
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .files import FileTable
 
 
 class Purpose(str, Enum):
@@ -97,39 +91,3 @@ class UpstreamDocument:
     name: str
     namespace: str
     sha1: str
-
-
-@dataclass(frozen=True)
-class Inventory:
-    artifact: Artifact
-    root: str  # key of the component the artifact is
-    components: tuple[Component, ...]
-    files: FileTable  # given as any iterable of FileEntry, kept as a FileTable
-    dependencies: tuple[Dependency, ...]
-    created: datetime.datetime
-    notices: tuple[str, ...] = field(default=())
-    derived_from: UpstreamDocument | None = None
-    changes: tuple[str, ...] = ()  # what differs from the upstream document, one statement each
-
-    def __post_init__(self) -> None:
-        from .files import FileTable
-
-        if not isinstance(self.files, FileTable):
-            object.__setattr__(self, "files", FileTable(self.files))
-
-    def component(self, key: str) -> Component:
-        for component in self.components:
-            if component.key == key:
-                return component
-        raise KeyError(key)
-
-
-def content_id(inventory: Inventory) -> str:
-    """A digest naming this exact content: the artifact's SHA256, else one over its files."""
-    for checksum in inventory.artifact.checksums:
-        if checksum.algorithm == "SHA256":
-            return checksum.value
-    listing = hashlib.sha256()
-    for path, _, _, sha256, _ in inventory.files.rows_by_path():
-        listing.update(f"{sha256}  {path}\n".encode())
-    return listing.hexdigest()

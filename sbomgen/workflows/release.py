@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .documents.manifest import (
+from ..documents.manifest import (
     FORMAT,
     MAX_MANIFEST_BYTES,
     ReleaseManifest,
@@ -23,7 +23,7 @@ from .documents.manifest import (
     name_problem,
     text_problem,
 )
-from .errors import ContentError
+from ..errors import ContentError
 
 MANIFEST = "release-manifest.json"
 SOURCE_NAME = re.compile(r"^Python-\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?\.(?:tgz|tar\.xz)$")
@@ -47,10 +47,10 @@ def sbom_job(job: tuple[str, Any, Any]) -> tuple[str, bytes, list[str]]:
     ``job`` is the artifact's path, the SourceParts of Windows artifacts (else None), and
     the enrichment options.
     """
-    from .enrich import enrich
-    from .scan import scan
+    from ..enrich import enrich
+    from ..scan import scan
+    from ..write.spdx import SpdxWriter
     from .windows import windows_inventory
-    from .write.spdx import SpdxWriter
 
     artifact, source, options = Path(job[0]), job[1], job[2]
     writer = SpdxWriter()

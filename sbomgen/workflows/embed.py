@@ -12,8 +12,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from .documents.record import MAX_RECORD_BYTES, RecordRow, read_record, record_bytes, record_hash
-from .errors import ContentError
+from ..documents.record import MAX_RECORD_BYTES, RecordRow, read_record, record_bytes, record_hash
+from ..errors import ContentError
 
 SBOM_NAME = "sbomgen.spdx.json"
 

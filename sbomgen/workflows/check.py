@@ -14,15 +14,15 @@ from typing import Any
 
 from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from .documents import spdx2
-from .documents.index import ReleaseFile
-from .documents.parse import MAX_DOCUMENT_BYTES, validate
-from .documents.source import read_bounded
-from .enrich import EnrichOptions, release_data
-from .enrich.cache import Cache, default_cache_dir
-from .enrich.index import IndexClient, IndexResponseError, IndexUnreachable
-from .errors import ContentError, EnrichmentError
-from .write.spdx import INDEX_FILES_PREFIX
+from ..documents import spdx2
+from ..documents.index import ReleaseFile
+from ..documents.parse import MAX_DOCUMENT_BYTES, validate
+from ..documents.source import read_bounded
+from ..enrich import EnrichOptions, release_data
+from ..enrich.cache import Cache, default_cache_dir
+from ..enrich.index import IndexClient, IndexResponseError, IndexUnreachable
+from ..errors import ContentError, EnrichmentError
+from ..write.spdx import INDEX_FILES_PREFIX
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def recorded_in(data: bytes, sbom: str) -> list[tuple[str, str, dict[str, str]]]
 
 
 def load_json_list(text: str, where: str) -> spdx2.IndexReleaseFiles:
-    from .documents.parse import parse_json
+    from ..documents.parse import parse_json
 
     return validate(spdx2.IndexReleaseFiles, parse_json(text, where, ContentError), where, ContentError)
 

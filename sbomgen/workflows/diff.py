@@ -18,10 +18,10 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from .documents import cyclonedx, sbom, spdx2
-from .documents.parse import MAX_DOCUMENT_BYTES
-from .documents.source import read_bounded
-from .errors import ContentError
+from ..documents import cyclonedx, sbom, spdx2
+from ..documents.parse import MAX_DOCUMENT_BYTES
+from ..documents.source import read_bounded
+from ..errors import ContentError
 
 FIELDS = ("version", "checksums", "license", "download location", "supplier")
 _CDX_ALGORITHMS = {"SHA-1": "SHA1", "SHA-256": "SHA256", "SHA-512": "SHA512", "SHA-384": "SHA384"}
