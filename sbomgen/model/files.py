@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ...errors import OutputError
+from ..errors import OutputError
 from .parts import Checksum, FileEntry
 
 ALGORITHMS = ("SHA1", "SHA256", "SHA512")
