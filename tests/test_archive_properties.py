@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 from raw_zip import Entry
 
 from sbomgen.errors import ArchiveError, ContentError
+from sbomgen.read import child as reading
 from sbomgen.read.archive import ArchiveReader
-from sbomgen.scan import default_scanners, reading
+from sbomgen.scan import default_scanners
 
 pytestmark = pytest.mark.slow
 MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))

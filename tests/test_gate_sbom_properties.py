@@ -22,11 +22,11 @@ from hostile_json import dumps, json_values, mutations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sbomgen import diff
 from sbomgen.errors import SbomgenError
 from sbomgen.scan.cpython_sbom import SBOM_PATH, listed_components, listed_files, load_document
 from sbomgen.scan.distribution import _sbom_packages
 from sbomgen.scan.wheels import _bom_licenses
+from sbomgen.workflows import diff
 from sbomgen.workflows.check import recorded_in
 from sbomgen.workflows.regenerate import load_upstream
 
