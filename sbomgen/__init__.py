@@ -1,9 +1,19 @@
 """sbomgen: SBOMs and signed provenance for CPython-style release artifacts.
 
-``sbomgen.scan(path)`` reads an artifact once and returns its ``Inventory``.
+Every job the command line does is one call here, taking the options the command takes
+and returning what it writes (see the README's "Python API"):
+
+    import sbomgen
+    made = sbomgen.source_sbom("Python-3.13.5.tar.xz", sbomgen.SbomOptions(formats=("spdx-json",)))
+    data = made.documents["spdx-json"].data  # the bytes `sbomgen tarball` writes
+
+Names are imported when first used, so ``import sbomgen`` stays cheap.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .errors import SbomgenError
 from .model import Inventory
@@ -12,4 +22,55 @@ from .model import Inventory
 from .scan import scan  # noqa: E402  (isort: skip)
 
 __version__ = "0.1.0"
-__all__ = ["Inventory", "SbomgenError", "__version__", "scan"]
+
+# Public name -> the module that defines it.
+_API = {
+    # making SBOMs
+    "SbomOptions": "workflows.sbom",
+    "Sbom": "workflows.sbom",
+    "Document": "workflows.sbom",
+    "FORMATS": "workflows.sbom",
+    "source_sbom": "workflows.sbom",
+    "distribution_sbom": "workflows.sbom",
+    "embedded_wheel": "workflows.sbom",
+    "windows_sbom": "workflows.sbom",
+    "regenerated_sbom": "workflows.regenerate",
+    "make_release": "workflows.release",
+    "check_release": "workflows.release",
+    "Steps": "workflows.steps",
+    # options of the stages
+    "EnrichOptions": "enrich",
+    "IndexSettings": "enrich.index",
+    "Limits": "read.archive",
+    # provenance, signing, verification
+    "make_provenance": "workflows.trust",
+    "sign": "workflows.trust",
+    "Signing": "provenance.signing",
+    "build_context": "provenance.statement",
+    "verify": "provenance.verify",
+    "Request": "provenance.verify",
+    # reading what others made
+    "diff": "workflows.diff",
+    "validate": "workflows.validate",
+    "check_index": "workflows.check",
+    "report": "write.report",
+}
+# Where a public name differs from the name in its module.
+_RENAMED = {
+    "make_provenance": "provenance",
+    "check_release": "check",
+    "check_index": "check",
+    "validate": "validate_file",
+    "report": "render",
+}
+
+__all__ = ["Inventory", "SbomgenError", "__version__", "scan", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'sbomgen' has no attribute {name!r}")
+    module = importlib.import_module(f".{_API[name]}", __name__)
+    value = getattr(module, _RENAMED.get(name, name))
+    globals()[name] = value
+    return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,3 +218,29 @@ def sign_statements(
         )
         return [(f"{stem}.intoto.sigstore.json", body) for stem, body in zip(stems, bundles, strict=True)]
     raise UsageError(f"--sign: expected 'sigstore' or 'key:PATH', not {signing!r}")
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How statements are signed: ``method`` None (unsigned), "sigstore" (keyless, with
+    ``identity_token`` or the CI's, against Sigstore, its staging instance or the instance
+    ``trust_config`` describes) or "key:PATH" (a DSSE envelope, local PEM key)."""
+
+    method: str | None = None
+    identity_token: str | None = None
+    staging: bool = False
+    trust_config: Path | None = None
+
+    @property
+    def suffix(self) -> str:
+        """The ending of the file names of signed statements."""
+        return ".intoto.sigstore.json" if self.method == "sigstore" else ".intoto.json"
+
+    @property
+    def key(self) -> Path | None:
+        return Path(self.method[4:]) if self.method and self.method.startswith("key:") else None
+
+    def sign_statements(self, stems: list[str], statements: list[bytes]) -> list[tuple[str, bytes]]:
+        return sign_statements(
+            stems, statements, self.method, self.identity_token, self.staging, self.trust_config
+        )

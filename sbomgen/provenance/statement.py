@@ -184,17 +184,20 @@ def predicate(context: BuildContext, sbom: tuple[str, bytes, str] | None) -> dic
 
 
 def statement(
-    artifacts: Sequence[Path], context: BuildContext, sbom: Path | tuple[str, bytes] | None = None
+    artifacts: Sequence[Path],
+    context: BuildContext,
+    sbom: Path | tuple[str, bytes] | tuple[str, bytes, str] | None = None,
 ) -> bytes:
     """The statement's bytes: what gets signed, exactly as written. An SBOM given as a file
-    must describe one of the artifacts; one given as (name, content) is sbomgen's own SPDX."""
+    must describe one of the artifacts; one given as (name, content[, media type]) is
+    sbomgen's own (SPDX JSON unless the media type says otherwise)."""
     from sigstore.dsse import DigestSet, StatementBuilder, Subject
 
     artifact_digests = {path: digests(path) for path in artifacts}
     byproduct = (
         describing_sbom(sbom, artifact_digests)
         if isinstance(sbom, Path)
-        else None if sbom is None else (*sbom, SPDX_JSON)
+        else None if sbom is None else (sbom[0], sbom[1], sbom[2] if len(sbom) == 3 else SPDX_JSON)
     )
     subjects = [Subject(name=path.name, digest=DigestSet(root=d)) for path, d in artifact_digests.items()]  # type: ignore[arg-type]
     built = (
@@ -284,3 +287,36 @@ def check_against_schema(document: dict[str, Any]) -> None:
         raise OutputValidationError(
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
         )
+
+
+def build_context(
+    builder_id: str | None = None,
+    invocation_id: str | None = None,
+    source_uri: str | None = None,
+    source_digest: str | None = None,
+    started_on: str | None = None,
+    finished_on: str | None = None,
+) -> BuildContext:
+    """The build, from what is given first, then the CI environment; nothing invented.
+    ``finished_on`` defaults to SOURCE_DATE_EPOCH, else now."""
+    found = from_environment()
+    context = BuildContext(
+        builder_id=builder_id or found.get("builder_id") or "",
+        invocation_id=invocation_id or found.get("invocation_id"),
+        source_uri=source_uri or found.get("source_uri"),
+        source_digest=parse_source_digest(source_digest) if source_digest else found.get("source_digest", {}),
+        started_on=parse_time(started_on, "--started-on") if started_on else found.get("started_on"),
+        finished_on=parse_time(finished_on, "--finished-on") if finished_on else _now(),
+    )
+    if not context.builder_id:
+        raise UsageError("no builder id: run in GitHub Actions or GitLab CI, or pass --builder-id")
+    return context
+
+
+def _now() -> datetime.datetime:
+    from ..scan import source_date_epoch
+
+    epoch = source_date_epoch()
+    if epoch is not None:
+        return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
+    return datetime.datetime.now(datetime.timezone.utc)

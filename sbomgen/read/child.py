@@ -17,6 +17,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
@@ -141,10 +142,13 @@ def read(
     algorithms: tuple[str, ...],
     wants: Callable[[str], bool],
     yield_to_reading: bool = False,
+    bytes_read: Callable[[int], None] | None = None,
 ) -> Iterator[Record | Summary]:
     """``records``, produced in a forked child where that is safe: the platform can fork
     and no other thread is alive to hold a lock the child would need (SBOMGEN_NO_FORK=1:
-    never). ``yield_to_reading``: lower this process's priority meanwhile, for good."""
+    never). ``yield_to_reading``: lower this process's priority meanwhile, for good.
+    ``bytes_read``: called now and then with the bytes the child has read from its files,
+    where the system tells (Linux); that is how far into a compressed artifact it is."""
     if not hasattr(os, "fork") or _other_threads() or os.environ.get("SBOMGEN_NO_FORK"):
         yield from records(reader, algorithms, wants)
         return
@@ -159,7 +163,10 @@ def read(
     try:
         if yield_to_reading:
             _yield_to_reading()
+        watch = _BytesRead(pid, bytes_read) if bytes_read is not None else None
         for item in receiver.items():
+            if watch is not None:
+                watch.poll()
             if item[0] == _END:
                 yield Summary(*item[1])
                 return
@@ -179,6 +186,28 @@ def read(
                     os.waitpid(pid, 0)
         finally:
             receiver.close()
+
+
+class _BytesRead:
+    """The child's ``rchar`` from /proc, read at most ten times a second."""
+
+    def __init__(self, pid: int, report: Callable[[int], None]) -> None:
+        self.path = f"/proc/{pid}/io"
+        self.report = report
+        self.next = 0.0
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if now < self.next:
+            return
+        self.next = now + 0.1
+        try:
+            with open(self.path, "rb") as io:
+                line = next(line for line in io if line.startswith(b"rchar:"))
+        except (OSError, StopIteration):
+            self.next = float("inf")  # not a system that tells
+            return
+        self.report(int(line.split()[1]))
 
 
 def _child(produce: Callable[[], int], receiving: int) -> NoReturn:

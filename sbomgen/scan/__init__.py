@@ -41,14 +41,16 @@ def scan(
     allow_mismatch: bool = False,
     limits: Limits | None = None,
     scanners: list[Scanner] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     on_file: Callable[[FileEntry], None] | None = None,
     top_folder: bool = True,
     yield_to_reading: bool = False,
 ) -> Inventory:
     """Read the artifact at ``path`` once and return its inventory.
 
-    ``progress`` is called with the number of unpacked bytes read so far; ``on_file``
+    ``progress`` is called with how far the pass is: ``progress(done, total)`` in bytes of
+    the artifact file where the system tells how much the reading process read, else
+    ``progress(done)`` in unpacked bytes (of a total nobody knows before the end); ``on_file``
     with each file entry as soon as it is hashed (a writer can prepare it meanwhile).
     Files keep the artifact's order. ``top_folder=False`` reads archives whose members
     sit at the root (wheels, embeddable zips) with paths relative to it.
@@ -88,7 +90,7 @@ def _scan(
     algorithms: tuple[str, ...],
     allow_mismatch: bool,
     scanners: list[Scanner] | None,
-    progress: Callable[[int], None] | None,
+    progress: Callable[..., None] | None,
     on_file: Callable[[FileEntry], None] | None,
     yield_to_reading: bool,
 ) -> Inventory:
@@ -101,7 +103,16 @@ def _scan(
     def wanted(member: str) -> bool:
         return any(s.wants(member) for s in scanners)
 
-    for item in child.read(reader, algorithms, wanted, yield_to_reading):
+    file_size = Path(path).stat().st_size if progress is not None and Path(path).is_file() else 0
+    of_file = []  # the system told how much of the file the reading process read
+
+    def bytes_read(count: int) -> None:
+        assert progress is not None
+        of_file.append(True)
+        progress(min(count, file_size), file_size)
+
+    watch = bytes_read if file_size else None
+    for item in child.read(reader, algorithms, wanted, yield_to_reading, watch):
         if isinstance(item, child.Summary):
             summary = item
             break
@@ -127,7 +138,7 @@ def _scan(
                 if scanner.wants(name):
                     scanner.visit(name, content)
         done += size
-        if progress is not None:
+        if progress is not None and not of_file:
             progress(done)
     assert summary is not None
     for name, content in summary.through_links.items():

@@ -292,3 +292,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "<br>".join(str(v) for v in value if v is not None) or "—"
     return "—" if value is None else str(value).replace("|", "\\|")
+
+
+def diff(old: Path, new: Path) -> Difference:
+    """What changed from the SBOM at ``old`` to the one at ``new`` (SPDX or CycloneDX JSON)."""
+    return compare(load(old), load(new))

@@ -24,6 +24,8 @@ from ..errors import ContentError, UsageError
 from ..model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
 from ..scan import DEFAULT_CHECKSUMS, scan
 from . import diff
+from .sbom import Sbom
+from .steps import SILENT, Steps
 
 
 def parse_system_packages(values: Sequence[str]) -> dict[str, str]:
@@ -148,3 +150,25 @@ def _changes(upstream: diff.Snapshot, derived: Inventory, system_packages: Mappi
         if before.get("SHA256") not in (None, now):
             statements.append(f"Changed file {path}: SHA256 was {before['SHA256']}, is {now}.")
     return statements
+
+
+def regenerated_sbom(
+    upstream: Path,
+    source: Path,
+    system_packages: Sequence[str] = (),
+    formats: Sequence[str] = ("spdx-json",),
+    steps: Steps = SILENT,
+) -> Sbom:
+    """What ``sbomgen regenerate`` writes: the SBOM of ``source`` (a modified tree or its
+    archive) derived from the SBOM at ``upstream``; ``system_packages``: NAME=VERSION of each
+    bundled library the build replaced by the system's copy."""
+    from .sbom import Document, SbomOptions, render
+
+    options = SbomOptions(formats=tuple(formats))
+    with steps.step(f"Reading {source.name}"):
+        inventory = regenerate(upstream, source, parse_system_packages(system_packages))
+    documents = {}
+    for output_format in options.formats:
+        with steps.step(f"Writing {output_format}"):
+            documents[output_format] = Document(output_format, render(output_format, inventory))
+    return Sbom(inventory, inventory.notices, documents)

@@ -24,6 +24,7 @@ from ..documents.manifest import (
     text_problem,
 )
 from ..errors import ContentError
+from .steps import SILENT, Steps
 
 MANIFEST = "release-manifest.json"
 SOURCE_NAME = re.compile(r"^Python-\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?\.(?:tgz|tar\.xz)$")
@@ -41,25 +42,99 @@ def find_artifacts(folder: Path) -> tuple[list[Path], list[Path]]:
     )
 
 
-def sbom_job(job: tuple[str, Any, Any]) -> tuple[str, bytes, list[str]]:
-    """One artifact's SPDX SBOM (run in a worker process): name, bytes, notices.
+def sbom_job(job: tuple[str, Any, Any]) -> tuple[str, dict[str, bytes], list[str]]:
+    """One artifact's SBOMs (run in a worker process): name, bytes by format, notices.
 
-    ``job`` is the artifact's path, the SourceParts of Windows artifacts (else None), and
-    the enrichment options.
+    ``job`` is the artifact's path, the source tarball of Windows artifacts (else None),
+    and the SbomOptions.
     """
-    from ..enrich import enrich
-    from ..scan import scan
-    from ..write.spdx import SpdxWriter
-    from .windows import windows_inventory
+    from .sbom import source_sbom, windows_sbom
 
     artifact, source, options = Path(job[0]), job[1], job[2]
-    writer = SpdxWriter()
-    if source is None:
-        inventory = scan(artifact, on_file=writer.prepare_file)
-    else:
-        inventory = windows_inventory(artifact, source)
-    inventory, notices = enrich(inventory, options)
-    return artifact.name, writer.render(inventory), [*inventory.notices, *notices]
+    made = source_sbom(artifact, options) if source is None else windows_sbom(artifact, source, options)
+    return artifact.name, {f: d.data for f, d in made.documents.items()}, list(made.notices)
+
+
+@dataclass(frozen=True)
+class Release:
+    """What ``release`` makes, by file name: every artifact's SBOM in every format asked
+    for, and its provenance, signed as asked; and the notices of each artifact's job."""
+
+    outputs: dict[str, bytes]
+    notices: list[str]
+    artifacts: list[Path]
+
+
+def release_outputs(
+    folder: Path, source: Path | None, signing: str | None, suffix: str, formats: tuple[str, ...]
+) -> tuple[list[Path], list[Path], Path | None, list[str]]:
+    """The artifacts of ``folder`` (sources, Windows), the source the Windows ones were built
+    from, and the names of everything ``make_release`` will write."""
+    from ..errors import UsageError
+    from .sbom import FORMATS
+
+    sources, windows = find_artifacts(folder)
+    if not sources and not windows:
+        raise UsageError(
+            f"{folder}: no release artifacts (Python-X.Y.Z.tgz/.tar.xz, python-X.Y.Z*.exe/-embed-*.zip)"
+        )
+    if windows and source is None:
+        if not sources:
+            raise UsageError("Windows artifacts need --source: the source tarball they were built from")
+        source = sources[-1]
+    names = [f"{a.name}{FORMATS[f]}" for a in sources + windows for f in formats]
+    names += [f"{a.name}{suffix}" for a in sources + windows]
+    return sources, windows, source, names
+
+
+def make_release(
+    folder: Path,
+    source: Path | None,
+    options: Any,
+    context: Any,
+    signing: Any,
+    jobs: int | None = None,
+    steps: Steps = SILENT,
+) -> Release:
+    """Every artifact's SBOMs (in parallel worker processes) and provenance (recording its
+    SPDX JSON SBOM, or the first format asked for, as a byproduct), signed as ``signing``
+    says (a provenance.signing.Signing)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..provenance.statement import statement
+    from .sbom import FORMATS, MEDIA_TYPES
+
+    sources, windows, source, _ = release_outputs(
+        folder, source, signing.method, signing.suffix, options.formats
+    )
+    artifacts = sources + windows
+    work: list[tuple[str, Any, Any]] = [(str(p), None, options) for p in sources]
+    work += [(str(p), source, options) for p in windows]
+    outputs: dict[str, bytes] = {}
+    notices: list[str] = []
+    by_artifact: dict[str, dict[str, bytes]] = {}
+    workers = min(jobs or os.cpu_count() or 1, len(work))
+    with steps.step("SBOMs", total=len(work)) as update, ProcessPoolExecutor(workers) as pool:
+        for done, (name, documents, found) in enumerate(pool.map(sbom_job, work), start=1):
+            by_artifact[name] = documents
+            notices += [f"{name}: {message}" for message in found]
+            if update is not None:
+                update(done)
+    recorded = "spdx-json" if "spdx-json" in options.formats else options.formats[0]
+    for artifact in artifacts:
+        for output_format, data in by_artifact[artifact.name].items():
+            outputs[f"{artifact.name}{FORMATS[output_format]}"] = data
+    statements = [
+        statement(
+            [a],
+            context,
+            (f"{a.name}{FORMATS[recorded]}", by_artifact[a.name][recorded], MEDIA_TYPES[recorded]),
+        )
+        for a in artifacts
+    ]
+    with steps.step("Signing"):
+        outputs.update(signing.sign_statements([a.name for a in artifacts], statements))
+    return Release(outputs, notices, artifacts)
 
 
 def _digest(path: Path) -> tuple[int, str]:
@@ -122,9 +197,12 @@ def _entry(name: str, path: Path) -> dict[str, Any]:
     return {"name": name, "link": target}
 
 
-def manifest(folder: Path, manifest_path: Path | None = None) -> bytes:
-    """The manifest of ``folder``, to be written at ``manifest_path`` (default: in it)."""
-    found = contents(folder, manifest_path or folder / MANIFEST)
+def manifest(
+    folder: Path, manifest_path: Path | None = None, written: dict[str, Path] | None = None
+) -> bytes:
+    """The manifest of ``folder``, to be written at ``manifest_path`` (default: in it), and
+    of the files ``written`` elsewhere (by name) for the release."""
+    found = {**(written or {}), **contents(folder, manifest_path or folder / MANIFEST)}
     files = [_entry(name, found[name]) for name in sorted(found)]
     return (json.dumps({"format": FORMAT, "version": 1, "files": files}, indent=2) + "\n").encode()
 

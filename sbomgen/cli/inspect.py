@@ -1,0 +1,181 @@
+"""The commands that read what others made: validate, diff, report, check."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import (
+    CommandSteps,
+    command,
+    enrich_options,
+    exit_codes,
+    exit_now,
+    index_options,
+    info,
+    output_option,
+    output_targets,
+)
+
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+@command(epilog=exit_codes(1, c1="a document is invalid"))
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@click.option("--ntia", is_flag=True, help="Also check SPDX documents for the NTIA minimum elements.")
+def validate(files: tuple[Path, ...], ntia: bool) -> None:
+    """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
+    CycloneDX 1.4-1.6 (JSON, XML), in-toto statements. Every problem is listed with where
+    it is. Exit 0 only if every file is valid, else 1."""
+    from ..workflows.validate import validate_file
+
+    steps = CommandSteps()
+    invalid = 0
+    for path in files:
+        with steps.step(f"Validating {path.name}"):
+            kind, problems = validate_file(path, ntia)
+        if problems:
+            invalid += 1
+            click.echo(f"{path}: INVALID {kind} ({len(problems)} problem(s))")
+            for problem in problems:
+                click.echo(f"  {path}: {problem}")
+        else:
+            click.echo(
+                f"{path}: valid {kind}" + (" (NTIA minimum elements met)" if ntia and "SPDX" in kind else "")
+            )
+    if invalid:
+        exit_now(1)
+
+
+@command(epilog=exit_codes(1, 4, c1="the SBOMs differ", c4="an SBOM is not one sbomgen reads"))
+@click.argument("old", type=_FILE)
+@click.argument("new", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--markdown", is_flag=True, help="Markdown, for release notes.")
+@click.option(
+    "--files", "list_files", is_flag=True, help="List the files added, removed and changed, not just counts."
+)
+def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) -> None:
+    """Compare two SBOMs (SPDX or CycloneDX JSON, in any mix). Exit 1 when they differ.
+
+    Components added, removed and changed (version, checksums, license, download
+    location, supplier); files added, removed and changed. A vendored package is named
+    after what vendors it: pip/urllib3. On a terminal a table; piped, plain lines with
+    every value in full.
+    """
+    from ..workflows import diff as sbom_diff
+
+    if as_json and markdown:
+        raise click.UsageError("--json and --markdown: choose one")
+    difference = sbom_diff.compare(sbom_diff.load(old), sbom_diff.load(new))
+    if as_json:
+        click.echo(json.dumps(difference.as_dict(list_files), indent=2))
+    elif markdown:
+        click.echo(sbom_diff.as_markdown(difference, old.name, new.name, list_files), nl=False)
+    elif sys.stdout.isatty():
+        _diff_table(difference, list_files)
+    else:
+        click.echo(sbom_diff.as_text(difference, list_files), nl=False)
+    if not difference.empty:
+        exit_now(1)
+
+
+def _diff_table(difference: Any, list_files: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    table = Table("", "component", "field", "old", "new", title="Components", title_justify="left")
+
+    def row(*cells: str) -> None:  # as text: "[/x]" in a version is not rich markup
+        table.add_row(*(Text(cell) for cell in cells))
+
+    for key, version in difference.added:
+        row("+", key, "", "", version or "")
+    for key, version in difference.removed:
+        row("-", key, "", version or "", "")
+    for key, name, before, after in difference.changed:
+        row("~", key, name, _short(before), _short(after))
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("Components: no change")
+    console.print(
+        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
+        f"{len(difference.files_changed)} changed"
+    )
+    if list_files:
+        for mark, paths in (
+            ("+", difference.files_added),
+            ("-", difference.files_removed),
+            ("~", difference.files_changed),
+        ):
+            for path in paths:
+                console.print(f"  {mark} {path}", markup=False, highlight=False)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value if v is not None)
+    return "" if value is None else str(value)
+
+
+@command(epilog=exit_codes(4, 6, c4="the SBOM or provenance is not one sbomgen reads"))
+@click.argument("sbom", type=_FILE)
+@click.option(
+    "--provenance",
+    type=_FILE,
+    help="A provenance statement, envelope or bundle to summarise beside the SBOM.",
+)
+@output_option("The HTML file to write ('-': stdout), or a folder for report.html. Default: report.html.")
+def report(sbom: Path, provenance: Path | None, output: str | None) -> None:
+    """One self-contained HTML page about an SBOM (SPDX or CycloneDX JSON): the artifact and
+    its checksums, the components, what pip vendors, file counts, and provenance status."""
+    from ..write.output import check_outputs, is_stdout, write_atomic
+    from ..write.report import render
+
+    (target,) = output_targets(output, ["report.html"])
+    check_outputs([target], [sbom, provenance], create_folders=True)
+    with CommandSteps().step(f"Reading {sbom.name}"):
+        page = render(sbom, provenance)
+    write_atomic(target, page)
+    if not is_stdout(target):
+        info(f"wrote {target}")
+
+
+@command(epilog=exit_codes(1, 4, 7, 8, c1="a release the SBOM names gained, lost or changed files"))
+@click.argument("sbom", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@index_options
+def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
+    """Ask the index (or the cache, --offline) whether the releases an SBOM names have gained
+    or lost files since it was made. An added wheel is shown with its tags: a more specific
+    wheel is what an installer would pick. Exit 1 when anything changed."""
+    from ..workflows.check import as_dict
+    from ..workflows.check import check as run
+
+    with CommandSteps().step("Asking the package index"):
+        drifts = run(sbom, enrich_options(**index_options))
+    changed = as_dict(drifts)
+    if as_json:
+        click.echo(json.dumps(changed, indent=2))
+    else:
+        for drift in drifts:
+            if drift.empty:
+                continue
+            click.echo(f"{drift.name} {drift.version}:")
+            for name, tags in drift.added:
+                click.echo(f"  added: {name}" + (f" (tags: {', '.join(tags)})" if tags else ""))
+            for name in drift.removed:
+                click.echo(f"  removed: {name}")
+            for name in drift.changed:
+                click.echo(f"  changed: {name}")
+        if not changed:
+            click.echo(f"{len(drifts)} releases: unchanged since the SBOM was made")
+    if changed:
+        exit_now(1)

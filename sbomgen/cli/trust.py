@@ -1,0 +1,185 @@
+"""The commands of the trust chain: provenance, sign, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import (
+    BUILD_FIELDS,
+    CommandSteps,
+    command,
+    exit_codes,
+    info,
+    make_folder,
+    once_option,
+    output_of,
+    output_option,
+    output_targets,
+    provenance_options,
+    signing,
+    signing_options,
+)
+
+_FOLDER_HELP = (
+    "Where to write: a folder (one that exists, or a path ending in '/'), or with one output "
+    "a file ('-': stdout). Default: the current folder."
+)
+
+
+@command(epilog=exit_codes(3, 4, 6, 10))
+@click.argument(
+    "artifacts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--sbom",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The SBOM, recorded as a byproduct.",
+)
+@click.option("--single", is_flag=True, help="One statement naming every artifact (release.intoto.json).")
+@output_option(_FOLDER_HELP)
+@provenance_options
+@signing_options
+def provenance(
+    artifacts: tuple[Path, ...],
+    sbom: Path | None,
+    single: bool,
+    output: str | None,
+    output_dir: Path | None,
+    **options: Any,
+) -> None:
+    """Write SLSA v1 provenance (an in-toto statement) for each of ARTIFACTS, signed as --sign says.
+
+    Builder, invocation and source are read from the CI environment (GitHub Actions,
+    GitLab CI) or given here; nothing is invented. Nothing is written unless every
+    statement was made and signed.
+    """
+    from ..provenance.statement import build_context
+    from ..workflows import trust
+    from ..write.output import check_outputs, is_stdout, write_atomic
+
+    how = signing(options)
+    names = trust.provenance_names(artifacts, how, single)
+    targets = output_targets(output_of(output, output_dir), names)
+    check_outputs(targets, [*artifacts, sbom, how.key, how.trust_config], create_folders=True)
+    context = build_context(**{k: options.pop(k) for k in BUILD_FIELDS})
+    made = trust.provenance(artifacts, context, how, sbom, single, CommandSteps())
+    for target, (_, body) in zip(targets, made, strict=True):
+        if not is_stdout(target):
+            make_folder(Path(target).parent)
+        write_atomic(target, body)
+        if not is_stdout(target):
+            info(f"wrote {target}")
+
+
+@command(epilog=exit_codes(6, 10))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@output_option(_FOLDER_HELP)
+@signing_options
+def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, **options: Any) -> None:
+    """Sign FILES keylessly with Sigstore: a message-signature bundle FILE.sigstore for each.
+
+    Any file: a tarball, its SBOM, its provenance (CPython publishes .sigstore files
+    beside its release files). Nothing is written unless every file was signed.
+    """
+    from ..workflows import trust
+    from ..write.output import check_outputs, is_stdout, write_atomic
+
+    how = signing({"signing": "sigstore", **options})
+    targets = output_targets(output_of(output, output_dir), [f"{p.name}.sigstore" for p in files])
+    check_outputs(targets, [*files, how.trust_config], create_folders=True)
+    bundles = trust.sign(files, how, CommandSteps())
+    for target, bundle in zip(targets, bundles, strict=True):
+        if not is_stdout(target):
+            make_folder(Path(target).parent)
+        write_atomic(target, bundle)
+        if not is_stdout(target):
+            info(f"wrote {target}")
+
+
+@command(epilog=exit_codes(9, c9="a check failed, or could not be made (the line says which)"))
+@click.argument("artifact", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@once_option(
+    "--bundle",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Sigstore bundle (DSSE or message signature), a key-signed DSSE envelope, or a statement.",
+)
+@once_option(
+    "--identity",
+    "--cert-identity",
+    "--certificate-identity",
+    "identity",
+    metavar="ID",
+    help="The signer's identity (a SAN of the certificate), exactly. Needs --issuer.",
+)
+@once_option(
+    "--identity-regexp",
+    "--cert-identity-regexp",
+    "--certificate-identity-regexp",
+    "identity_regexp",
+    metavar="REGEXP",
+    help="The signer's identity as an anchored regular expression ('^...$'), matched whole.",
+)
+@once_option(
+    "--issuer",
+    "--cert-oidc-issuer",
+    "--certificate-oidc-issuer",
+    "issuer",
+    metavar="URL",
+    help="The identity's OIDC issuer. Needs --identity or --identity-regexp.",
+)
+@once_option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM public key of a key-signed envelope (not with the Sigstore options).",
+)
+@click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
+@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
+@once_option(
+    "--trusted-root",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A trusted root file.",
+)
+@once_option(
+    "--trust-config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Sigstore client trust configuration (as given to signing); its trusted root is used.",
+)
+@once_option(
+    "--predicate-type",
+    metavar="URI",
+    help="The predicate type the statement must have. Default: SLSA Provenance v1, for bundles "
+    "that hold a statement; given with a message signature, the check fails.",
+)
+@once_option("--builder-id", metavar="URI", help="Require this builder id in the provenance.")
+@once_option("--source-uri", metavar="URI", help="Require this source among the resolved dependencies.")
+@once_option(
+    "--sbom",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Require the provenance to record this SBOM file (its SHA256) as a byproduct.",
+)
+def verify(artifact: Path, bundle: Path, **request: Any) -> None:
+    """Verify ARTIFACT against a signature bundle.
+
+    The options say which checks are made: the bundle is read and is of the kind the
+    signer option verifies; its signature (Sigstore: certificate chain, transparency log;
+    or --key); the signer's identity and issuer; that it is about ARTIFACT; the predicate
+    type; and, when given, builder id, source and SBOM. A check asked for that cannot apply
+    to the bundle fails. Every check made is printed (ok / FAILED); exit 0 only when all
+    passed, else exit 9 with one line naming the first that failed.
+    """
+    from ..errors import VerificationFailed
+    from ..provenance.verify import Request
+    from ..provenance.verify import verify as run
+
+    result = run(artifact, bundle, Request(**request))
+    for outcome in result.outcomes:
+        click.echo(f"{'ok' if outcome.passed else 'FAILED'}  {outcome}")
+    failure = result.first_failure
+    if not result.ok:
+        raise VerificationFailed(str(failure) if failure else "no check was made")
