@@ -46,7 +46,7 @@ _API = {
     "make_provenance": "workflows.trust",
     "sign": "workflows.trust",
     "Signing": "provenance.signing",
-    "build_context": "provenance.statement",
+    "build_context": "workflows.trust",
     "verify": "provenance.verify",
     "Request": "provenance.verify",
     # reading what others made

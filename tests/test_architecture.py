@@ -97,3 +97,95 @@ def test_exit_5_is_raised_only_where_sbomgen_checks_its_own_output() -> None:
             offenders[str(path.relative_to(PACKAGE))] = lines
     assert offenders == {}
     assert _raises_bug(ast.parse("raise OutputValidationError('x')")) == [1]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The sbomgen modules ``path`` imports, wherever in it (a deferred import is an import)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            submodules = {f"{module}.{alias.name}" for alias in node.names} & modules  # from . import x
+            found |= submodules
+            if len(submodules) < len(node.names):
+                found.add(module)
+    return {m for m in found if m in modules and m != name}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {_module_name(p) for p in paths}
+    return {_module_name(p): _imports(p, modules) for p in paths}
+
+
+def _circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A chain of imports that comes back to where it started, if any (depth first)."""
+    state: dict[str, int] = {}  # 1: on the current chain, 2: done
+    chain: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        chain.append(module)
+        for imported in sorted(graph.get(module, ())):
+            if state.get(imported) == 1:
+                return chain[chain.index(imported) :] + [imported]
+            if imported not in state and (found := visit(imported)):
+                return found
+        chain.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    graph = _import_graph()
+    assert len(graph) > 50 and graph["sbomgen.cli.make"]  # the walk sees the package
+    assert _circle(graph) is None, " -> ".join(_circle(graph) or [])
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    assert _circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _circle({"a": {"b"}, "b": set()}) is None
+
+
+def _readme_layout() -> list[str]:
+    """The first word of each entry of the README's layout, in order."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("```")[1]
+    return [line.split()[0] for line in layout.splitlines() if line[:1] not in (" ", "")]
+
+
+def test_the_readme_layout_names_every_folder_and_nothing_else() -> None:
+    entries = _readme_layout()
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders <= {e.removeprefix("sbomgen/").rstrip("/") for e in entries}
+    assert all((PACKAGE.parent / entry).exists() for entry in entries)
+
+
+def test_each_stage_imports_only_the_stages_the_readme_lists_before_it() -> None:
+    order = [e.removeprefix("sbomgen/").rstrip("/") for e in _readme_layout() if e.startswith("sbomgen/")]
+    rank = {stage: number for number, stage in enumerate(order)}
+    backwards = set()
+    for module, imported in _import_graph().items():
+        for other in imported:
+            here, there = module.split(".")[1:2], other.split(".")[1:2]
+            if here and there and here[0] in rank and there[0] in rank and rank[there[0]] > rank[here[0]]:
+                backwards.add(f"{module} imports {other}")
+    assert backwards == set()

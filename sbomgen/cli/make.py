@@ -134,7 +134,7 @@ def tarball(
     targets = _sbom_targets(artifact, output_format, output)
     check_outputs(targets.values(), [artifact, *cache_files(options["cache_dir"])], create_folders=True)
     sbom_options = _sbom_options(output_format, options, allow_mismatch=allow_mismatch)
-    _write(source_sbom(artifact, sbom_options, CommandSteps()), targets)
+    _write(source_sbom(artifact, sbom_options, CommandSteps(), process_ends=True), targets)
 
 
 @command(epilog=exit_codes(*_MAKES))
@@ -292,9 +292,9 @@ def release(
     folder's, and what was written elsewhere). With --check, nothing is written: the folder
     is compared with a manifest and every file added, removed or changed is named.
     """
-    from ..provenance.statement import build_context
     from ..workflows import release as rel
     from ..workflows.sbom import SbomOptions
+    from ..workflows.trust import build_context
     from ..write.output import check_outputs, write_atomic
 
     if check_manifest is not None:

@@ -56,8 +56,8 @@ def provenance(
     GitLab CI) or given here; nothing is invented. Nothing is written unless every
     statement was made and signed.
     """
-    from ..provenance.statement import build_context
     from ..workflows import trust
+    from ..workflows.trust import build_context
     from ..write.output import check_outputs, is_stdout, write_atomic
 
     how = signing(options)

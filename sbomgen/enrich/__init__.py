@@ -9,7 +9,7 @@ the file the index publishes under its name.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -25,7 +25,7 @@ from .index import IndexClient, IndexResponseError, IndexSettings, IndexUnreacha
 
 @dataclass(frozen=True)
 class EnrichOptions:
-    index: IndexSettings = IndexSettings()
+    index: IndexSettings = field(default_factory=IndexSettings)
     cache_dir: Path | None = None
     offline: bool = False
     strict: bool = False

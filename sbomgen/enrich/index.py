@@ -11,7 +11,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
@@ -31,7 +31,10 @@ class IndexResponseError(Exception):
 
 @dataclass(frozen=True)
 class IndexSettings:
-    url: str = PUBLIC_INDEX
+    """``url``: by default the index pip would use (``configured_index_url``), read when
+    the settings are made."""
+
+    url: str = field(default_factory=lambda: configured_index_url())
     timeout: float = 10.0
     attempts: int = 3
     backoff: float = 0.5  # seconds before the second attempt, doubling after

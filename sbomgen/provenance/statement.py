@@ -288,35 +288,3 @@ def check_against_schema(document: dict[str, Any]) -> None:
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
         )
 
-
-def build_context(
-    builder_id: str | None = None,
-    invocation_id: str | None = None,
-    source_uri: str | None = None,
-    source_digest: str | None = None,
-    started_on: str | None = None,
-    finished_on: str | None = None,
-) -> BuildContext:
-    """The build, from what is given first, then the CI environment; nothing invented.
-    ``finished_on`` defaults to SOURCE_DATE_EPOCH, else now."""
-    found = from_environment()
-    context = BuildContext(
-        builder_id=builder_id or found.get("builder_id") or "",
-        invocation_id=invocation_id or found.get("invocation_id"),
-        source_uri=source_uri or found.get("source_uri"),
-        source_digest=parse_source_digest(source_digest) if source_digest else found.get("source_digest", {}),
-        started_on=parse_time(started_on, "--started-on") if started_on else found.get("started_on"),
-        finished_on=parse_time(finished_on, "--finished-on") if finished_on else _now(),
-    )
-    if not context.builder_id:
-        raise UsageError("no builder id: run in GitHub Actions or GitLab CI, or pass --builder-id")
-    return context
-
-
-def _now() -> datetime.datetime:
-    from ..scan import source_date_epoch
-
-    epoch = source_date_epoch()
-    if epoch is not None:
-        return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
-    return datetime.datetime.now(datetime.timezone.utc)

@@ -87,10 +87,16 @@ class Sbom:
 
 
 def source_sbom(
-    artifact: str | os.PathLike[str], options: SbomOptions | None = None, steps: Steps = SILENT
+    artifact: str | os.PathLike[str],
+    options: SbomOptions | None = None,
+    steps: Steps = SILENT,
+    *,
+    process_ends: bool = False,
 ) -> Sbom:
     """The SBOM of a CPython source release (a .tgz, .tar.xz, .tar.bz2, .tar or .zip
-    archive, or an unpacked tree): what ``sbomgen tarball`` writes."""
+    archive, or an unpacked tree): what ``sbomgen tarball`` writes. ``process_ends``: the
+    calling process ends after this job (the command line), so it lowers its own priority
+    while a forked child reads the artifact."""
     from ..scan import DEFAULT_CHECKSUMS, collection_paused, scan
 
     options = options or SbomOptions()
@@ -105,7 +111,7 @@ def source_sbom(
                 limits=options.limits,
                 progress=update,
                 on_file=writer.prepare_file if "spdx-json" in options.formats else None,
-                yield_to_reading=True,  # the job ends with this scan
+                yield_to_reading=process_ends,
             )
         return _finish(inventory, options, writer, steps)
 

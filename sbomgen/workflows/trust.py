@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import UsageError
 from ..provenance.signing import Signing
 from ..provenance.statement import BuildContext
 from .steps import SILENT, Steps
@@ -52,3 +54,38 @@ def sign(files: Sequence[Path], signing: Signing, steps: Steps = SILENT) -> list
         return sig.sign_keyless(
             contents, False, token, sig.trust_config(signing.staging, signing.trust_config)
         )
+
+
+def build_context(
+    builder_id: str | None = None,
+    invocation_id: str | None = None,
+    source_uri: str | None = None,
+    source_digest: str | None = None,
+    started_on: str | None = None,
+    finished_on: str | None = None,
+) -> BuildContext:
+    """The build, from what is given first, then the CI environment; nothing invented.
+    ``finished_on`` defaults to SOURCE_DATE_EPOCH, else now."""
+    from ..provenance.statement import from_environment, parse_source_digest, parse_time
+
+    found = from_environment()
+    context = BuildContext(
+        builder_id=builder_id or found.get("builder_id") or "",
+        invocation_id=invocation_id or found.get("invocation_id"),
+        source_uri=source_uri or found.get("source_uri"),
+        source_digest=parse_source_digest(source_digest) if source_digest else found.get("source_digest", {}),
+        started_on=parse_time(started_on, "--started-on") if started_on else found.get("started_on"),
+        finished_on=parse_time(finished_on, "--finished-on") if finished_on else _now(),
+    )
+    if not context.builder_id:
+        raise UsageError("no builder id: run in GitHub Actions or GitLab CI, or pass --builder-id")
+    return context
+
+
+def _now() -> datetime.datetime:
+    from ..scan import source_date_epoch
+
+    epoch = source_date_epoch()
+    if epoch is not None:
+        return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
+    return datetime.datetime.now(datetime.timezone.utc)
