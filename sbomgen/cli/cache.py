@@ -15,6 +15,8 @@ from .common import (
     exit_codes,
     index_options,
     info,
+    limit_options,
+    limits,
     output_option,
     output_targets,
     verbosity_options,
@@ -38,6 +40,7 @@ def cache() -> None:
 @verbosity_options
 @click.argument("artifacts", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @index_options
+@limit_options
 def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
     """Look up every package of ARTIFACTS on the index and store it in the cache."""
     from dataclasses import replace
@@ -45,11 +48,12 @@ def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
     from ..enrich import enrich
     from ..scan import scan
 
+    reading = limits(index_options)
     options = replace(enrich_options(**index_options), strict=True)
     if options.offline:
         raise click.UsageError("warm fills the cache from the index: it cannot be --offline")
     for artifact in artifacts:
-        inventory, notices = enrich(scan(artifact), options)
+        inventory, notices = enrich(scan(artifact, limits=reading), options)
         for message in notices:
             warn(message)
         info(f"cached the index metadata of {artifact.name}")

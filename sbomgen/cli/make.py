@@ -83,6 +83,8 @@ def _write(made: Any, targets: dict[str, str]) -> None:
     inventory = made.inventory
     for output_format, document in made.documents.items():
         target = targets[output_format]
+        if not is_stdout(target):
+            make_folder(Path(target).parent)
         write_atomic(target, document.pieces())
         if not is_stdout(target):
             info(f"wrote {target}: {len(inventory.components)} packages, {len(inventory.files)} files")
@@ -152,7 +154,7 @@ def wheel(wheel_path: Path, output: str | None, output_format: str, embed: bool,
     """The SBOM of a wheel: the project from its METADATA, every file checked against
     RECORD, vendored packages, and the components of SBOMs it already carries (PEP 770)."""
     from ..workflows.sbom import distribution_sbom, embedded_wheel
-    from ..write.output import check_outputs, write_atomic
+    from ..write.output import check_outputs, is_stdout, write_atomic
 
     if not embed:
         targets = _sbom_targets(wheel_path, output_format, output)
@@ -166,6 +168,8 @@ def wheel(wheel_path: Path, output: str | None, output_format: str, embed: bool,
     data, made = embedded_wheel(wheel_path, _sbom_options("spdx-json", options), CommandSteps())
     for message in made.notices:
         warn(message)
+    if not is_stdout(target):
+        make_folder(Path(target).parent)
     write_atomic(target, data)
     info(f"wrote {target} with its SBOM at *.dist-info/sboms/")
 
@@ -234,6 +238,8 @@ def regenerate(
     for message in made.notices:
         warn(message)
     for output_format, document in made.documents.items():
+        if not is_stdout(targets[output_format]):
+            make_folder(Path(targets[output_format]).parent)
         write_atomic(targets[output_format], document.pieces())
         if not is_stdout(targets[output_format]):
             info(
@@ -273,6 +279,7 @@ def regenerate(
 @provenance_options
 @signing_options
 @index_options
+@limit_options
 def release(
     folder: Path,
     check_manifest: Path | None,

@@ -1,0 +1,205 @@
+"""One set of conventions across commands: -o, -f, -q/-v, SBOMGEN_* variables, options
+given once, the exit codes each command's help lists; and output that suits where it goes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import cpython_tree, refused, sbomgen, write_tar
+
+WRITERS = [
+    "tarball",
+    "wheel",
+    "sdist",
+    "regenerate",
+    "release",
+    "provenance",
+    "sign",
+    "report",
+    "cache export",
+]
+SBOM_WRITERS = ["tarball", "wheel", "sdist", "regenerate", "release"]
+COMMANDS = [*WRITERS, "verify", "validate", "diff", "check", "cache warm", "cache import"]
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    tree = cpython_tree()
+    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
+    return write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+
+
+def _help(command: str) -> str:
+    run = sbomgen(*command.split(), "--help")
+    assert run.returncode == 0, run.stderr
+    return run.stdout.decode()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_quiet_verbose_and_lists_its_exit_codes(command: str) -> None:
+    text = _help(command)
+    assert "-q, --quiet" in text and "-v, --verbose" in text
+    codes = [int(c) for c in re.findall(r"^\s+(\d+)  ", text.split("Exit codes:")[1], re.M)]
+    assert codes == sorted(codes) and {0, 2, 5} <= set(codes)
+    if command in WRITERS:
+        assert "-o, --output" in text and 6 in codes
+    if command in SBOM_WRITERS:
+        assert "-f, --format" in text and "SBOMGEN_FORMAT" in text
+    if command == "verify":
+        assert codes == [0, 2, 5, 9]  # reads no archive, writes nothing
+        assert set(re.findall(r"SBOMGEN_\w+", text)) == {
+            "SBOMGEN_QUIET",
+            "SBOMGEN_DEBUG",
+            "SBOMGEN_VERBOSE",
+        }  # checks: on its line
+    if command in ("validate", "diff", "check") or command == "release":
+        assert 1 in codes
+
+
+def test_several_outputs_need_a_folder_never_one_made_from_a_file_name(small: Path, tmp_path: Path) -> None:
+    refused(
+        tmp_path,
+        2,
+        "tarball",
+        small,
+        "-f",
+        "spdx-json,cyclonedx-json",
+        "-o",
+        "{out}.json",
+        fragments=("makes 2 outputs", "-o names a folder"),
+    )
+    refused(
+        tmp_path,
+        2,
+        "tarball",
+        small,
+        "-f",
+        "spdx-json,cyclonedx-json",
+        "-o",
+        "-",
+        fragments=("only one output can go to stdout",),
+    )
+    made = tmp_path / "made"
+    run = sbomgen("tarball", small, "-f", "spdx-json,cyclonedx-json", "-o", f"{made}/")
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in made.iterdir()) == [
+        "Python-3.99.0.tgz.cdx.json",
+        "Python-3.99.0.tgz.spdx.json",
+    ]
+    run = sbomgen("tarball", small, "-o", made, "-qq")  # an existing folder takes one output too
+    assert run.returncode == 0 and run.stderr == ""
+
+
+def test_an_option_that_takes_a_value_is_given_once(small: Path, tmp_path: Path) -> None:
+    refused(
+        tmp_path, 2, "tarball", small, "-o", "{out}", "-o", "{out}", fragments=("-o is given more than once",)
+    )
+    refused(tmp_path, 2, "diff", small, small, "--json", "--markdown", fragments=("--json and --markdown",))
+
+
+def test_quiet_says_nothing_and_verbose_says_each_step(small: Path, tmp_path: Path) -> None:
+    quiet = sbomgen("tarball", small, "-q", "-o", tmp_path / "q.json")  # warnings only
+    assert quiet.returncode == 0 and "wrote" not in quiet.stderr and "no pip wheel" in quiet.stderr
+    quieter = sbomgen("tarball", small, "-qq", "-o", tmp_path / "q.json")
+    assert quieter.returncode == 0 and quieter.stderr == ""
+    plain = sbomgen("tarball", small, "-o", tmp_path / "p.json")
+    assert (
+        plain.stderr.strip().splitlines()[-1].startswith(f"sbomgen: wrote {tmp_path / 'p.json'}: 1 packages")
+    )
+    verbose = sbomgen("tarball", small, "-v", "-o", tmp_path / "v.json")
+    steps = [line for line in verbose.stderr.splitlines() if " s" in line and ": done in " in line]
+    assert [line.split(":")[1].strip() for line in steps] == [
+        "Reading Python-3.99.0.tgz",
+        "Asking the package index",
+        "Writing spdx-json",
+    ]
+    assert (
+        (tmp_path / "q.json").read_bytes()
+        == (tmp_path / "p.json").read_bytes()
+        == (tmp_path / "v.json").read_bytes()
+    )
+
+
+def test_options_come_from_sbomgen_variables_and_the_command_line_wins(small: Path, tmp_path: Path) -> None:
+    env = {"SBOMGEN_FORMAT": "cyclonedx-json", "SBOMGEN_QUIET": "2", "SBOMGEN_CACHE_DIR": str(tmp_path / "c")}
+    run = sbomgen("tarball", small, "-o", f"{tmp_path}/", env=env)
+    assert run.returncode == 0 and run.stderr == ""
+    assert json.loads((tmp_path / "Python-3.99.0.tgz.cdx.json").read_bytes())["bomFormat"] == "CycloneDX"
+    into_cache = sbomgen("tarball", small, "-o", tmp_path / "c" / "index.sqlite3", env=env)
+    assert into_cache.returncode == 2 and "input" in into_cache.stderr  # the cache SBOMGEN_CACHE_DIR names
+    run = sbomgen("tarball", small, "-f", "spdx-json", "-o", f"{tmp_path}/", env=env)
+    assert run.returncode == 0 and (tmp_path / "Python-3.99.0.tgz.spdx.json").exists()
+    run = sbomgen("tarball", small, "-o", tmp_path / "t.json", env={"SBOMGEN_TIMEOUT": "soon"})
+    assert run.returncode == 2 and "soon" in run.stderr and run.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["tarball"],
+        ["wheel"],
+        ["sdist"],
+        ["regenerate", "{missing}", "--tarball"],
+        ["provenance"],
+        ["sign"],
+        ["verify", "--bundle", "{missing}"],
+        ["validate"],
+        ["diff", "{missing}"],
+        ["report"],
+        ["check"],
+        ["cache", "import"],
+        ["cache", "warm"],
+        ["release"],
+    ],
+)
+def test_a_missing_input_is_a_bad_command_line_everywhere(command: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "missing.tar.gz"
+    args = [a.replace("{missing}", str(missing)) for a in command] + [str(missing)]
+    if command == ["regenerate", "{missing}", "--tarball"]:
+        args = ["regenerate", str(missing), "--tarball", str(missing)]
+    refused(tmp_path, 2, *args, fragments=("does not exist",))
+
+
+def test_release_into_another_folder_lists_what_it_wrote(small: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "rel"
+    folder.mkdir()
+    small.rename(folder / "Python-3.99.0.tgz")
+    out = tmp_path / "released"
+    run = sbomgen(
+        "release",
+        folder,
+        "-o",
+        f"{out}/",
+        "-f",
+        "spdx-json,cyclonedx-json",
+        "--builder-id",
+        "https://example.com/builder",
+        "-q",
+    )
+    assert run.returncode == 0, run.stderr
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [
+        "Python-3.99.0.tgz.cdx.json",
+        "Python-3.99.0.tgz.intoto.json",
+        "Python-3.99.0.tgz.spdx.json",
+        "release-manifest.json",
+    ]
+    manifest = json.loads((out / "release-manifest.json").read_bytes())
+    assert [f["name"] for f in manifest["files"]] == sorted(["Python-3.99.0.tgz", *written[:3]])
+    statement = json.loads((out / "Python-3.99.0.tgz.intoto.json").read_bytes())
+    byproducts = statement["predicate"]["runDetails"]["byproducts"]
+    assert [b["name"] for b in byproducts] == ["Python-3.99.0.tgz.spdx.json"]
+    refused(
+        tmp_path,
+        2,
+        "release",
+        folder,
+        "-o",
+        "{out}.d",
+        "--builder-id",
+        "https://example.com/b",
+        fragments=("-o names a folder",),
+    )
