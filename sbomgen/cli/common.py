@@ -110,9 +110,13 @@ class CommandSteps:
         self.terminal = sys.stderr.isatty()
 
     @contextlib.contextmanager
-    def step(self, label: str, total: int | None = None) -> Iterator[Callable[..., None] | None]:
+    def step(
+        self, label: str, total: int | None = None, *, forks: bool = False
+    ) -> Iterator[Callable[..., None] | None]:
         start = time.monotonic()
         bar = _Bar(label, total) if self.terminal and _verbosity >= 0 else None
+        if bar is not None and not forks:
+            bar.update(0)  # a spinner from the start: nothing forks in this step
         try:
             yield bar.update if bar is not None else None
         finally:
@@ -124,8 +128,8 @@ class CommandSteps:
 
 
 class _Bar:
-    """A rich progress bar, started at its first update: the step may fork a reading
-    process before that, and no thread may be alive then."""
+    """A rich progress bar (or a spinner, with nothing to count), started at its first
+    update: a step may fork a reading process before that, and no thread may be alive then."""
 
     def __init__(self, label: str, total: int | None) -> None:
         self.label, self.total = label, total
@@ -146,8 +150,10 @@ class _Bar:
                 TimeRemainingColumn,
             )
 
-            if self.total is None:
-                count: list[Any] = [DownloadColumn()]
+            if self.total is None and done == 0:
+                count: list[Any] = []  # a spinner, until there is something to count
+            elif self.total is None:
+                count = [DownloadColumn()]
             elif total is not None:  # bytes of a known size
                 count = [BarColumn(), DownloadColumn(), TimeRemainingColumn()]
             else:

@@ -165,7 +165,7 @@ def regenerated_sbom(
     from .sbom import Document, SbomOptions, render
 
     options = SbomOptions(formats=tuple(formats))
-    with steps.step(f"Reading {source.name}"):
+    with steps.step(f"Reading {source.name}", forks=True):
         inventory = regenerate(upstream, source, parse_system_packages(system_packages))
     documents = {}
     for output_format in options.formats:

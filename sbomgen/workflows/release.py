@@ -114,7 +114,7 @@ def make_release(
     notices: list[str] = []
     by_artifact: dict[str, dict[str, bytes]] = {}
     workers = min(jobs or os.cpu_count() or 1, len(work))
-    with steps.step("SBOMs", total=len(work)) as update, ProcessPoolExecutor(workers) as pool:
+    with steps.step("SBOMs", total=len(work), forks=True) as update, ProcessPoolExecutor(workers) as pool:
         for done, (name, documents, found) in enumerate(pool.map(sbom_job, work), start=1):
             by_artifact[name] = documents
             notices += [f"{name}: {message}" for message in found]

@@ -103,7 +103,7 @@ def source_sbom(
     artifact = Path(artifact)
     writer = _DeferredSpdxWriter(options.creators)
     with collection_paused():
-        with steps.step(f"Reading {artifact.name}") as update:
+        with steps.step(f"Reading {artifact.name}", forks=True) as update:
             inventory = scan(
                 artifact,
                 checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in options.extra_checksums),
@@ -128,7 +128,7 @@ def distribution_sbom(
     options = options or SbomOptions()
     path = Path(path)
     is_wheel = path.name.endswith(".whl")
-    with steps.step(f"Reading {path.name}"):
+    with steps.step(f"Reading {path.name}", forks=True):
         inventory = scan(
             path,
             scanners=[DistributionScanner(wheel=is_wheel)],
@@ -171,9 +171,9 @@ def windows_sbom(
     from .windows import read_source, windows_inventory
 
     options = options or SbomOptions()
-    with steps.step(f"Reading {Path(source).name}"):
+    with steps.step(f"Reading {Path(source).name}", forks=True):
         parts = read_source(Path(source))
-    with steps.step(f"Reading {Path(artifact).name}"):
+    with steps.step(f"Reading {Path(artifact).name}", forks=True):
         inventory = windows_inventory(Path(artifact), parts)
     return _finish(inventory, options, _DeferredSpdxWriter(options.creators), steps)
 

@@ -7,13 +7,17 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-Update = Callable[[int], None]
+Update = Callable[..., None]
 
 
 class Steps(Protocol):
-    def step(self, label: str, total: int | None = None) -> contextlib.AbstractContextManager[Update | None]:
+    def step(
+        self, label: str, total: int | None = None, *, forks: bool = False
+    ) -> contextlib.AbstractContextManager[Update | None]:
         """A step of the job: the context gives a function to call with the amount done so far
-        (of ``total`` when it is known), or None when nobody watches the amount."""
+        (``update(done)``, of ``total`` when it is known, or ``update(done, total)``), or None
+        when nobody watches the amount. ``forks``: the step forks worker or reading processes,
+        so whoever watches starts no thread before the first update."""
         ...
 
 
@@ -21,7 +25,7 @@ class Silent:
     """Steps nobody watches."""
 
     @contextlib.contextmanager
-    def step(self, label: str, total: int | None = None) -> Iterator[Update | None]:
+    def step(self, label: str, total: int | None = None, *, forks: bool = False) -> Iterator[Update | None]:
         yield None
 
 
