@@ -13,6 +13,7 @@ from conftest import (
     PIP_25_1_1_VENDORED,
     REFERENCE_313,
     cpython_tree,
+    refused,
     sbom_data,
     sbomgen,
     write_tar,
@@ -79,6 +80,23 @@ def test_debundled_tree(debundled: Path, tmp_path: Path) -> None:
     assert len(statements) == 2 + 20 + len(removed_files)
     assert "Removed package expat 2.6.3: its files are not in the tree." in statements
     assert "Removed file Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl." in statements
+
+
+def test_system_package_must_be_bundled_upstream(debundled: Path, tmp_path: Path) -> None:
+    line = refused(
+        tmp_path,
+        2,
+        "regenerate",
+        REFERENCE_313,
+        "--tree",
+        debundled,
+        "--system-package",
+        "zlib=1.3",
+        "-o",
+        "{out}",
+        fragments=("--system-package zlib=1.3", "expat, hacl-star, libb2, macholib, mpdecimal, pip"),
+    )
+    assert "names a library bundled in UPSTREAM" in line
 
 
 def test_system_packages_patched_and_added_files(tmp_path: Path) -> None:

@@ -66,6 +66,7 @@ def regenerate(
     raw = read_bounded(upstream_path, str(upstream_path), ContentError, MAX_DOCUMENT_BYTES)
     upstream_document = load_upstream(raw, str(upstream_path))
     upstream = diff.from_spdx(upstream_document, str(upstream_path))
+    _bundled_upstream(upstream, system_packages, upstream_path.name)
     inventory = scan(source, checksums=checksums, allow_mismatch=True)
 
     # Packages Misc/sbom.spdx.json lists, all of whose files are gone, are gone themselves.
@@ -82,13 +83,15 @@ def regenerate(
         kept.append(component)
     root = inventory.root
     for name, version in sorted(system_packages.items()):
+        bundled = _named(name, upstream.components[name]["version"])
         kept.append(
             Component(
                 key=f"system:{name}",
                 name=name,
                 version=version,
                 purpose=Purpose.LIBRARY,
-                comment=f"Provided by the system in place of the copy bundled upstream; {name} {version}.",
+                comment=f"Provided by the system in place of the {bundled} bundled upstream; "
+                f"{name} {version}.",
             )
         )
     present = {c.key for c in kept}
@@ -105,6 +108,22 @@ def regenerate(
         ),
         changes=tuple(_changes(upstream, derived, system_packages)),
     )
+
+
+def _bundled_upstream(upstream: diff.Snapshot, system_packages: Mapping[str, str], source: str) -> None:
+    """A system package replaces a library bundled upstream (UsageError, exit 2, otherwise)."""
+    bundled = sorted(k for k in upstream.components if k != upstream.root and "/" not in k)
+    for name, version in sorted(system_packages.items()):
+        if name not in bundled:
+            listed = ", ".join(bundled[:10]) + (", ..." if len(bundled) > 10 else "")
+            raise UsageError(
+                f"--system-package {name}={version}: --system-package names a library bundled in UPSTREAM, "
+                f"and {source} bundles no {name} (it bundles: {listed or 'nothing'})"
+            )
+
+
+def _named(name: str, version: str | None) -> str:
+    return f"{name} {version}" if version else name
 
 
 def _with_upstream_facts(component: Component, known: dict[str, Any], details: dict[str, Any]) -> Component:
@@ -132,11 +151,8 @@ def _changes(upstream: diff.Snapshot, derived: Inventory, system_packages: Mappi
         version = upstream.components[key]["version"]
         statements.append(f"Removed package {key} {version}: its files are not in the tree.")
     for name, version in sorted(system_packages.items()):
-        bundled = upstream.components.get(name, {}).get("version")
-        if bundled:
-            statements.append(f"Bundled {name} {bundled} replaced by the system's {name} {version}.")
-        else:
-            statements.append(f"Added package {name} {version}: provided by the system.")
+        bundled = _named(name, upstream.components[name]["version"])
+        statements.append(f"Bundled {bundled} replaced by the system's {name} {version}.")
     files = {f.path: f for f in derived.files}
     for path in sorted(upstream.files.keys() - files.keys()):
         statements.append(f"Removed file {path}.")
