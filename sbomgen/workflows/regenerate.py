@@ -22,7 +22,8 @@ from ..documents.parse import MAX_DOCUMENT_BYTES
 from ..documents.source import read_bounded
 from ..errors import ContentError, UsageError
 from ..model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
-from ..scan import DEFAULT_CHECKSUMS, scan
+from ..scan import DEFAULT_CHECKSUMS, default_scanners, scan
+from ..scan.cpython_sbom import parse_party
 from . import diff
 
 
@@ -67,7 +68,9 @@ def regenerate(
     upstream_document = load_upstream(raw, str(upstream_path))
     upstream = diff.from_spdx(upstream_document, str(upstream_path))
     _bundled_upstream(upstream, system_packages, upstream_path.name)
-    inventory = scan(source, checksums=checksums, allow_mismatch=True)
+    inventory = scan(
+        source, checksums=checksums, allow_mismatch=True, scanners=default_scanners(replaced=system_packages)
+    )
 
     # Packages Misc/sbom.spdx.json lists, all of whose files are gone, are gone themselves.
     gone = {c.key for c in inventory.components if c.key.startswith("cpython-sbom:") and not c.files}
@@ -82,18 +85,7 @@ def regenerate(
             component = _with_upstream_facts(component, known, details)
         kept.append(component)
     root = inventory.root
-    for name, version in sorted(system_packages.items()):
-        bundled = _named(name, upstream.components[name]["version"])
-        kept.append(
-            Component(
-                key=f"system:{name}",
-                name=name,
-                version=version,
-                purpose=Purpose.LIBRARY,
-                comment=f"Provided by the system in place of the {bundled} bundled upstream; "
-                f"{name} {version}.",
-            )
-        )
+    kept += [_system_package(name, version, upstream) for name, version in sorted(system_packages.items())]
     present = {c.key for c in kept}
     dependencies = [d for d in inventory.dependencies if d.source in present and d.target in present]
     dependencies += [Dependency(root, f"system:{name}") for name in sorted(system_packages)]
@@ -120,6 +112,24 @@ def _bundled_upstream(upstream: diff.Snapshot, system_packages: Mapping[str, str
                 f"--system-package {name}={version}: --system-package names a library bundled in UPSTREAM, "
                 f"and {source} bundles no {name} (it bundles: {listed or 'nothing'})"
             )
+
+
+def _system_package(name: str, version: str, upstream: diff.Snapshot) -> Component:
+    """The system's copy of a library bundled upstream: the same software at another version,
+    so upstream's originator stays and, being who releases it, is its supplier (upstream's
+    supplier when it names no originator); who built the system's copy is not known here."""
+    bundled = upstream.components[name]
+    originator = parse_party(upstream.details[name]["originator"])
+    return Component(
+        key=f"system:{name}",
+        name=name,
+        version=version,
+        purpose=Purpose.LIBRARY,
+        originator=originator,
+        supplier=originator or parse_party(bundled["supplier"]),
+        comment=f"Provided by the system in place of the {_named(name, bundled['version'])} "
+        f"bundled upstream; {name} {version}.",
+    )
 
 
 def _named(name: str, version: str | None) -> str:
