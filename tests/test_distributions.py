@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
+from conftest import CPYTHON_313, DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import IndexServer, recorded_documents
 
 SIGSTORE_SDIST = DATA / "sigstore" / "sigstore-3.6.1.tar.gz"
@@ -223,3 +223,17 @@ def test_check_reports_files_added_and_removed(tmp_path: Path) -> None:
     offline = sbomgen("check", out, "--offline", "--index-url", server.url, "--cache-dir", tmp_path / "cache")
     assert offline.returncode == 0, offline.stdout
     assert b"unchanged since the SBOM was made" in offline.stdout
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml"])
+def test_check_reads_cyclonedx(fmt: str, tmp_path: Path) -> None:
+    """sbomgen's own CycloneDX SBOM of 3.13.5 records the release files of pip and what it
+    vendors, as its SPDX does; check reads them back (the session's loopback index)."""
+    out = tmp_path / "sbom"
+    cache = tmp_path / "cache"
+    run = sbomgen("tarball", CPYTHON_313, "-f", fmt, "-o", out, "--cache-dir", cache)
+    assert run.returncode == 0, run.stderr
+    for offline in ((), ("--offline",)):
+        unchanged = sbomgen("check", out, "--cache-dir", cache, *offline)
+        assert unchanged.returncode == 0, unchanged.stderr
+        assert unchanged.stdout == b"21 releases: unchanged since the SBOM was made\n"

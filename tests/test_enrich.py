@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import Fault, IndexServer
+from packaging.utils import canonicalize_name
 
 from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, json_api_base
 
@@ -180,6 +181,52 @@ def test_tampered_cache_entry_is_not_used(online: dict[str, Any], tmp_path: Path
     assert "cache entry idna 3.10 fails its checksum; not used" in run.stderr
     assert "no index metadata for idna 3.10" in run.stderr
     assert "evil" not in (tmp_path / "o.json").read_text()
+
+
+def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> None:
+    """The cache was filled from one index; PIP_INDEX_URL names another: each warning says
+    why the cache did not answer, and what to do."""
+    cache = tmp_path / "cache"
+    other = "http://127.0.0.1:9/pypi"
+
+    def offline_run(name: str) -> list[str]:
+        out = tmp_path / f"{name}.json"
+        run = sbomgen(
+            "tarball", CPYTHON_313, "-o", out, "--offline", "--cache-dir", cache, env={"PIP_INDEX_URL": other}
+        )
+        assert run.returncode == 0, run.stderr
+        return [line for line in run.stderr.splitlines() if "no index metadata" in line]
+
+    nothing = "their download location and checksum are NOASSERTION"
+    warm = f"`sbomgen cache warm --index-url {other} ARTIFACT`"
+    pip_and_vendored = sources(online["out"])  # what the index is asked about
+    looked_up = sorted(
+        f"{canonicalize_name(p['name'])} {p['versionInfo']}"
+        for p in json.loads(online["out"].read_text())["packages"]
+        if canonicalize_name(p["name"]) in pip_and_vendored
+    )
+    assert len(looked_up) == 21
+    releases = ", ".join(looked_up)
+    assert offline_run("empty") == [
+        f"sbomgen: warning: no index metadata for {releases}: {nothing}; the cache at {cache} is empty: "
+        f"fill it with {warm}, or `sbomgen cache import` an export"
+    ]
+
+    export = tmp_path / "index-cache.json"
+    assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
+    assert sbomgen("cache", "import", export, "--cache-dir", cache).returncode == 0
+    db = sqlite3.connect(cache / "index.sqlite3")
+    db.execute("DELETE FROM release WHERE name = 'idna'")
+    db.commit()
+    db.close()
+    others = ", ".join(r for r in looked_up if r != "idna 3.10")
+    url = online["url"]
+    assert offline_run("imported") == [
+        f"sbomgen: warning: no index metadata for idna 3.10: {nothing}; the cache at {cache} has no entry "
+        f"for them: add them with {warm}, or `sbomgen cache import` an export",
+        f"sbomgen: warning: no index metadata for {others}: {nothing}; the cache at {cache} has them only "
+        f"from another index, {url}: run with --index-url {url}, or {warm}",
+    ]
 
 
 # --- faults, on a small tree whose pip wheel the test publishes itself -----------------

@@ -343,6 +343,27 @@ def test_finding_annotation_with_a_bad_sha256(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("[{not json", "not JSON"), ('[{"filename": "x-1.tar.gz"}]', "[0].sha256: missing")],
+)
+def test_finding_bad_release_files_in_a_cyclonedx_property(tmp_path: Path, value: str, fragment: str) -> None:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {
+                "type": "library",
+                "bom-ref": "pkg:pip",
+                "name": "pip",
+                "version": "25.1.1",
+                "properties": [{"name": "sbomgen:index-release-files", "value": value}],
+            }
+        ],
+    }
+    given(tmp_path, "check", json.dumps(bom).encode(), f"component 'pkg:pip'.properties[0].value: {fragment}")
+
+
 def test_finding_upstream_without_documentNamespace_was_exit_5(tmp_path: Path) -> None:
     document = json.loads(REFERENCE_313.read_bytes())
     del document["documentNamespace"]

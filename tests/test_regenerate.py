@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from conftest import (
     PIP_25_1_1_VENDORED,
     REFERENCE_313,
     cpython_tree,
+    refused,
     sbom_data,
     sbomgen,
     write_tar,
@@ -45,6 +48,8 @@ def test_debundled_tree(debundled: Path, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "could not be reached" not in run.stderr  # nothing was looked up
+    # Nothing said the system provides expat: that its files are gone is worth a warning.
+    assert "warning: 21 file(s) listed in CPython's SBOM data do not match" in run.stderr
     assert sbomgen("validate", out).returncode == 0
     document = json.loads(out.read_text())
     names = {p["name"] for p in document["packages"]}
@@ -79,6 +84,41 @@ def test_debundled_tree(debundled: Path, tmp_path: Path) -> None:
     assert len(statements) == 2 + 20 + len(removed_files)
     assert "Removed package expat 2.6.3: its files are not in the tree." in statements
     assert "Removed file Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl." in statements
+
+
+def test_system_expat_has_a_supplier_and_its_files_are_expected_gone(debundled: Path, tmp_path: Path) -> None:
+    """Debian's case: Modules/expat/ deleted, built against the system's expat 2.7.1."""
+    out = tmp_path / "system-expat.spdx.json"
+    run = sbomgen(
+        "regenerate", REFERENCE_313, "--tree", debundled, "--system-package", "expat=2.7.1", "-o", out
+    )
+    assert run.returncode == 0, run.stderr
+    assert "warning" not in run.stderr  # the 21 expat files upstream lists are gone by design
+    document = json.loads(out.read_text())
+    expat = next(p for p in document["packages"] if p["name"] == "expat")
+    assert expat["versionInfo"] == "2.7.1"
+    # The same software at another version: upstream's originator, who also supplies it.
+    assert expat["originator"] == expat["supplier"] == "Organization: Expat development team"
+    ntia = subprocess.run([Path(sys.executable).parent / "ntia-checker", out], capture_output=True, text=True)
+    assert ntia.returncode == 0, ntia.stdout
+    assert "Conformant: True" in ntia.stdout
+
+
+def test_system_package_must_be_bundled_upstream(debundled: Path, tmp_path: Path) -> None:
+    line = refused(
+        tmp_path,
+        2,
+        "regenerate",
+        REFERENCE_313,
+        "--tree",
+        debundled,
+        "--system-package",
+        "zlib=1.3",
+        "-o",
+        "{out}",
+        fragments=("--system-package zlib=1.3", "expat, hacl-star, libb2, macholib, mpdecimal, pip"),
+    )
+    assert "names a library bundled in UPSTREAM" in line
 
 
 def test_system_packages_patched_and_added_files(tmp_path: Path) -> None:

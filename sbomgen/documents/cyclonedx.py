@@ -94,6 +94,11 @@ class ExternalReference(Strict):
     comment: Text | None = None
 
 
+class Property(Strict):
+    name: Line
+    value: Text | None = None
+
+
 class OrganizationalEntity(Strict):
     name: Line | None = None
     url: list[Line] = []
@@ -113,6 +118,7 @@ class Component(Strict):
     hashes: list[Hash] = []
     licenses: list[LicenseChoice] = []
     externalReferences: list[ExternalReference] = []
+    properties: list[Property] = []
     components: list[Component] = []
 
     def walk(self) -> Iterator[Component]:
@@ -293,6 +299,8 @@ def _component(element: Any, ns: str, depth: int, source: str, error: type[Sbomg
             result["licenses"] = [_license(choice, ns) for choice in child]
         elif tag == "externalReferences":
             result["externalReferences"] = [_reference(r, ns) for r in child]
+        elif tag == "properties":
+            result["properties"] = [{"name": p.attrib.get("name", ""), "value": p.text or ""} for p in child]
         elif tag == "components":
             result["components"] = [_component(c, ns, depth + 1, source, error) for c in child]
     return result

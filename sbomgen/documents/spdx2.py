@@ -320,7 +320,8 @@ class IndexFile(Strict):
 
 
 class IndexReleaseFiles(RootModel[list[IndexFile]]):
-    """The release's files on the index, as sbomgen records them in an annotation's comment
-    (``sbomgen:index-release-files [{"filename": ..., "sha256": ...}]``)."""
+    """The release's files on the index, as sbomgen records them in an SPDX annotation's
+    comment (``sbomgen:index-release-files [{"filename": ..., "sha256": ...}]``) or the value
+    of a CycloneDX property of that name."""
 
     model_config = ConfigDict(strict=True, frozen=True)

@@ -118,6 +118,13 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
                 found[target] = entry.data
                 from_cache.append(f"{target.name} {target.version}")
         notices += cache.notices
+        # Why the cache did not answer where the index was not asked or could not be reached.
+        unasked = [
+            t
+            for t in targets
+            if t not in found and (options.offline or isinstance(failures.get(t), IndexUnreachable))
+        ]
+        misses = _cache_misses(cache, index_url, unasked)
     finally:
         cache.close()
 
@@ -129,19 +136,48 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
             notices.append(f"warning: unusable index answer for {target.name} {target.version}: {problem}")
     if from_cache and not options.offline:
         notices.append(f"used cached index metadata for: {', '.join(sorted(from_cache))}")
-    missing = sorted(f"{t.name} {t.version}" for t in targets if t not in found)
-    if missing:
-        message = (
-            f"no index metadata for {', '.join(missing)}: "
-            "their download location and checksum are NOASSERTION"
-        )
-        if options.strict:
-            raise EnrichmentError(message + " (--strict)")
-        notices.append("warning: " + message)
+    missing: dict[str, list[str]] = {}  # why the cache did not help ("": not asked) -> releases
+    for target in sorted(targets, key=lambda t: f"{t.name} {t.version}"):
+        if target not in found:
+            missing.setdefault(misses.get(target, ""), []).append(f"{target.name} {target.version}")
+    messages = [
+        f"no index metadata for {', '.join(releases)}: their download location and checksum are NOASSERTION"
+        + (f"; {why}" if why else "")
+        for why, releases in sorted(missing.items())
+    ]
+    if messages and options.strict:
+        raise EnrichmentError("; ".join(messages) + " (--strict)")
+    notices += ["warning: " + message for message in messages]
 
     updated = {t.component.key: _apply(t, found[t]) for t in targets if t in found}
     components = tuple(updated.get(c.key, c) for c in inventory.components)
     return replace(inventory, components=components), notices
+
+
+def _cache_misses(cache: Cache, index_url: str, targets: list[_Target]) -> dict[_Target, str]:
+    """Why the cache holds nothing usable for each target, and what to do. A target whose
+    entry failed its checksum is left out: that has been said."""
+    where = f"the cache at {cache.path.parent}"
+    warm = f"`sbomgen cache warm --index-url {index_url} ARTIFACT`"
+    fill = f"{warm}, or `sbomgen cache import` an export"
+    if cache.is_empty():
+        return dict.fromkeys(targets, f"{where} is empty: fill it with {fill}")
+    misses = {}
+    for target in targets:
+        held = cache.held(target.name, target.version)
+        others = sorted(url for url, _ in held if url != index_url)
+        if (index_url, target.subject) in held:
+            continue
+        if any(url == index_url for url, _ in held):
+            misses[target] = f"{where} has them from this index only for another file than the bundled one"
+        elif others:
+            misses[target] = (
+                f"{where} has them only from another index, {others[0]}: "
+                f"run with --index-url {others[0]}, or {warm}"
+            )
+        else:
+            misses[target] = f"{where} has no entry for them: add them with {fill}"
+    return misses
 
 
 def _target(component: Component) -> _Target:

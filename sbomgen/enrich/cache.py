@@ -141,6 +141,18 @@ class Cache:
                 return entry
         return None
 
+    def is_empty(self) -> bool:
+        with self._usable():
+            return self._db.execute("SELECT 1 FROM release LIMIT 1").fetchone() is None
+
+    def held(self, name: str, version: str) -> set[tuple[str, str]]:
+        """(index URL, subject) of every entry for a release, from whichever index."""
+        with self._usable():
+            rows = self._db.execute(
+                "SELECT index_url, subject FROM release WHERE name=? AND version=?", (name, version)
+            ).fetchall()
+        return {(index_url, subject) for index_url, subject in rows}
+
     def put(self, entries: list[Entry]) -> None:
         if not entries:
             return

@@ -6,7 +6,7 @@ import contextlib
 import datetime
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,14 +24,15 @@ SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
 DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
 
 
-def default_scanners() -> list[Scanner]:
+def default_scanners(replaced: Collection[str] = ()) -> list[Scanner]:
+    """``replaced``: bundled packages the system provides instead (see CPythonSbomScanner)."""
     from .bundled import BundledWheelScanner
     from .cpython import CPythonScanner
     from .cpython_sbom import CPythonSbomScanner
     from .version_headers import VersionHeaderScanner
 
     # CPythonScanner last: it owns whatever the others left unowned.
-    return [CPythonSbomScanner(), VersionHeaderScanner(), BundledWheelScanner(), CPythonScanner()]
+    return [CPythonSbomScanner(replaced), VersionHeaderScanner(), BundledWheelScanner(), CPythonScanner()]
 
 
 def scan(

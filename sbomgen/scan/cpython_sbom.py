@@ -8,7 +8,9 @@ not inside a source artifact, so only the files they list (if any) are cross-che
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Collection, Container
+
+from packaging.utils import canonicalize_name
 
 from ..documents import spdx2
 from ..errors import ContentError
@@ -28,8 +30,12 @@ def parse_party(value: str | None) -> Party | None:
 
 
 class CPythonSbomScanner(Scanner):
-    def __init__(self) -> None:
+    """``replaced``: canonical names of listed packages the system provides instead (a
+    redistributor's build); their files are expected to be gone."""
+
+    def __init__(self, replaced: Collection[str] = ()) -> None:
         self.documents: dict[str, bytes] = {}
+        self.replaced = replaced
 
     def wants(self, path: str) -> bool:
         return path in (SBOM_PATH, EXTERNALS_PATH)
@@ -49,7 +55,7 @@ class CPythonSbomScanner(Scanner):
                 continue
             document = load_document(path, self.documents[path])
             listed = listed_files(document, path)
-            mismatches += _check_files(listed, context)
+            mismatches += _check_files(listed, context, _files_of(document, listed, self.replaced))
             if path == SBOM_PATH:
                 for component in listed_components(document, listed, path, context.files):
                     context.add_component(component, depended_on_by=context.root_key)
@@ -85,13 +91,29 @@ def listed_files(document: spdx2.Document, path: str) -> dict[str, tuple[str, tu
     return listed
 
 
-def _check_files(listed: dict[str, tuple[str, tuple[Checksum, ...]]], context: ScanContext) -> list[str]:
-    """One problem per listed file that is missing or whose checksums differ (SHA256 first)."""
+def _files_of(
+    document: spdx2.Document, listed: dict[str, tuple[str, tuple[Checksum, ...]]], names: Collection[str]
+) -> set[str]:
+    """The paths of the listed files that the packages called ``names`` contain."""
+    ids = {p.SPDXID for p in document.packages if canonicalize_name(p.name) in names}
+    return {
+        listed[r.relatedSpdxElement][0]
+        for r in document.relationships
+        if r.relationshipType == "CONTAINS" and r.spdxElementId in ids and r.relatedSpdxElement in listed
+    }
+
+
+def _check_files(
+    listed: dict[str, tuple[str, tuple[Checksum, ...]]], context: ScanContext, gone: Container[str]
+) -> list[str]:
+    """One problem per listed file that is missing (unless expected ``gone``) or whose
+    checksums differ (SHA256 first)."""
     problems = []
     for name, checksums in sorted(listed.values()):
         entry = context.files.get(name)
         if entry is None:
-            problems.append(f"{name} is missing from the artifact")
+            if name not in gone:
+                problems.append(f"{name} is missing from the artifact")
             continue
         for checksum in sorted(checksums, key=lambda c: c.algorithm != "SHA256"):
             actual = entry.digest(checksum.algorithm)

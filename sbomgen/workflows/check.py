@@ -8,21 +8,23 @@ wheel is what an installer would pick.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from ..documents import spdx2
+from ..documents import cyclonedx, spdx2
 from ..documents.index import ReleaseFile
 from ..documents.parse import MAX_DOCUMENT_BYTES, validate
+from ..documents.sbom import load as load_sbom
 from ..documents.source import read_bounded
 from ..enrich import EnrichOptions, release_data
 from ..enrich.cache import Cache, default_cache_dir
 from ..enrich.index import IndexClient, IndexResponseError, IndexUnreachable
 from ..errors import ContentError, EnrichmentError
-from ..write.spdx import INDEX_FILES_PREFIX
+from ..write import INDEX_FILES
 
 
 @dataclass(frozen=True)
@@ -46,27 +48,56 @@ def recorded(sbom: Path) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def recorded_in(data: bytes, sbom: str) -> list[tuple[str, str, dict[str, str]]]:
-    """``recorded`` of the SBOM in ``data``, named ``sbom`` in errors."""
-    document = spdx2.load(data, sbom, ContentError)
+    """``recorded`` of the SBOM (SPDX JSON, CycloneDX JSON or XML) in ``data``, named
+    ``sbom`` in errors."""
     found: list[tuple[str, str, dict[str, str]]] = []
-    for number, package in enumerate(document.packages):
-        for index, annotation in enumerate(package.annotations):
-            if not annotation.comment.startswith(INDEX_FILES_PREFIX):
-                continue
-            where_package = f"{sbom}: packages[{number}]"
-            where = f"{where_package}.annotations[{index}].comment"
-            files = load_json_list(annotation.comment[len(INDEX_FILES_PREFIX) :], where)
-            try:
-                name = canonicalize_name(package.name, validate=True)
-            except InvalidName:
-                raise ContentError(f"{where_package}.name: not a project name: {package.name!r}") from None
-            if not package.versionInfo:
-                raise ContentError(f"{where_package}.versionInfo: missing beside recorded release files")
-            listed = {f.filename: f.sha256 for f in files.root}
-            if len(listed) != len(files.root):
-                raise ContentError(f"{where}: a file is listed twice")
-            found.append((name, package.versionInfo, listed))
+    for record in _records(load_sbom(data, sbom, ContentError), sbom):
+        files = load_json_list(record.text, record.where)
+        try:
+            name = canonicalize_name(record.name, validate=True)
+        except InvalidName:
+            raise ContentError(f"{record.package}.name: not a project name: {record.name!r}") from None
+        if not record.version:
+            raise ContentError(
+                f"{record.package}.{record.version_field}: missing beside recorded release files"
+            )
+        listed = {f.filename: f.sha256 for f in files.root}
+        if len(listed) != len(files.root):
+            raise ContentError(f"{record.where}: a file is listed twice")
+        found.append((name, record.version, listed))
     return found
+
+
+class _Record(NamedTuple):
+    """Release files a package records (``text``: their JSON), and where, for errors."""
+
+    package: str
+    name: str
+    version: str | None
+    version_field: str
+    where: str
+    text: str
+
+
+def _records(document: spdx2.Document | cyclonedx.Bom, sbom: str) -> Iterator[_Record]:
+    """What the writers record under INDEX_FILES: SPDX in a package annotation's comment,
+    CycloneDX in a component property."""
+    if isinstance(document, spdx2.Document):
+        prefix = INDEX_FILES + " "
+        for number, package in enumerate(document.packages):
+            where = f"{sbom}: packages[{number}]"
+            for index, annotation in enumerate(package.annotations):
+                if annotation.comment.startswith(prefix):
+                    text = annotation.comment[len(prefix) :]
+                    at = f"{where}.annotations[{index}].comment"
+                    yield _Record(where, package.name, package.versionInfo, "versionInfo", at, text)
+        return
+    for component in document.all_components():
+        where = f"{sbom}: component {(component.bom_ref or component.name)[:200]!r}"
+        for index, item in enumerate(component.properties):
+            if item.name == INDEX_FILES:
+                at = f"{where}.properties[{index}].value"
+                yield _Record(where, component.name, component.version, "version", at, item.value or "")
 
 
 def load_json_list(text: str, where: str) -> spdx2.IndexReleaseFiles:

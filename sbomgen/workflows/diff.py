@@ -32,7 +32,7 @@ _NONE = ("", "NOASSERTION", "NONE")
 class Snapshot:
     root: str | None = None
     components: dict[str, dict[str, Any]] = field(default_factory=dict)  # the compared fields
-    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # name, purl, file counts
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # name, purl, files, originator
     files: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -195,6 +195,7 @@ def from_spdx(document: spdx2.Document, source: str) -> Snapshot:
             "purl": package.reference("purl"),
             "files": file_counts.get(spdx_id, 0),
             "file name": package.packageFileName,
+            "originator": _none(package.originator),
         }
         snapshot.components[keys[spdx_id]] = {
             "version": package.versionInfo,
@@ -248,6 +249,7 @@ def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
         "purl": item.purl,
         "files": sum(1 for c in item.components if c.type == "file"),
         "file name": None,
+        "originator": None,  # CycloneDX authors are not read
     }
     licenses: dict[str, str | None] = {"declared": None, "concluded": None}
     for choice in item.licenses:

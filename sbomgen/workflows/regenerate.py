@@ -22,7 +22,8 @@ from ..documents.parse import MAX_DOCUMENT_BYTES
 from ..documents.source import read_bounded
 from ..errors import ContentError, UsageError
 from ..model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
-from ..scan import DEFAULT_CHECKSUMS, scan
+from ..scan import DEFAULT_CHECKSUMS, default_scanners, scan
+from ..scan.cpython_sbom import parse_party
 from . import diff
 from .sbom import Sbom
 from .steps import SILENT, Steps
@@ -68,7 +69,10 @@ def regenerate(
     raw = read_bounded(upstream_path, str(upstream_path), ContentError, MAX_DOCUMENT_BYTES)
     upstream_document = load_upstream(raw, str(upstream_path))
     upstream = diff.from_spdx(upstream_document, str(upstream_path))
-    inventory = scan(source, checksums=checksums, allow_mismatch=True)
+    _bundled_upstream(upstream, system_packages, upstream_path.name)
+    inventory = scan(
+        source, checksums=checksums, allow_mismatch=True, scanners=default_scanners(replaced=system_packages)
+    )
 
     # Packages Misc/sbom.spdx.json lists, all of whose files are gone, are gone themselves.
     gone = {c.key for c in inventory.components if c.key.startswith("cpython-sbom:") and not c.files}
@@ -83,16 +87,7 @@ def regenerate(
             component = _with_upstream_facts(component, known, details)
         kept.append(component)
     root = inventory.root
-    for name, version in sorted(system_packages.items()):
-        kept.append(
-            Component(
-                key=f"system:{name}",
-                name=name,
-                version=version,
-                purpose=Purpose.LIBRARY,
-                comment=f"Provided by the system in place of the copy bundled upstream; {name} {version}.",
-            )
-        )
+    kept += [_system_package(name, version, upstream) for name, version in sorted(system_packages.items())]
     present = {c.key for c in kept}
     dependencies = [d for d in inventory.dependencies if d.source in present and d.target in present]
     dependencies += [Dependency(root, f"system:{name}") for name in sorted(system_packages)]
@@ -107,6 +102,40 @@ def regenerate(
         ),
         changes=tuple(_changes(upstream, derived, system_packages)),
     )
+
+
+def _bundled_upstream(upstream: diff.Snapshot, system_packages: Mapping[str, str], source: str) -> None:
+    """A system package replaces a library bundled upstream (UsageError, exit 2, otherwise)."""
+    bundled = sorted(k for k in upstream.components if k != upstream.root and "/" not in k)
+    for name, version in sorted(system_packages.items()):
+        if name not in bundled:
+            listed = ", ".join(bundled[:10]) + (", ..." if len(bundled) > 10 else "")
+            raise UsageError(
+                f"--system-package {name}={version}: --system-package names a library bundled in UPSTREAM, "
+                f"and {source} bundles no {name} (it bundles: {listed or 'nothing'})"
+            )
+
+
+def _system_package(name: str, version: str, upstream: diff.Snapshot) -> Component:
+    """The system's copy of a library bundled upstream: the same software at another version,
+    so upstream's originator stays and, being who releases it, is its supplier (upstream's
+    supplier when it names no originator); who built the system's copy is not known here."""
+    bundled = upstream.components[name]
+    originator = parse_party(upstream.details[name]["originator"])
+    return Component(
+        key=f"system:{name}",
+        name=name,
+        version=version,
+        purpose=Purpose.LIBRARY,
+        originator=originator,
+        supplier=originator or parse_party(bundled["supplier"]),
+        comment=f"Provided by the system in place of the {_named(name, bundled['version'])} "
+        f"bundled upstream; {name} {version}.",
+    )
+
+
+def _named(name: str, version: str | None) -> str:
+    return f"{name} {version}" if version else name
 
 
 def _with_upstream_facts(component: Component, known: dict[str, Any], details: dict[str, Any]) -> Component:
@@ -134,11 +163,8 @@ def _changes(upstream: diff.Snapshot, derived: Inventory, system_packages: Mappi
         version = upstream.components[key]["version"]
         statements.append(f"Removed package {key} {version}: its files are not in the tree.")
     for name, version in sorted(system_packages.items()):
-        bundled = upstream.components.get(name, {}).get("version")
-        if bundled:
-            statements.append(f"Bundled {name} {bundled} replaced by the system's {name} {version}.")
-        else:
-            statements.append(f"Added package {name} {version}: provided by the system.")
+        bundled = _named(name, upstream.components[name]["version"])
+        statements.append(f"Bundled {bundled} replaced by the system's {name} {version}.")
     files = {f.path: f for f in derived.files}
     for path in sorted(upstream.files.keys() - files.keys()):
         statements.append(f"Removed file {path}.")

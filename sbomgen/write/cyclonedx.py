@@ -4,6 +4,7 @@ The artifact's own component is the BOM's subject (``metadata.component``). Bund
 packages are top-level components, with what a package vendors nested inside it; every
 file is a ``file`` component with its hashes, nested under the package that contains it
 (top-level for the subject's own files). The dependency graph mirrors the inventory's.
+The release files the index listed for a package are a property of its component.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
-from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, XsUri
+from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
@@ -35,6 +36,7 @@ from .. import __version__
 from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, content_id
+from . import INDEX_FILES, index_files_json
 
 _ALGORITHMS = {"SHA1": HashAlgorithm.SHA_1, "SHA256": HashAlgorithm.SHA_256, "SHA512": HashAlgorithm.SHA_512}
 _NAMESPACE = uuid.UUID("6f1c8a52-3d0e-4a0e-9a57-8d2f6f4c1e11")  # sbomgen's, for serial numbers
@@ -80,6 +82,9 @@ def _package(component: Component, ref: str, files: list[FileEntry]) -> CdxCompo
         references.append(
             ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(component.download_location))
         )
+    properties = []
+    if component.index_files:
+        properties.append(Property(name=INDEX_FILES, value=index_files_json(component)))
     author = None
     if component.originator is not None:
         author = component.originator.name
@@ -95,6 +100,7 @@ def _package(component: Component, ref: str, files: list[FileEntry]) -> CdxCompo
         purl=PackageURL.from_string(component.purl) if component.purl else None,
         cpe=component.cpe,
         external_references=references,
+        properties=properties,
         components=[_file(f) for f in files],
     )
 
@@ -115,6 +121,7 @@ def build_bom(inventory: Inventory) -> Bom:
         cpe=root.cpe,
         purl=nodes[root.key].purl,
         external_references=nodes[root.key].external_references,
+        properties=nodes[root.key].properties,
     )
     serial = uuid.uuid5(_NAMESPACE, f"{inventory.artifact.name}:{content_id(inventory)}")
     bom = Bom(

@@ -73,6 +73,7 @@ from ..model.files import (
 )
 from ..model.licenses import licensing
 from ..model.licenses import parse as parse_license
+from . import INDEX_FILES, index_files_json
 
 SPDX_VERSION = "SPDX-2.3"
 LICENSE_LIST_VERSION = Version(3, 22)
@@ -707,13 +708,9 @@ def _parse_creator(text: str) -> Actor:
         ) from None
 
 
-INDEX_FILES_PREFIX = "sbomgen:index-release-files "
-
-
 def index_files_comment(component: Component) -> str:
     """The release's files on the index when the SBOM was made, as an annotation's text."""
-    files = [{"filename": name, "sha256": sha256} for name, sha256 in component.index_files]
-    return INDEX_FILES_PREFIX + json.dumps(files, separators=(",", ":"))
+    return f"{INDEX_FILES} {index_files_json(component)}"
 
 
 def _actor(party: Party | None) -> Actor | None:
