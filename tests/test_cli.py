@@ -89,8 +89,10 @@ def test_several_outputs_need_a_folder_never_one_made_from_a_file_name(small: Pa
         "Python-3.99.0.tgz.cdx.json",
         "Python-3.99.0.tgz.spdx.json",
     ]
-    run = sbomgen("tarball", small, "-o", made, "-qq")  # an existing folder takes one output too
-    assert run.returncode == 0 and run.stderr == ""
+    run = sbomgen("tarball", small, "-o", made, "-qq")  # one output: an existing folder is no file
+    assert run.returncode == 6 and "it is a folder" in run.stderr
+    run = sbomgen("tarball", small, "-o", f"{made}/", "-f", "spdx-tv", "-qq")  # unless -o says folder/
+    assert run.returncode == 0 and run.stderr == "" and (made / "Python-3.99.0.tgz.spdx").exists()
 
 
 def test_an_option_that_takes_a_value_is_given_once(small: Path, tmp_path: Path) -> None:

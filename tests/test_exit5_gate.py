@@ -99,7 +99,13 @@ def test_finding_pip_version_escaped_in_cpe(tmp_path: Path, version: str, cpe_ve
     artifact = write_tar(tmp_path / "artifact.tgz", {**cpython_tree(), WHEEL: wheel})
     out = tmp_path / "out"
     run = sbomgen(
-        "tarball", artifact, "--offline", "-f", "spdx-json,spdx-tv,cyclonedx-json,cyclonedx-xml", "-o", out
+        "tarball",
+        artifact,
+        "--offline",
+        "-f",
+        "spdx-json,spdx-tv,cyclonedx-json,cyclonedx-xml",
+        "-o",
+        f"{out}/",
     )
     assert run.returncode == 0, run.stderr
     document = json.loads((out / "artifact.tgz.spdx.json").read_bytes())
@@ -123,7 +129,7 @@ def test_finding_two_vendor_txt_pin_one_package(tmp_path: Path) -> None:
 def test_finding_source_date_epoch_bounds_with_cyclonedx(tmp_path: Path, epoch: str, timestamp: str) -> None:
     out = tmp_path / "out"
     run = sbomgen(
-        "tarball", tarball(tmp_path), "--offline", "-f", "cyclonedx-json,cyclonedx-xml", "-o", out,
+        "tarball", tarball(tmp_path), "--offline", "-f", "cyclonedx-json,cyclonedx-xml", "-o", f"{out}/",
         env={"SOURCE_DATE_EPOCH": epoch},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr

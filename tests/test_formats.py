@@ -250,7 +250,7 @@ def test_validate_ntia(tmp_path: Path) -> None:
 def test_several_formats_need_a_folder(tmp_path: Path) -> None:
     path = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
     run = sbomgen("tarball", path, "-f", "spdx-json,cyclonedx-json", "-o", "-")
-    assert run.returncode == 2 and "only one format can go to stdout" in run.stderr
+    assert run.returncode == 2 and "only one output can go to stdout" in run.stderr
     run = sbomgen("tarball", path, "-f", "spdx-json,swid")
     assert run.returncode == 2 and "unknown swid" in run.stderr
 

@@ -17,6 +17,7 @@ from .common import (
     info,
     limit_options,
     limits,
+    makes_folder,
     output_option,
     output_targets,
     verbosity_options,
@@ -71,8 +72,9 @@ def export_(file: Path | None, output: str | None, cache_dir: Path | None) -> No
 
     if (file is None) == (output is None):
         raise click.UsageError("name the export once: -o FILE")
-    (target,) = output_targets(output if output is not None else str(file), ["index-cache.json"])
-    check_outputs([target], cache_files(cache_dir), create_folders=True)
+    output = output if output is not None else str(file)
+    (target,) = output_targets(output, ["index-cache.json"])
+    check_outputs([target], cache_files(cache_dir), create_folders=makes_folder(output))
     store = Cache(cache_dir or default_cache_dir())
     try:
         write_atomic(target, store.export())

@@ -103,8 +103,8 @@ def error(message: str) -> None:
 
 class CommandSteps:
     """Progress of long steps. On a terminal: a bar (bytes, or items of a total) or a
-    spinner, gone when the step ends. Piped: a plain line when a step that took a second
-    or more ends (with -v: every step). Nothing with -q."""
+    spinner, gone when the step ends; nothing with -q. With -v, on a terminal or piped, a
+    plain line as each step ends, with how long it took."""
 
     def __init__(self) -> None:
         self.terminal = sys.stderr.isatty()
@@ -123,7 +123,7 @@ class CommandSteps:
             if bar is not None:
                 bar.stop()
         took = time.monotonic() - start
-        if _verbosity >= 1 or (not self.terminal and _verbosity >= 0 and took >= 1.0):
+        if _verbosity >= 1:
             info(f"{label}: done in {took:.1f} s")
 
 
@@ -173,13 +173,13 @@ class _Bar:
 def output_targets(output: str | None, names: Sequence[str], default_folder: Path = Path(".")) -> list[str]:
     """Where each of ``names`` (the default file names of a command's outputs) goes.
 
-    ``-o`` is a file (or '-' for stdout) when there is one output; a folder — one that
-    exists, or a path ending in '/' to have it made — holds any number. Several outputs and
-    a name that is no folder is a bad command line: never a folder made from a file name.
+    With one output, ``-o`` is the file ('-': stdout), or a folder when it ends in '/'.
+    Several outputs need a folder: one that exists, or a path ending in '/' to have it
+    made; a name that is neither is a bad command line, never a folder made from a file name.
     """
     if output is None:
         return [str(default_folder / name) for name in names]
-    is_folder = output.endswith(("/", os.sep)) or (output != "-" and Path(output).is_dir())
+    is_folder = output.endswith(("/", os.sep)) or (len(names) > 1 and output != "-" and Path(output).is_dir())
     if is_folder:
         return [str(Path(output) / name) for name in names]
     if len(names) == 1:
@@ -191,6 +191,12 @@ def output_targets(output: str | None, names: Sequence[str], default_folder: Pat
         f"-o {output}: this makes {len(names)} outputs ({shown}), so -o names a folder: "
         "one that exists, or end the path with '/' to have it made"
     )
+
+
+def makes_folder(output: str | None) -> bool:
+    """Whether -o names a folder to be made when missing: only a path ending in '/'. A file's
+    missing folder is an error, found before the work."""
+    return output is not None and output.endswith(("/", os.sep))
 
 
 def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

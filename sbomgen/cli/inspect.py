@@ -17,6 +17,7 @@ from .common import (
     exit_now,
     index_options,
     info,
+    makes_folder,
     output_option,
     output_targets,
 )
@@ -140,7 +141,7 @@ def report(sbom: Path, provenance: Path | None, output: str | None) -> None:
     from ..write.report import render
 
     (target,) = output_targets(output, ["report.html"])
-    check_outputs([target], [sbom, provenance], create_folders=True)
+    check_outputs([target], [sbom, provenance], create_folders=makes_folder(output))
     with CommandSteps().step(f"Reading {sbom.name}"):
         page = render(sbom, provenance)
     write_atomic(target, page)

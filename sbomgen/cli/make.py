@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .common import (
     limit_options,
     limits,
     make_folder,
+    makes_folder,
     output_of,
     output_option,
     output_targets,
@@ -134,7 +136,9 @@ def tarball(
     from ..write.output import check_outputs
 
     targets = _sbom_targets(artifact, output_format, output)
-    check_outputs(targets.values(), [artifact, *cache_files(options["cache_dir"])], create_folders=True)
+    check_outputs(
+        targets.values(), [artifact, *cache_files(options["cache_dir"])], create_folders=makes_folder(output)
+    )
     sbom_options = _sbom_options(output_format, options, allow_mismatch=allow_mismatch)
     _write(source_sbom(artifact, sbom_options, CommandSteps(), process_ends=True), targets)
 
@@ -158,13 +162,21 @@ def wheel(wheel_path: Path, output: str | None, output_format: str, embed: bool,
 
     if not embed:
         targets = _sbom_targets(wheel_path, output_format, output)
-        check_outputs(targets.values(), [wheel_path, *cache_files(options["cache_dir"])], create_folders=True)
+        check_outputs(
+            targets.values(),
+            [wheel_path, *cache_files(options["cache_dir"])],
+            create_folders=makes_folder(output),
+        )
         _write(distribution_sbom(wheel_path, _sbom_options(output_format, options), CommandSteps()), targets)
         return
     if output is None:
         raise click.UsageError("--embed needs -o: the folder for the new wheel (not the wheel's own)")
+    if not output.endswith(".whl"):
+        output = output.rstrip("/" + os.sep) + os.sep  # a folder, made when missing
     (target,) = output_targets(output, [wheel_path.name])
-    check_outputs([target], [wheel_path, *cache_files(options["cache_dir"])], create_folders=True)
+    check_outputs(
+        [target], [wheel_path, *cache_files(options["cache_dir"])], create_folders=makes_folder(output)
+    )
     data, made = embedded_wheel(wheel_path, _sbom_options("spdx-json", options), CommandSteps())
     for message in made.notices:
         warn(message)
@@ -189,7 +201,11 @@ def sdist(sdist_path: Path, output: str | None, output_format: str, **options: A
     from ..write.output import check_outputs
 
     targets = _sbom_targets(sdist_path, output_format, output)
-    check_outputs(targets.values(), [sdist_path, *cache_files(options["cache_dir"])], create_folders=True)
+    check_outputs(
+        targets.values(),
+        [sdist_path, *cache_files(options["cache_dir"])],
+        create_folders=makes_folder(output),
+    )
     _write(distribution_sbom(sdist_path, _sbom_options(output_format, options), CommandSteps()), targets)
 
 
@@ -233,7 +249,7 @@ def regenerate(
     source = tree if tree is not None else tarball
     assert source is not None
     targets = _sbom_targets(source, output_format, output)
-    check_outputs(targets.values(), [upstream, source], create_folders=True)
+    check_outputs(targets.values(), [upstream, source], create_folders=makes_folder(output))
     made = regenerated_sbom(upstream, source, system_packages, formats(output_format), CommandSteps())
     for message in made.notices:
         warn(message)
@@ -324,7 +340,7 @@ def release(
     check_outputs(
         targets,
         [*sources, *windows, source, how.key, how.trust_config, *cache_files(options["cache_dir"])],
-        create_folders=True,
+        create_folders=output is None or makes_folder(output),
     )
     rel.contents(folder, out / rel.MANIFEST)  # what the manifest would refuse fails before the work
     context = build_context(**{k: options.pop(k) for k in BUILD_FIELDS})

@@ -14,6 +14,7 @@ from .common import (
     exit_codes,
     info,
     make_folder,
+    makes_folder,
     once_option,
     output_of,
     output_option,
@@ -62,8 +63,9 @@ def provenance(
 
     how = signing(options)
     names = trust.provenance_names(artifacts, how, single)
-    targets = output_targets(output_of(output, output_dir), names)
-    check_outputs(targets, [*artifacts, sbom, how.key, how.trust_config], create_folders=True)
+    output = output_of(output, output_dir)
+    targets = output_targets(output, names)
+    check_outputs(targets, [*artifacts, sbom, how.key, how.trust_config], create_folders=makes_folder(output))
     context = build_context(**{k: options.pop(k) for k in BUILD_FIELDS})
     made = trust.provenance(artifacts, context, how, sbom, single, CommandSteps())
     for target, (_, body) in zip(targets, made, strict=True):
@@ -90,8 +92,9 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
     from ..write.output import check_outputs, is_stdout, write_atomic
 
     how = signing({"signing": "sigstore", **options})
-    targets = output_targets(output_of(output, output_dir), [f"{p.name}.sigstore" for p in files])
-    check_outputs(targets, [*files, how.trust_config], create_folders=True)
+    output = output_of(output, output_dir)
+    targets = output_targets(output, [f"{p.name}.sigstore" for p in files])
+    check_outputs(targets, [*files, how.trust_config], create_folders=makes_folder(output))
     bundles = trust.sign(files, how, CommandSteps())
     for target, bundle in zip(targets, bundles, strict=True):
         if not is_stdout(target):
