@@ -106,6 +106,36 @@ def test_embedded_sbom_round_trip(tmp_path: Path) -> None:
     assert len(json.loads(out.read_text())["packages"]) == 21  # merged, nothing duplicated
 
 
+def test_embedded_wheel_reads_back_against_the_index(tmp_path: Path) -> None:
+    """The wheel an SBOM was embedded in is the subject, not a bundled wheel: its bytes differ
+    from the published file's, and its SBOM says so rather than failing (exit 7)."""
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    run = sbomgen("wheel", source, "--embed", "-o", tmp_path / "embedded")
+    assert run.returncode == 0, run.stderr
+    embedded = tmp_path / "embedded" / source.name
+
+    def pip(wheel: Path, out: Path) -> tuple[dict[str, Any], str]:
+        run = sbomgen("wheel", wheel, "-o", out)  # online: the session's loopback index
+        assert run.returncode == 0, run.stderr
+        document = json.loads(out.read_text())
+        assert len(document["packages"]) == 21  # the carried SBOM merged, nothing duplicated
+        return next(p for p in document["packages"] if p["name"] == "pip"), run.stderr
+
+    published = hashlib.sha256(source.read_bytes()).hexdigest()
+    original, _ = pip(source, tmp_path / "original.json")
+    assert original["checksums"] == [{"algorithm": "SHA256", "checksumValue": published}]
+    assert original["downloadLocation"].endswith("/pip-25.1.1-py3-none-any.whl")
+
+    own = hashlib.sha256(embedded.read_bytes()).hexdigest()
+    back, notices = pip(embedded, tmp_path / "back.json")
+    assert back["checksums"] == [{"algorithm": "SHA256", "checksumValue": own}]
+    assert back["downloadLocation"] == "NOASSERTION"  # not where the index's file is
+    assert (
+        f"{source.name} is not the file the index publishes under that name "
+        f"(its SHA256 is {own}, the index's {published})"
+    ) in notices
+
+
 def test_pep770_sbom_components_are_merged(tmp_path: Path) -> None:
     wheel = tmp_path / "demo-1.0-py3-none-any.whl"
     carried = {
