@@ -14,6 +14,10 @@ import pytest
 from conftest import DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import IndexServer, recorded_documents
 
+from sbomgen.scan import scan
+from sbomgen.scan.distribution import DistributionScanner
+from sbomgen.write import cyclonedx
+
 SIGSTORE_SDIST = DATA / "sigstore" / "sigstore-3.6.1.tar.gz"
 
 
@@ -50,6 +54,38 @@ def test_real_sdist(tmp_path: Path) -> None:
     assert [(p["name"], p["versionInfo"]) for p in document["packages"]] == [("sigstore", "3.6.1")]
     names = {f["fileName"] for f in document["files"]}
     assert {"PKG-INFO", "pyproject.toml", "sigstore/sign.py"} <= names
+
+
+@pytest.mark.parametrize(
+    ("artifact", "name", "version"),
+    [(PIP_WHEELS / "pip-25.1.1-py3-none-any.whl", "pip", "25.1.1"), (SIGSTORE_SDIST, "sigstore", "3.6.1")],
+)
+def test_documents_are_named_after_the_distribution(
+    artifact: Path, name: str, version: str, tmp_path: Path
+) -> None:
+    is_wheel = artifact.suffix == ".whl"
+    out = tmp_path / "sbom.spdx.json"
+    run = sbomgen("wheel" if is_wheel else "sdist", artifact, "-o", out, "--offline")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text())["name"] == artifact.name
+
+    # CycloneDX (not on these commands yet): the writer on the same inventory.
+    inventory = scan(artifact, scanners=[DistributionScanner(wheel=is_wheel)], top_folder=not is_wheel)
+    bom = json.loads(cyclonedx.render(inventory))
+    subject = bom["metadata"]["component"]
+    assert (subject["name"], subject["version"], subject["bom-ref"]) == (name, version, f"pkg:{name}")
+    refs = [c["bom-ref"] for c in bom.get("components", []) if c["type"] == "library"]
+    assert len(refs) == (20 if is_wheel else 0)  # what pip vendors: top-level, beside its files
+    assert not [ref for ref in refs if "cpython" in ref]
+
+
+def test_the_cpython_tarball_keeps_its_document_name(tmp_path: Path) -> None:
+    tarball = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    run = sbomgen("tarball", tarball, "-o", tmp_path, "-f", "spdx-json,cyclonedx-json", "--offline")
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / f"{tarball.name}.spdx.json").read_text())["name"] == "CPython SBOM"
+    subject = json.loads((tmp_path / f"{tarball.name}.cdx.json").read_text())["metadata"]["component"]
+    assert (subject["name"], subject["bom-ref"]) == ("CPython", "pkg:cpython")
 
 
 def test_record_mismatch_names_the_file(tmp_path: Path) -> None:
