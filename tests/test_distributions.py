@@ -14,8 +14,11 @@ import pytest
 from conftest import DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import IndexServer, recorded_documents
 
+from sbomgen.enrich import EnrichOptions, enrich
+from sbomgen.enrich.index import IndexSettings, configured_index_url
 from sbomgen.scan import scan
 from sbomgen.scan.distribution import DistributionScanner
+from sbomgen.workflows.embed import wheel_with_sbom
 from sbomgen.write import cyclonedx
 
 SIGSTORE_SDIST = DATA / "sigstore" / "sigstore-3.6.1.tar.gz"
@@ -170,6 +173,24 @@ def test_embedded_wheel_reads_back_against_the_index(tmp_path: Path) -> None:
         f"{source.name} is not the file the index publishes under that name "
         f"(its SHA256 is {own}, the index's {published})"
     ) in notices
+
+
+def test_the_embedded_sbom_claims_no_published_file(tmp_path: Path) -> None:
+    """Inside the new wheel, the SBOM claims neither the published file's checksum nor its
+    location: the new wheel is neither (what ``wheel --embed`` writes, from the library)."""
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    inventory = scan(source, scanners=[DistributionScanner(wheel=True)], top_folder=False)
+    options = EnrichOptions(index=IndexSettings(url=configured_index_url()), cache_dir=tmp_path / "cache")
+    inventory, _ = enrich(inventory, options)
+    assert inventory.component(inventory.root).download_location  # the published file's
+    new = tmp_path / source.name
+    new.write_bytes(wheel_with_sbom(source, inventory))
+    with zipfile.ZipFile(new) as archive:
+        sbom = json.loads(archive.read("pip-25.1.1.dist-info/sboms/sbomgen.spdx.json"))
+    assert sbom["name"] == source.name
+    pip = next(p for p in sbom["packages"] if p["name"] == "pip")
+    assert "checksums" not in pip and pip["downloadLocation"] == "NOASSERTION"
+    assert len(sbom["packages"]) == 21
 
 
 def test_pep770_sbom_components_are_merged(tmp_path: Path) -> None:
