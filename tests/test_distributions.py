@@ -14,6 +14,13 @@ import pytest
 from conftest import CPYTHON_313, DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import IndexServer, recorded_documents
 
+from sbomgen.enrich import EnrichOptions, enrich
+from sbomgen.enrich.index import IndexSettings, configured_index_url
+from sbomgen.scan import scan
+from sbomgen.scan.distribution import DistributionScanner
+from sbomgen.workflows.embed import wheel_with_sbom
+from sbomgen.write import cyclonedx
+
 SIGSTORE_SDIST = DATA / "sigstore" / "sigstore-3.6.1.tar.gz"
 
 
@@ -50,6 +57,38 @@ def test_real_sdist(tmp_path: Path) -> None:
     assert [(p["name"], p["versionInfo"]) for p in document["packages"]] == [("sigstore", "3.6.1")]
     names = {f["fileName"] for f in document["files"]}
     assert {"PKG-INFO", "pyproject.toml", "sigstore/sign.py"} <= names
+
+
+@pytest.mark.parametrize(
+    ("artifact", "name", "version"),
+    [(PIP_WHEELS / "pip-25.1.1-py3-none-any.whl", "pip", "25.1.1"), (SIGSTORE_SDIST, "sigstore", "3.6.1")],
+)
+def test_documents_are_named_after_the_distribution(
+    artifact: Path, name: str, version: str, tmp_path: Path
+) -> None:
+    is_wheel = artifact.suffix == ".whl"
+    out = tmp_path / "sbom.spdx.json"
+    run = sbomgen("wheel" if is_wheel else "sdist", artifact, "-o", out, "--offline")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text())["name"] == artifact.name
+
+    # CycloneDX (not on these commands yet): the writer on the same inventory.
+    inventory = scan(artifact, scanners=[DistributionScanner(wheel=is_wheel)], top_folder=not is_wheel)
+    bom = json.loads(cyclonedx.render(inventory))
+    subject = bom["metadata"]["component"]
+    assert (subject["name"], subject["version"], subject["bom-ref"]) == (name, version, f"pkg:{name}")
+    refs = [c["bom-ref"] for c in bom.get("components", []) if c["type"] == "library"]
+    assert len(refs) == (20 if is_wheel else 0)  # what pip vendors: top-level, beside its files
+    assert not [ref for ref in refs if "cpython" in ref]
+
+
+def test_the_cpython_tarball_keeps_its_document_name(tmp_path: Path) -> None:
+    tarball = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    run = sbomgen("tarball", tarball, "-o", tmp_path, "-f", "spdx-json,cyclonedx-json", "--offline")
+    assert run.returncode == 0, run.stderr
+    assert json.loads((tmp_path / f"{tarball.name}.spdx.json").read_text())["name"] == "CPython SBOM"
+    subject = json.loads((tmp_path / f"{tarball.name}.cdx.json").read_text())["metadata"]["component"]
+    assert (subject["name"], subject["bom-ref"]) == ("CPython", "pkg:cpython")
 
 
 def test_record_mismatch_names_the_file(tmp_path: Path) -> None:
@@ -104,6 +143,54 @@ def test_embedded_sbom_round_trip(tmp_path: Path) -> None:
         "read the SBOM the distribution carries: pip-25.1.1.dist-info/sboms/sbomgen.spdx.json" in run.stderr
     )
     assert len(json.loads(out.read_text())["packages"]) == 21  # merged, nothing duplicated
+
+
+def test_embedded_wheel_reads_back_against_the_index(tmp_path: Path) -> None:
+    """The wheel an SBOM was embedded in is the subject, not a bundled wheel: its bytes differ
+    from the published file's, and its SBOM says so rather than failing (exit 7)."""
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    run = sbomgen("wheel", source, "--embed", "-o", tmp_path / "embedded")
+    assert run.returncode == 0, run.stderr
+    embedded = tmp_path / "embedded" / source.name
+
+    def pip(wheel: Path, out: Path) -> tuple[dict[str, Any], str]:
+        run = sbomgen("wheel", wheel, "-o", out)  # online: the session's loopback index
+        assert run.returncode == 0, run.stderr
+        document = json.loads(out.read_text())
+        assert len(document["packages"]) == 21  # the carried SBOM merged, nothing duplicated
+        return next(p for p in document["packages"] if p["name"] == "pip"), run.stderr
+
+    published = hashlib.sha256(source.read_bytes()).hexdigest()
+    original, _ = pip(source, tmp_path / "original.json")
+    assert original["checksums"] == [{"algorithm": "SHA256", "checksumValue": published}]
+    assert original["downloadLocation"].endswith("/pip-25.1.1-py3-none-any.whl")
+
+    own = hashlib.sha256(embedded.read_bytes()).hexdigest()
+    back, notices = pip(embedded, tmp_path / "back.json")
+    assert back["checksums"] == [{"algorithm": "SHA256", "checksumValue": own}]
+    assert back["downloadLocation"] == "NOASSERTION"  # not where the index's file is
+    assert (
+        f"{source.name} is not the file the index publishes under that name "
+        f"(its SHA256 is {own}, the index's {published})"
+    ) in notices
+
+
+def test_the_embedded_sbom_claims_no_published_file(tmp_path: Path) -> None:
+    """Inside the new wheel, the SBOM claims neither the published file's checksum nor its
+    location: the new wheel is neither (what ``wheel --embed`` writes, from the library)."""
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    inventory = scan(source, scanners=[DistributionScanner(wheel=True)], top_folder=False)
+    options = EnrichOptions(index=IndexSettings(url=configured_index_url()), cache_dir=tmp_path / "cache")
+    inventory, _ = enrich(inventory, options)
+    assert inventory.component(inventory.root).download_location  # the published file's
+    new = tmp_path / source.name
+    new.write_bytes(wheel_with_sbom(source, inventory))
+    with zipfile.ZipFile(new) as archive:
+        sbom = json.loads(archive.read("pip-25.1.1.dist-info/sboms/sbomgen.spdx.json"))
+    assert sbom["name"] == source.name
+    pip = next(p for p in sbom["packages"] if p["name"] == "pip")
+    assert "checksums" not in pip and pip["downloadLocation"] == "NOASSERTION"
+    assert len(sbom["packages"]) == 21
 
 
 def test_pep770_sbom_components_are_merged(tmp_path: Path) -> None:

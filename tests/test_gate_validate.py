@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, sbomgen
+from conftest import Run, cpython_tree, sbomgen, write_tar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sbomgen.errors import SbomgenError
-from sbomgen.workflows.validate import validate_file
+from sbomgen.workflows.validate import NOT_VALIDATED, outcome, validate_file
 
 DOCUMENT: dict[str, Any] = {
     "SPDXID": "SPDXRef-DOCUMENT",
@@ -181,6 +181,51 @@ def test_finding_invalid_relationship_keeps_the_document_kind(tmp_path: Path) ->
     run = sbomgen("validate", path)
     assert run.returncode == 1
     assert run.stdout.decode().splitlines()[0] == f"{path}: INVALID SPDX 2.3 (1 problem(s))"
+
+
+def test_release_manifest_is_validated_as_one(tmp_path: Path) -> None:
+    folder = tmp_path / "3.99.0"
+    folder.mkdir()
+    write_tar(folder / "Python-3.99.0.tgz", cpython_tree())
+    made = sbomgen("release", folder, "--builder-id", "https://ci.example.org/release", "--offline")
+    assert made.returncode == 0, made.stderr
+    path = folder / "release-manifest.json"
+    run = sbomgen("validate", path)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.decode() == f"{path}: valid sbomgen release manifest\n"
+
+    manifest = json.loads(path.read_text())
+    manifest["files"][0]["size"] = -1
+    path.write_text(json.dumps(manifest))
+    run = sbomgen("validate", path)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.decode().splitlines() == [
+        f"{path}: INVALID sbomgen release manifest (1 problem(s))",
+        f"  {path}: files[0].size: Input should be greater than or equal to 0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("empty.json", "{}"),
+        ("list.json", "[1, 2]"),
+        ("null.json", "null"),
+        ("string.json", '"an SBOM"'),
+        ("other-bom.json", '{"bomFormat": "Other", "components": []}'),
+        ("package.json", '{"name": "x", "version": "1.0", "packages": []}'),
+        ("x.spdx.yaml", "name: x\npackages: []\n"),
+    ],
+)
+def test_document_of_an_unknown_kind_is_said_so_in_one_line(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    assert outcome(path) == (False, [f"{path}: {NOT_VALIDATED}"])
+    run = sbomgen("validate", path)
+    assert (run.returncode, run.stderr) == (1, "")
+    out = run.stdout.decode()
+    assert out.splitlines()[-1].endswith(f"{path}: {NOT_VALIDATED}"), out
+    assert not [word for word in ("INVALID SPDX", "parsing", "spdxVersion", "NoneType") if word in out], out
 
 
 def many(kind: str, n: int) -> dict[str, Any]:

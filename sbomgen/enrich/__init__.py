@@ -3,7 +3,9 @@
 Download location, index SHA256 and declared license of every ``pkg:pypi`` component,
 looked up concurrently, stored in the verified cache, and taken from the cache alone when
 the index cannot be reached or ``offline`` is set. A bundled wheel must be byte-for-byte
-the file the index publishes under its name.
+the file the index publishes under its name. The artifact itself (a wheel or sdist) is
+described as it is: it gets the published file's URL only if it is that file, and keeps
+its own checksum either way (a wheel with an SBOM embedded is not the published one).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class _Target:
     component: Component
     name: str
     version: str
-    subject: str  # SHA256 of the bundled file the entry vouches for, or ""
+    subject: str  # SHA256 of the file (bundled, or the artifact) the entry vouches for, or ""
+    is_artifact: bool  # the SBOM's subject, not something bundled in it
 
 
 def release_data(document: ProjectDocument, version: str) -> ReleaseData:
@@ -83,7 +86,7 @@ def looked_up(inventory: Inventory) -> list[Component]:
 
 def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, list[str]]:
     """The inventory with index metadata filled in, and the notices to show."""
-    targets = [_target(c) for c in looked_up(inventory)]
+    targets = [_target(c, inventory.root) for c in looked_up(inventory)]
     if not targets:
         return inventory, []
     index_url = options.index.url
@@ -149,7 +152,12 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
         raise EnrichmentError("; ".join(messages) + " (--strict)")
     notices += ["warning: " + message for message in messages]
 
-    updated = {t.component.key: _apply(t, found[t]) for t in targets if t in found}
+    updated = {}
+    for target in (t for t in targets if t in found):
+        component, notice = _apply(target, found[target])
+        updated[component.key] = component
+        if notice:
+            notices.append(notice)
     components = tuple(updated.get(c.key, c) for c in inventory.components)
     return replace(inventory, components=components), notices
 
@@ -180,42 +188,54 @@ def _cache_misses(cache: Cache, index_url: str, targets: list[_Target]) -> dict[
     return misses
 
 
-def _target(component: Component) -> _Target:
+def _target(component: Component, root: str) -> _Target:
     sha256 = next((c.value for c in component.checksums if c.algorithm == "SHA256"), "")
-    bundled_file = component.file_name is not None
+    is_file = component.file_name is not None
     return _Target(
         component,
         canonicalize_name(component.name),
         component.version or "",
-        sha256 if bundled_file else "",
+        sha256 if is_file else "",
+        component.key == root,
     )
 
 
-def _apply(target: _Target, data: ReleaseData) -> Component:
+def _apply(target: _Target, data: ReleaseData) -> tuple[Component, str | None]:
+    """The component with the index's metadata, and a notice when the artifact itself is not
+    the file the index publishes (a bundled file that is not is an EnrichmentError)."""
     component = replace(target.component, index_files=tuple((f.filename, f.sha256) for f in data.files))
     license_ = component.license_declared or data.license
     if target.subject:
-        chosen = next((f for f in data.files if f.filename == component.file_name), None)
+        name = component.file_name
+        chosen = next((f for f in data.files if f.filename == name), None)
+        if chosen is not None and chosen.sha256 == target.subject:
+            return replace(component, download_location=chosen.url, license_declared=license_), None
         if chosen is None:
-            raise EnrichmentError(
-                f"{component.file_name} is not among the files the index publishes "
-                f"for {target.name} {target.version}"
+            problem = f"{name} is not among the files the index publishes for {target.name} {target.version}"
+        elif target.is_artifact:
+            problem = (
+                f"{name} is not the file the index publishes under that name "
+                f"(its SHA256 is {target.subject}, the index's {chosen.sha256})"
             )
-        if chosen.sha256 != target.subject:
-            raise EnrichmentError(
-                f"the bundled {component.file_name} is not the published one: "
+        else:
+            problem = (
+                f"the bundled {name} is not the published one: "
                 f"its SHA256 is {target.subject}, the index says {chosen.sha256}"
             )
-        return replace(component, download_location=chosen.url, license_declared=license_)
+        if not target.is_artifact:
+            raise EnrichmentError(problem)
+        # The artifact is described as it is: its own checksum, and no one else's location.
+        notice = f"{problem}: its download location is NOASSERTION"
+        return replace(component, license_declared=license_), notice
     chosen = pick_file(data.files)
     if chosen is None:
-        return replace(component, license_declared=license_)
+        return replace(component, license_declared=license_), None
     return replace(
         component,
         download_location=chosen.url,
         checksums=(Checksum("SHA256", chosen.sha256),),
         license_declared=license_,
-    )
+    ), None
 
 
 def _version(text: str) -> Version | str:

@@ -21,6 +21,7 @@ class Inventory:
     notices: tuple[str, ...] = field(default=())
     derived_from: UpstreamDocument | None = None
     changes: tuple[str, ...] = ()  # what differs from the upstream document, one statement each
+    name: str = "CPython SBOM"  # the SBOM document's name
 
     def __post_init__(self) -> None:
         if not isinstance(self.files, FileTable):

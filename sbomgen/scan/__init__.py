@@ -179,6 +179,7 @@ def _scan(
         dependencies=tuple(context.dependencies),
         created=creation_time(newest),
         notices=tuple(context.notices),
+        name=context.document_name,
     )
 
 

@@ -94,7 +94,9 @@ class DistributionScanner(Scanner):
         name, version = metadata.name, metadata.version
         if self.wheel:
             self._check_record(context)
-        root_key = context.root_key
+        # The document and its subject are the distribution's, not CPython's.
+        root_key = context.root_key = canonicalize_name(name)
+        context.document_name = context.artifact_name
         vendored = self._vendored(root_key)
         for component in vendored:
             context.add_component(component, depended_on_by=root_key)

@@ -24,6 +24,7 @@ class ScanContext:
     dependencies: list[Dependency] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     root_key: str = "cpython"
+    document_name: str = "CPython SBOM"
 
     def add_component(self, component: Component, depended_on_by: str | None = None) -> None:
         self.components.append(component)

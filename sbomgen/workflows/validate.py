@@ -1,6 +1,7 @@
 """Validate documents: SPDX 2.2/2.3 (spdx-tools), CycloneDX 1.4-1.6 (cyclonedx-python-lib),
-in-toto statements (schemas/), and optionally the NTIA minimum elements. Every problem
-comes with where it is.
+in-toto statements (schemas/), sbomgen's release manifests, and optionally the NTIA minimum
+elements. Every problem comes with where it is; a JSON or YAML document of none of these
+kinds is said to be so in one line.
 
 JSON, YAML and XML are parsed by the gate first (bounded size, depth and numbers; YAML
 without aliases; every XML, SPDX RDF and SPDX XML too, without DTD or entities, in UTF-8,
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..documents import manifest
 from ..documents.cyclonedx import xml_root
 from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from ..documents.source import read_bounded
@@ -24,6 +26,26 @@ from ..errors import ContentError
 # What a statement, a DSSE envelope or a Sigstore bundle has at its top level.
 _ATTESTATION_KEYS = {"_type", "payloadType", "signatures", "mediaType"}
 _CDX_VERSIONS = {"1.4", "1.5", "1.6"}
+# What an SPDX 2 document has at its top level (all but "name", which is anyone's).
+_SPDX_KEYS = {"spdxVersion", "SPDXID", "dataLicense", "documentNamespace", "creationInfo"}
+UNKNOWN_KIND = "document of an unknown kind"
+NOT_VALIDATED = "not an SBOM or statement sbomgen validates: expected SPDX, CycloneDX or an in-toto statement"
+
+
+def outcome(path: Path, ntia: bool = False) -> tuple[bool, list[str]]:
+    """Whether the file at ``path`` is valid, and the lines ``sbomgen validate`` prints for
+    it: one when it is valid or of a kind sbomgen does not validate, else one and a line per
+    problem."""
+    kind, problems = validate_file(path, ntia)
+    if kind == UNKNOWN_KIND:
+        return False, [f"{path}: {NOT_VALIDATED}"]
+    if not problems:
+        met = " (NTIA minimum elements met)" if ntia and "SPDX" in kind else ""
+        return True, [f"{path}: valid {kind}{met}"]
+    return False, [
+        f"{path}: INVALID {kind} ({len(problems)} problem(s))",
+        *(f"  {path}: {problem}" for problem in problems),
+    ]
 
 
 def validate_file(path: Path, ntia: bool = False) -> tuple[str, list[str]]:
@@ -56,16 +78,34 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
             return _spdx(path, ntia, lambda: _from_dict(shape), shape)
         return _cyclonedx_xml(content, source, root)
     if spdx_format is FileFormat.YAML:
-        shape = serialised.load_yaml(content, source, ContentError)
-        return _spdx(path, ntia, lambda: _from_dict(shape), shape)
+        return _spdx_or_unknown(path, ntia, serialised.load_yaml(content, source, ContentError))
     if head in (b"{", b"[") or path.suffix.lower() == ".json":
         document = parse_json(content, source, ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
             return _cyclonedx_json(document, content, source)
         if isinstance(document, dict) and document.keys() & _ATTESTATION_KEYS:
             return _attestation(content, source)
-        return _spdx(path, ntia, lambda: _from_dict(document), document)
+        if isinstance(document, dict) and document.get("format") == manifest.FORMAT:
+            return _manifest(content, source)
+        return _spdx_or_unknown(path, ntia, document)
     return _spdx(path, ntia, lambda: _parse_file(source))
+
+
+def _spdx_or_unknown(path: Path, ntia: bool, document: Any) -> tuple[str, list[str]]:
+    """SPDX read as JSON or YAML, or a document of a kind sbomgen does not validate: said so,
+    not judged as an SPDX document it never was."""
+    if not (isinstance(document, dict) and document.keys() & _SPDX_KEYS):
+        return UNKNOWN_KIND, [NOT_VALIDATED]
+    return _spdx(path, ntia, lambda: _from_dict(document), document)
+
+
+def _manifest(content: bytes, source: str) -> tuple[str, list[str]]:
+    """A release manifest, read as ``release --check`` reads it."""
+    try:
+        manifest.load_manifest(content, source)
+    except ContentError as exc:
+        return "sbomgen release manifest", [str(exc).removeprefix(f"{source}: ")]
+    return "sbomgen release manifest", []
 
 
 def _from_dict(shape: Any) -> Any:

@@ -1,9 +1,10 @@
 """CycloneDX 1.6 (JSON or XML) through cyclonedx-python-lib, validated strictly before it is written.
 
 The artifact's own component is the BOM's subject (``metadata.component``). Bundled
-packages are top-level components, with what a package vendors nested inside it; every
-file is a ``file`` component with its hashes, nested under the package that contains it
-(top-level for the subject's own files). The dependency graph mirrors the inventory's.
+packages, and what the subject itself vendors, are top-level components, with what a
+bundled package vendors nested inside it; every file is a ``file`` component with its
+hashes, nested under the package that contains it (top-level for the subject's own
+files). The dependency graph mirrors the inventory's.
 The release files the index listed for a package are a property of its component.
 """
 
@@ -136,7 +137,7 @@ def build_bom(inventory: Inventory) -> Bom:
     for component in inventory.components:
         if component.key == root.key:
             continue
-        if component.vendored_in and component.vendored_in in nodes:
+        if component.vendored_in in nodes and component.vendored_in != root.key:
             nodes[component.vendored_in].components.add(nodes[component.key])
         else:
             bom.components.add(nodes[component.key])

@@ -265,7 +265,7 @@ class SpdxWriter:
         creation = CreationInfo(
             spdx_version=SPDX_VERSION,
             spdx_id="SPDXRef-DOCUMENT",
-            name="CPython SBOM",
+            name=inventory.name,
             document_namespace=f"{NAMESPACE_BASE}/{inventory.artifact.name}-{content_id(inventory)}",
             creators=[*self._creators, Actor(ActorType.TOOL, f"sbomgen-{__version__}")],
             created=inventory.created,
