@@ -223,9 +223,7 @@ def test_document_of_an_unknown_kind_is_said_so_in_one_line(tmp_path: Path, name
     assert outcome(path) == (False, [f"{path}: {NOT_VALIDATED}"])
     run = sbomgen("validate", path)
     assert (run.returncode, run.stderr) == (1, "")
-    out = run.stdout.decode()
-    assert out.splitlines()[-1].endswith(f"{path}: {NOT_VALIDATED}"), out
-    assert not [word for word in ("INVALID SPDX", "parsing", "spdxVersion", "NoneType") if word in out], out
+    assert run.stdout.decode() == f"{path}: {NOT_VALIDATED}\n"
 
 
 def many(kind: str, n: int) -> dict[str, Any]:

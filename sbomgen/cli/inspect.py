@@ -30,24 +30,19 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 @click.option("--ntia", is_flag=True, help="Also check SPDX documents for the NTIA minimum elements.")
 def validate(files: tuple[Path, ...], ntia: bool) -> None:
     """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
-    CycloneDX 1.4-1.6 (JSON, XML), in-toto statements. Every problem is listed with where
-    it is. Exit 0 only if every file is valid, else 1."""
-    from ..workflows.validate import validate_file
+    CycloneDX 1.4-1.6 (JSON, XML), in-toto statements, sbomgen release manifests. Every
+    problem is listed with where it is; a file of none of these kinds is said so in one
+    line. Exit 0 only if every file is valid, else 1."""
+    from ..workflows.validate import outcome
 
     steps = CommandSteps()
     invalid = 0
     for path in files:
         with steps.step(f"Validating {path.name}"):
-            kind, problems = validate_file(path, ntia)
-        if problems:
-            invalid += 1
-            click.echo(f"{path}: INVALID {kind} ({len(problems)} problem(s))")
-            for problem in problems:
-                click.echo(f"  {path}: {problem}")
-        else:
-            click.echo(
-                f"{path}: valid {kind}" + (" (NTIA minimum elements met)" if ntia and "SPDX" in kind else "")
-            )
+            valid, lines = outcome(path, ntia)
+        invalid += not valid
+        for line in lines:
+            click.echo(line)
     if invalid:
         exit_now(1)
 

@@ -10,6 +10,7 @@ import hashlib
 import io
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,14 +22,14 @@ from ..write.spdx import SpdxWriter
 SBOM_NAME = "sbomgen.spdx.json"
 
 
-def wheel_with_sbom(wheel: Path, inventory: Inventory) -> bytes:
+def wheel_with_sbom(wheel: Path, inventory: Inventory, creators: Sequence[str] = ()) -> bytes:
     """The bytes of ``wheel`` carrying the SPDX SBOM of ``inventory``, the wheel's own. Inside
     the new wheel the SBOM describes its content: the new file's digest cannot be in it, and
     the index's file, whose bytes differ, is not where the new wheel comes from."""
     root = replace(inventory.component(inventory.root), checksums=(), download_location=None)
     components = tuple(root if c.key == root.key else c for c in inventory.components)
     inner = replace(inventory, components=components)
-    return embed(wheel, SpdxWriter().render(inner))
+    return embed(wheel, SpdxWriter(creators).render(inner))
 
 
 def embed(wheel: Path, sbom: bytes) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -143,21 +143,13 @@ def embedded_wheel(
     wheel: str | os.PathLike[str], options: SbomOptions | None = None, steps: Steps = SILENT
 ) -> tuple[bytes, Sbom]:
     """A copy of ``wheel`` carrying its SPDX SBOM (PEP 770: ``*.dist-info/sboms/``, RECORD
-    updated), and that SBOM. Inside the wheel the SBOM describes its content: the file's own
-    digest cannot be in it."""
-    from .embed import embed
+    updated), and the SBOM of the wheel as given (its documents: ``options.formats``)."""
+    from .embed import wheel_with_sbom
 
-    options = replace(options or SbomOptions(), formats=("spdx-json",))
+    options = options or SbomOptions()
     made = distribution_sbom(wheel, options, steps)
-    inventory = made.inventory
-    root = replace(inventory.component(inventory.root), checksums=())
-    inner = replace(
-        inventory, components=tuple(root if c.key == root.key else c for c in inventory.components)
-    )
-    sbom = Document("spdx-json", _DeferredSpdxWriter(options.creators).render_parts(inner)).data
-    return embed(Path(wheel), sbom), replace(
-        made, inventory=inner, documents={"spdx-json": Document("spdx-json", sbom)}
-    )
+    with steps.step("Embedding the SBOM"):
+        return wheel_with_sbom(Path(wheel), made.inventory, options.creators), made
 
 
 def windows_sbom(
