@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from conftest import (
     CPYTHON_311,
     CPYTHON_313,
+    PIP_22_3_1_VENDORED,
     PIP_25_1_1_VENDORED,
     REFERENCE_313,
     ROOT,
@@ -33,11 +35,24 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sbom_311(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("311") / "Python-3.11.2.tgz.spdx.json"
-    run = sbomgen("tarball", CPYTHON_311, "-o", out)
+def outputs_311(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("311")
+    run = sbomgen("tarball", CPYTHON_311, "--format", "spdx-json,cyclonedx-json", "-o", folder)
     assert run.returncode == 0, run.stderr
-    return out
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sbom_311(outputs_311: Path) -> Path:
+    return outputs_311 / "Python-3.11.2.tgz.spdx.json"
+
+
+def report_of(sbom: Path, folder: Path) -> str:
+    """The HTML report the CLI writes of ``sbom``."""
+    page = folder / f"{sbom.name}.html"
+    run = sbomgen("report", sbom, "-o", page)
+    assert run.returncode == 0, run.stderr
+    return page.read_text()
 
 
 def test_every_format_is_written_and_valid(outputs: Path) -> None:
@@ -303,3 +318,19 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
         assert driver.save_screenshot(str(screenshots / "report.png"))
     finally:
         driver.quit()
+
+
+@pytest.mark.parametrize("suffix", ["spdx.json", "cdx.json"])
+def test_report_nests_what_pip_vendors_under_pip(outputs_311: Path, tmp_path: Path, suffix: str) -> None:
+    """3.11.2 bundles two wheels, pip and setuptools: the packages pip vendors (setuptools
+    44.0.0 among them) are shown under pip, as the SBOM's dependencies say, none under the
+    bundled setuptools 65.5.0."""
+    html = report_of(outputs_311 / f"Python-3.11.2.tgz.{suffix}", tmp_path)
+    under: dict[str, list[str]] = {}
+    for depth, row_id in re.findall(r'<tr class="depth-(\d)" id="c-([^"]+)">', html):
+        if depth == "1":
+            under[row_id] = []
+        elif depth == "2":
+            under[list(under)[-1]].append(row_id)
+    assert under == {"pip": sorted(f"pip-{name}" for name, _ in PIP_22_3_1_VENDORED), "setuptools": []}
+    assert re.findall(r"<strong>(.*?)</strong> vendors (\d+) package", html) == [("pip", "23")]
