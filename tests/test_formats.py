@@ -307,7 +307,7 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
     driver = chromium(tmp_path / "chromium-profile")
     try:
         driver.get(report.as_uri())
-        assert driver.title == f"SBOM of {NAME}"
+        assert driver.title == "SBOM of CPython 3.13.5"
         rows = driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
         assert len(rows) == 27
         assert driver.find_element(By.ID, "c-pip-urllib3").text.split()[:2] == ["urllib3", "1.26.20"]
@@ -334,3 +334,15 @@ def test_report_nests_what_pip_vendors_under_pip(outputs_311: Path, tmp_path: Pa
             under[list(under)[-1]].append(row_id)
     assert under == {"pip": sorted(f"pip-{name}" for name, _ in PIP_22_3_1_VENDORED), "setuptools": []}
     assert re.findall(r"<strong>(.*?)</strong> vendors (\d+) package", html) == [("pip", "23")]
+
+
+def test_report_is_titled_by_the_described_package_in_every_format(outputs: Path, tmp_path: Path) -> None:
+    """SPDX, CycloneDX JSON and XML of one tarball, and the release tooling's SPDX of it,
+    give one title: the described package's name and version as each SBOM states them."""
+    sboms = [outputs / f"{NAME}.{suffix}" for suffix in ("spdx.json", "cdx.json", "cdx.xml")]
+    for sbom in [*sboms, REFERENCE_313]:
+        html = report_of(sbom, tmp_path)
+        assert re.findall(r"<title>(.*)</title>|<h1>(.*)</h1>", html) == [
+            ("SBOM of CPython 3.13.5", ""),
+            ("", "CPython 3.13.5"),
+        ], sbom.name

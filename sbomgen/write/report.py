@@ -130,10 +130,13 @@ def render(sbom: Path, provenance: Path | None = None) -> bytes:
         autoescape=True,  # everything shown comes from an untrusted document
         keep_trailing_newline=True,
     )
+    root_row = next((r for r in rows if r["key"] == root), None)
     html = environment.get_template("report.html.j2").render(
         sbom=sbom.name,
-        artifact=snapshot.details.get(root, {}).get("file name") or root,
-        root=next((r for r in rows if r["key"] == root), None),
+        # The described package as the SBOM names it, the same whatever the format.
+        artifact=f"{root_row['name']} {root_row['version'] or ''}".strip() if root_row else sbom.name,
+        file_name=snapshot.details.get(root, {}).get("file name"),
+        root=root_row,
         checksums=checksums,
         rows=rows,
         vendored=vendored,
