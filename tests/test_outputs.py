@@ -359,7 +359,7 @@ def test_report_csp_blocks_injected_scripts_in_chromium(tmp_path: Path) -> None:
     driver = chromium(tmp_path / "profile")
     try:
         driver.get(page.as_uri())
-        assert driver.title == "SBOM of demo"
+        assert driver.title == "SBOM of demo 1.0"
         refused = [
             e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
         ]
