@@ -311,6 +311,20 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
         rows = driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
         assert len(rows) == 27
         assert driver.find_element(By.ID, "c-pip-urllib3").text.split()[:2] == ["urllib3", "1.26.20"]
+        # A commit id, digests, purls and download labels each take one line as laid out.
+        lines = (
+            "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+            "return new Set(Array.from(r.getClientRects(), rect => Math.round(rect.top))).size"
+        )
+        commit = driver.find_element(By.CSS_SELECTOR, "#c-hacl-star td.version")
+        commit_id = "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"
+        assert (commit.text, driver.execute_script(lines, commit)) == (commit_id, 1)
+        tokens = [commit, *driver.find_elements(By.CSS_SELECTOR, "dd.hash, td.purl code, a.download")]
+        assert len(tokens) == 1 + 1 + 22 + 27  # the commit, the SHA256, pip's packages' purls, every download
+        assert [(t.text, driver.execute_script(lines, t)) for t in tokens] == [(t.text, 1) for t in tokens]
+        hacl = driver.find_element(By.CSS_SELECTOR, "#c-hacl-star a.download")
+        assert hacl.get_attribute("href") == hacl.get_attribute("title")
+        assert hacl.get_attribute("href").endswith(f"/{commit_id}.zip")
         errors = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
         assert errors == []
         screenshots = ROOT / ".test-artifacts"
