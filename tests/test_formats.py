@@ -360,3 +360,15 @@ def test_report_is_titled_by_the_described_package_in_every_format(outputs: Path
             ("SBOM of CPython 3.13.5", ""),
             ("", "CPython 3.13.5"),
         ], sbom.name
+
+
+@pytest.mark.parametrize("suffix", ["spdx.json", "cdx.json"])
+def test_report_files_are_what_the_sbom_lists(outputs: Path, tmp_path: Path, suffix: str) -> None:
+    """Each component's file count is the files the SBOM lists for it; pip, a bundled wheel
+    whose files the SBOM does not list, and what it vendors show a dash, not 0."""
+    html = report_of(outputs / f"{NAME}.{suffix}", tmp_path)
+    cells = re.findall(r'<tr class="depth-\d" id="c-([^"]+)">.*?<td class="num">(.*?)</td>', html, re.DOTALL)
+    files = {row: re.sub(r"<[^>]*>", "", cell) for row, cell in cells}
+    listed = {"cpython": "4697", "expat": "21", "hacl-star": "20", "libb2": "14", "macholib": "4"}
+    listed["mpdecimal"] = "52"
+    assert files == {**listed, "pip": "—", **{f"pip-{name}": "—" for name in PIP_25_1_1_VENDORED}}
