@@ -372,3 +372,40 @@ def test_report_files_are_what_the_sbom_lists(outputs: Path, tmp_path: Path, suf
     listed = {"cpython": "4697", "expat": "21", "hacl-star": "20", "libb2": "14", "macholib": "4"}
     listed["mpdecimal"] = "52"
     assert files == {**listed, "pip": "—", **{f"pip-{name}": "—" for name in PIP_25_1_1_VENDORED}}
+
+
+def test_diff_as_text_gives_every_value_whole(sbom_311: Path, outputs: Path) -> None:
+    """The plain text for a pipe: one change a line, URLs and digests whole, as grep finds them."""
+    from sbomgen.workflows.diff import as_text, compare, load
+
+    new = outputs / f"{NAME}.spdx.json"
+    difference = compare(load(sbom_311), load(new))
+    text = as_text(difference, list_files=True)
+    lines = text.splitlines()
+
+    def pip(sbom: Path) -> dict[str, Any]:
+        return next(p for p in json.loads(sbom.read_text())["packages"] if p["name"] == "pip")
+
+    old_url, new_url = pip(sbom_311)["downloadLocation"], pip(new)["downloadLocation"]
+    assert new_url.startswith("https://files.pythonhosted.org/packages/") and len(new_url) > 100
+    assert f"~ pip download location: {old_url} -> {new_url}" in lines
+    old_sha, new_sha = (f"SHA256:{pip(s)['checksums'][0]['checksumValue']}" for s in (sbom_311, new))
+    assert f"~ pip checksums: {old_sha} -> {new_sha}" in lines
+    assert "~ pip version: 22.3.1 -> 25.1.1" in lines
+    assert "~ pip/setuptools version: 44.0.0 -> 70.3.0" in lines
+    assert "+ hacl-star bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0" in lines
+    assert "- setuptools 65.5.0" in lines
+    assert "…" not in text
+    # Every change the JSON output has is one line, in its order: components, then files.
+    changes = [line for line in lines if line[:2] in ("+ ", "- ", "~ ")]
+    assert len(changes) == len(difference.added) + len(difference.removed) + len(difference.changed)
+    counts = [len(difference.files_added), len(difference.files_removed), len(difference.files_changed)]
+    assert lines[len(changes)] == "Files: {} added, {} removed, {} changed".format(*counts)
+    assert lines[len(changes) + 1 :] == [
+        *(f"  + {path}" for path in difference.files_added),
+        *(f"  - {path}" for path in difference.files_removed),
+        *(f"  ~ {path}" for path in difference.files_changed),
+    ]
+    assert sum(counts) > 100
+    same = compare(load(new), load(new))
+    assert as_text(same, list_files=True) == "Components: no change\nFiles: 0 added, 0 removed, 0 changed\n"

@@ -268,6 +268,40 @@ def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
     }
 
 
+def as_text(difference: Difference, list_files: bool) -> str:
+    """Plain text for a pipe or a file: one change a line, every value whole, to grep.
+
+    ``+ KEY VERSION`` added, ``- KEY VERSION`` removed, ``~ KEY FIELD: OLD -> NEW`` changed
+    (``Components: no change`` when none is), then the file counts and, with ``list_files``,
+    each file as ``  + PATH`` (``-`` removed, ``~`` changed).
+    """
+    lines = [f"+ {k} {v or ''}".rstrip() for k, v in difference.added]
+    lines += [f"- {k} {v or ''}".rstrip() for k, v in difference.removed]
+    lines += [f"~ {k} {f}: {_text(f, o)} -> {_text(f, n)}" for k, f, o, n in difference.changed]
+    lines = lines or ["Components: no change"]
+    lines.append(
+        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
+        f"{len(difference.files_changed)} changed"
+    )
+    if list_files:
+        for mark, paths in (
+            ("+", difference.files_added),
+            ("-", difference.files_removed),
+            ("~", difference.files_changed),
+        ):
+            lines += [f"  {mark} {path}" for path in paths]
+    return "\n".join(lines) + "\n"
+
+
+def _text(name: str, value: Any) -> str:
+    if name == "license":
+        declared, concluded = value
+        return f"declared {declared or '(none)'}, concluded {concluded or '(none)'}"
+    if isinstance(value, list):
+        return " ".join(value) or "(none)"
+    return "(none)" if value is None else str(value)
+
+
 def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:
     lines = [f"## SBOM changes: `{old}` → `{new}`", ""]
     if difference.added:
