@@ -115,7 +115,6 @@ def render(sbom: Path, provenance: Path | None = None) -> bytes:
                 "download_link": web_url(fields["download location"]),
                 "supplier": fields["supplier"],
                 "files": details.get("files", 0),
-                "checksums": sorted(fields["checksums"]),
             }
         )
     checksums = sorted(snapshot.components.get(root, {}).get("checksums", []))
