@@ -209,14 +209,18 @@ def test_zero_padding_after_the_compressed_stream_is_fine(
     assert run.returncode == 0, run.stderr
 
 
+NOT_AN_SBOM = "not an SBOM sbomgen reads (SPDX JSON, CycloneDX JSON or CycloneDX XML)"
+
+
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (("diff", "{bad}", "{bad}"), "not JSON"),
+        (("diff", "{bad}", "{bad}"), f"{NOT_AN_SBOM}: not JSON"),
+        (("report", "{bad}", "-o", "{dir}/report.html"), f"{NOT_AN_SBOM}: not JSON"),
         (("check", "{bad}", "--offline"), "not JSON"),
         (("release", "{dir}", "--check", "{bad}"), "not JSON"),
     ],
-    ids=["diff", "check", "release-check"],
+    ids=["diff", "report", "check", "release-check"],
 )
 def test_named_documents_that_are_not_json(tmp_path: Path, command: tuple[str, ...], expected: str) -> None:
     bad = tmp_path / "notes.json"
@@ -227,6 +231,23 @@ def test_named_documents_that_are_not_json(tmp_path: Path, command: tuple[str, .
     lines = run.stderr.splitlines()
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith(f"sbomgen: error: {bad}: {expected} (Expecting value"), lines[0]
+
+
+@pytest.mark.parametrize("command", ["diff", "report"])
+def test_what_is_no_sbom_is_named_so_with_the_kinds_read(tmp_path: Path, command: str) -> None:
+    """The release tarball given in place of its SBOM, or JSON of another kind: one line
+    saying it is no SBOM sbomgen reads, which kinds it reads, and what the file is instead."""
+    other = tmp_path / "package.json"
+    other.write_text('{"name": "demo", "version": "1.0"}')
+    for given, why in (
+        (CPYTHON_313, "not UTF-8 (byte 0)"),
+        (other, 'JSON without "spdxVersion" or "bomFormat": "CycloneDX"'),
+    ):
+        args = (given, given) if command == "diff" else (given, "-o", tmp_path / "report.html")
+        run = sbomgen(command, *args)
+        assert (run.returncode, run.stdout) == (4, b""), run.stderr
+        assert run.stderr == f"sbomgen: error: {given}: {NOT_AN_SBOM}: {why}\n"
+        assert not (tmp_path / "report.html").exists()
 
 
 def _xz_streams(tmp_path: Path, padding: bytes) -> Path:

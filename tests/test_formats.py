@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from conftest import (
     CPYTHON_311,
     CPYTHON_313,
+    PIP_22_3_1_VENDORED,
     PIP_25_1_1_VENDORED,
     REFERENCE_313,
     ROOT,
@@ -33,11 +35,24 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sbom_311(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("311") / "Python-3.11.2.tgz.spdx.json"
-    run = sbomgen("tarball", CPYTHON_311, "-o", out)
+def outputs_311(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("311")
+    run = sbomgen("tarball", CPYTHON_311, "--format", "spdx-json,cyclonedx-json", "-o", folder)
     assert run.returncode == 0, run.stderr
-    return out
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sbom_311(outputs_311: Path) -> Path:
+    return outputs_311 / "Python-3.11.2.tgz.spdx.json"
+
+
+def report_of(sbom: Path, folder: Path) -> str:
+    """The HTML report the CLI writes of ``sbom``."""
+    page = folder / f"{sbom.name}.html"
+    run = sbomgen("report", sbom, "-o", page)
+    assert run.returncode == 0, run.stderr
+    return page.read_text()
 
 
 def test_every_format_is_written_and_valid(outputs: Path) -> None:
@@ -292,10 +307,24 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
     driver = chromium(tmp_path / "chromium-profile")
     try:
         driver.get(report.as_uri())
-        assert driver.title == f"SBOM of {NAME}"
+        assert driver.title == "SBOM of CPython 3.13.5"
         rows = driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
         assert len(rows) == 27
         assert driver.find_element(By.ID, "c-pip-urllib3").text.split()[:2] == ["urllib3", "1.26.20"]
+        # A commit id, digests, purls and download labels each take one line as laid out.
+        lines = (
+            "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+            "return new Set(Array.from(r.getClientRects(), rect => Math.round(rect.top))).size"
+        )
+        commit = driver.find_element(By.CSS_SELECTOR, "#c-hacl-star td.version")
+        commit_id = "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"
+        assert (commit.text, driver.execute_script(lines, commit)) == (commit_id, 1)
+        tokens = [commit, *driver.find_elements(By.CSS_SELECTOR, "dd.hash, td.purl code, a.download")]
+        assert len(tokens) == 1 + 1 + 22 + 27  # the commit, the SHA256, pip's packages' purls, every download
+        assert [(t.text, driver.execute_script(lines, t)) for t in tokens] == [(t.text, 1) for t in tokens]
+        hacl = driver.find_element(By.CSS_SELECTOR, "#c-hacl-star a.download")
+        assert hacl.get_attribute("href") == hacl.get_attribute("title")
+        assert hacl.get_attribute("href").endswith(f"/{commit_id}.zip")
         errors = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
         assert errors == []
         screenshots = ROOT / ".test-artifacts"
@@ -303,3 +332,80 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
         assert driver.save_screenshot(str(screenshots / "report.png"))
     finally:
         driver.quit()
+
+
+@pytest.mark.parametrize("suffix", ["spdx.json", "cdx.json"])
+def test_report_nests_what_pip_vendors_under_pip(outputs_311: Path, tmp_path: Path, suffix: str) -> None:
+    """3.11.2 bundles two wheels, pip and setuptools: the packages pip vendors (setuptools
+    44.0.0 among them) are shown under pip, as the SBOM's dependencies say, none under the
+    bundled setuptools 65.5.0."""
+    html = report_of(outputs_311 / f"Python-3.11.2.tgz.{suffix}", tmp_path)
+    under: dict[str, list[str]] = {}
+    for depth, row_id in re.findall(r'<tr class="depth-(\d)" id="c-([^"]+)">', html):
+        if depth == "1":
+            under[row_id] = []
+        elif depth == "2":
+            under[list(under)[-1]].append(row_id)
+    assert under == {"pip": sorted(f"pip-{name}" for name, _ in PIP_22_3_1_VENDORED), "setuptools": []}
+    assert re.findall(r"<strong>(.*?)</strong> vendors (\d+) package", html) == [("pip", "23")]
+
+
+def test_report_is_titled_by_the_described_package_in_every_format(outputs: Path, tmp_path: Path) -> None:
+    """SPDX, CycloneDX JSON and XML of one tarball, and the release tooling's SPDX of it,
+    give one title: the described package's name and version as each SBOM states them."""
+    sboms = [outputs / f"{NAME}.{suffix}" for suffix in ("spdx.json", "cdx.json", "cdx.xml")]
+    for sbom in [*sboms, REFERENCE_313]:
+        html = report_of(sbom, tmp_path)
+        assert re.findall(r"<title>(.*)</title>|<h1>(.*)</h1>", html) == [
+            ("SBOM of CPython 3.13.5", ""),
+            ("", "CPython 3.13.5"),
+        ], sbom.name
+
+
+@pytest.mark.parametrize("suffix", ["spdx.json", "cdx.json"])
+def test_report_files_are_what_the_sbom_lists(outputs: Path, tmp_path: Path, suffix: str) -> None:
+    """Each component's file count is the files the SBOM lists for it; pip, a bundled wheel
+    whose files the SBOM does not list, and what it vendors show a dash, not 0."""
+    html = report_of(outputs / f"{NAME}.{suffix}", tmp_path)
+    cells = re.findall(r'<tr class="depth-\d" id="c-([^"]+)">.*?<td class="num">(.*?)</td>', html, re.DOTALL)
+    files = {row: re.sub(r"<[^>]*>", "", cell) for row, cell in cells}
+    listed = {"cpython": "4697", "expat": "21", "hacl-star": "20", "libb2": "14", "macholib": "4"}
+    listed["mpdecimal"] = "52"
+    assert files == {**listed, "pip": "—", **{f"pip-{name}": "—" for name in PIP_25_1_1_VENDORED}}
+
+
+def test_diff_as_text_gives_every_value_whole(sbom_311: Path, outputs: Path) -> None:
+    """The plain text for a pipe: one change a line, URLs and digests whole, as grep finds them."""
+    from sbomgen.workflows.diff import as_text, compare, load
+
+    new = outputs / f"{NAME}.spdx.json"
+    difference = compare(load(sbom_311), load(new))
+    text = as_text(difference, list_files=True)
+    lines = text.splitlines()
+
+    def pip(sbom: Path) -> dict[str, Any]:
+        return next(p for p in json.loads(sbom.read_text())["packages"] if p["name"] == "pip")
+
+    old_url, new_url = pip(sbom_311)["downloadLocation"], pip(new)["downloadLocation"]
+    assert new_url.startswith("https://files.pythonhosted.org/packages/") and len(new_url) > 100
+    assert f"~ pip download location: {old_url} -> {new_url}" in lines
+    old_sha, new_sha = (f"SHA256:{pip(s)['checksums'][0]['checksumValue']}" for s in (sbom_311, new))
+    assert f"~ pip checksums: {old_sha} -> {new_sha}" in lines
+    assert "~ pip version: 22.3.1 -> 25.1.1" in lines
+    assert "~ pip/setuptools version: 44.0.0 -> 70.3.0" in lines
+    assert "+ hacl-star bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0" in lines
+    assert "- setuptools 65.5.0" in lines
+    assert "…" not in text
+    # Every change the JSON output has is one line, in its order: components, then files.
+    changes = [line for line in lines if line[:2] in ("+ ", "- ", "~ ")]
+    assert len(changes) == len(difference.added) + len(difference.removed) + len(difference.changed)
+    counts = [len(difference.files_added), len(difference.files_removed), len(difference.files_changed)]
+    assert lines[len(changes)] == "Files: {} added, {} removed, {} changed".format(*counts)
+    assert lines[len(changes) + 1 :] == [
+        *(f"  + {path}" for path in difference.files_added),
+        *(f"  - {path}" for path in difference.files_removed),
+        *(f"  ~ {path}" for path in difference.files_changed),
+    ]
+    assert sum(counts) > 100
+    same = compare(load(new), load(new))
+    assert as_text(same, list_files=True) == "Components: no change\nFiles: 0 added, 0 removed, 0 changed\n"

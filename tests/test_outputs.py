@@ -343,7 +343,8 @@ def test_report_csp_forbids_scripts_and_keeps_http_links(tmp_path: Path) -> None
     sbom.write_text(json.dumps(_sbom("https://files.example.org/demo-1.0.tar.gz")))
     html = render(sbom).decode()
     assert CSP in html
-    assert '<a href="https://files.example.org/demo-1.0.tar.gz" rel="noreferrer">demo-1.0.tar.gz</a>' in html
+    url = "https://files.example.org/demo-1.0.tar.gz"
+    assert f'<a class="download" href="{url}" title="{url}" rel="noreferrer">demo-1.0.tar.gz</a>' in html
 
 
 def test_report_csp_blocks_injected_scripts_in_chromium(tmp_path: Path) -> None:
@@ -359,7 +360,7 @@ def test_report_csp_blocks_injected_scripts_in_chromium(tmp_path: Path) -> None:
     driver = chromium(tmp_path / "profile")
     try:
         driver.get(page.as_uri())
-        assert driver.title == "SBOM of demo"
+        assert driver.title == "SBOM of demo 1.0"
         refused = [
             e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
         ]

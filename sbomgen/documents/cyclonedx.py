@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from ..errors import SbomgenError
 from .fields import Line, NonEmptyLine, Purl, Strict, Text
-from .parse import MAX_DEPTH, MAX_DOCUMENT_BYTES, load_json, validate
+from .parse import MAX_DEPTH, MAX_DOCUMENT_BYTES, load_json
 
 SPEC_VERSIONS = ("1.4", "1.5", "1.6", "1.7")
 # The hash algorithms of the CycloneDX schema, and the hex digits of each (None: variable).
@@ -245,14 +245,6 @@ def parse_xml(
         elif tag == "dependencies":
             bom["dependencies"] = [_dependency(d, namespace) for d in child]
     return found.group(1), bom
-
-
-def load_xml(data: bytes, source: str, error: type[SbomgenError]) -> Bom:
-    """A CycloneDX XML document through the gate, as the same model JSON gives."""
-    _, shape = parse_xml(data, source, error)
-    bom = validate(Bom, shape, source, error)
-    unique_refs(bom, source, error)
-    return bom
 
 
 def _metadata(element: Any, ns: str, source: str, error: type[SbomgenError]) -> dict[str, Any]:

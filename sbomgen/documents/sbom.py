@@ -23,10 +23,16 @@ def load(
     data: bytes, source: str, error: type[SbomgenError], xml: bool = True
 ) -> spdx2.Document | cyclonedx.Bom:
     """The SBOM in ``data``; ``error`` naming ``source`` when it is none of the kinds or
-    does not fit its model."""
+    does not fit its model. What cannot be parsed as one of the kinds is, by the message,
+    no SBOM sbomgen reads, and the message says which kinds those are."""
+    kinds = "SPDX JSON, CycloneDX JSON or CycloneDX XML" if xml else "SPDX JSON or CycloneDX JSON"
+    not_one = f"{source}: not an SBOM sbomgen reads ({kinds})"
     if xml and data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
-        return cyclonedx.load_xml(data, source, error)
-    value = parse_json(data, source, error)
+        _, shape = cyclonedx.parse_xml(data, not_one, error)
+        bom: cyclonedx.Bom = validate(cyclonedx.Bom, shape, source, error)
+        cyclonedx.unique_refs(bom, source, error)
+        return bom
+    value = parse_json(data, not_one, error)
     found = kind(value)
     if found == "spdx":
         document: spdx2.Document = validate(spdx2.Document, value, source, error)
@@ -36,5 +42,4 @@ def load(
         bom = validate(cyclonedx.Bom, value, source, error)
         cyclonedx.unique_refs(bom, source, error)
         return bom
-    what = "SPDX JSON, CycloneDX JSON nor CycloneDX XML" if xml else "SPDX JSON nor CycloneDX JSON"
-    raise error(f"{source}: neither {what}")
+    raise error(f'{not_one}: JSON without "spdxVersion" or "bomFormat": "CycloneDX"')

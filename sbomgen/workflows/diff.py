@@ -34,6 +34,8 @@ class Snapshot:
     components: dict[str, dict[str, Any]] = field(default_factory=dict)  # the compared fields
     details: dict[str, dict[str, Any]] = field(default_factory=dict)  # name, purl, files, originator
     files: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Each component the root reaches, but the root: the key of what depends on it on its path.
+    parents: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,31 +130,34 @@ def _none(value: str | None) -> str | None:
 
 def _graph_keys(
     root: str | None, names: dict[str, str], edges: dict[str, list[str]], source: str
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, str]]:
     """Each element's key: the canonical names on its shortest path of dependents from the
     root, the root itself left out (``pip/urllib3``). Of paths equally short the least key
     wins, so the key does not depend on how a format names its elements. Elements the root
-    does not reach are known by their name alone."""
+    does not reach are known by their name alone. Also the parent of each key the root
+    reaches: the key of the element before it on that path."""
     keys: dict[str, str] = {}
+    parents: dict[str, str] = {}
     if root is not None:
         keys[root] = canonicalize_name(names[root])
         level = [root]
         while level:
-            offers: dict[str, str] = {}
+            offers: dict[str, tuple[str, str]] = {}  # element -> (its key, its parent's key)
             for node in level:
                 prefix = "" if node == root else keys[node] + "/"
                 for child in edges.get(node, ()):
                     if child in keys or child not in names:
                         continue
                     key = prefix + canonicalize_name(names[child])
-                    if child not in offers or key < offers[child]:
-                        offers[child] = key
-            keys.update(offers)
+                    if child not in offers or key < offers[child][0]:
+                        offers[child] = (key, keys[node])
+            for child, (key, parent) in offers.items():
+                keys[child], parents[key] = key, parent
             level = sorted(offers)
     for element, name in names.items():
         keys.setdefault(element, canonicalize_name(name))
     _no_collision(((key, element, names[element]) for element, key in keys.items()), source, "components")
-    return keys
+    return keys, parents
 
 
 def _no_collision(entries: Iterable[tuple[str, str, str]], source: str, what: str) -> None:
@@ -187,8 +192,8 @@ def from_spdx(document: spdx2.Document, source: str) -> Snapshot:
             edges[r.relatedSpdxElement].append(r.spdxElementId)
         elif r.relationshipType == "CONTAINS" and r.relatedSpdxElement in file_ids:
             file_counts[r.spdxElementId] += 1
-    keys = _graph_keys(root, {i: p.name for i, p in packages.items()}, edges, source)
-    snapshot = Snapshot(root=keys[root] if root is not None else None)
+    keys, parents = _graph_keys(root, {i: p.name for i, p in packages.items()}, edges, source)
+    snapshot = Snapshot(root=keys[root] if root is not None else None, parents=parents)
     for spdx_id, package in packages.items():
         snapshot.details[keys[spdx_id]] = {
             "name": package.name,
@@ -234,7 +239,7 @@ def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
     _no_collision(files, source, "files")
     edges = {d.ref: d.dependsOn for d in bom.dependencies}
     root = ids.get(id(root_component)) if root_component is not None else None
-    keys = _graph_keys(root, names, edges, source)
+    keys, snapshot.parents = _graph_keys(root, names, edges, source)
     snapshot.root = keys[root] if root is not None else None
     for element, component in by_id.items():
         _record(snapshot, keys[element], component)
@@ -263,6 +268,40 @@ def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
         "download location": download,
         "supplier": f"Organization: {supplier}" if supplier else None,
     }
+
+
+def as_text(difference: Difference, list_files: bool) -> str:
+    """Plain text for a pipe or a file: one change a line, every value whole, to grep.
+
+    ``+ KEY VERSION`` added, ``- KEY VERSION`` removed, ``~ KEY FIELD: OLD -> NEW`` changed
+    (``Components: no change`` when none is), then the file counts and, with ``list_files``,
+    each file as ``  + PATH`` (``-`` removed, ``~`` changed).
+    """
+    lines = [f"+ {k} {v or ''}".rstrip() for k, v in difference.added]
+    lines += [f"- {k} {v or ''}".rstrip() for k, v in difference.removed]
+    lines += [f"~ {k} {f}: {_text(f, o)} -> {_text(f, n)}" for k, f, o, n in difference.changed]
+    lines = lines or ["Components: no change"]
+    lines.append(
+        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
+        f"{len(difference.files_changed)} changed"
+    )
+    if list_files:
+        for mark, paths in (
+            ("+", difference.files_added),
+            ("-", difference.files_removed),
+            ("~", difference.files_changed),
+        ):
+            lines += [f"  {mark} {path}" for path in paths]
+    return "\n".join(lines) + "\n"
+
+
+def _text(name: str, value: Any) -> str:
+    if name == "license":
+        declared, concluded = value
+        return f"declared {declared or '(none)'}, concluded {concluded or '(none)'}"
+    if isinstance(value, list):
+        return " ".join(value) or "(none)"
+    return "(none)" if value is None else str(value)
 
 
 def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:

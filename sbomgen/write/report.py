@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from ..documents.parse import MAX_DOCUMENT_BYTES, load_json, validate
 from ..documents.source import read_bounded
 from ..documents.text import control_character
 from ..errors import ContentError, SbomgenError
-from ..workflows.diff import load
+from ..workflows.diff import Snapshot, load
 
 
 def _statement(path: Path) -> Statement | None:
@@ -78,18 +79,34 @@ def _link(purl: str | None) -> str | None:
     return None
 
 
+def _tree(snapshot: Snapshot) -> list[tuple[str, int]]:
+    """Every component's key and depth, depth first as the SBOM's relationships nest them:
+    the root, each component followed by what it depends on; then what the root does not reach."""
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for key in sorted(snapshot.components):
+        children[snapshot.parents.get(key)].append(key)
+    top = sorted(children[None], key=lambda k: k != snapshot.root)
+    order: list[tuple[str, int]] = []
+    stack = [(key, 0) for key in reversed(top)]
+    while stack:
+        key, depth = stack.pop()
+        order.append((key, depth))
+        stack += [(child, depth + 1) for child in reversed(children[key])]
+    return order
+
+
 def render(sbom: Path, provenance: Path | None = None) -> bytes:
     snapshot = load(sbom)
     root = snapshot.root or ""
     rows = []
-    for key in sorted(snapshot.components, key=lambda k: (k != root, k.count("/"), k)):
+    for key, depth in _tree(snapshot):
         fields, details = snapshot.components[key], snapshot.details.get(key, {})
         declared, concluded = fields["license"]
         rows.append(
             {
                 "key": key,
                 "name": details.get("name") or key,
-                "depth": 0 if key == root else key.count("/") + 1,
+                "depth": depth,
                 "version": fields["version"],
                 "license": declared or concluded,
                 "purl": details.get("purl"),
@@ -98,24 +115,27 @@ def render(sbom: Path, provenance: Path | None = None) -> bytes:
                 "download_link": web_url(fields["download location"]),
                 "supplier": fields["supplier"],
                 "files": details.get("files", 0),
-                "checksums": sorted(fields["checksums"]),
             }
         )
     checksums = sorted(snapshot.components.get(root, {}).get("checksums", []))
     artifact_sha256 = next((c.split(":", 1)[1] for c in checksums if c.startswith("SHA256:")), None)
     vendored: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if "/" in row["key"]:
-            vendored.setdefault(row["key"].rsplit("/", 1)[0], []).append(row)
+        parent = snapshot.parents.get(row["key"])
+        if parent is not None and parent != root:
+            vendored.setdefault(parent, []).append(row)
     environment = Environment(
         loader=PackageLoader("sbomgen", "write/templates"),
         autoescape=True,  # everything shown comes from an untrusted document
         keep_trailing_newline=True,
     )
+    root_row = next((r for r in rows if r["key"] == root), None)
     html = environment.get_template("report.html.j2").render(
         sbom=sbom.name,
-        artifact=snapshot.details.get(root, {}).get("file name") or root,
-        root=next((r for r in rows if r["key"] == root), None),
+        # The described package as the SBOM names it, the same whatever the format.
+        artifact=f"{root_row['name']} {root_row['version'] or ''}".strip() if root_row else sbom.name,
+        file_name=snapshot.details.get(root, {}).get("file name"),
+        root=root_row,
         checksums=checksums,
         rows=rows,
         vendored=vendored,
