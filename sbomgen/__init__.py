@@ -53,7 +53,7 @@ _API = {
     "diff": "workflows.diff",
     "validate": "workflows.validate",
     "check_index": "workflows.check",
-    "report": "write.report",
+    "report": "workflows.report",
 }
 # Where a public name differs from the name in its module.
 _RENAMED = {

@@ -337,7 +337,7 @@ def test_finding_javascript_download_location_becomes_a_live_link(download: str,
 
 
 def test_report_csp_forbids_scripts_and_keeps_http_links(tmp_path: Path) -> None:
-    from sbomgen.write.report import render
+    from sbomgen.workflows.report import render
 
     sbom = tmp_path / "demo.spdx.json"
     sbom.write_text(json.dumps(_sbom("https://files.example.org/demo-1.0.tar.gz")))
@@ -350,7 +350,7 @@ def test_report_csp_forbids_scripts_and_keeps_http_links(tmp_path: Path) -> None
 def test_report_csp_blocks_injected_scripts_in_chromium(tmp_path: Path) -> None:
     """Should markup ever slip through the escaping, the policy still stops it: a script,
     an event handler and an image put into a rendered report do nothing in a browser."""
-    from sbomgen.write.report import render
+    from sbomgen.workflows.report import render
 
     sbom = tmp_path / "demo.spdx.json"
     sbom.write_text(json.dumps(_sbom("https://files.example.org/demo-1.0.tar.gz")))

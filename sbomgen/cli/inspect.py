@@ -132,8 +132,8 @@ def _short(value: Any) -> str:
 def report(sbom: Path, provenance: Path | None, output: str | None) -> None:
     """One self-contained HTML page about an SBOM (SPDX or CycloneDX JSON): the artifact and
     its checksums, the components, what pip vendors, file counts, and provenance status."""
+    from ..workflows.report import render
     from ..write.output import check_outputs, is_stdout, write_atomic
-    from ..write.report import render
 
     (target,) = output_targets(output, ["report.html"])
     check_outputs([target], [sbom, provenance], create_folders=makes_folder(output))

@@ -18,7 +18,7 @@ from ..documents.parse import MAX_DOCUMENT_BYTES, load_json, validate
 from ..documents.source import read_bounded
 from ..documents.text import control_character
 from ..errors import ContentError, SbomgenError
-from ..workflows.diff import Snapshot, load
+from .diff import Snapshot, load
 
 
 def _statement(path: Path) -> Statement | None:
