@@ -217,7 +217,7 @@ NOT_AN_SBOM = "not an SBOM sbomgen reads (SPDX JSON, CycloneDX JSON or CycloneDX
     [
         (("diff", "{bad}", "{bad}"), f"{NOT_AN_SBOM}: not JSON"),
         (("report", "{bad}", "-o", "{dir}/report.html"), f"{NOT_AN_SBOM}: not JSON"),
-        (("check", "{bad}", "--offline"), "not JSON"),
+        (("check", "{bad}", "--offline"), f"{NOT_AN_SBOM}: not JSON"),
         (("release", "{dir}", "--check", "{bad}"), "not JSON"),
     ],
     ids=["diff", "report", "check", "release-check"],
