@@ -15,11 +15,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .documents.deferred import defer_slow_imports
 from .errors import SbomgenError
 from .model import Inventory
 
 # Binds the name ``scan`` to the function, over the subpackage of the same name.
 from .scan import scan  # noqa: E402  (isort: skip)
+
+defer_slow_imports()
 
 __version__ = "0.1.0"
 
