@@ -22,8 +22,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from index_server import IndexServer  # noqa: E402
 
 from sbomgen import scan  # noqa: E402
-from sbomgen.enrich import EnrichOptions, enrich  # noqa: E402
+from sbomgen.enrich import EnrichOptions  # noqa: E402
 from sbomgen.enrich.index import IndexSettings  # noqa: E402
+from sbomgen.enrich.lookup import enrich  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared/data/cpython/Python-3.13.5.tar.xz"
 

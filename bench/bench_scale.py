@@ -1,12 +1,12 @@
-"""Does a ten times larger archive take ten times as long, in the same memory?
+"""Does an archive N times larger take N times as long, in the same memory?
 
-Builds two synthetic CPython-style archives from a real release (gzip level 1, fast to
-make): one holding the release once, one holding it ten times (nine copies under
-``copy-N/``), then times ``sbomgen tarball --offline`` on each and prints the time and
-peak-memory ratios. sbomgen runs from compiled bytecode, as an installed tool does. Not a
-test: it asserts nothing.
+Builds synthetic CPython-style archives from a real release (gzip level 1, fast to make):
+one holding the release once, others holding it N times (copies under ``copy-N/``), then
+measures ``sbomgen tarball --offline`` on each: time, and peak memory as the PSS of parent
+and child summed (bench/measure.py). sbomgen runs from compiled bytecode, as an installed
+tool does. Not a test: it asserts nothing.
 
-    python bench/bench_scale.py [ARCHIVE] [--copies N]
+    python bench/bench_scale.py [ARCHIVE] [--copies 16,64]
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
+
+from measure import Measurement, measure
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared/data/cpython/Python-3.13.5.tar.xz"
@@ -48,14 +49,22 @@ def build(source: Path, target: Path, copies: int) -> None:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run(archive: Path, output: Path) -> tuple[float, int]:
-    command = [sys.executable, "-m", "sbomgen", "tarball", str(archive), "-o", str(output), "--offline"]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        sys.exit(f"sbomgen failed on {archive}")
-    return time.perf_counter() - start, usage.ru_maxrss
+def run(archive: Path, output: Path) -> Measurement:
+    command = [
+        sys.executable,
+        "-m",
+        "sbomgen",
+        "tarball",
+        str(archive),
+        "-o",
+        str(output),
+        "--offline",
+        "-qq",
+    ]
+    result = measure(command, env=ENV)
+    if result.returncode != 0:
+        sys.exit(f"sbomgen failed on {archive}: {result.stderr.strip()[-500:]}")
+    return result
 
 
 def main() -> None:
@@ -65,30 +74,35 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("archive", nargs="?", type=Path, default=DEFAULT)
-    parser.add_argument("--copies", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--copies", default="16,64", help="comma-separated: the larger archives")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
+    sizes = [1, *map(int, args.copies.split(","))]
+    results: dict[int, list[Measurement]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        base = Path(scratch)
-        single, large = base / "Python-3.13.5.tgz", base / "large" / "Python-3.13.5.tgz"
-        large.parent.mkdir()
-        # Built by a process of their own: Linux carries a process's peak RSS across
-        # fork and exec, so sbomgen's would otherwise start at this one's, swollen by
-        # building a large archive.
-        for target, copies in ((single, 1), (large, args.copies)):
+        for copies in sizes:
+            target = Path(scratch) / f"x{copies}" / "Python-3.13.5.tgz"
+            target.parent.mkdir()
+            # Built by a process of its own, one at a time: each needs its disk space only
+            # while it is measured.
             command = [sys.executable, __file__, "--build", str(args.archive), str(target), str(copies)]
             subprocess.run(command, check=True)
-        run(single, base / "small.json")  # warm the page cache and the bytecode cache
-        small_runs = [run(single, base / "small.json") for _ in range(args.rounds)]
-        large_runs = [run(large, base / "large.json") for _ in range(args.rounds)]
-        sizes = single.stat().st_size, large.stat().st_size
-    small_time = statistics.median(t for t, _ in small_runs)
-    large_time = statistics.median(t for t, _ in large_runs)
-    small_rss = max(m for _, m in small_runs) / 1024
-    large_rss = max(m for _, m in large_runs) / 1024
-    print(f"archives           {sizes[0] / 1e6:.0f} MB and {sizes[1] / 1e6:.0f} MB ({args.copies} copies)")
-    print(f"time               {small_time:.2f} s and {large_time:.2f} s: {large_time / small_time:.1f}x")
-    print(f"peak RSS           {small_rss:.1f} MB and {large_rss:.1f} MB: {large_rss / small_rss:.2f}x")
+            if copies == 1:
+                run(target, target.with_suffix(".json"))  # warm the page and bytecode caches
+            results[copies] = [run(target, target.with_suffix(".json")) for _ in range(args.rounds)]
+            size = target.stat().st_size
+            target.unlink()
+            target.with_suffix(".json").unlink()
+            one = results[1]
+            wall = statistics.median(r.wall for r in results[copies])
+            peak = max(r.peak_pss for r in results[copies])
+            ratio = wall / statistics.median(r.wall for r in one)
+            memory = peak / max(r.peak_pss for r in one)
+            print(
+                f"{copies:>3} copies  {size / 1e6:>7.0f} MB  {wall:>8.2f} s ({ratio:>5.1f}x)"
+                f"  peak PSS {peak / 2**20:>6.1f} MB ({memory:.2f}x; target under 64 MB)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

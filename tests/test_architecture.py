@@ -4,7 +4,12 @@ exit 5 (a bug in sbomgen) is raised only where sbomgen checks what it made itsel
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
+from conftest import cpython_tree, write_tar
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sbomgen"
 GATE = PACKAGE / "documents"
@@ -189,3 +194,30 @@ def test_each_stage_imports_only_the_stages_the_readme_lists_before_it() -> None
             if here and there and here[0] in rank and there[0] in rank and rank[there[0]] > rank[here[0]]:
                 backwards.add(f"{module} imports {other}")
     assert backwards == set()
+
+
+# Libraries the parent needs only once the members arrive: the reading child is forked
+# before any of them is imported, so the decompression starts while the parent loads them.
+AFTER_THE_FORK = ("pydantic", "spdx_tools", "beartype", "cyclonedx", "jsonschema", "license_expression")
+_AT_THE_FORK = """
+import os, sys
+def fork():
+    print(",".join(m for m in {names!r} if m in sys.modules))
+    sys.stdout.flush()
+    os._exit(0)
+os.fork = fork
+sys.argv = ["sbomgen", "tarball", {archive!r}, "--offline", "-o", {output!r}, "-qq", "-f", {format!r}]
+from sbomgen.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("format", ["spdx-json", "cyclonedx-json"])
+def test_the_reading_child_starts_before_the_heavy_libraries_load(tmp_path: Path, format: str) -> None:
+    archive = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    code = _AT_THE_FORK.format(
+        names=AFTER_THE_FORK, archive=str(archive), output=str(tmp_path / "o"), format=format
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "", f"imported before the fork: {run.stdout.strip()}"

@@ -14,8 +14,9 @@ import pytest
 from conftest import CPYTHON_313, DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
 from index_server import IndexServer, recorded_documents
 
-from sbomgen.enrich import EnrichOptions, enrich
+from sbomgen.enrich import EnrichOptions
 from sbomgen.enrich.index import IndexSettings, configured_index_url
+from sbomgen.enrich.lookup import enrich
 from sbomgen.scan import scan
 from sbomgen.scan.distribution import DistributionScanner
 from sbomgen.workflows.embed import wheel_with_sbom

@@ -245,8 +245,8 @@ def test_finding_cyclonedx_library_warning_on_stderr(tmp_path: Path) -> None:
 
 def test_finding_index_file_url_a_cyclonedx_document_cannot_hold() -> None:
     from sbomgen.documents.index import read_project
-    from sbomgen.enrich import release_data
     from sbomgen.enrich.index import IndexResponseError
+    from sbomgen.enrich.lookup import release_data
     from sbomgen.errors import EnrichmentError
 
     file = {"filename": "r.whl", "url": "https://files.example/a|b.whl", "digests": {"sha256": "b" * 64}}

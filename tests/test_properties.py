@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sbomgen.documents.index import read_project
-from sbomgen.enrich import release_data
 from sbomgen.enrich.index import IndexResponseError
+from sbomgen.enrich.lookup import release_data
 from sbomgen.errors import ArchiveError, ContentError, EnrichmentError
 from sbomgen.read.archive import ArchiveReader, split_path
 from sbomgen.read.tar import DIRECTORY, REGULAR, ChunkStream, TarReader

@@ -30,8 +30,8 @@ from sbomgen.documents.index import read_project
 from sbomgen.documents.metadata import read_metadata
 from sbomgen.documents.record import read_record
 from sbomgen.documents.vendor import read_vendor_txt
-from sbomgen.enrich import release_data
 from sbomgen.enrich.index import IndexResponseError
+from sbomgen.enrich.lookup import release_data
 from sbomgen.errors import CacheError, ContentError, EnrichmentError, SbomgenError
 
 pytestmark = pytest.mark.slow

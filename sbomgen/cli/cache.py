@@ -46,7 +46,7 @@ def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
     """Look up every package of ARTIFACTS on the index and store it in the cache."""
     from dataclasses import replace
 
-    from ..enrich import enrich
+    from ..enrich.lookup import enrich
     from ..scan import scan
 
     reading = limits(index_options)
@@ -67,7 +67,8 @@ def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
 @cache_dir_option
 def export_(file: Path | None, output: str | None, cache_dir: Path | None) -> None:
     """Write every cache entry to -o FILE (JSON, with checksums), to carry to another machine."""
-    from ..enrich.cache import Cache, default_cache_dir
+    from ..enrich import default_cache_dir
+    from ..enrich.cache import Cache
     from ..write.output import check_outputs, is_stdout, write_atomic
 
     if (file is None) == (output is None):
@@ -92,7 +93,8 @@ def import_(file: Path, cache_dir: Path | None) -> None:
     """Check FILE (format, checksums) completely, then add its entries to the cache."""
     from ..documents.parse import MAX_DOCUMENT_BYTES
     from ..documents.source import read_bounded
-    from ..enrich.cache import Cache, default_cache_dir, parse_export
+    from ..enrich import default_cache_dir
+    from ..enrich.cache import Cache, parse_export
     from ..errors import CacheError
 
     content = read_bounded(file, str(file), CacheError, MAX_DOCUMENT_BYTES)

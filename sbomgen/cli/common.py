@@ -359,7 +359,7 @@ def enrich_options(
 
 def cache_files(cache_dir: Path | None) -> list[Path]:
     """The index cache's files: an input of every command that enriches, never an output."""
-    from ..enrich.cache import default_cache_dir
+    from ..enrich import default_cache_dir
 
     folder = cache_dir or default_cache_dir()
     return [folder / f"index.sqlite3{end}" for end in ("", "-wal", "-shm")]  # as Cache names them

@@ -22,7 +22,7 @@ from ..documents.cache import FORMAT, VERSION, canonical, digest, read_export, r
 from ..documents.index import ReleaseData
 from ..errors import CacheError
 
-__all__ = ["FORMAT", "VERSION", "Cache", "Entry", "canonical", "default_cache_dir", "digest", "parse_export"]
+__all__ = ["FORMAT", "VERSION", "Cache", "Entry", "canonical", "digest", "parse_export"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS release (
@@ -36,12 +36,6 @@ CREATE TABLE IF NOT EXISTS release (
     PRIMARY KEY (index_url, name, version, subject)
 );
 """
-
-
-def default_cache_dir() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("sbomgen", appauthor=False))
 
 
 @dataclass(frozen=True)

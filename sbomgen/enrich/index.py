@@ -13,10 +13,13 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..documents.index import ProjectDocument, read_project
 from ..errors import EnrichmentError
+
+if TYPE_CHECKING:  # the gate's models cost an import the reading child need not wait for
+    from ..documents.index import ProjectDocument
 
 PUBLIC_INDEX = "https://pypi.org/pypi"
 
@@ -150,6 +153,8 @@ class IndexClient:
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
         if len(body) > self.settings.max_bytes:
             raise IndexResponseError(f"{url}: response larger than {self.settings.max_bytes} bytes")
+        from ..documents.index import read_project
+
         return read_project(body, name, final_url, self.settings.max_bytes, EnrichmentError)
 
 

@@ -6,7 +6,6 @@ import re
 from dataclasses import replace
 
 from ..documents.c_header import definitions
-from ..documents.spdx2 import MAX_VERSION
 from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from .interface import ScanContext, Scanner
@@ -83,6 +82,8 @@ class CPythonScanner(Scanner):
 def _py_version(patchlevel: bytes) -> str:
     """PY_VERSION of patchlevel.h: defined once, outside comments, as a quoted version."""
     from packaging.version import InvalidVersion, Version
+
+    from ..documents.spdx2 import MAX_VERSION
 
     values = definitions(patchlevel, "PY_VERSION")
     if not values:

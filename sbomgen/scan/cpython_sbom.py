@@ -9,13 +9,18 @@ not inside a source artifact, so only the files they list (if any) are cross-che
 from __future__ import annotations
 
 from collections.abc import Collection, Container
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from ..documents import spdx2
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
 from .interface import ScanContext, Scanner
+
+# The gate's document models are imported where they are used: scanners are made before
+# the reading child starts, and it should not wait for them.
+if TYPE_CHECKING:
+    from ..documents import spdx2
 
 SBOM_PATH = "Misc/sbom.spdx.json"
 EXTERNALS_PATH = "Misc/externals.spdx.json"
@@ -25,7 +30,9 @@ _PURPOSES = {p.value.upper(): p for p in Purpose}
 
 def parse_party(value: str | None) -> Party | None:
     """An SPDX actor the document model accepted: ``Organization: Name (email)``."""
-    parts = spdx2.actor_parts(value) if value is not None else None
+    from ..documents.spdx2 import actor_parts
+
+    parts = actor_parts(value) if value is not None else None
     return Party(*parts) if parts is not None else None
 
 
@@ -72,7 +79,9 @@ class CPythonSbomScanner(Scanner):
 
 def load_document(path: str, content: bytes) -> spdx2.Document:
     """``Misc/sbom.spdx.json`` or ``Misc/externals.spdx.json`` through the gate (exit 4)."""
-    return spdx2.load(content, path, ContentError)
+    from ..documents.spdx2 import load
+
+    return load(content, path, ContentError)
 
 
 def _checksums(checksums: list[spdx2.Checksum]) -> tuple[Checksum, ...]:

@@ -15,11 +15,8 @@ import zlib
 
 from packaging.utils import canonicalize_name
 
-from ..documents import vendor
-from ..documents.metadata import read_metadata
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
-from ..model.licenses import declared_license, spdx_expression
 from ..read.archive import check_zip_member
 
 MAX_METADATA_SIZE = 4 << 20
@@ -42,10 +39,18 @@ def cpe23(vendor_product: str, version: str) -> str:
 
 def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     """Return (canonical name, pinned version) for each line of a vendor.txt."""
+    from ..documents import vendor
+
     return vendor.parse_vendor_txt(text, where, ContentError)
 
 
 def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[Component, list[Component]]:
+    # The gate's models and the license list, here rather than at the top: scanners are
+    # made before the reading child starts, and it should not wait for these.
+    from ..documents import vendor
+    from ..documents.metadata import read_metadata
+    from ..model.licenses import declared_license
+
     filename = path.rsplit("/", 1)[-1]
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
@@ -112,6 +117,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
 def _bom_licenses(content: bytes, where: str) -> dict[tuple[str, str], str]:
     """(canonical name, version) -> SPDX expression, from a vendored-packages CycloneDX BOM."""
     from ..documents import cyclonedx
+    from ..model.licenses import spdx_expression
 
     bom = cyclonedx.load(content, where, ContentError)
     found: dict[tuple[str, str], str] = {}

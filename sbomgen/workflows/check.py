@@ -20,9 +20,10 @@ from ..documents.index import ReleaseFile
 from ..documents.parse import MAX_DOCUMENT_BYTES, validate
 from ..documents.sbom import load as load_sbom
 from ..documents.source import read_bounded
-from ..enrich import EnrichOptions, release_data
-from ..enrich.cache import Cache, default_cache_dir
+from ..enrich import EnrichOptions, default_cache_dir
+from ..enrich.cache import Cache
 from ..enrich.index import IndexClient, IndexResponseError, IndexUnreachable
+from ..enrich.lookup import release_data
 from ..errors import ContentError, EnrichmentError
 from ..write import INDEX_FILES
 

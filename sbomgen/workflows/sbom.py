@@ -171,7 +171,7 @@ def windows_sbom(
 
 
 def _finish(inventory: Inventory, options: SbomOptions, writer: _DeferredSpdxWriter, steps: Steps) -> Sbom:
-    from ..enrich import enrich
+    from ..enrich.lookup import enrich
 
     with steps.step("Asking the package index"):
         inventory, enrich_notices = enrich(inventory, options.index)
