@@ -19,7 +19,9 @@ class BundledWheelScanner(Scanner):
         return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
 
     def visit(self, path: str, content: bytes) -> None:
-        from . import wheels  # noqa: F401 - loaded now, while the rest of the artifact is read
+        # Loaded now, while the rest of the artifact is read.
+        from ..documents import metadata, vendor  # noqa: F401
+        from . import wheels  # noqa: F401
 
         self.wheels[path] = content
 

@@ -41,14 +41,14 @@ class CPythonSbomScanner(Scanner):
     redistributor's build); their files are expected to be gone."""
 
     def __init__(self, replaced: Collection[str] = ()) -> None:
-        self.documents: dict[str, bytes] = {}
+        self.documents: dict[str, spdx2.Document] = {}
         self.replaced = replaced
 
     def wants(self, path: str) -> bool:
         return path in (SBOM_PATH, EXTERNALS_PATH)
 
     def visit(self, path: str, content: bytes) -> None:
-        self.documents[path] = content
+        self.documents[path] = load_document(path, content)  # now, while the rest is read
 
     def finish(self, context: ScanContext) -> None:
         if SBOM_PATH not in self.documents:
@@ -60,7 +60,7 @@ class CPythonSbomScanner(Scanner):
         for path in (SBOM_PATH, EXTERNALS_PATH):
             if path not in self.documents:
                 continue
-            document = load_document(path, self.documents[path])
+            document = self.documents[path]
             listed = listed_files(document, path)
             mismatches += _check_files(listed, context, _files_of(document, listed, self.replaced))
             if path == SBOM_PATH:

@@ -215,7 +215,7 @@ class _DeferredSpdxWriter:
 
     def _writer(self) -> Any:
         if self.writer is None:
-            from .. import enrich  # noqa: F401
+            from ..enrich import lookup  # noqa: F401
             from ..write.spdx import SpdxWriter
 
             self.writer = SpdxWriter(self.creators)
