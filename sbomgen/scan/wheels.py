@@ -20,7 +20,7 @@ from ..documents.metadata import read_metadata
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
 from ..model.licenses import declared_license, spdx_expression
-from ..read.archive import check_zip_member
+from ..read.archive import Limits, check_zip_entries, check_zip_member
 
 MAX_METADATA_SIZE = 4 << 20
 PYPA = Party("Organization", "Python Packaging Authority")
@@ -45,8 +45,12 @@ def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     return vendor.parse_vendor_txt(text, where, ContentError)
 
 
-def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[Component, list[Component]]:
+def read_wheel(
+    path: str, content: bytes, algorithms: tuple[str, ...], max_members: int = Limits.max_members
+) -> tuple[Component, list[Component]]:
+    """A bundled wheel, opened in memory (``max_members``: as for the artifact, --max-members)."""
     filename = path.rsplit("/", 1)[-1]
+    check_zip_entries(io.BytesIO(content), max_members, path)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = archive.namelist()
