@@ -161,5 +161,3 @@ class Tracker:
         while path in self.hardlinks:  # each repeats an earlier member: no loop
             path = self.hardlinks[path]
         return path if self.seen.get(path) is Kind.FILE else None
-
-
