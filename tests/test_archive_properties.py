@@ -14,6 +14,7 @@ import re
 import tarfile
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from raw_zip import Entry
 
 from sbomgen.errors import ArchiveError, ContentError
 from sbomgen.read import child as reading
-from sbomgen.read.archive import ArchiveReader
+from sbomgen.read.archive import ArchiveReader, check_zip_entries
 from sbomgen.scan import default_scanners
 
 pytestmark = pytest.mark.slow
@@ -92,7 +93,8 @@ def _read(path: Path) -> None:
     try:
         for item in reading.records(reader, ("SHA256",), lambda p: any(s.wants(p) for s in SCANNERS)):
             if isinstance(item, reading.Summary):
-                assert all(_accepted(a) and _accepted(b) for a, b in item.case_clashes)
+                count, first = item.case_clashes
+                assert (first is None) == (count == 0) and all(map(_accepted, first or ()))
                 assert all(_accepted(name) for name in item.through_links)
             else:
                 assert _accepted(item[0]) and _accepted(item[4]), item
@@ -197,3 +199,39 @@ def test_generated_tar_archives_with_links(members: list[tuple[str, bytes, bytes
             archive.addfile(info, io.BytesIO(content) if kind == tarfile.REGTYPE else None)
     with _artifact(buffer.getvalue(), ".tar") as path:
         _read(path)
+
+
+@MANY
+@given(
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.binary(max_size=30).map(lambda b: b.replace(b"x", b"PK\x05\x06")),
+    st.binary(max_size=30),
+    st.booleans(),
+    st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=2),
+)
+def test_zip_entries_counted_as_zipfile_reads_them(
+    entries: int, most: int, comment: bytes, prefix: bytes, zip64: bool, damage: list[tuple[int, int]]
+) -> None:
+    """Whatever the comment (end records in it), data before the zip, zip64 records or damage:
+    refused exactly when zipfile would list more than ``most`` entries."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(entries):
+            with archive.open(f"m{n}", "w", force_zip64=zip64) as member:
+                member.write(b"x")
+        archive.comment = comment
+    data = bytearray(prefix + buffer.getvalue())
+    for position, value in damage:
+        data[position % len(data)] = value
+    try:
+        listed = len(zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except Exception:  # zipfile refuses it, one way or another
+        listed = None
+    try:
+        check_zip_entries(io.BytesIO(data), most, "w")
+    except ArchiveError as exc:
+        assert str(exc) == f"w: more than {most} members (--max-members)"
+        assert listed is None or listed > most
+    else:
+        assert listed is None or listed <= most

@@ -10,13 +10,17 @@ import subprocess
 import sys
 import tarfile
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import pytest
 import raw_tar
-from conftest import CPYTHON_311, ROOT, cpython_tree, peak_rss, sbomgen, write_tar
+from conftest import CPYTHON_311, DATA, ROOT, cpython_tree, peak_rss, sbomgen, write_tar
 from raw_tar import TOP
+
+from sbomgen.errors import ArchiveError
+from sbomgen.read.archive import ArchiveReader, Limits
 
 
 def fails(tmp_path: Path, artifact: Path, code: int, *fragments: str, options: tuple[str, ...] = ()) -> None:
@@ -368,3 +372,68 @@ def test_files_are_the_ones_gnu_tar_sees(tmp_path: Path, archive: bytes) -> None
     run = sbomgen("tarball", path, "-o", "-")
     assert run.returncode == 0, run.stderr
     assert {f["fileName"] for f in json.loads(run.stdout)["files"]} == expected
+
+
+def _source_with_a_big_wheel(tmp_path: Path) -> Path:
+    """A CPython-like source whose bundled wheel (~1 KB) is over ``--max-nested-size 100``."""
+    documents = {"Misc/sbom.spdx.json": b"{}", "Misc/externals.spdx.json": b"{}"}
+    return write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree(**documents))
+
+
+@pytest.mark.parametrize("command", ["tarball", "regenerate", "release --source"])
+def test_every_command_opening_nested_archives_honours_the_nested_limit(tmp_path: Path, command: str) -> None:
+    source = _source_with_a_big_wheel(tmp_path)
+    if command == "tarball":
+        arguments: list[str | Path] = ["tarball", source, "-o", tmp_path / "out.json"]
+    elif command == "regenerate":
+        reference = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
+        arguments = ["regenerate", reference, "--tarball", source, "-o", tmp_path / "out.json"]
+    else:
+        folder = tmp_path / "release"
+        folder.mkdir()
+        (folder / "python-3.13.5-amd64.exe").write_bytes(b"MZ" + bytes(8000))
+        arguments = ["release", folder, "--source", source, "--builder-id", "https://ci.example.org/w"]
+    run = sbomgen(*arguments, "--max-nested-size", "100")
+    wheel = "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"
+    size = len(cpython_tree()[wheel])
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"sbomgen: error: Python-3.99.0.tgz: {wheel} is {size} bytes, over the limit of 100 for a member "
+        "opened whole (--max-nested-size)"
+    )
+
+
+def test_a_bundled_wheel_holds_no_more_members_than_the_artifact_may(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr("pip-99.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: pip\nVersion: 99.0\n")
+        for n in range(60):
+            wheel.writestr(f"pip/m{n}.py", "")
+    tree = cpython_tree(**{"Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl": buffer.getvalue()})
+    path = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    fails(
+        tmp_path,
+        path,
+        3,
+        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl: more than 50 members (--max-members)",
+        options=("--max-members", "50"),
+    )
+
+
+def test_zip_entries_are_counted_before_zipfile_reads_them(tmp_path: Path) -> None:
+    """50,000 entries of a zip artifact are ~25 MB of zipfile's objects: refused from ~2 MB."""
+    path = tmp_path / "Python-3.99.0.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for n in range(50_000):
+            archive.writestr(zipfile.ZipInfo(f"Python-3.99.0/{n:x}"), b"")
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ArchiveError, match=r"^Python-3.99.0.zip: more than 1000 members \(--max-members\)$"
+        ):
+            for _ in ArchiveReader(path, Limits(max_members=1000)).members():
+                pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 << 20, peak

@@ -226,6 +226,7 @@ def sdist(sdist_path: Path, output: str | None, output_format: str, **options: A
 )
 @output_option(_OUTPUT_HELP)
 @format_option
+@limit_options
 def regenerate(
     upstream: Path,
     tree: Path | None,
@@ -233,6 +234,7 @@ def regenerate(
     system_packages: tuple[str, ...],
     output: str | None,
     output_format: str,
+    **options: Any,
 ) -> None:
     """Write the SBOM of a modified tree, derived from UPSTREAM (an SPDX JSON SBOM), offline.
 
@@ -250,7 +252,9 @@ def regenerate(
     assert source is not None
     targets = _sbom_targets(source, output_format, output)
     check_outputs(targets.values(), [upstream, source], create_folders=makes_folder(output))
-    made = regenerated_sbom(upstream, source, system_packages, formats(output_format), CommandSteps())
+    made = regenerated_sbom(
+        upstream, source, system_packages, formats(output_format), CommandSteps(), limits(options)
+    )
     for message in made.notices:
         warn(message)
     for output_format, document in made.documents.items():

@@ -11,7 +11,6 @@ pass did not keep (for a member a scanner needs that turned out to be a link).
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import hashlib
 import lzma
@@ -19,7 +18,6 @@ import os
 import stat
 import struct
 import sys
-import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 from ..documents.text import tag_value_marker, unsafe_character
 from ..errors import ArchiveError, UsageError
 from ..model.parts import EARLIEST, LATEST
+from . import names
 from .decompress import CHUNK, DecompressionError, is_compressed, open_decompressed
 from .tar import DIRECTORY, HARDLINK, REGULAR, SPARSE, SYMLINK, ChunkStream, Header, TarReader
 
@@ -49,7 +48,15 @@ _ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
 _ZIP_ENCRYPTED, _ZIP_PATCHED, _ZIP_UTF8 = 0x1, 0x20, 0x800
 _ZIP_DECISIVE = _ZIP_ENCRYPTED | _ZIP_PATCHED | 0x40 | _ZIP_UTF8  # 0x40: strong encryption
 _UNICODE_PATH = 0x7075  # Info-ZIP: a UTF-8 name that unzip uses instead of the header's
+_END, _END64, _END64_LOCATOR, _CENTRAL = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07", b"PK\x01\x02"
+_CENTRAL_SIZE = 46  # a central directory entry without name, extra field or comment
 _TAR_KINDS = {REGULAR: Kind.FILE, DIRECTORY: Kind.DIR, SYMLINK: Kind.SYMLINK, HARDLINK: Kind.HARDLINK}
+_NODES = {
+    Kind.FILE: names.FILE,
+    Kind.DIR: names.DIR,
+    Kind.SYMLINK: names.SYMLINK,
+    Kind.HARDLINK: names.HARDLINK,
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ def resolve_link(member_parts: list[str], target: str, where: str, member_name: 
 
     Targets follow the names' policy (no NUL, backslash, drive letter or non-UTF-8 bytes).
     Links through other links are followed once the whole archive is known
-    (``_Tracker.check_links``).
+    (``names.Names.check_links``).
     """
     outside = ArchiveError(f"{where}: link {member_name!r} points outside the archive: {target!r}")
     if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
@@ -169,157 +176,6 @@ class _Budget:
                 f"{self.where}: expands more than {limits.max_ratio:g} times its size "
                 "(a decompression bomb? --max-ratio)"
             )
-
-
-def _fold(path: str) -> str:
-    """The key under which names that a case-insensitive or normalising file system (macOS
-    APFS/HFS+, Windows) would take for one are equal: Unicode's canonical caseless match."""
-    if path.isascii():
-        return path.casefold()
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", path).casefold())
-
-
-class _Tracker:
-    """Shared checks: one top folder, no duplicates, nothing below a file or a link, hard
-    links to earlier files, symlinks that stay inside when followed through each other."""
-
-    def __init__(self, where: str, top_folder: bool = True) -> None:
-        self.where = where
-        self.top_folder = top_folder
-        self.top: str | None = None
-        self.seen: dict[str, Kind] = {}
-        self.directories: set[str] = set()  # named by a member or holding one
-        self.symlinks: dict[str, str] = {}  # path -> target as written
-        self.hardlinks: dict[str, str] = {}  # path -> the earlier member it repeats
-        self.folded: dict[str, str] = {}
-        self.case_clashes: list[tuple[str, str]] = []
-
-    def _remember(self, rel: str, name: str, kind: Kind) -> None:
-        if rel in self.seen:
-            raise ArchiveError(f"{self.where}: duplicate member {name!r}")
-        parent = rel.rpartition("/")[0]
-        if parent and parent not in self.directories:
-            parts = parent.split("/")
-            for depth in range(1, len(parts) + 1):
-                above = "/".join(parts[:depth])
-                if self.seen.get(above, Kind.DIR) is not Kind.DIR:
-                    raise ArchiveError(
-                        f"{self.where}: member {name!r} lies below {above!r}, which is a "
-                        f"{'link' if self.seen[above] in (Kind.SYMLINK, Kind.HARDLINK) else 'file'}"
-                    )
-                self.directories.add(above)
-        if kind is Kind.DIR:
-            self.directories.add(rel)
-        elif rel in self.directories:
-            raise ArchiveError(
-                f"{self.where}: member {name!r} is not a directory, but other members lie below it"
-            )
-        self.seen[rel] = kind
-        other = self.folded.setdefault(_fold(rel), rel)
-        if other != rel:
-            self.case_clashes.append((other, rel))
-
-    def place(self, parts: list[str], name: str, kind: Kind) -> str | None:
-        """Return the path below the top folder, or None for the top folder itself."""
-        is_dir = kind is Kind.DIR
-        if not parts:
-            if is_dir:
-                return None
-            raise ArchiveError(f"{self.where}: member has an empty name")
-        if not self.top_folder:  # members are relative to the archive's root
-            rel = "/".join(parts)
-            self._remember(rel, name, kind)
-            return rel
-        if self.top is None:
-            if len(parts) == 1 and not is_dir:
-                raise ArchiveError(
-                    f"{self.where}: {name!r} lies outside a top folder; "
-                    "expected every member under one folder such as Python-X.Y.Z/"
-                )
-            self.top = parts[0]
-        elif parts[0] != self.top:
-            raise ArchiveError(f"{self.where}: member {name!r} lies outside the top folder {self.top!r}")
-        if len(parts) == 1:
-            if is_dir:
-                return None
-            raise ArchiveError(f"{self.where}: member {name!r} has the top folder's name")
-        rel = "/".join(parts[1:])
-        self._remember(rel, name, kind)
-        return rel
-
-    def is_file(self, rel: str) -> bool:
-        return self.seen.get(rel) in (Kind.FILE, Kind.HARDLINK)
-
-    def _follow(self, folder: list[str], target: str, link: str) -> list[str]:
-        """Walk ``target`` from ``folder`` through the symlinks, as a file system would."""
-        current = list(folder)
-        pending = [p for p in reversed(target.split("/")) if p not in ("", ".")]
-        hops = 0
-        while pending:
-            part = pending.pop()
-            if part == "..":
-                if not current:
-                    raise ArchiveError(
-                        f"{self.where}: link {link!r} leads outside the archive through other links"
-                    )
-                current.pop()
-                continue
-            candidate = "/".join([*current, part])
-            if candidate in self.symlinks:
-                hops += 1
-                if hops > 40:
-                    raise ArchiveError(f"{self.where}: link {link!r} goes round in a loop of links")
-                pending += [p for p in reversed(self.symlinks[candidate].split("/")) if p not in ("", ".")]
-            else:
-                current.append(part)
-        return current
-
-    def check_links(self) -> None:
-        """Follow every symlink through the others: none may lead out of the top folder or
-        round in a loop."""
-        for link, target in self.symlinks.items():
-            self._follow(link.split("/")[:-1], target, link)
-
-    def paths_through_linked_folders(self, most: int) -> Iterator[str]:
-        """The paths an extracted tree has, and no member names, below a symlink to a folder
-        (``link/file`` for each member ``folder/file``), through up to 8 such links in a
-        row. A link back to a folder above it only repeats names under longer ones and is
-        not entered. At most ``most`` paths: links to big folders could make too many."""
-        folders: dict[str, str] = {}
-        for link in self.symlinks:
-            target = "/".join(self._follow([], link, link))
-            if target == "" or target in self.directories:
-                folders[link] = target
-        if not folders:
-            return
-        paths = sorted(path for path, kind in self.seen.items() if kind is not Kind.DIR)
-        pending = [(link, folder, 1) for link, folder in folders.items()]
-        count = 0
-        while pending:
-            link, folder, depth = pending.pop()
-            prefix = f"{folder}/" if folder else ""
-            index = bisect.bisect_left(paths, prefix)
-            while index < len(paths) and paths[index].startswith(prefix):
-                path = paths[index]
-                count += 1
-                if count > most:
-                    raise ArchiveError(
-                        f"{self.where}: more than {most} paths through links to folders (--max-members)"
-                    )
-                alias = f"{link}/{path[len(prefix) :]}"
-                yield alias
-                inner = folders.get(path)
-                if inner is not None and depth < 8 and not (inner == "" or path.startswith(f"{inner}/")):
-                    pending.append((alias, inner, depth + 1))
-                index += 1
-
-    def file_behind(self, rel: str) -> str | None:
-        """The regular file a member's path leads to through symlinks and hard links (what
-        an extracted tree opens), or None when it leads to no file of the archive."""
-        path = "/".join(self._follow([], rel, rel))
-        while path in self.hardlinks:  # each repeats an earlier member: no loop
-            path = self.hardlinks[path]
-        return path if self.seen.get(path) is Kind.FILE else None
 
 
 class _LimitedReader:
@@ -414,7 +270,7 @@ class ArchiveReader:
         self.where = self.path.name
         self.top: str | None = None
         self.checksums: dict[str, str] = {}
-        self._tracker: _Tracker | None = None
+        self._tracker: names.Names | None = None
         if not self.path.exists():
             raise ArchiveError(f"{self.path}: no such file or directory")
         if not (self.path.is_file() or self.path.is_dir()):  # a FIFO or device would never end
@@ -425,22 +281,42 @@ class ArchiveReader:
 
     def members(self) -> Iterator[tuple[Member, Content | None]]:
         """Yield each member with its content for regular files (valid until the next member)."""
-        with _reading(self.where):
-            if self.path.is_dir():
-                yield from self._directory()
-                return
-            with self.path.open("rb") as handle:
-                magic = handle.read(4)
-            if magic[:2] == b"PK":
-                yield from self._zip()
-            else:
-                yield from self._tar()
+        try:
+            with _reading(self.where):
+                if self.path.is_dir():
+                    yield from self._directory()
+                    return
+                with self.path.open("rb") as handle:
+                    magic = handle.read(4)
+                if magic[:2] == b"PK":
+                    yield from self._zip()
+                else:
+                    yield from self._tar()
+        except ArchiveError:
+            self.check_names()
+            raise
 
-    @property
-    def case_clashes(self) -> list[tuple[str, str]]:
-        """Pairs of member paths that differ only in case or Unicode normalisation (NFC and
-        NFD): recorded, but worth a warning."""
-        return self._tracker.case_clashes if self._tracker else []
+    def check_names(self) -> None:
+        """Check the names the checker has not written yet: an earlier member's conflict
+        (a duplicate, say), found only now, is the error to report before a later one."""
+        if self._tracker is not None:
+            self._tracker.flush()
+
+    def case_clashes(self) -> tuple[int, tuple[str, str] | None]:
+        """Once the members are read: how many member paths differ only in case or Unicode
+        normalisation (NFC and NFD) from an earlier one's, and the first such pair (earlier,
+        later): recorded, but worth a warning."""
+        return self._tracker.case_clashes() if self._tracker else (0, None)
+
+    def note_digest(self, digest: str) -> None:
+        """The first digest of the file member just read, for ``digest_of``."""
+        assert self._tracker is not None
+        self._tracker.note_digest(digest)
+
+    def digest_of(self, path: str) -> str | None:
+        """Once the members are read: the digest noted for the file member at ``path``."""
+        assert self._tracker is not None
+        return self._tracker.digest_of(path)
 
     def paths_through_linked_folders(self) -> Iterator[str]:
         """Once the members are read: the paths below symlinks to folders that an
@@ -483,7 +359,7 @@ class ArchiveReader:
 
     def _tar(self) -> Iterator[tuple[Member, Content | None]]:
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
-        tracker = self._tracker = _Tracker(self.where, self.top_folder)
+        tracker = self._tracker = names.Names(self.where, self.top_folder)
         with self.path.open("rb") as handle:
             head = handle.read(6)
             compressed = is_compressed(head)
@@ -505,7 +381,7 @@ class ArchiveReader:
                 unpacked.close()
 
     def _tar_members(
-        self, stream: ChunkStream, budget: _Budget, tracker: _Tracker
+        self, stream: ChunkStream, budget: _Budget, tracker: names.Names
     ) -> Iterator[tuple[Member, Content | None]]:
         archive = TarReader(stream, self.where, budget.bytes_read)
         for header in archive.headers():
@@ -522,19 +398,22 @@ class ArchiveReader:
             kind = _TAR_KINDS.get(header.kind)
             if kind is None:
                 raise ArchiveError(f"{self.where}: member {header.name!r} is a device or special file")
+            behind = None
             if kind is Kind.HARDLINK:  # its target is checked before the link itself is placed
                 target_parts = split_path(header.linkname, self.where, f"target of hard link {header.name!r}")
                 if target_parts == parts:
                     raise ArchiveError(f"{self.where}: hard link {header.name!r} points to itself")
-                target = "/".join(target_parts[1:] if self.top_folder else target_parts)
-                if (self.top_folder and (not target_parts or target_parts[0] != tracker.top)) or not (
-                    tracker.is_file(target)
-                ):
+                inside = target_parts[1:] if self.top_folder else target_parts
+                target = "/".join(inside)
+                if not (self.top_folder and (not target_parts or target_parts[0] != tracker.top)):
+                    behind = tracker.earlier_file(inside)
+                if behind is None:
                     raise ArchiveError(
                         f"{self.where}: hard link {header.name!r} points to "
                         f"{header.linkname!r}, which is not an earlier file"
                     )
-            rel = tracker.place(parts, header.name, kind)
+            link = header.linkname if kind is Kind.SYMLINK else None
+            rel = tracker.place(parts, header.name, _NODES[kind], link, behind)
             self.top = tracker.top
             if rel is None:
                 continue
@@ -544,10 +423,8 @@ class ArchiveReader:
                 yield Member(rel, kind, 0, header.mtime), None
             elif kind is Kind.SYMLINK:
                 target = resolve_link(self._rooted(parts), header.linkname, self.where, header.name)
-                tracker.symlinks[rel] = header.linkname
                 yield Member(rel, kind, 0, header.mtime, target), None
             else:
-                tracker.hardlinks[rel] = target
                 yield Member(rel, kind, 0, header.mtime, target), None
         tracker.check_links()
 
@@ -555,12 +432,13 @@ class ArchiveReader:
         import zipfile
 
         budget = _Budget(self.limits, self.where, self.path.stat().st_size)
-        tracker = self._tracker = _Tracker(self.where, self.top_folder)
+        tracker = self._tracker = names.Names(self.where, self.top_folder)
         with self.path.open("rb") as handle:
             digesting = _DigestingFile(handle, self.algorithms)
             while digesting.read(CHUNK):  # a zip is read by seeking: its digest takes a read of its own
                 pass
             self.checksums = digesting.checksums()
+            check_zip_entries(handle, self.limits.max_members, self.where)
         with _zip_errors(self.where):
             archive = zipfile.ZipFile(self.path)
         with archive, self.path.open("rb") as raw_file:
@@ -585,20 +463,21 @@ class ArchiveReader:
                         f"bytes of content: {name!r})"
                     )
                 kind = Kind.DIR if is_dir else Kind.SYMLINK if mode == stat.S_IFLNK else Kind.FILE
-                rel = tracker.place(parts, name, kind)
+                target = None
+                if kind is Kind.SYMLINK:
+                    with _zip_errors(self.where), archive.open(info) as raw:
+                        target = raw.read(_MAX_LINK + 1).decode("utf-8", "surrogateescape")
+                    if len(target) > _MAX_LINK:
+                        raise ArchiveError(f"{self.where}: link {name!r} has an implausibly long target")
+                rel = tracker.place(parts, name, _NODES[kind], target)
                 self.top = tracker.top
                 if rel is None:
                     continue
                 mtime = _zip_mtime(info)
                 if kind is Kind.DIR:
                     yield Member(rel, kind, 0, mtime), None
-                elif kind is Kind.SYMLINK:
-                    with _zip_errors(self.where), archive.open(info) as raw:
-                        target = raw.read(_MAX_LINK + 1).decode("utf-8", "surrogateescape")
-                    if len(target) > _MAX_LINK:
-                        raise ArchiveError(f"{self.where}: link {name!r} has an implausibly long target")
+                elif target is not None:
                     resolved = resolve_link(self._rooted(parts), target, self.where, name)
-                    tracker.symlinks[rel] = target
                     yield Member(rel, kind, 0, mtime, resolved), None
                 else:
                     with _zip_errors(self.where):
@@ -613,7 +492,7 @@ class ArchiveReader:
         budget.packed_size = 1 << 62  # nothing is decompressed: no ratio to check
         root = self.path.resolve()
         self.top = root.name
-        tracker = self._tracker = _Tracker(self.where, top_folder=False)
+        tracker = self._tracker = names.Names(self.where, top_folder=False)
 
         def unreadable(error: OSError) -> None:
             raise error  # a folder it cannot list is not skipped
@@ -621,8 +500,7 @@ class ArchiveReader:
         for current, dirnames, filenames in os.walk(root, onerror=unreadable):
             dirnames.sort()
             base = PurePosixPath(Path(current).relative_to(root).as_posix())
-            names = sorted(dirnames + filenames)
-            for name in names:
+            for name in sorted(dirnames + filenames):
                 full = os.path.join(current, name)
                 rel = (base / name).as_posix().removeprefix("./")
                 parts = split_path(rel, self.where)  # the names' policy, as for an archive's members
@@ -630,21 +508,66 @@ class ArchiveReader:
                 budget.member(info.st_size, rel)
                 mtime = int(info.st_mtime)
                 if stat.S_ISLNK(info.st_mode):
-                    tracker.place(parts, rel, Kind.SYMLINK)
                     written = os.readlink(full)
+                    tracker.place(parts, rel, names.SYMLINK, written)
                     target = resolve_link([root.name, *parts], written, self.where, rel)
-                    tracker.symlinks[rel] = written
                     yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
                 elif stat.S_ISDIR(info.st_mode):
-                    tracker.place(parts, rel, Kind.DIR)
+                    tracker.place(parts, rel, names.DIR)
                     yield Member(rel, Kind.DIR, 0, mtime), None
                 elif stat.S_ISREG(info.st_mode):
-                    tracker.place(parts, rel, Kind.FILE)
+                    tracker.place(parts, rel, names.FILE)
                     with open(full, "rb") as raw:
                         yield Member(rel, Kind.FILE, info.st_size, mtime), _LimitedReader(raw, budget)
                 else:
                     raise ArchiveError(f"{self.where}: {rel!r} is a device or special file")
         tracker.check_links()
+
+
+def check_zip_entries(handle: BinaryIO, most: int, where: str) -> None:
+    """Refuse a zip whose central directory holds more than ``most`` entries, before zipfile
+    reads it: zipfile makes an object of ~500 bytes of every entry, however small the entry
+    (46 bytes of directory), and only then could the members be counted. The directory is
+    found as zipfile finds it; where it finds none, zipfile says so itself. ``handle``: a
+    buffered binary file."""
+    size = handle.seek(0, os.SEEK_END)
+    if size // _CENTRAL_SIZE <= most:  # too small to hold that many
+        return
+    handle.seek(size - 22)
+    tail = handle.read()
+    end = size - 22
+    if not (tail[:4] == _END and tail[-2:] == b"\0\0"):  # a comment follows: search for the record
+        start = max(size - 0xFFFF - 22, 0)
+        handle.seek(start)
+        tail = handle.read()
+        found = tail.rfind(_END)
+        if found < 0 or len(tail) - found < 22:
+            return
+        end = start + found
+        tail = tail[found : found + 22]
+    directory_size, directory_offset = struct.unpack_from("<II", tail, 12)
+    concat = end - directory_size - directory_offset
+    if end >= 76:
+        handle.seek(end - 76)
+        record, locator = handle.read(56), handle.read(20)
+        if locator[:4] == _END64_LOCATOR and record[:4] == _END64:
+            directory_size, directory_offset = struct.unpack_from("<QQ", record, 40)
+            concat = end - directory_size - directory_offset - 76
+    position, count = directory_offset + concat, 0
+    if position < 0 or min(directory_size, size - position) // _CENTRAL_SIZE <= most:
+        return
+    handle.seek(position)
+    total = 0
+    while total < directory_size:
+        entry = handle.read(_CENTRAL_SIZE)
+        if len(entry) < _CENTRAL_SIZE or entry[:4] != _CENTRAL:
+            return  # zipfile refuses it
+        count += 1
+        if count > most:
+            raise ArchiveError(f"{where}: more than {most} members (--max-members)")
+        skip = sum(struct.unpack_from("<HHH", entry, 28))
+        handle.seek(skip, os.SEEK_CUR)
+        total += _CENTRAL_SIZE + skip
 
 
 def check_zip_member(info: zipfile.ZipInfo, where: str, local_extra: bytes = b"") -> None:

@@ -36,14 +36,15 @@ _NICENESS = 10
 
 
 class Summary:
-    """What the pass knows once the last member is read; ``through_links``: the content
-    of each wanted member that is a link, read through it."""
+    """What the pass knows once the last member is read; ``case_clashes``: how many member
+    paths differ only in case or normalisation from an earlier one's, and the first such
+    pair; ``through_links``: the content of each wanted member that is a link, read through it."""
 
     def __init__(
         self,
         top: str | None,
         checksums: dict[str, str],
-        case_clashes: list[tuple[str, str]],
+        case_clashes: tuple[int, tuple[str, str] | None],
         through_links: dict[str, bytes] | None = None,
     ):
         self.top = top
@@ -58,8 +59,24 @@ def records(
     """Each member as a record, then the Summary; the pass itself, wherever it runs."""
     constructors = [getattr(hashlib, a.lower()) for a in algorithms]
     kept: dict[str, bytes] = {}  # wanted contents, for a link to one of them
-    digests_by_path: dict[str, str] = {}  # to tell whether a second pass reads the same bytes
     links: list[str] = []  # wanted paths that are links or lie below one
+    try:
+        yield from _members(reader, constructors, wants, kept, links)
+    except ArchiveError:
+        reader.check_names()
+        raise
+    links += [path for path in reader.paths_through_linked_folders() if wants(path)]
+    through = _through_links(reader, links, kept, constructors[:1]) if links else {}
+    yield Summary(reader.top, reader.checksums, reader.case_clashes(), through)
+
+
+def _members(
+    reader: ArchiveReader,
+    constructors: list[Any],
+    wants: Callable[[str], bool],
+    kept: dict[str, bytes],
+    links: list[str],
+) -> Iterator[Record]:
     for member, content in reader.members():
         if content is None:
             if member.kind in (Kind.SYMLINK, Kind.HARDLINK) and wants(member.path):
@@ -89,19 +106,15 @@ def records(
         whole = b"".join(kept_chunks) if wanted else None
         if whole is not None:
             kept[member.path] = whole
-        if digests:
-            digests_by_path[member.path] = digests[0]
+        if digests:  # to tell whether a second pass reads the same bytes
+            reader.note_digest(digests[0])
         yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
-    links += [path for path in reader.paths_through_linked_folders() if wants(path)]
-    through = _through_links(reader, links, kept, digests_by_path, constructors[:1]) if links else {}
-    yield Summary(reader.top, reader.checksums, reader.case_clashes, through)
 
 
 def _through_links(
     reader: ArchiveReader,
     links: list[str],
     kept: dict[str, bytes],
-    digests: dict[str, str],
     constructors: list[Any],
 ) -> dict[str, bytes]:
     """The content of each wanted link, as an extracted tree gives it to whoever opens the
@@ -120,7 +133,7 @@ def _through_links(
     missing = {target for target in behind.values() if target not in kept}
     if missing:
         for target, content in reader.read_again(missing).items():
-            if constructors and constructors[0](content).hexdigest() != digests.get(target):
+            if constructors and constructors[0](content).hexdigest() != reader.digest_of(target):
                 raise ArchiveError(f"{reader.where}: {target} changed between two reads of the artifact")
             kept[target] = content
         gone = sorted(missing - kept.keys())

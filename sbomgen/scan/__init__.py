@@ -161,11 +161,13 @@ def _scan(
         allow_mismatch=allow_mismatch,
         artifact_checksums=artifact.checksums,
         is_directory=is_directory,
+        limits=reader.limits,
     )
-    if summary.case_clashes:
-        one, other = summary.case_clashes[0]
+    clashes, first_clash = summary.case_clashes
+    if first_clash is not None:
+        one, other = first_clash
         context.notice(
-            f"warning: {len(summary.case_clashes)} member name(s) differ only in case or Unicode "
+            f"warning: {clashes} member name(s) differ only in case or Unicode "
             f"normalisation (NFC/NFD) from another (first: {one} and {other}); both are recorded, "
             "but a case-insensitive or normalising file system keeps one"
         )

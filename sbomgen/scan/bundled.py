@@ -31,7 +31,10 @@ class BundledWheelScanner(Scanner):
         from ..errors import ContentError
         from .wheels import read_wheel
 
-        opened = [read_wheel(p, self.wheels[p], context.checksum_algorithms) for p in sorted(self.wheels)]
+        opened = [
+            read_wheel(p, self.wheels[p], context.checksum_algorithms, context.limits.max_members)
+            for p in sorted(self.wheels)
+        ]
         projects: dict[str, str] = {}
         for path, (wheel, _) in zip(sorted(self.wheels), opened, strict=True):
             other = projects.setdefault(canonicalize_name(wheel.name), path)

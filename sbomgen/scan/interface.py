@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..model import Checksum, Component, Dependency
 from ..model.files import FileTable
+from ..read.archive import Limits
 
 
 @dataclass
@@ -20,6 +21,7 @@ class ScanContext:
     allow_mismatch: bool = False
     artifact_checksums: tuple[Checksum, ...] = ()
     is_directory: bool = False
+    limits: Limits = field(default_factory=Limits)  # for the archives inside the artifact too
     components: list[Component] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
-from ..read.archive import check_zip_member
+from ..read.archive import Limits, check_zip_entries, check_zip_member
 
 MAX_METADATA_SIZE = 4 << 20
 PYPA = Party("Organization", "Python Packaging Authority")
@@ -44,7 +44,10 @@ def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     return vendor.parse_vendor_txt(text, where, ContentError)
 
 
-def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[Component, list[Component]]:
+def read_wheel(
+    path: str, content: bytes, algorithms: tuple[str, ...], max_members: int = Limits.max_members
+) -> tuple[Component, list[Component]]:
+    """A bundled wheel, opened in memory (``max_members``: as for the artifact, --max-members)."""
     # The gate's models and the license list, here rather than at the top: scanners are
     # made before the reading child starts, and it should not wait for these.
     from ..documents import vendor
@@ -52,6 +55,7 @@ def read_wheel(path: str, content: bytes, algorithms: tuple[str, ...]) -> tuple[
     from ..model.licenses import declared_license
 
     filename = path.rsplit("/", 1)[-1]
+    check_zip_entries(io.BytesIO(content), max_members, path)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = archive.namelist()

@@ -22,6 +22,7 @@ from ..documents.parse import MAX_DOCUMENT_BYTES
 from ..documents.source import read_bounded
 from ..errors import ContentError, UsageError
 from ..model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
+from ..read.archive import Limits
 from ..scan import DEFAULT_CHECKSUMS, default_scanners, scan
 from ..scan.cpython_sbom import parse_party
 from . import diff
@@ -65,13 +66,18 @@ def regenerate(
     source: Path,
     system_packages: Mapping[str, str],
     checksums: Sequence[str] = DEFAULT_CHECKSUMS,
+    limits: Limits | None = None,
 ) -> Inventory:
     raw = read_bounded(upstream_path, str(upstream_path), ContentError, MAX_DOCUMENT_BYTES)
     upstream_document = load_upstream(raw, str(upstream_path))
     upstream = diff.from_spdx(upstream_document, str(upstream_path))
     _bundled_upstream(upstream, system_packages, upstream_path.name)
     inventory = scan(
-        source, checksums=checksums, allow_mismatch=True, scanners=default_scanners(replaced=system_packages)
+        source,
+        checksums=checksums,
+        allow_mismatch=True,
+        scanners=default_scanners(replaced=system_packages),
+        limits=limits,
     )
 
     # Packages Misc/sbom.spdx.json lists, all of whose files are gone, are gone themselves.
@@ -184,15 +190,16 @@ def regenerated_sbom(
     system_packages: Sequence[str] = (),
     formats: Sequence[str] = ("spdx-json",),
     steps: Steps = SILENT,
+    limits: Limits | None = None,
 ) -> Sbom:
     """What ``sbomgen regenerate`` writes: the SBOM of ``source`` (a modified tree or its
     archive) derived from the SBOM at ``upstream``; ``system_packages``: NAME=VERSION of each
-    bundled library the build replaced by the system's copy."""
+    bundled library the build replaced by the system's copy; ``limits``: on reading ``source``."""
     from .sbom import Document, SbomOptions, render
 
     options = SbomOptions(formats=tuple(formats))
     with steps.step(f"Reading {source.name}", forks=True):
-        inventory = regenerate(upstream, source, parse_system_packages(system_packages))
+        inventory = regenerate(upstream, source, parse_system_packages(system_packages), limits=limits)
     documents = {}
     for output_format in options.formats:
         with steps.step(f"Writing {output_format}"):

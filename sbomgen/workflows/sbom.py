@@ -164,9 +164,9 @@ def windows_sbom(
 
     options = options or SbomOptions()
     with steps.step(f"Reading {Path(source).name}", forks=True):
-        parts = read_source(Path(source))
+        parts = read_source(Path(source), options.limits)
     with steps.step(f"Reading {Path(artifact).name}", forks=True):
-        inventory = windows_inventory(Path(artifact), parts)
+        inventory = windows_inventory(Path(artifact), parts, options.limits)
     return _finish(inventory, options, _DeferredSpdxWriter(options.creators), steps)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import ContentError, UsageError
 from ..model import Artifact, Checksum, Component, Dependency, Inventory, Purpose
 from ..model.files import FileTable
-from ..read.archive import ArchiveReader, Kind
+from ..read.archive import ArchiveReader, Limits
+from ..read.child import Summary, records
 from ..scan import creation_time, scan
 from ..scan.bundled import BUNDLED_DIR
 from ..scan.cpython import PSF
@@ -44,16 +45,21 @@ class SourceParts:
     wheels: dict[str, bytes]  # Lib/ensurepip/_bundled/*.whl
 
 
-def read_source(source: Path) -> SourceParts:
-    documents, wheels = {}, {}
-    reader = ArchiveReader(source)
-    for member, content in reader.members():
-        if content is None or member.kind is not Kind.FILE:
-            continue
-        if member.path in (SBOM_PATH, EXTERNALS_PATH):
-            documents[member.path] = content.read()
-        elif member.path.startswith(BUNDLED_DIR) and member.path.endswith(".whl"):
-            wheels[member.path] = content.read()
+def read_source(source: Path, limits: Limits | None = None) -> SourceParts:
+    """The members Windows SBOMs need, read by the pass ``tarball`` makes, under the same
+    limits: each one at most ``--max-nested-size``, those behind links included."""
+
+    def wanted(path: str) -> bool:
+        return path in (SBOM_PATH, EXTERNALS_PATH) or (path.startswith(BUNDLED_DIR) and path.endswith(".whl"))
+
+    found: dict[str, bytes] = {}
+    for item in records(ArchiveReader(source, limits), (), wanted):
+        if isinstance(item, Summary):
+            found.update(item.through_links)
+        elif item[6] is not None:
+            found[item[0]] = item[6]
+    documents = {path: found[path] for path in (SBOM_PATH, EXTERNALS_PATH) if path in found}
+    wheels = {path: content for path, content in found.items() if path not in documents}
     if SBOM_PATH not in documents or EXTERNALS_PATH not in documents:
         raise ContentError(
             f"{source.name}: no {SBOM_PATH} and {EXTERNALS_PATH}: not a source for Windows SBOMs"
@@ -61,7 +67,7 @@ def read_source(source: Path) -> SourceParts:
     return SourceParts(source.name, documents, wheels)
 
 
-def windows_inventory(artifact: Path, source: SourceParts) -> Inventory:
+def windows_inventory(artifact: Path, source: SourceParts, limits: Limits | None = None) -> Inventory:
     found = ARTIFACT_NAME.match(artifact.name)
     if found is None or not is_windows_artifact(artifact.name):
         raise UsageError(f"{artifact.name}: not a Windows installer or embeddable zip name")
@@ -90,14 +96,14 @@ def windows_inventory(artifact: Path, source: SourceParts) -> Inventory:
         if len(pip_paths) > 1:
             raise ContentError(f"{source.name}: {len(pip_paths)} wheels of pip: {' and '.join(pip_paths)}")
         pip_path = pip_paths[0]
-        pip, vendored = read_wheel(pip_path, wheels[pip_path], ("SHA256",))
+        pip, vendored = read_wheel(pip_path, wheels[pip_path], ("SHA256",), (limits or Limits()).max_members)
         components.append(replace(pip, purpose=Purpose.LIBRARY, supplier=PSF))
         components += [replace(v, purpose=Purpose.LIBRARY, supplier=PSF) for v in vendored]
         dependencies.append(Dependency(root_key, pip.key))
         dependencies += [Dependency(pip.key, v.key) for v in vendored]
 
     if embeddable:  # its own files too, read by the same pass as any archive
-        scanned = scan(artifact, scanners=[], top_folder=False)
+        scanned = scan(artifact, scanners=[], top_folder=False, limits=limits)
         files, checksums, created = scanned.files, scanned.artifact.checksums, scanned.created
     else:
         sha256 = hashlib.sha256()
