@@ -44,7 +44,6 @@ from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
 from cyclonedx.model.tool import Tool
 from cyclonedx.output import make_outputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
-from cyclonedx.validation.xml import XmlValidator
 from packageurl import PackageURL
 from py_serializable.xml import xs_normalizedString, xs_token
 
@@ -316,8 +315,10 @@ class _Shapes:
     def __init__(self, xml: bool, schema: SchemaVersion) -> None:
         self.xml, self.schema = xml, schema
         self.separator = b"" if xml else b", "
-        self._xml_validator = XmlValidator(schema)
-        if xml:
+        if xml:  # lxml, for XML alone
+            from cyclonedx.validation.xml import XmlValidator
+
+            self._xml_validator = XmlValidator(schema)
             self._xml_validator._validator  # noqa: B018 - its schema, loaded now
         else:
             json_validator(schema)
