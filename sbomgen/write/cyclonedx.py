@@ -540,15 +540,17 @@ def _is_iri(parse: Callable[[object], bool], instance: object) -> bool:
 def _unique_items(validator: Any, unique: bool, instance: Any, schema: Any) -> Iterator[Any]:
     if not unique or not validator.is_type(instance, "array"):
         return
-    seen: set[Any] = set()
+    # Items by their key's hash, the keys made again on a collision: a number an item kept.
+    seen: dict[int, list[Any]] = {}
     for item in instance:
         key = _equality_key(item)
-        if key in seen:
+        alike = seen.setdefault(hash(key), [])
+        if any(_equality_key(other) == key for other in alike):
             from jsonschema import ValidationError
 
             yield ValidationError(f"{instance!r} has non-unique elements")
             return
-        seen.add(key)
+        alike.append(item)
 
 
 def _equality_key(value: Any) -> Any:
