@@ -139,6 +139,38 @@ def test_a_file_listed_twice_is_written_once_under_the_first_to_list_it() -> Non
     assert ours(made, True) == ours(made, True) is not None
 
 
+def test_the_dependency_graph_is_the_one_register_dependency_makes() -> None:
+    """Made at once (register_dependency looks every node up among all entries: quadratic),
+    the same graph, shared targets, cycles and a source met first as a target included."""
+    edges = [
+        ("cpython", "a"),
+        ("a", "b"),
+        ("cpython", "b"),
+        ("b", "c"),
+        ("c", "a"),
+        ("a", "c"),
+        ("b", "cpython"),
+        ("c", "d"),
+    ]
+    components = [Component("cpython", "CPython", "3.99.0")]
+    components += [Component(k, k, "1", vendored_in="a" if k == "c" else None) for k in "abcd"]
+    made = Inventory(
+        artifact=Artifact("Python-3.99.0.tgz", 1, ()),
+        root="cpython",
+        components=tuple(components),
+        files=(),
+        dependencies=tuple(Dependency(s, t) for s, t in edges),
+        created=datetime.datetime(2025, 1, 1),
+    )
+    bom = cyclonedx.build_bom(made, lambda c: [])
+    registered = cyclonedx.build_bom(made, lambda c: [])
+    registered.dependencies = []
+    nodes = {str(c.bom_ref): c for c in [registered.metadata.component, *registered._get_all_components()]}
+    for source, target in edges:
+        registered.register_dependency(nodes[f"pkg:{source}"], [nodes[f"pkg:{target}"]])
+    assert list(bom.dependencies) == list(registered.dependencies) and len(bom.dependencies) == 5
+
+
 def test_a_listed_file_that_is_not_in_the_inventory_is_refused() -> None:
     made = inventory([entry("a.c")], {"zlib": ["a.c", "gone.c"]})
     for xml in (False, True):

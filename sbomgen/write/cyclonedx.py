@@ -40,6 +40,7 @@ from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
 from cyclonedx.model.tool import Tool
 from cyclonedx.output import make_outputter
@@ -160,12 +161,19 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
         else:
             bom.components.add(nodes[component.key])
     bom.components.update(files(root))
+    # The graph as the library's register_dependency leaves it (an entry for every source and
+    # target), made at once: that looks each one up among all entries, quadratic in packages.
     graph: dict[str, list[str]] = {}
     for dependency in inventory.dependencies:
         graph.setdefault(dependency.source, []).append(dependency.target)
-    for source, targets in graph.items():
-        node = root_node if source == root.key else nodes[source]
-        bom.register_dependency(node, [nodes[t] for t in targets])
+        graph.setdefault(dependency.target, [])
+    bom.dependencies = [
+        Dependency(
+            (root_node if source == root.key else nodes[source]).bom_ref,
+            [Dependency(nodes[t].bom_ref) for t in targets],
+        )
+        for source, targets in graph.items()
+    ]
     return bom
 
 
