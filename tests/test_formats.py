@@ -93,7 +93,7 @@ def test_cyclonedx_unique_items_checked_as_the_library_checks_them(outputs: Path
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    from sbomgen.write.cyclonedx import _json_validator
+    from sbomgen.write.cyclonedx import json_validator
 
     bom = json.loads((outputs / f"{NAME}.cdx.json").read_text())
     library = JsonStrictValidator(SchemaVersion.V1_6)
@@ -102,10 +102,10 @@ def test_cyclonedx_unique_items_checked_as_the_library_checks_them(outputs: Path
     expat = bom["components"][0]
     expat["components"] = expat["components"][:3]
     assert library.validate_str(json.dumps(bom)) is None
-    assert next(_json_validator().iter_errors(bom), None) is None
+    assert next(json_validator().iter_errors(bom), None) is None
     expat["components"].append(dict(expat["components"][1]))
     assert "non-unique elements" in str(library.validate_str(json.dumps(bom)))
-    assert "non-unique elements" in next(_json_validator().iter_errors(bom)).message
+    assert "non-unique elements" in next(json_validator().iter_errors(bom)).message
 
 
 def test_diff_between_releases(sbom_311: Path, outputs: Path) -> None:

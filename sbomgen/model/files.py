@@ -227,6 +227,11 @@ class OwnedPaths(Sequence[str]):
         query = "SELECT path FROM files WHERE owner = ? ORDER BY path"
         return self.table._column(query, (self.owner,))
 
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """The (path, size, SHA1, SHA256, SHA512) rows of these files, in path order."""
+        query = f"SELECT {ROW} FROM files WHERE owner = ? ORDER BY path"
+        return self.table._rows(query, (self.owner,))
+
     def __len__(self) -> int:
         query = "SELECT count(*) FROM files WHERE owner = ?"
         return int(next(self.table._rows(query, (self.owner,)))[0])

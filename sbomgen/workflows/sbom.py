@@ -101,7 +101,7 @@ def source_sbom(
 
     options = options or SbomOptions()
     artifact = Path(artifact)
-    writer = _DeferredSpdxWriter(options.creators)
+    writer = _DeferredSpdxWriter(options.creators, options.formats)
     with collection_paused():
         with steps.step(f"Reading {artifact.name}", forks=True) as update:
             inventory = scan(
@@ -110,7 +110,7 @@ def source_sbom(
                 allow_mismatch=options.allow_mismatch,
                 limits=options.limits,
                 progress=update,
-                on_file=writer.prepare_file if "spdx-json" in options.formats else None,
+                on_file=writer.prepare_file if writer.prepares_files else None,
                 yield_to_reading=process_ends,
             )
         return _finish(inventory, options, writer, steps)
@@ -191,21 +191,33 @@ def render(output_format: str, inventory: Inventory, writer: Any = None) -> byte
         return writer.render_tag_value(inventory)
     from ..write import cyclonedx
 
-    return cyclonedx.render(inventory, xml=output_format == "cyclonedx-xml")
+    return cyclonedx.render_parts(inventory, xml=output_format == "cyclonedx-xml")
 
 
 class _DeferredSpdxWriter:
     """The SPDX writer, imported at the first file: the imports then overlap decompression.
 
-    The enrichment modules are imported there too, for the same reason.
+    The enrichment modules are imported there too, for the same reason, and so is the
+    CycloneDX writer when ``formats`` has CycloneDX, with its validators and templates.
     """
 
-    def __init__(self, creators: tuple[str, ...]) -> None:
+    def __init__(self, creators: tuple[str, ...], formats: tuple[str, ...] = ()) -> None:
         self.creators = creators
         self.writer: Any = None
+        self._spdx = "spdx-json" in formats
+        self._cyclonedx = [f == "cyclonedx-xml" for f in formats if f.startswith("cyclonedx-")]
+        self.prepares_files = self._spdx or bool(self._cyclonedx)  # worth a scan's on_file
 
     def prepare_file(self, entry: Any) -> None:
-        self._writer().prepare_file(entry)
+        if self._cyclonedx:
+            from ..enrich import lookup  # noqa: F401
+            from ..write import cyclonedx
+
+            for xml in self._cyclonedx:
+                cyclonedx.shapes_of(xml)
+            self._cyclonedx = []
+        if self._spdx:
+            self._writer().prepare_file(entry)
 
     def render_parts(self, inventory: Inventory) -> Iterator[bytes]:
         return self._writer().render_parts(inventory)
