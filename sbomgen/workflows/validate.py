@@ -109,9 +109,36 @@ def _manifest(content: bytes, source: str) -> tuple[str, list[str]]:
 
 
 def _from_dict(shape: Any) -> Any:
-    from spdx_tools.spdx.parser.json.json_parser import JsonLikeDictParser
+    return json_like_dict_parser().parse(shape)
 
-    return JsonLikeDictParser().parse(shape)
+
+def json_like_dict_parser() -> Any:
+    """spdx-tools' parser of SPDX JSON, YAML and XML, with one step in linear time: it looks
+    for each ``documentDescribes`` and ``hasFiles`` entry in the list of every relationship
+    (quadratic: minutes for thousands of them); here in a set of the same relationships."""
+    from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
+    from spdx_tools.spdx.parser.jsonlikedict.relationship_parser import RelationshipParser
+
+    def key(relationship: Any) -> tuple[Any, ...]:
+        """What tells relationships apart (their equality), hashable: NONE and NOASSERTION
+        are objects that equal no string."""
+        target = relationship.related_spdx_element_id
+        kind = relationship.relationship_type
+        end = target if isinstance(target, str) else (type(target).__name__,)
+        return relationship.spdx_element_id, kind, end, relationship.comment
+
+    class LinearRelationshipParser(RelationshipParser):
+        known: tuple[list[Any], set[tuple[Any, ...]]] | None = None
+
+        def check_if_relationship_exists(self, relationship: Any, existing_relationships: list[Any]) -> bool:
+            if self.known is None or self.known[0] is not existing_relationships:
+                self.known = existing_relationships, {key(r) for r in existing_relationships}
+            keys = self.known[1]
+            return key(relationship) in keys or key(self.invert_relationship(relationship)) in keys
+
+    parser = JsonLikeDictParser()
+    parser.relationship_parser = LinearRelationshipParser()
+    return parser
 
 
 def _from_graph(graph: Any) -> Any:
@@ -132,7 +159,7 @@ def _spdx(path: Path, ntia: bool, parse: Callable[[], Any], parsed: Any = None) 
     ``parsed``: the JSON-like value the gate gave, for locating what spdx-tools cannot."""
     from spdx_tools.spdx.parser.error import SPDXParsingError
 
-    from ..write.spdx import validate_document
+    from ..write.spdx_validation import validate_document
 
     try:
         document = parse()
