@@ -14,7 +14,7 @@ that reads it, and prints wall time and peak memory of each run with the 10x/1x 
   tenth of them changed; each recording its index files, the cache holding them);
 - ``validate-spdx``, ``diff-spdx``, ``regenerate``: the SPDX SBOM of the ``misc-sbom``
   tarball (N packages, N files, 2N relationships) validated, compared with itself and
-  used as the upstream of ``regenerate``.
+  used as the upstream of ``regenerate``; ``validate-tv``: its tag-value form validated.
 
 Peak memory is the largest resident set of the command and the processes it waited for
 (``os.wait4``'s ``ru_maxrss``), not their sum. sbomgen runs from compiled bytecode, as an
@@ -86,7 +86,7 @@ def pip_wheel(pins: int) -> bytes:
         wheel.writestr("pip/__init__.py", "")
         wheel.writestr("pip-99.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: pip\nVersion: 99.0\n")
         # Short names: 100,000 pins stay under vendor.txt's 1 MiB bound.
-        wheel.writestr("pip/_vendor/vendor.txt", "".join(f"v{i:x}==1.{i}\n" for i in range(pins)))
+        wheel.writestr("pip/_vendor/vendor.txt", "".join(f"v{i:x}==1\n" for i in range(pins)))
     return buffer.getvalue()
 
 
@@ -120,7 +120,9 @@ def spdx_fragment(count: int) -> tuple[bytes, dict[str, bytes]]:
                 "name": f"lib{i}",
                 "versionInfo": "1.0",
                 "downloadLocation": f"https://example.org/lib{i}-1.0.tar.gz",
-                "checksums": [{"algorithm": "SHA256", "checksumValue": hashlib.sha256(name.encode()).hexdigest()}],  # noqa: E501
+                "checksums": [
+                    {"algorithm": "SHA256", "checksumValue": hashlib.sha256(name.encode()).hexdigest()}
+                ],
                 "licenseConcluded": "MIT",
                 "primaryPackagePurpose": "SOURCE",
             }
@@ -234,7 +236,7 @@ def pins(folder: Path, count: int) -> list[str]:
             "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl": pip_wheel(count),
         },
     )
-    fill_cache(folder / "cache", [(f"v{i:x}", f"1.{i}") for i in range(0, count, 2)])
+    fill_cache(folder / "cache", [(f"v{i:x}", "1") for i in range(0, count, 2)])
     return ["tarball", str(tarball), "--offline", "--index-url", INDEX, "--cache-dir", str(folder / "cache"),
             "-o", str(folder / "out.spdx.json")]  # fmt: skip
 
@@ -287,6 +289,12 @@ def validate_spdx(folder: Path, count: int) -> list[str]:
     return ["validate", str(misc_sbom_output(folder, count))]
 
 
+def validate_tag_value(folder: Path, count: int) -> list[str]:
+    command = tag_value(folder, count)
+    subprocess.run([sys.executable, "-m", "sbomgen", *command], env=ENV, check=True, capture_output=True)
+    return ["validate", str(folder / "out.spdx")]
+
+
 def diff_spdx(folder: Path, count: int) -> list[str]:
     sbom = misc_sbom_output(folder, count)
     return ["diff", "--json", "--files", str(sbom), str(sbom)]
@@ -307,6 +315,7 @@ SHAPES: dict[str, tuple[Callable[[Path, int], list[str]], tuple[int, ...]]] = {
     "report": (report, (0,)),
     "check": (check, (0,)),
     "validate-spdx": (validate_spdx, (0,)),
+    "validate-tv": (validate_tag_value, (0,)),
     "diff-spdx": (diff_spdx, (0,)),
     "regenerate": (regenerate, (0,)),
 }

@@ -1,7 +1,8 @@
 """sbomgen's linear stand-ins for quadratic parts of spdx-tools say what spdx-tools says:
 the full-document validator (message for message, of valid and invalid documents), the JSON
-converter, the tag-value writer and the JSON parser's relationships; and they stay linear
-where spdx-tools' are quadratic (checked under a CPU-time limit, never a clock)."""
+converter, the tag-value writer, the JSON parser's relationships and the tag-value parser;
+and they stay linear where spdx-tools' are quadratic (checked under a CPU-time limit, never
+a clock)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ from spdx_tools.spdx.model import (
 from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.parser.jsonlikedict.relationship_parser import RelationshipParser
 from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.parser.tagvalue.parser import Parser as TagValueParser
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document as spdx_tools_tag_value
 
-from sbomgen.workflows.validate import json_like_dict_parser
+from sbomgen.workflows.validate import json_like_dict_parser, tag_value_parser
 from sbomgen.write.spdx import _converter
 from sbomgen.write.spdx_tagvalue import write_document as write_tag_value
 from sbomgen.write.spdx_validation import validate_document
@@ -214,6 +216,20 @@ def test_the_same_tag_value_as_spdx_tools_writer(document: Document) -> None:
     assert outcome(write_tag_value, document) == outcome(spdx_tools_tag_value, document)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(documents())
+def test_the_same_document_from_tag_value_as_spdx_tools_parser(document: Document) -> None:
+    text = outcome(spdx_tools_tag_value, document)
+
+    def parsed(parser: Any) -> Any:
+        try:
+            return parser.parse(text)
+        except SPDXParsingError as exc:
+            return exc.get_messages()
+
+    assert parsed(tag_value_parser()) == parsed(TagValueParser())
+
+
 relationship_dicts = st.fixed_dictionaries(
     {
         "spdxElementId": st.sampled_from(["SPDXRef-DOCUMENT", "SPDXRef-a", "SPDXRef-b"]),
@@ -250,13 +266,15 @@ def test_the_same_relationships_as_spdx_tools_parser(
 
 def test_linear_where_spdx_tools_is_quadratic() -> None:
     """5,000 packages, each depending on the next, containing nothing, annotated thrice, and
-    5,000 files also listed in ``hasFiles``: spdx-tools' validator, converter and parser
-    each take a minute or more of CPU on it; here seconds for all, the tag-value writer too."""
+    5,000 files also listed in ``hasFiles``: spdx-tools' validator, converter, JSON parser
+    and tag-value parser each take a minute or more of CPU on it; here seconds for all, the
+    tag-value writer too."""
     script = textwrap.dedent(
         """
         import datetime, io, json
+        from spdx_tools.common.spdx_licensing import spdx_licensing
         from spdx_tools.spdx.model import *
-        from sbomgen.workflows.validate import json_like_dict_parser
+        from sbomgen.workflows.validate import json_like_dict_parser, tag_value_parser
         from sbomgen.write.spdx import _converter
         from sbomgen.write.spdx_tagvalue import write_document
         from sbomgen.write.spdx_validation import validate_document
@@ -271,9 +289,10 @@ def test_linear_where_spdx_tools_is_quadratic() -> None:
         file_ids = [f"SPDXRef-f{i}" for i in range(count)]
         relationships += [Relationship(ids[0], RelationshipType.CONTAINS, f) for f in file_ids]
         sha1 = [Checksum(ChecksumAlgorithm.SHA1, "0" * 40)]
+        unanalysed = dict(files_analyzed=False, license_concluded=spdx_licensing.parse("MIT"))
         document = Document(
             creation,
-            packages=[Package(i, "p", SpdxNoAssertion(), files_analyzed=False) for i in ids],
+            packages=[Package(i, "p", SpdxNoAssertion(), **unanalysed) for i in ids],
             files=[File(f"f{i}.c", f, sha1) for i, f in enumerate(file_ids)],
             relationships=relationships,
             annotations=[Annotation(i, AnnotationType.OTHER, tool, when, c) for c in "abc" for i in ids],
@@ -283,7 +302,9 @@ def test_linear_where_spdx_tools_is_quadratic() -> None:
         assert validate_document(document) == []
         as_json = _converter().convert(document)
         assert len(as_json["packages"]) == count
-        write_document(document, io.StringIO())
+        tag_value = io.StringIO()
+        write_document(document, tag_value)
+        assert len(tag_value_parser().parse(tag_value.getvalue()).packages) == count
         as_json["packages"][0]["hasFiles"] = file_ids
         as_json["documentDescribes"] = ids[:count]
         assert len(json_like_dict_parser().parse(as_json).relationships) == 3 * count + count - 1
