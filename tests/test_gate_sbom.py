@@ -497,6 +497,26 @@ def test_finding_diff_key_collision_is_an_error_naming_both(tmp_path: Path) -> N
         )
 
 
+def test_finding_diff_a_long_chain_of_dependencies_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A component is known by the names on its path from the root, each key a string of its
+    own: a chain of 3,000 dependencies (200 KB) would take 3,000 keys of up to 40,000
+    characters. A key longer than 1,024 characters is refused, naming the component."""
+    chain = [(f"c{i}", f"component-{i}", "1") for i in range(3_000)]
+    doc = tmp_path / "chain.json"
+    depends = (("r", "c0"), *((f"c{i}", f"c{i + 1}") for i in range(len(chain) - 1)))
+    doc.write_text(json.dumps(spdx_document(("r", "demo", "1"), *chain, depends=depends)))
+    for args in (("diff", doc, doc), ("report", doc, "-o", "{out}")):
+        refused(
+            tmp_path,
+            4,
+            *args,
+            fragments=(
+                f"{doc}: the component 'component-79' (SPDXRef-c79) is known by its path from the root, "
+                "and that is longer than 1,024 characters: component-0/component-1/",
+            ),
+        )
+
+
 def test_finding_diff_keys_by_dependency_graph_not_by_nesting(tmp_path: Path) -> None:
     def bom(nested: bool) -> dict[str, Any]:
         urllib3 = {"type": "library", "bom-ref": "u", "name": "urllib3", "version": "2"}

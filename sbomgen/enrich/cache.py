@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS release (
     fetched_at TEXT NOT NULL,
     PRIMARY KEY (index_url, name, version, subject)
 );
+-- What the cache holds of a release from any index (held): a look-up, not a scan per release.
+CREATE INDEX IF NOT EXISTS release_by_name ON release (name, version);
 """
 
 

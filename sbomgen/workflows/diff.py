@@ -26,6 +26,9 @@ from ..errors import ContentError
 FIELDS = ("version", "checksums", "license", "download location", "supplier")
 _CDX_ALGORITHMS = {"SHA-1": "SHA1", "SHA-256": "SHA256", "SHA-512": "SHA512", "SHA-384": "SHA384"}
 _NONE = ("", "NOASSERTION", "NONE")
+# Keys are paths of names; each is a string of its own, so a long chain of dependencies
+# would cost the square of its length. Real ones are a few names long (pip/urllib3).
+MAX_KEY = 1024
 
 
 @dataclass
@@ -152,6 +155,11 @@ def _graph_keys(
                     if child not in offers or key < offers[child][0]:
                         offers[child] = (key, keys[node])
             for child, (key, parent) in offers.items():
+                if len(key) > MAX_KEY:
+                    raise ContentError(
+                        f"{source}: the component {names[child][:200]!r} ({child[:200]}) is known by its path"
+                        f" from the root, and that is longer than {MAX_KEY:,} characters: {key[:200]}..."
+                    )
                 keys[child], parents[key] = key, parent
             level = sorted(offers)
     for element, name in names.items():

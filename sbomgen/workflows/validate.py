@@ -88,6 +88,8 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
         if isinstance(document, dict) and document.get("format") == manifest.FORMAT:
             return _manifest(content, source)
         return _spdx_or_unknown(path, ntia, document)
+    if spdx_format is FileFormat.TAG_VALUE:
+        return _spdx(path, ntia, lambda: tag_value_parser().parse(content.decode("utf-8")))
     return _spdx(path, ntia, lambda: _parse_file(source))
 
 
@@ -109,9 +111,28 @@ def _manifest(content: bytes, source: str) -> tuple[str, list[str]]:
 
 
 def _from_dict(shape: Any) -> Any:
-    from spdx_tools.spdx.parser.json.json_parser import JsonLikeDictParser
+    return json_like_dict_parser().parse(shape)
 
-    return JsonLikeDictParser().parse(shape)
+
+def json_like_dict_parser() -> Any:
+    """spdx-tools' parser of SPDX JSON, YAML and XML, with one step in linear time: it looks
+    for each ``documentDescribes`` and ``hasFiles`` entry in the list of every relationship
+    (quadratic: minutes for thousands of them); here in a set of the same relationships."""
+    from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
+    from spdx_tools.spdx.parser.jsonlikedict.relationship_parser import RelationshipParser
+
+    class LinearRelationshipParser(RelationshipParser):
+        known: tuple[list[Any], set[tuple[Any, ...]]] | None = None
+
+        def check_if_relationship_exists(self, relationship: Any, existing_relationships: list[Any]) -> bool:
+            if self.known is None or self.known[0] is not existing_relationships:
+                self.known = existing_relationships, {_key(r) for r in existing_relationships}
+            keys = self.known[1]
+            return _key(relationship) in keys or _key(self.invert_relationship(relationship)) in keys
+
+    parser = JsonLikeDictParser()
+    parser.relationship_parser = LinearRelationshipParser()
+    return parser
 
 
 def _from_graph(graph: Any) -> Any:
@@ -120,8 +141,63 @@ def _from_graph(graph: Any) -> Any:
     return translate_graph_to_document(graph)
 
 
+def tag_value_parser() -> Any:
+    """spdx-tools' tag-value parser, reading every license expression with one licensing
+    (its own builds the whole SPDX license list again for each: 20 ms each, and each
+    expression keeps its copy alive, 14 GB for 10,000 packages), and asking whether the
+    CONTAINS relationship of a file below a package is known already of a set of the
+    relationships rather than their list (quadratic: minutes for 10,000 files)."""
+    from license_expression import ExpressionError
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+    from spdx_tools.spdx.model import Relationship, RelationshipType
+    from spdx_tools.spdx.parser.tagvalue.helper_methods import grammar_rule
+    from spdx_tools.spdx.parser.tagvalue.parser import Parser
+
+    class SharedLicensingParser(Parser):
+        @grammar_rule("license_or_no_assertion_or_none : LINE")
+        def p_license(self, p: Any) -> None:
+            try:
+                p[0] = spdx_licensing.parse(p[1])
+            except ExpressionError as err:
+                error_message = f"Error while parsing license expression: {p[1]}"
+                if err.args:
+                    error_message += f": {err.args[0]}"
+                self.current_element["logger"].append(error_message)
+
+        def check_for_preceding_package_and_build_contains_relationship(self) -> None:
+            file_id = self.current_element["spdx_id"]
+            if "packages" not in self.elements_built:
+                return
+            if not self.elements_built["packages"]:
+                self.logger.append(
+                    f"Error while building contains relationship for file {file_id}, "
+                    f"preceding package was not parsed successfully."
+                )
+                return
+            package_id = self.elements_built["packages"][-1].spdx_id
+            relationship = Relationship(package_id, RelationshipType.CONTAINS, file_id)
+            built = self.elements_built.setdefault("relationships", [])
+            keys = self.__dict__.setdefault("relationship_keys", set())
+            keys.update(map(_key, built[self.__dict__.get("relationships_seen", 0) :]))  # appended since
+            if _key(relationship) not in keys:
+                built.append(relationship)
+                keys.add(_key(relationship))
+            self.relationships_seen = len(built)
+
+    # Parsing tables made in memory (written, they would land beside this module).
+    return SharedLicensingParser(write_tables=False, debug=False)
+
+
+def _key(relationship: Any) -> tuple[Any, ...]:
+    """What tells relationships apart (their equality), hashable: NONE and NOASSERTION
+    are objects that equal no string."""
+    target = relationship.related_spdx_element_id
+    end = target if isinstance(target, str) else (type(target).__name__,)
+    return relationship.spdx_element_id, relationship.relationship_type, end, relationship.comment
+
+
 def _parse_file(source: str) -> Any:
-    """Tag-value (line by line, no nesting), or a name spdx-tools reports it cannot read."""
+    """A name spdx-tools reports it cannot read (tag-value has ``tag_value_parser``)."""
     from spdx_tools.spdx.parser.parse_anything import parse_file
 
     return parse_file(source)
@@ -132,7 +208,7 @@ def _spdx(path: Path, ntia: bool, parse: Callable[[], Any], parsed: Any = None) 
     ``parsed``: the JSON-like value the gate gave, for locating what spdx-tools cannot."""
     from spdx_tools.spdx.parser.error import SPDXParsingError
 
-    from ..write.spdx import validate_document
+    from ..write.spdx_validation import validate_document
 
     try:
         document = parse()

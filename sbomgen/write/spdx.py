@@ -40,15 +40,6 @@ from spdx_tools.spdx.model import (
 )
 from spdx_tools.spdx.parser.actor_parser import ActorParser
 from spdx_tools.spdx.parser.error import SPDXParsingError
-from spdx_tools.spdx.validation.annotation_validator import validate_annotation
-from spdx_tools.spdx.validation.creation_info_validator import validate_creation_info
-from spdx_tools.spdx.validation.extracted_licensing_info_validator import (
-    validate_extracted_licensing_infos,
-)
-from spdx_tools.spdx.validation.file_validator import validate_file_within_document
-from spdx_tools.spdx.validation.package_validator import validate_packages
-from spdx_tools.spdx.validation.relationship_validator import validate_relationship
-from spdx_tools.spdx.validation.snippet_validator import validate_snippet_within_document
 from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.validation.validation_message import (
@@ -74,6 +65,7 @@ from ..model.files import (
 from ..model.licenses import licensing
 from ..model.licenses import parse as parse_license
 from . import INDEX_FILES, index_files_json
+from .spdx_validation import validate_document
 
 SPDX_VERSION = "SPDX-2.3"
 LICENSE_LIST_VERSION = Version(3, 22)
@@ -327,7 +319,7 @@ class SpdxWriter:
 
     def render_tag_value(self, inventory: Inventory) -> bytes:
         """The validated document in SPDX's tag-value form."""
-        from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document
+        from .spdx_tagvalue import write_document
 
         stream = io.StringIO()
         write_document(self.validated(inventory), stream)
@@ -585,12 +577,46 @@ def _cached_names(converter_class: type[Any]) -> Any:
     return Cached()
 
 
+class _LinearConverter(DocumentConverter):
+    """spdx-tools' converter, giving each package, file and snippet its annotations from
+    one grouping made per document: its own looks through every annotation of the document
+    for each element (quadratic: minutes for thousands of packages with index metadata)."""
+
+    def _get_property_value(  # type: ignore[override] # DocumentConverter's names, not its base's
+        self, document: Document, document_property: Any, _document: Document | None = None
+    ) -> Any:
+        elements: dict[Any, tuple[list[Any], Any]] = {
+            DocumentProperty.PACKAGES: (document.packages, self.package_converter),
+            DocumentProperty.FILES: (document.files, self.file_converter),
+            DocumentProperty.SNIPPETS: (document.snippets, self.snippet_converter),
+        }
+        if document_property is DocumentProperty.ANNOTATIONS:
+            # The document's own: those no element of it carries.
+            ids = {element.spdx_id for kind, _ in elements.values() for element in kind}
+            own = [a for a in document.annotations if a.spdx_id not in ids]
+            return [self.annotation_converter.convert(a) for a in own] or None
+        if document_property not in elements:
+            return super()._get_property_value(document, document_property, _document)
+        kind, converter = elements[document_property]
+        by_element: dict[str, list[Annotation]] = {}
+        for annotation in document.annotations:
+            by_element.setdefault(annotation.spdx_id, []).append(annotation)
+        view = Document(document.creation_info)  # what an element's converter reads: its annotations
+        converted = []
+        for element in kind:
+            view.annotations[:] = by_element.get(element.spdx_id, ())
+            converted.append(converter.convert(element, view))
+        return converted or None
+
+
 def _converter() -> DocumentConverter:
     from spdx_tools.spdx.jsonschema.checksum_converter import ChecksumConverter
     from spdx_tools.spdx.jsonschema.file_converter import FileConverter
+    from spdx_tools.spdx.jsonschema.package_converter import PackageConverter
     from spdx_tools.spdx.jsonschema.relationship_converter import RelationshipConverter
 
-    converter = DocumentConverter()
+    converter = _LinearConverter()
+    converter.package_converter = _cached_names(PackageConverter)
     converter.file_converter = _cached_names(FileConverter)
     converter.file_converter.checksum_converter = _cached_names(ChecksumConverter)
     converter.relationship_converter = _cached_names(RelationshipConverter)
@@ -608,95 +634,6 @@ _NO_ANNOTATIONS = Document(
     )
 )
 _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentProperty]
-
-
-def validate_document(document: Document) -> list[ValidationMessage]:
-    """spdx-tools' own validators, in the order its full-document validator runs them.
-
-    Departure, same verdicts: packages, files, snippets, annotations and each relationship
-    are checked against views holding only the elements and extracted licences that can
-    concern them, instead of re-listing every ID of the document for each of them
-    (quadratic: minutes on a CPython tarball, or on 20,000 annotations given to validate).
-    """
-    version = document.creation_info.spdx_version
-    elements: dict[str, Package | File] = {p.spdx_id: p for p in document.packages}
-    elements.update({f.spdx_id: f for f in document.files})
-    messages = list(validate_creation_info(document.creation_info, version))
-    # Packages see the relationships that can concern them: those naming a package
-    # whose files were not analysed (which must contain no files).
-    unanalyzed = {p.spdx_id for p in document.packages if not p.files_analyzed}
-    concerning = [
-        r
-        for r in document.relationships
-        if r.spdx_element_id in unanalyzed or r.related_spdx_element_id in unanalyzed
-    ]
-    named_files = {
-        i: elements[i]
-        for r in concerning
-        for i in (r.spdx_element_id, str(r.related_spdx_element_id))
-        if isinstance(elements.get(i), File)
-    }
-    package_view = Document(
-        document.creation_info,
-        packages=document.packages,
-        files=list(named_files.values()),  # type: ignore[arg-type]
-        relationships=concerning,
-        extracted_licensing_info=document.extracted_licensing_info,
-    )
-    messages += validate_packages(document.packages, version, package_view)
-    # Files, snippets and annotations too see only what they name: spdx-tools lists every
-    # licence ID (or every element ID) of the document again for each of them.
-    infos = {i.license_id: i for i in document.extracted_licensing_info if i.license_id is not None}
-    view = Document(document.creation_info)
-    for file in document.files:
-        view.extracted_licensing_info[:] = _named_licenses(
-            infos, file.license_concluded, *file.license_info_in_file
-        )
-        messages += validate_file_within_document(file, version, view)
-    view.extracted_licensing_info.clear()
-    for snippet in document.snippets:
-        licenses = (snippet.license_concluded, *snippet.license_info_in_snippet)
-        view.extracted_licensing_info[:] = _named_licenses(infos, *licenses)
-        target = elements.get(snippet.file_spdx_id)
-        view.files[:] = [target] if isinstance(target, File) else []
-        messages += validate_snippet_within_document(snippet, version, view)
-    view.extracted_licensing_info.clear()
-    view.files.clear()
-    snippets = {s.spdx_id: s for s in document.snippets}
-    for annotation in document.annotations:
-        named = elements.get(annotation.spdx_id)
-        view.packages[:] = [named] if isinstance(named, Package) else []
-        view.files[:] = [named] if isinstance(named, File) else []
-        view.snippets[:] = [snippets[annotation.spdx_id]] if annotation.spdx_id in snippets else []
-        messages += validate_annotation(annotation, view)
-    view.snippets.clear()
-    for relationship in document.relationships:
-        view.packages.clear()
-        view.files.clear()
-        for element_id in (relationship.spdx_element_id, str(relationship.related_spdx_element_id)):
-            element = elements.get(element_id)
-            if isinstance(element, Package):
-                view.packages.append(element)
-            elif isinstance(element, File):
-                view.files.append(element)
-        messages += validate_relationship(relationship, version, view)
-    messages += validate_extracted_licensing_infos(document.extracted_licensing_info)
-    if not any(
-        r.relationship_type is RelationshipType.DESCRIBES and r.spdx_element_id == "SPDXRef-DOCUMENT"
-        for r in document.relationships
-    ):
-        messages.append(ValidationMessage("the document DESCRIBES nothing", None))  # type: ignore[arg-type]
-    if len(elements) != len(document.packages) + len(document.files):
-        messages.append(ValidationMessage("SPDX IDs are not unique", None))  # type: ignore[arg-type]
-    return messages
-
-
-def _named_licenses(infos: dict[str, Any], *expressions: Any) -> list[Any]:
-    """The extracted licences ``expressions`` may name: a symbol stands between spaces and
-    parentheses, perhaps with '+' after it."""
-    tokens = {t for e in expressions if e is not None for t in re.split(r"[\s()]+", str(e))}
-    tokens |= {t.removesuffix("+") for t in tokens}
-    return [infos[t] for t in tokens if t in infos]
 
 
 def _parse_creator(text: str) -> Actor:
