@@ -132,6 +132,21 @@ def test_case_clashes_are_counted_with_the_first_pair() -> None:
     assert checker.case_clashes() == (4, ("Lib/a.py", "lib/A.py"))
 
 
+@pytest.mark.parametrize("in_memory", [1, 2, 1000])
+def test_digests_are_kept_whether_the_names_wait_in_memory_or_not(in_memory: int) -> None:
+    checker = names.Names("w", in_memory=in_memory)
+    paths = ["a/x", "a/y", "b/z", "c"]
+    for number, path in enumerate(paths):
+        checker.place(["T", *path.split("/")], f"T/{path}", names.FILE)
+        checker.note_digest(f"digest {number}")
+    checker.check_links()
+    assert [checker.digest_of(path) for path in [*paths, "a", "d"]] == [
+        *(f"digest {number}" for number in range(4)),
+        None,
+        None,
+    ]
+
+
 # The shapes that made the checks in memory quadratic: one file 200,000 folders deep (400 KB
 # of name; the checks in memory needed ~50 GB), a symlink target of 160,000 parts (hours),
 # 100,000 links, each to the one before, all read by the command in a child process.

@@ -33,7 +33,7 @@ from ..model.files import temporary_database, temporary_storage
 DIR, FILE, SYMLINK, HARDLINK = 0, 1, 2, 3
 _ROOT = 0  # the folder the member paths are relative to: the top folder, or the root
 _ROOT_FOLD = bytes(8)
-_IN_MEMORY = 1 << 14  # nodes waiting in memory, at about 300 bytes each
+_IN_MEMORY = 1 << 13  # nodes waiting in memory, at about 400 bytes each (a CPython release: 5,600)
 _BATCH = 256  # rows read at once
 _MAX_HOPS = 40  # links followed within one path, as Linux allows (ELOOP)
 _PAGE = 64  # children read at once when listing a folder
@@ -491,15 +491,15 @@ class Names:
             if len(set(folds)) == len(folds):
                 return 0, None
         self.flush()
-        with temporary_storage():
+        with temporary_storage():  # an index (a sort) and a scan of it beat a count of distinct values
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS folds ON nodes (fold, member) WHERE member IS NOT NULL"
+            )
             (count,) = self._db.execute(
                 "SELECT COUNT(*) - COUNT(DISTINCT fold) FROM nodes WHERE member IS NOT NULL"
             ).fetchone()
             if not count:
                 return 0, None
-            self._db.execute(
-                "CREATE INDEX IF NOT EXISTS folds ON nodes (fold, member) WHERE member IS NOT NULL"
-            )
             later, earlier = self._db.execute(
                 "SELECT b.id, (SELECT a.id FROM nodes AS a WHERE a.fold = b.fold AND a.member IS NOT NULL "
                 "ORDER BY a.member LIMIT 1) FROM nodes AS b WHERE b.member IS NOT NULL AND EXISTS "
