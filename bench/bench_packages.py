@@ -16,9 +16,8 @@ that reads it, and prints wall time and peak memory of each run with the 10x/1x 
   tarball (N packages, N files, 2N relationships) validated, compared with itself and
   used as the upstream of ``regenerate``; ``validate-tv``: its tag-value form validated.
 
-Peak memory is the largest resident set of the command and the processes it waited for
-(``os.wait4``'s ``ru_maxrss``), not their sum. sbomgen runs from compiled bytecode, as an
-installed tool does. Not a test: it asserts nothing.
+Peak memory is the PSS of the command's processes summed (bench/measure.py). sbomgen
+runs from compiled bytecode, as an installed tool does. Not a test: it asserts nothing.
 
     python bench/bench_packages.py [--base N] [--scale K] [SHAPE ...]
 """
@@ -35,11 +34,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 import zipfile
 from base64 import urlsafe_b64encode
 from collections.abc import Callable
 from pathlib import Path
+
+from measure import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEX = "https://pypi.org/pypi"
@@ -50,22 +50,11 @@ MTIME = 1_700_000_000
 
 
 def run(command: list[str], accept: tuple[int, ...] = (0,)) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of ``python -m sbomgen COMMAND``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sbomgen", *command],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=ENV,
-    )
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in accept:
-        sys.exit(f"sbomgen {' '.join(command)} exited {code}: {errors.decode(errors='replace')[-500:]}")
-    return elapsed, usage.ru_maxrss
+    """Wall time and peak memory (KiB, PSS of the process tree summed) of ``python -m sbomgen COMMAND``."""
+    result = measure([sys.executable, "-m", "sbomgen", *command], env=ENV)
+    if result.returncode not in accept:
+        sys.exit(f"sbomgen {' '.join(command)} exited {result.returncode}: {result.stderr[-500:]}")
+    return result.wall, result.peak_pss >> 10
 
 
 # Inputs -------------------------------------------------------------------------------------
