@@ -4,15 +4,18 @@ hostile shapes that made those quadratic, run by the command under resource limi
 
 from __future__ import annotations
 
+import io
 import lzma
 import resource
 import subprocess
 import sys
+import tarfile
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sbomgen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from raw_tar import END, TOP, member, pax
@@ -201,3 +204,19 @@ def test_hostile_shapes_in_bounded_time_and_memory(tmp_path: Path, shape: bytes,
         assert run.returncode == 3 and run.stderr.strip() == f"sbomgen: error: {archive.name}: {error}", (
             run.stderr
         )
+
+
+@pytest.mark.parametrize("target", ["\x01\udc80", "a/\udc80"])
+def test_a_link_target_refused_is_never_kept_by_the_checker(tmp_path: Path, target: str) -> None:
+    """A bad link target is the error, whatever the name checker still holds when it is
+    raised (it writes what waits first, to report an earlier conflict before it)."""
+    archive = tmp_path / "Python-3.99.0.tar"
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT, errors="surrogateescape") as out:
+        out.addfile(tarfile.TarInfo("Python-3.99.0/a"), io.BytesIO(b""))
+        link = tarfile.TarInfo("Python-3.99.0/link")
+        link.type, link.linkname = tarfile.SYMTYPE, target
+        out.addfile(link)
+    run = sbomgen("tarball", archive, "-o", tmp_path / "out.json")
+    assert run.returncode == 3, run.stderr
+    assert len(run.stderr.splitlines()) == 1, run.stderr
+    assert run.stderr.startswith("sbomgen: error: Python-3.99.0.tar: link 'Python-3.99.0/link' "), run.stderr

@@ -413,6 +413,8 @@ class ArchiveReader:
                         f"{header.linkname!r}, which is not an earlier file"
                     )
             link = header.linkname if kind is Kind.SYMLINK else None
+            if link is not None:  # checked before the name checker keeps it: it keeps only what passed
+                target = resolve_link(self._rooted(parts), link, self.where, header.name)
             rel = tracker.place(parts, header.name, _NODES[kind], link, behind)
             self.top = tracker.top
             if rel is None:
@@ -421,9 +423,6 @@ class ArchiveReader:
                 yield Member(rel, kind, header.size, header.mtime), _TarContent(archive, header)
             elif kind is Kind.DIR:
                 yield Member(rel, kind, 0, header.mtime), None
-            elif kind is Kind.SYMLINK:
-                target = resolve_link(self._rooted(parts), header.linkname, self.where, header.name)
-                yield Member(rel, kind, 0, header.mtime, target), None
             else:
                 yield Member(rel, kind, 0, header.mtime, target), None
         tracker.check_links()
@@ -469,6 +468,7 @@ class ArchiveReader:
                         target = raw.read(_MAX_LINK + 1).decode("utf-8", "surrogateescape")
                     if len(target) > _MAX_LINK:
                         raise ArchiveError(f"{self.where}: link {name!r} has an implausibly long target")
+                    resolved = resolve_link(self._rooted(parts), target, self.where, name)
                 rel = tracker.place(parts, name, _NODES[kind], target)
                 self.top = tracker.top
                 if rel is None:
@@ -477,7 +477,6 @@ class ArchiveReader:
                 if kind is Kind.DIR:
                     yield Member(rel, kind, 0, mtime), None
                 elif target is not None:
-                    resolved = resolve_link(self._rooted(parts), target, self.where, name)
                     yield Member(rel, kind, 0, mtime, resolved), None
                 else:
                     with _zip_errors(self.where):
@@ -509,8 +508,8 @@ class ArchiveReader:
                 mtime = int(info.st_mtime)
                 if stat.S_ISLNK(info.st_mode):
                     written = os.readlink(full)
-                    tracker.place(parts, rel, names.SYMLINK, written)
                     target = resolve_link([root.name, *parts], written, self.where, rel)
+                    tracker.place(parts, rel, names.SYMLINK, written)
                     yield Member(rel, Kind.SYMLINK, 0, mtime, target), None
                 elif stat.S_ISDIR(info.st_mode):
                     tracker.place(parts, rel, names.DIR)
