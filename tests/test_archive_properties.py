@@ -209,9 +209,16 @@ def test_generated_tar_archives_with_links(members: list[tuple[str, bytes, bytes
     st.binary(max_size=30),
     st.booleans(),
     st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=2),
+    st.sampled_from([0, 1, 65_535, 65_536, 65_537]),
 )
 def test_zip_entries_counted_as_zipfile_reads_them(
-    entries: int, most: int, comment: bytes, prefix: bytes, zip64: bool, damage: list[tuple[int, int]]
+    entries: int,
+    most: int,
+    comment: bytes,
+    prefix: bytes,
+    zip64: bool,
+    damage: list[tuple[int, int]],
+    padding: int,
 ) -> None:
     """Whatever the comment (end records in it), data before the zip, zip64 records or damage:
     refused exactly when zipfile would list more than ``most`` entries."""
@@ -221,7 +228,7 @@ def test_zip_entries_counted_as_zipfile_reads_them(
             with archive.open(f"m{n}", "w", force_zip64=zip64) as member:
                 member.write(b"x")
         archive.comment = comment
-    data = bytearray(prefix + buffer.getvalue())
+    data = bytearray(prefix + buffer.getvalue() + bytes(padding))
     for position, value in damage:
         data[position % len(data)] = value
     try:

@@ -68,6 +68,14 @@ def test_every_format_is_written_and_valid(outputs: Path) -> None:
     ]
 
 
+def test_tag_value_with_windows_line_ends_is_read_as_spdx_tools_reads(outputs: Path, tmp_path: Path) -> None:
+    crlf = tmp_path / "crlf.spdx"
+    crlf.write_bytes((outputs / f"{NAME}.spdx").read_bytes().replace(b"\n", b"\r\n"))
+    run = sbomgen("validate", crlf)
+    assert run.returncode == 0, run.stdout
+    assert run.stdout.decode().splitlines() == [f"{crlf}: valid SPDX 2.3"]
+
+
 def test_cyclonedx_holds_what_spdx_holds(outputs: Path) -> None:
     # Both read into one form: the same components, versions, hashes, licenses, sources, files.
     run = sbomgen("diff", outputs / f"{NAME}.spdx.json", outputs / f"{NAME}.cdx.json", "--json")

@@ -20,7 +20,7 @@ from conftest import CPYTHON_311, DATA, ROOT, cpython_tree, peak_rss, sbomgen, w
 from raw_tar import TOP
 
 from sbomgen.errors import ArchiveError
-from sbomgen.read.archive import ArchiveReader, Limits
+from sbomgen.read.archive import ArchiveReader, Limits, check_zip_entries
 
 
 def fails(tmp_path: Path, artifact: Path, code: int, *fragments: str, options: tuple[str, ...] = ()) -> None:
@@ -437,3 +437,16 @@ def test_zip_entries_are_counted_before_zipfile_reads_them(tmp_path: Path) -> No
     finally:
         tracemalloc.stop()
     assert peak < 5 << 20, peak
+
+
+@pytest.mark.parametrize("padding", [0, 1, 65_535, 65_536])
+def test_zip_entries_are_counted_wherever_zipfile_finds_the_directory(padding: int) -> None:
+    """Bytes after the end record, up to as far as zipfile searches for it: the count is made."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(50):
+            archive.writestr(f"m{n}", b"")
+    data = buffer.getvalue() + bytes(padding)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).infolist()) == 50  # zipfile still reads it
+    with pytest.raises(ArchiveError, match=r"^w: more than 10 members \(--max-members\)$"):
+        check_zip_entries(io.BytesIO(data), 10, "w")

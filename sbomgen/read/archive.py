@@ -536,7 +536,7 @@ def check_zip_entries(handle: BinaryIO, most: int, where: str) -> None:
     tail = handle.read()
     end = size - 22
     if not (tail[:4] == _END and tail[-2:] == b"\0\0"):  # a comment follows: search for the record
-        start = max(size - 0xFFFF - 22, 0)
+        start = max(size - (1 << 16) - 22, 0)  # as far back as zipfile looks
         handle.seek(start)
         tail = handle.read()
         found = tail.rfind(_END)

@@ -89,7 +89,9 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
             return _manifest(content, source)
         return _spdx_or_unknown(path, ntia, document)
     if spdx_format is FileFormat.TAG_VALUE:
-        return _spdx(path, ntia, lambda: tag_value_parser().parse(content.decode("utf-8")))
+        # Line ends as spdx-tools' own reader sees them: a file opened as text.
+        text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        return _spdx(path, ntia, lambda: tag_value_parser().parse(text))
     return _spdx(path, ntia, lambda: _parse_file(source))
 
 
