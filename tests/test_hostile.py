@@ -450,3 +450,21 @@ def test_zip_entries_are_counted_wherever_zipfile_finds_the_directory(padding: i
     assert len(zipfile.ZipFile(io.BytesIO(data)).infolist()) == 50  # zipfile still reads it
     with pytest.raises(ArchiveError, match=r"^w: more than 10 members \(--max-members\)$"):
         check_zip_entries(io.BytesIO(data), 10, "w")
+
+
+def test_an_archive_error_is_reported_before_a_bad_document_read_earlier(tmp_path: Path) -> None:
+    """CPython's SBOM data is parsed as it arrives, but a refusal of it waits for the end of
+    the pass: a later link out of the archive is the error reported (exit 3), as when the
+    document was parsed last."""
+    tree = cpython_tree()
+    tree["Misc/sbom.spdx.json"] = b"not json"
+    archive = tmp_path / "Python-3.99.0.tar"
+    write_tar(archive, tree, mode="w")
+    with tarfile.open(archive, "a") as out:
+        link = tarfile.TarInfo("Python-3.99.0/zz-out")
+        link.type, link.linkname = tarfile.SYMTYPE, "../../etc/passwd"
+        out.addfile(link)
+    run = sbomgen("tarball", archive, "-o", tmp_path / "out.json")
+    assert run.returncode == 3, run.stderr
+    assert "points outside the archive" in run.stderr, run.stderr
+    assert len(run.stderr.splitlines()) == 1, run.stderr

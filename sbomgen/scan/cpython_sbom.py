@@ -42,15 +42,24 @@ class CPythonSbomScanner(Scanner):
 
     def __init__(self, replaced: Collection[str] = ()) -> None:
         self.documents: dict[str, spdx2.Document] = {}
+        self.refused: dict[str, ContentError] = {}  # raised once the pass is over
         self.replaced = replaced
 
     def wants(self, path: str) -> bool:
         return path in (SBOM_PATH, EXTERNALS_PATH)
 
     def visit(self, path: str, content: bytes) -> None:
-        self.documents[path] = load_document(path, content)  # now, while the rest is read
+        # Parsed now, while the rest is read; refused only once the pass is over, so that
+        # an error of the archive itself (a link out of it, a duplicate) is the one reported.
+        try:
+            self.documents[path] = load_document(path, content)
+        except ContentError as refusal:
+            self.refused[path] = refusal
 
     def finish(self, context: ScanContext) -> None:
+        for path in (SBOM_PATH, EXTERNALS_PATH):
+            if path in self.refused:
+                raise self.refused[path]
         if SBOM_PATH not in self.documents:
             context.notice(
                 f"{context.artifact_name} carries no SBOM data of its own ({SBOM_PATH}); "
