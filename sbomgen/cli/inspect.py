@@ -85,6 +85,8 @@ def _diff_table(difference: Any, list_files: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ..workflows.diff import file_lines
+
     console = Console()
     table = Table("", "component", "field", "old", "new", title="Components", title_justify="left")
 
@@ -101,18 +103,8 @@ def _diff_table(difference: Any, list_files: bool) -> None:
         console.print(table)
     else:
         console.print("Components: no change")
-    console.print(
-        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
-        f"{len(difference.files_changed)} changed"
-    )
-    if list_files:
-        for mark, paths in (
-            ("+", difference.files_added),
-            ("-", difference.files_removed),
-            ("~", difference.files_changed),
-        ):
-            for path in paths:
-                console.print(f"  {mark} {path}", markup=False, highlight=False)
+    for line in file_lines(difference, list_files):
+        console.print(line, markup=False, highlight=False)
 
 
 def _short(value: Any) -> str:

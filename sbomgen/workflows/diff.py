@@ -289,17 +289,7 @@ def as_text(difference: Difference, list_files: bool) -> str:
     lines += [f"- {k} {v or ''}".rstrip() for k, v in difference.removed]
     lines += [f"~ {k} {f}: {_text(f, o)} -> {_text(f, n)}" for k, f, o, n in difference.changed]
     lines = lines or ["Components: no change"]
-    lines.append(
-        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
-        f"{len(difference.files_changed)} changed"
-    )
-    if list_files:
-        for mark, paths in (
-            ("+", difference.files_added),
-            ("-", difference.files_removed),
-            ("~", difference.files_changed),
-        ):
-            lines += [f"  {mark} {path}" for path in paths]
+    lines += file_lines(difference, list_files)
     return "\n".join(lines) + "\n"
 
 
@@ -346,3 +336,20 @@ def _cell(value: Any) -> str:
 def diff(old: Path, new: Path) -> Difference:
     """What changed from the SBOM at ``old`` to the one at ``new`` (SPDX or CycloneDX JSON)."""
     return compare(load(old), load(new))
+
+
+def file_lines(difference: Difference, list_files: bool) -> list[str]:
+    """The files' summary line and, with ``list_files``, each file as ``  + PATH`` (``-``
+    removed, ``~`` changed): the same in the plain text and the terminal's table."""
+    lines = [
+        f"Files: {len(difference.files_added)} added, {len(difference.files_removed)} removed, "
+        f"{len(difference.files_changed)} changed"
+    ]
+    if list_files:
+        for mark, paths in (
+            ("+", difference.files_added),
+            ("-", difference.files_removed),
+            ("~", difference.files_changed),
+        ):
+            lines += [f"  {mark} {path}" for path in paths]
+    return lines
