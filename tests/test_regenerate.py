@@ -104,6 +104,64 @@ def test_system_expat_has_a_supplier_and_its_files_are_expected_gone(debundled: 
     assert "Conformant: True" in ntia.stdout
 
 
+def test_system_package_purl_and_supplier_in_every_format(debundled: Path, tmp_path: Path) -> None:
+    """The redistributor names the system package: its PURL and supplier reach SPDX and
+    CycloneDX, and the SBOM stays NTIA-conformant."""
+    given = "expat=2.7.1,purl=pkg:deb/debian/libexpat1@2.7.1?arch=amd64,supplier=Debian"
+    run = sbomgen(
+        "regenerate",
+        REFERENCE_313,
+        "--tree",
+        debundled,
+        "--system-package",
+        given,
+        "-f",
+        "spdx-json,cyclonedx-json",
+        "-o",
+        f"{tmp_path}/",
+    )
+    assert run.returncode == 0, run.stderr
+    spdx_out = next(tmp_path.glob("*.spdx.json"))
+    document = json.loads(spdx_out.read_text())
+    expat = next(p for p in document["packages"] if p["name"] == "expat")
+    assert expat["supplier"] == "Organization: Debian"
+    assert expat["originator"] == "Organization: Expat development team"
+    assert [r["referenceLocator"] for r in expat["externalRefs"] if r["referenceType"] == "purl"] == [
+        "pkg:deb/debian/libexpat1@2.7.1?arch=amd64"
+    ]
+    bom = json.loads(next(tmp_path.glob("*.cdx.json")).read_text())
+    component = next(c for c in bom["components"] if c["name"] == "expat")
+    assert component["purl"] == "pkg:deb/debian/libexpat1@2.7.1?arch=amd64"
+    assert component["supplier"]["name"] == "Debian"
+    ntia = subprocess.run(
+        [Path(sys.executable).parent / "ntia-checker", spdx_out], capture_output=True, text=True
+    )
+    assert "Conformant: True" in ntia.stdout, ntia.stdout
+
+
+@pytest.mark.parametrize(
+    ("given", "fragment"),
+    [
+        ("expat=2.7.1,purl=debian/libexpat1", "not a package URL"),
+        ("expat=2.7.1,supplier=Debian (a@b)", "holds no parentheses"),
+        ("expat=2.7.1,colour=blue", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
+        ("expat=2.7.1,supplier=Debian,supplier=Ubuntu", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
+        ("expat=2.7.1,supplier=", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
+        ("expat=2.7.1\x1b[31m", "control character"),
+    ],
+)
+def test_system_package_values_are_checked(
+    debundled: Path, tmp_path: Path, given: str, fragment: str
+) -> None:
+    run = sbomgen(
+        "regenerate", REFERENCE_313, "--tree", debundled, "--system-package", given, "-o", tmp_path / "o"
+    )
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], run.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_system_package_must_be_bundled_upstream(debundled: Path, tmp_path: Path) -> None:
     line = refused(
         tmp_path,

@@ -221,8 +221,10 @@ def sdist(sdist_path: Path, output: str | None, output_format: str, **options: A
     "--system-package",
     "system_packages",
     multiple=True,
-    metavar="NAME=VERSION",
-    help="A bundled library replaced by the system's copy (repeatable), e.g. expat=2.7.1.",
+    metavar="NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]",
+    help="A bundled library replaced by the system's copy (repeatable), e.g. "
+    "expat=2.7.1,purl=pkg:deb/debian/libexpat1@2.7.1,supplier=Debian. Without purl and supplier, "
+    "the package has no PURL and upstream's originator as supplier.",
 )
 @output_option(_OUTPUT_HELP)
 @format_option

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from ..documents import spdx2
+from ..documents.fields import check_purl
 from ..documents.parse import MAX_DOCUMENT_BYTES
 from ..documents.source import read_bounded
+from ..documents.text import control_character, tag_value_marker
 from ..errors import ContentError, UsageError
-from ..model import Checksum, Component, Dependency, Inventory, Purpose, UpstreamDocument
+from ..model import Checksum, Component, Dependency, Inventory, Party, Purpose, UpstreamDocument
 from ..read.archive import Limits
 from ..scan import DEFAULT_CHECKSUMS, default_scanners, scan
 from ..scan.cpython_sbom import parse_party
@@ -30,14 +32,67 @@ from .sbom import Sbom
 from .steps import SILENT, Steps
 
 
-def parse_system_packages(values: Sequence[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+@dataclass(frozen=True)
+class SystemPackage:
+    """A bundled library the build takes from the system: its version, and, when the
+    redistributor says, the system package's PURL and supplier."""
+
+    version: str
+    purl: str | None = None
+    supplier: Party | None = None
+
+
+_SYSTEM_PACKAGE_FORM = "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"
+
+
+def parse_system_packages(values: Sequence[str]) -> dict[str, SystemPackage]:
+    """``expat=2.7.1,purl=pkg:deb/debian/libexpat1@2.7.1,supplier=Debian`` (UsageError, exit 2,
+    for anything else). A supplier is an organization unless written as an SPDX actor
+    (``Person: Jane Doe (jane@example.org)``)."""
+    found: dict[str, SystemPackage] = {}
     for value in values:
-        name, sep, version = value.partition("=")
+        head, *fields = value.split(",")
+        name, sep, version = head.partition("=")
         if not sep or not name.strip() or not version.strip():
-            raise UsageError(f"--system-package: expected NAME=VERSION, not {value!r}")
-        found[canonicalize_name(name.strip())] = version.strip()
+            raise UsageError(f"--system-package: expected {_SYSTEM_PACKAGE_FORM}, not {value[:200]!r}")
+        extra: dict[str, str] = {}
+        for field_ in fields:
+            key, sep, text = field_.partition("=")
+            key, text = key.strip(), text.strip()
+            if not sep or key not in ("purl", "supplier") or key in extra or not text:
+                raise UsageError(f"--system-package: expected {_SYSTEM_PACKAGE_FORM}, not {value[:200]!r}")
+            extra[key] = text
+        try:
+            package = SystemPackage(
+                version=_checked_line(version.strip()),
+                purl=check_purl(_checked_line(extra["purl"])) if "purl" in extra else None,
+                supplier=_supplier(extra["supplier"]) if "supplier" in extra else None,
+            )
+        except ValueError as exc:
+            raise UsageError(f"--system-package {value[:200]!r}: {exc}") from None
+        found[canonicalize_name(_checked_line(name.strip()))] = package
     return found
+
+
+def _checked_line(value: str) -> str:
+    found = control_character(value)
+    if found:
+        raise ValueError(f"holds the control character {found}")
+    marker = tag_value_marker(value)
+    if marker:
+        raise ValueError(f"holds {marker!r}, which SPDX tag-value reads as a text block's edge")
+    return value
+
+
+def _supplier(text: str) -> Party:
+    if text.startswith(("Organization:", "Person:")):
+        party = parse_party(text)
+        if party is None:
+            raise ValueError(f"not an SPDX actor: {text[:200]!r}")
+        return party
+    if "(" in text or ")" in text:  # the actor form's e-mail brackets
+        raise ValueError(f"a supplier's name holds no parentheses: {text[:200]!r}")
+    return Party("Organization", _checked_line(text))
 
 
 def _keys(inventory: Inventory) -> dict[str, str]:
@@ -64,7 +119,7 @@ def load_upstream(data: bytes, source: str) -> spdx2.FullDocument:
 def regenerate(
     upstream_path: Path,
     source: Path,
-    system_packages: Mapping[str, str],
+    system_packages: Mapping[str, SystemPackage],
     checksums: Sequence[str] = DEFAULT_CHECKSUMS,
     limits: Limits | None = None,
 ) -> Inventory:
@@ -93,7 +148,7 @@ def regenerate(
             component = _with_upstream_facts(component, known, details)
         kept.append(component)
     root = inventory.root
-    kept += [_system_package(name, version, upstream) for name, version in sorted(system_packages.items())]
+    kept += [_system_package(name, package, upstream) for name, package in sorted(system_packages.items())]
     present = {c.key for c in kept}
     dependencies = [d for d in inventory.dependencies if d.source in present and d.target in present]
     dependencies += [Dependency(root, f"system:{name}") for name in sorted(system_packages)]
@@ -110,33 +165,36 @@ def regenerate(
     )
 
 
-def _bundled_upstream(upstream: diff.Snapshot, system_packages: Mapping[str, str], source: str) -> None:
+def _bundled_upstream(
+    upstream: diff.Snapshot, system_packages: Mapping[str, SystemPackage], source: str
+) -> None:
     """A system package replaces a library bundled upstream (UsageError, exit 2, otherwise)."""
     bundled = sorted(k for k in upstream.components if k != upstream.root and "/" not in k)
-    for name, version in sorted(system_packages.items()):
+    for name, package in sorted(system_packages.items()):
         if name not in bundled:
             listed = ", ".join(bundled[:10]) + (", ..." if len(bundled) > 10 else "")
             raise UsageError(
-                f"--system-package {name}={version}: --system-package names a library bundled in UPSTREAM, "
-                f"and {source} bundles no {name} (it bundles: {listed or 'nothing'})"
+                f"--system-package {name}={package.version}: --system-package names a library bundled "
+                f"in UPSTREAM, and {source} bundles no {name} (it bundles: {listed or 'nothing'})"
             )
 
 
-def _system_package(name: str, version: str, upstream: diff.Snapshot) -> Component:
+def _system_package(name: str, package: SystemPackage, upstream: diff.Snapshot) -> Component:
     """The system's copy of a library bundled upstream: the same software at another version,
-    so upstream's originator stays and, being who releases it, is its supplier (upstream's
-    supplier when it names no originator); who built the system's copy is not known here."""
+    so upstream's originator stays; the supplier is the one the redistributor names, else the
+    originator, being who releases it (upstream's supplier when it names no originator)."""
     bundled = upstream.components[name]
     originator = parse_party(upstream.details[name]["originator"])
     return Component(
         key=f"system:{name}",
         name=name,
-        version=version,
+        version=package.version,
         purpose=Purpose.LIBRARY,
         originator=originator,
-        supplier=originator or parse_party(bundled["supplier"]),
+        supplier=package.supplier or originator or parse_party(bundled["supplier"]),
+        purl=package.purl,
         comment=f"Provided by the system in place of the {_named(name, bundled['version'])} "
-        f"bundled upstream; {name} {version}.",
+        f"bundled upstream; {name} {package.version}.",
     )
 
 
@@ -161,16 +219,18 @@ def _with_upstream_facts(component: Component, known: dict[str, Any], details: d
     )
 
 
-def _changes(upstream: diff.Snapshot, derived: Inventory, system_packages: Mapping[str, str]) -> list[str]:
+def _changes(
+    upstream: diff.Snapshot, derived: Inventory, system_packages: Mapping[str, SystemPackage]
+) -> list[str]:
     keys = _keys(derived)
     present = {keys[c.key] for c in derived.components}
     statements = []
     for key in sorted(upstream.components.keys() - present):
         version = upstream.components[key]["version"]
         statements.append(f"Removed package {key} {version}: its files are not in the tree.")
-    for name, version in sorted(system_packages.items()):
+    for name, package in sorted(system_packages.items()):
         bundled = _named(name, upstream.components[name]["version"])
-        statements.append(f"Bundled {bundled} replaced by the system's {name} {version}.")
+        statements.append(f"Bundled {bundled} replaced by the system's {name} {package.version}.")
     files = {f.path: f for f in derived.files}
     for path in sorted(upstream.files.keys() - files.keys()):
         statements.append(f"Removed file {path}.")
@@ -193,8 +253,9 @@ def regenerated_sbom(
     limits: Limits | None = None,
 ) -> Sbom:
     """What ``sbomgen regenerate`` writes: the SBOM of ``source`` (a modified tree or its
-    archive) derived from the SBOM at ``upstream``; ``system_packages``: NAME=VERSION of each
-    bundled library the build replaced by the system's copy; ``limits``: on reading ``source``."""
+    archive) derived from the SBOM at ``upstream``; ``system_packages``: each bundled library
+    the build replaced by the system's copy, ``NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]``;
+    ``limits``: on reading ``source``."""
     from .sbom import Document, SbomOptions, render
 
     options = SbomOptions(formats=tuple(formats))
