@@ -14,7 +14,8 @@ MAX_LINE = 64 << 10
 MAX_TEXT = 16 << 20
 
 
-def _line(value: str) -> str:
+def check_line(value: str) -> str:
+    """``value`` if it is one line no output format would read as markup or more lines."""
     found = control_character(value)
     if found:
         raise ValueError(f"holds the control character {found}")
@@ -34,8 +35,10 @@ def _text(value: str) -> str:
 
 
 # One line: names, versions, identifiers, URLs, checksums.
-Line = Annotated[str, StringConstraints(max_length=MAX_LINE), AfterValidator(_line)]
-NonEmptyLine = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LINE), AfterValidator(_line)]
+Line = Annotated[str, StringConstraints(max_length=MAX_LINE), AfterValidator(check_line)]
+NonEmptyLine = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_LINE), AfterValidator(check_line)
+]
 # Free text that may span lines: comments, copyright notices, license texts.
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_text)]
 

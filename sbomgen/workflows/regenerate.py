@@ -18,10 +18,9 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from ..documents import spdx2
-from ..documents.fields import check_purl
+from ..documents.fields import check_line, check_purl
 from ..documents.parse import MAX_DOCUMENT_BYTES
 from ..documents.source import read_bounded
-from ..documents.text import control_character, tag_value_marker
 from ..errors import ContentError, UsageError
 from ..model import Checksum, Component, Dependency, Inventory, Party, Purpose, UpstreamDocument
 from ..read.archive import Limits
@@ -64,24 +63,14 @@ def parse_system_packages(values: Sequence[str]) -> dict[str, SystemPackage]:
             extra[key] = text
         try:
             package = SystemPackage(
-                version=_checked_line(version.strip()),
-                purl=check_purl(_checked_line(extra["purl"])) if "purl" in extra else None,
+                version=check_line(version.strip()),
+                purl=check_purl(check_line(extra["purl"])) if "purl" in extra else None,
                 supplier=_supplier(extra["supplier"]) if "supplier" in extra else None,
             )
         except ValueError as exc:
             raise UsageError(f"--system-package {value[:200]!r}: {exc}") from None
-        found[canonicalize_name(_checked_line(name.strip()))] = package
+        found[canonicalize_name(check_line(name.strip()))] = package
     return found
-
-
-def _checked_line(value: str) -> str:
-    found = control_character(value)
-    if found:
-        raise ValueError(f"holds the control character {found}")
-    marker = tag_value_marker(value)
-    if marker:
-        raise ValueError(f"holds {marker!r}, which SPDX tag-value reads as a text block's edge")
-    return value
 
 
 def _supplier(text: str) -> Party:
@@ -92,7 +81,7 @@ def _supplier(text: str) -> Party:
         return party
     if "(" in text or ")" in text:  # the actor form's e-mail brackets
         raise ValueError(f"a supplier's name holds no parentheses: {text[:200]!r}")
-    return Party("Organization", _checked_line(text))
+    return Party("Organization", check_line(text))
 
 
 def _keys(inventory: Inventory) -> dict[str, str]:
