@@ -13,7 +13,9 @@ service it stands in for, so that the unpatched sigstore client signs against th
   its inclusion proof, a signed checkpoint and a signed entry timestamp.
 
 ``SigstoreInstance.trust_config()`` is the ClientTrustConfig (trusted root and signing
-config) that points the client at them.
+config) that points the client at them. ``tests/rekor_v2.py`` makes the instance with a
+Rekor v2 log and an RFC 3161 timestamp authority instead, through the hooks ``tlogs``,
+``timestamp_authorities``, ``tlog_services`` and ``tsa_services``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class HttpError(Exception):
 class Service:
     """A ThreadingHTTPServer on 127.0.0.1 whose ``handle`` answers each request."""
 
+    bytes_type = "text/plain"  # the Content-Type of answers given as bytes
+
     def __init__(self) -> None:
         service = self
 
@@ -82,7 +86,7 @@ class Service:
                 except Exception as exc:  # a bug here must reach the client as an answer
                     status, answer = 500, {"code": 500, "message": repr(exc)}
                 if isinstance(answer, bytes):
-                    data, kind = answer, "text/plain"
+                    data, kind = answer, service.bytes_type
                 else:
                     data, kind = json.dumps(answer).encode(), "application/json"
                 self.send_response(status)
@@ -621,13 +625,17 @@ class SigstoreInstance:
         self.rekor = Rekor()
         self.started = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
 
+    @property
+    def services(self) -> tuple[Service, ...]:
+        return (self.issuer, self.fulcio, self.rekor)
+
     def __enter__(self) -> SigstoreInstance:
-        for service in (self.issuer, self.fulcio, self.rekor):
+        for service in self.services:
             service.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for service in (self.issuer, self.fulcio, self.rekor):
+        for service in self.services:
             service.stop()
 
     def seed_log(self, count: int) -> None:
@@ -668,7 +676,7 @@ class SigstoreInstance:
         """The trusted root: this instance's CA (or ``authorities``), Rekor and CT log keys."""
         return trustroot.TrustedRoot(
             media_type="application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            tlogs=[self._log_instance(self.rekor.url, self.rekor.key)],
+            tlogs=self.tlogs(),
             certificate_authorities=[
                 trustroot.CertificateAuthority(
                     subject=common.DistinguishedName(
@@ -689,25 +697,38 @@ class SigstoreInstance:
                 for ca in (authorities or (self.ca,))
             ],
             ctlogs=[self._log_instance(self.fulcio.url, self.ct_log.key)],
-            timestamp_authorities=[],
+            timestamp_authorities=self.timestamp_authorities(),
+        )
+
+    # What a Rekor v2 instance with a timestamp authority replaces (tests/rekor_v2.py).
+    def tlogs(self) -> list[trustroot.TransparencyLogInstance]:
+        return [self._log_instance(self.rekor.url, self.rekor.key)]
+
+    def timestamp_authorities(self) -> list[trustroot.CertificateAuthority]:
+        return []
+
+    def tlog_services(self) -> list[trustroot.Service]:
+        return [self.service(self.rekor.url, 1)]
+
+    def tsa_services(self) -> list[trustroot.Service]:
+        return []
+
+    def service(self, url: str, major_api_version: int) -> trustroot.Service:
+        return trustroot.Service(
+            url=url,
+            major_api_version=major_api_version,
+            valid_for=common.TimeRange(start=self.started),
+            operator=OPERATOR,
         )
 
     def signing_config(self) -> trustroot.SigningConfig:
-        def service(url: str) -> trustroot.Service:
-            return trustroot.Service(
-                url=url,
-                major_api_version=1,
-                valid_for=common.TimeRange(start=self.started),
-                operator=OPERATOR,
-            )
-
         return trustroot.SigningConfig(
             media_type="application/vnd.dev.sigstore.signingconfig.v0.2+json",
-            ca_urls=[service(self.fulcio.url)],
-            oidc_urls=[service(self.issuer.url)],
-            rekor_tlog_urls=[service(self.rekor.url)],
+            ca_urls=[self.service(self.fulcio.url, 1)],
+            oidc_urls=[self.service(self.issuer.url, 1)],
+            rekor_tlog_urls=self.tlog_services(),
             rekor_tlog_config=trustroot.ServiceConfiguration(selector=trustroot.ServiceSelector.ANY),
-            tsa_urls=[],
+            tsa_urls=self.tsa_services(),
             tsa_config=trustroot.ServiceConfiguration(selector=trustroot.ServiceSelector.ANY),
         )
 

@@ -389,7 +389,8 @@ def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 envvar="SBOMGEN_TRUST_CONFIG",
                 show_envvar=True,
                 help="A Sigstore client trust configuration (trusted root + signing config) "
-                "of another instance.",
+                "of another instance; its signing config chooses the log (Rekor v1 or v2) and "
+                "the timestamp authorities.",
             ),
             # The name of the first release; -o is the convention now.
             click.option("-d", "--output-dir", "output_dir", hidden=True, type=click.Path(path_type=Path)),

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -159,16 +162,41 @@ def sign_keyless(payloads: list[bytes], dsse: bool, token: Any, config: Any) -> 
     from sigstore.dsse import Statement
     from sigstore.sign import SigningContext
 
+    with _signer_warnings() as warnings:
+        try:
+            context = SigningContext.from_trust_config(config)
+            bundles = []
+            with context.signer(token) as signer:
+                for payload in payloads:
+                    bundle = signer.sign_dsse(Statement(payload)) if dsse else signer.sign_artifact(payload)
+                    bundles.append(bundle.to_json().encode() + b"\n")
+            return bundles
+        except Exception as exc:
+            said = "".join(f"; {' '.join(w.split())[:300]}" for w in dict.fromkeys(warnings))
+            raise SigningError(f"keyless signing failed: {_reason(exc)}{said}") from None
+
+
+@contextmanager
+def _signer_warnings() -> Iterator[list[str]]:
+    """What sigstore's signer only logs, kept for the error should signing fail: a timestamp
+    authority that did not answer is a warning to it, and with Rekor v2 the bundle then has
+    no signed time, which is all the final error says."""
+    logger, kept = logging.getLogger("sigstore.sign"), []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record.getMessage())
+
+    handler, saved = Keep(logging.WARNING), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
     try:
-        context = SigningContext.from_trust_config(config)
-        bundles = []
-        with context.signer(token) as signer:
-            for payload in payloads:
-                bundle = signer.sign_dsse(Statement(payload)) if dsse else signer.sign_artifact(payload)
-                bundles.append(bundle.to_json().encode() + b"\n")
-        return bundles
-    except Exception as exc:
-        raise SigningError(f"keyless signing failed: {_reason(exc)}") from None
+        yield kept
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def _reason(exc: BaseException) -> str:
