@@ -7,20 +7,15 @@ python.org), and ``--identities FILE`` replaces it.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..documents.identities import ReleaseIdentities
 from ..documents.parse import load_json
 from ..documents.source import read_bounded
 from ..errors import UsageError
-
-if TYPE_CHECKING:
-    from .verify import Request
 
 PACKAGED = "sbomgen/data/cpython-release-identities.json"
 MAX_IDENTITIES_BYTES = 1 << 20
@@ -71,25 +66,14 @@ def release_signer(artifact: Path, identities: Path | None) -> ReleaseSigner:
     return ReleaseSigner(signer.identity, signer.issuer, f"CPython {series}'s release manager, per {source}")
 
 
-def with_release_signer(artifact: Path, request: Request) -> tuple[Request, ReleaseSigner | None]:
-    """The request with the CPython release manager as the signer to require, when no signer
-    option was given; else the request as it is."""
-    given = [
-        option
-        for option, value in (
-            ("--identity", request.identity),
-            ("--identity-regexp", request.identity_regexp),
-            ("--issuer", request.issuer),
-            ("--key", request.key),
-        )
-        if value is not None
-    ]
+def required_signer(artifact: Path, identities: Path | None, given: list[str]) -> ReleaseSigner | None:
+    """The CPython release manager to require of ``artifact`` when no signer option was
+    ``given`` (their names); None when one was."""
     if given:
-        if request.identities is not None:
+        if identities is not None:
             raise UsageError(
                 f"--identities says who signs a CPython release; {', '.join(given)} already say who "
                 "must have signed: pass one or the other"
             )
-        return request, None
-    signer = release_signer(artifact, request.identities)
-    return dataclasses.replace(request, identity=signer.identity, issuer=signer.issuer), signer
+        return None
+    return release_signer(artifact, identities)

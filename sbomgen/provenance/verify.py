@@ -9,6 +9,7 @@ one ``Evidence``; none of them decides what is checked from what the bundle carr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ..documents.parse import load_json, parse_json, validate
 from ..documents.source import read_bounded
 from ..documents.text import control_character, printable
 from ..errors import SbomgenError, UsageError, VerificationFailed
+from .identities import required_signer
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
 from .statement import digests
 
@@ -594,9 +596,19 @@ class Verification:
 def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
     """Apply every check the request asks for to the bundle; never raises for a failed check.
     Without a signer option, a CPython release file must be signed by its release manager."""
-    from .identities import with_release_signer
-
-    request, signer = with_release_signer(artifact, request)
+    given = [
+        option
+        for option, value in (
+            ("--identity", request.identity),
+            ("--identity-regexp", request.identity_regexp),
+            ("--issuer", request.issuer),
+            ("--key", request.key),
+        )
+        if value is not None
+    ]
+    signer = required_signer(artifact, request.identities, given)
+    if signer is not None:
+        request = dataclasses.replace(request, identity=signer.identity, issuer=signer.issuer)
     check_request(request)
     verifier = trust_problem = None
     if request.key is not None:
