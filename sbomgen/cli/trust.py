@@ -137,6 +137,12 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
     help="The identity's OIDC issuer. Needs --identity or --identity-regexp.",
 )
 @once_option(
+    "--identities",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A map of CPython minor series to release managers' identities and issuers, in place "
+    "of the one sbomgen ships (used for a CPython release file when no signer option is given).",
+)
+@once_option(
     "--key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="PEM public key of a key-signed envelope (not with the Sigstore options).",
@@ -171,7 +177,9 @@ def verify(artifact: Path, bundle: Path, **request: Any) -> None:
 
     The options say which checks are made: the bundle is read and is of the kind the
     signer option verifies; its signature (Sigstore: certificate chain, transparency log;
-    or --key); the signer's identity and issuer; that it is about ARTIFACT; the predicate
+    or --key); the signer's identity and issuer (for a CPython release file such as
+    Python-3.13.5.tar.xz, given no signer option: its release manager's, from the map sbomgen
+    ships or --identities); that it is about ARTIFACT; the predicate
     type; and, when given, builder id, source and SBOM. A check asked for that cannot apply
     to the bundle fails. Every check made is printed (ok / FAILED); exit 0 only when all
     passed, else exit 9 with one line naming the first that failed.

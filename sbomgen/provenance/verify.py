@@ -9,6 +9,7 @@ one ``Evidence``; none of them decides what is checked from what the bundle carr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ..documents.parse import load_json, parse_json, validate
 from ..documents.source import read_bounded
 from ..documents.text import control_character, printable
 from ..errors import SbomgenError, UsageError, VerificationFailed
+from .identities import required_signer
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
 from .statement import digests
 
@@ -51,6 +53,7 @@ class Request:
     staging: bool = False
     trusted_root: Path | None = None
     trust_config: Path | None = None
+    identities: Path | None = None  # replaces the packaged CPython release identities
 
     @property
     def sigstore(self) -> bool:
@@ -348,15 +351,16 @@ class IdentityCheck(Check):
 
     name = "identity"
 
-    def __init__(self, identity: str | None, pattern: str | None) -> None:
+    def __init__(self, identity: str | None, pattern: str | None, why: str | None = None) -> None:
         self.identity, self.pattern = identity, pattern
+        self.why = f" ({why})" if why else ""
 
     def apply(self, evidence: Evidence) -> str:
         names = _certificate_names(evidence)
         if self.identity is not None:
             if self.identity in names:
-                return f"the certificate names {self.identity}"
-            expected = self.identity
+                return f"the certificate names {self.identity}{self.why}"
+            expected = self.identity + self.why
         else:
             assert self.pattern is not None
             matching = sorted(n for n in names if re.fullmatch(self.pattern, n))
@@ -373,8 +377,9 @@ class IssuerCheck(Check):
 
     name = "issuer"
 
-    def __init__(self, issuer: str) -> None:
+    def __init__(self, issuer: str, why: str | None = None) -> None:
         self.issuer = issuer
+        self.why = f" ({why})" if why else ""
 
     def apply(self, evidence: Evidence) -> str:
         issuers = _certificate_issuers(evidence)
@@ -384,8 +389,8 @@ class IssuerCheck(Check):
         if issuers != {self.issuer}:
             evidence.signer_rejected = True
             named = ", ".join(sorted(issuers))
-            raise CheckFailed(f"the certificate's issuer is {named}; expected {self.issuer}")
-        return f"the certificate's issuer is {self.issuer}"
+            raise CheckFailed(f"the certificate's issuer is {named}; expected {self.issuer}{self.why}")
+        return f"the certificate's issuer is {self.issuer}{self.why}"
 
 
 def _certificate(evidence: Evidence) -> Any:
@@ -543,13 +548,15 @@ def policy(
     verifier: Any = None,
     trust_problem: str | None = None,
     sbom: dict[str, str] | None = None,
+    signer_why: str | None = None,
 ) -> list[Check]:
-    """The checks the request asks for, in the order they are made."""
+    """The checks the request asks for, in the order they are made; ``signer_why`` says why
+    the identity and issuer are required when the request did not name them."""
     checks: list[Check] = [BundleCheck(request), SignatureCheck(request, verifier, trust_problem)]
     if request.sigstore:
-        checks.append(IdentityCheck(request.identity, request.identity_regexp))
+        checks.append(IdentityCheck(request.identity, request.identity_regexp, signer_why))
         assert request.issuer is not None
-        checks.append(IssuerCheck(request.issuer))
+        checks.append(IssuerCheck(request.issuer, signer_why))
     checks += [SubjectCheck(), PredicateTypeCheck(request.predicate_type)]
     if request.builder_id is not None:
         checks.append(BuilderIdCheck(request.builder_id))
@@ -587,7 +594,21 @@ class Verification:
 
 
 def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
-    """Apply every check the request asks for to the bundle; never raises for a failed check."""
+    """Apply every check the request asks for to the bundle; never raises for a failed check.
+    Without a signer option, a CPython release file must be signed by its release manager."""
+    given = [
+        option
+        for option, value in (
+            ("--identity", request.identity),
+            ("--identity-regexp", request.identity_regexp),
+            ("--issuer", request.issuer),
+            ("--key", request.key),
+        )
+        if value is not None
+    ]
+    signer = required_signer(artifact, request.identities, given)
+    if signer is not None:
+        request = dataclasses.replace(request, identity=signer.identity, issuer=signer.issuer)
     check_request(request)
     verifier = trust_problem = None
     if request.key is not None:
@@ -606,7 +627,7 @@ def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
         return Verification((Outcome("bundle", False, problem),))
     evidence = Evidence(artifact.name, artifact_digests, bundle_path.name, material)
     outcomes = []
-    for check in policy(request, verifier, trust_problem, sbom_digests):
+    for check in policy(request, verifier, trust_problem, sbom_digests, signer.why if signer else None):
         kind = evidence.bundle.kind if evidence.bundle is not None else None
         if kind is not None and not check.applies_to(kind):
             if not check.requested:
