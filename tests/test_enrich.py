@@ -109,7 +109,7 @@ def test_export_import_carries_the_cache(online: dict[str, Any], tmp_path: Path)
     export = tmp_path / "index-cache.json"
     assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
     fresh = tmp_path / "fresh-cache"
-    run = sbomgen("cache", "import", export, "--cache-dir", fresh)
+    run = sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", fresh)
     assert run.returncode == 0, run.stderr
     assert "imported 21 entries" in run.stderr
     out = tmp_path / "imported.json"
@@ -137,7 +137,7 @@ def test_damaged_export_is_refused(online: dict[str, Any], tmp_path: Path, damag
     assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
     export.write_text(damage(export.read_text()))
     fresh = tmp_path / "fresh"
-    run = sbomgen("cache", "import", export, "--cache-dir", fresh)
+    run = sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", fresh)
     assert run.returncode == 8
     assert message in run.stderr
     assert "Traceback" not in run.stderr
@@ -161,7 +161,7 @@ def test_tampered_cache_entry_is_not_used(online: dict[str, Any], tmp_path: Path
     export = tmp_path / "e.json"
     assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
     cache = tmp_path / "cache"
-    assert sbomgen("cache", "import", export, "--cache-dir", cache).returncode == 0
+    assert sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", cache).returncode == 0
     db = sqlite3.connect(cache / "index.sqlite3")
     db.execute("UPDATE release SET data = replace(data, 'https://files', 'https://evil') WHERE name = 'idna'")
     db.commit()
@@ -214,7 +214,7 @@ def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> 
 
     export = tmp_path / "index-cache.json"
     assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
-    assert sbomgen("cache", "import", export, "--cache-dir", cache).returncode == 0
+    assert sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", cache).returncode == 0
     db = sqlite3.connect(cache / "index.sqlite3")
     db.execute("DELETE FROM release WHERE name = 'idna'")
     db.commit()
