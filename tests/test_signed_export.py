@@ -131,6 +131,18 @@ def test_keyless_signed_export_gives_the_same_sbom(
         f"sbomgen: error: {signed}: not imported: issuer: the certificate's issuer is "
         f"{instance.issuer.url}; expected https://accounts.google.com\n",
     )
+    bundle = json.loads(signed.read_text())
+    forged = tmp_path / "forged.sigstore.json"
+    forge_envelope(bundle["dsseEnvelope"])
+    forged.write_text(json.dumps(bundle))
+    run = sbomgen(
+        "cache", "import", forged, "--identity", EMAIL, "--issuer", instance.issuer.url,
+        "--trust-config", trust, "--cache-dir", wrong,
+    )  # fmt: skip
+    assert (run.returncode, run.stderr) == (
+        8,
+        f"sbomgen: error: {forged}: not imported: signature: DSSE: invalid signature\n",
+    )
     assert not wrong.exists()
     fresh = tmp_path / "fresh"
     run = import_as(EMAIL, instance.issuer.url, fresh)
@@ -139,9 +151,15 @@ def test_keyless_signed_export_gives_the_same_sbom(
 
 
 def forge(signed: Path, target: Path) -> None:
+    envelope = json.loads(signed.read_text())
+    forge_envelope(envelope)
+    target.write_text(json.dumps(envelope))
+
+
+def forge_envelope(envelope: dict[str, Any]) -> None:
     """The attack: pip's location and license changed, every checksum recomputed, the
     signature kept."""
-    envelope, statement = envelope_statement(signed)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
     export = statement["predicate"]
     for entry in export["entries"]:
         if entry["name"] == "pip":
@@ -153,7 +171,6 @@ def forge(signed: Path, target: Path) -> None:
     text = (canonical(export) + "\n").encode()
     statement["subject"][0]["digest"]["sha256"] = hashlib.sha256(text).hexdigest()
     envelope["payload"] = base64.b64encode(canonical(statement).encode()).decode()
-    target.write_text(json.dumps(envelope))
 
 
 def test_refusals_are_one_line_exit_8_and_change_nothing(original: dict[str, Any], tmp_path: Path) -> None:
