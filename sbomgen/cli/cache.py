@@ -32,8 +32,8 @@ def cache() -> None:
 
     \b
     On a machine with network:    sbomgen cache warm Python-3.13.5.tar.xz
-                                  sbomgen cache export -o index-cache.json
-    On the machine without:       sbomgen cache import index-cache.json
+                                  sbomgen cache export --sign key:cache.pem -o index-cache.json
+    On the machine without:       sbomgen cache import --key cache.pub index-cache.json
                                   sbomgen tarball --offline Python-3.13.5.tar.xz
     """
 
@@ -108,7 +108,15 @@ def export_(file: Path | None, output: str | None, cache_dir: Path | None, **opt
         info(f"exported the cache to {target}" + (" (signed)" if how.method else ""))
 
 
-@cache.command("import", cls=Command, epilog=exit_codes(8))
+@cache.command(
+    "import",
+    cls=Command,
+    epilog=exit_codes(
+        8,
+        c8="the export cannot be used: its signature, signer, format or checksums do not verify, "
+        "or it is unsigned and --allow-unsigned is not given; the cache cannot be used",
+    ),
+)
 @verbosity_options
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @cache_dir_option

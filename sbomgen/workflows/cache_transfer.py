@@ -20,6 +20,7 @@ from ..documents.source import read_bounded
 from ..errors import CacheError, VerificationFailed
 from ..provenance import verify as v
 from ..provenance.signing import Signing, load_public_key
+from ..provenance.statement import check_against_schema
 from ..provenance.verify import Request
 
 EXPORT_PREDICATE = "urn:x-sbomgen:index-cache-export:v1"
@@ -44,6 +45,7 @@ def export_cache(cache_dir: Path, signing: Signing | None = None) -> bytes:
         "predicateType": EXPORT_PREDICATE,
         "predicate": parse_json(export, "the export", CacheError, MAX_DOCUMENT_BYTES),
     }
+    check_against_schema(statement)
     ((_, signed),) = signing.sign_statements(["index-cache"], [canonical(statement).encode()])
     return signed
 
