@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import CPYTHON_313, cpython_tree, make_wheel, refused, sbomgen, write_keys, write_tar
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from index_server import IndexServer, recorded_documents
 from sigstore_instance import SigstoreInstance
@@ -207,6 +207,14 @@ def test_refusals_are_one_line_exit_8_and_change_nothing(original: dict[str, Any
         line = refused(tmp_path, 8, "cache", "import", export, *options, "--cache-dir", cache, fragments=())
         assert line == f"sbomgen: error: {message}"
         assert not cache.exists()  # refused before the cache was opened: not even an empty one
+    # A request that cannot mean what it says is the command line's fault, as for verify.
+    line = refused(tmp_path, 2, "cache", "import", signed, "--key", public, "--identity", EMAIL,
+                   "--cache-dir", cache, fragments=())  # fmt: skip
+    assert line == (
+        "sbomgen: error: --key verifies a key-signed envelope; --identity belong to Sigstore bundles: "
+        "pass either --key or --identity and --issuer"
+    )
+    assert not cache.exists()
 
 
 def small_release(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
@@ -286,7 +294,7 @@ def mutate(content: bytes, position: int, kind: str, byte: int) -> bytes:
     return content[:position] + content[position + 1 :]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None)
 @given(
     position=st.integers(min_value=0, max_value=1 << 20),
     kind=st.sampled_from(["replace", "insert", "delete"]),
