@@ -266,8 +266,15 @@ def test_unsigned_entries_are_marked_in_every_sbom_until_a_signed_import(tmp_pat
     text = mark.removeprefix("sbomgen:index-metadata-unsigned ")
     assert {name: found for name, found in properties.items() if found} == {"pip": [text], "requests": [text]}
 
-    # The same entries, signed, replace the marked ones: the SBOM is the one made online.
+    # They are not signed on, unmarked, from here.
     private, public = write_keys(tmp_path)
+    line = refused(tmp_path, 8, "cache", "export", "-o", "{out}", "--cache-dir", fresh, "--sign",
+                   f"key:{private}", fragments=())  # fmt: skip
+    assert line == (
+        "sbomgen: error: the cache holds entries imported from an unsigned export (pip 99.0, "
+        "requests 2.32.3): refresh them with `sbomgen cache warm`, or export without --sign"
+    )
+    # The same entries, signed, replace the marked ones: the SBOM is the one made online.
     signed = tmp_path / "signed.json"
     signed.write_bytes(export_cache(warm, Signing(f"key:{private}")))
     assert sbomgen("cache", "import", signed, "--key", public, "--cache-dir", fresh).returncode == 0

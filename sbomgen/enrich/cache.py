@@ -161,6 +161,12 @@ class Cache:
             ).fetchall()
         return {(index_url, subject) for index_url, subject in rows}
 
+    def unsigned(self) -> list[str]:
+        """ "NAME VERSION" of every entry imported from an unsigned export."""
+        with self._usable():
+            rows = self._db.execute("SELECT DISTINCT name, version FROM unsigned ORDER BY name, version")
+            return [f"{name} {version}" for name, version in rows]
+
     def put(self, entries: list[Entry], unsigned_from: str | None = None) -> None:
         """Store ``entries``; ``unsigned_from``: the SHA256 of the unsigned export they come
         from, kept with each until it is replaced (by the index's answer or a signed import)."""

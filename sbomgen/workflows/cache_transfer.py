@@ -32,12 +32,21 @@ def export_cache(cache_dir: Path, signing: Signing | None = None) -> bytes:
     """Every entry of the cache at ``cache_dir`` as an export, signed as ``signing`` says."""
     from ..enrich.cache import Cache
 
+    signed = signing is not None and signing.method is not None
     store = Cache(cache_dir)
     try:
+        unsigned = store.unsigned() if signed else []
         export = store.export()
     finally:
         store.close()
-    if signing is None or signing.method is None:
+    if unsigned:
+        # A signature would vouch for what nobody vouched for, and the mark would be lost.
+        raise CacheError(
+            f"the cache holds entries imported from an unsigned export ({', '.join(unsigned[:3])}"
+            f"{', …' if len(unsigned) > 3 else ''}): refresh them with `sbomgen cache warm`, "
+            "or export without --sign"
+        )
+    if signing is None or not signed:
         return export
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
@@ -46,8 +55,8 @@ def export_cache(cache_dir: Path, signing: Signing | None = None) -> bytes:
         "predicate": parse_json(export, "the export", CacheError, MAX_DOCUMENT_BYTES),
     }
     check_against_schema(statement)
-    ((_, signed),) = signing.sign_statements(["index-cache"], [canonical(statement).encode()])
-    return signed
+    ((_, envelope),) = signing.sign_statements(["index-cache"], [canonical(statement).encode()])
+    return envelope
 
 
 def import_cache(
