@@ -52,6 +52,9 @@ _API = {
     "build_context": "workflows.trust",
     "verify": "provenance.verify",
     "Request": "provenance.verify",
+    # the index cache, carried to another machine
+    "export_cache": "workflows.cache_transfer",
+    "import_cache": "workflows.cache_transfer",
     # reading what others made
     "diff": "workflows.diff",
     "validate": "workflows.validate",

@@ -68,6 +68,9 @@ class Component:
     # The files the package index listed for this release when the SBOM was made:
     # (file name, SHA256). A release stays open; ``sbomgen check`` compares against this.
     index_files: tuple[tuple[str, str], ...] = ()
+    # The SHA256 of the unsigned cache export (imported with --allow-unsigned) that the
+    # index metadata came from; None: from the index, or a signed export.
+    index_unsigned_export: str | None = None
     versioned_id: bool = False  # identify by name and version (where one name occurs in several versions)
 
 
