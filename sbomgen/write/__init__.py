@@ -11,6 +11,8 @@ from ..model import Component
 # annotation's comment, after the name and a space; CycloneDX in a component property.
 # ``sbomgen check`` reads it back from either.
 INDEX_FILES = "sbomgen:index-release-files"
+# How a component's concluded license and copyright were found (SPDX: its licenseComments).
+LICENSE_METHOD = "sbomgen:license-concluded-method"
 
 
 def index_files_json(component: Component) -> str:

@@ -53,7 +53,7 @@ from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, content_id
 from ..model.files import ALGORITHMS, OwnedPaths, entry_of, row_of
-from . import INDEX_FILES, index_files_json
+from . import INDEX_FILES, LICENSE_METHOD, index_files_json
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 _ALGORITHMS = {"SHA1": HashAlgorithm.SHA_1, "SHA256": HashAlgorithm.SHA_256, "SHA512": HashAlgorithm.SHA_512}
@@ -104,6 +104,8 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
     properties = []
     if component.index_files:
         properties.append(Property(name=INDEX_FILES, value=index_files_json(component)))
+    if component.license_comment:
+        properties.append(Property(name=LICENSE_METHOD, value=component.license_comment))
     author = None
     if component.originator is not None:
         author = component.originator.name
@@ -116,6 +118,7 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
         authors=[OrganizationalContact(name=author)] if author else None,
         hashes=_hashes(component.checksums),
         licenses=licenses,
+        copyright=component.copyright_text,
         purl=PackageURL.from_string(component.purl) if component.purl else None,
         cpe=component.cpe,
         external_references=references,
