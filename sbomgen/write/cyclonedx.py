@@ -41,10 +41,11 @@ from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.dependency import Dependency
-from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
 from cyclonedx.model.tool import Tool
 from cyclonedx.output import make_outputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.spdx import is_supported_id
 from packageurl import PackageURL
 from py_serializable.xml import xs_normalizedString, xs_token
 
@@ -86,16 +87,27 @@ def _file(entry: FileEntry) -> CdxComponent:
     )
 
 
+def _licenses(component: Component) -> list[Any]:
+    """The declared and the concluded license. CycloneDX holds either one expression or
+    several licenses by id: both are written by id where each is one license, else only
+    the concluded expression (the certain one)."""
+    found = [
+        (expression, acknowledgement)
+        for expression, acknowledgement in (
+            (component.license_declared, LicenseAcknowledgement.DECLARED),
+            (component.license_concluded, LicenseAcknowledgement.CONCLUDED),
+        )
+        if expression
+    ]
+    if len(found) < 2:
+        return [LicenseExpression(e, acknowledgement=a) for e, a in found]
+    if all(is_supported_id(e) for e, _ in found):
+        return [DisjunctiveLicense(id=e, acknowledgement=a) for e, a in found]
+    return [LicenseExpression(found[-1][0], acknowledgement=LicenseAcknowledgement.CONCLUDED)]
+
+
 def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> CdxComponent:
-    licenses = []
-    if component.license_declared:
-        licenses.append(
-            LicenseExpression(component.license_declared, acknowledgement=LicenseAcknowledgement.DECLARED)
-        )
-    if component.license_concluded:
-        licenses.append(
-            LicenseExpression(component.license_concluded, acknowledgement=LicenseAcknowledgement.CONCLUDED)
-        )
+    licenses = _licenses(component)
     references = []
     if component.download_location:
         references.append(
