@@ -153,6 +153,7 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
         supplier=_supplier(root.supplier),
         hashes=_hashes(root.checksums),
         licenses=nodes[root.key].licenses,
+        copyright=root.copyright_text,
         cpe=root.cpe,
         purl=nodes[root.key].purl,
         external_references=nodes[root.key].external_references,
