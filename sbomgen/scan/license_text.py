@@ -206,23 +206,16 @@ class FindingCache:
 
 def _loaded(text: str) -> Finding | None:
     """A cached finding, or None where it is not one sbomgen would have written."""
-    if len(text) > 4 * MAX_COPYRIGHTS * MAX_COPYRIGHT_LENGTH:
-        return None
+    from ..documents.license_cache import load_row
+    from ..errors import CacheError
+
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
+        row = load_row(text)
+    except CacheError:
         return None
-    if not isinstance(data, dict) or set(data) != {"expression", "copyrights", "found"}:
+    if row.expression is not None and _valid(row.expression) != row.expression:
         return None
-    expression, statements, found = data["expression"], data["copyrights"], data["found"]
-    texts = [*statements, *found] if isinstance(statements, list) and isinstance(found, list) else None
-    if texts is None or len(statements) > MAX_COPYRIGHTS or len(found) > MAX_COPYRIGHTS:
-        return None
-    if not all(isinstance(t, str) and t.isprintable() and len(t) <= MAX_COPYRIGHT_LENGTH for t in texts):
-        return None
-    if expression is not None and (not isinstance(expression, str) or _valid(expression) != expression):
-        return None
-    return Finding(expression, tuple(statements), tuple(found))
+    return Finding(row.expression, tuple(row.copyrights), tuple(row.found))
 
 
 class Detector:
