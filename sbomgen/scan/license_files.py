@@ -19,7 +19,8 @@ from .interface import ScanContext, Scanner
 if TYPE_CHECKING:
     from .license_text import Finding
 
-LICENSE_NAME = re.compile(r"(?i)(?:licen[cs]e|copying)(?:[.\-_][^/]*)?")
+# LICENSE, LICENCE.txt, COPYING, LICENSE-MIT, COPYING.LESSER; not license_data.py
+LICENSE_NAME = re.compile(r"(?i)(?:licen[cs]e|copying)(?:[.-][a-z0-9.-]{1,20})?")
 
 
 def is_license_file(path: str) -> bool:
@@ -83,7 +84,9 @@ class LicenseFileScanner(Scanner):
         return is_license_file(path)
 
     def visit(self, path: str, content: bytes) -> None:
-        self.contents[path] = content
+        from .license_text import MAX_LICENSE_SIZE
+
+        self.contents[path] = content[: MAX_LICENSE_SIZE + 1]  # more is not matched anyway
 
     def finish(self, context: ScanContext) -> None:
         from .license_text import Detector
