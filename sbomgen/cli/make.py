@@ -125,8 +125,11 @@ def tarball(
 
     The SBOM lists every file with SHA1 and SHA256, the packages CPython declares in
     Misc/sbom.spdx.json (whose file checksums are verified against the archive), the
-    bundled pip wheel and the packages pip vendors. created comes from SOURCE_DATE_EPOCH
-    when set, else from the archive's newest member, so reruns are byte-identical.
+    bundled pip wheel and the packages pip vendors. Concluded licenses and copyright text
+    come from the license files the artifact carries for each component: a license only
+    where the whole file is exactly one SPDX License List text (else NOASSERTION).
+    created comes from SOURCE_DATE_EPOCH when set, else from the archive's newest member,
+    so reruns are byte-identical.
 
     Download locations, index checksums and declared licenses of pip and its vendored
     packages come from the package index, through a verified cache that is used alone

@@ -61,6 +61,8 @@ class Component:
     cpe: str | None = None
     license_concluded: str | None = None  # SPDX expression; None: unknown
     license_declared: str | None = None
+    copyright_text: str | None = None  # one statement a line; None: unknown
+    license_comment: str | None = None  # how license_concluded and copyright_text were found
     file_name: str | None = None
     files: Sequence[str] = ()  # sorted paths of the files this component contains
     vendored_in: str | None = None  # key of the component whose files carry this one's code

@@ -22,6 +22,8 @@ def index_unsigned_text(component: Component) -> str:
         "this package's index metadata comes from a cache export imported without a signature "
         f"(--allow-unsigned), SHA256 {component.index_unsigned_export}"
     )
+# How a component's concluded license and copyright were found (SPDX: its licenseComments).
+LICENSE_METHOD = "sbomgen:license-concluded-method"
 
 
 def index_files_json(component: Component) -> str:

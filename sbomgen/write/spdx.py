@@ -713,6 +713,8 @@ def _package(component: Component, spdx_id: str, inventory: Inventory) -> Packag
         license_declared=(
             _license(component.license_declared, spdx_id) if component.license_declared else None
         ),
+        license_comment=component.license_comment,
+        copyright_text=component.copyright_text,
         external_references=refs,
         primary_package_purpose=PackagePurpose[component.purpose.name],
         comment=component.comment,
