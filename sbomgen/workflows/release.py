@@ -326,7 +326,9 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
     recorded = {subject.name: subject.digest for subject in result.statement.subject}
     if len(recorded) != len(result.statement.subject):
         raise VerificationFailed(f"{attestation.name}: the release attestation lists a file twice")
-    present = contents(folder, folder / MANIFEST, (attestation, folder / attestation.name))
+    # The folder's own release attestation cannot list itself, whichever was given.
+    own = tuple(folder / f"{RELEASE_STEM}{suffix}" for suffix in (".intoto.json", ".intoto.sigstore.json"))
+    present = contents(folder, folder / MANIFEST, (attestation, *own))
 
     def changed(name: str) -> bool:
         try:
