@@ -25,6 +25,8 @@ from conftest import (
 )
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sigstore.models import Bundle, ClientTrustConfig
 from sigstore.verify import Verifier, policy
 from sigstore_instance import SigstoreInstance
@@ -550,3 +552,45 @@ def test_keyless_release_attestation(instance: SigstoreInstance, trust_config: P
     )
     (folder / "extra.txt").write_text("added")
     one_line(check(folder, attestation, *signer(EMAIL)), 1, "added: extra.txt")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+_ELEMENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["SpdxDocument", "software_Sbom", "software_Package"]) | _JSON,
+        "spdxId": st.sampled_from(["urn:a", "urn:b"]) | _JSON,
+        "rootElement": st.lists(st.sampled_from(["urn:a", "urn:b"]) | _JSON, max_size=3) | _JSON,
+        "verifiedUsing": st.lists(
+            st.fixed_dictionaries(
+                {"type": st.just("Hash") | _JSON},
+                optional={"algorithm": st.just("sha256") | _JSON, "hashValue": st.just("ab" * 32) | _JSON},
+            ),
+            max_size=2,
+        )
+        | _JSON,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(graph=st.lists(_ELEMENT | _JSON, max_size=5) | _JSON)
+def test_any_spdx3_shaped_document_is_attested_or_refused_in_one_line(graph: Any) -> None:
+    from sbomgen.errors import ContentError
+    from sbomgen.provenance.attest import sbom_statement
+
+    content = json.dumps({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph})
+    ours = {"sha256": "ab" * 32, "sha512": "cd" * 64}
+    try:
+        predicate_type, statement = sbom_statement("a.tgz", ours, content.encode(), "sbom.json")
+    except ContentError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("sbom.json ")
+        return
+    # Attested only when a root element is verified by the artifact's SHA-256.
+    assert predicate_type == "https://spdx.dev/Document/v3"
+    assert json.loads(statement)["predicate"]["@graph"] == graph
+    assert '"hashValue": "' + "ab" * 32 in content

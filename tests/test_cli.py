@@ -18,6 +18,7 @@ WRITERS = [
     "regenerate",
     "release",
     "provenance",
+    "attest",
     "sign",
     "report",
     "cache export",
@@ -50,7 +51,7 @@ def test_every_command_has_quiet_verbose_and_lists_its_exit_codes(command: str) 
     if command in SBOM_WRITERS:
         assert "-f, --format" in text and "SBOMGEN_FORMAT" in text
     if command == "verify":
-        assert codes == [0, 2, 5, 9]  # reads no archive, writes nothing
+        assert codes == [0, 2, 5, 6, 9]  # reads no archive, writes only --write-sbom
         assert set(re.findall(r"SBOMGEN_\w+", text)) == {
             "SBOMGEN_QUIET",
             "SBOMGEN_DEBUG",
@@ -58,6 +59,8 @@ def test_every_command_has_quiet_verbose_and_lists_its_exit_codes(command: str) 
         }  # checks: on its line
     if command in ("validate", "diff", "check") or command == "release":
         assert 1 in codes
+    if command in ("release", "attest"):
+        assert 9 in codes if command == "release" else 4 in codes
 
 
 def test_several_outputs_need_a_folder_never_one_made_from_a_file_name(small: Path, tmp_path: Path) -> None:

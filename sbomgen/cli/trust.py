@@ -147,7 +147,14 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
             info(f"wrote {target}")
 
 
-@command(epilog=exit_codes(9, c9="a check failed, or could not be made (the line says which)"))
+@command(
+    epilog=exit_codes(
+        6,
+        9,
+        c6="--write-sbom could not be written",
+        c9="a check failed, or could not be made (the line says which)",
+    )
+)
 @click.argument("artifact", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @once_option(
     "--bundle",

@@ -37,23 +37,6 @@ def content_digests(content: bytes) -> dict[str, str]:
     return {"sha256": hashlib.sha256(content).hexdigest(), "sha512": hashlib.sha512(content).hexdigest()}
 
 
-def subject_claims(document: Any) -> list[tuple[str | None, dict[str, str]]]:
-    """(file name, digests) of what an SBOM of sbomgen's gate model says it describes."""
-    from ..documents import cyclonedx
-
-    if isinstance(document, cyclonedx.Bom):
-        subject = document.metadata.component if document.metadata else None
-        if subject is None:
-            return []
-        return [(None, {h.alg.replace("SHA-", "sha"): h.content.lower() for h in subject.hashes})]
-    described = set(document.described())
-    return [
-        (package.packageFileName, {c.algorithm.lower(): c.value for c in package.checksums})
-        for package in document.packages
-        if package.SPDXID in described
-    ]
-
-
 def _spdx3_claims(document: dict[str, Any]) -> list[tuple[str | None, dict[str, str]]]:
     """The hashes each root element of an SPDX 3 document (JSON-LD) is verified by."""
     graph = document.get("@graph")
@@ -65,10 +48,11 @@ def _spdx3_claims(document: dict[str, Any]) -> list[tuple[str | None, dict[str, 
             roots |= {r for r in named if isinstance(r, str)} if isinstance(named, list) else set()
     claims: list[tuple[str | None, dict[str, str]]] = []
     for element in elements:
-        if element.get("spdxId") in roots and isinstance(element.get("verifiedUsing"), list):
+        spdx_id, verified = element.get("spdxId"), element.get("verifiedUsing")
+        if isinstance(spdx_id, str) and spdx_id in roots and isinstance(verified, list):
             hashes = {
                 str(h.get("algorithm", "")).lower(): str(h.get("hashValue", "")).lower()
-                for h in element["verifiedUsing"]
+                for h in verified
                 if isinstance(h, dict) and h.get("type") == "Hash"
             }
             claims.append((None, hashes))
@@ -85,6 +69,7 @@ def read_sbom(content: bytes, where: str, error: type[SbomgenError] = ContentErr
     """The predicate type, parsed JSON and subject claims of the SBOM in ``content``:
     SPDX 2.3 JSON, SPDX 3 JSON-LD or CycloneDX JSON; ``error`` naming ``where`` otherwise."""
     from ..documents import sbom, spdx2
+    from ..documents.sbom import subject_claims
 
     start = content.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
     if start != b"{":

@@ -223,7 +223,6 @@ def describing_sbom(path: Path, artifacts: dict[Path, dict[str, str]]) -> tuple[
     of ``artifacts``: its described package's checksums (every one sbomgen computes) and file
     name, or its CycloneDX subject's hashes, are the artifact's. Otherwise ContentError."""
     from ..documents import cyclonedx, sbom
-    from .attest import subject_claims
 
     content = read_bounded(path, "--sbom", UsageError, MAX_SBOM_BYTES)
     document = sbom.load(content, str(path), ContentError)
@@ -232,7 +231,7 @@ def describing_sbom(path: Path, artifacts: dict[Path, dict[str, str]]) -> tuple[
         media_type = "application/vnd.cyclonedx+xml" if xml else "application/vnd.cyclonedx+json"
     else:
         media_type = SPDX_JSON
-    claims = subject_claims(document)
+    claims = sbom.subject_claims(document)
     for name, found in claims:
         for artifact, ours in artifacts.items():
             known = {alg: value for alg, value in found.items() if alg in ours}
