@@ -482,6 +482,10 @@ def test_key_signed_release_attestation(keys: dict[str, tuple[Path, Path]], tmp_
         0,
         f"{folder}: as the release attestation records it",
     )
+    # One byte of the signed statement changed: the signature fails, one line.
+    run = check(folder, tampered_statement(attestation, tmp_path / "forged"), "--key", public)
+    assert run.returncode == 9 and run.stderr.startswith("sbomgen: error: signature: "), run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
     # A file added, a byte changed: each named on one line, exit 1.
     (folder / "python-3.99.0-amd64-extra.msi").write_bytes(b"quietly added after publication")
     one_line(check(folder, attestation, "--key", public), 1, "added: python-3.99.0-amd64-extra.msi")
