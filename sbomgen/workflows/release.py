@@ -27,7 +27,7 @@ from ..documents.manifest import (
     text_problem,
 )
 from ..errors import ContentError, SbomgenError, UsageError, VerificationFailed
-from ..provenance.attest import FORMAT_PREDICATES, RELEASE_STEM
+from ..provenance.attest import FORMAT_PREDICATES, RELEASE_STEM, release_version, sbom_stem
 from .steps import SILENT, Steps
 
 MANIFEST = "release-manifest.json"
@@ -86,8 +86,6 @@ def release_outputs(
         if not sources:
             raise UsageError("Windows artifacts need --source: the source tarball they were built from")
         source = sources[-1]
-    from ..provenance.attest import release_version, sbom_stem
-
     names = [f"{a.name}{FORMATS[f]}" for a in sources + windows for f in formats]
     names += [f"{a.name}{suffix}" for a in sources + windows]
     names += [
@@ -118,13 +116,7 @@ def make_release(
     (a provenance.signing.Signing)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..provenance.attest import (
-        content_digests,
-        release_statement,
-        release_version,
-        sbom_statement,
-        sbom_stem,
-    )
+    from ..provenance.attest import content_digests, release_statement, sbom_statement
     from ..provenance.statement import digests, statement
     from .sbom import FORMATS, MEDIA_TYPES
 
@@ -173,11 +165,8 @@ def make_release(
                 f"{folder}: no release attestation: its artifacts' names give no one CPython version"
             )
             return Release(outputs, notices, artifacts)
-        attestation = f"{RELEASE_STEM}{signing.suffix}"
         made = {name: content_digests(body) for name, body in outputs.items()}
-        present = {
-            name: digests(path, name) for name, path in files(folder, out or folder, attestation).items()
-        }
+        present = {name: digests(path, name) for name, path in attested_files(folder, out or folder).items()}
         # As the manifest records them: what the folder holds wins over what is written elsewhere.
         listed = (
             {**present, **made} if out is None or out.resolve() == folder.resolve() else {**made, **present}
@@ -235,10 +224,16 @@ def contents(folder: Path, manifest_path: Path, skip_also: tuple[Path, ...] = ()
     return found
 
 
-def files(folder: Path, out: Path, attestation: str) -> dict[str, Path]:
+def attested_files(folder: Path, out: Path, given: Path | None = None) -> dict[str, Path]:
     """What a release attestation lists of ``folder``: every file and link but the manifest
-    and the attestation (in ``folder`` or ``out``)."""
-    return contents(folder, out / MANIFEST, (folder / attestation, out / attestation))
+    and the release attestations (in ``folder``, ``out``, or ``given``), which cannot list
+    themselves."""
+    own = [
+        place / f"{RELEASE_STEM}{end}"
+        for place in (folder, out)
+        for end in (".intoto.json", ".intoto.sigstore.json")
+    ]
+    return contents(folder, out / MANIFEST, (*own, *([given] if given else [])))
 
 
 def _entry(name: str, path: Path) -> dict[str, Any]:
@@ -326,9 +321,7 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
     recorded = {subject.name: subject.digest for subject in result.statement.subject}
     if len(recorded) != len(result.statement.subject):
         raise VerificationFailed(f"{attestation.name}: the release attestation lists a file twice")
-    # The folder's own release attestation cannot list itself, whichever was given.
-    own = tuple(folder / f"{RELEASE_STEM}{suffix}" for suffix in (".intoto.json", ".intoto.sigstore.json"))
-    present = contents(folder, folder / MANIFEST, (attestation, *own))
+    present = attested_files(folder, folder, attestation)
 
     def changed(name: str) -> bool:
         try:
