@@ -40,6 +40,7 @@ _API = {
     "regenerated_sbom": "workflows.regenerate",
     "make_release": "workflows.release",
     "check_release": "workflows.release",
+    "check_attested": "workflows.release",
     "Steps": "workflows.steps",
     # options of the stages
     "EnrichOptions": "enrich",
@@ -47,6 +48,7 @@ _API = {
     "Limits": "read.archive",
     # provenance, signing, verification
     "make_provenance": "workflows.trust",
+    "sbom_attestation": "workflows.trust",
     "sign": "workflows.trust",
     "Signing": "provenance.signing",
     "build_context": "workflows.trust",
