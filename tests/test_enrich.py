@@ -13,7 +13,7 @@ from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, make_wheel, sbomg
 from index_server import Fault, IndexServer
 from packaging.utils import canonicalize_name
 
-from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, json_api_base
+from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, api_bases
 
 # Where CPython's release tooling took a platform wheel of a package pip vendors as pure
 # Python, sbomgen records the pure-Python wheel, else the sdist: the code pip vendors.
@@ -72,8 +72,11 @@ def test_sources_match_release_tooling(online: dict[str, Any]) -> None:
     assert set(ours) == set(reference)
     for name in sorted(ours):
         assert ours[name] == PURE_PYTHON_CHOICES.get(name, reference[name]), name
-    # every lookup is the project endpoint, never the per-version one
-    assert sorted(online["requests"]) == sorted(f"/pypi/{name}/json" for name in ours)
+    # every lookup is the project's Simple API page (PEP 691), never the per-version one;
+    # the core metadata files come from the files host
+    assert sorted(r for r in online["requests"] if r.startswith("/simple/")) == sorted(
+        f"/simple/{name}/" for name in ours
+    )
     assert "warning" not in online["stderr"].replace("warning: Misc/sbom.spdx.json says expat", "")
 
 
@@ -364,8 +367,12 @@ def test_pip_not_the_published_one(tmp_path: Path) -> None:
 
 
 def test_index_url_forms() -> None:
-    assert json_api_base("https://pypi.org/simple/") == "https://pypi.org/pypi"
-    assert json_api_base("https://mirror.example/pypi") == "https://mirror.example/pypi"
+    assert api_bases("https://pypi.org/simple/") == ("https://pypi.org/simple", "https://pypi.org/pypi")
+    assert api_bases("https://mirror.example/pypi") == (
+        "https://mirror.example/simple",
+        "https://mirror.example/pypi",
+    )
+    assert api_bases("https://mirror.example/static/") == ("https://mirror.example/static", None)
 
 
 def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -375,9 +382,9 @@ def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.Mo
     config.write_text("[global]\nindex-url = https://mirror.example.org/simple/\n")
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
-    assert configured_index_url() == "https://mirror.example.org/pypi"
+    assert configured_index_url() == "https://mirror.example.org/simple"
     monkeypatch.setenv("PIP_INDEX_URL", "https://other.example.org/simple")
-    assert configured_index_url() == "https://other.example.org/pypi"
+    assert configured_index_url() == "https://other.example.org/simple"
     assert configured_index_url("https://given.example.org/pypi/") == "https://given.example.org/pypi"
     monkeypatch.delenv("PIP_INDEX_URL")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "missing.conf"))

@@ -18,7 +18,7 @@ from .index import ReleaseData
 from .parse import MAX_DOCUMENT_BYTES, load_json, parse_json, validate
 
 FORMAT = "sbomgen-index-cache"
-VERSION = 1
+VERSION = 2  # 2: entries keyed by name, version and subject, not by index
 MAX_ROW_BYTES = 64 << 20  # the index answer's own cap: a row is a part of one answer
 
 
@@ -47,7 +47,7 @@ class _Header(Strict):
 
 class CacheExport(Strict):
     format: Literal["sbomgen-index-cache"]
-    version: Literal[1]
+    version: Literal[2]
     entries: list[ExportEntry]
     sha256: Sha256
 
