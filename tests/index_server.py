@@ -57,7 +57,7 @@ class IndexServer:
                 server.requests.append(self.path)
                 parts = self.path.strip("/").split("/")
                 legacy = len(parts) == 3 and parts[0] == "pypi" and parts[2] == "json" and not server.mirror
-                simple = len(parts) == 2 and parts[0] == "simple"
+                simple = len(parts) == 2 and parts[0] == ("mirror" if server.mirror else "simple")
                 name = parts[1] if legacy or simple else None
                 fault = server.faults[name].pop(0) if name and server.faults[name] else Fault()
                 time.sleep(server.delay + fault.delay)

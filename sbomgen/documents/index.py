@@ -228,7 +228,7 @@ def read_simple_json(
     content: bytes, name: str, base: str, max_bytes: int, error: type[SbomgenError] = SbomgenError
 ) -> ProjectDocument:
     """A PEP 691 project page (``application/vnd.pypi.simple.v1+json``) at URL ``base``."""
-    source = f"the index's page for {name}"
+    source = f"the index's answer for {name}"
     return _from_simple(load_json(SimpleProject, content, source, error, max_bytes), base, source, error)
 
 
@@ -260,7 +260,7 @@ def read_simple_html(
     """A PEP 503 project page: one anchor per file, its SHA256 in the URL's fragment."""
     from .parse import decode_text
 
-    source = f"the index's page for {name}"
+    source = f"the index's answer for {name}"
     parser = _Anchors()
     parser.feed(decode_text(content, source, error, max_bytes))
     files = []

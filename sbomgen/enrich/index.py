@@ -122,20 +122,21 @@ class IndexClient:
         reader = read_simple_json if "json" in kind else read_simple_html
         return reader(body, name, final_url, self.settings.max_bytes, EnrichmentError)
 
-    def file(self, url: str) -> bytes:
-        """A file the index serves (a PEP 658 ``.metadata``, a small distribution)."""
+    def file(self, url: str, max_bytes: int | None = None) -> bytes:
+        """A file the index serves (a PEP 658 ``.metadata``, a small distribution), at most
+        ``max_bytes`` (else the settings' cap) long."""
         try:
-            return self._retried(url, "*/*")[0]
+            return self._retried(url, "*/*", max_bytes)[0]
         except _NotFound:
             raise IndexResponseError(f"{url}: not found on the index (HTTP 404)") from None
 
-    def _retried(self, url: str, accept: str) -> tuple[bytes, str, str]:
+    def _retried(self, url: str, accept: str, max_bytes: int | None = None) -> tuple[bytes, str, str]:
         last: Exception | None = None
         for attempt in range(self.settings.attempts):
             if attempt:
                 time.sleep(self.settings.backoff * 2 ** (attempt - 1))
             try:
-                return self._get(url, accept)
+                return self._get(url, accept, max_bytes or self.settings.max_bytes)
             except IndexUnreachable as exc:
                 last = exc
             except _Transient as exc:
@@ -165,7 +166,7 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=min(self.settings.workers, len(unique))) as pool:
             return dict(zip(unique, pool.map(one, unique), strict=True))
 
-    def _get(self, url: str, accept: str) -> tuple[bytes, str, str]:
+    def _get(self, url: str, accept: str, max_bytes: int) -> tuple[bytes, str, str]:
         import ssl
         import urllib.error
         import urllib.request
@@ -177,7 +178,7 @@ class IndexClient:
             with urllib.request.urlopen(
                 request, timeout=self.settings.timeout, context=self._tls
             ) as response:
-                body = response.read(self.settings.max_bytes + 1)
+                body = response.read(max_bytes + 1)
                 final_url = response.geturl()
                 kind = response.headers.get_content_type()
         except urllib.error.HTTPError as exc:
@@ -191,8 +192,8 @@ class IndexClient:
             if isinstance(reason, ssl.SSLError):
                 raise IndexResponseError(f"{url}: TLS verification failed ({reason})") from None
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
-        if len(body) > self.settings.max_bytes:
-            raise IndexResponseError(f"{url}: response larger than {self.settings.max_bytes} bytes")
+        if len(body) > max_bytes:
+            raise IndexResponseError(f"{url}: response larger than {max_bytes} bytes")
         return body, final_url, kind
 
 

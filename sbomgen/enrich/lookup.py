@@ -78,11 +78,12 @@ def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: In
             content = client.file(chosen.url + ".metadata")
             if chosen.metadata_sha256 and hashlib.sha256(content).hexdigest() != chosen.metadata_sha256:
                 raise EnrichmentError(f"{where}: its SHA256 is not the one the index gives")
-        elif chosen.size is not None and chosen.size <= CHEAP_BYTES:
+        elif chosen.size is None or chosen.size <= CHEAP_BYTES:
+            # Read whole only when small: a page without sizes (PEP 503) is read up to the cap.
             where = chosen.filename
-            content = metadata_in(client.file(chosen.url), chosen)
+            content = metadata_in(client.file(chosen.url, CHEAP_BYTES), chosen)
         else:
-            why = "no PEP 658 metadata, and the file is larger than 1 MiB or of unknown size"
+            why = "no PEP 658 metadata, and the file is larger than 1 MiB"
             return data.model_copy(update={"metadata_note": f"{chosen.filename}: {why}"})
         metadata = read_metadata(content, where, EnrichmentError)
     except (EnrichmentError, IndexResponseError) as exc:
@@ -292,7 +293,8 @@ def _cache_misses(cache: Cache, targets: list[_Target]) -> dict[_Target, str]:
         if held:
             misses[target] = (
                 f"the cache at {where} has an entry for {release} for another file, not the bundled "
-                f"{target.component.file_name} (SHA256 {target.subject[:12]}…): {fill} with this artifact"
+                f"{target.component.file_name} (SHA256 {target.subject[:12]}…): run "
+                "`sbomgen cache warm` on this artifact where the index can be reached"
             )
         else:
             misses[target] = f"the cache at {where} has no entry for {release}: add it with {fill}"
