@@ -130,7 +130,7 @@ def test_export_import_carries_the_cache(online: dict[str, Any], tmp_path: Path)
             lambda text: text.replace('"tomli-2.2.1-py3-none-any.whl"', '"tomli-2.2.1-py3-none-any.whI"'),
             "checksum",
         ),
-        (lambda text: text.replace('"version":2', '"version":99'), "version 99 is not supported"),
+        (lambda text: text.replace('"version":1', '"version":99'), "version 99 is not supported"),
         (lambda text: text[: len(text) // 2], "not JSON"),
         (lambda text: '{"format": "something-else"}', "not a cache export"),
     ],
@@ -235,7 +235,8 @@ def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> 
     assert offline_run("damaged") == [
         f"sbomgen: warning: no index metadata for pip 25.1.1: {nothing}; the cache at {cache} has an entry "
         f"for pip 25.1.1 for another file, not the bundled pip-25.1.1-py3-none-any.whl "
-        f"(SHA256 {pip_sha256[:12]}…): run `sbomgen cache warm` on this artifact where the index can be reached",
+        f"(SHA256 {pip_sha256[:12]}…): "
+        "run `sbomgen cache warm` on this artifact where the index can be reached",
         f"sbomgen: warning: no index metadata for idna 3.10: {nothing}; the cache at {cache} has no entry "
         f"for idna 3.10: add it with {fill}",
     ]

@@ -18,7 +18,7 @@ from .index import ReleaseData
 from .parse import MAX_DOCUMENT_BYTES, load_json, parse_json, validate
 
 FORMAT = "sbomgen-index-cache"
-VERSION = 2  # 2: entries keyed by name, version and subject, not by index
+VERSION = 1
 MAX_ROW_BYTES = 64 << 20  # the index answer's own cap: a row is a part of one answer
 
 
@@ -47,7 +47,7 @@ class _Header(Strict):
 
 class CacheExport(Strict):
     format: Literal["sbomgen-index-cache"]
-    version: Literal[2]
+    version: Literal[1]
     entries: list[ExportEntry]
     sha256: Sha256
 

@@ -236,13 +236,18 @@ class _Anchors(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.anchors: list[tuple[dict[str, str | None], list[str]]] = []
+        self.inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
+        self.inside = tag == "a"
+        if self.inside:
             self.anchors.append((dict(attrs), []))
 
+    def handle_endtag(self, tag: str) -> None:
+        self.inside = False
+
     def handle_data(self, data: str) -> None:
-        if self.anchors and self.lasttag == "a":
+        if self.inside:
             self.anchors[-1][1].append(data)
 
 

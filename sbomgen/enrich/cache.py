@@ -25,6 +25,9 @@ from ..documents.index import ReleaseData
 from ..errors import CacheError
 
 __all__ = ["FORMAT", "VERSION", "Cache", "Entry", "canonical", "digest", "parse_export"]
+# The database's own format: 2 keys entries by name, version and subject (1 also by index);
+# a file of another format is moved aside and rebuilt. Exports keep their format.
+DB_FORMAT = f"{FORMAT}/{VERSION}/2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS release (
@@ -100,8 +103,8 @@ class Cache:
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is None:
-                db.execute("INSERT INTO meta VALUES ('format', ?)", (f"{FORMAT}/{VERSION}",))
-            elif row[0] != f"{FORMAT}/{VERSION}":
+                db.execute("INSERT INTO meta VALUES ('format', ?)", (DB_FORMAT,))
+            elif row[0] != DB_FORMAT:
                 raise sqlite3.DatabaseError(f"unknown cache format {row[0]!r}")
         except sqlite3.DatabaseError:
             db.close()
