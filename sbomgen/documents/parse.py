@@ -177,13 +177,8 @@ def _is_union_tag(part: int | str) -> bool:
 
 def _kind(value: Any) -> str:
     return {
-        dict: "an object",
-        list: "a list",
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        bool: "true/false",
-        type(None): "null",
+        dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+        bool: "true/false", type(None): "null",
     }.get(type(value), type(value).__name__)
 
 

@@ -197,9 +197,7 @@ def statement(
     byproduct = (
         describing_sbom(sbom, artifact_digests)
         if isinstance(sbom, Path)
-        else None
-        if sbom is None
-        else (sbom[0], sbom[1], sbom[2] if len(sbom) == 3 else SPDX_JSON)
+        else None if sbom is None else (sbom[0], sbom[1], sbom[2] if len(sbom) == 3 else SPDX_JSON)
     )
     subjects = [Subject(name=path.name, digest=DigestSet(root=d)) for path, d in artifact_digests.items()]  # type: ignore[arg-type]
     built = (
@@ -289,3 +287,4 @@ def check_against_schema(document: dict[str, Any]) -> None:
         raise OutputValidationError(
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
         )
+
