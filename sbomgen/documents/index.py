@@ -59,7 +59,7 @@ class ProjectDocument(Strict):
 
     def absolute(self, base: str, source: str, error: type[SbomgenError]) -> ProjectDocument:
         """The same document with each file URL resolved against the answer's own URL; a
-        file that is not at an http(s) URL then is ``error``: nothing else is a download."""
+        file that is not at an https URL (or http on loopback) then is ``error``."""
         releases = {}
         for version, files in self.releases.items():
             releases[version] = [
@@ -75,8 +75,9 @@ class ProjectDocument(Strict):
 
 
 def download_url(value: str) -> str:
-    """An absolute http(s) URL the CycloneDX writer takes. (The SPDX writer keeps one its
-    download-location grammar refuses, such as an IP address, as source information.)"""
+    """An absolute https (or loopback http) URL the CycloneDX writer takes. (The SPDX writer
+    keeps one its download-location grammar refuses, such as an IP address, as source
+    information.)"""
     from .spdx2 import cyclonedx_uri
 
     if not _http(value):
@@ -126,7 +127,7 @@ class ReleaseData(Strict):
     license: Annotated[Line, AfterValidator(_license)] | None = None
     # Where the license was read: "FIELD of FILE" (a core metadata field of one file).
     license_source: Line | None = None
-    # Why no license could be read from the recorded file's core metadata, when none was.
+    # Why the recorded file's core metadata could not be read, when it could not.
     metadata_note: Line | None = None
 
 

@@ -86,15 +86,12 @@ def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: In
             why = "no PEP 658 metadata, and the file is larger than 1 MiB"
             return data.model_copy(update={"metadata_note": f"{chosen.filename}: {why}"})
         metadata = read_metadata(content, where, EnrichmentError)
-    except (EnrichmentError, IndexResponseError) as exc:
+    except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
+        # The release's files stand without it: only the license stays unknown.
         return data.model_copy(update={"metadata_note": str(exc)})
     found = field_license(metadata)
-    if found is None:
-        return data.model_copy(
-            update={
-                "metadata_note": f"{where}: no SPDX License-Expression, License or single license classifier"
-            }
-        )
+    if found is None:  # read, but it says nothing certain: NOASSERTION, nothing to warn about
+        return data
     return data.model_copy(update={"license": found[0], "license_source": f"{found[1]} of {where}"})
 
 
