@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
@@ -63,6 +64,9 @@ def release_data(document: ProjectDocument, version: str) -> ReleaseData:
     return ReleaseData(files=sorted(kept, key=lambda f: f.filename), license=license_, license_source=source)
 
 
+# The gate's work in the index workers (release_data's URL checks reach jsonschema and its
+# IRI grammar, first imported there) runs one at a time: only the network goes in parallel.
+_ONE_AT_A_TIME = threading.Lock()
 CHEAP_BYTES = 1 << 20  # a file without PEP 658 metadata is read for its own only up to this size
 
 
@@ -85,7 +89,8 @@ def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: In
         else:
             why = "no PEP 658 metadata, and the file is larger than 1 MiB"
             return data.model_copy(update={"metadata_note": f"{chosen.filename}: {why}"})
-        metadata = read_metadata(content, where, EnrichmentError)
+        with _ONE_AT_A_TIME:  # parsing, off the network: cheap, and kept out of races
+            metadata = read_metadata(content, where, EnrichmentError)
     except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
         # The release's files stand without it: only the license stays unknown.
         return data.model_copy(update={"metadata_note": str(exc)})
@@ -252,7 +257,8 @@ def _ask(client: IndexClient, targets: list[_Target]) -> dict[_Target, ReleaseDa
         result: dict[_Target, ReleaseData | Exception] = {}
         for target in by_name[name]:
             try:
-                data = release_data(document, target.version)
+                with _ONE_AT_A_TIME:
+                    data = release_data(document, target.version)
             except IndexResponseError as exc:
                 result[target] = exc
                 continue
