@@ -338,7 +338,7 @@ class _Nesting:
                 entry = self._table.get(path)
                 if entry is None:
                     raise OutputValidationError(
-                        f"the CycloneDX document failed validation: pkg:{key} contains {path!r},"
+                        f"the CycloneDX document failed validation: component:{key} contains {path!r},"
                         " which is not one of the files"
                     )
                 yield row_of(entry)
