@@ -18,12 +18,14 @@ from .steps import SILENT, Steps
 FORMATS = {
     "spdx-json": ".spdx.json",
     "spdx-tv": ".spdx",
+    "spdx3-json": ".spdx3.json",
     "cyclonedx-json": ".cdx.json",
     "cyclonedx-xml": ".cdx.xml",
 }
 MEDIA_TYPES = {
     "spdx-json": "application/spdx+json",
     "spdx-tv": "text/spdx",
+    "spdx3-json": "application/spdx+json",
     "cyclonedx-json": "application/vnd.cyclonedx+json",
     "cyclonedx-xml": "application/vnd.cyclonedx+xml",
 }
@@ -189,6 +191,10 @@ def render(output_format: str, inventory: Inventory, writer: Any = None) -> byte
         return writer.render_parts(inventory)
     if output_format == "spdx-tv":
         return writer.render_tag_value(inventory)
+    if output_format == "spdx3-json":
+        from ..write import spdx3
+
+        return spdx3.render_parts(inventory, writer.creators)
     from ..write import cyclonedx
 
     return cyclonedx.render_parts(inventory, xml=output_format == "cyclonedx-xml")
