@@ -247,7 +247,12 @@ def _spdx3_hashes(element: Any) -> frozenset[str]:
 def from_spdx3(document: spdx3.Document, source: str) -> Snapshot:
     """The snapshot of an SPDX 3 document the bindings read: the packages, the files they
     contain, and what they depend on."""
+    if document.problems:
+        raise ContentError(f"{source}: not a valid SPDX 3.0.1 document: {document.problems[0]}")
     packages = {p.spdxId: p for p in document.of_type("software_Package")}
+    unnamed = next((i for i, p in packages.items() if not p.name), None)
+    if unnamed is not None:
+        raise ContentError(f"{source}: the package {unnamed[:200]} has no name")
     root = None
     for spdx_document in document.of_type("SpdxDocument"):
         for element in map(document.by_id, spdx_document.rootElement):
