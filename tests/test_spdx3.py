@@ -22,7 +22,9 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module", params=[CPYTHON_313, CPYTHON_311], ids=["3.13.5", "3.11.2"])
-def outputs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
+def outputs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, real_data: Path
+) -> Path:
     folder = tmp_path_factory.mktemp(request.param.name)
     run = sbomgen("tarball", request.param, "-o", f"{folder}/", "-f", "spdx-json,spdx3-json")
     assert run.returncode == 0, run.stderr
@@ -45,9 +47,8 @@ def sampled(document: dict[str, Any], keep: int = 40) -> dict[str, Any]:
 
 
 def test_spdx3_validate_schema_whole_and_shacl(outputs: Path) -> None:
-    from spdx3_validate.core import schema_validator
-
     from spdx3_shacl import SCHEMAS
+    from spdx3_validate.core import schema_validator
 
     document = json.loads(outputs.read_bytes())
     schema = schema_validator(json.loads((SCHEMAS / "schema.json").read_text()))
@@ -138,7 +139,9 @@ _ELEMENT = st.fixed_dictionaries(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_ELEMENT, max_size=5))
 def test_diff_reads_hostile_spdx3_as_content_errors(graph: list[dict[str, Any]]) -> None:
-    data = json.dumps({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}).encode()
+    data = json.dumps(
+        {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}
+    ).encode()
     try:
         diff.loads(data, "x.spdx3.json")
     except ContentError as exc:
