@@ -226,8 +226,8 @@ def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
         metavar="FORMATS",
         envvar="SBOMGEN_FORMAT",
         show_envvar=True,
-        help="Comma-separated: spdx-json, spdx-tv, cyclonedx-json, cyclonedx-xml (CycloneDX 1.7 or 1.6). "
-        "With several, -o names a folder.",
+        help="Comma-separated: spdx-json, spdx-tv (SPDX 2.3), spdx3-json (SPDX 3.0.1 JSON-LD), "
+        "cyclonedx-json, cyclonedx-xml (CycloneDX 1.7 or 1.6). With several, -o names a folder.",
     )(command)
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from ..documents import cyclonedx, sbom, spdx2
-from ..documents.parse import MAX_DOCUMENT_BYTES
+from ..documents import cyclonedx, sbom, spdx2, spdx3
+from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from ..documents.source import read_bounded
 from ..errors import ContentError
 
@@ -88,6 +88,10 @@ def load(path: Path) -> Snapshot:
 
 def loads(data: bytes, source: str) -> Snapshot:
     """The snapshot of the SBOM in ``data``; ``source`` names it in errors."""
+    if b'"@context"' in data:  # JSON-LD: SPDX 3, or a document sbom.load refuses in its own words
+        value = parse_json(data, source, ContentError)
+        if spdx3.is_spdx3(value):
+            return from_spdx3(spdx3.load_value(value, source, ContentError), source)
     document = sbom.load(data, source, ContentError)
     if isinstance(document, spdx2.Document):
         return from_spdx(document, source)
@@ -224,6 +228,95 @@ def from_spdx(document: spdx2.Document, source: str) -> Snapshot:
     _no_collision(((f.path, f.SPDXID, f.fileName) for f in document.files), source, "files")
     for entry in document.files:
         snapshot.files[entry.path] = _spdx_checksums(entry.checksums)
+    return snapshot
+
+
+def _spdx3_actor(agent: Any) -> str | None:
+    """An agent as SPDX 2 writes an actor: ``Organization: NAME (EMAIL)``."""
+    if agent is None or not getattr(agent, "name", None):
+        return None
+    kind = "Person" if type(agent).__name__ == "Person" else "Organization"
+    emails = [i.identifier for i in agent.externalIdentifier if i.externalIdentifierType.endswith("/email")]
+    return f"{kind}: {agent.name}" + (f" ({emails[0]})" if emails else "")
+
+
+def _spdx3_hashes(element: Any) -> frozenset[str]:
+    return frozenset(
+        f"{h.algorithm.rpartition('/')[2].upper()}:{h.hashValue.lower()}"
+        for h in element.verifiedUsing
+        if type(h).__name__ == "Hash"
+    )
+
+
+def from_spdx3(document: spdx3.Document, source: str) -> Snapshot:
+    """The snapshot of an SPDX 3 document the bindings read: the packages, the files they
+    contain, and what they depend on."""
+    if document.problems:
+        raise ContentError(f"{source}: not a valid SPDX 3.0.1 document: {document.problems[0]}")
+    packages = {p.spdxId: p for p in document.of_type("software_Package")}
+    unnamed = next((i for i, p in packages.items() if not p.name), None)
+    if unnamed is not None:
+        raise ContentError(f"{source}: the package {unnamed[:200]} has no name")
+    root = None
+    for spdx_document in document.of_type("SpdxDocument"):
+        for element in map(document.by_id, spdx_document.rootElement):
+            tops = element.rootElement if type(element).__name__ == "software_Sbom" else [element]
+            root = next(
+                (e.spdxId for e in map(document.by_id, tops) if e is not None and e.spdxId in packages), root
+            )
+    edges: dict[str, list[str]] = defaultdict(list)
+    contained: dict[str, list[Any]] = defaultdict(list)
+    related: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for relationship in document.of_type("Relationship"):
+        kind = relationship.relationshipType.rpartition("/")[2]
+        origin = document.by_id(relationship.from_)
+        targets = [t for t in map(document.by_id, relationship.to) if t is not None]
+        if origin is None:
+            continue
+        if kind == "dependsOn":
+            edges[origin.spdxId] += [t.spdxId for t in targets]
+        elif kind == "contains":
+            contained[origin.spdxId] += [t for t in targets if type(t).__name__ == "software_File"]
+        else:
+            related[origin.spdxId, kind] += targets
+    keys, parents = _graph_keys(root, {i: p.name for i, p in packages.items()}, edges, source)
+    snapshot = Snapshot(root=keys[root] if root is not None else None, parents=parents)
+
+    def license_of(spdx_id: str, kind: str) -> str | None:
+        texts = [getattr(t, "simplelicensing_licenseExpression", None) for t in related[spdx_id, kind]]
+        return _none(next((t for t in texts if t), None))
+
+    for spdx_id, package in packages.items():
+        purl = package.software_packageUrl or next(
+            (
+                i.identifier
+                for i in package.externalIdentifier
+                if i.externalIdentifierType.endswith("/packageUrl")
+            ),
+            None,
+        )
+        originators = [_spdx3_actor(document.by_id(a)) for a in package.originatedBy]
+        snapshot.details[keys[spdx_id]] = {
+            "name": package.name,
+            "purl": purl,
+            "files": len(contained.get(spdx_id, ())),
+            "file name": next((f.name for f in related[spdx_id, "hasDistributionArtifact"]), None),
+            "originator": next(iter(originators), None),
+        }
+        snapshot.components[keys[spdx_id]] = {
+            "version": package.software_packageVersion,
+            "checksums": _spdx3_hashes(package),
+            "license": (
+                license_of(spdx_id, "hasDeclaredLicense"),
+                license_of(spdx_id, "hasConcludedLicense"),
+            ),
+            "download location": _none(package.software_downloadLocation),
+            "supplier": _spdx3_actor(document.by_id(package.suppliedBy)),
+        }
+    files = {f.spdxId: f for found in contained.values() for f in found}
+    _no_collision(((f.name, i, f.name) for i, f in files.items()), source, "files")
+    for entry in files.values():
+        snapshot.files[entry.name] = _spdx3_hashes(entry)
     return snapshot
 
 

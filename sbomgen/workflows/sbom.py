@@ -18,6 +18,7 @@ from .steps import SILENT, Steps
 FORMATS = {
     "spdx-json": ".spdx.json",
     "spdx-tv": ".spdx",
+    "spdx3-json": ".spdx3.json",
     "cyclonedx-json": ".cdx.json",
     "cyclonedx-xml": ".cdx.xml",
 }
@@ -25,6 +26,7 @@ CYCLONEDX_VERSIONS = ("1.7", "1.6")  # the first is the default
 MEDIA_TYPES = {
     "spdx-json": "application/spdx+json",
     "spdx-tv": "text/spdx",
+    "spdx3-json": "application/spdx+json",
     "cyclonedx-json": "application/vnd.cyclonedx+json",
     "cyclonedx-xml": "application/vnd.cyclonedx+xml",
 }
@@ -202,6 +204,10 @@ def render(
         return writer.render_parts(inventory)
     if output_format == "spdx-tv":
         return writer.render_tag_value(inventory)
+    if output_format == "spdx3-json":
+        from ..write import spdx3
+
+        return spdx3.render_parts(inventory, writer.creators)
     from ..write import cyclonedx
 
     schema = cyclonedx.VERSIONS[cyclonedx_version]

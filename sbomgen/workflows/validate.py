@@ -1,7 +1,7 @@
-"""Validate documents: SPDX 2.2/2.3 (spdx-tools), CycloneDX 1.4-1.7 (cyclonedx-python-lib),
-in-toto statements (schemas/), sbomgen's release manifests, and optionally the NTIA minimum
-elements. Every problem comes with where it is; a JSON or YAML document of none of these
-kinds is said to be so in one line.
+"""Validate documents: SPDX 2.2/2.3 (spdx-tools), SPDX 3.0.1 JSON-LD (spdx-python-model),
+CycloneDX 1.4-1.7 (cyclonedx-python-lib), in-toto statements (schemas/), sbomgen's release
+manifests, and optionally the NTIA minimum elements. Every problem comes with where it is;
+a JSON or YAML document of none of these kinds is said to be so in one line.
 
 JSON, YAML and XML are parsed by the gate first (bounded size, depth and numbers; YAML
 without aliases; every XML, SPDX RDF and SPDX XML too, without DTD or entities, in UTF-8,
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..documents import manifest
+from ..documents import manifest, spdx3
 from ..documents.cyclonedx import xml_root
 from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from ..documents.source import read_bounded
@@ -87,6 +87,8 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
             return _attestation(content, source)
         if isinstance(document, dict) and document.get("format") == manifest.FORMAT:
             return _manifest(content, source)
+        if spdx3.is_spdx3(document):
+            return _spdx3(document, source)
         return _spdx_or_unknown(path, ntia, document)
     if spdx_format is FileFormat.TAG_VALUE:
         # Line ends as spdx-tools' own reader sees them: a file opened as text.
@@ -101,6 +103,15 @@ def _spdx_or_unknown(path: Path, ntia: bool, document: Any) -> tuple[str, list[s
     if not (isinstance(document, dict) and document.keys() & _SPDX_KEYS):
         return UNKNOWN_KIND, [NOT_VALIDATED]
     return _spdx(path, ntia, lambda: _from_dict(document), document)
+
+
+def _spdx3(document: Any, source: str) -> tuple[str, list[str]]:
+    """SPDX 3.0.1 JSON-LD, judged by the official bindings: what they cannot read, the
+    references they cannot link, the required properties they find missing."""
+    try:
+        return "SPDX 3.0.1", spdx3.load_value(document, source, ContentError).problems
+    except ContentError as exc:
+        return "SPDX 3.0.1", [str(exc).removeprefix(f"{source}: ")]
 
 
 def _manifest(content: bytes, source: str) -> tuple[str, list[str]]:

@@ -1,0 +1,77 @@
+"""SPDX 3.0.1 JSON-LD, read through the official bindings (spdx-python-model): their
+deserializer is the typed model (every property checked as it is set), their linker says
+which references name no element, their encoder which required properties are missing.
+
+The bounded JSON parser of the gate reads the bytes first; what the bindings refuse is one
+line naming the document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import SbomgenError
+from .parse import parse_json
+
+CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+
+
+def is_spdx3(value: Any) -> bool:
+    """Whether a parsed JSON value claims to be SPDX 3.0.1 JSON-LD (by its ``@context``)."""
+    if not isinstance(value, dict):
+        return False
+    context = value.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    return CONTEXT in contexts
+
+
+@dataclass
+class Document:
+    """The elements of an SPDX 3 document, by IRI, and what the bindings found wrong."""
+
+    objects: Any  # the bindings' SHACLObjectSet
+    problems: list[str] = field(default_factory=list)
+
+    def of_type(self, kind: str) -> list[Any]:
+        from spdx_python_model import v3_0_1 as spdx3
+
+        return sorted(self.objects.foreach_type(getattr(spdx3, kind)), key=lambda o: o.spdxId or "")
+
+    def by_id(self, iri: Any) -> Any:
+        return iri if not isinstance(iri, str) else self.objects.find_by_id(iri)
+
+
+def load_value(value: Any, source: str, error: type[SbomgenError]) -> Document:
+    """The document in a parsed JSON value; ``error`` when the bindings cannot read it."""
+    from spdx_python_model import v3_0_1 as spdx3
+
+    if not is_spdx3(value):
+        raise error(f"{source}: not SPDX 3.0.1 JSON-LD (its @context is not {CONTEXT})")
+    objects = spdx3.SHACLObjectSet()
+    try:
+        spdx3.JSONLDDeserializer().deserialize_data(value, objects)
+    except Exception as exc:  # the bindings raise TypeError, ValueError, KeyError... on bad input
+        raise error(f"{source}: not a valid SPDX 3.0.1 document: {_first_line(exc)}") from None
+    document = Document(objects)
+    missing = sorted(objects.link())
+    if missing:
+        document.problems.append(f"{len(missing)} reference(s) to elements not in the document: {missing[0]}")
+    try:
+        spdx3.JSONLDSerializer().serialize_data(objects, force_at_graph=True)
+    except ValueError as exc:  # a required property missing, a count exceeded
+        document.problems.append(_first_line(exc))
+    if len(list(objects.foreach_type(spdx3.SpdxDocument))) != 1:
+        document.problems.append("not exactly one SpdxDocument element")
+    return document
+
+
+def load(data: bytes, source: str, error: type[SbomgenError]) -> Document:
+    return load_value(parse_json(data, source, error), source, error)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The bindings' message, without the memory address they name an object by."""
+    text = str(exc).strip().splitlines()
+    return re.sub(r" \(\d+\)", "", text[0] if text else type(exc).__name__)[:300]
