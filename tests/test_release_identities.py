@@ -171,6 +171,9 @@ def test_requests_that_cannot_say_whom_to_require_are_refused(
         # A key the model refuses is named in the error: escaped, not a second line.
         ({"3.13\n\u2028sbomgen: ok": {"identity": "a@b", "issuer": "https://x"}}, "releases.3.13\\u000a"),
         ({"3.13": {"identity": "a@b", "issuer": "https://x"}, "9" * 100_000: {}}, "releases.9999"),
+        # The map's values are refused as the map's, not as options the user did not give.
+        ({"3.13": {"identity": " a@b", "issuer": "https://x"}}, "releases.3.13.identity: "),
+        ({"3.13": {"identity": "a@b", "issuer": "https://x "}}, "releases.3.13.issuer: "),
     ],
 )
 def test_a_hostile_identities_file_is_refused_in_one_short_line_naming_it(
