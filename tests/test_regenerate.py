@@ -179,6 +179,18 @@ def test_system_package_must_be_bundled_upstream(debundled: Path, tmp_path: Path
     assert "names a library bundled in UPSTREAM" in line
 
 
+def test_a_system_package_named_twice_is_refused(debundled: Path, tmp_path: Path) -> None:
+    """The second would silently replace the first, its PURL and supplier with it."""
+    line = refused(
+        tmp_path, 2, "regenerate", REFERENCE_313, "--tree", debundled,
+        "--system-package", "expat=2.7.1,supplier=Debian", "--system-package", "Expat=2.6.0", "-o", "{out}",
+        fragments=(),
+    )  # fmt: skip
+    assert line == (
+        "sbomgen: error: --system-package 'Expat=2.6.0': expat is named twice; name each system package once"
+    )
+
+
 def test_system_packages_patched_and_added_files(tmp_path: Path) -> None:
     header = b"#define XML_MAJOR_VERSION 2\n"
     tree = cpython_tree()

@@ -69,7 +69,12 @@ def parse_system_packages(values: Sequence[str]) -> dict[str, SystemPackage]:
             )
         except ValueError as exc:
             raise UsageError(f"--system-package {value[:200]!r}: {exc}") from None
-        found[canonicalize_name(check_line(name.strip()))] = package
+        key = canonicalize_name(check_line(name.strip()))
+        if key in found:
+            raise UsageError(
+                f"--system-package {value[:200]!r}: {key} is named twice; name each system package once"
+            )
+        found[key] = package
     return found
 
 
