@@ -148,6 +148,10 @@ def test_system_package_purl_and_supplier_in_every_format(debundled: Path, tmp_p
         ("expat=2.7.1,supplier=Debian,supplier=Ubuntu", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
         ("expat=2.7.1,supplier=", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
         ("expat=2.7.1\x1b[31m", "control character"),
+        # The SPDX actor form is held to the same one-line rule as a plain name.
+        ("expat=2.7.1,supplier=Organization: Debian\x1b[31m", "control character U+001B"),
+        ("expat=2.7.1,supplier=Person: Jane\u202eenaJ (jane@example.org)", "control character U+202E"),
+        ("expat=2.7.1,supplier=Organization: Debian <text>", "text block's edge"),
     ],
 )
 def test_system_package_values_are_checked(

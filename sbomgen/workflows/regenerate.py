@@ -79,6 +79,7 @@ def parse_system_packages(values: Sequence[str]) -> dict[str, SystemPackage]:
 
 
 def _supplier(text: str) -> Party:
+    check_line(text)
     if text.startswith(("Organization:", "Person:")):
         party = parse_party(text)
         if party is None:
@@ -86,7 +87,7 @@ def _supplier(text: str) -> Party:
         return party
     if "(" in text or ")" in text:  # the actor form's e-mail brackets
         raise ValueError(f"a supplier's name holds no parentheses: {text[:200]!r}")
-    return Party("Organization", check_line(text))
+    return Party("Organization", text)
 
 
 def _keys(inventory: Inventory) -> dict[str, str]:
