@@ -148,6 +148,10 @@ def test_system_package_purl_and_supplier_in_every_format(debundled: Path, tmp_p
         ("expat=2.7.1,supplier=Debian,supplier=Ubuntu", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
         ("expat=2.7.1,supplier=", "NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]"),
         ("expat=2.7.1\x1b[31m", "control character"),
+        # The SPDX actor form is held to the same one-line rule as a plain name.
+        ("expat=2.7.1,supplier=Organization: Debian\x1b[31m", "control character U+001B"),
+        ("expat=2.7.1,supplier=Person: Jane\u202eenaJ (jane@example.org)", "control character U+202E"),
+        ("expat=2.7.1,supplier=Organization: Debian <text>", "text block's edge"),
     ],
 )
 def test_system_package_values_are_checked(
@@ -177,6 +181,18 @@ def test_system_package_must_be_bundled_upstream(debundled: Path, tmp_path: Path
         fragments=("--system-package zlib=1.3", "expat, hacl-star, libb2, macholib, mpdecimal, pip"),
     )
     assert "names a library bundled in UPSTREAM" in line
+
+
+def test_a_system_package_named_twice_is_refused(debundled: Path, tmp_path: Path) -> None:
+    """The second would silently replace the first, its PURL and supplier with it."""
+    line = refused(
+        tmp_path, 2, "regenerate", REFERENCE_313, "--tree", debundled,
+        "--system-package", "expat=2.7.1,supplier=Debian", "--system-package", "Expat=2.6.0", "-o", "{out}",
+        fragments=(),
+    )  # fmt: skip
+    assert line == (
+        "sbomgen: error: --system-package 'Expat=2.6.0': expat is named twice; name each system package once"
+    )
 
 
 def test_system_packages_patched_and_added_files(tmp_path: Path) -> None:

@@ -13,6 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sigstore_instance import SigstoreInstance
 
+from sbomgen.documents.identities import ReleaseIdentities
+from sbomgen.documents.parse import load_json
+from sbomgen.documents.text import control_character
+from sbomgen.errors import UsageError
 from sbomgen.provenance.identities import PACKAGED, cpython_series, load_identities
 
 MANAGER = "release-manager@example.org"
@@ -159,3 +163,38 @@ def test_requests_that_cannot_say_whom_to_require_are_refused(
             tmp_path, 2, "verify", signed["artifact"], "--bundle", bundle, "--identities", bad,
             fragments=(fragment,),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("releases", "fragment"),
+    [
+        # A key the model refuses is named in the error: escaped, not a second line.
+        ({"3.13\n\u2028sbomgen: ok": {"identity": "a@b", "issuer": "https://x"}}, "releases.3.13\\u000a"),
+        ({"3.13": {"identity": "a@b", "issuer": "https://x"}, "9" * 100_000: {}}, "releases.9999"),
+        # The map's values are refused as the map's, not as options the user did not give.
+        ({"3.13": {"identity": " a@b", "issuer": "https://x"}}, "releases.3.13.identity: "),
+        ({"3.13": {"identity": "a@b", "issuer": "https://x "}}, "releases.3.13.issuer: "),
+    ],
+)
+def test_a_hostile_identities_file_is_refused_in_one_short_line_naming_it(
+    tmp_path: Path, releases: dict[str, object], fragment: str
+) -> None:
+    artifact, bundle, identities = tmp_path / ARTIFACT, tmp_path / "b.sigstore", tmp_path / "ids.json"
+    artifact.write_bytes(b"x")
+    bundle.write_text("{}")
+    identities.write_text(json.dumps({"releases": releases}))
+    line = refused(
+        tmp_path, 2, "verify", artifact, "--bundle", bundle, "--identities", identities,
+        fragments=(f"--identities: {identities}: {fragment}",),
+    )  # fmt: skip
+    assert len(line) < 500, line[:600]
+
+
+@given(st.text(max_size=300))
+def test_any_key_of_a_refused_map_is_named_on_one_short_printable_line(key: str) -> None:
+    text = json.dumps({"releases": {key: {"identity": 5}}})
+    try:
+        load_json(ReleaseIdentities, text, "m", UsageError)
+    except UsageError as exc:
+        message = str(exc)
+    assert control_character(message) is None and len(message) < 300, message

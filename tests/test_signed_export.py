@@ -330,3 +330,52 @@ def test_a_mutated_signed_export_is_refused_or_imports_exactly_what_was_signed(
         source = Cache(original["base"] / "cache")
         assert imported == list(source.entries())
         source.close()
+
+
+def test_check_offline_says_when_its_answer_comes_from_an_unsigned_export(tmp_path: Path) -> None:
+    """An unsigned export could hide files added to a release: check's answer says so."""
+    tarball, documents = small_release(tmp_path)
+    warm, fresh, sbom = tmp_path / "warm", tmp_path / "fresh", tmp_path / "online.json"
+    with IndexServer(documents) as server:
+        run = sbomgen("tarball", tarball, "-o", sbom, "--index-url", server.url, "--cache-dir", warm)
+        assert run.returncode == 0, run.stderr
+    unsigned = tmp_path / "unsigned.json"
+    unsigned.write_bytes(export_cache(warm))
+    assert sbomgen("cache", "import", unsigned, "--allow-unsigned", "--cache-dir", fresh).returncode == 0
+    sha256 = hashlib.sha256(unsigned.read_bytes()).hexdigest()
+    for cache, said in ((warm, []), (fresh, ["pip 99.0", "requests 2.32.3"])):
+        run = sbomgen("check", sbom, "--offline", "--index-url", server.url, "--cache-dir", cache)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == b"2 releases: unchanged since the SBOM was made\n"
+        assert run.stderr.splitlines() == [
+            f"sbomgen: warning: {release}: the cached index metadata comes from an export imported "
+            f"unsigned (--allow-unsigned), SHA256 {sha256}; the answer is only as good as that export"
+            for release in said
+        ]
+
+
+def test_a_message_signature_of_the_export_is_refused_as_such(
+    original: dict[str, Any], instance: SigstoreInstance, tmp_path: Path
+) -> None:
+    """A Sigstore bundle over the export's bytes (`sbomgen sign`) signs no statement: it is
+    refused by its kind, before any signature is looked at."""
+    trust = tmp_path / "trust-config.json"
+    trust.write_text(instance.trust_config())
+    export = tmp_path / "index-cache.json"
+    export.write_bytes(export_cache(original["base"] / "cache"))
+    run = sbomgen(
+        "sign", export, "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust,
+        "-d", tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    bundle = tmp_path / "index-cache.json.sigstore"
+    run = sbomgen(
+        "cache", "import", bundle, "--identity", EMAIL, "--issuer", instance.issuer.url,
+        "--trust-config", trust, "--cache-dir", tmp_path / "fresh",
+    )  # fmt: skip
+    assert (run.returncode, run.stderr) == (
+        8,
+        f"sbomgen: error: {bundle}: not imported: bundle: index-cache.json.sigstore is a message "
+        "signature, which carries no export: sign the export with `cache export --sign`\n",
+    )
+    assert not (tmp_path / "fresh").exists()

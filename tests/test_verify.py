@@ -437,6 +437,19 @@ def test_an_envelope_with_several_signatures(material: Material, tmp_path: Path)
     assert "no signature of the envelope is made by the key release.pub" in line
 
 
+def test_the_keyids_of_other_signatures_are_named_cut_short(material: Material, tmp_path: Path) -> None:
+    """Sixteen signatures with 60,000-character keyids made a 1 MB "ok" line of the input's text."""
+    kind = material.kinds["key"]
+    envelope = json.loads(kind.bundle.read_text())
+    other = {**envelope["signatures"][0], "sig": base64.b64encode(b"x" * 64).decode(), "keyid": "k" * 60_000}
+    several = tmp_path / "several.intoto.json"
+    several.write_text(json.dumps({**envelope, "signatures": [envelope["signatures"][0], *[other] * 15]}))
+    run = sbomgen("verify", kind.artifact, "--bundle", several, "--key", kind.signer["key"])
+    assert run.returncode == 0, run.stderr
+    (line,) = [line for line in run.stdout.decode().splitlines() if "signature:" in line]
+    assert line.endswith(f"15 other signature(s) not verified (keyid {', '.join(['k' * 64 + '…'] * 15)})")
+
+
 def test_slsa_v02_provenance_fails_the_default_predicate_with_a_hint(
     material: Material, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from .common import (
     makes_folder,
     output_option,
     output_targets,
+    warn,
 )
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -149,6 +150,13 @@ def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
 
     with CommandSteps().step("Asking the package index"):
         drifts = run(sbom, enrich_options(**index_options))
+    for drift in drifts:
+        if drift.unsigned_export is not None:
+            warn(
+                f"warning: {drift.name} {drift.version}: the cached index metadata comes from an export "
+                f"imported unsigned (--allow-unsigned), SHA256 {drift.unsigned_export}; the answer is only "
+                "as good as that export"
+            )
     changed = as_dict(drifts)
     if as_json:
         click.echo(json.dumps(changed, indent=2))

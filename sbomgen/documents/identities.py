@@ -5,16 +5,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from .fields import Line, NonEmptyLine, Strict
 
 MinorSeries = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}\.[0-9]{1,4}$")]
 
 
+def _trimmed(value: str) -> str:
+    # What verify's --identity and --issuer refuse, refused here as the map's own fault.
+    if value != value.strip():
+        raise ValueError(f"has leading or trailing space: {value[:200]!r}")
+    return value
+
+
 class ReleaseSigner(Strict):
-    identity: NonEmptyLine
-    issuer: NonEmptyLine
+    identity: Annotated[NonEmptyLine, AfterValidator(_trimmed)]
+    issuer: Annotated[NonEmptyLine, AfterValidator(_trimmed)]
 
 
 class ReleaseIdentities(Strict):

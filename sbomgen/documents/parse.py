@@ -26,11 +26,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import SbomgenError
+from .text import printable
 
 MAX_DOCUMENT_BYTES = 256 << 20
 MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 40
 MAX_VALUES = 16_000_000
+MAX_KEY_CHARS = 64  # of a key named in an error
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -136,10 +138,10 @@ def location(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif text:
-            text += f".{part}"
         else:
-            text = str(part)
+            # A key of the document is the input's own text: escaped and cut to keep one line.
+            name = printable(part[:MAX_KEY_CHARS]) + ("…" if len(part) > MAX_KEY_CHARS else "")
+            text = f"{text}.{name}" if text else name
     return text or "(top level)"
 
 
@@ -177,8 +179,13 @@ def _is_union_tag(part: int | str) -> bool:
 
 def _kind(value: Any) -> str:
     return {
-        dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
-        bool: "true/false", type(None): "null",
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        type(None): "null",
     }.get(type(value), type(value).__name__)
 
 

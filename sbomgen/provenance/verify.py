@@ -333,7 +333,12 @@ def _verify_with_key(bundle: Bundle, key_path: Path) -> str:
     if not any(verified):
         raise CheckFailed(f"no signature of the envelope is made by the key {key_path.name}")
     signatures = bundle.envelope.signatures
-    others = [s.keyid or "(no keyid)" for s, ok in zip(signatures, verified, strict=True) if not ok]
+    # A keyid is the envelope's own text, and a hint only: named, cut short.
+    others = [
+        (s.keyid[:64] + ("…" if len(s.keyid) > 64 else "")) or "(no keyid)"
+        for s, ok in zip(signatures, verified, strict=True)
+        if not ok
+    ]
     detail = f"made by the key {key_path.name}"
     if others:
         detail += f"; {len(others)} other signature(s) not verified (keyid {', '.join(others)})"

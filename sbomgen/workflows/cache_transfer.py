@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..documents.bundle import Kind
 from ..documents.cache import canonical
 from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from ..documents.source import read_bounded
@@ -129,6 +130,11 @@ def verified_export(content: bytes, where: str, trust: Request) -> bytes:
     checks.append(v.PredicateTypeCheck(EXPORT_PREDICATE))
     for check in checks:
         _apply(check, evidence, where)
+        if evidence.bundle is not None and evidence.bundle.kind is Kind.MESSAGE_SIGNATURE:
+            raise CacheError(
+                f"{where}: not imported: bundle: {evidence.bundle_name} is a message signature, which "
+                "carries no export: sign the export with `cache export --sign`"
+            )
     assert evidence.statement is not None
     export = (canonical(evidence.statement.predicate or {}) + "\n").encode()
     evidence.artifact_digests = {"sha256": hashlib.sha256(export).hexdigest()}

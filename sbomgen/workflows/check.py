@@ -35,6 +35,8 @@ class ReleaseDrift:
     added: list[tuple[str, list[str]]]  # file name, wheel tags
     removed: list[str]
     changed: list[str]
+    # --offline: the SHA256 of the unsigned export (--allow-unsigned) the cached answer came from
+    unsigned_export: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -120,6 +122,7 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
     if not releases:
         raise ContentError(f"{sbom}: records no release files (made without index metadata?)")
     current: dict[tuple[str, str], list[ReleaseFile]] = {}
+    unsigned: dict[tuple[str, str], str] = {}
     if options.offline:
         cache = Cache(options.cache_dir or default_cache_dir())
         try:
@@ -128,6 +131,8 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
                 if entry is None:
                     raise EnrichmentError(f"no cached index metadata for {name} {version} (--offline)")
                 current[(name, version)] = entry.data.files
+                if entry.unsigned_from is not None:
+                    unsigned[(name, version)] = entry.unsigned_from
         finally:
             cache.close()
     else:
@@ -150,6 +155,7 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
                 added=[(f, _tags(f)) for f in sorted(now.keys() - then.keys())],
                 removed=sorted(then.keys() - now.keys()),
                 changed=sorted(f for f in then.keys() & now.keys() if then[f] != now[f]),
+                unsigned_export=unsigned.get((name, version)),
             )
         )
     return drifts

@@ -69,11 +69,17 @@ def parse_system_packages(values: Sequence[str]) -> dict[str, SystemPackage]:
             )
         except ValueError as exc:
             raise UsageError(f"--system-package {value[:200]!r}: {exc}") from None
-        found[canonicalize_name(check_line(name.strip()))] = package
+        key = canonicalize_name(check_line(name.strip()))
+        if key in found:
+            raise UsageError(
+                f"--system-package {value[:200]!r}: {key} is named twice; name each system package once"
+            )
+        found[key] = package
     return found
 
 
 def _supplier(text: str) -> Party:
+    check_line(text)
     if text.startswith(("Organization:", "Person:")):
         party = parse_party(text)
         if party is None:
@@ -81,7 +87,7 @@ def _supplier(text: str) -> Party:
         return party
     if "(" in text or ")" in text:  # the actor form's e-mail brackets
         raise ValueError(f"a supplier's name holds no parentheses: {text[:200]!r}")
-    return Party("Organization", check_line(text))
+    return Party("Organization", text)
 
 
 def _keys(inventory: Inventory) -> dict[str, str]:
