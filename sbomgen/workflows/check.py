@@ -189,7 +189,8 @@ def releases_named(
     skipped: list[str] = []
     for package, purl in _purls(document):
         parsed = PackageURL.from_string(purl)
-        shown = f"{package[:200]} ({purl[:200]})"
+        bare = PackageURL(parsed.type, parsed.namespace, parsed.name, parsed.version).to_string()
+        shown = f"{package[:200]} ({bare[:200]})"
         if parsed.type != "pypi":
             skipped.append(f"{shown}: not a PyPI package")
         elif not parsed.version:
@@ -217,11 +218,15 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
     if options.offline:
         cache = Cache(options.cache_dir or default_cache_dir())
         try:
-            for name, version in wanted:
+            for name, version in list(wanted):
                 entry = cache.find(name, version)
-                if entry is None:
+                if entry is not None:
+                    current[(name, version)] = entry.data.files
+                elif (name, version) in then:
                     raise EnrichmentError(f"no cached index metadata for {name} {version} (--offline)")
-                current[(name, version)] = entry.data.files
+                else:  # named by a PURL only: sbomgen never looked it up, so never cached it
+                    wanted.remove((name, version))
+                    skipped.append(f"{name} {version}: no cached index metadata (--offline)")
         finally:
             cache.close()
     else:
