@@ -243,3 +243,17 @@ def test_hostile_created_and_purls(created: str, purl: str) -> None:
         return
     for release in result.releases:
         assert release.missing or release.undated or release.uploaded_after or release.empty
+
+
+def test_no_creation_time() -> None:
+    """A BOM without metadata.timestamp: yanked and recorded files are still checked, and
+    the report says what could not be."""
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [{"type": "library", "name": "idna", "purl": "pkg:pypi/idna@3.10"}],
+    }
+    result = _check(json.dumps(bom).encode())
+    assert result.created is None
+    assert [(r.name, r.version, r.empty) for r in result.releases] == [("idna", "3.10", True)]
+    assert result.skipped == ["files uploaded after the SBOM was made: it gives no creation time"]

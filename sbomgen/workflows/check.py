@@ -57,7 +57,7 @@ class ReleaseDrift:
 
 @dataclass(frozen=True)
 class CheckResult:
-    created: str
+    created: str | None
     releases: list[ReleaseDrift]
     skipped: list[str]  # packages not checked, each with why (another PURL type, no version)
 
@@ -152,7 +152,8 @@ def parse_time(value: str) -> datetime.datetime | None:
         return None
 
 
-def _created(document: spdx2.Document | cyclonedx.Bom, sbom: str) -> str:
+def _created(document: spdx2.Document | cyclonedx.Bom, sbom: str) -> str | None:
+    """The SBOM's creation time, or None when it gives none (CycloneDX's is optional)."""
     if isinstance(document, spdx2.Document):
         value, where = (
             (document.creationInfo.created if document.creationInfo else None),
@@ -160,11 +161,9 @@ def _created(document: spdx2.Document | cyclonedx.Bom, sbom: str) -> str:
         )
     else:
         value, where = (document.metadata.timestamp if document.metadata else None), "metadata.timestamp"
-    if not value:
-        raise ContentError(f"{sbom}: {where}: missing: cannot tell what was uploaded after the SBOM was made")
-    if parse_time(value) is None:
+    if value is not None and parse_time(value) is None:
         raise ContentError(f"{sbom}: {where}: not an RFC 3339 time with its zone: {value[:80]!r}")
-    return value
+    return value or None
 
 
 def _purls(document: spdx2.Document | cyclonedx.Bom) -> Iterator[tuple[str, str]]:
@@ -210,6 +209,8 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
     created = _created(document, str(sbom))
     then = {(name, version): files for name, version, files in recorded_in(data, str(sbom))}
     named, skipped = releases_named(document)
+    if created is None:
+        skipped.append("files uploaded after the SBOM was made: it gives no creation time")
     wanted = sorted(set(named) | then.keys())
     if not wanted:
         raise ContentError(f"{sbom}: names no PyPI release (no pkg:pypi/NAME@VERSION PURL)")
@@ -243,8 +244,7 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
                     reasons.update((f.filename, f.yanked_reason) for f in files if f.yanked_reason)
             except IndexResponseError as exc:
                 current[(name, version)] = str(exc)
-    made = parse_time(created)
-    assert made is not None
+    made = parse_time(created) if created else None
     drifts = []
     for name, version in wanted:
         now = current[(name, version)]
@@ -254,8 +254,8 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
         recorded_files = then.get((name, version))
         after, undated = [], []
         for file in sorted(now, key=lambda f: f.filename):
-            if recorded_files is not None and file.filename in recorded_files:
-                continue  # there when the SBOM was made
+            if made is None or (recorded_files is not None and file.filename in recorded_files):
+                continue  # no time to compare with; or there when the SBOM was made
             uploaded = parse_time(file.upload_time) if file.upload_time else None
             if uploaded is None:
                 undated.append(file.filename)
