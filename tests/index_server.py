@@ -6,6 +6,9 @@ API, ``GET /pypi/NAME/json``, from fixtures/index/NAME.json.gz (or documents a t
 provides); and the files of fixtures/index/files/ by name (``.metadata`` files, small
 distributions). Faults a test can queue per project: an HTTP status, a delay, or a body.
 
+``yanked``: file name -> reason ("" for none): those files are served as yanked (PEP 592),
+as an index that yanked them since the recording would.
+
 ``mirror=True``: a static PEP 503 tree instead (no JSON at all, no JSON API), whose file
 links point at the server itself, as a mirror's do. Otherwise the pages keep the public
 file URLs (https://files.pythonhosted.org/...) and the server stands in for that host too,
@@ -42,10 +45,18 @@ class Fault:
 
 class IndexServer:
     def __init__(
-        self, documents: dict[str, bytes] | None = None, delay: float = 0.0, mirror: bool = False
+        self,
+        documents: dict[str, bytes] | None = None,
+        delay: float = 0.0,
+        mirror: bool = False,
+        yanked: dict[str, str] | None = None,
     ) -> None:
         self.documents = documents if documents is not None else recorded_documents()
         self.pages = {} if documents is not None else recorded_pages()
+        for page in self.pages.values():
+            for file in page["files"]:
+                if file["filename"] in (yanked or {}):
+                    file["yanked"] = yanked[file["filename"]] or True  # type: ignore[index]
         self.mirror = mirror
         self.delay = delay
         self.faults: dict[str, list[Fault]] = defaultdict(list)

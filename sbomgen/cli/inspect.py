@@ -137,41 +137,58 @@ def report(sbom: Path, provenance: Path | None, output: str | None) -> None:
         info(f"wrote {target}")
 
 
-@command(epilog=exit_codes(1, 4, 7, 8, c1="a release the SBOM names gained, lost or changed files"))
+@command(
+    epilog=exit_codes(
+        1, 4, 7, 8, c1="a release the SBOM names gained a file after it was made, or one was yanked"
+    )
+)
 @click.argument("sbom", type=_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @index_options
 def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
-    """Ask the index (or the cache, --offline) whether the releases an SBOM names have gained
-    or lost files since it was made. An added wheel is shown with its tags: a more specific
-    wheel is what an installer would pick. Exit 1 when anything changed."""
+    """Ask the index (or the cache, --offline) about every PyPI release an SBOM names
+    (pkg:pypi/NAME@VERSION; any SPDX 2 JSON or CycloneDX SBOM, not only sbomgen's): each file
+    uploaded after the SBOM was made (its created time against PEP 700 upload-time; a file
+    the index gives no upload time is said to be undecidable), each file yanked, and where
+    the SBOM recorded the release's files, each added, removed or changed since. An added
+    wheel is shown with its tags: a more specific wheel is what an installer would pick.
+    Exit 1 when anything is reported."""
     from ..workflows.check import as_dict
     from ..workflows.check import check as run
 
     with CommandSteps().step("Asking the package index"):
-        drifts = run(sbom, enrich_options(**index_options))
-    for drift in drifts:
+        result = run(sbom, enrich_options(**index_options))
+    for drift in result.releases:
         if drift.unsigned_export is not None:
             warn(
                 f"warning: {drift.name} {drift.version}: the cached index metadata comes from an export "
                 f"imported unsigned (--allow-unsigned), SHA256 {drift.unsigned_export}; the answer is only "
                 "as good as that export"
             )
-    changed = as_dict(drifts)
     if as_json:
-        click.echo(json.dumps(changed, indent=2))
+        click.echo(json.dumps(as_dict(result), indent=2))
     else:
-        for drift in drifts:
-            if drift.empty:
-                continue
+        for skipped in result.skipped:
+            click.echo(f"not checked: {skipped}")
+        for drift in result.changed:
             click.echo(f"{drift.name} {drift.version}:")
+            if drift.missing:
+                click.echo(f"  cannot check: {drift.missing}")
+            for name, time in drift.uploaded_after:
+                click.echo(f"  uploaded after the SBOM was made ({result.created}): {name} ({time})")
+            for name in drift.undated:
+                click.echo(f"  cannot tell when uploaded (the index gives no upload-time): {name}")
+            for name, reason in drift.yanked:
+                click.echo(f"  yanked: {name}" + (f" (reason: {reason})" if reason else ""))
             for name, tags in drift.added:
                 click.echo(f"  added: {name}" + (f" (tags: {', '.join(tags)})" if tags else ""))
             for name in drift.removed:
                 click.echo(f"  removed: {name}")
             for name in drift.changed:
                 click.echo(f"  changed: {name}")
-        if not changed:
-            click.echo(f"{len(drifts)} releases: unchanged since the SBOM was made")
-    if changed:
+        if not result.changed:
+            click.echo(
+                f"{len(result.releases)} releases: unchanged since the SBOM was made"
+            )
+    if result.changed:
         exit_now(1)

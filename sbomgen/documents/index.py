@@ -42,6 +42,7 @@ class IndexFile(Strict):
     size: Annotated[int, Field(ge=0)] | None = None
     upload_time: Line | None = None
     yanked: bool = False
+    yanked_reason: Line | None = None
     core_metadata: bool = False
     metadata_sha256: Sha256 | None = None
 
@@ -218,6 +219,7 @@ def _from_simple(
                 size=file.size,
                 upload_time=file.upload_time,
                 yanked=file.yanked is not False,
+                yanked_reason=file.yanked if isinstance(file.yanked, str) and file.yanked else None,
                 core_metadata=has_metadata,
                 metadata_sha256=metadata_sha256,
             )
