@@ -92,6 +92,7 @@ class ExternalReference(Strict):
     type: NonEmptyLine
     url: NonEmptyLine
     comment: Text | None = None
+    hashes: list[Hash] = []
 
 
 class Property(Strict):
@@ -99,9 +100,17 @@ class Property(Strict):
     value: Text | None = None
 
 
+class Contact(Strict):
+    """An organizational contact or an individual author (what the compliance profiles read)."""
+
+    name: Line | None = None
+    email: Line | None = None
+
+
 class OrganizationalEntity(Strict):
     name: Line | None = None
     url: list[Line] = []
+    contact: list[Contact] = []
 
 
 class Component(Strict):
@@ -120,6 +129,11 @@ class Component(Strict):
     externalReferences: list[ExternalReference] = []
     properties: list[Property] = []
     components: list[Component] = []
+    # Read by the compliance profiles only (validate --profile).
+    authors: list[Contact] = []
+    manufacturer: OrganizationalEntity | None = None
+    copyright: Text | None = None
+    swid: dict[str, Any] | None = None
 
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""
@@ -128,10 +142,26 @@ class Component(Strict):
             yield from child.walk()
 
 
+class Lifecycle(Strict):
+    phase: Line | None = None
+    name: Line | None = None
+
+
 class Metadata(Strict):
     timestamp: Line | None = None
     component: Component | None = None
     supplier: OrganizationalEntity | None = None
+    # Read by the compliance profiles only (validate --profile); tools in either form.
+    authors: list[Contact] = []
+    manufacturer: OrganizationalEntity | None = None
+    tools: list[Any] | dict[str, Any] | None = None
+    lifecycles: list[Lifecycle] = []
+
+
+class Composition(Strict):
+    aggregate: Line
+    assemblies: list[Line] = []
+    dependencies: list[Line] = []
 
 
 class Dependency(Strict):
@@ -155,6 +185,7 @@ class Bom(Strict):
     metadata: Metadata | None = None
     components: list[Component] = []
     dependencies: list[Dependency] = []
+    compositions: list[Composition] = []
 
     def all_components(self) -> Iterator[Component]:
         """Every component, the metadata's first, nested ones included."""
