@@ -182,9 +182,8 @@ def _entity(entity: cyclonedx.OrganizationalEntity | None) -> tuple[str, ...]:
 def _cdx_component(ref: str, item: cyclonedx.Component) -> Component:
     licenses: dict[str, str | None] = {"declared": None, "concluded": None}
     for choice in item.licenses:
-        licenses[choice.kind] = (
-            licenses[choice.kind] or choice.spdx or (choice.license and choice.license.name)
-        )
+        named = choice.spdx or (choice.license.name if choice.license is not None else None)
+        licenses[choice.kind] = licenses[choice.kind] or named
     references = {r.type: r for r in reversed(item.externalReferences)}
     distribution = references.get("distribution") or references.get("distribution-intake")
     source = references.get("source-distribution") or references.get("vcs")
