@@ -105,6 +105,9 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         },
     },
 }
+# The XML reader carries what the profiles read: the same verdicts as the JSON.
+EXPECTED["313.cdx.xml"] = EXPECTED["313.cdx.json"]
+EXPECTED["311.cdx.xml"] = EXPECTED["311.cdx.json"]
 # ntia-conformance-checker's name for each profile.
 CHECKER = {"ntia": "ntia", "cisa-2024": "fsct3-min", "bsi-2.1": "bsi"}
 
@@ -115,10 +118,12 @@ def documents(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> dict
     found = {"release-tools": REFERENCE_313}
     for label, tarball in (("313", CPYTHON_313), ("311", CPYTHON_311)):
         out = tmp_path_factory.mktemp(label)
-        run = sbomgen("tarball", "-q", tarball, "-o", f"{out}/", "-f", "spdx-json,cyclonedx-json")
+        run = sbomgen(
+            "tarball", "-q", tarball, "-o", f"{out}/", "-f", "spdx-json,cyclonedx-json,cyclonedx-xml"
+        )
         assert run.returncode == 0, run.stderr
-        found[f"{label}.spdx.json"] = out / f"{tarball.name}.spdx.json"
-        found[f"{label}.cdx.json"] = out / f"{tarball.name}.cdx.json"
+        for suffix in ("spdx.json", "cdx.json", "cdx.xml"):
+            found[f"{label}.{suffix}"] = out / f"{tarball.name}.{suffix}"
     return found
 
 
@@ -382,3 +387,35 @@ def test_one_removed_field_fails_exactly_its_ntia_element_in_spdx(field: str, wh
     }[field]
     failed = {v.element.name: v.missing for v in profiles.evaluate(_view(changed), "ntia") if not v.passed}
     assert failed == {element: [f"p{target}"]}
+
+
+def test_xml_carries_what_the_profiles_read() -> None:
+    xml = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79"
+     version="2">
+  <metadata>
+    <timestamp>2025-06-15T15:06:40Z</timestamp>
+    <lifecycles><lifecycle><phase>build</phase></lifecycle></lifecycles>
+    <tools><components><component type="application"><name>sbomgen</name></component></components></tools>
+    <authors><author><name>A</name><email>a@example.org</email></author></authors>
+    <manufacturer><name>M</name><url>https://example.org</url></manufacturer>
+    <component type="application" bom-ref="root"><name>root</name><copyright>(c) R</copyright>
+      <manufacturer><contact><email>m@example.org</email></contact></manufacturer>
+      <authors><author><email>b@example.org</email></author></authors>
+    </component>
+  </metadata>
+  <compositions><composition><aggregate>complete</aggregate>
+    <assemblies><assembly ref="root"/></assemblies></composition></compositions>
+</bom>"""
+    view = from_cyclonedx(sbom.load(xml, "test", ContentError))
+    assert (view.authors, view.author_contacts) == (
+        ("A", "M", "sbomgen"),
+        ("a@example.org", "https://example.org"),
+    )
+    assert (view.sbom_types, view.completeness, view.uri) == (
+        ("build",),
+        True,
+        "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/2",
+    )
+    (root,) = view.components
+    assert (root.copyright, root.creator_contacts) == ("(c) R", ("m@example.org", "b@example.org"))

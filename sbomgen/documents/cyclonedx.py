@@ -220,7 +220,7 @@ def load(data: bytes | str, source: str, error: type[SbomgenError]) -> Bom:
 _NAMESPACE = re.compile(r"\{http://cyclonedx\.org/schema/bom/(1\.\d+)\}bom")
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT = {"name", "version", "group", "description", "publisher", "purl", "cpe", "url", "timestamp",
-         "id", "comment"}  # fmt: skip
+         "id", "comment", "copyright"}  # fmt: skip
 
 
 def xml_root(data: bytes, source: str, error: type[SbomgenError]) -> Any:
@@ -275,6 +275,8 @@ def parse_xml(
             bom["components"] = [_component(c, namespace, 1, source, error) for c in child]
         elif tag == "dependencies":
             bom["dependencies"] = [_dependency(d, namespace) for d in child]
+        elif tag == "compositions":
+            bom["compositions"] = [_composition(c, namespace) for c in child]
     return found.group(1), bom
 
 
@@ -286,19 +288,51 @@ def _metadata(element: Any, ns: str, source: str, error: type[SbomgenError]) -> 
             result["component"] = _component(child, ns, 1, source, error)
         elif tag == "timestamp":
             result["timestamp"] = child.text or ""
-        elif tag == "supplier":
-            result["supplier"] = _entity(child, ns)
+        elif tag in ("supplier", "manufacturer"):
+            result[tag] = _entity(child, ns)
+        elif tag == "authors":
+            result["authors"] = [_contact(a, ns) for a in child]
+        elif tag == "tools":  # 1.4: <tool>s; 1.5+: <components> and <services>
+            tools = [
+                t for group in child for t in ([group] if len(group) == 0 or _name(group, ns) else group)
+            ]
+            result["tools"] = [{"name": _name(t, ns)} for t in tools if _name(t, ns)]
+        elif tag == "lifecycles":
+            result["lifecycles"] = [{c.tag.removeprefix(ns): c.text or "" for c in lc} for lc in child]
     return result
 
 
+def _name(element: Any, ns: str) -> str | None:
+    return next((c.text for c in element if c.tag.removeprefix(ns) == "name"), None)
+
+
+def _contact(element: Any, ns: str) -> dict[str, Any]:
+    return {
+        c.tag.removeprefix(ns): c.text or "" for c in element if c.tag.removeprefix(ns) in ("name", "email")
+    }
+
+
 def _entity(element: Any, ns: str) -> dict[str, Any]:
-    result: dict[str, Any] = {"url": []}
+    result: dict[str, Any] = {"url": [], "contact": []}
     for child in element:
         tag = child.tag.removeprefix(ns)
         if tag == "name":
             result["name"] = child.text or ""
         elif tag == "url":
             result["url"].append(child.text or "")
+        elif tag == "contact":
+            result["contact"].append(_contact(child, ns))
+    return result
+
+
+def _composition(element: Any, ns: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"aggregate": ""}
+    for child in element:
+        tag = child.tag.removeprefix(ns)
+        if tag == "aggregate":
+            result["aggregate"] = child.text or ""
+        elif tag in ("assemblies", "dependencies"):
+            result[tag] = [item.attrib.get("ref", "") for item in child]
     return result
 
 
@@ -312,8 +346,10 @@ def _component(element: Any, ns: str, depth: int, source: str, error: type[Sbomg
         tag = child.tag.removeprefix(ns)
         if tag in _TEXT:
             result[tag] = child.text or ""
-        elif tag == "supplier":
-            result["supplier"] = _entity(child, ns)
+        elif tag in ("supplier", "manufacturer"):
+            result[tag] = _entity(child, ns)
+        elif tag == "authors":
+            result["authors"] = [_contact(a, ns) for a in child]
         elif tag == "hashes":
             result["hashes"] = [
                 {"alg": h.attrib.get("alg", ""), "content": (h.text or "").strip()} for h in child
