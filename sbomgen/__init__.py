@@ -40,6 +40,7 @@ _API = {
     "regenerated_sbom": "workflows.regenerate",
     "make_release": "workflows.release",
     "check_release": "workflows.release",
+    "check_attested": "workflows.release",
     "Steps": "workflows.steps",
     # options of the stages
     "EnrichOptions": "enrich",
@@ -47,11 +48,15 @@ _API = {
     "Limits": "read.archive",
     # provenance, signing, verification
     "make_provenance": "workflows.trust",
+    "sbom_attestation": "workflows.trust",
     "sign": "workflows.trust",
     "Signing": "provenance.signing",
     "build_context": "workflows.trust",
     "verify": "provenance.verify",
     "Request": "provenance.verify",
+    # the index cache, carried to another machine
+    "export_cache": "workflows.cache_transfer",
+    "import_cache": "workflows.cache_transfer",
     # reading what others made
     "diff": "workflows.diff",
     "validate": "workflows.validate",

@@ -4,9 +4,10 @@ Three real HTTP services, each implementing the documented wire format of the pu
 service it stands in for, so that the unpatched sigstore client signs against them:
 
 - an OpenID Connect issuer: discovery document and JWKS; it mints ES256 identity tokens;
-- a Fulcio-compatible certificate authority (``POST /api/v2/signingCert``): it checks the
-  token's signature against the issuer's published keys and its claims, checks proof of
-  possession of the key, and issues a 10-minute code-signing certificate with Fulcio's SAN
+- a Fulcio-compatible certificate authority (``POST /api/v2/signingCert``): it takes the
+  token from the body's ``credentials.oidcIdentityToken`` or else the Authorization header,
+  as Fulcio does; checks its signature against the issuer's published keys and its claims;
+  checks proof of possession of the key; and issues a 10-minute code-signing certificate with Fulcio's SAN
   and issuer extensions and an embedded SCT from a test CT log (RFC 6962 precertificate);
 - a Rekor v1-compatible transparency log (``/api/v1/log``): it verifies and canonicalises
   hashedrekord and dsse entries, keeps an RFC 6962 Merkle tree, and answers with the entry,
@@ -298,17 +299,31 @@ class Fulcio(Service):
             return 200, {"chains": [{"certificates": [pem(self.ca.certificate)]}]}
         if method != "POST" or path != "/api/v2/signingCert":
             raise HttpError(404, f"no such endpoint: {method} {path}")
-        authorization = headers.get("Authorization", "")
-        if not authorization.startswith("Bearer "):
-            raise HttpError(401, "missing bearer identity token")
-        claims = self.verify_token(authorization.removeprefix("Bearer "))
         try:
             request = json.loads(body)
         except json.JSONDecodeError:
             raise HttpError(400, "request body is not JSON") from None
+        if not isinstance(request, dict):
+            raise HttpError(400, "request body is not a JSON object")
+        claims = self.verify_token(self.identity_token(request, headers))
         public_key = self.proven_key(request, claims)
         chain = self.issue(public_key, claims["email"], claims["iss"])
         return 201, {"signedCertificateEmbeddedSct": {"chain": {"certificates": [pem(c) for c in chain]}}}
+
+    @staticmethod
+    def identity_token(request: dict[str, Any], headers: dict[str, str]) -> str:
+        """The token as Fulcio reads it: ``credentials.oidcIdentityToken`` in the body (as
+        sigstore-js sends it), or else the Authorization header's bearer token (sigstore-python)."""
+        credentials = request.get("credentials")
+        token = credentials.get("oidcIdentityToken") if isinstance(credentials, dict) else None
+        if isinstance(token, str) and token:
+            return token
+        authorization = headers.get("Authorization", "")
+        if not authorization.startswith("Bearer "):
+            raise HttpError(
+                401, "no identity token: neither credentials.oidcIdentityToken nor a bearer token"
+            )
+        return authorization.removeprefix("Bearer ")
 
     def verify_token(self, token: str) -> dict[str, Any]:
         """The token's claims, once its issuer is trusted and its signature, audience and

@@ -3,6 +3,7 @@ given once, the exit codes each command's help lists; and output that suits wher
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ WRITERS = [
     "regenerate",
     "release",
     "provenance",
+    "attest",
     "sign",
     "report",
     "cache export",
@@ -49,7 +51,7 @@ def test_every_command_has_quiet_verbose_and_lists_its_exit_codes(command: str) 
     if command in SBOM_WRITERS:
         assert "-f, --format" in text and "SBOMGEN_FORMAT" in text
     if command == "verify":
-        assert codes == [0, 2, 5, 9]  # reads no archive, writes nothing
+        assert codes == [0, 2, 5, 6, 9]  # reads no archive, writes only --write-sbom
         assert set(re.findall(r"SBOMGEN_\w+", text)) == {
             "SBOMGEN_QUIET",
             "SBOMGEN_DEBUG",
@@ -57,6 +59,8 @@ def test_every_command_has_quiet_verbose_and_lists_its_exit_codes(command: str) 
         }  # checks: on its line
     if command in ("validate", "diff", "check") or command == "release":
         assert 1 in codes
+    if command in ("release", "attest"):
+        assert 9 in codes if command == "release" else 4 in codes
 
 
 def test_several_outputs_need_a_folder_never_one_made_from_a_file_name(small: Path, tmp_path: Path) -> None:
@@ -184,13 +188,27 @@ def test_release_into_another_folder_lists_what_it_wrote(small: Path, tmp_path: 
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in out.iterdir())
     assert written == [
+        "Python-3.99.0.tgz.cdx.intoto.json",
         "Python-3.99.0.tgz.cdx.json",
         "Python-3.99.0.tgz.intoto.json",
+        "Python-3.99.0.tgz.spdx.intoto.json",
         "Python-3.99.0.tgz.spdx.json",
+        "release-attestation.intoto.json",
         "release-manifest.json",
     ]
     manifest = json.loads((out / "release-manifest.json").read_bytes())
-    assert [f["name"] for f in manifest["files"]] == sorted(["Python-3.99.0.tgz", *written[:3]])
+    assert [f["name"] for f in manifest["files"]] == sorted(["Python-3.99.0.tgz", *written[:6]])
+    # The release attestation lists the same files but itself, with both digests.
+    attestation = json.loads((out / "release-attestation.intoto.json").read_bytes())
+    assert attestation["predicateType"] == "https://in-toto.io/attestation/release/v0.2"
+    assert attestation["predicate"] == {"purl": "pkg:generic/python@3.99.0"}
+    assert [s["name"] for s in attestation["subject"]] == sorted(["Python-3.99.0.tgz", *written[:5]])
+    for subject in attestation["subject"]:
+        path = out / subject["name"] if subject["name"] != "Python-3.99.0.tgz" else folder / subject["name"]
+        assert subject["digest"] == {
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "sha512": hashlib.sha512(path.read_bytes()).hexdigest(),
+        }
     statement = json.loads((out / "Python-3.99.0.tgz.intoto.json").read_bytes())
     byproducts = statement["predicate"]["runDetails"]["byproducts"]
     assert [b["name"] for b in byproducts] == ["Python-3.99.0.tgz.spdx.json"]

@@ -170,7 +170,7 @@ def cache_export(url: str = "https://files.example/r.whl", license_: str | None 
 def test_finding_cache_export_is_imported_when_an_index_could_have_sent_it(tmp_path: Path) -> None:
     export = tmp_path / "export.json"
     export.write_bytes(cache_export(license_="MIT"))
-    run = sbomgen("cache", "import", export, "--cache-dir", tmp_path / "cache")
+    run = sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", tmp_path / "cache")
     assert run.returncode == 0, run.stderr
 
 
@@ -190,7 +190,15 @@ def test_finding_cache_export_says_what_no_index_could(
     export.write_bytes(cache_export(url, license_))
     cache = tmp_path / "cache"
     refused(
-        tmp_path, 8, "cache", "import", export, "--cache-dir", cache, fragments=(f"export.json: {fragment}",)
+        tmp_path,
+        8,
+        "cache",
+        "import",
+        export,
+        "--allow-unsigned",
+        "--cache-dir",
+        cache,
+        fragments=(f"export.json: {fragment}",),
     )
     # Nothing of the export reached the cache.
     assert sbomgen("cache", "export", tmp_path / "after.json", "--cache-dir", cache).returncode == 0

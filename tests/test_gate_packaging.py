@@ -460,7 +460,12 @@ def test_finding_cache_export_with_wrong_types(tmp_path: Path, change: Any, frag
     export = tmp_path / "edited.json"
     export.write_bytes(seal(document))
     fresh = tmp_path / "fresh"
-    failed(sbomgen("cache", "import", export, "--cache-dir", fresh), 8, "edited.json: ", fragment)
+    failed(
+        sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", fresh),
+        8,
+        "edited.json: ",
+        fragment,
+    )
     assert not fresh.exists()  # checked whole before the cache is opened: not even an empty one
 
 
@@ -483,7 +488,9 @@ def test_finding_cache_export_with_nesting_and_huge_integers(
 ) -> None:
     export = tmp_path / "export.json"
     export.write_bytes(content)
-    failed(sbomgen("cache", "import", export, "--cache-dir", tmp_path / "cache"), 8, fragment)
+    failed(
+        sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", tmp_path / "cache"), 8, fragment
+    )
 
 
 def test_finding_two_pip_wheels_for_windows_sboms(tmp_path: Path) -> None:

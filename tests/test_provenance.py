@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -164,14 +165,32 @@ def test_key_signed_provenance_round_trips(kind: str, sbom: Path, tmp_path: Path
         "builder id",
     )
 
-    # An independent DSSE implementation agrees.
+    # An independent DSSE implementation agrees, given only the public key: the envelope's
+    # keyid is the one securesystemslib computes for it.
     from securesystemslib.dsse import Envelope
+    from securesystemslib.exceptions import VerificationError
     from securesystemslib.signer import SSlibKey
 
     document = json.loads(envelope.read_text())
-    keyid = document["signatures"][0]["keyid"]
-    key = SSlibKey.from_crypto(serialization.load_pem_public_key(public.read_bytes()), keyid=keyid)
-    assert list(Envelope.from_dict(document).verify([key], 1)) == [keyid]
+    key = SSlibKey.from_crypto(serialization.load_pem_public_key(public.read_bytes()))
+    assert document["signatures"][0]["keyid"] == key.keyid
+    assert list(Envelope.from_dict(json.loads(envelope.read_text())).verify([key], 1)) == [key.keyid]
+    tampered = json.loads(envelope.read_text())  # from_dict changes the dict it reads
+    tampered["payload"] = base64.b64encode(base64.b64decode(document["payload"]) + b" ").decode()
+    with pytest.raises(VerificationError):
+        Envelope.from_dict(tampered).verify([key], 1)
+
+    # The keyid is a hint: sbomgen verifies with the key it is given, whatever the keyid says,
+    # so envelopes from before this rule (keyid: SHA-256 of the DER public key) still verify.
+    spki = serialization.load_pem_public_key(public.read_bytes()).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    for keyid in (hashlib.sha256(spki).hexdigest(), ""):
+        document["signatures"][0]["keyid"] = keyid
+        older = tmp_path / f"keyid-{keyid[:8]}.intoto.json"
+        older.write_text(json.dumps(document))
+        run = sbomgen("verify", CPYTHON_313, "--bundle", older, "--key", public)
+        assert run.returncode == 0, run.stderr
 
 
 def test_statement_content_and_validators(sbom: Path, tmp_path: Path) -> None:

@@ -74,10 +74,12 @@ def test_313_package_fields(sbom_313: Path) -> None:
     packages = {p["name"]: p for p in load(sbom_313)["packages"]}
     reference = {p["name"]: p for p in load(REFERENCE_313)["packages"]}
     cpython = packages["CPython"]
+    # Release tooling asserts PSF-2.0; sbomgen concludes only what a license file says
+    # exactly, and CPython's LICENSE is no single SPDX License List text (test_licenses.py).
+    assert cpython["licenseConcluded"] == "NOASSERTION"
     for key in (
         "SPDXID",
         "versionInfo",
-        "licenseConcluded",
         "supplier",
         "originator",
         "packageFileName",
@@ -90,6 +92,11 @@ def test_313_package_fields(sbom_313: Path) -> None:
         assert cpython[key] == reference["CPython"][key], key
     for name in ("expat", "hacl-star", "libb2", "macholib", "mpdecimal"):
         ours = {k: v for k, v in packages[name].items()}
+        if name == "expat":  # concluded from Modules/expat/COPYING, where release tooling says nothing
+            assert ours.pop("licenseConcluded") == "MIT"
+            assert ours.pop("copyrightText").startswith("Copyright (c) 1998-2000 Thai Open Source")
+            assert ours.pop("licenseComments").startswith("Concluded license: ")
+            ours["licenseConcluded"] = "NOASSERTION"
         assert ours == reference[name], name
     pip = packages["pip"]
     assert pip["checksums"] == reference["pip"]["checksums"]

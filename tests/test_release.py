@@ -50,14 +50,18 @@ def test_release_folder(tmp_path: Path, key: tuple[Path, Path]) -> None:
         "release", folder, "--builder-id", "https://ci.example.org/release", "--sign", f"key:{key[0]}"
     )
     assert run.returncode == 0, run.stderr
+    # Two versions are no one release: no release attestation, and a warning says why.
+    assert "no release attestation: its artifacts' names give no one CPython version" in run.stderr
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(
         [
             "Python-3.11.2.tgz",
             "Python-3.11.2.tgz.intoto.json",
+            "Python-3.11.2.tgz.spdx.intoto.json",
             "Python-3.11.2.tgz.spdx.json",
             "Python-3.13.5.tar.xz",
             "Python-3.13.5.tar.xz.intoto.json",
+            "Python-3.13.5.tar.xz.spdx.intoto.json",
             "Python-3.13.5.tar.xz.spdx.json",
             "release-manifest.json",
         ]

@@ -35,6 +35,7 @@ for _command in (
     make.release,
     inspect.check,
     trust.provenance,
+    trust.attest,
     trust.sign,
     trust.verify,
     inspect.validate,

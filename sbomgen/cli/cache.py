@@ -18,6 +18,7 @@ from .common import (
     limit_options,
     limits,
     makes_folder,
+    once_option,
     output_option,
     output_targets,
     verbosity_options,
@@ -31,8 +32,8 @@ def cache() -> None:
 
     \b
     On a machine with network:    sbomgen cache warm Python-3.13.5.tar.xz
-                                  sbomgen cache export -o index-cache.json
-    On the machine without:       sbomgen cache import index-cache.json
+                                  sbomgen cache export --sign key:cache.pem -o index-cache.json
+    On the machine without:       sbomgen cache import --key cache.pub index-cache.json
                                   sbomgen tarball --offline Python-3.13.5.tar.xz
     """
 
@@ -60,48 +61,110 @@ def warm(artifacts: tuple[Path, ...], **index_options: Any) -> None:
         info(f"cached the index metadata of {artifact.name}")
 
 
-@cache.command("export", cls=Command, epilog=exit_codes(6, 8))
+@cache.command("export", cls=Command, epilog=exit_codes(6, 8, 10))
 @verbosity_options
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @output_option("The file to write ('-': stdout).")
 @cache_dir_option
-def export_(file: Path | None, output: str | None, cache_dir: Path | None) -> None:
-    """Write every cache entry to -o FILE (JSON, with checksums), to carry to another machine."""
+@once_option(
+    "--sign",
+    "signing",
+    metavar="sigstore|key:PATH",
+    help="Sign the export keylessly with Sigstore, or with a local ECDSA P-256 / Ed25519 PEM key "
+    "(a DSSE envelope). Default: unsigned, importable only with --allow-unsigned.",
+)
+@once_option("--identity-token", metavar="JWT", help="OIDC token for keyless signing. Default: from the CI.")
+@click.option("--staging", is_flag=True, help="Sign with Sigstore's staging instance.")
+@once_option(
+    "--trust-config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Sigstore client trust configuration (trusted root + signing config) of another instance.",
+)
+def export_(file: Path | None, output: str | None, cache_dir: Path | None, **options: Any) -> None:
+    """Write every cache entry to -o FILE (JSON, with checksums), to carry to another machine.
+
+    With --sign, the export is signed, and `cache import` verifies it before it reads a
+    byte of it. A signed export is a DSSE envelope (key:PATH) or a Sigstore bundle
+    (sigstore) whose payload is an in-toto statement, predicate type
+    urn:x-sbomgen:index-cache-export:v1, carrying the export.
+    """
     from ..enrich import default_cache_dir
-    from ..enrich.cache import Cache
+    from ..provenance.signing import Signing
+    from ..workflows.cache_transfer import export_cache
     from ..write.output import check_outputs, is_stdout, write_atomic
 
     if (file is None) == (output is None):
         raise click.UsageError("name the export once: -o FILE")
+    how = Signing(options["signing"], options["identity_token"], options["staging"], options["trust_config"])
+    if how.method is None and (how.identity_token or how.staging or how.trust_config):
+        raise click.UsageError("--identity-token, --staging and --trust-config belong to --sign sigstore")
     output = output if output is not None else str(file)
     (target,) = output_targets(output, ["index-cache.json"])
-    check_outputs([target], cache_files(cache_dir), create_folders=makes_folder(output))
-    store = Cache(cache_dir or default_cache_dir())
-    try:
-        write_atomic(target, store.export())
-    finally:
-        store.close()
+    check_outputs(
+        [target], [*cache_files(cache_dir), how.key, how.trust_config], create_folders=makes_folder(output)
+    )
+    write_atomic(target, export_cache(cache_dir or default_cache_dir(), how))
     if not is_stdout(target):
-        info(f"exported the cache to {target}")
+        info(f"exported the cache to {target}" + (" (signed)" if how.method else ""))
 
 
-@cache.command("import", cls=Command, epilog=exit_codes(8))
+@cache.command(
+    "import",
+    cls=Command,
+    epilog=exit_codes(
+        8,
+        c8="the export cannot be used: its signature, signer, format or checksums do not verify, "
+        "or it is unsigned and --allow-unsigned is not given; the cache cannot be used",
+    ),
+)
 @verbosity_options
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @cache_dir_option
-def import_(file: Path, cache_dir: Path | None) -> None:
-    """Check FILE (format, checksums) completely, then add its entries to the cache."""
-    from ..documents.parse import MAX_DOCUMENT_BYTES
-    from ..documents.source import read_bounded
-    from ..enrich import default_cache_dir
-    from ..enrich.cache import Cache, parse_export
-    from ..errors import CacheError
+@once_option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM public key of an export signed with --sign key:PATH.",
+)
+@once_option(
+    "--identity", metavar="ID", help="The signer's identity of a keyless export, exactly. Needs --issuer."
+)
+@once_option(
+    "--identity-regexp",
+    metavar="REGEXP",
+    help="The signer's identity as an anchored regular expression ('^...$'), matched whole.",
+)
+@once_option("--issuer", metavar="URL", help="The identity's OIDC issuer.")
+@click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
+@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
+@once_option(
+    "--trusted-root",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A trusted root file.",
+)
+@once_option(
+    "--trust-config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A Sigstore client trust configuration; its trusted root is used.",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Import an unsigned export too; its entries are marked, and every SBOM made from them says so.",
+)
+def import_(file: Path, cache_dir: Path | None, allow_unsigned: bool, **trust: Any) -> None:
+    """Verify FILE's signature and signer, check it (format, checksums) completely, then add
+    its entries to the cache.
 
-    content = read_bounded(file, str(file), CacheError, MAX_DOCUMENT_BYTES)
-    entries = parse_export(content, str(file))  # all of it checked before the cache is opened
-    store = Cache(cache_dir or default_cache_dir())
-    try:
-        store.put(entries)
-    finally:
-        store.close()
-    info(f"imported {len(entries)} entries from {file}")
+    A signed export is verified with --key PUB.pem, or --identity ID (or
+    --identity-regexp) and --issuer URL, before a byte of what it signs is read; an
+    unsigned one is imported only with --allow-unsigned. Nothing is added unless all of
+    FILE is accepted.
+    """
+    from ..enrich import default_cache_dir
+    from ..provenance.verify import Request
+    from ..workflows.cache_transfer import import_cache
+
+    asked = any(value not in (None, False) for value in trust.values())
+    request = Request(**trust) if asked else None
+    count, signed = import_cache(file, cache_dir or default_cache_dir(), request, allow_unsigned)
+    info(f"imported {count} entries from {file}" + ("" if signed else ", marked unsigned"))

@@ -24,6 +24,7 @@ from .common import (
     limits,
     make_folder,
     makes_folder,
+    once_option,
     output_of,
     output_option,
     output_targets,
@@ -125,8 +126,11 @@ def tarball(
 
     The SBOM lists every file with SHA1 and SHA256, the packages CPython declares in
     Misc/sbom.spdx.json (whose file checksums are verified against the archive), the
-    bundled pip wheel and the packages pip vendors. created comes from SOURCE_DATE_EPOCH
-    when set, else from the archive's newest member, so reruns are byte-identical.
+    bundled pip wheel and the packages pip vendors. Concluded licenses and copyright text
+    come from the license files the artifact carries for each component: a license only
+    where the whole file is exactly one SPDX License List text (else NOASSERTION).
+    created comes from SOURCE_DATE_EPOCH when set, else from the archive's newest member,
+    so reruns are byte-identical.
 
     Download locations, index checksums and declared licenses of pip and its vendored
     packages come from the package index, through a verified cache that is used alone
@@ -272,8 +276,10 @@ def regenerate(
 @command(
     epilog=exit_codes(
         *_MAKES,
+        9,
         10,
         c1="release --check: the folder changed; otherwise the process reading an artifact was killed",
+        c9="release --check: the release attestation's signature or signer did not verify",
     )
 )
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
@@ -281,7 +287,26 @@ def regenerate(
     "--check",
     "check_manifest",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Compare FOLDER with this manifest instead: name every file added, removed or changed (exit 1).",
+    help="Compare FOLDER with this manifest, or this signed release attestation (verified first, "
+    "with --key or --identity and --issuer), instead: name every file added, removed or changed (exit 1).",
+)
+@once_option(
+    "--key",
+    "check_key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="--check: the PEM public key that must have signed the release attestation.",
+)
+@once_option("--identity", "check_identity", metavar="ID", help="--check: the keyless signer's identity.")
+@once_option(
+    "--identity-regexp", "check_identity_regexp", metavar="REGEXP", help="--check: the identity, '^...$'."
+)
+@once_option("--issuer", "check_issuer", metavar="URL", help="--check: the identity's OIDC issuer.")
+@once_option(
+    "--trusted-root",
+    "check_trusted_root",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="--check: a Sigstore trusted root file (or --trust-config, --staging; with --offline, "
+    "the one shipped with sigstore).",
 )
 @click.option(
     "--source",
@@ -312,29 +337,39 @@ def release(
     output_dir: Path | None,
     **options: Any,
 ) -> None:
-    """SBOMs and provenance for every artifact in a release FOLDER, and a manifest of it.
+    """SBOMs, provenance and attestations for every artifact in a release FOLDER, and a
+    signed list of it.
 
     Source tarballs (Python-X.Y.Z.tgz, .tar.xz) and Windows installers and embeddable
     zips are found by name and processed in parallel worker processes. Written beside
     them (or into -o): ARTIFACT.spdx.json (and the other formats asked for), the
-    provenance, and release-manifest.json with every file's size and SHA256 (the release
-    folder's, and what was written elsewhere). With --check, nothing is written: the folder
-    is compared with a manifest and every file added, removed or changed is named.
+    provenance, the SBOM attestation of each JSON SBOM (ARTIFACT.spdx.intoto.json,
+    .cdx.intoto.json), release-attestation.intoto.json (in-toto Release v0.2: every file of
+    the release and every file written, with SHA-256 and SHA-512), all signed as --sign
+    says, and release-manifest.json with every file's size and SHA256. With --check,
+    nothing is written: the folder is compared with a manifest or a release attestation
+    (whose signature and signer are verified first) and every file added, removed or
+    changed is named.
     """
+    from ..errors import UsageError
     from ..workflows import release as rel
     from ..workflows.sbom import SbomOptions
     from ..workflows.trust import build_context
     from ..write.output import check_outputs, write_atomic
 
+    checking = {k.removeprefix("check_"): options.pop(k) for k in list(options) if k.startswith("check_")}
     if check_manifest is not None:
-        drift = rel.check(check_manifest, folder)
+        drift, what = rel.check_any(check_manifest, folder, _check_request(checking, options))
         for mark, names in (("added", drift.added), ("removed", drift.removed), ("changed", drift.changed)):
             for name in names:
                 click.echo(f"{mark}: {name}")
         if drift.empty:
-            click.echo(f"{folder}: as the manifest records it")
+            click.echo(f"{folder}: as the {what} records it")
             return
         exit_now(1)
+    if any(checking.values()):
+        given = ", ".join(f"--{k.replace('_', '-')}" for k, v in checking.items() if v)
+        raise UsageError(f"{given}: only for the release attestation given to --check")
     how = signing(options)
     wanted = SbomOptions(formats=formats(output_format)).formats
     sources, windows, source, names = rel.release_outputs(folder, source, how.method, how.suffix, wanted)
@@ -351,7 +386,7 @@ def release(
     rel.contents(folder, out / rel.MANIFEST)  # what the manifest would refuse fails before the work
     context = build_context(**{k: options.pop(k) for k in BUILD_FIELDS})
     sbom_options = _sbom_options(output_format, options)
-    made = rel.make_release(folder, source, sbom_options, context, how, jobs, CommandSteps())
+    made = rel.make_release(folder, source, sbom_options, context, how, jobs, CommandSteps(), out)
     for message in made.notices:
         warn(message)
     make_folder(out)
@@ -360,4 +395,26 @@ def release(
     written = {} if out.resolve() == folder.resolve() else {name: out / name for name in made.outputs}
     write_atomic(out / rel.MANIFEST, rel.manifest(folder, out / rel.MANIFEST, written))
     count = len(made.artifacts)
-    info(f"wrote {count} SBOMs ({', '.join(wanted)}), {count} provenance files and {out / rel.MANIFEST}")
+    info(
+        f"wrote {count} SBOMs ({', '.join(wanted)}), {count} provenance files, SBOM attestations, "
+        f"the release attestation and {out / rel.MANIFEST}"
+    )
+
+
+def _check_request(checking: dict[str, Any], options: dict[str, Any]) -> Any:
+    """What ``release --check`` must establish of a release attestation's signer; None when
+    no signer option was given."""
+    from ..provenance.verify import Request
+
+    if not any(checking.values()):
+        return None
+    return Request(
+        identity=checking["identity"],
+        identity_regexp=checking["identity_regexp"],
+        issuer=checking["issuer"],
+        key=checking["key"],
+        offline=options["offline"] and checking["key"] is None,
+        staging=options["staging"],
+        trusted_root=checking["trusted_root"],
+        trust_config=options["trust_config"],
+    )

@@ -1,4 +1,4 @@
-"""The commands of the trust chain: provenance, sign, verify."""
+"""The commands of the trust chain: provenance, attest, sign, verify."""
 
 from __future__ import annotations
 
@@ -76,6 +76,49 @@ def provenance(
             info(f"wrote {target}")
 
 
+@command(epilog=exit_codes(4, 6, 10, c4="the SBOM is not JSON, or does not describe ARTIFACT"))
+@click.argument("artifact", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@once_option(
+    "--sbom",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The SBOM of ARTIFACT: SPDX 2.3 JSON, SPDX 3 JSON-LD or CycloneDX JSON.",
+)
+@click.option(
+    "--sign",
+    "signing",
+    metavar="sigstore|key:PATH",
+    envvar="SBOMGEN_SIGN",
+    show_envvar=True,
+    help="Sign keylessly with Sigstore (a bundle, ….intoto.sigstore.json) or with a local ECDSA "
+    "P-256 / Ed25519 PEM key (a DSSE envelope, ….intoto.json). Default: the unsigned statement.",
+)
+@output_option("Where to write: a file ('-': stdout) or a folder. Default: the current folder.")
+@signing_options
+def attest(artifact: Path, sbom: Path, output: str | None, **options: Any) -> None:
+    """Write the SBOM attestation of ARTIFACT: an in-toto statement whose subject is
+    ARTIFACT (SHA-256, SHA-512) and whose predicate is the SBOM, signed as --sign says.
+
+    The predicate type is the SBOM's format: https://spdx.dev/Document/v2.3,
+    https://spdx.dev/Document/v3 or https://cyclonedx.org/bom. The SBOM must describe
+    ARTIFACT (a checksum it records for what it describes is ARTIFACT's). Written as
+    ARTIFACT.spdx.intoto.json (.spdx3, .cdx; .intoto.sigstore.json when keyless).
+    """
+    from ..workflows import trust
+    from ..write.output import check_outputs, is_stdout, write_atomic
+
+    how = signing(options)
+    stem, statement = trust.sbom_attestation(artifact, sbom)
+    (target,) = output_targets(output, [f"{stem}{how.suffix}"])
+    check_outputs([target], [artifact, sbom, how.key, how.trust_config], create_folders=makes_folder(output))
+    ((_, body),) = how.sign_statements([stem], [statement])
+    if not is_stdout(target):
+        make_folder(Path(target).parent)
+    write_atomic(target, body)
+    if not is_stdout(target):
+        info(f"wrote {target}")
+
+
 @command(epilog=exit_codes(6, 10))
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -104,7 +147,14 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
             info(f"wrote {target}")
 
 
-@command(epilog=exit_codes(9, c9="a check failed, or could not be made (the line says which)"))
+@command(
+    epilog=exit_codes(
+        6,
+        9,
+        c6="--write-sbom could not be written",
+        c9="a check failed, or could not be made (the line says which)",
+    )
+)
 @click.argument("artifact", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @once_option(
     "--bundle",
@@ -137,6 +187,12 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
     help="The identity's OIDC issuer. Needs --identity or --identity-regexp.",
 )
 @once_option(
+    "--identities",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A map of CPython minor series to release managers' identities and issuers, in place "
+    "of the one sbomgen ships (used for a CPython release file when no signer option is given).",
+)
+@once_option(
     "--key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="PEM public key of a key-signed envelope (not with the Sigstore options).",
@@ -159,30 +215,59 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
     help="The predicate type the statement must have. Default: SLSA Provenance v1, for bundles "
     "that hold a statement; given with a message signature, the check fails.",
 )
+@click.option(
+    "--sbom-attestation",
+    is_flag=True,
+    help="The statement must be an SBOM attestation (predicate type SPDX 2.3, SPDX 3 or CycloneDX) "
+    "whose SBOM describes ARTIFACT.",
+)
+@once_option(
+    "--write-sbom",
+    metavar="PATH",
+    help="When every check passed, write the SBOM an SBOM attestation carries to the file PATH.",
+)
 @once_option("--builder-id", metavar="URI", help="Require this builder id in the provenance.")
 @once_option("--source-uri", metavar="URI", help="Require this source among the resolved dependencies.")
 @once_option(
     "--sbom",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Require the provenance to record this SBOM file (its SHA256) as a byproduct.",
+    help="Require the provenance to record this SBOM file (its SHA256) as a byproduct, or the "
+    "SBOM attestation to carry it.",
 )
-def verify(artifact: Path, bundle: Path, **request: Any) -> None:
+def verify(artifact: Path, bundle: Path, write_sbom: str | None, **request: Any) -> None:
     """Verify ARTIFACT against a signature bundle.
 
     The options say which checks are made: the bundle is read and is of the kind the
     signer option verifies; its signature (Sigstore: certificate chain, transparency log;
-    or --key); the signer's identity and issuer; that it is about ARTIFACT; the predicate
-    type; and, when given, builder id, source and SBOM. A check asked for that cannot apply
-    to the bundle fails. Every check made is printed (ok / FAILED); exit 0 only when all
-    passed, else exit 9 with one line naming the first that failed.
+    or --key); the signer's identity and issuer (for a CPython release file such as
+    Python-3.13.5.tar.xz, given no signer option: its release manager's, from the map sbomgen
+    ships or --identities); that it is about ARTIFACT; the predicate type; that an SBOM
+    attestation's SBOM describes ARTIFACT; and, when given, builder id, source and SBOM. A
+    check asked for that cannot apply to the bundle fails. Every check made is printed
+    (ok / FAILED); exit 0 only when all passed, else exit 9 with one line naming the first
+    that failed.
     """
-    from ..errors import VerificationFailed
+    import json
+
+    from ..errors import UsageError, VerificationFailed
+    from ..provenance.attest import SBOM_PREDICATES
     from ..provenance.verify import Request
     from ..provenance.verify import verify as run
+    from ..write.output import check_outputs, is_stdout, write_atomic
 
-    result = run(artifact, bundle, Request(**request))
+    asked = Request(**request)
+    if write_sbom is not None:
+        if not (asked.sbom_attestation or asked.predicate_type in SBOM_PREDICATES):
+            raise UsageError("--write-sbom needs --sbom-attestation (or an SBOM --predicate-type)")
+        if is_stdout(write_sbom):
+            raise UsageError("--write-sbom -: stdout carries the checks' lines; name a file")
+        check_outputs([write_sbom], [artifact, bundle, asked.sbom, asked.key])
+    result = run(artifact, bundle, asked)
     for outcome in result.outcomes:
         click.echo(f"{'ok' if outcome.passed else 'FAILED'}  {outcome}")
     failure = result.first_failure
     if not result.ok:
         raise VerificationFailed(str(failure) if failure else "no check was made")
+    if write_sbom is not None and result.statement is not None:
+        write_atomic(write_sbom, (json.dumps(result.statement.predicate, indent=2) + "\n").encode())
+        info(f"wrote {write_sbom}")

@@ -43,3 +43,19 @@ def load(
         cyclonedx.unique_refs(bom, source, error)
         return bom
     raise error(f'{not_one}: JSON without "spdxVersion" or "bomFormat": "CycloneDX"')
+
+
+def subject_claims(document: spdx2.Document | cyclonedx.Bom) -> list[tuple[str | None, dict[str, str]]]:
+    """(file name, digests) of each thing the SBOM says it describes: SPDX's described
+    packages (checksums, packageFileName), CycloneDX's subject component (hashes)."""
+    if isinstance(document, cyclonedx.Bom):
+        subject = document.metadata.component if document.metadata else None
+        if subject is None:
+            return []
+        return [(None, {h.alg.replace("SHA-", "sha"): h.content.lower() for h in subject.hashes})]
+    described = set(document.described())
+    return [
+        (package.packageFileName, {c.algorithm.lower(): c.value for c in package.checksums})
+        for package in document.packages
+        if package.SPDXID in described
+    ]

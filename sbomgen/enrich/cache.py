@@ -37,6 +37,15 @@ CREATE TABLE IF NOT EXISTS release (
 );
 -- What the cache holds of a release from any index (held): a look-up, not a scan per release.
 CREATE INDEX IF NOT EXISTS release_by_name ON release (name, version);
+-- Entries imported from an unsigned export (--allow-unsigned): the SHA256 of that export.
+CREATE TABLE IF NOT EXISTS unsigned (
+    index_url TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    export_sha256 TEXT NOT NULL,
+    PRIMARY KEY (index_url, name, version, subject)
+);
 """
 
 
@@ -48,6 +57,7 @@ class Entry:
     subject: str
     data: ReleaseData
     fetched_at: str
+    unsigned_from: str | None = None  # the SHA256 of the unsigned export it was imported from
 
     @property
     def text(self) -> str:
@@ -113,17 +123,19 @@ class Cache:
     def get(self, index_url: str, name: str, version: str, subject: str = "") -> Entry | None:
         with self._usable():
             row = self._db.execute(
-                "SELECT data, sha256, fetched_at FROM release "
+                "SELECT data, sha256, fetched_at, export_sha256 FROM release LEFT JOIN unsigned "
+                "USING (index_url, name, version, subject) "
                 "WHERE index_url=? AND name=? AND version=? AND subject=?",
                 (index_url, name, version, subject),
             ).fetchone()
         if row is None:
             return None
-        text, expected, fetched_at = row
+        text, expected, fetched_at, unsigned_from = row
         if digest(text) != expected:
             self.notices.append(f"warning: cache entry {name} {version} fails its checksum; not used")
             return None
-        return Entry(index_url, name, version, subject, self._data(text, name, version), fetched_at)
+        data = self._data(text, name, version)
+        return Entry(index_url, name, version, subject, data, fetched_at, unsigned_from)
 
     def find(self, index_url: str, name: str, version: str) -> Entry | None:
         """The newest entry for a release, whatever file it was derived from."""
@@ -149,11 +161,25 @@ class Cache:
             ).fetchall()
         return {(index_url, subject) for index_url, subject in rows}
 
-    def put(self, entries: list[Entry]) -> None:
+    def unsigned(self) -> list[str]:
+        """ "NAME VERSION" of every entry imported from an unsigned export."""
+        with self._usable():
+            rows = self._db.execute("SELECT DISTINCT name, version FROM unsigned ORDER BY name, version")
+            return [f"{name} {version}" for name, version in rows]
+
+    def put(self, entries: list[Entry], unsigned_from: str | None = None) -> None:
+        """Store ``entries``; ``unsigned_from``: the SHA256 of the unsigned export they come
+        from, kept with each until it is replaced (by the index's answer or a signed import)."""
         if not entries:
             return
         with self._usable(), self._transaction():
             for entry in entries:
+                key = (entry.index_url, entry.name, entry.version, entry.subject)
+                self._db.execute(
+                    "DELETE FROM unsigned WHERE index_url=? AND name=? AND version=? AND subject=?", key
+                )
+                if unsigned_from is not None:
+                    self._db.execute("INSERT INTO unsigned VALUES (?, ?, ?, ?, ?)", (*key, unsigned_from))
                 self._db.execute(
                     "INSERT OR REPLACE INTO release VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -196,12 +222,6 @@ class Cache:
         ]
         body = {"format": FORMAT, "version": VERSION, "entries": entries}
         return (canonical({**body, "sha256": digest(canonical(entries))}) + "\n").encode()
-
-    def import_(self, content: bytes, where: str) -> int:
-        """Check an exported file completely, then add its entries in one transaction."""
-        entries = parse_export(content, where)
-        self.put(entries)
-        return len(entries)
 
     def _transaction(self) -> Any:
         db = self._db

@@ -97,12 +97,15 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
                 fetched.append(Entry(index_url, target.name, target.version, target.subject, data, now))
             cache.put(fetched)
         from_cache = []
+        unsigned: dict[_Target, str] = {}  # the SHA256 of the unsigned export an entry came from
         for target in targets:
             if target in found:
                 continue
             entry = cache.get(index_url, target.name, target.version, target.subject)
             if entry is not None:
                 found[target] = entry.data
+                if entry.unsigned_from is not None:
+                    unsigned[target] = entry.unsigned_from
                 from_cache.append(f"{target.name} {target.version}")
         notices += cache.notices
         # Why the cache did not answer where the index was not asked or could not be reached.
@@ -139,6 +142,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     updated = {}
     for target in (t for t in targets if t in found):
         component, notice = _apply(target, found[target])
+        component = replace(component, index_unsigned_export=unsigned.get(target))
         updated[component.key] = component
         if notice:
             notices.append(notice)

@@ -61,6 +61,8 @@ class Component:
     cpe: str | None = None
     license_concluded: str | None = None  # SPDX expression; None: unknown
     license_declared: str | None = None
+    copyright_text: str | None = None  # one statement a line; None: unknown
+    license_comment: str | None = None  # how license_concluded and copyright_text were found
     file_name: str | None = None
     files: Sequence[str] = ()  # sorted paths of the files this component contains
     vendored_in: str | None = None  # key of the component whose files carry this one's code
@@ -68,6 +70,9 @@ class Component:
     # The files the package index listed for this release when the SBOM was made:
     # (file name, SHA256). A release stays open; ``sbomgen check`` compares against this.
     index_files: tuple[tuple[str, str], ...] = ()
+    # The SHA256 of the unsigned cache export (imported with --allow-unsigned) that the
+    # index metadata came from; None: from the index, or a signed export.
+    index_unsigned_export: str | None = None
     versioned_id: bool = False  # identify by name and version (where one name occurs in several versions)
 
 

@@ -68,8 +68,20 @@ def load_public_key(path: Path) -> ec.EllipticCurvePublicKey | ed25519.Ed25519Pu
 
 
 def key_id(public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()
+    """The keyid securesystemslib computes by default for the key (``SSlibKey.from_crypto``):
+    the SHA-256 of the canonical JSON of its keytype, scheme and public value (PEM for ECDSA,
+    raw hex for Ed25519), so that DSSE verifiers keyed by keyid find the key. The canonical
+    form escapes only backslash and quote, which neither value contains."""
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        keytype = scheme = "ed25519"
+        public = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    else:
+        keytype, scheme = "ecdsa", "ecdsa-sha2-nistp256"
+        public = public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+    canonical = f'{{"keytype":"{keytype}","keyval":{{"public":"{public}"}},"scheme":"{scheme}"}}'
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def sign_with_key(statement: bytes, key_path: Path) -> bytes:

@@ -197,7 +197,9 @@ def statement(
     byproduct = (
         describing_sbom(sbom, artifact_digests)
         if isinstance(sbom, Path)
-        else None if sbom is None else (sbom[0], sbom[1], sbom[2] if len(sbom) == 3 else SPDX_JSON)
+        else None
+        if sbom is None
+        else (sbom[0], sbom[1], sbom[2] if len(sbom) == 3 else SPDX_JSON)
     )
     subjects = [Subject(name=path.name, digest=DigestSet(root=d)) for path, d in artifact_digests.items()]  # type: ignore[arg-type]
     built = (
@@ -224,20 +226,12 @@ def describing_sbom(path: Path, artifacts: dict[Path, dict[str, str]]) -> tuple[
 
     content = read_bounded(path, "--sbom", UsageError, MAX_SBOM_BYTES)
     document = sbom.load(content, str(path), ContentError)
-    claims: list[tuple[str | None, dict[str, str]]] = []  # (file name, digests) of each subject
     if isinstance(document, cyclonedx.Bom):
         xml = content.lstrip()[:1] == b"<"
         media_type = "application/vnd.cyclonedx+xml" if xml else "application/vnd.cyclonedx+json"
-        subject = document.metadata.component if document.metadata else None
-        if subject is not None:
-            claims.append((None, {h.alg.replace("SHA-", "sha"): h.content.lower() for h in subject.hashes}))
     else:
         media_type = SPDX_JSON
-        described = set(document.described())
-        for package in document.packages:
-            if package.SPDXID in described:
-                found = {c.algorithm.lower(): c.value for c in package.checksums}
-                claims.append((package.packageFileName, found))
+    claims = sbom.subject_claims(document)
     for name, found in claims:
         for artifact, ours in artifacts.items():
             known = {alg: value for alg, value in found.items() if alg in ours}
@@ -287,4 +281,3 @@ def check_against_schema(document: dict[str, Any]) -> None:
         raise OutputValidationError(
             "the provenance statement does not match its schema: " + "; ".join(problems[:3])
         )
-

@@ -9,6 +9,8 @@ one ``Evidence``; none of them decides what is checked from what the bundle carr
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -20,9 +22,11 @@ from ..documents.intoto import SLSA_PROVENANCE_V1, SlsaProvenanceV1, Statement
 from ..documents.parse import load_json, parse_json, validate
 from ..documents.source import read_bounded
 from ..documents.text import control_character, printable
-from ..errors import SbomgenError, UsageError, VerificationFailed
+from ..errors import ContentError, SbomgenError, UsageError, VerificationFailed
+from .attest import SBOM_PREDICATES, check_describes, read_sbom
+from .identities import required_signer
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
-from .statement import digests
+from .statement import MAX_SBOM_BYTES, digests
 
 # Predicates that are often handed to verify by mistake for provenance, and what they are.
 MAX_TRUST_BYTES = 16 << 20
@@ -44,6 +48,7 @@ class Request:
     issuer: str | None = None
     key: Path | None = None
     predicate_type: str | None = None  # None: SLSA Provenance v1, where the bundle holds a statement
+    sbom_attestation: bool = False  # the predicate is an SBOM (SPDX 2.3, SPDX 3, CycloneDX) of the artifact
     builder_id: str | None = None
     source_uri: str | None = None
     sbom: Path | None = None
@@ -51,6 +56,7 @@ class Request:
     staging: bool = False
     trusted_root: Path | None = None
     trust_config: Path | None = None
+    identities: Path | None = None  # replaces the packaged CPython release identities
 
     @property
     def sigstore(self) -> bool:
@@ -71,6 +77,8 @@ def check_request(request: Request) -> None:
             raise UsageError(f"{option} is empty; pass the value to require, or leave the option out")
         if value is not None and (value != value.strip() or control_character(value)):
             raise UsageError(f"{option} has leading or trailing space or a control character: {value!r}")
+    if request.sbom_attestation and request.predicate_type is not None:
+        raise UsageError("--sbom-attestation accepts each SBOM predicate type; give it or --predicate-type")
     trust = [
         option
         for option, given in (
@@ -348,15 +356,16 @@ class IdentityCheck(Check):
 
     name = "identity"
 
-    def __init__(self, identity: str | None, pattern: str | None) -> None:
+    def __init__(self, identity: str | None, pattern: str | None, why: str | None = None) -> None:
         self.identity, self.pattern = identity, pattern
+        self.why = f" ({why})" if why else ""
 
     def apply(self, evidence: Evidence) -> str:
         names = _certificate_names(evidence)
         if self.identity is not None:
             if self.identity in names:
-                return f"the certificate names {self.identity}"
-            expected = self.identity
+                return f"the certificate names {self.identity}{self.why}"
+            expected = self.identity + self.why
         else:
             assert self.pattern is not None
             matching = sorted(n for n in names if re.fullmatch(self.pattern, n))
@@ -373,8 +382,9 @@ class IssuerCheck(Check):
 
     name = "issuer"
 
-    def __init__(self, issuer: str) -> None:
+    def __init__(self, issuer: str, why: str | None = None) -> None:
         self.issuer = issuer
+        self.why = f" ({why})" if why else ""
 
     def apply(self, evidence: Evidence) -> str:
         issuers = _certificate_issuers(evidence)
@@ -384,8 +394,8 @@ class IssuerCheck(Check):
         if issuers != {self.issuer}:
             evidence.signer_rejected = True
             named = ", ".join(sorted(issuers))
-            raise CheckFailed(f"the certificate's issuer is {named}; expected {self.issuer}")
-        return f"the certificate's issuer is {self.issuer}"
+            raise CheckFailed(f"the certificate's issuer is {named}; expected {self.issuer}{self.why}")
+        return f"the certificate's issuer is {self.issuer}{self.why}"
 
 
 def _certificate(evidence: Evidence) -> Any:
@@ -478,19 +488,21 @@ def digests_match(claimed: dict[str, str], ours: dict[str, str]) -> bool | None:
 class PredicateTypeCheck(Check):
     name = "predicate type"
 
-    def __init__(self, expected: str | None) -> None:
-        self.expected = expected or SLSA_PROVENANCE_V1
-        self.requested = expected is not None
+    def __init__(self, expected: str | None, sbom: bool = False) -> None:
+        self.accepted = SBOM_PREDICATES if sbom else (expected or SLSA_PROVENANCE_V1,)
+        self.expected = " or ".join(self.accepted)
+        self.requested = expected is not None or sbom
 
     def applies_to(self, kind: Kind) -> bool:
         return kind is not Kind.MESSAGE_SIGNATURE
 
     def apply(self, evidence: Evidence) -> str:
         found = evidence.need_statement("statement, so no predicate type").predicateType
-        if found == self.expected:
+        if found in self.accepted:
             return found
         known = KNOWN_PREDICATES.get(found.split("/v")[0] if found.startswith("https://spdx.dev") else found)
-        hint = f"; it is {known}: pass --predicate-type {found} to accept it" if known else ""
+        option = "--sbom-attestation" if found in SBOM_PREDICATES else f"--predicate-type {found}"
+        hint = f"; it is {known}: pass {option} to accept it" if known else ""
         raise CheckFailed(f"is {found}, expected {self.expected}{hint}")
 
 
@@ -522,8 +534,26 @@ class SourceCheck(Check):
         return self.source_uri
 
 
+class SbomDescribesCheck(Check):
+    """The SBOM an attestation carries describes the artifact: a checksum it records for
+    what it describes is the artifact's."""
+
+    name = "sbom describes"
+
+    def apply(self, evidence: Evidence) -> str:
+        statement = evidence.need_statement("SBOM")
+        content = json.dumps(statement.predicate).encode()
+        try:
+            _, _, claims = read_sbom(content, "the attested SBOM", _Failed)
+            check_describes(claims, "the attested SBOM", evidence.artifact, evidence.artifact_digests)
+        except (_Failed, ContentError) as exc:
+            raise CheckFailed(str(exc)) from None
+        return f"the attested SBOM describes {evidence.artifact}"
+
+
 class SbomCheck(Check):
-    """The provenance records this SBOM file (its SHA256) among the build's byproducts."""
+    """The provenance records this SBOM file (its SHA256) among the build's byproducts; or
+    the SBOM attestation carries this SBOM (the same JSON)."""
 
     name = "sbom"
 
@@ -531,6 +561,12 @@ class SbomCheck(Check):
         self.sbom, self.digests = sbom, sbom_digests
 
     def apply(self, evidence: Evidence) -> str:
+        statement = evidence.need_statement("provenance (SBOM)")
+        if statement.predicateType in SBOM_PREDICATES:
+            content = read_bounded(self.sbom, "--sbom", UsageError, MAX_SBOM_BYTES)
+            if parse_json(content, str(self.sbom), UsageError) == statement.predicate:
+                return f"the attestation carries {self.sbom.name}"
+            raise CheckFailed(f"the attestation carries another SBOM than {self.sbom.name}")
         byproducts = evidence.need_provenance("SBOM").runDetails.byproducts
         short = f"{self.sbom.name} (SHA256 {self.digests['sha256'][:16]}...)"
         if any(digests_match(byproduct.digest, self.digests) for byproduct in byproducts):
@@ -543,14 +579,21 @@ def policy(
     verifier: Any = None,
     trust_problem: str | None = None,
     sbom: dict[str, str] | None = None,
+    signer_why: str | None = None,
+    subject: bool = True,
 ) -> list[Check]:
-    """The checks the request asks for, in the order they are made."""
+    """The checks the request asks for, in the order they are made; ``signer_why`` says why
+    the identity and issuer are required when the request did not name them."""
     checks: list[Check] = [BundleCheck(request), SignatureCheck(request, verifier, trust_problem)]
     if request.sigstore:
-        checks.append(IdentityCheck(request.identity, request.identity_regexp))
+        checks.append(IdentityCheck(request.identity, request.identity_regexp, signer_why))
         assert request.issuer is not None
-        checks.append(IssuerCheck(request.issuer))
-    checks += [SubjectCheck(), PredicateTypeCheck(request.predicate_type)]
+        checks.append(IssuerCheck(request.issuer, signer_why))
+    if subject:
+        checks.append(SubjectCheck())
+    checks.append(PredicateTypeCheck(request.predicate_type, request.sbom_attestation))
+    if request.sbom_attestation or request.predicate_type in SBOM_PREDICATES:
+        checks.append(SbomDescribesCheck())
     if request.builder_id is not None:
         checks.append(BuilderIdCheck(request.builder_id))
     if request.source_uri is not None:
@@ -576,6 +619,7 @@ class Verification:
     """Every check that was made, in order; ``ok`` only when each was made and passed."""
 
     outcomes: tuple[Outcome, ...]
+    statement: Statement | None = None  # the signed statement, when the signature verified
 
     @property
     def ok(self) -> bool:
@@ -586,8 +630,24 @@ class Verification:
         return next((o for o in self.outcomes if not o.passed), None)
 
 
-def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
-    """Apply every check the request asks for to the bundle; never raises for a failed check."""
+def verify(artifact: Path | None, bundle_path: Path, request: Request) -> Verification:
+    """Apply every check the request asks for to the bundle; never raises for a failed check.
+    Without a signer option, a CPython release file must be signed by its release manager.
+    Without an artifact, what the statement is about is not checked (a release attestation
+    names many files; the caller compares them)."""
+    given = [
+        option
+        for option, value in (
+            ("--identity", request.identity),
+            ("--identity-regexp", request.identity_regexp),
+            ("--issuer", request.issuer),
+            ("--key", request.key),
+        )
+        if value is not None
+    ]
+    signer = required_signer(artifact, request.identities, given) if artifact is not None else None
+    if signer is not None:
+        request = dataclasses.replace(request, identity=signer.identity, issuer=signer.issuer)
     check_request(request)
     verifier = trust_problem = None
     if request.key is not None:
@@ -597,16 +657,17 @@ def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
             verifier = trust_root(request)
         except CheckFailed as exc:
             trust_problem = str(exc)
-    artifact_digests = digests(artifact)
+    artifact_digests = digests(artifact) if artifact is not None else {}
     sbom_digests = digests(request.sbom, "--sbom") if request.sbom is not None else None
     try:
         material = read_bounded(bundle_path, "bundle", VerificationFailed, MAX_BUNDLE_BYTES)
     except VerificationFailed as exc:
         problem = str(exc).removeprefix("bundle: ")
         return Verification((Outcome("bundle", False, problem),))
-    evidence = Evidence(artifact.name, artifact_digests, bundle_path.name, material)
+    evidence = Evidence(artifact.name if artifact else "", artifact_digests, bundle_path.name, material)
     outcomes = []
-    for check in policy(request, verifier, trust_problem, sbom_digests):
+    why = signer.why if signer else None
+    for check in policy(request, verifier, trust_problem, sbom_digests, why, subject=artifact is not None):
         kind = evidence.bundle.kind if evidence.bundle is not None else None
         if kind is not None and not check.applies_to(kind):
             if not check.requested:
@@ -620,4 +681,6 @@ def verify(artifact: Path, bundle_path: Path, request: Request) -> Verification:
             outcomes.append(Outcome(check.name, False, str(exc)))
         except VerificationFailed as exc:
             outcomes.append(Outcome(check.name, False, str(exc).removeprefix("bundle: ")))
-    return Verification(tuple(outcomes))
+    return Verification(
+        tuple(outcomes), evidence.statement if evidence.signed and not evidence.signer_rejected else None
+    )

@@ -29,10 +29,18 @@ def default_scanners(replaced: Collection[str] = ()) -> list[Scanner]:
     from .bundled import BundledWheelScanner
     from .cpython import CPythonScanner
     from .cpython_sbom import CPythonSbomScanner
+    from .license_files import LicenseFileScanner
     from .version_headers import VersionHeaderScanner
 
-    # CPythonScanner last: it owns whatever the others left unowned.
-    return [CPythonSbomScanner(replaced), VersionHeaderScanner(), BundledWheelScanner(), CPythonScanner()]
+    # CPythonScanner after the others: it owns whatever they left unowned; LicenseFileScanner
+    # after it: it reads every component.
+    return [
+        CPythonSbomScanner(replaced),
+        VersionHeaderScanner(),
+        BundledWheelScanner(),
+        CPythonScanner(),
+        LicenseFileScanner(),
+    ]
 
 
 def scan(

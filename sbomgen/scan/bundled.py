@@ -29,12 +29,24 @@ class BundledWheelScanner(Scanner):
         from packaging.utils import canonicalize_name
 
         from ..errors import ContentError
+        from .license_files import concluded
+        from .license_text import Detector
         from .wheels import read_wheel
 
-        opened = [
-            read_wheel(p, self.wheels[p], context.checksum_algorithms, context.limits.max_members)
-            for p in sorted(self.wheels)
-        ]
+        detect = Detector()
+        try:
+            opened = [
+                read_wheel(
+                    p,
+                    self.wheels[p],
+                    context.checksum_algorithms,
+                    context.limits.max_members,
+                    lambda c, files: concluded(c, files, detect, context.notice),
+                )
+                for p in sorted(self.wheels)
+            ]
+        finally:
+            detect.cache.close()
         projects: dict[str, str] = {}
         for path, (wheel, _) in zip(sorted(self.wheels), opened, strict=True):
             other = projects.setdefault(canonicalize_name(wheel.name), path)

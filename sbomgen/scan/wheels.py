@@ -12,6 +12,7 @@ import hashlib
 import io
 import zipfile
 import zlib
+from collections.abc import Callable
 
 from packaging.utils import canonicalize_name
 
@@ -44,10 +45,19 @@ def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     return vendor.parse_vendor_txt(text, where, ContentError)
 
 
+# A component and its license files (where, content) -> the component with what they say.
+Conclude = Callable[[Component, list[tuple[str, bytes]]], Component]
+
+
 def read_wheel(
-    path: str, content: bytes, algorithms: tuple[str, ...], max_members: int = Limits.max_members
+    path: str,
+    content: bytes,
+    algorithms: tuple[str, ...],
+    max_members: int = Limits.max_members,
+    conclude: Conclude | None = None,
 ) -> tuple[Component, list[Component]]:
-    """A bundled wheel, opened in memory (``max_members``: as for the artifact, --max-members)."""
+    """A bundled wheel, opened in memory (``max_members``: as for the artifact, --max-members).
+    ``conclude``: given the license files the wheel carries for it and for each package it vendors."""
     # The gate's models and the license list, here rather than at the top: scanners are
     # made before the reading child starts, and it should not wait for these.
     from ..documents import vendor
@@ -98,6 +108,13 @@ def read_wheel(
                         vendored_in=key,
                     )
                 )
+        if conclude is not None:
+            vendored = [
+                conclude(c, _license_files(archive, path, _vendored_license_names(names, pinned_by, c.name)))
+                for c in vendored
+            ]
+            dist_info = metadata_names[0].split("/")[0]
+            wheel_licenses = _license_files(archive, path, _dist_info_license_names(names, dist_info))
     known_cpe = KNOWN_CPES.get(name)
     wheel = Component(
         key=key,
@@ -115,7 +132,49 @@ def read_wheel(
         ),
         file_name=filename,
     )
+    if conclude is not None:
+        wheel = conclude(wheel, wheel_licenses)
     return wheel, vendored
+
+
+def _dist_info_license_names(names: list[str], dist_info: str) -> list[str]:
+    from .license_files import is_license_file
+
+    return [n for n in names if n.startswith(dist_info + "/") and is_license_file(n)]
+
+
+def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: str) -> list[str]:
+    """The license files of vendored ``name``: in its folder, or its .dist-info's."""
+    from .license_files import is_license_file
+
+    name = canonicalize_name(name)
+    folder = pinned_by[name].removesuffix("vendor.txt")
+    found = []
+    for member in names:
+        if not member.startswith(folder) or not is_license_file(member):
+            continue
+        top, *below = member[len(folder) :].split("/")
+        if top.endswith(".dist-info"):
+            top = top.removesuffix(".dist-info").split("-")[0]
+        elif len(below) != 1:
+            continue
+        if below and canonicalize_name(top) == name:
+            found.append(member)
+    return found
+
+
+def _license_files(archive: zipfile.ZipFile, where: str, names: list[str]) -> list[tuple[str, bytes]]:
+    """(where, content) of each; a file over the detector's limit is cut just past it."""
+    from .license_text import MAX_LICENSE_SIZE
+
+    files = []
+    for name in names:
+        try:
+            with archive.open(name) as handle:
+                files.append((f"{where}:{name}", handle.read(MAX_LICENSE_SIZE + 1)))
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+            raise ContentError(f"{where}: cannot read {name} ({exc})") from None
+    return files
 
 
 def _bom_licenses(content: bytes, where: str) -> dict[tuple[str, str], str]:

@@ -1,7 +1,10 @@
-"""Whole releases: every artifact's SBOM and provenance, and a manifest of the folder.
+"""Whole releases: every artifact's SBOMs, provenance and SBOM attestations, a release
+attestation, and a manifest of the folder.
 
 A published release folder can gain files afterwards; the manifest (every file with its
-size and SHA256) lets ``check`` name any file added, removed or changed since.
+size and SHA256) lets ``check`` name any file added, removed or changed since. The release
+attestation (in-toto Release v0.2) lists the same files with their digests, signed, so the
+list itself cannot be forged; ``check_attested`` verifies it before comparing.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from ..documents.manifest import (
     name_problem,
     text_problem,
 )
-from ..errors import ContentError
+from ..errors import ContentError, SbomgenError, UsageError, VerificationFailed
+from ..provenance.attest import FORMAT_PREDICATES, RELEASE_STEM, release_version, sbom_stem
 from .steps import SILENT, Steps
 
 MANIFEST = "release-manifest.json"
@@ -84,6 +88,14 @@ def release_outputs(
         source = sources[-1]
     names = [f"{a.name}{FORMATS[f]}" for a in sources + windows for f in formats]
     names += [f"{a.name}{suffix}" for a in sources + windows]
+    names += [
+        f"{sbom_stem(a.name, FORMAT_PREDICATES[f])}{suffix}"
+        for a in sources + windows
+        for f in formats
+        if f in FORMAT_PREDICATES
+    ]
+    if release_version([a.name for a in sources + windows]) is not None:
+        names.append(f"{RELEASE_STEM}{suffix}")
     return sources, windows, source, names
 
 
@@ -95,13 +107,17 @@ def make_release(
     signing: Any,
     jobs: int | None = None,
     steps: Steps = SILENT,
+    out: Path | None = None,
 ) -> Release:
-    """Every artifact's SBOMs (in parallel worker processes) and provenance (recording its
-    SPDX JSON SBOM, or the first format asked for, as a byproduct), signed as ``signing``
-    says (a provenance.signing.Signing)."""
+    """Every artifact's SBOMs (in parallel worker processes), provenance (recording its
+    SPDX JSON SBOM, or the first format asked for, as a byproduct) and SBOM attestations
+    (of each JSON SBOM), and the release attestation over every file of ``folder`` and every
+    file made (to be written into ``out``, default ``folder``), signed as ``signing`` says
+    (a provenance.signing.Signing)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..provenance.statement import statement
+    from ..provenance.attest import content_digests, release_statement, sbom_statement
+    from ..provenance.statement import digests, statement
     from .sbom import FORMATS, MEDIA_TYPES
 
     sources, windows, source, _ = release_outputs(
@@ -132,8 +148,30 @@ def make_release(
         )
         for a in artifacts
     ]
+    stems = [a.name for a in artifacts]
+    for artifact in artifacts:
+        artifact_digests = digests(artifact)
+        for output_format in (f for f in options.formats if f in FORMAT_PREDICATES):
+            sbom_name = f"{artifact.name}{FORMATS[output_format]}"
+            data = by_artifact[artifact.name][output_format]
+            predicate_type, body = sbom_statement(artifact.name, artifact_digests, data, sbom_name)
+            stems.append(sbom_stem(artifact.name, predicate_type))
+            statements.append(body)
     with steps.step("Signing"):
-        outputs.update(signing.sign_statements([a.name for a in artifacts], statements))
+        outputs.update(signing.sign_statements(stems, statements))
+        version = release_version([a.name for a in artifacts])
+        if version is None:
+            notices.append(
+                f"{folder}: no release attestation: its artifacts' names give no one CPython version"
+            )
+            return Release(outputs, notices, artifacts)
+        made = {name: content_digests(body) for name, body in outputs.items()}
+        present = {name: digests(path, name) for name, path in attested_files(folder, out or folder).items()}
+        # As the manifest records them: what the folder holds wins over what is written elsewhere.
+        listed = (
+            {**present, **made} if out is None or out.resolve() == folder.resolve() else {**made, **present}
+        )
+        outputs.update(signing.sign_statements([RELEASE_STEM], [release_statement(listed, version)]))
     return Release(outputs, notices, artifacts)
 
 
@@ -156,11 +194,11 @@ def _place(path: Path) -> str:
     return os.path.join(os.path.realpath(path.parent), path.name)
 
 
-def contents(folder: Path, manifest_path: Path) -> dict[str, Path]:
+def contents(folder: Path, manifest_path: Path, skip_also: tuple[Path, ...] = ()) -> dict[str, Path]:
     """Every regular file and symbolic link under ``folder`` by its manifest name, but the
-    manifest itself. Links are not followed, to files or folders, inside or out: a link is
-    recorded as a link. Anything else (a FIFO, a device, a socket) is refused."""
-    skip = {_place(folder / MANIFEST), _place(manifest_path)}
+    manifest itself (and ``skip_also``). Links are not followed, to files or folders, inside
+    or out: a link is recorded as a link. Anything else (a FIFO, a device, a socket) is refused."""
+    skip = {_place(folder / MANIFEST), _place(manifest_path), *map(_place, skip_also)}
     found: dict[str, Path] = {}
     pending = [folder]
     while pending:
@@ -184,6 +222,18 @@ def contents(folder: Path, manifest_path: Path) -> dict[str, Path]:
             if _place(path) not in skip:
                 found[name] = path
     return found
+
+
+def attested_files(folder: Path, out: Path, given: Path | None = None) -> dict[str, Path]:
+    """What a release attestation lists of ``folder``: every file and link but the manifest
+    and the release attestations (in ``folder``, ``out``, or ``given``), which cannot list
+    themselves."""
+    own = [
+        place / f"{RELEASE_STEM}{end}"
+        for place in (folder, out)
+        for end in (".intoto.json", ".intoto.sigstore.json")
+    ]
+    return contents(folder, out / MANIFEST, (*own, *([given] if given else [])))
 
 
 def _entry(name: str, path: Path) -> dict[str, Any]:
@@ -251,3 +301,57 @@ def compare(document: ReleaseManifest, folder: Path, manifest_path: Path) -> Dri
         removed=sorted(recorded.keys() - present.keys()),
         changed=sorted(n for n in present.keys() & recorded.keys() if changed(n)),
     )
+
+
+def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
+    """What changed in ``folder`` since the release attestation at ``attestation`` was
+    signed: its signature and signer are verified first (``request``, a
+    provenance.verify.Request), VerificationFailed naming the first check that failed.
+    Links are followed: the attestation records what a file holds."""
+    from dataclasses import replace
+
+    from ..provenance.attest import RELEASE_V02
+    from ..provenance.statement import digests
+    from ..provenance.verify import digests_match, verify
+
+    result = verify(None, attestation, replace(request, predicate_type=RELEASE_V02))
+    if not result.ok or result.statement is None:
+        failure = result.first_failure
+        raise VerificationFailed(str(failure) if failure else "no check was made")
+    recorded = {subject.name: subject.digest for subject in result.statement.subject}
+    if len(recorded) != len(result.statement.subject):
+        raise VerificationFailed(f"{attestation.name}: the release attestation lists a file twice")
+    present = attested_files(folder, folder, attestation)
+
+    def changed(name: str) -> bool:
+        try:
+            return digests_match(recorded[name], digests(present[name], name)) is not True
+        except SbomgenError:  # a link that points nowhere now, a file that became a FIFO
+            return True
+
+    return Drift(
+        added=sorted(present.keys() - recorded.keys()),
+        removed=sorted(recorded.keys() - present.keys()),
+        changed=sorted(n for n in present.keys() & recorded.keys() if changed(n)),
+    )
+
+
+def check_any(path: Path, folder: Path, request: Any) -> tuple[Drift, str]:
+    """``check`` with a manifest, ``check_attested`` with a release attestation (``request``
+    says whose signature it must carry; None: nothing was said); and which it was."""
+    from ..documents.parse import parse_json
+    from ..documents.source import read_bounded
+
+    document = parse_json(read_bounded(path, "--check", ContentError, 64 << 20), str(path), ContentError)
+    if isinstance(document, dict) and "format" in document:
+        if request is not None:
+            raise UsageError(
+                f"{path} is a manifest, which is not signed: the signer options verify a release attestation"
+            )
+        return check(path, folder), "manifest"
+    if request is None:
+        raise UsageError(
+            f"{path} is not a manifest; a release attestation is verified first: say who signed it "
+            "(--key PUB.pem, or --identity and --issuer)"
+        )
+    return check_attested(path, folder, request), "release attestation"

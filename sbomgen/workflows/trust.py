@@ -1,4 +1,5 @@
-"""Provenance and signatures of files: what ``sbomgen provenance`` and ``sbomgen sign`` make."""
+"""Provenance, attestations and signatures of files: what ``sbomgen provenance``,
+``sbomgen attest`` and ``sbomgen sign`` make."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ def provenance(
         statements = [statement(group, context, sbom) for group in groups]
     with steps.step("Signing"):
         return signing.sign_statements(stems, statements)
+
+
+def sbom_attestation(artifact: Path, sbom: Path) -> tuple[str, bytes]:
+    """The unsigned SBOM attestation of ``artifact``: its file name's stem (X.tar.xz.spdx)
+    and statement, whose predicate is the SBOM; ContentError when the SBOM is not JSON or
+    does not describe the artifact."""
+    from ..documents.source import read_bounded
+    from ..provenance.attest import sbom_statement, sbom_stem
+    from ..provenance.statement import MAX_SBOM_BYTES, digests
+
+    content = read_bounded(sbom, "--sbom", UsageError, MAX_SBOM_BYTES)
+    predicate_type, body = sbom_statement(artifact.name, digests(artifact), content, str(sbom))
+    return sbom_stem(artifact.name, predicate_type), body
 
 
 def sign(files: Sequence[Path], signing: Signing, steps: Steps = SILENT) -> list[bytes]:

@@ -11,6 +11,19 @@ from ..model import Component
 # annotation's comment, after the name and a space; CycloneDX in a component property.
 # ``sbomgen check`` reads it back from either.
 INDEX_FILES = "sbomgen:index-release-files"
+# A component whose index metadata came from a cache export imported unsigned says so
+# under this name: an SPDX package annotation (the name, a space, the text), a CycloneDX property.
+INDEX_UNSIGNED = "sbomgen:index-metadata-unsigned"
+
+
+def index_unsigned_text(component: Component) -> str:
+    """What the SBOM says of index metadata taken from an unsigned cache export."""
+    return (
+        "this package's index metadata comes from a cache export imported without a signature "
+        f"(--allow-unsigned), SHA256 {component.index_unsigned_export}"
+    )
+# How a component's concluded license and copyright were found (SPDX: its licenseComments).
+LICENSE_METHOD = "sbomgen:license-concluded-method"
 
 
 def index_files_json(component: Component) -> str:

@@ -41,10 +41,11 @@ from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.dependency import Dependency
-from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
+from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
 from cyclonedx.model.tool import Tool
 from cyclonedx.output import make_outputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.spdx import is_supported_id
 from packageurl import PackageURL
 from py_serializable.xml import xs_normalizedString, xs_token
 
@@ -53,7 +54,7 @@ from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, content_id
 from ..model.files import ALGORITHMS, OwnedPaths, entry_of, row_of
-from . import INDEX_FILES, index_files_json
+from . import INDEX_FILES, INDEX_UNSIGNED, LICENSE_METHOD, index_files_json, index_unsigned_text
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 _ALGORITHMS = {"SHA1": HashAlgorithm.SHA_1, "SHA256": HashAlgorithm.SHA_256, "SHA512": HashAlgorithm.SHA_512}
@@ -86,16 +87,27 @@ def _file(entry: FileEntry) -> CdxComponent:
     )
 
 
+def _licenses(component: Component) -> list[Any]:
+    """The declared and the concluded license. CycloneDX holds either one expression or
+    several licenses by id: both are written by id where each is one license, else only
+    the concluded expression (the certain one)."""
+    found = [
+        (expression, acknowledgement)
+        for expression, acknowledgement in (
+            (component.license_declared, LicenseAcknowledgement.DECLARED),
+            (component.license_concluded, LicenseAcknowledgement.CONCLUDED),
+        )
+        if expression
+    ]
+    if len(found) < 2:
+        return [LicenseExpression(e, acknowledgement=a) for e, a in found]
+    if all(is_supported_id(e) for e, _ in found):
+        return [DisjunctiveLicense(id=e, acknowledgement=a) for e, a in found]
+    return [LicenseExpression(found[-1][0], acknowledgement=LicenseAcknowledgement.CONCLUDED)]
+
+
 def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> CdxComponent:
-    licenses = []
-    if component.license_declared:
-        licenses.append(
-            LicenseExpression(component.license_declared, acknowledgement=LicenseAcknowledgement.DECLARED)
-        )
-    if component.license_concluded:
-        licenses.append(
-            LicenseExpression(component.license_concluded, acknowledgement=LicenseAcknowledgement.CONCLUDED)
-        )
+    licenses = _licenses(component)
     references = []
     if component.download_location:
         references.append(
@@ -104,6 +116,10 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
     properties = []
     if component.index_files:
         properties.append(Property(name=INDEX_FILES, value=index_files_json(component)))
+    if component.index_unsigned_export:
+        properties.append(Property(name=INDEX_UNSIGNED, value=index_unsigned_text(component)))
+    if component.license_comment:
+        properties.append(Property(name=LICENSE_METHOD, value=component.license_comment))
     author = None
     if component.originator is not None:
         author = component.originator.name
@@ -116,6 +132,7 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
         authors=[OrganizationalContact(name=author)] if author else None,
         hashes=_hashes(component.checksums),
         licenses=licenses,
+        copyright=component.copyright_text,
         purl=PackageURL.from_string(component.purl) if component.purl else None,
         cpe=component.cpe,
         external_references=references,
@@ -138,6 +155,7 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
         supplier=_supplier(root.supplier),
         hashes=_hashes(root.checksums),
         licenses=nodes[root.key].licenses,
+        copyright=root.copyright_text,
         cpe=root.cpe,
         purl=nodes[root.key].purl,
         external_references=nodes[root.key].external_references,

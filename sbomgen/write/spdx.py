@@ -64,7 +64,7 @@ from ..model.files import (
 )
 from ..model.licenses import licensing
 from ..model.licenses import parse as parse_license
-from . import INDEX_FILES, index_files_json
+from . import INDEX_FILES, INDEX_UNSIGNED, index_files_json, index_unsigned_text
 from .spdx_validation import validate_document
 
 SPDX_VERSION = "SPDX-2.3"
@@ -293,6 +293,17 @@ class SpdxWriter:
             )
             for c in inventory.components
             if c.index_files
+        ]
+        annotations += [
+            Annotation(
+                package_ids[c.key],
+                AnnotationType.OTHER,
+                annotator,
+                inventory.created,
+                f"{INDEX_UNSIGNED} {index_unsigned_text(c)}",
+            )
+            for c in inventory.components
+            if c.index_unsigned_export
         ]
         if inventory.derived_from is not None:
             upstream = inventory.derived_from
@@ -702,6 +713,8 @@ def _package(component: Component, spdx_id: str, inventory: Inventory) -> Packag
         license_declared=(
             _license(component.license_declared, spdx_id) if component.license_declared else None
         ),
+        license_comment=component.license_comment,
+        copyright_text=component.copyright_text,
         external_references=refs,
         primary_package_purpose=PackagePurpose[component.purpose.name],
         comment=component.comment,

@@ -1,0 +1,108 @@
+"""Concluded licenses and copyright text from the license files the artifact carries.
+
+Must run last: it reads the components the others made. The project's own license files
+are those at the top of the artifact; a bundled component's are those among its files.
+Bundled wheels (and what they vendor) are concluded by ``.wheels`` from the files inside
+them. The files are read by the one pass like any other wanted member.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..model import Component
+from .interface import ScanContext, Scanner
+
+if TYPE_CHECKING:
+    from .license_text import Finding
+
+# LICENSE, LICENCE.txt, COPYING, LICENSE-MIT, COPYING.LESSER; not license_data.py
+LICENSE_NAME = re.compile(r"(?i)(?:licen[cs]e|copying)(?:[.-][a-z0-9.-]{1,20})?")
+
+
+def is_license_file(path: str) -> bool:
+    return LICENSE_NAME.fullmatch(path.rsplit("/", 1)[-1]) is not None
+
+
+def concluded(
+    component: Component,
+    files: Sequence[tuple[str, bytes]],
+    detect: Callable[[bytes], Finding],
+    notice: Callable[[str], None],
+) -> Component:
+    """``component`` with the license and copyright its license ``files`` (where, content)
+    say: a license only when every file is exactly one SPDX License List text."""
+    from ..documents.text import printable
+    from .license_text import METHOD
+    from .license_text import Finding as Found
+
+    if not files:
+        return component
+    expressions: list[str] = []
+    statements: list[str] = []
+    notes: list[str] = []
+    certain = True
+    for where, content in sorted(files):
+        try:
+            finding = detect(content)
+        except Exception as exc:  # noqa: BLE001 - the cache or detector failing is a non-answer
+            finding = Found(None, (), problem=f"the detector failed ({type(exc).__name__})")
+        if finding.problem is not None:
+            notice(f"warning: {where}: no license concluded ({finding.problem})")
+        statements += [s for s in finding.copyrights if s not in statements]
+        if finding.expression is not None:
+            if finding.expression not in expressions:
+                expressions.append(finding.expression)
+            notes.append(f"{where}: {finding.expression}")
+        else:
+            why = finding.problem or (
+                f"found in part: {', '.join(finding.found)}" if finding.found else "no SPDX License List text"
+            )
+            notes.append(f"{where}: not exact ({why})")
+            certain = False
+    expression = " AND ".join(expressions) if certain else None
+    if expression is not None and len(expressions) > 1:
+        from ..model.licenses import spdx_expression
+
+        expression = spdx_expression(expression)
+    return replace(
+        component,
+        license_concluded=expression,
+        copyright_text="\n".join(statements) or None,
+        license_comment=printable(f"Concluded license: {METHOD}. " + "; ".join(notes) + "."),
+    )
+
+
+class LicenseFileScanner(Scanner):
+    def __init__(self) -> None:
+        self.contents: dict[str, bytes] = {}
+
+    def wants(self, path: str) -> bool:
+        return is_license_file(path)
+
+    def visit(self, path: str, content: bytes) -> None:
+        from .license_text import MAX_LICENSE_SIZE
+
+        self.contents[path] = content[: MAX_LICENSE_SIZE + 1]  # more is not matched anyway
+
+    def finish(self, context: ScanContext) -> None:
+        from .license_text import Detector
+
+        detect = Detector()
+        try:
+            context.components = [
+                concluded(component, self._files_of(component, context), detect, context.notice)
+                for component in context.components
+            ]
+        finally:
+            detect.cache.close()
+
+    def _files_of(self, component: Component, context: ScanContext) -> list[tuple[str, bytes]]:
+        if component.key == context.root_key:
+            paths = [p for p in self.contents if "/" not in p]
+        else:
+            paths = [p for p in component.files if p in self.contents]
+        return [(p, self.contents[p]) for p in paths]

@@ -1,0 +1,257 @@
+"""Concluded licenses and copyright text from the license files an artifact carries."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import CPYTHON_311, CPYTHON_313
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sbomgen.model import Component
+from sbomgen.scan import scan
+from sbomgen.scan.license_files import concluded
+from sbomgen.scan.license_text import MAX_LICENSE_SIZE, Detector, Finding, FindingCache, copyrights, detect
+from sbomgen.scan.wheels import read_wheel
+
+PSF_311 = (
+    "Copyright (c) 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012, 2013, "
+    "2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023 Python Software Foundation"
+)
+CNRI = "Copyright (c) 1995-2001 Corporation for National Research Initiatives"
+CWI = "Copyright (c) 1991 - 1995, Stichting Mathematisch Centrum Amsterdam, The Netherlands"
+PIP = "Copyright (c) 2008-present The pip developers (see AUTHORS.txt file)"
+
+# name -> (concluded license, copyright text), read off the files themselves: CPython's
+# LICENSE is a history, the PSF/BeOpen/CNRI/CWI stack and 0BSD for the documentation's code,
+# no single SPDX License List text; the others are the MIT text with their own notices.
+# hacl-star, libb2, macholib and mpdecimal carry no license file in the tarball; neither do
+# the packages pip vendors in its wheel.
+EXPECTED_313 = {
+    "CPython": (None, "\n".join(["Copyright (c) 2001-2024 Python Software Foundation", CNRI, CWI])),
+    "expat": (
+        "MIT",
+        "Copyright (c) 1998-2000 Thai Open Source Software Center Ltd and Clark Cooper\n"
+        "Copyright (c) 2001-2022 Expat maintainers",
+    ),
+    "pip": ("MIT", PIP),
+}
+EXPECTED_311 = {
+    "CPython": (None, "\n".join([PSF_311, CNRI, CWI])),
+    "pip": ("MIT", PIP),
+    "setuptools": ("MIT", "Copyright Jason R. Coombs"),
+}
+
+MIT = """Copyright (c) 2020 Example Author
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+"""
+
+
+@pytest.mark.parametrize(("artifact", "expected"), [(CPYTHON_313, EXPECTED_313), (CPYTHON_311, EXPECTED_311)])
+def test_real_tarballs(artifact: Path, expected: dict[str, tuple[str | None, str | None]]) -> None:
+    inventory = scan(artifact)
+    found = {
+        c.name: (c.license_concluded, c.copyright_text)
+        for c in inventory.components
+        if c.license_comment is not None
+    }
+    assert found == expected
+    untouched = [c for c in inventory.components if c.license_comment is None]
+    assert all(c.copyright_text is None for c in untouched)
+    # Only what the files say: the packages without license files keep what they had.
+    assert {c.name for c in untouched if c.license_concluded} == set()
+    cpython = inventory.component(inventory.root)
+    assert cpython.license_comment is not None
+    assert "LICENSE: not exact (found in part: " in cpython.license_comment
+
+
+def test_written_to_spdx_and_cyclonedx(tmp_path: Path) -> None:
+    from conftest import sbomgen
+
+    spdx, cdx = tmp_path / "out.spdx.json", tmp_path / "out.cdx.json"
+    for out, form in ((spdx, "spdx-json"), (cdx, "cyclonedx-json")):
+        result = sbomgen("tarball", str(CPYTHON_311), "-f", form, "-o", str(out), "--offline")
+        assert result.returncode == 0, result.stderr
+    # pip 22.3.1 vendors another setuptools: the bundled wheel's is 65.5.0
+    packages = {
+        p["name"]: p for p in json.loads(spdx.read_text())["packages"] if p["versionInfo"] != "44.0.0"
+    }
+    assert packages["setuptools"]["licenseConcluded"] == "MIT"
+    assert packages["setuptools"]["copyrightText"] == "Copyright Jason R. Coombs"
+    assert packages["setuptools"]["licenseComments"].startswith("Concluded license: exact match")
+    assert packages["CPython"]["licenseConcluded"] == "NOASSERTION"
+    assert "copyrightText" not in packages["idna"]
+    components = {
+        c["name"]: c for c in json.loads(cdx.read_text())["components"] if c.get("version") != "44.0.0"
+    }
+    setuptools = components["setuptools"]
+    assert setuptools["copyright"] == "Copyright Jason R. Coombs"
+    assert {
+        "name": "sbomgen:license-concluded-method",
+        "value": packages["setuptools"]["licenseComments"],
+    } in (setuptools["properties"])
+    # Declared (its metadata) and concluded (its license file) are both one license: by id.
+    assert sorted(setuptools["licenses"], key=str) == [
+        {"license": {"acknowledgement": "concluded", "id": "MIT"}},
+        {"license": {"acknowledgement": "declared", "id": "MIT"}},
+    ]
+
+
+def test_exact_and_not() -> None:
+    assert detect(MIT.encode()) == Finding("MIT", ("Copyright (c) 2020 Example Author",), ("MIT",))
+    # One more sentence, another's terms, or the text twice: not exactly MIT.
+    for text in (
+        MIT + "\nYou may not use the Software for evil.\n",
+        "You may not use the Software for evil.\n" + MIT,
+        MIT.replace("free of charge", "for a fee of 10 EUR"),
+        MIT + MIT,
+    ):
+        finding = detect(text.encode())
+        assert finding.expression is None, text
+        assert finding.found in ((), ("MIT",))
+
+
+def test_bounds() -> None:
+    assert detect(b"x" * (MAX_LICENSE_SIZE + 1)).problem == f"over {MAX_LICENSE_SIZE} bytes, not matched"
+    assert detect(b"\xff\xfe" + MIT.encode()).problem == "not UTF-8 text"
+    assert detect(MIT.replace("\n", "\x1b\n").encode()).problem == "not UTF-8 text"
+
+
+def test_copyright_statements() -> None:
+    text = (
+        'of copyright, i.e., "Copyright (c) 2001-2024 Python Software Foundation; All Rights Reserved"\n'
+        "IN NO EVENT SHALL THE COPYRIGHT HOLDERS BE LIABLE\n"
+        "the above copyright notice\n"
+        "Copyright (c)\n1995-2001 Corporation for National Research Initiatives; All Rights\n"
+        "(c) 1999 Someone Else <someone@example.org>\n"
+        "Copyright (C) 2007 Free Software Foundation, Inc. <https://fsf.org/>\n"
+    )
+    assert copyrights(text) == (
+        "Copyright (c) 2001-2024 Python Software Foundation",
+        CNRI,
+        "(c) 1999 Someone Else",
+        "Copyright (C) 2007 Free Software Foundation, Inc",
+    )
+    assert copyrights("Copyright (c) 2020 A\u202eB\n") == ()
+
+
+def test_cache_is_used_and_checked(tmp_path: Path) -> None:
+    cache = FindingCache(tmp_path)
+    detector = Detector(cache)
+    assert detector(MIT.encode()).expression == "MIT"
+    with sqlite3.connect(cache.path) as db:
+        (key,) = db.execute("SELECT key FROM findings").fetchone()
+        # What the cache holds is what is reported.
+        bogus = json.dumps({"expression": "Apache-2.0", "copyrights": ["Copyright 1 X"], "found": []})
+        db.execute("UPDATE findings SET finding = ?", (bogus,))
+    assert detector(MIT.encode()) == Finding("Apache-2.0", ("Copyright 1 X",), ())
+    # A row sbomgen would not have written is not believed: the text is matched again.
+    for hostile in (
+        json.dumps({"expression": "MIT AND (", "copyrights": [], "found": []}),
+        json.dumps({"expression": None, "copyrights": ["a\u001bb"], "found": []}),
+        json.dumps({"expression": None, "copyrights": "abc", "found": []}),
+        "[" * 100000,
+        "{}",
+    ):
+        with sqlite3.connect(cache.path) as db:
+            db.execute("UPDATE findings SET finding = ? WHERE key = ?", (hostile, key))
+        assert detector(MIT.encode()).expression == "MIT"
+    cache.close()
+    # An unusable cache folder is no cache, not an error.
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert Detector(FindingCache(blocked))(MIT.encode()).expression == "MIT"
+
+
+def test_detector_failure_is_noassertion_with_a_warning() -> None:
+    def failing(content: bytes) -> Finding:
+        raise RecursionError
+
+    notices: list[str] = []
+    component = Component("k", "x", "1", license_concluded="MIT")
+    result = concluded(component, [("LICENSE", MIT.encode())], failing, notices.append)
+    assert result.license_concluded is None
+    assert notices == ["warning: LICENSE: no license concluded (the detector failed (RecursionError))"]
+
+
+def _wheel(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("demo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_wheel_and_vendored_license_files() -> None:
+    content = _wheel(
+        {
+            "demo-1.0.dist-info/licenses/LICENSE.txt": MIT.encode(),
+            "demo-1.0.dist-info/licenses/AUTHORS.txt": b"Someone\n",
+            "demo/_vendor/vendor.txt": b"six==1.16.0\nidna==3.10\n",
+            "demo/_vendor/six/LICENSE": MIT.replace("2020 Example Author", "2010 Six").encode(),
+            "demo/_vendor/idna-3.10.dist-info/licenses/LICENSE.md": b"BSD-ish, see elsewhere\n",
+            "demo/_vendor/huge/LICENSE": b"y" * (MAX_LICENSE_SIZE + 10),
+        }
+    )
+    notices: list[str] = []
+    detect_cached = Detector(FindingCache(Path("/nonexistent/for/sure")))
+
+    def conclude(c: Component, files: list[tuple[str, bytes]]) -> Component:
+        return concluded(c, files, detect_cached, notices.append)
+
+    wheel, vendored = read_wheel("w.whl", content, ("SHA256",), conclude=conclude)
+    assert (wheel.license_concluded, wheel.copyright_text) == ("MIT", "Copyright (c) 2020 Example Author")
+    by_name = {c.name: c for c in vendored}
+    assert (by_name["six"].license_concluded, by_name["six"].copyright_text) == (
+        "MIT",
+        "Copyright (c) 2010 Six",
+    )
+    assert by_name["idna"].license_concluded is None
+    assert "w.whl:demo/_vendor/idna-3.10.dist-info/licenses/LICENSE.md: not exact" in (
+        by_name["idna"].license_comment or ""
+    )
+    assert notices == []
+
+
+LICENSE_WORDS = MIT.split()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(max_size=3000),
+        st.lists(st.sampled_from(LICENSE_WORDS), max_size=400).map(" ".join),
+        st.tuples(st.integers(0, len(LICENSE_WORDS) - 1), st.integers(1, 5), st.text(max_size=40)).map(
+            lambda cut: " ".join(LICENSE_WORDS[: cut[0]] + [cut[2]] + LICENSE_WORDS[cut[0] + cut[1] :])
+        ),
+    )
+)
+def test_no_wrong_exact_match(text: str) -> None:
+    finding = detect(text.encode("utf-8", "surrogatepass"))
+    # Never another license; MIT only where the change fell inside a replaceable part.
+    assert finding.expression in (None, "MIT")
+    if finding.expression == "MIT":
+        assert "permission is hereby granted, free of charge" in " ".join(text.lower().split())
