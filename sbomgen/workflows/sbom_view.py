@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from ..documents import cyclonedx, spdx2
 
@@ -211,4 +212,114 @@ def _cdx_component(ref: str, item: cyclonedx.Component) -> Component:
         source_uri=source.url if source is not None else None,
         deployable_uri=distribution.url if distribution is not None else None,
         properties=frozenset(p for p in BSI_PROPERTIES if _stated(properties.get(f"bsi:component:{p}"))),
+    )
+
+
+def _last(iri: Any) -> str:
+    """The name an SPDX 3 vocabulary IRI ends with (``.../sha512`` -> ``sha512``)."""
+    return str(iri).rpartition("/")[2]
+
+
+def _agent_contacts(agent: Any) -> tuple[str, ...]:
+    """An SPDX 3 agent's e-mail addresses and URLs, from its external identifiers."""
+    found = []
+    for identifier in getattr(agent, "externalIdentifier", None) or ():
+        kind, value = _last(identifier.externalIdentifierType), identifier.identifier or ""
+        if (kind == "email" and "@" in value) or (kind in ("urlScheme", "other") and _URL.match(value)):
+            found.append(value)
+    return tuple(found)
+
+
+def _spdx3_algorithms(element: Any) -> frozenset[str]:
+    return frozenset(
+        _algorithm(_last(h.algorithm)) for h in element.verifiedUsing or () if type(h).__name__ == "Hash"
+    )
+
+
+def from_spdx3(document: Any) -> View:
+    """The view of an SPDX 3.0.1 document (``documents.spdx3.Document``): packages are the
+    components; a package's deployable form is the file it has as distribution artifact."""
+    (spdx_document,) = document.of_type("SpdxDocument")
+    info = spdx_document.creationInfo
+    agents = [document.by_id(a) for a in info.createdBy or ()] if info is not None else []
+    tools = [document.by_id(t) for t in info.createdUsing or ()] if info is not None else []
+    packages = {p.spdxId: p for p in document.of_type("software_Package")}
+    tops = [document.by_id(e) for e in spdx_document.rootElement or ()]
+    sboms = [e for e in tops if type(e).__name__ == "software_Sbom"]
+    roots = [document.by_id(r) for s in sboms for r in s.rootElement or ()] + tops
+    root = next((r.spdxId for r in roots if r is not None and r.spdxId in packages), None)
+    edges: dict[str, list[str]] = defaultdict(list)
+    related: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    completeness = []
+    for relationship in document.of_type("Relationship"):
+        kind = _last(relationship.relationshipType)
+        origin = document.by_id(relationship.from_)
+        targets = [t for t in map(document.by_id, relationship.to) if t is not None]
+        if origin is None:
+            continue
+        if kind in ("dependsOn", "contains"):
+            edges[origin.spdxId] += [t.spdxId for t in targets if t.spdxId in packages]
+            if origin.spdxId in packages:
+                completeness.append(relationship.completeness is not None)
+        related[origin.spdxId, kind] += targets
+    return View(
+        kind="SPDX 3.0.1",
+        format="spdx3",
+        version=(3, 0, 1),
+        authors=tuple(a.name for a in agents + tools if a is not None and a.name),
+        author_contacts=tuple(c for a in agents if a is not None for c in _agent_contacts(a)),
+        timestamp=info.created.isoformat() if info is not None and info.created else None,
+        sbom_types=tuple(_last(t) for s in sboms for t in s.software_sbomType or ()),
+        # BSI's SBOM-URI: the IRI of the SBOM (or of the package) the document is about.
+        uri=next((e.spdxId for e in tops if e is not None and (e in sboms or e.spdxId in packages)), None),
+        root=root,
+        components=[_spdx3_package(document, p, related) for p in packages.values()],
+        edges=dict(edges),
+        completeness=bool(completeness) and all(completeness),
+    )
+
+
+def _spdx3_package(document: Any, package: Any, related: dict[tuple[str, str], list[Any]]) -> Component:
+    def license_of(kind: str) -> str | None:
+        texts = [getattr(t, "simplelicensing_licenseExpression", None) for t in related[package.spdxId, kind]]
+        return next((t for t in texts if _stated(t)), None)
+
+    identifiers = [package.software_packageUrl] if package.software_packageUrl else []
+    identifiers += [
+        i.identifier
+        for i in package.externalIdentifier or ()
+        if _last(i.externalIdentifierType) in ("cpe22", "cpe23", "packageUrl", "swid", "swhid")
+    ]
+    artifacts = [
+        f for f in related[package.spdxId, "hasDistributionArtifact"] if type(f).__name__ == "software_File"
+    ]
+    sources = [
+        r.locator[0]
+        for r in package.externalRef or ()
+        if _last(r.externalRefType) in ("sourceArtifact", "vcs") and r.locator
+    ]
+    binaries = [
+        r.locator[0]
+        for f in artifacts
+        for r in f.externalRef or ()
+        if _last(r.externalRefType) == "binaryArtifact" and r.locator
+    ]
+    supplier = document.by_id(package.suppliedBy) if package.suppliedBy else None
+    return Component(
+        ref=package.spdxId,
+        name=package.name or "",
+        version=_stated(package.software_packageVersion),
+        supplier=supplier.name if supplier is not None else None,
+        creator_contacts=tuple(
+            c for a in package.originatedBy or () for c in _agent_contacts(document.by_id(a))
+        ),
+        identifiers=tuple(identifiers),
+        hashes=_spdx3_algorithms(package),
+        deployable_hashes=frozenset(a for f in artifacts for a in _spdx3_algorithms(f)),
+        concluded=license_of("hasConcludedLicense"),
+        declared=license_of("hasDeclaredLicense"),
+        copyright=_stated(package.software_copyrightText),
+        filename=next((f.name for f in artifacts if f.name), None),
+        source_uri=next(iter(sources), None),
+        deployable_uri=next(iter(binaries), None) or _stated(package.software_downloadLocation),
     )
