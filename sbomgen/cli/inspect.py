@@ -44,7 +44,7 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
     " element with pass or FAIL and the components that miss it.",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="With --profile: the verdicts as JSON, one document a file."
+    "--json", "as_json", is_flag=True, help="With --profile: the verdicts as a JSON list, one object a file."
 )
 def validate(files: tuple[Path, ...], ntia: bool, profile: str | None, as_json: bool) -> None:
     """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
