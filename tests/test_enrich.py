@@ -13,7 +13,7 @@ from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, make_wheel, sbomg
 from index_server import Fault, IndexServer
 from packaging.utils import canonicalize_name
 
-from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, json_api_base
+from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, api_bases
 
 # Where CPython's release tooling took a platform wheel of a package pip vendors as pure
 # Python, sbomgen records the pure-Python wheel, else the sdist: the code pip vendors.
@@ -72,8 +72,11 @@ def test_sources_match_release_tooling(online: dict[str, Any]) -> None:
     assert set(ours) == set(reference)
     for name in sorted(ours):
         assert ours[name] == PURE_PYTHON_CHOICES.get(name, reference[name]), name
-    # every lookup is the project endpoint, never the per-version one
-    assert sorted(online["requests"]) == sorted(f"/pypi/{name}/json" for name in ours)
+    # every lookup is the project's Simple API page (PEP 691), never the per-version one;
+    # the core metadata files come from the files host
+    assert sorted(r for r in online["requests"] if r.startswith("/simple/")) == sorted(
+        f"/simple/{name}/" for name in ours
+    )
     assert "warning" not in online["stderr"].replace("warning: Misc/sbom.spdx.json says expat", "")
 
 
@@ -193,10 +196,11 @@ def test_tampered_cache_entry_is_not_used(online: dict[str, Any], tmp_path: Path
 
 
 def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> None:
-    """The cache was filled from one index; PIP_INDEX_URL names another: each warning says
-    why the cache did not answer, and what to do."""
+    """PIP_INDEX_URL names another (unreachable) mirror: the cache answers whatever index
+    filled it, the same bytes as online; each warning says why an entry is missing, and
+    what to do."""
     cache = tmp_path / "cache"
-    other = "http://127.0.0.1:9/pypi"
+    other = "http://127.0.0.1:9/simple"
 
     def offline_run(name: str) -> list[str]:
         out = tmp_path / f"{name}.json"
@@ -207,7 +211,7 @@ def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> 
         return [line for line in run.stderr.splitlines() if "no index metadata" in line]
 
     nothing = "their download location and checksum are NOASSERTION"
-    warm = f"`sbomgen cache warm --index-url {other} ARTIFACT`"
+    fill = "`sbomgen cache warm ARTIFACT` where the index can be reached, or `sbomgen cache import` an export"
     pip_and_vendored = sources(online["out"])  # what the index is asked about
     looked_up = sorted(
         f"{canonicalize_name(p['name'])} {p['versionInfo']}"
@@ -216,25 +220,33 @@ def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> 
     )
     assert len(looked_up) == 21
     releases = ", ".join(looked_up)
+    assert offline_run("none") == [
+        f"sbomgen: warning: no index metadata for {releases}: {nothing}; "
+        f"no cache at {cache}: fill it with {fill}"
+    ]
     assert offline_run("empty") == [
-        f"sbomgen: warning: no index metadata for {releases}: {nothing}; the cache at {cache} is empty: "
-        f"fill it with {warm}, or `sbomgen cache import` an export"
+        f"sbomgen: warning: no index metadata for {releases}: {nothing}; an empty cache at {cache}: "
+        f"fill it with {fill}"
     ]
 
     export = tmp_path / "index-cache.json"
     assert sbomgen("cache", "export", export, "--cache-dir", online["cache"]).returncode == 0
     assert sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", cache).returncode == 0
+    assert offline_run("imported") == []
+
     db = sqlite3.connect(cache / "index.sqlite3")
     db.execute("DELETE FROM release WHERE name = 'idna'")
+    db.execute("UPDATE release SET subject = ? WHERE name = 'pip'", ("0" * 64,))
     db.commit()
     db.close()
-    others = ", ".join(r for r in looked_up if r != "idna 3.10")
-    url = online["url"]
-    assert offline_run("imported") == [
+    pip_sha256 = pip_and_vendored["pip"][1]
+    assert offline_run("damaged") == [
+        f"sbomgen: warning: no index metadata for pip 25.1.1: {nothing}; the cache at {cache} has an entry "
+        f"for pip 25.1.1 for another file, not the bundled pip-25.1.1-py3-none-any.whl "
+        f"(SHA256 {pip_sha256[:12]}…): "
+        "run `sbomgen cache warm` on this artifact where the index can be reached",
         f"sbomgen: warning: no index metadata for idna 3.10: {nothing}; the cache at {cache} has no entry "
-        f"for them: add them with {warm}, or `sbomgen cache import` an export",
-        f"sbomgen: warning: no index metadata for {others}: {nothing}; the cache at {cache} has them only "
-        f"from another index, {url}: run with --index-url {url}, or {warm}",
+        f"for idna 3.10: add it with {fill}",
     ]
 
 
@@ -321,7 +333,10 @@ def test_server_errors_are_retried(tmp_path: Path) -> None:
         server.faults["pip"] += [Fault(status=500), Fault(status=500)]
         run, document = run_small(tmp_path, server)
     assert run.returncode == 0, run.stderr
-    assert server.requests.count("/pypi/pip/json") == 3
+    # the Simple API page three times (two server errors, then a 404: this index has none),
+    # then the JSON API
+    assert server.requests.count("/simple/pip/") == 3
+    assert server.requests.count("/pypi/pip/json") == 1
     assert document is not None and package(document, "pip")["sourceInfo"].endswith(
         "/pip-99.0-py3-none-any.whl"
     )
@@ -373,8 +388,12 @@ def test_pip_not_the_published_one(tmp_path: Path) -> None:
 
 
 def test_index_url_forms() -> None:
-    assert json_api_base("https://pypi.org/simple/") == "https://pypi.org/pypi"
-    assert json_api_base("https://mirror.example/pypi") == "https://mirror.example/pypi"
+    assert api_bases("https://pypi.org/simple/") == ("https://pypi.org/simple", "https://pypi.org/pypi")
+    assert api_bases("https://mirror.example/pypi") == (
+        "https://mirror.example/simple",
+        "https://mirror.example/pypi",
+    )
+    assert api_bases("https://mirror.example/static/") == ("https://mirror.example/static", None)
 
 
 def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -384,9 +403,9 @@ def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.Mo
     config.write_text("[global]\nindex-url = https://mirror.example.org/simple/\n")
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
-    assert configured_index_url() == "https://mirror.example.org/pypi"
+    assert configured_index_url() == "https://mirror.example.org/simple"
     monkeypatch.setenv("PIP_INDEX_URL", "https://other.example.org/simple")
-    assert configured_index_url() == "https://other.example.org/pypi"
+    assert configured_index_url() == "https://other.example.org/simple"
     assert configured_index_url("https://given.example.org/pypi/") == "https://given.example.org/pypi"
     monkeypatch.delenv("PIP_INDEX_URL")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "missing.conf"))

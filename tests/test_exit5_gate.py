@@ -176,8 +176,8 @@ def test_finding_cache_export_is_imported_when_an_index_could_have_sent_it(tmp_p
 
 @pytest.mark.parametrize(
     ("url", "license_", "fragment"),
-    [("javascript:alert(1)", None, "entries[0].data.files[0].url: not an http(s) URL: 'javascript:alert(1)'"),
-     ("r.whl", None, "entries[0].data.files[0].url: not an http(s) URL: 'r.whl'"),
+    [("javascript:alert(1)", None, "entries[0].data.files[0].url: not an https URL: 'javascript:alert(1)'"),
+     ("r.whl", None, "entries[0].data.files[0].url: not an https URL: 'r.whl'"),
      ("https://files.example/a|b.whl", None,
       "entries[0].data.files[0].url: not a URL a CycloneDX document can hold"),
      ("https://files.example/r.whl", "Not A License",

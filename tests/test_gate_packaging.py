@@ -512,4 +512,4 @@ def test_finding_index_file_url_that_is_no_download(tmp_path: Path, url: str) ->
     document = small_pip_document()
     document["releases"]["99.0"][0]["url"] = url
     run, out = online(tmp_path, json.dumps(document).encode())
-    failed(run, 7, "the index's answer for pip: releases.99.0[0].url: not an http(s) URL", out=out)
+    failed(run, 7, "the index's answer for pip: releases.99.0[0].url: not an https URL", out=out)

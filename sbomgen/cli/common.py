@@ -307,8 +307,9 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 metavar="URL",
                 envvar="SBOMGEN_INDEX_URL",
                 show_envvar=True,
-                help="Package index: its JSON API base (…/pypi) or pip-style simple URL (…/simple). "
-                "Default: PIP_INDEX_URL, else pip's configuration, else https://pypi.org/pypi.",
+                help="Package index: its Simple API URL as pip takes it (…/simple, or a static "
+                "PEP 503 mirror's root), or a JSON API base (…/pypi). Default: PIP_INDEX_URL, else "
+                "pip's configuration, else https://pypi.org/simple.",
             ),
             click.option(
                 "--offline",

@@ -69,9 +69,11 @@ def read_export(content: bytes, where: str) -> CacheExport:
     if header.version != VERSION:
         raise CacheError(f"{where}: cache export version {header.version!r} is not supported")
     export = validate(CacheExport, document, where, CacheError)
-    if export.sha256 != digest(canonical([e.model_dump() for e in export.entries])):
+    # Checksums are of the entries as written (an older sbomgen's lack fields this one has).
+    raw = document["entries"]
+    if export.sha256 != digest(canonical(raw)):
         raise CacheError(f"{where}: the export's checksum does not match its entries (damaged or edited)")
     for number, entry in enumerate(export.entries):
-        if entry.sha256 != digest(canonical(entry.data.model_dump())):
+        if entry.sha256 != digest(canonical(raw[number]["data"])):
             raise CacheError(f"{where}: entries[{number}] ({entry.name} {entry.version}) fails its checksum")
     return export

@@ -1,8 +1,10 @@
 """The verified, offline-capable cache of index metadata: one SQLite file.
 
-An entry is keyed by index URL, project name, version and subject: the SHA256 of the file
-the entry vouches for (a bundled wheel), or "" for a release looked up by name and
-version. Each entry holds exactly what the SBOM uses, when it was fetched, and the
+An entry is keyed by what it is about: project name, version and subject (the SHA256 of
+the file the entry vouches for, a bundled wheel, or "" for a release looked up by name and
+version), never by which index answered: an entry fetched from the public index serves a
+run configured for a mirror, offline. The index that answered is kept beside it. Each
+entry holds exactly what the SBOM uses, when it was fetched, and the
 SHA256 of its data, checked on every read. SQLite transactions make every write atomic.
 A file that is not a valid cache is moved aside and rebuilt, never trusted.
 """
@@ -23,6 +25,9 @@ from ..documents.index import ReleaseData
 from ..errors import CacheError
 
 __all__ = ["FORMAT", "VERSION", "Cache", "Entry", "canonical", "digest", "parse_export"]
+# The database's own format: 2 keys entries by name, version and subject (1 also by index);
+# a file of another format is moved aside and rebuilt. Exports keep their format.
+DB_FORMAT = f"{FORMAT}/{VERSION}/2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS release (
@@ -33,18 +38,17 @@ CREATE TABLE IF NOT EXISTS release (
     data TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     fetched_at TEXT NOT NULL,
-    PRIMARY KEY (index_url, name, version, subject)
+    PRIMARY KEY (name, version, subject)
 );
 -- What the cache holds of a release from any index (held): a look-up, not a scan per release.
 CREATE INDEX IF NOT EXISTS release_by_name ON release (name, version);
 -- Entries imported from an unsigned export (--allow-unsigned): the SHA256 of that export.
 CREATE TABLE IF NOT EXISTS unsigned (
-    index_url TEXT NOT NULL,
     name TEXT NOT NULL,
     version TEXT NOT NULL,
     subject TEXT NOT NULL,
     export_sha256 TEXT NOT NULL,
-    PRIMARY KEY (index_url, name, version, subject)
+    PRIMARY KEY (name, version, subject)
 );
 """
 
@@ -68,6 +72,7 @@ class Cache:
     def __init__(self, directory: Path) -> None:
         self.path = directory / "index.sqlite3"
         self.notices: list[str] = []
+        self.existed = self.path.exists()
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -109,8 +114,8 @@ class Cache:
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is None:
-                db.execute("INSERT INTO meta VALUES ('format', ?)", (f"{FORMAT}/{VERSION}",))
-            elif row[0] != f"{FORMAT}/{VERSION}":
+                db.execute("INSERT INTO meta VALUES ('format', ?)", (DB_FORMAT,))
+            elif row[0] != DB_FORMAT:
                 raise sqlite3.DatabaseError(f"unknown cache format {row[0]!r}")
         except sqlite3.DatabaseError:
             db.close()
@@ -120,31 +125,30 @@ class Cache:
     def close(self) -> None:
         self._db.close()
 
-    def get(self, index_url: str, name: str, version: str, subject: str = "") -> Entry | None:
+    def get(self, name: str, version: str, subject: str = "") -> Entry | None:
         with self._usable():
             row = self._db.execute(
-                "SELECT data, sha256, fetched_at, export_sha256 FROM release LEFT JOIN unsigned "
-                "USING (index_url, name, version, subject) "
-                "WHERE index_url=? AND name=? AND version=? AND subject=?",
-                (index_url, name, version, subject),
+                "SELECT index_url, data, sha256, fetched_at, export_sha256 FROM release LEFT JOIN unsigned "
+                "USING (name, version, subject) "
+                "WHERE name=? AND version=? AND subject=?",
+                (name, version, subject),
             ).fetchone()
         if row is None:
             return None
-        text, expected, fetched_at, unsigned_from = row
+        index_url, text, expected, fetched_at, unsigned_from = row
         if digest(text) != expected:
             self.notices.append(f"warning: cache entry {name} {version} fails its checksum; not used")
             return None
         data = self._data(text, name, version)
         return Entry(index_url, name, version, subject, data, fetched_at, unsigned_from)
 
-    def find(self, index_url: str, name: str, version: str) -> Entry | None:
+    def find(self, name: str, version: str) -> Entry | None:
         """The newest entry for a release, whatever file it was derived from."""
         rows = self._db.execute(
-            "SELECT subject FROM release WHERE index_url=? AND name=? AND version=? ORDER BY fetched_at DESC",
-            (index_url, name, version),
+            "SELECT subject FROM release WHERE name=? AND version=? ORDER BY fetched_at DESC", (name, version)
         ).fetchall()
         for (subject,) in rows:
-            entry = self.get(index_url, name, version, subject)
+            entry = self.get(name, version, subject)
             if entry is not None:
                 return entry
         return None
@@ -153,13 +157,13 @@ class Cache:
         with self._usable():
             return self._db.execute("SELECT 1 FROM release LIMIT 1").fetchone() is None
 
-    def held(self, name: str, version: str) -> set[tuple[str, str]]:
-        """(index URL, subject) of every entry for a release, from whichever index."""
+    def held(self, name: str, version: str) -> set[str]:
+        """The subject of every entry for a release."""
         with self._usable():
             rows = self._db.execute(
-                "SELECT index_url, subject FROM release WHERE name=? AND version=?", (name, version)
+                "SELECT subject FROM release WHERE name=? AND version=?", (name, version)
             ).fetchall()
-        return {(index_url, subject) for index_url, subject in rows}
+        return {subject for (subject,) in rows}
 
     def unsigned(self) -> list[str]:
         """ "NAME VERSION" of every entry imported from an unsigned export."""
@@ -174,12 +178,10 @@ class Cache:
             return
         with self._usable(), self._transaction():
             for entry in entries:
-                key = (entry.index_url, entry.name, entry.version, entry.subject)
-                self._db.execute(
-                    "DELETE FROM unsigned WHERE index_url=? AND name=? AND version=? AND subject=?", key
-                )
+                key = (entry.name, entry.version, entry.subject)
+                self._db.execute("DELETE FROM unsigned WHERE name=? AND version=? AND subject=?", key)
                 if unsigned_from is not None:
-                    self._db.execute("INSERT INTO unsigned VALUES (?, ?, ?, ?, ?)", (*key, unsigned_from))
+                    self._db.execute("INSERT INTO unsigned VALUES (?, ?, ?, ?)", (*key, unsigned_from))
                 self._db.execute(
                     "INSERT OR REPLACE INTO release VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -196,7 +198,7 @@ class Cache:
     def entries(self) -> Iterator[Entry]:
         rows = self._db.execute(
             "SELECT index_url, name, version, subject, data, sha256, fetched_at FROM release "
-            "ORDER BY index_url, name, version, subject"
+            "ORDER BY name, version, subject"
         )
         for index_url, name, version, subject, text, expected, fetched_at in rows:
             if digest(text) == expected:

@@ -1,4 +1,5 @@
-"""A client for the package index's JSON API (the project endpoint, ``/pypi/NAME/json``).
+"""A client for the package index: the Simple API (PEP 691 JSON, else PEP 503 HTML), and
+the JSON API (``/pypi/NAME/json``) only for an index that serves neither.
 
 Lookups of one run go out concurrently; each has a timeout, bounded retries with
 backoff, and a cap on the response size. TLS is always verified.
@@ -10,10 +11,10 @@ import configparser
 import os
 import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import __version__
 from ..errors import EnrichmentError
@@ -21,7 +22,11 @@ from ..errors import EnrichmentError
 if TYPE_CHECKING:  # the gate's models cost an import the reading child need not wait for
     from ..documents.index import ProjectDocument
 
-PUBLIC_INDEX = "https://pypi.org/pypi"
+T = TypeVar("T")
+PUBLIC_INDEX = "https://pypi.org/simple"
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+# PEP 691 content negotiation: JSON first, then the Simple API's HTML in either name.
+_ACCEPT = f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 
 class IndexUnreachable(Exception):
@@ -45,20 +50,24 @@ class IndexSettings:
     workers: int = 32
 
 
-def json_api_base(url: str) -> str:
-    """The JSON API base for an index URL; a pip-style ``.../simple`` URL maps to ``.../pypi``."""
+def api_bases(url: str) -> tuple[str, str | None]:
+    """(Simple API base, JSON API base or None) of an index URL in either form: pip's
+    ``.../simple`` (its JSON API beside it at ``.../pypi``), a JSON API base ``.../pypi``
+    (its Simple API at ``.../simple``), or any other Simple API root (a static mirror)."""
     url = url.rstrip("/")
     if url.endswith("/simple"):
-        url = url[: -len("/simple")] + "/pypi"
-    return url
+        return url, url[: -len("/simple")] + "/pypi"
+    if url.endswith("/pypi"):
+        return url[: -len("/pypi")] + "/simple", url
+    return url, None
 
 
 def configured_index_url(explicit: str | None = None) -> str:
     """``--index-url``, else ``PIP_INDEX_URL``, else pip's configuration, else the public index."""
     if explicit:
-        return json_api_base(explicit)
+        return explicit.rstrip("/")
     if os.environ.get("PIP_INDEX_URL"):
-        return json_api_base(os.environ["PIP_INDEX_URL"])
+        return os.environ["PIP_INDEX_URL"].rstrip("/")
     for path in _pip_config_files():
         parser = configparser.ConfigParser()
         try:
@@ -67,7 +76,7 @@ def configured_index_url(explicit: str | None = None) -> str:
             continue
         for section in ("install", "global"):
             if parser.has_option(section, "index-url"):
-                return json_api_base(parser.get(section, "index-url"))
+                return parser.get(section, "index-url").rstrip("/")
     return PUBLIC_INDEX
 
 
@@ -93,15 +102,41 @@ class IndexClient:
         self._tls = ssl.create_default_context()
 
     def project(self, name: str) -> ProjectDocument:
-        """The project document for ``name``, with file URLs made absolute. An answer that
-        is not a valid project document is an EnrichmentError naming the project."""
-        url = f"{self.settings.url}/{urllib.parse.quote(name)}/json"
+        """The project's files by release, URLs made absolute: its Simple API page, or its
+        JSON API document where the index has no Simple API page (HTTP 404). An answer that
+        is not a valid page is an EnrichmentError naming the project."""
+        from ..documents.index import read_project, read_simple_html, read_simple_json
+
+        simple, legacy = api_bases(self.settings.url)
+        quoted = urllib.parse.quote(name)
+        try:
+            body, final_url, kind = self._retried(f"{simple}/{quoted}/", _ACCEPT)
+        except _NotFound:
+            if legacy is None:
+                raise IndexResponseError(f"{simple}/{quoted}/: not found on the index (HTTP 404)") from None
+            try:
+                body, final_url, _ = self._retried(f"{legacy}/{quoted}/json", "application/json")
+            except _NotFound as exc:
+                raise IndexResponseError(f"{exc}: not found on the index (HTTP 404)") from None
+            return read_project(body, name, final_url, self.settings.max_bytes, EnrichmentError)
+        reader = read_simple_json if "json" in kind else read_simple_html
+        return reader(body, name, final_url, self.settings.max_bytes, EnrichmentError)
+
+    def file(self, url: str, max_bytes: int | None = None) -> bytes:
+        """A file the index serves (a PEP 658 ``.metadata``, a small distribution), at most
+        ``max_bytes`` (else the settings' cap) long."""
+        try:
+            return self._retried(url, "*/*", max_bytes)[0]
+        except _NotFound:
+            raise IndexResponseError(f"{url}: not found on the index (HTTP 404)") from None
+
+    def _retried(self, url: str, accept: str, max_bytes: int | None = None) -> tuple[bytes, str, str]:
         last: Exception | None = None
         for attempt in range(self.settings.attempts):
             if attempt:
                 time.sleep(self.settings.backoff * 2 ** (attempt - 1))
             try:
-                return self._get(url, name)
+                return self._get(url, accept, max_bytes or self.settings.max_bytes)
             except IndexUnreachable as exc:
                 last = exc
             except _Transient as exc:
@@ -111,51 +146,59 @@ class IndexClient:
 
     def projects(self, names: Iterable[str]) -> dict[str, ProjectDocument | Exception]:
         """Look up several projects at once; each result is a document or the error it met."""
+        return self.each(names, self.project)
+
+    def each(self, names: Iterable[str], job: Callable[[str], T]) -> dict[str, T | Exception]:
+        """``job`` for each name at once (one concurrent round); each result is its answer
+        or the index error it met."""
         from concurrent.futures import ThreadPoolExecutor
 
         unique = sorted(set(names))
         if not unique:
             return {}
 
-        def one(name: str) -> ProjectDocument | Exception:
+        def one(name: str) -> T | Exception:
             try:
-                return self.project(name)
+                return job(name)
             except (IndexUnreachable, IndexResponseError) as exc:
                 return exc
 
         with ThreadPoolExecutor(max_workers=min(self.settings.workers, len(unique))) as pool:
             return dict(zip(unique, pool.map(one, unique), strict=True))
 
-    def _get(self, url: str, name: str) -> ProjectDocument:
+    def _get(self, url: str, accept: str, max_bytes: int) -> tuple[bytes, str, str]:
         import ssl
         import urllib.error
         import urllib.request
 
         request = urllib.request.Request(
-            url, headers={"Accept": "application/json", "User-Agent": f"sbomgen/{__version__}"}
+            url, headers={"Accept": accept, "User-Agent": f"sbomgen/{__version__}"}
         )
         try:
             with urllib.request.urlopen(
                 request, timeout=self.settings.timeout, context=self._tls
             ) as response:
-                body = response.read(self.settings.max_bytes + 1)
+                body = response.read(max_bytes + 1)
                 final_url = response.geturl()
+                kind = response.headers.get_content_type()
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 or exc.code == 429:
                 raise _Transient(f"{url}: HTTP {exc.code}") from None
             if exc.code == 404:
-                raise IndexResponseError(f"{url}: not found on the index (HTTP 404)") from None
+                raise _NotFound(url) from None
             raise IndexResponseError(f"{url}: HTTP {exc.code}") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, ssl.SSLError):
                 raise IndexResponseError(f"{url}: TLS verification failed ({reason})") from None
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
-        if len(body) > self.settings.max_bytes:
-            raise IndexResponseError(f"{url}: response larger than {self.settings.max_bytes} bytes")
-        from ..documents.index import read_project
+        if len(body) > max_bytes:
+            raise IndexResponseError(f"{url}: response larger than {max_bytes} bytes")
+        return body, final_url, kind
 
-        return read_project(body, name, final_url, self.settings.max_bytes, EnrichmentError)
+
+class _NotFound(Exception):
+    """HTTP 404: for a Simple API page, the sign to ask the JSON API."""
 
 
 class _Transient(Exception):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import re
+import threading
 from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile, download_url
+from ..documents.metadata import CoreMetadata, read_metadata
 from ..errors import EnrichmentError
 from ..model import Checksum, Component, Inventory
-from ..model.licenses import declared_license
+from ..model.licenses import declared_license, spdx_expression
 from . import EnrichOptions, default_cache_dir
 from .cache import Cache, Entry
 from .index import IndexClient, IndexResponseError, IndexUnreachable
@@ -38,15 +42,115 @@ def release_data(document: ProjectDocument, version: str) -> ReleaseData:
         except ValueError as exc:
             raise IndexResponseError(f"version {version}: files[{number}].url: {exc}") from None
     kept = [
-        ReleaseFile(filename=f.filename, url=f.url, sha256=f.digests.sha256, packagetype=f.packagetype)
+        ReleaseFile(
+            filename=f.filename,
+            url=f.url,
+            sha256=f.digests.sha256,
+            packagetype=f.packagetype,
+            size=f.size,
+            upload_time=f.upload_time,
+            yanked=f.yanked,
+            core_metadata=f.core_metadata,
+            metadata_sha256=f.metadata_sha256,
+        )
         for f in files
     ]
     info = document.info
-    license_ = None
-    # The project endpoint's "info" describes the newest release only.
+    license_ = source = None
+    # The JSON API's "info" describes the newest release only.
     if info.version is not None and _version(info.version) == wanted:
         license_ = declared_license(info.license_expression, info.license, info.classifiers)
-    return ReleaseData(files=sorted(kept, key=lambda f: f.filename), license=license_)
+        source = "the JSON API's project info" if license_ else None
+    return ReleaseData(files=sorted(kept, key=lambda f: f.filename), license=license_, license_source=source)
+
+
+# The gate's work in the index workers (release_data's URL checks reach jsonschema and its
+# IRI grammar, first imported there) runs one at a time: only the network goes in parallel.
+_ONE_AT_A_TIME = threading.Lock()
+CHEAP_BYTES = 1 << 20  # a file without PEP 658 metadata is read for its own only up to this size
+
+
+def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: IndexClient) -> ReleaseData:
+    """``data`` with the declared license of the core metadata of ``chosen``, the very file
+    whose location is recorded: its PEP 658 ``.metadata`` (its SHA256 checked where the
+    index gives one), else the file itself when it is small; else ``metadata_note`` says why not."""
+    if chosen is None:
+        return data
+    try:
+        if chosen.core_metadata:
+            where = f"{chosen.filename}.metadata"
+            content = client.file(chosen.url + ".metadata")
+            if chosen.metadata_sha256 and hashlib.sha256(content).hexdigest() != chosen.metadata_sha256:
+                raise EnrichmentError(f"{where}: its SHA256 is not the one the index gives")
+        elif chosen.size is None or chosen.size <= CHEAP_BYTES:
+            # Read whole only when small: a page without sizes (PEP 503) is read up to the cap.
+            where = chosen.filename
+            content = metadata_in(client.file(chosen.url, CHEAP_BYTES), chosen)
+        else:
+            why = "no PEP 658 metadata, and the file is larger than 1 MiB"
+            return data.model_copy(update={"metadata_note": f"{chosen.filename}: {why}"})
+        with _ONE_AT_A_TIME:  # parsing, off the network: cheap, and kept out of races
+            metadata = read_metadata(content, where, EnrichmentError)
+    except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
+        # The release's files stand without it: only the license stays unknown.
+        return data.model_copy(update={"metadata_note": str(exc)})
+    found = field_license(metadata)
+    if found is None:  # read, but it says nothing certain: NOASSERTION, nothing to warn about
+        return data
+    return data.model_copy(update={"license": found[0], "license_source": f"{found[1]} of {where}"})
+
+
+def field_license(metadata: CoreMetadata) -> tuple[str, str] | None:
+    """(SPDX expression, the field it came from) of core metadata, where one is certain."""
+    for name, value in (("License-Expression", metadata.license_expression), ("License", metadata.license)):
+        found = spdx_expression(value)
+        if found:
+            return found, name
+    classifier = declared_license(None, None, metadata.classifiers)
+    return (classifier, "Classifier") if classifier else None
+
+
+def metadata_in(content: bytes, file: ReleaseFile) -> bytes:
+    """The core metadata inside a small wheel (``*.dist-info/METADATA``) or ``.tar.gz`` sdist
+    (``*/PKG-INFO``), the file first checked against the index's SHA256."""
+    import io
+    import tarfile
+    import zipfile
+    import zlib
+
+    from ..documents.metadata import MAX_METADATA_BYTES
+
+    if hashlib.sha256(content).hexdigest() != file.sha256:
+        raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
+    try:
+        if file.filename.endswith(".whl"):
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                names = [n for n in archive.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+                if len(names) == 1 and archive.getinfo(names[0]).file_size <= MAX_METADATA_BYTES:
+                    return archive.read(names[0])
+        elif file.filename.endswith(".tar.gz"):
+            inflater = zlib.decompressobj(wbits=31)
+            tar = inflater.decompress(content, 64 * CHEAP_BYTES)  # a bomb stops at 64 MiB
+            with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+                for member in archive:
+                    if re.fullmatch(r"[^/]+/PKG-INFO", member.name) and member.isfile():
+                        handle = archive.extractfile(member)
+                        if handle is not None and member.size <= MAX_METADATA_BYTES:
+                            return handle.read()
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+        raise EnrichmentError(f"{file.filename}: not a readable archive ({exc})") from None
+    raise EnrichmentError(f"{file.filename}: no core metadata found in it")
+
+
+def license_disagreement(component: Component, index_license: str | None, source: str | None) -> str | None:
+    """A warning when the license the artifact states and the one the index's core metadata
+    declares differ (the artifact's is kept); None when they agree or one is unknown."""
+    if component.license_declared and index_license and component.license_declared != index_license:
+        return (
+            f"warning: {component.name} {component.version}: the artifact says {component.license_declared}, "
+            f"the index's core metadata ({source}) says {index_license}; keeping {component.license_declared}"
+        )
+    return None
 
 
 def pick_file(files: list[ReleaseFile]) -> ReleaseFile | None:
@@ -80,28 +184,21 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
         found: dict[_Target, ReleaseData] = {}
         failures: dict[_Target, Exception] = {}
         if not options.offline:
-            documents = IndexClient(options.index).projects(t.name for t in targets)
             fetched: list[Entry] = []
             now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            for target in targets:
-                document = documents[target.name]
-                if isinstance(document, Exception):
-                    failures[target] = document
-                    continue
-                try:
-                    data = release_data(document, target.version)
-                except IndexResponseError as exc:
-                    failures[target] = exc
-                    continue
-                found[target] = data
-                fetched.append(Entry(index_url, target.name, target.version, target.subject, data, now))
+            for target, answer in _ask(IndexClient(options.index), targets).items():
+                if isinstance(answer, Exception):
+                    failures[target] = answer
+                else:
+                    found[target] = answer
+                    fetched.append(Entry(index_url, target.name, target.version, target.subject, answer, now))
             cache.put(fetched)
         from_cache = []
         unsigned: dict[_Target, str] = {}  # the SHA256 of the unsigned export an entry came from
         for target in targets:
             if target in found:
                 continue
-            entry = cache.get(index_url, target.name, target.version, target.subject)
+            entry = cache.get(target.name, target.version, target.subject)
             if entry is not None:
                 found[target] = entry.data
                 if entry.unsigned_from is not None:
@@ -114,7 +211,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
             for t in targets
             if t not in found and (options.offline or isinstance(failures.get(t), IndexUnreachable))
         ]
-        misses = _cache_misses(cache, index_url, unasked)
+        misses = _cache_misses(cache, unasked)
     finally:
         cache.close()
 
@@ -144,35 +241,70 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
         component, notice = _apply(target, found[target])
         component = replace(component, index_unsigned_export=unsigned.get(target))
         updated[component.key] = component
-        if notice:
-            notices.append(notice)
+        disagreement = license_disagreement(
+            target.component, found[target].license, found[target].license_source
+        )
+        notices += [n for n in (notice, disagreement) if n]
     components = tuple(updated.get(c.key, c) for c in inventory.components)
     return replace(inventory, components=components), notices
 
 
-def _cache_misses(cache: Cache, index_url: str, targets: list[_Target]) -> dict[_Target, str]:
+def _ask(client: IndexClient, targets: list[_Target]) -> dict[_Target, ReleaseData | Exception]:
+    """Every target's release from the index, in one concurrent round: a project's page, then
+    the core metadata of each file it records, by the same worker."""
+    by_name: dict[str, list[_Target]] = {}
+    for target in targets:
+        by_name.setdefault(target.name, []).append(target)
+
+    def job(name: str) -> dict[_Target, ReleaseData | Exception]:
+        document = client.project(name)
+        result: dict[_Target, ReleaseData | Exception] = {}
+        for target in by_name[name]:
+            try:
+                with _ONE_AT_A_TIME:
+                    data = release_data(document, target.version)
+            except IndexResponseError as exc:
+                result[target] = exc
+                continue
+            result[target] = with_core_metadata(data, _recorded_file(target, data.files), client)
+        return result
+
+    answers: dict[_Target, ReleaseData | Exception] = {}
+    for name, answer in client.each(by_name, job).items():
+        for target in by_name[name]:
+            answers[target] = answer if isinstance(answer, Exception) else answer[target]
+    return answers
+
+
+def _recorded_file(target: _Target, files: list[ReleaseFile]) -> ReleaseFile | None:
+    """The file whose location the SBOM records: the bundled one by name, else the pick."""
+    if target.subject:
+        return next((f for f in files if f.filename == target.component.file_name), None)
+    return pick_file(files)
+
+
+def _cache_misses(cache: Cache, targets: list[_Target]) -> dict[_Target, str]:
     """Why the cache holds nothing usable for each target, and what to do. A target whose
     entry failed its checksum is left out: that has been said."""
-    where = f"the cache at {cache.path.parent}"
-    warm = f"`sbomgen cache warm --index-url {index_url} ARTIFACT`"
-    fill = f"{warm}, or `sbomgen cache import` an export"
-    if cache.is_empty():
-        return dict.fromkeys(targets, f"{where} is empty: fill it with {fill}")
+    where = cache.path.parent
+    fill = "`sbomgen cache warm ARTIFACT` where the index can be reached, or `sbomgen cache import` an export"
+    if not cache.existed or cache.is_empty():
+        state = "no cache at" if not cache.existed else "an empty cache at"
+        return dict.fromkeys(targets, f"{state} {where}: fill it with {fill}")
     misses = {}
     for target in targets:
         held = cache.held(target.name, target.version)
-        others = sorted(url for url, _ in held if url != index_url)
-        if (index_url, target.subject) in held:
+        if target.subject in held:
             continue
-        if any(url == index_url for url, _ in held):
-            misses[target] = f"{where} has them from this index only for another file than the bundled one"
-        elif others:
+        release = f"{target.name} {target.version}"
+        if held:
             misses[target] = (
-                f"{where} has them only from another index, {others[0]}: "
-                f"run with --index-url {others[0]}, or {warm}"
+                f"the cache at {where} has an entry for {release} for another file, not the bundled "
+                f"{target.component.file_name} (SHA256 {target.subject[:12]}…): run "
+                "`sbomgen cache warm` on this artifact where the index can be reached"
             )
         else:
-            misses[target] = f"{where} has no entry for them: add them with {fill}"
+            misses[target] = f"the cache at {where} has no entry for {release}: add it with {fill}"
     return misses
 
 

@@ -124,7 +124,7 @@ def check(sbom: Path, options: EnrichOptions) -> list[ReleaseDrift]:
         cache = Cache(options.cache_dir or default_cache_dir())
         try:
             for name, version, _ in releases:
-                entry = cache.find(options.index.url, name, version)
+                entry = cache.find(name, version)
                 if entry is None:
                     raise EnrichmentError(f"no cached index metadata for {name} {version} (--offline)")
                 current[(name, version)] = entry.data.files
