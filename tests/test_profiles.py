@@ -53,7 +53,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
             "Component creator (e-mail or URL)": 26,
             "Filename of the component": 25,
             "Distribution licences": 25,
-            "Original licences": 25,
+            "Original licences": 11,
         },
     },
     "313.cdx.json": {
@@ -64,7 +64,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
             "Component creator (e-mail or URL)": 27,
             "Filename of the component": 27,
             "Distribution licences": 25,
-            "Original licences": 25,
+            "Original licences": 11,
         },
     },
     "311.spdx.json": {
@@ -76,7 +76,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
             "Component creator (e-mail or URL)": 26,
             "Filename of the component": 23,
             "Distribution licences": 24,
-            "Original licences": 24,
+            "Original licences": 11,
         },
     },
     "311.cdx.json": {
@@ -87,7 +87,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
             "Component creator (e-mail or URL)": 26,
             "Filename of the component": 26,
             "Distribution licences": 24,
-            "Original licences": 24,
+            "Original licences": 11,
         },
     },
     "release-tools": {
