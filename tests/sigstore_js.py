@@ -1,47 +1,26 @@
 """sigstore-js (``@sigstore/sign``, ``@sigstore/verify``) as an independent Sigstore client.
 
-The packages are the ones pinned by tests/js/package-lock.json, installed with ``npm ci``
+The packages are the ones pinned by tests/js/sigstore/package-lock.json, installed with ``npm ci``
 from the npm registry into a cache folder keyed by the lockfile's digest, so a second run
-installs nothing. ``tests/js/sigstore.js`` is the small driver that signs and verifies.
+installs nothing. ``tests/js/sigstore/sigstore.js`` is the small driver that signs and verifies.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from npm_packages import JS, NODE, installed
 
-JS = Path(__file__).resolve().parent / "js"
-NODE = shutil.which("node") or "/usr/bin/node"
+DRIVER = JS / "sigstore" / "sigstore.js"
 
 
 def install() -> Path:
-    """The folder holding node_modules for tests/js/package-lock.json (installed once)."""
-    lock = (JS / "package-lock.json").read_bytes()
-    key = hashlib.sha256(lock + (JS / "package.json").read_bytes()).hexdigest()[:16]
-    root = Path(os.environ.get("SBOMGEN_NPM_CACHE") or platformdirs.user_cache_dir("sbomgen-tests"))
-    folder = root / f"sigstore-js-{key}"
-    if (folder / "node_modules" / ".installed").exists():
-        return folder
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(JS / name, folder / name)
-    subprocess.run(
-        ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    (folder / "node_modules" / ".installed").write_text(key)
-    return folder
+    """The folder holding node_modules for tests/js/sigstore (installed once)."""
+    return installed("sigstore")
 
 
 @dataclass(frozen=True)
@@ -52,7 +31,7 @@ class SigstoreJs:
         # The driver is run from the repository, its packages from the cache folder.
         env = {**os.environ, "NODE_PATH": str(self.folder / "node_modules")}
         return subprocess.run(
-            [NODE, str(JS / "sigstore.js"), *map(str, args)],
+            [NODE, str(DRIVER), *map(str, args)],
             capture_output=True,
             text=True,
             env=env,

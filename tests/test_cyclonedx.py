@@ -67,7 +67,7 @@ def library_validator(xml: bool) -> Any:
     from cyclonedx.validation.json import JsonStrictValidator
     from cyclonedx.validation.xml import XmlValidator
 
-    return (XmlValidator if xml else JsonStrictValidator)(SchemaVersion.V1_6)
+    return (XmlValidator if xml else JsonStrictValidator)(SchemaVersion.V1_7)
 
 
 def library_problem(text: str, xml: bool) -> Any:
@@ -167,14 +167,14 @@ def test_the_dependency_graph_is_the_one_register_dependency_makes() -> None:
     registered.dependencies = []
     nodes = {str(c.bom_ref): c for c in [registered.metadata.component, *registered._get_all_components()]}
     for source, target in edges:
-        registered.register_dependency(nodes[f"pkg:{source}"], [nodes[f"pkg:{target}"]])
+        registered.register_dependency(nodes[f"component:{source}"], [nodes[f"component:{target}"]])
     assert list(bom.dependencies) == list(registered.dependencies) and len(bom.dependencies) == 5
 
 
 def test_a_listed_file_that_is_not_in_the_inventory_is_refused() -> None:
     made = inventory([entry("a.c")], {"zlib": ["a.c", "gone.c"]})
     for xml in (False, True):
-        with pytest.raises(OutputValidationError, match="pkg:zlib contains 'gone.c', which is not one of"):
+        with pytest.raises(OutputValidationError, match="component:zlib contains 'gone.c', which is not"):
             cyclonedx.render(made, xml)
 
 
@@ -265,7 +265,7 @@ def test_validate_takes_linear_time(tmp_path: Path) -> None:
         cwd=ROOT,
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (40, 40)),
     )
-    assert (run.returncode, run.stdout.strip()) == (0, f"{path}: valid CycloneDX 1.6"), run.stderr
+    assert (run.returncode, run.stdout.strip()) == (0, f"{path}: valid CycloneDX 1.7"), run.stderr
 
 
 def test_validate_finds_a_repeated_component(tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ def test_validate_finds_a_repeated_component(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     kind, [problem] = validate_file(path)
     assert (
-        kind == "CycloneDX 1.6"
+        kind == "CycloneDX 1.7"
         and problem.startswith("$.components: [{")
         and "non-unique elements" in problem
     )

@@ -77,7 +77,7 @@ def test_documents_are_named_after_the_distribution(
     inventory = scan(artifact, scanners=[DistributionScanner(wheel=is_wheel)], top_folder=not is_wheel)
     bom = json.loads(cyclonedx.render(inventory))
     subject = bom["metadata"]["component"]
-    assert (subject["name"], subject["version"], subject["bom-ref"]) == (name, version, f"pkg:{name}")
+    assert (subject["name"], subject["version"], subject["bom-ref"]) == (name, version, f"component:{name}")
     refs = [c["bom-ref"] for c in bom.get("components", []) if c["type"] == "library"]
     assert len(refs) == (20 if is_wheel else 0)  # what pip vendors: top-level, beside its files
     assert not [ref for ref in refs if "cpython" in ref]
@@ -89,7 +89,7 @@ def test_the_cpython_tarball_keeps_its_document_name(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert json.loads((tmp_path / f"{tarball.name}.spdx.json").read_text())["name"] == "CPython SBOM"
     subject = json.loads((tmp_path / f"{tarball.name}.cdx.json").read_text())["metadata"]["component"]
-    assert (subject["name"], subject["bom-ref"]) == ("CPython", "pkg:cpython")
+    assert (subject["name"], subject["bom-ref"]) == ("CPython", "component:cpython")
 
 
 def test_record_mismatch_names_the_file(tmp_path: Path) -> None:

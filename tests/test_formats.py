@@ -61,8 +61,8 @@ def test_every_format_is_written_and_valid(outputs: Path) -> None:
     run = sbomgen("validate", *(outputs / n for n in names))
     assert run.returncode == 0, run.stdout
     assert run.stdout.decode().splitlines() == [
-        f"{outputs / names[0]}: valid CycloneDX 1.6",
-        f"{outputs / names[1]}: valid CycloneDX 1.6 XML",
+        f"{outputs / names[0]}: valid CycloneDX 1.7",
+        f"{outputs / names[1]}: valid CycloneDX 1.7 XML",
         f"{outputs / names[2]}: valid SPDX 2.3",
         f"{outputs / names[3]}: valid SPDX 2.3",
     ]
@@ -85,7 +85,7 @@ def test_cyclonedx_holds_what_spdx_holds(outputs: Path) -> None:
         "files": {"added": 0, "removed": 0, "changed": 0},
     }
     bom = json.loads((outputs / f"{NAME}.cdx.json").read_text())
-    assert bom["specVersion"] == "1.6"
+    assert bom["specVersion"] == "1.7"
     assert bom["metadata"]["component"]["name"] == "CPython"
     pip = next(c for c in bom["components"] if c["name"] == "pip")
     assert sorted(c["name"] for c in pip["components"]) == PIP_25_1_1_VENDORED
@@ -104,7 +104,7 @@ def test_cyclonedx_unique_items_checked_as_the_library_checks_them(outputs: Path
     from sbomgen.write.cyclonedx import json_validator
 
     bom = json.loads((outputs / f"{NAME}.cdx.json").read_text())
-    library = JsonStrictValidator(SchemaVersion.V1_6)
+    library = JsonStrictValidator(SchemaVersion.V1_7)
     # Few enough components for the library's pairwise check.
     bom["components"] = [c for c in bom["components"] if c["name"] in ("expat", "pip")]
     expat = bom["components"][0]
@@ -328,7 +328,7 @@ def test_report_renders_in_chromium(outputs: Path, tmp_path: Path) -> None:
         commit_id = "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"
         assert (commit.text, driver.execute_script(lines, commit)) == (commit_id, 1)
         tokens = [commit, *driver.find_elements(By.CSS_SELECTOR, "dd.hash, td.purl code, a.download")]
-        assert len(tokens) == 1 + 1 + 22 + 27  # the commit, the SHA256, pip's packages' purls, every download
+        assert len(tokens) == 1 + 1 + 27 + 27  # the commit, the SHA256, every package's purl, every download
         assert [(t.text, driver.execute_script(lines, t)) for t in tokens] == [(t.text, 1) for t in tokens]
         hacl = driver.find_element(By.CSS_SELECTOR, "#c-hacl-star a.download")
         assert hacl.get_attribute("href") == hacl.get_attribute("title")

@@ -204,6 +204,19 @@ def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[...
 
 
 def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """-f, and --cyclonedx-version beside it (kept in the context: ``cyclonedx_version()``)."""
+    command = click.option(
+        "--cyclonedx-version",
+        type=click.Choice(["1.7", "1.6"]),
+        default="1.7",
+        show_default=True,
+        envvar="SBOMGEN_CYCLONEDX_VERSION",
+        show_envvar=True,
+        expose_value=False,
+        is_eager=True,
+        callback=lambda ctx, _, value: ctx.meta.__setitem__("sbomgen.cyclonedx_version", value),
+        help="The CycloneDX version of cyclonedx-json and cyclonedx-xml.",
+    )(command)
     return click.option(
         "-f",
         "--format",
@@ -213,9 +226,14 @@ def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
         metavar="FORMATS",
         envvar="SBOMGEN_FORMAT",
         show_envvar=True,
-        help="Comma-separated: spdx-json, spdx-tv, cyclonedx-json, cyclonedx-xml (CycloneDX 1.6). "
+        help="Comma-separated: spdx-json, spdx-tv, cyclonedx-json, cyclonedx-xml (CycloneDX 1.7 or 1.6). "
         "With several, -o names a folder.",
     )(command)
+
+
+def cyclonedx_version() -> str:
+    """The --cyclonedx-version of the command running."""
+    return str(click.get_current_context().meta.get("sbomgen.cyclonedx_version", "1.7"))
 
 
 def formats(text: str) -> tuple[str, ...]:

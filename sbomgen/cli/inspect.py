@@ -48,7 +48,7 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 )
 def validate(files: tuple[Path, ...], ntia: bool, profile: str | None, as_json: bool) -> None:
     """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
-    CycloneDX 1.4-1.6 (JSON, XML), in-toto statements, sbomgen release manifests. Every
+    CycloneDX 1.4-1.7 (JSON, XML), in-toto statements, sbomgen release manifests. Every
     problem is listed with where it is; a file of none of these kinds is said so in one
     line. Exit 0 only if every file is valid, else 1.
 

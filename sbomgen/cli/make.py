@@ -13,6 +13,7 @@ from .common import (
     CommandSteps,
     cache_files,
     command,
+    cyclonedx_version,
     enrich_options,
     exit_codes,
     exit_now,
@@ -69,6 +70,7 @@ def _sbom_options(output_format: str, options: dict[str, Any], **more: Any) -> A
 
     return SbomOptions(
         formats=formats(output_format),
+        cyclonedx_version=cyclonedx_version(),
         extra_checksums=tuple(c.upper() for c in options.pop("extra_checksums", ())),
         creators=tuple(options.pop("creators", ())),
         limits=limits(options),
@@ -259,7 +261,13 @@ def regenerate(
     targets = _sbom_targets(source, output_format, output)
     check_outputs(targets.values(), [upstream, source], create_folders=makes_folder(output))
     made = regenerated_sbom(
-        upstream, source, system_packages, formats(output_format), CommandSteps(), limits(options)
+        upstream,
+        source,
+        system_packages,
+        formats(output_format),
+        CommandSteps(),
+        limits(options),
+        cyclonedx_version(),
     )
     for message in made.notices:
         warn(message)

@@ -73,7 +73,9 @@ def scan(
         raise UsageError(f"unsupported checksum algorithm(s): {', '.join(sorted(unknown))}")
     algorithms = tuple(a for a in SUPPORTED_CHECKSUMS if a in requested)  # one order, whatever was asked
     source_date_epoch()  # a bad value is an error before the artifact is read, not after
-    artifact_algorithms = tuple(a for a in algorithms if a != "SHA1")
+    # The artifact's SHA-512 always (BSI TR-03183-2 asks it of the deployable component; the
+    # CycloneDX writer gives it): the components carry only the algorithms asked for.
+    artifact_algorithms = tuple(a for a in SUPPORTED_CHECKSUMS if a in requested | {"SHA512"} and a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)
     with collection_paused():
         return _scan(reader, path, algorithms, allow_mismatch, scanners, progress, on_file, yield_to_reading)
@@ -167,7 +169,7 @@ def _scan(
         files=files,
         checksum_algorithms=algorithms,
         allow_mismatch=allow_mismatch,
-        artifact_checksums=artifact.checksums,
+        artifact_checksums=tuple(c for c in artifact.checksums if c.algorithm in algorithms),
         is_directory=is_directory,
         limits=reader.limits,
     )

@@ -9,6 +9,7 @@ from ..documents.c_header import definitions
 from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from .interface import ScanContext, Scanner
+from .purls import upstream_purl
 from .wheels import cpe23
 
 PATCHLEVEL = "Include/patchlevel.h"
@@ -47,6 +48,9 @@ class CPythonScanner(Scanner):
             originator=PSF,
             download_location=download,
             checksums=context.artifact_checksums,
+            # The artifact as python.org publishes it (not the git tag: the release is made
+            # from it but is not its archive), named as its CPE names it.
+            purl=upstream_purl("python", version, download, context.artifact_checksums),
             cpe=cpe23("python:python", version),
             license_concluded="PSF-2.0",
             file_name=None if context.is_directory else context.artifact_name,

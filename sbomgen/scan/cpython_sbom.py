@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
 from .interface import ScanContext, Scanner
+from .purls import upstream_purl
 
 # The gate's document models are imported where they are used: scanners are made before
 # the reading child starts, and it should not wait for them.
@@ -157,6 +158,7 @@ def listed_components(
         for field in ("licenseConcluded", "licenseDeclared"):
             _license_expression(getattr(item, field), f"{path}: packages[{number}].{field}")
         purpose = _PURPOSES.get((item.primaryPackagePurpose or "SOURCE").upper(), Purpose.SOURCE)
+        download, checksums = _known(item.downloadLocation), _checksums(item.checksums)
         components.append(
             Component(
                 key=f"cpython-sbom:{item.SPDXID}",
@@ -165,9 +167,11 @@ def listed_components(
                 purpose=purpose,
                 originator=parse_party(item.originator),
                 supplier=parse_party(item.supplier),
-                download_location=_known(item.downloadLocation),
-                checksums=_checksums(item.checksums),
-                purl=item.reference("purl"),
+                download_location=download,
+                checksums=checksums,
+                # Where CPython's data names none, the upstream identity gives one (purls.py).
+                purl=item.reference("purl")
+                or upstream_purl(item.name, item.versionInfo, download, checksums),
                 # sbomgen writes a CPE as cpe23Type: a CPE 2.2 name would not fit there.
                 cpe=item.reference("cpe23Type"),
                 license_concluded=_known(item.licenseConcluded),

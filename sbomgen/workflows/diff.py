@@ -101,7 +101,7 @@ def compare(old: Snapshot, new: Snapshot) -> Difference:
     for key in sorted(old.components.keys() & new.components.keys()):
         for name in FIELDS:
             before, after = old.components[key][name], new.components[key][name]
-            if before != after:
+            if before != after and not (name == "checksums" and _same_digests(before, after)):
                 changed.append((key, name, _plain(before), _plain(after)))
     common = old.files.keys() & new.files.keys()
     return Difference(
@@ -110,10 +110,14 @@ def compare(old: Snapshot, new: Snapshot) -> Difference:
         changed=changed,
         files_added=sorted(new.files.keys() - old.files.keys()),
         files_removed=sorted(old.files.keys() - new.files.keys()),
-        files_changed=sorted(
-            p for p in common if not old.files[p] & new.files[p] or _conflict(old.files[p], new.files[p])
-        ),
+        files_changed=sorted(p for p in common if not _same_digests(old.files[p], new.files[p])),
     )
+
+
+def _same_digests(a: frozenset[str], b: frozenset[str]) -> bool:
+    """One digest in common and none that disagrees: an algorithm only one side gives (the
+    artifact's SHA-512 in CycloneDX, ``--checksum sha512``) is no change."""
+    return bool(a & b) and not _conflict(a, b)
 
 
 def _conflict(a: frozenset[str], b: frozenset[str]) -> bool:

@@ -240,6 +240,7 @@ def regenerated_sbom(
     formats: Sequence[str] = ("spdx-json",),
     steps: Steps = SILENT,
     limits: Limits | None = None,
+    cyclonedx_version: str = "1.7",
 ) -> Sbom:
     """What ``sbomgen regenerate`` writes: the SBOM of ``source`` (a modified tree or its
     archive) derived from the SBOM at ``upstream``; ``system_packages``: each bundled library
@@ -247,11 +248,12 @@ def regenerated_sbom(
     ``limits``: on reading ``source``."""
     from .sbom import Document, SbomOptions, render
 
-    options = SbomOptions(formats=tuple(formats))
+    options = SbomOptions(formats=tuple(formats), cyclonedx_version=cyclonedx_version)
     with steps.step(f"Reading {source.name}", forks=True):
         inventory = regenerate(upstream, source, parse_system_packages(system_packages), limits=limits)
     documents = {}
     for output_format in options.formats:
         with steps.step(f"Writing {output_format}"):
-            documents[output_format] = Document(output_format, render(output_format, inventory))
+            made = render(output_format, inventory, cyclonedx_version=options.cyclonedx_version)
+            documents[output_format] = Document(output_format, made)
     return Sbom(inventory, inventory.notices, documents)

@@ -21,6 +21,7 @@ FORMATS = {
     "cyclonedx-json": ".cdx.json",
     "cyclonedx-xml": ".cdx.xml",
 }
+CYCLONEDX_VERSIONS = ("1.7", "1.6")  # the first is the default
 MEDIA_TYPES = {
     "spdx-json": "application/spdx+json",
     "spdx-tv": "text/spdx",
@@ -33,9 +34,10 @@ MEDIA_TYPES = {
 class SbomOptions:
     """What every SBOM-making job takes. ``formats``: keys of FORMATS; ``extra_checksums``:
     "SHA512" (SHA1 and SHA256 are always given); ``creators``: extra SPDX creators such as
-    "Person: Python Release Managers"."""
+    "Person: Python Release Managers"; ``cyclonedx_version``: "1.7" or "1.6"."""
 
     formats: tuple[str, ...] = ("spdx-json",)
+    cyclonedx_version: str = CYCLONEDX_VERSIONS[0]
     extra_checksums: tuple[str, ...] = ()
     allow_mismatch: bool = False
     creators: tuple[str, ...] = ()
@@ -49,6 +51,11 @@ class SbomOptions:
         if unknown or not self.formats:
             raise UsageError(
                 f"--format: unknown {', '.join(unknown) or 'nothing'}; choose from {', '.join(FORMATS)}"
+            )
+        if self.cyclonedx_version not in CYCLONEDX_VERSIONS:
+            raise UsageError(
+                f"--cyclonedx-version: {self.cyclonedx_version!r} is not one of "
+                + ", ".join(CYCLONEDX_VERSIONS)
             )
 
 
@@ -101,7 +108,7 @@ def source_sbom(
 
     options = options or SbomOptions()
     artifact = Path(artifact)
-    writer = _DeferredSpdxWriter(options.creators, options.formats)
+    writer = _DeferredSpdxWriter(options.creators, options.formats, options.cyclonedx_version)
     with collection_paused():
         with steps.step(f"Reading {artifact.name}", forks=True) as update:
             inventory = scan(
@@ -178,11 +185,17 @@ def _finish(inventory: Inventory, options: SbomOptions, writer: _DeferredSpdxWri
     documents = {}
     for output_format in options.formats:  # all or nothing: every document is validated first
         with steps.step(f"Writing {output_format}"):
-            documents[output_format] = Document(output_format, render(output_format, inventory, writer))
+            made = render(output_format, inventory, writer, options.cyclonedx_version)
+            documents[output_format] = Document(output_format, made)
     return Sbom(inventory, (*inventory.notices, *enrich_notices), documents)
 
 
-def render(output_format: str, inventory: Inventory, writer: Any = None) -> bytes | Iterable[bytes]:
+def render(
+    output_format: str,
+    inventory: Inventory,
+    writer: Any = None,
+    cyclonedx_version: str = CYCLONEDX_VERSIONS[0],
+) -> bytes | Iterable[bytes]:
     """One format of an inventory, validated; ``writer``: the SPDX writer files were prepared in."""
     writer = writer or _DeferredSpdxWriter(())
     if output_format == "spdx-json":
@@ -191,7 +204,8 @@ def render(output_format: str, inventory: Inventory, writer: Any = None) -> byte
         return writer.render_tag_value(inventory)
     from ..write import cyclonedx
 
-    return cyclonedx.render_parts(inventory, xml=output_format == "cyclonedx-xml")
+    schema = cyclonedx.VERSIONS[cyclonedx_version]
+    return cyclonedx.render_parts(inventory, xml=output_format == "cyclonedx-xml", schema=schema)
 
 
 class _DeferredSpdxWriter:
@@ -201,8 +215,11 @@ class _DeferredSpdxWriter:
     CycloneDX writer when ``formats`` has CycloneDX, with its validators and templates.
     """
 
-    def __init__(self, creators: tuple[str, ...], formats: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, creators: tuple[str, ...], formats: tuple[str, ...] = (), cyclonedx_version: str = "1.7"
+    ) -> None:
         self.creators = creators
+        self._cyclonedx_version = cyclonedx_version
         self.writer: Any = None
         self._spdx = "spdx-json" in formats
         self._cyclonedx = [f == "cyclonedx-xml" for f in formats if f.startswith("cyclonedx-")]
@@ -214,7 +231,7 @@ class _DeferredSpdxWriter:
             from ..write import cyclonedx
 
             for xml in self._cyclonedx:
-                cyclonedx.shapes_of(xml)
+                cyclonedx.shapes_of(xml, cyclonedx.VERSIONS[self._cyclonedx_version])
             self._cyclonedx = []
         if self._spdx:
             self._writer().prepare_file(entry)

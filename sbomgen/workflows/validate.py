@@ -1,4 +1,4 @@
-"""Validate documents: SPDX 2.2/2.3 (spdx-tools), CycloneDX 1.4-1.6 (cyclonedx-python-lib),
+"""Validate documents: SPDX 2.2/2.3 (spdx-tools), CycloneDX 1.4-1.7 (cyclonedx-python-lib),
 in-toto statements (schemas/), sbomgen's release manifests, and optionally the NTIA minimum
 elements. Every problem comes with where it is; a JSON or YAML document of none of these
 kinds is said to be so in one line.
@@ -25,7 +25,7 @@ from ..errors import ContentError
 
 # What a statement, a DSSE envelope or a Sigstore bundle has at its top level.
 _ATTESTATION_KEYS = {"_type", "payloadType", "signatures", "mediaType"}
-_CDX_VERSIONS = {"1.4", "1.5", "1.6"}
+_CDX_VERSIONS = {"1.4", "1.5", "1.6", "1.7"}
 # What an SPDX 2 document has at its top level (all but "name", which is anyone's).
 _SPDX_KEYS = {"spdxVersion", "SPDXID", "dataLicense", "documentNamespace", "creationInfo"}
 UNKNOWN_KIND = "document of an unknown kind"

@@ -104,7 +104,8 @@ def windows_inventory(artifact: Path, source: SourceParts, limits: Limits | None
 
     if embeddable:  # its own files too, read by the same pass as any archive
         scanned = scan(artifact, scanners=[], top_folder=False, limits=limits)
-        files, checksums, created = scanned.files, scanned.artifact.checksums, scanned.created
+        files, created = scanned.files, scanned.created
+        checksums = tuple(c for c in scanned.artifact.checksums if c.algorithm == "SHA256")
     else:
         sha256 = hashlib.sha256()
         with artifact.open("rb") as handle:

@@ -1,4 +1,4 @@
-"""CycloneDX 1.6 (JSON or XML) through cyclonedx-python-lib, validated strictly before it is written.
+"""CycloneDX 1.7 (or 1.6; JSON or XML) through cyclonedx-python-lib, validated strictly before it is written.
 
 The artifact's own component is the BOM's subject (``metadata.component``). Bundled
 packages, and what the subject itself vendors, are top-level components, with what a
@@ -6,6 +6,12 @@ bundled package vendors nested inside it; every file is a ``file`` component wit
 hashes, nested under the package that contains it (top-level for the subject's own
 files). The dependency graph mirrors the inventory's.
 The release files the index listed for a package are a property of its component.
+
+For BSI TR-03183-2 v2.1: each package carries the properties of BSI's taxonomy
+(``bsi:component:filename``, ``…:executable``, ``…:archive``, ``…:structured``) for the
+file its hashes are of (the artifact, or the upstream download), the subject the artifact's
+SHA-512, and the document its lifecycle (pre-build for a source archive, build for what
+was built); the SBOM's own URI is its serial number (``urn:uuid:…``).
 
 Files, thousands of components of one fixed shape, are written through templates that the
 library's own serialiser makes from a file component of that shape (a test holds them
@@ -19,7 +25,7 @@ them: a bom-ref names one element.
 What the validators check of a whole array or document is uniqueness (JSON's uniqueItems,
 XML's unique bom-refs), and it holds by keys: a file's component and ref carry its path,
 and each path is written once (the table's key, the rule above); every other ref is
-"pkg:" and a component's key, in the document the library validates.
+"component:" and a component's key, in the document the library validates.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from cyclonedx.model.component import ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
-from cyclonedx.model.tool import Tool
+from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
 from cyclonedx.output import make_outputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.spdx import is_supported_id
@@ -52,11 +58,12 @@ from py_serializable.xml import xs_normalizedString, xs_token
 from .. import __version__
 from ..documents.parse import parse_json
 from ..errors import OutputValidationError
-from ..model import Checksum, Component, FileEntry, Inventory, Party, content_id
+from ..model import Checksum, Component, FileEntry, Inventory, Party, Purpose, content_id
 from ..model.files import ALGORITHMS, OwnedPaths, entry_of, row_of
 from . import INDEX_FILES, INDEX_UNSIGNED, LICENSE_METHOD, index_files_json, index_unsigned_text
 
-SCHEMA_VERSION = SchemaVersion.V1_6
+SCHEMA_VERSION = SchemaVersion.V1_7
+VERSIONS = {"1.7": SchemaVersion.V1_7, "1.6": SchemaVersion.V1_6}  # what --cyclonedx-version offers
 _ALGORITHMS = {"SHA1": HashAlgorithm.SHA_1, "SHA256": HashAlgorithm.SHA_256, "SHA512": HashAlgorithm.SHA_512}
 _NAMESPACE = uuid.UUID("6f1c8a52-3d0e-4a0e-9a57-8d2f6f4c1e11")  # sbomgen's, for serial numbers
 _BATCH = 512  # elements joined into one piece: few pieces, flat memory
@@ -106,14 +113,54 @@ def _licenses(component: Component) -> list[Any]:
     return [LicenseExpression(found[-1][0], acknowledgement=LicenseAcknowledgement.CONCLUDED)]
 
 
+_ARCHIVES = (".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar", ".zip", ".whl", ".nupkg")
+_EXECUTABLES = (".exe", ".msi")
+
+
+def _file_name(component: Component) -> str | None:
+    """The name of the file the component's hashes are of: the artifact's, else the download's."""
+    if component.file_name:
+        return component.file_name
+    if component.download_location:
+        name = component.download_location.split("?", 1)[0].split("#", 1)[0].rstrip("/").rpartition("/")[2]
+        return name or None
+    return None
+
+
+def _bsi_properties(component: Component) -> list[Property]:
+    """BSI TR-03183-2's properties of the component's file (none when its name is unknown)."""
+    name = _file_name(component)
+    if name is None:
+        return []
+    archive = name.lower().endswith(_ARCHIVES)
+    return [
+        Property(name="bsi:component:archive", value="archive" if archive else "no archive"),
+        Property(
+            name="bsi:component:executable",
+            value="executable" if name.lower().endswith(_EXECUTABLES) else "non-executable",
+        ),
+        Property(name="bsi:component:filename", value=name),
+        Property(name="bsi:component:structured", value="structured" if archive else "unstructured"),
+    ]
+
+
 def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> CdxComponent:
     licenses = _licenses(component)
     references = []
     if component.download_location:
+        url = XsUri(component.download_location)
+        references.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=url))
+        if component.purpose is Purpose.SOURCE and not url.uri.endswith(".whl"):  # the source as published
+            references.append(ExternalReference(type=ExternalReferenceType.SOURCE_DISTRIBUTION, url=url))
+    if component.purl and component.purl.startswith("pkg:github/"):  # where its source is kept
+        repository = PackageURL.from_string(component.purl)
         references.append(
-            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(component.download_location))
+            ExternalReference(
+                type=ExternalReferenceType.VCS,
+                url=XsUri(f"https://github.com/{repository.namespace}/{repository.name}"),
+            )
         )
-    properties = []
+    properties = _bsi_properties(component)
     if component.index_files:
         properties.append(Property(name=INDEX_FILES, value=index_files_json(component)))
     if component.index_unsigned_export:
@@ -143,8 +190,9 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
 
 def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxComponent]]) -> Bom:
     """The library's BOM of an inventory; ``files``: the file components of a component."""
-    # Refs: "pkg:" and a component's key (unique in an inventory), "file:" and a path.
-    refs = {c.key: f"pkg:{c.key}" for c in inventory.components}
+    # Refs: "component:" and a component's key (unique in an inventory), "file:" and a path:
+    # not PURL-shaped, so that no reader takes one for a package URL.
+    refs = {c.key: f"component:{c.key}" for c in inventory.components}
     nodes = {c.key: _package(c, refs[c.key], files(c)) for c in inventory.components}
     root = inventory.component(inventory.root)
     root_node = CdxComponent(
@@ -153,7 +201,8 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
         version=root.version,
         bom_ref=refs[root.key],
         supplier=_supplier(root.supplier),
-        hashes=_hashes(root.checksums),
+        # The artifact's own digests too: BSI asks the deployable component's SHA-512.
+        hashes=_hashes(tuple(dict.fromkeys((*root.checksums, *inventory.artifact.checksums)))),
         licenses=nodes[root.key].licenses,
         copyright=root.copyright_text,
         cpe=root.cpe,
@@ -168,9 +217,17 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
             timestamp=inventory.created.replace(tzinfo=datetime.timezone.utc),
             component=root_node,
             supplier=_supplier(root.supplier),
+            lifecycles=[PredefinedLifecycle(_phase(inventory))],
         ),
     )
-    bom.metadata.tools.tools.add(Tool(vendor="sbomgen", name="sbomgen", version=__version__))
+    bom.metadata.tools.components.add(
+        CdxComponent(
+            type=ComponentType.APPLICATION,
+            name="sbomgen",
+            version=__version__,
+            bom_ref="tool:sbomgen",
+        )
+    )
     for component in inventory.components:
         if component.key == root.key:
             continue
@@ -193,6 +250,14 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
         for source, targets in graph.items()
     ]
     return bom
+
+
+def _phase(inventory: Inventory) -> LifecyclePhase:
+    """Pre-build for a source archive or tree; build for a wheel, a Windows artifact, or a
+    redistributor's build (an SBOM derived from another)."""
+    name = inventory.artifact.name
+    built = name.endswith((".whl", ".exe")) or "-embed-" in name or inventory.derived_from is not None
+    return LifecyclePhase.BUILD if built else LifecyclePhase.PRE_BUILD
 
 
 def render(inventory: Inventory, xml: bool = False, schema: SchemaVersion = SCHEMA_VERSION) -> bytes:
@@ -291,7 +356,7 @@ class _Nesting:
                 entry = self._table.get(path)
                 if entry is None:
                     raise OutputValidationError(
-                        f"the CycloneDX document failed validation: pkg:{key} contains {path!r},"
+                        f"the CycloneDX document failed validation: component:{key} contains {path!r},"
                         " which is not one of the files"
                     )
                 yield row_of(entry)

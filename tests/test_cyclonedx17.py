@@ -1,0 +1,201 @@
+"""CycloneDX 1.7 (and 1.6 on request), BSI TR-03183-2's fields, and a PURL for every component,
+on the real releases: checked by cyclonedx-python-lib's strict validators and by the
+JavaScript @cyclonedx/cyclonedx-library, installed from the npm registry by tests/npm_packages.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CPYTHON_311, CPYTHON_313, cpython_tree, sbomgen, write_tar
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.validation.xml import XmlValidator
+from npm_packages import JS, NODE, installed
+from packageurl import PackageURL
+
+from sbomgen.model import Checksum
+from sbomgen.scan.purls import upstream_purl
+from sbomgen.write.cyclonedx import json_validator
+
+FORMATS = "spdx-json,cyclonedx-json,cyclonedx-xml"
+# What the rule of sbomgen/scan/purls.py gives CPython 3.13.5's bundled C libraries.
+C_LIBRARIES = {
+    "expat": "pkg:github/libexpat/libexpat@R_2_6_3",
+    "hacl-star": "pkg:github/hacl-star/hacl-star@bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0",
+    "libb2": "pkg:github/blake2/libb2@v0.98.1",
+    "mpdecimal": "pkg:generic/mpdecimal@2.5.1?checksum=sha256:"
+    "9f9cd4c041f99b5c49ffb7b59d9f12d95b683d88585608aa56a6307667b2b21f"
+    "&download_url=https://www.bytereef.org/software/mpdecimal/releases/mpdecimal-2.5.1.tar.gz",
+    "macholib": "pkg:pypi/macholib@1.0",
+}
+
+
+@pytest.fixture(scope="module", params=[CPYTHON_313, CPYTHON_311], ids=["3.13.5", "3.11.2"])
+def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the release archive, the folder of its SPDX 2.3 and CycloneDX 1.7 documents)."""
+    archive: Path = request.param
+    folder = tmp_path_factory.mktemp(archive.name)
+    run = sbomgen("tarball", archive, "-f", FORMATS, "-o", folder)
+    assert run.returncode == 0, run.stderr
+    return archive, folder
+
+
+@pytest.fixture(scope="session")
+def js_validator() -> Path:
+    """tests/js/cyclonedx installed once (its libxmljs2 builds in an install script); the
+    script to run there."""
+    folder = installed("cyclonedx", scripts=True)
+    shutil.copyfile(JS / "cyclonedx" / "validate.mjs", folder / "validate.mjs")
+    return folder / "validate.mjs"
+
+
+def js_validate(script: Path, version: str, *documents: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NODE, script, version, *map(str, documents)], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_strict_validators_of_both_libraries_accept_1_7(
+    release: tuple[Path, Path], js_validator: Path
+) -> None:
+    archive, folder = release
+    json_doc, xml_doc = folder / f"{archive.name}.cdx.json", folder / f"{archive.name}.cdx.xml"
+    assert json.loads(json_doc.read_bytes())["specVersion"] == "1.7"
+    # The library's strict schema and format checks, with uniqueItems in linear time (the
+    # library's own compares file components pairwise: minutes; test_formats holds them equal).
+    assert (
+        next(json_validator(SchemaVersion.V1_7).iter_errors(json.loads(json_doc.read_bytes())), None) is None
+    )
+    assert XmlValidator(SchemaVersion.V1_7).validate_str(xml_doc.read_text()) is None
+    run = js_validate(js_validator, "1.7", json_doc, xml_doc)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines() == [f"{json_doc}: valid", f"{xml_doc}: valid"]
+    for document in (json_doc, xml_doc):
+        checked = sbomgen("validate", document)
+        assert checked.returncode == 0, checked.stderr
+        assert b"valid CycloneDX 1.7" in checked.stdout
+
+
+def test_the_js_validator_refuses_what_the_schema_refuses(
+    release: tuple[Path, Path], js_validator: Path, tmp_path: Path
+) -> None:
+    archive, folder = release
+    document = json.loads((folder / f"{archive.name}.cdx.json").read_bytes())
+    document["metadata"]["component"]["hashes"][0]["content"] = "not hex"
+    broken = tmp_path / "broken.cdx.json"
+    broken.write_text(json.dumps(document))
+    run = js_validate(js_validator, "1.7", broken)
+    assert run.returncode == 1
+    assert run.stdout.startswith(f"{broken}: invalid ")
+
+
+def packages_of(bom: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every component of a CycloneDX document but files: the subject's first, nested ones too."""
+    found, waiting = [], [bom["metadata"]["component"], *bom["components"]]
+    while waiting:
+        component = waiting.pop(0)
+        if component["type"] != "file":
+            found.append(component)
+            waiting += component.get("components", [])
+    return found
+
+
+def test_every_component_has_a_purl_in_every_format(release: tuple[Path, Path]) -> None:
+    archive, folder = release
+    spdx = json.loads((folder / f"{archive.name}.spdx.json").read_bytes())
+    spdx_purls = {}
+    for package in spdx["packages"]:
+        [purl] = [
+            r["referenceLocator"] for r in package.get("externalRefs", []) if r["referenceType"] == "purl"
+        ]
+        spdx_purls[package["name"], package["versionInfo"]] = PackageURL.from_string(purl).to_string()
+    bom = json.loads((folder / f"{archive.name}.cdx.json").read_bytes())
+    cdx_purls = {
+        (c["name"], c["version"]): PackageURL.from_string(c["purl"]).to_string() for c in packages_of(bom)
+    }
+    assert cdx_purls == spdx_purls
+    spdx_purls = {name: purl for (name, _), purl in spdx_purls.items()}
+    sha256 = hashlib.sha256(archive.read_bytes()).hexdigest()
+    version = archive.name.removeprefix("Python-").split(".t")[0]
+    assert spdx_purls["CPython"] == (
+        f"pkg:generic/python@{version}?checksum=sha256:{sha256}"
+        f"&download_url=https://www.python.org/ftp/python/{version}/{archive.name}"
+    )
+    if archive == CPYTHON_313:
+        assert {name: spdx_purls[name] for name in C_LIBRARIES} == C_LIBRARIES
+
+
+def test_bsi_fields_tools_lifecycle_and_refs(release: tuple[Path, Path]) -> None:
+    archive, folder = release
+    bom = json.loads((folder / f"{archive.name}.cdx.json").read_bytes())
+    metadata = bom["metadata"]
+    assert metadata["tools"] == {
+        "components": [
+            {"bom-ref": "tool:sbomgen", "name": "sbomgen", "type": "application", "version": "0.1.0"}
+        ]
+    }
+    assert metadata["lifecycles"] == [{"phase": "pre-build"}]
+    root = metadata["component"]
+    assert {"alg": "SHA-512", "content": hashlib.sha512(archive.read_bytes()).hexdigest()} in root["hashes"]
+    assert root["properties"] == [
+        {"name": "bsi:component:archive", "value": "archive"},
+        {"name": "bsi:component:executable", "value": "non-executable"},
+        {"name": "bsi:component:filename", "value": archive.name},
+        {"name": "bsi:component:structured", "value": "structured"},
+    ]
+    for component in packages_of(bom):
+        assert component["bom-ref"].startswith("component:")
+        names = {p["name"]: p["value"] for p in component["properties"]}
+        assert names["bsi:component:filename"] == component["externalReferences"][0]["url"].rpartition("/")[2]
+        assert {names[f"bsi:component:{n}"] for n in ("archive", "executable", "structured")} == {
+            "archive",
+            "non-executable",
+            "structured",
+        }
+    expat = [c for c in bom["components"] if c["name"] == "expat"]
+    if archive == CPYTHON_313:
+        assert {"type": "vcs", "url": "https://github.com/libexpat/libexpat"} in expat[0][
+            "externalReferences"
+        ]
+
+
+def test_cyclonedx_1_6_on_request(tmp_path: Path) -> None:
+    archive = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
+    for version, schema in (("1.6", SchemaVersion.V1_6), ("1.7", SchemaVersion.V1_7)):
+        out = tmp_path / f"{version}.cdx.json"
+        run = sbomgen("tarball", archive, "-f", "cyclonedx-json", "--cyclonedx-version", version, "-o", out)
+        assert run.returncode == 0, run.stderr
+        assert json.loads(out.read_bytes())["specVersion"] == version
+        assert JsonStrictValidator(schema).validate_str(out.read_text()) is None
+    run = sbomgen(
+        "tarball", archive, "-f", "cyclonedx-json", "--cyclonedx-version", "1.5", "-o", tmp_path / "x"
+    )
+    assert run.returncode == 2
+    assert "'1.5' is not one of '1.7', '1.6'" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("location", "purl"),
+    [
+        ("https://github.com/libexpat/libexpat/releases/download/R_2_7_1/expat-2.7.1.tar.gz",
+         "pkg:github/libexpat/libexpat@R_2_7_1"),
+        ("https://github.com/BLAKE2/libb2/archive/refs/tags/v0.98.1.tar.gz",
+         "pkg:github/blake2/libb2@v0.98.1"),
+        ("https://github.com/a/b/archive/0123abc.zip", "pkg:github/a/b@0123abc"),
+        ("https://github.com/a/b/blob/main/x.tar.gz",
+         "pkg:generic/x@1?checksum=sha256:" + "0" * 64 + "&download_url=https://github.com/a/b/blob/main/x.tar.gz"),
+        ("https://example.org/x y.tgz?a=1&b=2",
+         "pkg:generic/x@1?checksum=sha256:" + "0" * 64 + "&download_url=https://example.org/x%20y.tgz%3Fa%3D1%26b%3D2"),
+        (None, "pkg:generic/x@1"),
+    ],
+)  # fmt: skip
+def test_upstream_purl(location: str | None, purl: str) -> None:
+    made = upstream_purl("x", "1", location, (Checksum("SHA256", "0" * 64),))
+    assert made == purl
+    assert PackageURL.from_string(made).to_string() == purl
