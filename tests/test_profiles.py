@@ -37,8 +37,10 @@ def _bsi(components: int) -> dict[str, int]:
     return {**BSI_COMMON, **dict.fromkeys(BSI_PER_COMPONENT, components)}
 
 
-def _cisa(unlicensed: int, without_copyright: int) -> dict[str, int]:
-    return {"SBOM type": 0, "License (concluded)": unlicensed, "Copyright notice": without_copyright}
+def _cisa(unlicensed: int, without_copyright: int, typed: bool = False) -> dict[str, int]:
+    """Untyped: the document states no SBOM type (SPDX 2 has no field for it)."""
+    failing = {"License (concluded)": unlicensed, "Copyright notice": without_copyright}
+    return failing if typed else {"SBOM type": 0, **failing}
 
 
 # The elements each profile fails on each document: element -> how many components miss it
@@ -58,12 +60,13 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     },
     "313.cdx.json": {
         "ntia": {},
-        "cisa-2024": _cisa(25, 24),
+        "cisa-2024": _cisa(25, 24, typed=True),
         "bsi-2.1": {
-            **_bsi(27),
+            **BSI_COMMON,
             "Component creator (e-mail or URL)": 27,
-            "Filename of the component": 27,
             "Distribution licences": 25,
+            "SHA-512 of the deployable component": 26,
+            "Source code URI": 20,
             "Original licences": 11,
         },
     },
@@ -81,12 +84,13 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     },
     "311.cdx.json": {
         "ntia": {},
-        "cisa-2024": _cisa(24, 23),
+        "cisa-2024": _cisa(24, 23, typed=True),
         "bsi-2.1": {
-            **_bsi(26),
+            **BSI_COMMON,
             "Component creator (e-mail or URL)": 26,
-            "Filename of the component": 26,
             "Distribution licences": 24,
+            "SHA-512 of the deployable component": 25,
+            "Source code URI": 24,
             "Original licences": 11,
         },
     },
@@ -156,13 +160,13 @@ def test_command_line(documents: dict[str, Path], tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     lines = run.stdout.decode().splitlines()
     assert lines[0] == f"{spdx}: ntia (SPDX 2.3): 7 of 7 elements pass"
-    assert lines[8] == f"{cdx}: ntia (CycloneDX 1.6): 7 of 7 elements pass"
+    assert lines[8] == f"{cdx}: ntia (CycloneDX 1.7): 7 of 7 elements pass"
     assert [line.split()[-1] for line in lines[1:8]] == ["pass"] * 7
 
     run = sbomgen("validate", "--profile", "cisa-2024", cdx)
     assert run.returncode == 1
     lines = run.stdout.decode().splitlines()
-    assert lines[0] == f"{cdx}: cisa-2024 (CycloneDX 1.6): 9 of 12 elements pass"
+    assert lines[0] == f"{cdx}: cisa-2024 (CycloneDX 1.7): 10 of 12 elements pass"
     license_line = next(line for line in lines if line.lstrip().startswith("License (concluded)"))
     assert license_line.split("FAIL  ")[1].startswith("25 of 27 missing: CPython, hacl-star, libb2, ")
     assert license_line.endswith(" and 15 more")
