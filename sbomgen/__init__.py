@@ -60,6 +60,7 @@ _API = {
     # reading what others made
     "diff": "workflows.diff",
     "validate": "workflows.validate",
+    "check_profile": "workflows.profiles",
     "check_index": "workflows.check",
     "report": "workflows.report",
 }
@@ -68,6 +69,7 @@ _RENAMED = {
     "make_provenance": "provenance",
     "check_release": "check",
     "check_index": "check",
+    "check_profile": "check",
     "validate": "validate_file",
     "report": "render",
 }

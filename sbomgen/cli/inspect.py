@@ -26,14 +26,42 @@ from .common import (
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-@command(epilog=exit_codes(1, c1="a document is invalid"))
+@command(
+    epilog=exit_codes(
+        1,
+        4,
+        c1="a document is invalid, or misses an element of the --profile",
+        c4="with --profile: a file is not an SBOM sbomgen reads",
+    )
+)
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 @click.option("--ntia", is_flag=True, help="Also check SPDX documents for the NTIA minimum elements.")
-def validate(files: tuple[Path, ...], ntia: bool) -> None:
+@click.option(
+    "--profile",
+    type=click.Choice(["ntia", "cisa-2024", "bsi-2.1"]),
+    help="Instead of the schema, judge each SBOM (SPDX 2.3 or CycloneDX 1.4-1.7 JSON, CycloneDX"
+    " XML) by a compliance profile: the NTIA minimum elements (2021), CISA's 2024 minimum"
+    " expectation (Framing Software Component Transparency) or BSI TR-03183-2 v2.1.0. Lists each"
+    " element with pass or FAIL and the components that miss it.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="With --profile: the verdicts as a JSON list, one object a file."
+)
+def validate(files: tuple[Path, ...], ntia: bool, profile: str | None, as_json: bool) -> None:
     """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
     CycloneDX 1.4-1.7 (JSON, XML), in-toto statements, sbomgen release manifests. Every
     problem is listed with where it is; a file of none of these kinds is said so in one
-    line. Exit 0 only if every file is valid, else 1."""
+    line. Exit 0 only if every file is valid, else 1.
+
+    With --profile, each SBOM is judged by the profile's elements instead (exit 0 only if
+    every element passes in every file, else 1)."""
+    if profile is not None or as_json:
+        if profile is None:
+            raise click.UsageError("--json needs --profile")
+        if ntia:
+            raise click.UsageError("--ntia and --profile: choose one (--profile ntia is the NTIA profile)")
+        _profile(files, profile, as_json)
+        return
     from ..workflows.validate import outcome
 
     steps = CommandSteps()
@@ -45,6 +73,25 @@ def validate(files: tuple[Path, ...], ntia: bool) -> None:
         for line in lines:
             click.echo(line)
     if invalid:
+        exit_now(1)
+
+
+def _profile(files: tuple[Path, ...], profile: str, as_json: bool) -> None:
+    from ..workflows.profiles import check
+
+    failed = 0
+    results = []
+    for path in files:
+        passed, lines, result = check(path, profile)
+        failed += not passed
+        if as_json:
+            results.append(result)
+        else:
+            for line in lines:
+                click.echo(line)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    if failed:
         exit_now(1)
 
 

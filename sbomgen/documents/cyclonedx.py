@@ -92,6 +92,7 @@ class ExternalReference(Strict):
     type: NonEmptyLine
     url: NonEmptyLine
     comment: Text | None = None
+    hashes: list[Hash] = []
 
 
 class Property(Strict):
@@ -99,9 +100,17 @@ class Property(Strict):
     value: Text | None = None
 
 
+class Contact(Strict):
+    """An organizational contact or an individual author (what the compliance profiles read)."""
+
+    name: Line | None = None
+    email: Line | None = None
+
+
 class OrganizationalEntity(Strict):
     name: Line | None = None
     url: list[Line] = []
+    contact: list[Contact] = []
 
 
 class Component(Strict):
@@ -120,6 +129,11 @@ class Component(Strict):
     externalReferences: list[ExternalReference] = []
     properties: list[Property] = []
     components: list[Component] = []
+    # Read by the compliance profiles only (validate --profile).
+    authors: list[Contact] = []
+    manufacturer: OrganizationalEntity | None = None
+    copyright: Text | None = None
+    swid: dict[str, Any] | None = None
 
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""
@@ -128,10 +142,26 @@ class Component(Strict):
             yield from child.walk()
 
 
+class Lifecycle(Strict):
+    phase: Line | None = None
+    name: Line | None = None
+
+
 class Metadata(Strict):
     timestamp: Line | None = None
     component: Component | None = None
     supplier: OrganizationalEntity | None = None
+    # Read by the compliance profiles only (validate --profile); tools in either form.
+    authors: list[Contact] = []
+    manufacturer: OrganizationalEntity | None = None
+    tools: list[Any] | dict[str, Any] | None = None
+    lifecycles: list[Lifecycle] = []
+
+
+class Composition(Strict):
+    aggregate: Line
+    assemblies: list[Line] = []
+    dependencies: list[Line] = []
 
 
 class Dependency(Strict):
@@ -155,6 +185,7 @@ class Bom(Strict):
     metadata: Metadata | None = None
     components: list[Component] = []
     dependencies: list[Dependency] = []
+    compositions: list[Composition] = []
 
     def all_components(self) -> Iterator[Component]:
         """Every component, the metadata's first, nested ones included."""
@@ -189,7 +220,7 @@ def load(data: bytes | str, source: str, error: type[SbomgenError]) -> Bom:
 _NAMESPACE = re.compile(r"\{http://cyclonedx\.org/schema/bom/(1\.\d+)\}bom")
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 _TEXT = {"name", "version", "group", "description", "publisher", "purl", "cpe", "url", "timestamp",
-         "id", "comment"}  # fmt: skip
+         "id", "comment", "copyright"}  # fmt: skip
 
 
 def xml_root(data: bytes, source: str, error: type[SbomgenError]) -> Any:
@@ -244,6 +275,8 @@ def parse_xml(
             bom["components"] = [_component(c, namespace, 1, source, error) for c in child]
         elif tag == "dependencies":
             bom["dependencies"] = [_dependency(d, namespace) for d in child]
+        elif tag == "compositions":
+            bom["compositions"] = [_composition(c, namespace) for c in child]
     return found.group(1), bom
 
 
@@ -255,19 +288,51 @@ def _metadata(element: Any, ns: str, source: str, error: type[SbomgenError]) -> 
             result["component"] = _component(child, ns, 1, source, error)
         elif tag == "timestamp":
             result["timestamp"] = child.text or ""
-        elif tag == "supplier":
-            result["supplier"] = _entity(child, ns)
+        elif tag in ("supplier", "manufacturer"):
+            result[tag] = _entity(child, ns)
+        elif tag == "authors":
+            result["authors"] = [_contact(a, ns) for a in child]
+        elif tag == "tools":  # 1.4: <tool>s; 1.5+: <components> and <services>
+            tools = [
+                t for group in child for t in ([group] if len(group) == 0 or _name(group, ns) else group)
+            ]
+            result["tools"] = [{"name": _name(t, ns)} for t in tools if _name(t, ns)]
+        elif tag == "lifecycles":
+            result["lifecycles"] = [{c.tag.removeprefix(ns): c.text or "" for c in lc} for lc in child]
     return result
 
 
+def _name(element: Any, ns: str) -> str | None:
+    return next((c.text for c in element if c.tag.removeprefix(ns) == "name"), None)
+
+
+def _contact(element: Any, ns: str) -> dict[str, Any]:
+    return {
+        c.tag.removeprefix(ns): c.text or "" for c in element if c.tag.removeprefix(ns) in ("name", "email")
+    }
+
+
 def _entity(element: Any, ns: str) -> dict[str, Any]:
-    result: dict[str, Any] = {"url": []}
+    result: dict[str, Any] = {"url": [], "contact": []}
     for child in element:
         tag = child.tag.removeprefix(ns)
         if tag == "name":
             result["name"] = child.text or ""
         elif tag == "url":
             result["url"].append(child.text or "")
+        elif tag == "contact":
+            result["contact"].append(_contact(child, ns))
+    return result
+
+
+def _composition(element: Any, ns: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"aggregate": ""}
+    for child in element:
+        tag = child.tag.removeprefix(ns)
+        if tag == "aggregate":
+            result["aggregate"] = child.text or ""
+        elif tag in ("assemblies", "dependencies"):
+            result[tag] = [item.attrib.get("ref", "") for item in child]
     return result
 
 
@@ -281,8 +346,10 @@ def _component(element: Any, ns: str, depth: int, source: str, error: type[Sbomg
         tag = child.tag.removeprefix(ns)
         if tag in _TEXT:
             result[tag] = child.text or ""
-        elif tag == "supplier":
-            result["supplier"] = _entity(child, ns)
+        elif tag in ("supplier", "manufacturer"):
+            result[tag] = _entity(child, ns)
+        elif tag == "authors":
+            result["authors"] = [_contact(a, ns) for a in child]
         elif tag == "hashes":
             result["hashes"] = [
                 {"alg": h.attrib.get("alg", ""), "content": (h.text or "").strip()} for h in child
