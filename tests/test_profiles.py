@@ -109,6 +109,30 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
 }
 # The components with a concluded license in each document.
 CONCLUDED = {"313": ["expat", "pip"], "311": ["pip", "setuptools"], "release-tools": ["CPython"]}
+EXPECTED["313.spdx3.json"] = {
+    "ntia": {},
+    "cisa-2024": _cisa(25, 27),
+    "bsi-2.1": {
+        "Creator of the SBOM (e-mail or URL)": 0,
+        "Component creator (e-mail or URL)": 26,
+        "Distribution licences": 25,
+        "SHA-512 of the deployable component": 27,
+        "Source code URI": 27,
+        "Original licences": 25,
+    },
+}
+EXPECTED["311.spdx3.json"] = {
+    "ntia": {},
+    "cisa-2024": _cisa(24, 26),
+    "bsi-2.1": {
+        "Creator of the SBOM (e-mail or URL)": 0,
+        "Component creator (e-mail or URL)": 26,
+        "Distribution licences": 24,
+        "SHA-512 of the deployable component": 26,
+        "Source code URI": 26,
+        "Original licences": 24,
+    },
+}
 # The XML reader carries what the profiles read: the same verdicts as the JSON.
 EXPECTED["313.cdx.xml"] = EXPECTED["313.cdx.json"]
 EXPECTED["311.cdx.xml"] = EXPECTED["311.cdx.json"]
@@ -126,7 +150,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> dict
             "tarball", "-q", tarball, "-o", f"{out}/", "-f", "spdx-json,cyclonedx-json,cyclonedx-xml"
         )
         assert run.returncode == 0, run.stderr
-        for suffix in ("spdx.json", "cdx.json", "cdx.xml"):
+        for suffix in ("spdx.json", "spdx3.json", "cdx.json", "cdx.xml"):
             found[f"{label}.{suffix}"] = out / f"{tarball.name}.{suffix}"
     return found
 
@@ -145,12 +169,15 @@ def test_exact_verdicts(documents: dict[str, Path], document: str) -> None:
     assert concluded == CONCLUDED[document.split(".")[0]]
 
 
-@pytest.mark.parametrize("document", ["313.spdx.json", "311.spdx.json", "release-tools"])
+@pytest.mark.parametrize(
+    "document", ["313.spdx.json", "311.spdx.json", "release-tools", "313.spdx3.json", "311.spdx3.json"]
+)
 def test_agrees_with_ntia_conformance_checker(documents: dict[str, Path], document: str) -> None:
     from ntia_conformance_checker.sbom_checker import SbomChecker
 
+    spec = "spdx3" if "spdx3" in document else "spdx2"
     for profile, theirs in CHECKER.items():
-        checker = SbomChecker(str(documents[document]), validate=False, compliance=theirs, sbom_spec="spdx2")
+        checker = SbomChecker(str(documents[document]), validate=False, compliance=theirs, sbom_spec=spec)
         assert checker.compliant == (not EXPECTED[document][profile]), profile
 
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..documents import sbom, spdx2
-from ..documents.parse import MAX_DOCUMENT_BYTES
+from ..documents import sbom, spdx2, spdx3
+from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from ..documents.source import read_bounded
 from ..documents.text import printable
 from ..errors import ContentError
-from .sbom_view import BSI_PROPERTIES, Component, View, from_cyclonedx, from_spdx2
+from .sbom_view import BSI_PROPERTIES, Component, View, from_cyclonedx, from_spdx2, from_spdx3
 
 NAMES = ("ntia", "cisa-2024", "bsi-2.1")
 # Components named in a line of the table before "and N more".
@@ -132,9 +132,15 @@ PROFILES: dict[str, tuple[Element, ...]] = {"ntia": NTIA, "cisa-2024": CISA_2024
 def view_of(path: Path) -> View:
     """The neutral view of the SBOM at ``path``; ContentError (exit 4) when it is none
     sbomgen reads."""
-    document = sbom.load(
-        read_bounded(path, str(path), ContentError, MAX_DOCUMENT_BYTES), str(path), ContentError
-    )
+    data = read_bounded(path, str(path), ContentError, MAX_DOCUMENT_BYTES)
+    if b'"@context"' in data:  # JSON-LD: SPDX 3, or a document sbom.load refuses in its own words
+        value = parse_json(data, str(path), ContentError)
+        if spdx3.is_spdx3(value):
+            found = spdx3.load_value(value, str(path), ContentError)
+            if found.problems:
+                raise ContentError(f"{path}: not a valid SPDX 3.0.1 document: {found.problems[0]}")
+            return from_spdx3(found)
+    document = sbom.load(data, str(path), ContentError)
     if isinstance(document, spdx2.Document):
         return from_spdx2(document)
     return from_cyclonedx(document)
