@@ -147,7 +147,13 @@ def documents(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> dict
     for label, tarball in (("313", CPYTHON_313), ("311", CPYTHON_311)):
         out = tmp_path_factory.mktemp(label)
         run = sbomgen(
-            "tarball", "-q", tarball, "-o", f"{out}/", "-f", "spdx-json,cyclonedx-json,cyclonedx-xml"
+            "tarball",
+            "-q",
+            tarball,
+            "-o",
+            f"{out}/",
+            "-f",
+            "spdx-json,spdx3-json,cyclonedx-json,cyclonedx-xml",
         )
         assert run.returncode == 0, run.stderr
         for suffix in ("spdx.json", "spdx3.json", "cdx.json", "cdx.xml"):
