@@ -111,7 +111,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
 CONCLUDED = {"313": ["expat", "pip"], "311": ["pip", "setuptools"], "release-tools": ["CPython"]}
 EXPECTED["313.spdx3.json"] = {
     "ntia": {},
-    "cisa-2024": _cisa(25, 27),
+    "cisa-2024": _cisa(25, 27, typed=True),
     "bsi-2.1": {
         "Creator of the SBOM (e-mail or URL)": 0,
         "Component creator (e-mail or URL)": 26,
@@ -123,7 +123,7 @@ EXPECTED["313.spdx3.json"] = {
 }
 EXPECTED["311.spdx3.json"] = {
     "ntia": {},
-    "cisa-2024": _cisa(24, 26),
+    "cisa-2024": _cisa(24, 26, typed=True),
     "bsi-2.1": {
         "Creator of the SBOM (e-mail or URL)": 0,
         "Component creator (e-mail or URL)": 26,

@@ -39,8 +39,8 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 @click.option(
     "--profile",
     type=click.Choice(["ntia", "cisa-2024", "bsi-2.1"]),
-    help="Instead of the schema, judge each SBOM (SPDX 2.3 or CycloneDX 1.4-1.7 JSON, CycloneDX"
-    " XML) by a compliance profile: the NTIA minimum elements (2021), CISA's 2024 minimum"
+    help="Instead of the schema, judge each SBOM (SPDX 2.3 JSON, SPDX 3.0.1 JSON-LD, CycloneDX"
+    " 1.4-1.7 JSON or XML) by a compliance profile: the NTIA minimum elements (2021), CISA's 2024 minimum"
     " expectation (Framing Software Component Transparency) or BSI TR-03183-2 v2.1.0. Lists each"
     " element with pass or FAIL and the components that miss it.",
 )
