@@ -456,3 +456,105 @@ def test_xml_carries_what_the_profiles_read() -> None:
     )
     (root,) = view.components
     assert (root.copyright, root.creator_contacts) == ("(c) R", ("m@example.org", "b@example.org"))
+
+
+_SMALL: dict[Path, str] = {}
+
+
+def _spdx3_packages(path: Path) -> dict[str, Any]:
+    """The SPDX 3 document without the files the packages contain (their distribution files
+    stay): what the profiles read, small enough to read again for every example."""
+    if path not in _SMALL:
+        document = json.loads(path.read_bytes())
+        graph = document["@graph"]
+        distributed = {
+            t for e in graph if e.get("relationshipType") == "hasDistributionArtifact" for t in e["to"]
+        }
+        dropped = {e["spdxId"] for e in graph if e.get("type") == "software_File"} - distributed
+        kept = []
+        for element in graph:
+            if element.get("spdxId") in dropped:
+                continue
+            if element.get("type") == "Relationship":
+                element["to"] = [t for t in element["to"] if t not in dropped]
+                if not element["to"]:
+                    continue
+            kept.append(element)
+        document["@graph"] = kept
+        _SMALL[path] = json.dumps(document)
+    result: dict[str, Any] = json.loads(_SMALL[path])
+    return result
+
+
+# What removing a field from an SPDX 3 package (JSON-LD) takes away, and the element it fails.
+SPDX3_REMOVALS = {
+    "version": ("software_packageVersion",),
+    "supplier": ("suppliedBy",),
+    "identifiers": ("software_packageUrl", "externalIdentifier"),
+    "hashes": ("verifiedUsing",),
+}
+SPDX3_FAILS = {
+    "version": FAILS["version"],
+    "supplier": FAILS["supplier"],
+    "identifiers": FAILS["identifiers"],
+    "hashes": {"cisa-2024": "Cryptographic hash"},
+    "dependency": FAILS["dependency"],
+}
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(sorted(SPDX3_FAILS)),
+    pick=st.integers(min_value=0),
+    profile=st.sampled_from(profiles.NAMES),
+)
+def test_one_removed_field_of_an_spdx3_package_fails_exactly_its_element(
+    documents: dict[str, Path], tmp_path: Path, field: str, pick: int, profile: str
+) -> None:
+    """On sbomgen's own SPDX 3 of 3.13.5: the verdicts change in that element alone, and it
+    names that package besides those it named before."""
+    from collections import Counter
+
+    original = _spdx3_packages(documents["313.spdx3.json"])
+    graph = original["@graph"]
+    relationships = [
+        e
+        for e in graph
+        if e.get("type") == "Relationship" and e["relationshipType"] in ("dependsOn", "contains")
+    ]
+    packages = [e for e in graph if e.get("type") == "software_Package"]
+    origins = {r["from"] for r in relationships}
+    # A leaf other than the root: removing it from its relationships strands no other package.
+    candidates = [
+        p
+        for p in packages
+        if field != "dependency"
+        or (p["spdxId"] not in origins and any(p["spdxId"] in r["to"] for r in relationships))
+    ]
+    package = candidates[pick % len(candidates)]
+    if field == "dependency":
+        for relationship in relationships:
+            relationship["to"] = [t for t in relationship["to"] if t != package["spdxId"]]
+        graph[:] = [e for e in graph if e.get("type") != "Relationship" or e["to"]]
+    else:
+        for key in SPDX3_REMOVALS[field]:
+            package.pop(key, None)
+    changed = tmp_path / "changed.spdx3.json"
+    changed.write_text(json.dumps(original))
+    before = {
+        v.element.name: v for v in profiles.evaluate(profiles.view_of(documents["313.spdx3.json"]), profile)
+    }
+    after = {v.element.name: v for v in profiles.evaluate(profiles.view_of(changed), profile)}
+    element = SPDX3_FAILS[field].get(profile)
+    for name, verdict in after.items():
+        if name != element:
+            assert (verdict.passed, verdict.missing) == (before[name].passed, before[name].missing), name
+    if element is not None:
+        assert not after[element].passed
+        assert Counter(after[element].missing) - Counter(before[element].missing) == Counter(
+            [package["name"]]
+        )
