@@ -160,10 +160,11 @@ def changed_copy(source: Path, tmp_path: Path) -> Path:
     """A copy of ``source`` in ``tmp_path`` with one byte changed."""
     copy = tmp_path / source.name
     shutil.copyfile(source, copy)
+    at = min(1000, source.stat().st_size // 2)  # past any header; inside a small file too
     with copy.open("r+b") as handle:
-        handle.seek(1000)
+        handle.seek(at)
         byte = handle.read(1)
-        handle.seek(1000)
+        handle.seek(at)
         handle.write(bytes([byte[0] ^ 1]))
     return copy
 

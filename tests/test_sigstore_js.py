@@ -17,11 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUILDER, CPYTHON_313, RFC8785, changed_copy, one_line_failure, sbomgen
+from conftest import (
+    BUILDER,
+    CPYTHON_313,
+    RFC8785,
+    changed_copy,
+    cpython_tree,
+    one_line_failure,
+    sbomgen,
+    write_tar,
+)
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from rekor_v2 import SigstoreInstanceV2
 from sigstore_instance import SigstoreInstance
 from sigstore_js import SigstoreJs, install
 
@@ -209,9 +219,39 @@ def sign_message(instance: SigstoreInstance, trust_config: Path, out: Path) -> t
     return RFC8785, out / f"{RFC8785.name}.sigstore"
 
 
+def signed_release(instance: SigstoreInstance, trust_config: Path, out: Path) -> Path:
+    """A release folder of one small CPython-shaped tarball, after a keyless `sbomgen release`."""
+    folder = out / "release"
+    folder.mkdir()
+    tree = cpython_tree()
+    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
+    artifact = write_tar(folder / "Python-3.99.0.tgz", tree)
+    run = sbomgen(
+        "release", folder, "--builder-id", BUILDER, "--sign", "sigstore",
+        "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust_config,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return artifact
+
+
+def sign_sbom_attestation(instance: SigstoreInstance, trust_config: Path, out: Path) -> tuple[Path, Path]:
+    artifact = signed_release(instance, trust_config, out)
+    return artifact, artifact.parent / f"{artifact.name}.spdx.intoto.sigstore.json"
+
+
+def sign_release_attestation(instance: SigstoreInstance, trust_config: Path, out: Path) -> tuple[Path, Path]:
+    """The release attestation, verified for one of the files it lists."""
+    artifact = signed_release(instance, trust_config, out)
+    return artifact, artifact.parent / "release-attestation.intoto.sigstore.json"
+
+
 # Each kind of keyless bundle sbomgen writes: (artifact, bundle) once signed into a folder.
-# SBOM and release attestations join this list when `attest` lands.
-SBOMGEN_BUNDLES = {"provenance": sign_provenance, "message signature": sign_message}
+SBOMGEN_BUNDLES = {
+    "provenance": sign_provenance,
+    "message signature": sign_message,
+    "SBOM attestation": sign_sbom_attestation,
+    "release attestation": sign_release_attestation,
+}
 
 
 @pytest.mark.parametrize("kind", SBOMGEN_BUNDLES)
@@ -232,3 +272,47 @@ def test_sigstore_js_verifies_sbomgen_keyless_bundles(
     assert answer == {"ok": False, "error": answer["error"]} and "signature" in str(answer["error"]).lower()
     answer = sigstore_js.verify(trusted_root, artifact, bundle, "someone-else@example.org", issuer)
     assert answer["ok"] is False and "someone-else@example.org" in str(answer["error"])
+
+
+@pytest.fixture(scope="module")
+def instance_v2() -> Iterator[SigstoreInstanceV2]:
+    with SigstoreInstanceV2() as running:
+        running.seed_log(3)
+        yield running
+
+
+# sigstore-python logs a DSSE envelope in Rekor v2 as a hashedrekord 0.0.2 entry over the
+# envelope's PAE bytes (Rekor v2 has no dsse entry in sigstore-python 4.5); @sigstore/verify
+# 3.1.1 wants a dsse entry for a DSSE bundle and answers "digest mismatch". Held here so that
+# a release of either that agrees turns the expected failure into a pass (strict).
+_DSSE_IN_REKOR_V2 = pytest.mark.xfail(
+    strict=True, reason="@sigstore/verify 3.1.1 reads no hashedrekord entry for a DSSE bundle"
+)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(kind, marks=() if kind == "message signature" else _DSSE_IN_REKOR_V2)
+        for kind in SBOMGEN_BUNDLES
+    ],
+)
+def test_sigstore_js_verifies_sbomgen_bundles_from_rekor_v2_with_a_timestamp(
+    instance_v2: SigstoreInstanceV2, sigstore_js: SigstoreJs, tmp_path: Path, kind: str
+) -> None:
+    """Signed against the instance whose signing config selects Rekor v2 and a timestamp
+    authority: the bundle's time is the signed timestamp, its entry proven by a checkpoint."""
+    trust_config, trusted_root = tmp_path / "trust-config.json", tmp_path / "trusted_root.json"
+    trust_config.write_text(instance_v2.trust_config())
+    trusted_root.write_text(instance_v2.trusted_root().to_json())
+    artifact, bundle = SBOMGEN_BUNDLES[kind](instance_v2, trust_config, tmp_path)
+    verification = json.loads(bundle.read_text())["verificationMaterial"]
+    assert verification["tlogEntries"][0]["kindVersion"]["version"] == "0.0.2"
+    assert verification["timestampVerificationData"]["rfc3161Timestamps"]
+    issuer = instance_v2.issuer.url
+    assert sigstore_js.verify(trusted_root, artifact, bundle, EMAIL, issuer) == {"ok": True}
+    (tmp_path / "changed").mkdir()
+    answer = sigstore_js.verify(
+        trusted_root, changed_copy(artifact, tmp_path / "changed"), bundle, EMAIL, issuer
+    )
+    assert answer["ok"] is False
