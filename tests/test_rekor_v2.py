@@ -409,3 +409,51 @@ def test_the_timestamp_authority_rejects_what_is_not_a_request(v2: Signed, reque
     assert isinstance(v2.instance, SigstoreInstanceV2)
     status, body = v2.instance.tsa.answer(request)
     assert (status, decode_timestamp_response(body).status) in ((200, 0), (400, 2))
+
+
+def test_sbom_and_release_attestations_against_each_instance(each: Signed, tmp_path: Path) -> None:
+    """`release` signs its SBOM attestation and its release attestation through the signing
+    config: each verifies by sbomgen (the release attestation by `release --check`) and by
+    sigstore's Verifier, against Rekor v1 or against Rekor v2 with a signed timestamp; a
+    changed artifact fails."""
+    from conftest import cpython_tree, write_tar
+
+    folder = tmp_path / "release"
+    folder.mkdir()
+    tree = cpython_tree()
+    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
+    artifact = write_tar(folder / "Python-3.99.0.tgz", tree)
+    issuer = each.instance.issuer.url
+    run = sbomgen(
+        "release", folder, "--builder-id", BUILDER, "--sign", "sigstore",
+        "--identity-token", each.instance.issuer.token(EMAIL), "--trust-config", each.trust,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    sbom_bundle = folder / f"{artifact.name}.spdx.intoto.sigstore.json"
+    release_bundle = folder / "release-attestation.intoto.sigstore.json"
+    v2 = isinstance(each.instance, SigstoreInstanceV2)
+    for bundle in (sbom_bundle, release_bundle):
+        material = json.loads(bundle.read_text())["verificationMaterial"]
+        assert material["tlogEntries"][0]["kindVersion"]["version"] == ("0.0.2" if v2 else "0.0.1")
+        assert bool(material.get("timestampVerificationData", {}).get("rfc3161Timestamps")) is v2
+        sigstore_verifier(each.trust).verify_dsse(
+            Bundle.from_json(bundle.read_bytes()), policy.Identity(identity=EMAIL, issuer=issuer)
+        )
+    run = sbomgen(
+        "verify", artifact, "--bundle", sbom_bundle, "--identity", EMAIL, "--issuer", issuer,
+        "--trust-config", each.trust, "--sbom-attestation",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "changed").mkdir()
+    changed = changed_copy(artifact, tmp_path / "changed")
+    run = sbomgen(
+        "verify", changed, "--bundle", sbom_bundle, "--identity", EMAIL, "--issuer", issuer,
+        "--trust-config", each.trust, "--sbom-attestation",
+    )  # fmt: skip
+    one_line_failure(run, "subject")
+    check = ("--identity", EMAIL, "--issuer", issuer, "--trust-config", each.trust)
+    run = sbomgen("release", folder, "--check", release_bundle, *check)
+    assert run.returncode == 0, run.stderr
+    artifact.write_bytes(changed.read_bytes())
+    run = sbomgen("release", folder, "--check", release_bundle, *check)
+    assert run.returncode == 1 and f"changed: {artifact.name}" in run.stdout.decode() + run.stderr
