@@ -400,13 +400,21 @@ def test_finding_release_manifest_follows_symlinks_out_of_the_folder(tmp_path: P
     assert set(entries) == {
         "Python-3.99.0.tgz",
         "Python-3.99.0.tgz.intoto.json",
+        "Python-3.99.0.tgz.spdx.intoto.json",
         "Python-3.99.0.tgz.spdx.json",
         "amd64/core.msi",
         "everything",
         "inside",
         "python-3.99.0.tar.xz.asc",
+        "release-attestation.intoto.json",
         "secret",
     }
+    # The release attestation lists files by what they hold: the link to a folder is left
+    # out of it, and the run says so.
+    assert (
+        f"{folder / 'everything'}: a link to a folder or to nothing; not in the release attestation"
+        in run.stderr
+    )
     assert entries[tgz.name]["size"] == tgz.stat().st_size
 
     (outside / "secret").write_bytes(b"changed outside: not the release's business")
@@ -549,7 +557,7 @@ def test_release_check_manifest_that_is_a_fifo(tmp_path: Path) -> None:
     folder = _release_folder(tmp_path)
     os.mkfifo(tmp_path / "manifest")
     run = sbomgen("release", folder, "--check", tmp_path / "manifest")
-    one_line(run, 4, "manifest: not a regular file")
+    one_line(run, 4, f"--check: {tmp_path / 'manifest'} is not a regular file")
 
 
 # --- property tests: the manifest loader and check raise nothing but ContentError --------

@@ -167,7 +167,7 @@ def describe(exc: ValidationError) -> str:
     where = location(tuple(part for part in first["loc"] if not _is_union_tag(part)))
     what = _EXPECTED.get(first["type"]) or first["msg"]
     if first["type"] in ("string_type", "int_type", "bool_type", "list_type", "dict_type", "model_type"):
-        what += f", not {_kind(first.get('input'))}"
+        what += f", not {kind_of(first.get('input'))}"
     what = " ".join(what.replace("Value error, ", "").split())
     return f"{where}: {what}"
 
@@ -177,7 +177,8 @@ def _is_union_tag(part: int | str) -> bool:
     return isinstance(part, str) and ("[" in part or part in ("str", "int", "list", "dict"))
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a message names the JSON type of ``value``."""
     return {
         dict: "an object",
         list: "a list",

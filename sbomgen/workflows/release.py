@@ -166,7 +166,13 @@ def make_release(
             )
             return Release(outputs, notices, artifacts)
         made = {name: content_digests(body) for name, body in outputs.items()}
-        present = {name: digests(path, name) for name, path in attested_files(folder, out or folder).items()}
+        files, unlisted = attested_files(folder, out or folder)
+        present = {name: digests(path, name) for name, path in files.items()}
+        notices += [
+            f"{folder / name}: a link to a folder or to nothing; not in the release attestation "
+            "(the manifest records it as a link)"
+            for name in unlisted
+        ]
         # As the manifest records them: what the folder holds wins over what is written elsewhere.
         listed = (
             {**present, **made} if out is None or out.resolve() == folder.resolve() else {**made, **present}
@@ -224,16 +230,19 @@ def contents(folder: Path, manifest_path: Path, skip_also: tuple[Path, ...] = ()
     return found
 
 
-def attested_files(folder: Path, out: Path, given: Path | None = None) -> dict[str, Path]:
-    """What a release attestation lists of ``folder``: every file and link but the manifest
-    and the release attestations (in ``folder``, ``out``, or ``given``), which cannot list
-    themselves."""
+def attested_files(folder: Path, out: Path, given: Path | None = None) -> tuple[dict[str, Path], list[str]]:
+    """What a release attestation lists of ``folder``: every file, and every link to a file
+    (by what it holds), but the manifest and the release attestations (in ``folder``,
+    ``out``, or ``given``), which cannot list themselves; and the names of the links it
+    cannot list, to a folder or to nothing (the manifest records those as links)."""
     own = [
         place / f"{RELEASE_STEM}{end}"
         for place in (folder, out)
         for end in (".intoto.json", ".intoto.sigstore.json")
     ]
-    return contents(folder, out / MANIFEST, (*own, *([given] if given else [])))
+    found = contents(folder, out / MANIFEST, (*own, *([given] if given else [])))
+    unlisted = sorted(name for name, path in found.items() if path.is_symlink() and not path.is_file())
+    return {name: path for name, path in found.items() if name not in unlisted}, unlisted
 
 
 def _entry(name: str, path: Path) -> dict[str, Any]:
@@ -307,7 +316,8 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
     """What changed in ``folder`` since the release attestation at ``attestation`` was
     signed: its signature and signer are verified first (``request``, a
     provenance.verify.Request), VerificationFailed naming the first check that failed.
-    Links are followed: the attestation records what a file holds."""
+    Links to files are followed: the attestation records what a file holds; links to a
+    folder or to nothing are not in it."""
     from dataclasses import replace
 
     from ..provenance.attest import RELEASE_V02
@@ -321,7 +331,7 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
     recorded = {subject.name: subject.digest for subject in result.statement.subject}
     if len(recorded) != len(result.statement.subject):
         raise VerificationFailed(f"{attestation.name}: the release attestation lists a file twice")
-    present = attested_files(folder, folder, attestation)
+    present, _ = attested_files(folder, folder, attestation)
 
     def changed(name: str) -> bool:
         try:
@@ -339,11 +349,13 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
 def check_any(path: Path, folder: Path, request: Any) -> tuple[Drift, str]:
     """``check`` with a manifest, ``check_attested`` with a release attestation (``request``
     says whose signature it must carry; None: nothing was said); and which it was."""
-    from ..documents.parse import parse_json
+    from ..documents.parse import kind_of, parse_json
     from ..documents.source import read_bounded
 
     document = parse_json(read_bounded(path, "--check", ContentError, 64 << 20), str(path), ContentError)
-    if isinstance(document, dict) and "format" in document:
+    if not isinstance(document, dict):  # a manifest, an envelope and a bundle are objects
+        raise ContentError(f"{path}: (top level): expected an object, not {kind_of(document)}")
+    if "format" in document:
         if request is not None:
             raise UsageError(
                 f"{path} is a manifest, which is not signed: the signer options verify a release attestation"
