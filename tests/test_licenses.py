@@ -255,3 +255,33 @@ def test_no_wrong_exact_match(text: str) -> None:
     assert finding.expression in (None, "MIT")
     if finding.expression == "MIT":
         assert "permission is hereby granted, free of charge" in " ".join(text.lower().split())
+
+
+def test_a_crafted_license_file_is_matched_in_bounded_time() -> None:
+    """HPND's template has two unbounded replaceable parts side by side ("the name of <holder>
+    <or related> not be used"); a 60 KiB text that starts like HPND and never ends made its
+    failed match quadratic (7 s for 8 KiB, minutes for 60 KiB). Under a CPU limit of a
+    fraction of that, it is simply no license."""
+    import resource
+    import subprocess
+    import sys
+
+    text = (
+        "Permission to use, copy, modify, and distribute this software and its documentation for any "
+        "purpose and without fee is hereby granted, provided that the above copyright notice appear in all "
+        "copies and that both that copyright notice and this permission notice appear in supporting "
+        "documentation, and that the name of\n" + ("ab " * 20 + "\n") * 980
+    )
+    assert len(text) < MAX_LICENSE_SIZE
+    program = (
+        "import sys; from sbomgen.scan.license_text import detect; "
+        "f = detect(sys.stdin.buffer.read()); print(f.expression, f.found, f.problem)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        input=text.encode(),
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (30, 30)),
+    )
+    assert (run.returncode, run.stdout.decode().strip()) == (0, "None ('HPND',) None"), run.stderr

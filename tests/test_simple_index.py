@@ -119,6 +119,20 @@ def test_plain_http_is_refused_off_this_machine() -> None:
         read_simple_html(page, "demo", "https://mirror.example/simple/demo/", 1 << 20, EnrichmentError)
 
 
+@pytest.mark.parametrize("url", ["https://[x/demo-1.0.tar.gz", "//[::1/demo-1.0.tar.gz"])
+@pytest.mark.parametrize("reader", [read_simple_html, read_simple_json])
+def test_a_url_urllib_refuses_is_a_one_line_error(url: str, reader: Any) -> None:
+    """urllib raises ValueError for a host such as "[x": the page's error, not a crash."""
+    sha256 = "a" * 64
+    if reader is read_simple_html:
+        page = f'<a href="{url}#sha256={sha256}">demo-1.0.tar.gz</a>'.encode()
+    else:
+        file = {"filename": "demo-1.0.tar.gz", "url": url, "hashes": {"sha256": sha256}}
+        page = json.dumps({"meta": {"api-version": "1.0"}, "name": "demo", "files": [file]}).encode()
+    with pytest.raises(EnrichmentError, match=r"releases\.1\.0\[0\]\.url: not an https URL: '"):
+        reader(page, "demo", "https://mirror.example/simple/demo/", 1 << 20, EnrichmentError)
+
+
 def test_json_page_needs_sha256() -> None:
     page = {"meta": {"api-version": "1.1"}, "name": "demo", "files": [{"filename": "demo-1.0.tar.gz",
             "url": "https://x.example/demo-1.0.tar.gz", "hashes": {"md5": "0" * 32}}]}  # fmt: skip

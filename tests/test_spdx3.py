@@ -144,3 +144,24 @@ def test_diff_reads_hostile_spdx3_as_content_errors(graph: list[dict[str, Any]])
         diff.loads(data, "x.spdx3.json")
     except ContentError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_hostile_value_in_an_error_is_escaped(tmp_path: Path) -> None:
+    """The bindings quote the value they refuse; the one-line error carries it escaped, not
+    as terminal control sequences (a window title, a cleared screen)."""
+    path = tmp_path / "hostile.spdx3.json"
+    creation = {
+        "type": "CreationInfo",
+        "@id": "_:c",
+        "specVersion": "3.0.1",
+        "created": "\x1b]0;t\x07\x1b[2J",
+    }
+    path.write_text(
+        json.dumps({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [creation]})
+    )
+    run = sbomgen("diff", path, path)
+    assert (run.returncode, run.stderr) == (
+        4,
+        f"sbomgen: error: {path}: not a valid SPDX 3.0.1 document: "
+        "'\\u001b]0;t\\u0007\\u001b[2J' is not a correctly formatted datetime\n",
+    )

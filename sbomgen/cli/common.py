@@ -98,7 +98,11 @@ def warn(message: str) -> None:
 
 
 def error(message: str) -> None:
-    click.echo(f"sbomgen: error: {message}", err=True)
+    """One line; what a message quotes from an input may hold control characters (a terminal's
+    escape sequences), written escaped here."""
+    from ..documents.text import printable
+
+    click.echo(f"sbomgen: error: {printable(message)}", err=True)
 
 
 class CommandSteps:

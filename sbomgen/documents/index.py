@@ -61,17 +61,21 @@ class ProjectDocument(Strict):
     def absolute(self, base: str, source: str, error: type[SbomgenError]) -> ProjectDocument:
         """The same document with each file URL resolved against the answer's own URL; a
         file that is not at an https URL (or http on loopback) then is ``error``."""
-        releases = {}
+        releases: dict[str, list[IndexFile]] = {}
         for version, files in self.releases.items():
-            releases[version] = [
-                f.model_copy(update={"url": urllib.parse.urljoin(base, f.url)}) for f in files
-            ]
-            for number, file in enumerate(releases[version]):
-                # Only the scheme here: the full rule (slow on a project's thousands of
-                # files) applies to the one release that is used, as it becomes ReleaseData.
-                if not _http(file.url):
-                    where = f"releases.{version}[{number}].url"
-                    raise error(f"{source}: {where}: not an https URL: {file.url[:80]!r}")
+            releases[version] = []
+            for number, file in enumerate(files):
+                where = f"releases.{version}[{number}].url"
+                try:  # urllib refuses some hosts ("https://[x/") with ValueError
+                    url = urllib.parse.urljoin(base, file.url)
+                    # Only the scheme here: the full rule (slow on a project's thousands of
+                    # files) applies to the one release that is used, as it becomes ReleaseData.
+                    usable = _http(url)
+                except ValueError:
+                    usable, url = False, file.url
+                if not usable:
+                    raise error(f"{source}: {where}: not an https URL: {url[:80]!r}")
+                releases[version].append(file.model_copy(update={"url": url}))
         return self.model_copy(update={"releases": releases})
 
 

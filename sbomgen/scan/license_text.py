@@ -112,10 +112,26 @@ def _match(text: str) -> tuple[str | None, tuple[str, ...]]:
             continue
         if phrases:  # a template of replaceable parts only is "found" in any text
             found.append(license_id)
-        whole = re.fullmatch(r"\s*" + "".join(template["regexps"]) + r"\s*", terms, flags=re.IGNORECASE)
+        whole = re.fullmatch(_bounded("".join(template["regexps"])), terms, flags=re.IGNORECASE)
         if whole and all(_plausible(name, part or "") for name, part in whole.groupdict().items()):
             exact.append(license_id)
     return (exact[0] if len(exact) == 1 else None), tuple(sorted(found))
+
+
+# A replaceable part: ".*", ".+" or ".{0,5000}" in the templates, but not an escaped "\.".
+_ANY = re.compile(r"(?<!\\)\.(?:\*|\+|\{(\d*),(\d+)\})")
+
+
+def _bounded(template: str) -> str:
+    """The template with each replaceable part at most as long as ``_plausible`` allows:
+    two unbounded parts side by side take time quadratic in the text when it fails to
+    match (a crafted 64 KiB file took minutes)."""
+
+    def bound(part: re.Match[str]) -> str:
+        low, high = part[1] or "0", min(int(part[2] or MAX_REPLACEABLE), MAX_REPLACEABLE)
+        return f".{{{'1' if part[0] == '.+' else min(int(low), high)},{high}}}"
+
+    return r"\s*" + _ANY.sub(bound, template) + r"\s*"
 
 
 def _plausible(name: str, part: str) -> bool:
