@@ -227,14 +227,28 @@ def _check(data: bytes) -> CheckResult:
         st.builds("pkg:pypi/{}@{}".format, st.text(max_size=15), st.text(max_size=10)),
         st.sampled_from(["pkg:pypi/idna@3.10", "pkg:pypi/pip@25.1.1", "pkg:pypi/idna@99"]),
     ),
+    url=st.one_of(
+        st.text(max_size=40),
+        st.builds("https://{}/{}".format, st.text(max_size=10), st.text(max_size=20)),
+        st.sampled_from(["http://[x/idna-3.10-py3-none-any.whl", "https://h/%ff%00", "a://"]),
+    ),
 )
-def test_hostile_created_and_purls(created: str, purl: str) -> None:
+def test_hostile_created_purls_and_locations(created: str, purl: str, url: str) -> None:
     """A one-line refusal or a report, never a crash."""
     bom = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
         "metadata": {"timestamp": created},
-        "components": [{"type": "library", "name": "x", "purl": purl}],
+        "components": [
+            {
+                "type": "library",
+                "name": "x",
+                "purl": purl,
+                "externalReferences": [
+                    {"type": "distribution", "url": url, "hashes": [{"alg": "SHA-256", "content": "a" * 64}]}
+                ],
+            }
+        ],
     }
     try:
         result = _check(json.dumps(bom).encode())
@@ -257,3 +271,50 @@ def test_no_creation_time() -> None:
     assert result.created is None
     assert [(r.name, r.version, r.empty) for r in result.releases] == [("idna", "3.10", True)]
     assert result.skipped == ["files uploaded after the SBOM was made: it gives no creation time"]
+
+
+def test_the_file_another_tool_took(tmp_path: Path) -> None:
+    """The release tooling records the one file it took per package (download location and
+    SHA256): a file the index now gives other bytes for is changed, one it no longer has is
+    removed, in SPDX and CycloneDX alike."""
+    document = _reference()
+    by_name = {p["name"]: p for p in document["packages"]}
+    by_name["pip"]["checksums"][0]["checksumValue"] = "0" * 64
+    by_name["idna"]["downloadLocation"] = by_name["idna"]["downloadLocation"].replace("3.10", "3.10.post1")
+    sbom = tmp_path / "sbom.spdx.json"
+    sbom.write_text(json.dumps(document))
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.7",
+        "metadata": {"timestamp": document["creationInfo"]["created"]},
+        "components": [
+            {
+                "type": "library",
+                "name": p["name"],
+                "version": p["versionInfo"],
+                "purl": next(
+                    r["referenceLocator"] for r in p["externalRefs"] if r["referenceType"] == "purl"
+                ),
+                "externalReferences": [
+                    {
+                        "type": "distribution",
+                        "url": p["downloadLocation"],
+                        "hashes": [{"alg": "SHA-256", "content": p["checksums"][0]["checksumValue"]}],
+                    }
+                ],
+            }
+            for p in (by_name["pip"], by_name["idna"])
+        ],
+    }
+    cdx = tmp_path / "bom.cdx.json"
+    cdx.write_text(json.dumps(bom))
+    for path in (sbom, cdx):
+        run = sbomgen("check", path, "--json", "--cache-dir", tmp_path / "cache")
+        assert run.returncode == 1, run.stderr
+        changed = {
+            (r["name"], r["version"]): (r["removed"], r["changed"]) for r in json.loads(run.stdout)["changed"]
+        }
+        assert changed == {
+            ("idna", "3.10"): (["idna-3.10.post1-py3-none-any.whl"], []),
+            ("pip", "25.1.1"): ([], ["pip-25.1.1-py3-none-any.whl"]),
+        }

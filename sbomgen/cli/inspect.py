@@ -197,7 +197,8 @@ def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
     (pkg:pypi/NAME@VERSION; any SPDX 2 JSON or CycloneDX SBOM, not only sbomgen's): each file
     uploaded after the SBOM was made (its created time against PEP 700 upload-time; a file
     the index gives no upload time is said to be undecidable), each file yanked, and where
-    the SBOM recorded the release's files, each added, removed or changed since. An added
+    the SBOM recorded the release's files, each added, removed or changed since (where it
+    recorded only the file it took, with its SHA256: that file removed or changed). An added
     wheel is shown with its tags: a more specific wheel is what an installer would pick.
     Exit 1 when anything is reported."""
     from ..workflows.check import as_dict

@@ -9,12 +9,15 @@ file whose upload time the index does not say (it cannot tell). Where the SBOM r
 release's files (sbomgen's annotation or property), also the files added, removed or changed
 since, with the wheel tags of an added file: a more specific wheel is what an installer
 would pick. A file the SBOM recorded was there when it was made, whatever its upload time.
+Where it recorded only the one file it took (another tool's download location and SHA256),
+that file removed or changed since.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +184,48 @@ def _purls(document: spdx2.Document | cyclonedx.Bom) -> Iterator[tuple[str, str]
             yield component.name, component.purl
 
 
+def _taken_file(package: spdx2.Package | cyclonedx.Component) -> tuple[str, str] | None:
+    """(file name, SHA256) of the one file a package says it was taken from: its download
+    location's last path segment (SPDX ``downloadLocation``, CycloneDX ``distribution``
+    reference) and the SHA256 given beside it; None when either is missing."""
+    if isinstance(package, spdx2.Package):
+        url = package.downloadLocation
+        sha256 = next((c.checksumValue for c in package.checksums if c.algorithm == "SHA256"), None)
+    else:
+        reference = next((r for r in package.externalReferences if r.type == "distribution"), None)
+        url = reference.url if reference else None
+        hashes = (reference.hashes if reference else []) or package.hashes
+        sha256 = next((h.content for h in hashes if h.alg == "SHA-256"), None)
+    if not url or not sha256 or "://" not in url:
+        return None
+    try:
+        path = urllib.parse.urlsplit(url).path
+    except ValueError:  # e.g. an unclosed IPv6 host: names no file
+        return None
+    filename = urllib.parse.unquote(path.rsplit("/", 1)[-1])
+    return (filename, sha256.lower()) if filename else None
+
+
+def _taken_files(document: spdx2.Document | cyclonedx.Bom) -> dict[tuple[str, str], dict[str, str]]:
+    """{(name, version): {file name: SHA256}} of the file each PyPI package was taken from."""
+    packages: list[spdx2.Package] | list[cyclonedx.Component]
+    packages = document.packages if isinstance(document, spdx2.Document) else list(document.all_components())
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for package in packages:
+        purl = package.reference("purl") if isinstance(package, spdx2.Package) else package.purl
+        taken = _taken_file(package)
+        if not purl or taken is None:
+            continue
+        parsed = PackageURL.from_string(purl)
+        try:
+            name = canonicalize_name(parsed.name, validate=True)
+        except InvalidName:
+            continue
+        if parsed.type == "pypi" and parsed.version:
+            found.setdefault((name, parsed.version), {}).update([taken])
+    return found
+
+
 def releases_named(
     document: spdx2.Document | cyclonedx.Bom,
 ) -> tuple[list[tuple[str, str]], list[str]]:
@@ -210,6 +255,7 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
     document = load_sbom(data, str(sbom), ContentError)
     created = _created(document, str(sbom))
     then = {(name, version): files for name, version, files in recorded_in(data, str(sbom))}
+    taken = _taken_files(document)
     named, skipped = releases_named(document)
     if created is None:
         skipped.append("files uploaded after the SBOM was made: it gives no creation time")
@@ -267,7 +313,7 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
             elif uploaded > made:
                 after.append((file.filename, file.upload_time or ""))
         hashes = {f.filename: f.sha256 for f in now}
-        old = recorded_files or {}
+        old = recorded_files if recorded_files is not None else taken.get((name, version), {})
         drifts.append(
             ReleaseDrift(
                 name,
