@@ -17,6 +17,7 @@ from spdx3_shacl import spdx3_problems
 
 from sbomgen.errors import ContentError
 from sbomgen.workflows import diff
+from sbomgen.workflows.check import read_packages
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -121,7 +122,11 @@ _JSON = st.recursive(
     max_leaves=20,
 )
 _ELEMENT = st.fixed_dictionaries(
-    {"type": st.sampled_from(["software_Package", "software_File", "Relationship", "SpdxDocument", "Hash"])},
+    {
+        "type": st.sampled_from(
+            ["software_Package", "software_File", "Relationship", "SpdxDocument", "Hash", "Annotation"]
+        )
+    },
     optional={
         "spdxId": st.sampled_from(["x:a", "x:b", "_:c", "", "nope"]),
         "name": _JSON,
@@ -130,20 +135,27 @@ _ELEMENT = st.fixed_dictionaries(
         "verifiedUsing": _JSON,
         "rootElement": _JSON,
         "creationInfo": _JSON,
+        "subject": st.sampled_from(["x:a", "x:b"]) | _JSON,
+        "statement": st.sampled_from(["sbomgen:index-release-files [", "sbomgen:index-release-files []"])
+        | _JSON,
+        "software_packageUrl": st.sampled_from(["pkg:pypi/idna@3.10", "pkg:", "pkg:pypi/"]) | _JSON,
+        "software_downloadLocation": st.sampled_from(["http://[x/a.whl", "https://h/idna-3.10.tar.gz"])
+        | _JSON,
     },
 )
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_ELEMENT, max_size=5))
-def test_diff_reads_hostile_spdx3_as_content_errors(graph: list[dict[str, Any]]) -> None:
+def test_diff_and_check_read_hostile_spdx3_as_content_errors(graph: list[dict[str, Any]]) -> None:
     data = json.dumps(
         {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}
     ).encode()
-    try:
-        diff.loads(data, "x.spdx3.json")
-    except ContentError as exc:
-        assert "\n" not in str(exc)
+    for read in (diff.loads, read_packages):
+        try:
+            read(data, "x.spdx3.json")
+        except ContentError as exc:
+            assert "\n" not in str(exc)
 
 
 def test_a_hostile_value_in_an_error_is_escaped(tmp_path: Path) -> None:
@@ -165,3 +177,27 @@ def test_a_hostile_value_in_an_error_is_escaped(tmp_path: Path) -> None:
         f"sbomgen: error: {path}: not a valid SPDX 3.0.1 document: "
         "'\\u001b]0;t\\u0007\\u001b[2J' is not a correctly formatted datetime\n",
     )
+
+
+def test_check_reads_spdx3(outputs: Path, tmp_path: Path) -> None:
+    """`check` reads the SPDX 3 document as it reads the SPDX 2 one: the same report; a
+    recorded release file whose SHA256 the annotation no longer matches is changed."""
+    spdx2 = outputs.with_name(outputs.name.replace(".spdx3.json", ".spdx.json"))
+    runs = [sbomgen("check", path, "--json", "--cache-dir", tmp_path / "cache") for path in (spdx2, outputs)]
+    assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
+    assert runs[0].stdout == runs[1].stdout
+    assert json.loads(runs[1].stdout)["releases"] >= 20
+    document = json.loads(outputs.read_bytes())
+    note = next(
+        e for e in document["@graph"] if e["type"] == "Annotation" and "pip-" in e.get("statement", "")
+    )
+    recorded = json.loads(note["statement"].split(" ", 1)[1])
+    wheel = next(f for f in recorded if f["filename"].endswith(".whl"))
+    wheel["sha256"] = "0" * 64
+    note["statement"] = "sbomgen:index-release-files " + json.dumps(recorded)
+    forged = tmp_path / "forged.spdx3.json"
+    forged.write_text(json.dumps(document))
+    run = sbomgen("check", forged, "--json", "--cache-dir", tmp_path / "cache")
+    assert run.returncode == 1, run.stderr
+    changed = [(r["name"], r["changed"]) for r in json.loads(run.stdout)["changed"]]
+    assert changed == [("pip", [wheel["filename"]])]

@@ -194,7 +194,7 @@ def report(sbom: Path, provenance: Path | None, output: str | None) -> None:
 @index_options
 def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
     """Ask the index (or the cache, --offline) about every PyPI release an SBOM names
-    (pkg:pypi/NAME@VERSION; any SPDX 2 JSON or CycloneDX SBOM, not only sbomgen's): each file
+    (pkg:pypi/NAME@VERSION; any SPDX 2 or 3 JSON or CycloneDX SBOM, not only sbomgen's): each file
     uploaded after the SBOM was made (its created time against PEP 700 upload-time; a file
     the index gives no upload time is said to be undecidable), each file yanked, and where
     the SBOM recorded the release's files, each added, removed or changed since (where it

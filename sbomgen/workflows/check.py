@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime
 import re
 import urllib.parse
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,9 +25,9 @@ from typing import Any, NamedTuple
 from packageurl import PackageURL
 from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from ..documents import cyclonedx, spdx2
+from ..documents import cyclonedx, spdx2, spdx3
 from ..documents.index import ReleaseFile
-from ..documents.parse import MAX_DOCUMENT_BYTES, validate
+from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json, validate
 from ..documents.sbom import load as load_sbom
 from ..documents.source import read_bounded
 from ..enrich import EnrichOptions, default_cache_dir
@@ -73,61 +72,162 @@ class CheckResult:
 
 def recorded_in(data: bytes, sbom: str) -> list[tuple[str, str, dict[str, str]]]:
     """(name, version, {file name: SHA256}) for every package whose release files the SBOM
-    (SPDX JSON, CycloneDX JSON or XML) in ``data`` recorded. The SBOM and each recorded list
-    pass the gate; ContentError (exit 4), naming ``sbom``, names the value that does not."""
+    (SPDX 2 or 3 JSON, CycloneDX JSON or XML) in ``data`` recorded. The SBOM and each recorded
+    list pass the gate; ContentError (exit 4), naming ``sbom``, names the value that does not."""
+    return _recorded(read_packages(data, sbom)[1])
+
+
+def _recorded(packages: list[ListedPackage]) -> list[tuple[str, str, dict[str, str]]]:
     found: list[tuple[str, str, dict[str, str]]] = []
-    for record in _records(load_sbom(data, sbom, ContentError), sbom):
-        files = load_json_list(record.text, record.where)
-        try:
-            name = canonicalize_name(record.name, validate=True)
-        except InvalidName:
-            raise ContentError(f"{record.package}.name: not a project name: {record.name!r}") from None
-        if not record.version:
-            raise ContentError(
-                f"{record.package}.{record.version_field}: missing beside recorded release files"
-            )
-        listed = {f.filename: f.sha256 for f in files.root}
-        if len(listed) != len(files.root):
-            raise ContentError(f"{record.where}: a file is listed twice")
-        found.append((name, record.version, listed))
+    for package in packages:
+        for where, text in package.records:
+            files = load_json_list(text, where)
+            try:
+                name = canonicalize_name(package.name, validate=True)
+            except InvalidName:
+                raise ContentError(f"{package.where}.name: not a project name: {package.name!r}") from None
+            if not package.version:
+                raise ContentError(
+                    f"{package.where}.{package.version_field}: missing beside recorded release files"
+                )
+            listed = {f.filename: f.sha256 for f in files.root}
+            if len(listed) != len(files.root):
+                raise ContentError(f"{where}: a file is listed twice")
+            found.append((name, package.version, listed))
     return found
 
 
-class _Record(NamedTuple):
-    """Release files a package records (``text``: their JSON), and where, for errors."""
+class ListedPackage(NamedTuple):
+    """What ``check`` reads of a package in any of the formats: its name, version and PURL,
+    the file it says it was taken from (download location, SHA256), and the release files it
+    recorded (``records``: where, their JSON), with where it is, for errors."""
 
-    package: str
+    where: str
     name: str
     version: str | None
     version_field: str
-    where: str
-    text: str
+    purl: str | None
+    location: str | None
+    sha256: str | None
+    records: list[tuple[str, str]]
 
 
-def _records(document: spdx2.Document | cyclonedx.Bom, sbom: str) -> Iterator[_Record]:
-    """What the writers record under INDEX_FILES: SPDX in a package annotation's comment,
-    CycloneDX in a component property."""
+def read_packages(data: bytes, sbom: str) -> tuple[str | None, list[ListedPackage]]:
+    """The SBOM's creation time (None when it gives none: CycloneDX's is optional) and its
+    packages."""
+    if data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
+        value = parse_json(data, sbom, ContentError)
+        if spdx3.is_spdx3(value):
+            return _read_spdx3(spdx3.load_value(value, sbom, ContentError), sbom)
+    document = load_sbom(data, sbom, ContentError)
     if isinstance(document, spdx2.Document):
-        prefix = INDEX_FILES + " "
-        for number, package in enumerate(document.packages):
-            where = f"{sbom}: packages[{number}]"
-            for index, annotation in enumerate(package.annotations):
-                if annotation.comment.startswith(prefix):
-                    text = annotation.comment[len(prefix) :]
-                    at = f"{where}.annotations[{index}].comment"
-                    yield _Record(where, package.name, package.versionInfo, "versionInfo", at, text)
-        return
-    for component in document.all_components():
-        where = f"{sbom}: component {(component.bom_ref or component.name)[:200]!r}"
-        for index, item in enumerate(component.properties):
-            if item.name == INDEX_FILES:
-                at = f"{where}.properties[{index}].value"
-                yield _Record(where, component.name, component.version, "version", at, item.value or "")
+        created, at = (
+            (document.creationInfo.created if document.creationInfo else None),
+            "creationInfo.created",
+        )
+        return _created(created, sbom, at), [
+            _spdx2_package(p, n, sbom) for n, p in enumerate(document.packages)
+        ]
+    timestamp = document.metadata.timestamp if document.metadata else None
+    return _created(timestamp, sbom, "metadata.timestamp"), [
+        _cyclonedx_package(c, sbom) for c in document.all_components()
+    ]
+
+
+def _spdx2_package(package: spdx2.Package, number: int, sbom: str) -> ListedPackage:
+    where = f"{sbom}: packages[{number}]"
+    prefix = INDEX_FILES + " "
+    return ListedPackage(
+        where,
+        package.name,
+        package.versionInfo,
+        "versionInfo",
+        package.reference("purl"),
+        package.downloadLocation,
+        next((c.checksumValue for c in package.checksums if c.algorithm == "SHA256"), None),
+        [
+            (f"{where}.annotations[{index}].comment", annotation.comment[len(prefix) :])
+            for index, annotation in enumerate(package.annotations)
+            if annotation.comment.startswith(prefix)
+        ],
+    )
+
+
+def _cyclonedx_package(component: cyclonedx.Component, sbom: str) -> ListedPackage:
+    where = f"{sbom}: component {(component.bom_ref or component.name)[:200]!r}"
+    reference = next((r for r in component.externalReferences if r.type == "distribution"), None)
+    hashes = (reference.hashes if reference else []) or component.hashes
+    return ListedPackage(
+        where,
+        component.name,
+        component.version,
+        "version",
+        component.purl,
+        reference.url if reference else None,
+        next((h.content for h in hashes if h.alg == "SHA-256"), None),
+        [
+            (f"{where}.properties[{index}].value", item.value or "")
+            for index, item in enumerate(component.properties)
+            if item.name == INDEX_FILES
+        ],
+    )
+
+
+def _read_spdx3(document: spdx3.Document, sbom: str) -> tuple[str | None, list[ListedPackage]]:
+    """SPDX 3 through the bindings: the SpdxDocument's creation time, each software_Package
+    with its PURL (``software_packageUrl`` or a packageUrl identifier), download location and
+    SHA256, and the Annotations whose subject it is."""
+    if document.problems:
+        raise ContentError(f"{sbom}: not a valid SPDX 3.0.1 document: {document.problems[0]}")
+    info = document.of_type("SpdxDocument")[0].creationInfo
+    created = getattr(document.by_id(info), "created", None)
+    stamp = created.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z") if created else None
+    notes: dict[str, list[tuple[str, str]]] = {}
+    prefix = INDEX_FILES + " "
+    for annotation in document.of_type("Annotation"):
+        subject = document.by_id(annotation.subject)
+        statement = annotation.statement or ""
+        if subject is not None and statement.startswith(prefix):
+            where = f"{sbom}: annotation {str(annotation.spdxId)[:200]!r}.statement"
+            notes.setdefault(subject.spdxId, []).append((where, statement[len(prefix) :]))
+    packages = []
+    for package in document.of_type("software_Package"):
+        identifiers = package.externalIdentifier
+        purl = package.software_packageUrl or next(
+            (i.identifier for i in identifiers if str(i.externalIdentifierType).endswith("/packageUrl")), None
+        )
+        sha256 = next(
+            (
+                h.hashValue
+                for h in package.verifiedUsing
+                if str(getattr(h, "algorithm", "")).endswith("/sha256")
+            ),
+            None,
+        )
+        packages.append(
+            ListedPackage(
+                f"{sbom}: package {str(package.spdxId)[:200]!r}",
+                package.name or "",
+                package.software_packageVersion,
+                "software_packageVersion",
+                purl if purl and _is_purl(purl) else None,
+                package.software_downloadLocation,
+                sha256,
+                notes.get(package.spdxId, []),
+            )
+        )
+    return stamp, packages
+
+
+def _is_purl(value: str) -> bool:
+    try:
+        PackageURL.from_string(value)
+    except ValueError:
+        return False
+    return True
 
 
 def load_json_list(text: str, where: str) -> spdx2.IndexReleaseFiles:
-    from ..documents.parse import parse_json
-
     return validate(spdx2.IndexReleaseFiles, parse_json(text, where, ContentError), where, ContentError)
 
 
@@ -157,45 +257,17 @@ def parse_time(value: str) -> datetime.datetime | None:
         return None
 
 
-def _created(document: spdx2.Document | cyclonedx.Bom, sbom: str) -> str | None:
-    """The SBOM's creation time, or None when it gives none (CycloneDX's is optional)."""
-    if isinstance(document, spdx2.Document):
-        value, where = (
-            (document.creationInfo.created if document.creationInfo else None),
-            "creationInfo.created",
-        )
-    else:
-        value, where = (document.metadata.timestamp if document.metadata else None), "metadata.timestamp"
+def _created(value: str | None, sbom: str, where: str) -> str | None:
     if value is not None and parse_time(value) is None:
         raise ContentError(f"{sbom}: {where}: not an RFC 3339 time with its zone: {value[:80]!r}")
     return value or None
 
 
-def _purls(document: spdx2.Document | cyclonedx.Bom) -> Iterator[tuple[str, str]]:
-    """(what names the package, PURL) of every package that gives one."""
-    if isinstance(document, spdx2.Document):
-        for package in document.packages:
-            for ref in package.externalRefs:
-                if ref.referenceType == "purl":
-                    yield package.name, ref.referenceLocator
-        return
-    for component in document.all_components():
-        if component.purl:
-            yield component.name, component.purl
-
-
-def _taken_file(package: spdx2.Package | cyclonedx.Component) -> tuple[str, str] | None:
+def _taken_file(package: ListedPackage) -> tuple[str, str] | None:
     """(file name, SHA256) of the one file a package says it was taken from: its download
     location's last path segment (SPDX ``downloadLocation``, CycloneDX ``distribution``
     reference) and the SHA256 given beside it; None when either is missing."""
-    if isinstance(package, spdx2.Package):
-        url = package.downloadLocation
-        sha256 = next((c.checksumValue for c in package.checksums if c.algorithm == "SHA256"), None)
-    else:
-        reference = next((r for r in package.externalReferences if r.type == "distribution"), None)
-        url = reference.url if reference else None
-        hashes = (reference.hashes if reference else []) or package.hashes
-        sha256 = next((h.content for h in hashes if h.alg == "SHA-256"), None)
+    url, sha256 = package.location, package.sha256
     if not url or not sha256 or "://" not in url:
         return None
     try:
@@ -206,17 +278,14 @@ def _taken_file(package: spdx2.Package | cyclonedx.Component) -> tuple[str, str]
     return (filename, sha256.lower()) if filename else None
 
 
-def _taken_files(document: spdx2.Document | cyclonedx.Bom) -> dict[tuple[str, str], dict[str, str]]:
+def _taken_files(packages: list[ListedPackage]) -> dict[tuple[str, str], dict[str, str]]:
     """{(name, version): {file name: SHA256}} of the file each PyPI package was taken from."""
-    packages: list[spdx2.Package] | list[cyclonedx.Component]
-    packages = document.packages if isinstance(document, spdx2.Document) else list(document.all_components())
     found: dict[tuple[str, str], dict[str, str]] = {}
     for package in packages:
-        purl = package.reference("purl") if isinstance(package, spdx2.Package) else package.purl
         taken = _taken_file(package)
-        if not purl or taken is None:
+        if not package.purl or taken is None:
             continue
-        parsed = PackageURL.from_string(purl)
+        parsed = PackageURL.from_string(package.purl)
         try:
             name = canonicalize_name(parsed.name, validate=True)
         except InvalidName:
@@ -226,14 +295,12 @@ def _taken_files(document: spdx2.Document | cyclonedx.Bom) -> dict[tuple[str, st
     return found
 
 
-def releases_named(
-    document: spdx2.Document | cyclonedx.Bom,
-) -> tuple[list[tuple[str, str]], list[str]]:
+def releases_named(packages: list[ListedPackage]) -> tuple[list[tuple[str, str]], list[str]]:
     """(name, version) of each PyPI release the SBOM's PURLs name, and each package skipped
     with why. PURLs passed the gate: the purl library reads each."""
     found: set[tuple[str, str]] = set()
     skipped: list[str] = []
-    for package, purl in _purls(document):
+    for package, purl in ((p.name, p.purl) for p in packages if p.purl):
         parsed = PackageURL.from_string(purl)
         bare = PackageURL(parsed.type, parsed.namespace, parsed.name, parsed.version).to_string()
         shown = f"{package[:200]} ({bare[:200]})"
@@ -252,11 +319,10 @@ def releases_named(
 def check(sbom: Path, options: EnrichOptions) -> CheckResult:
     """Every PyPI release the SBOM names, asked of the index (the cache, offline)."""
     data = read_bounded(sbom, str(sbom), ContentError, MAX_DOCUMENT_BYTES)
-    document = load_sbom(data, str(sbom), ContentError)
-    created = _created(document, str(sbom))
-    then = {(name, version): files for name, version, files in recorded_in(data, str(sbom))}
-    taken = _taken_files(document)
-    named, skipped = releases_named(document)
+    created, packages = read_packages(data, str(sbom))
+    then = {(name, version): files for name, version, files in _recorded(packages)}
+    taken = _taken_files(packages)
+    named, skipped = releases_named(packages)
     if created is None:
         skipped.append("files uploaded after the SBOM was made: it gives no creation time")
     wanted = sorted(set(named) | then.keys())
