@@ -48,8 +48,8 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
     "--json", "as_json", is_flag=True, help="With --profile: the verdicts as a JSON list, one object a file."
 )
 def validate(files: tuple[Path, ...], ntia: bool, profile: str | None, as_json: bool) -> None:
-    """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF),
-    CycloneDX 1.4-1.7 (JSON, XML), in-toto statements, sbomgen release manifests. Every
+    """Validate SBOMs and statements: SPDX 2.2/2.3 (JSON, tag-value, YAML, XML, RDF), SPDX
+    3.0.1 (JSON-LD), CycloneDX 1.4-1.7 (JSON, XML), in-toto statements, sbomgen release manifests. Every
     problem is listed with where it is; a file of none of these kinds is said so in one
     line. Exit 0 only if every file is valid, else 1.
 
@@ -104,7 +104,7 @@ def _profile(files: tuple[Path, ...], profile: str, as_json: bool) -> None:
     "--files", "list_files", is_flag=True, help="List the files added, removed and changed, not just counts."
 )
 def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) -> None:
-    """Compare two SBOMs (SPDX or CycloneDX JSON, in any mix). Exit 1 when they differ.
+    """Compare two SBOMs (SPDX 2, SPDX 3 or CycloneDX JSON, in any mix). Exit 1 when they differ.
 
     Components added, removed and changed (version, checksums, license, download
     location, supplier); files added, removed and changed. A vendored package is named
@@ -170,7 +170,7 @@ def _short(value: Any) -> str:
 )
 @output_option("The HTML file to write ('-': stdout), or a folder for report.html. Default: report.html.")
 def report(sbom: Path, provenance: Path | None, output: str | None) -> None:
-    """One self-contained HTML page about an SBOM (SPDX or CycloneDX JSON): the artifact and
+    """One self-contained HTML page about an SBOM (SPDX 2, SPDX 3 or CycloneDX JSON): the artifact and
     its checksums, the components, what pip vendors, file counts, and provenance status."""
     from ..workflows.report import render
     from ..write.output import check_outputs, is_stdout, write_atomic
@@ -235,8 +235,6 @@ def check(sbom: Path, as_json: bool, **index_options: Any) -> None:
             for name in drift.changed:
                 click.echo(f"  changed: {name}")
         if not result.changed:
-            click.echo(
-                f"{len(result.releases)} releases: unchanged since the SBOM was made"
-            )
+            click.echo(f"{len(result.releases)} releases: unchanged since the SBOM was made")
     if result.changed:
         exit_now(1)
