@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE_313, sbomgen
+from conftest import CPYTHON_313, REFERENCE_313, sbomgen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from index_server import IndexServer
@@ -320,3 +320,22 @@ def test_the_file_another_tool_took(tmp_path: Path) -> None:
             ("idna", "3.10"): (["idna-3.10.post1-py3-none-any.whl"], []),
             ("pip", "25.1.1"): ([], ["pip-25.1.1-py3-none-any.whl"]),
         }
+
+
+def test_yank_reasons_offline(tmp_path: Path) -> None:
+    """The cache keeps what the index said of a yanked file, reason included: `check
+    --offline` reports what the index did."""
+    yanked = {"pip-25.1.1-py3-none-any.whl": "broken metadata", "idna-3.10.tar.gz": ""}
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    with IndexServer(yanked=yanked) as server:
+        made = sbomgen(
+            "tarball", CPYTHON_313, "-o", tmp_path / "x.spdx.json", "--index-url", server.url, *cache
+        )
+    assert made.returncode == 0, made.stderr
+    run = sbomgen("check", REFERENCE_313, "--json", "--offline", *cache)
+    assert run.returncode == 1, run.stderr
+    found = {(r["name"], r["version"]): r["yanked"] for r in json.loads(run.stdout)["changed"] if r["yanked"]}
+    assert found == {
+        ("idna", "3.10"): [{"filename": "idna-3.10.tar.gz", "reason": None}],
+        ("pip", "25.1.1"): [{"filename": "pip-25.1.1-py3-none-any.whl", "reason": "broken metadata"}],
+    }

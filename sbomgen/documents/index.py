@@ -120,6 +120,7 @@ class ReleaseFile(Strict):
     size: Annotated[int, Field(ge=0)] | None = None
     upload_time: Line | None = None
     yanked: bool = False
+    yanked_reason: Line | None = None
     core_metadata: bool = False
     metadata_sha256: Sha256 | None = None
 

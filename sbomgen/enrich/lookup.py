@@ -50,6 +50,7 @@ def release_data(document: ProjectDocument, version: str) -> ReleaseData:
             size=f.size,
             upload_time=f.upload_time,
             yanked=f.yanked,
+            yanked_reason=f.yanked_reason,
             core_metadata=f.core_metadata,
             metadata_sha256=f.metadata_sha256,
         )

@@ -329,7 +329,6 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
     if not wanted:
         raise ContentError(f"{sbom}: names no PyPI release (no pkg:pypi/NAME@VERSION PURL)")
     current: dict[tuple[str, str], list[ReleaseFile] | str] = {}
-    reasons: dict[str, str] = {}
     unsigned: dict[tuple[str, str], str] = {}
     if options.offline:
         cache = Cache(options.cache_dir or default_cache_dir())
@@ -357,8 +356,6 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
                 if isinstance(answer, Exception):
                     raise answer
                 current[(name, version)] = release_data(answer, version).files
-                for files in answer.releases.values():
-                    reasons.update((f.filename, f.yanked_reason) for f in files if f.yanked_reason)
             except IndexResponseError as exc:
                 current[(name, version)] = str(exc)
     made = parse_time(created) if created else None
@@ -392,9 +389,7 @@ def check(sbom: Path, options: EnrichOptions) -> CheckResult:
                 uploaded_after=after,
                 undated=undated,
                 yanked=[
-                    (f.filename, reasons.get(f.filename))
-                    for f in sorted(now, key=lambda f: f.filename)
-                    if f.yanked
+                    (f.filename, f.yanked_reason) for f in sorted(now, key=lambda f: f.filename) if f.yanked
                 ],
                 unsigned_export=unsigned.get((name, version)),
             )
