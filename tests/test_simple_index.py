@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from index_server import IndexServer, recorded_pages
 
-from sbomgen.documents.index import ReleaseData, read_simple_html, read_simple_json
+from sbomgen.documents.index import ReleaseData, file_version, read_simple_html, read_simple_json
 from sbomgen.enrich.index import IndexClient, IndexSettings
 from sbomgen.enrich.lookup import license_disagreement, pick_file, release_data, with_core_metadata
 from sbomgen.errors import EnrichmentError, SbomgenError
@@ -182,3 +182,37 @@ def test_license_disagreement_names_both() -> None:
         "warning: pip 25.1.1: the artifact says MIT, the index's core metadata (License of pip.metadata) "
         "says Apache-2.0; keeping MIT"
     )
+
+
+def test_release_files_by_name() -> None:
+    """Wheels, sdists and the eggs old releases keep are files of the version their name
+    gives (normalised); any other name is no release file."""
+    assert [
+        file_version(name)
+        for name in (
+            "six-1.10.0-py2.7.egg",
+            "foo-1.0_post1-py3.4-linux_x86_64.egg",
+            "idna-3.10-py3-none-any.whl",
+            "msgpack-1.1.0.tar.gz",
+            "foo.egg",
+            "foo-1-2-3-4.egg",
+            "foo-not a version.egg",
+            "setup.exe",
+        )
+    ] == [
+        ("1.10.0", "bdist_egg"),
+        ("1.0.post1", "bdist_egg"),
+        ("3.10", "bdist_wheel"),
+        ("1.1.0", "sdist"),
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.tuples(st.text(max_size=40), st.sampled_from([".egg", ".whl", ".tar.gz", ".zip"])).map("".join))
+def test_any_file_name(name: str) -> None:
+    parsed = file_version(name)
+    assert parsed is None or parsed[1] in ("bdist_egg", "bdist_wheel", "sdist")

@@ -187,19 +187,27 @@ def _metadata(file: SimpleFile) -> tuple[bool, str | None]:
 
 
 def file_version(filename: str) -> tuple[str, str] | None:
-    """(version, packagetype) of a wheel or sdist by its name; None for any other name."""
+    """(version, packagetype) of a wheel, sdist or egg by its name; None for any other name.
+    An egg is ``NAME-VERSION[-pyX.Y[-PLATFORM]].egg``, its parts escaped with ``_`` for ``-``
+    (PyPI no longer takes eggs, PEP 715, but old releases keep theirs)."""
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,
         parse_sdist_filename,
         parse_wheel_filename,
     )
+    from packaging.version import Version
 
     try:
         if filename.endswith(".whl"):
             return str(parse_wheel_filename(filename)[1]), "bdist_wheel"
+        if filename.endswith(".egg"):
+            parts = filename.removesuffix(".egg").split("-")
+            return (
+                (str(Version(parts[1].replace("_", "-"))), "bdist_egg") if len(parts) in (2, 3, 4) else None
+            )
         return str(parse_sdist_filename(filename)[1]), "sdist"
-    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):  # InvalidVersion too
         return None
 
 
