@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Run, one_line_failure, refused, sbomgen
+from conftest import Run, one_line_failure, refused, sbomgen, write_keys
 from hypothesis import given
 from hypothesis import strategies as st
 from sigstore_instance import SigstoreInstance
@@ -18,6 +18,7 @@ from sbomgen.documents.parse import load_json
 from sbomgen.documents.text import control_character
 from sbomgen.errors import UsageError
 from sbomgen.provenance.identities import PACKAGED, cpython_series, load_identities
+from sbomgen.provenance.signing import sign_with_key
 
 MANAGER = "release-manager@example.org"
 ARTIFACT = "Python-3.13.5.tgz"
@@ -91,6 +92,23 @@ def test_without_identities_the_packaged_map_is_used(signed: dict[str, Path]) ->
     assert line == (
         f"sbomgen: error: identity: the certificate names {MANAGER}; expected thomas@python.org "
         f"(CPython 3.13's release manager, per {PACKAGED})"
+    )
+
+
+def test_a_key_signed_envelope_with_no_signer_option_is_told_to_need_a_key(
+    signed: dict[str, Path], tmp_path: Path
+) -> None:
+    private, _ = write_keys(tmp_path)
+    subject = [{"name": ARTIFACT, "digest": {"sha256": "0" * 64}}]
+    statement = {"_type": "https://in-toto.io/Statement/v1", "subject": subject,
+                 "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}}  # fmt: skip
+    envelope = tmp_path / f"{ARTIFACT}.intoto.json"
+    envelope.write_bytes(sign_with_key(json.dumps(statement).encode(), private))
+    line = one_line_failure(sbomgen("verify", signed["artifact"], "--bundle", envelope), "bundle")
+    assert line == (
+        f"sbomgen: error: bundle: {envelope.name} is a key-signed DSSE envelope: a key is needed to verify "
+        "it, --key PUB.pem (with no signer option given, the Sigstore identity of CPython 3.13's release "
+        f"manager, per {PACKAGED} was required, and a key-signed envelope carries none)"
     )
 
 
