@@ -497,6 +497,53 @@ def test_key_signed_release_attestation(keys: dict[str, tuple[Path, Path]], tmp_
     refused(tmp_path, 2, "release", folder, "--check", attestation, fragments=("say who signed it",))
 
 
+def test_key_signed_release_of_the_real_cpython_tarball(
+    keys: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """One real run: Python-3.13.5.tar.xz released, every attestation verified, then one
+    byte of the tarball changed."""
+    folder = tmp_path / "release"
+    folder.mkdir()
+    artifact = folder / CPYTHON_313.name
+    shutil.copyfile(CPYTHON_313, artifact)
+    private, public = keys["release"]
+    run = sbomgen(
+        "release", folder, "-f", "spdx-json,cyclonedx-json", "--builder-id", BUILDER,
+        "--sign", f"key:{private}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    name = CPYTHON_313.name
+    attestation = folder / "release-attestation.intoto.json"
+    statement = payload(json.loads(attestation.read_text()))
+    assert statement["predicateType"] == RELEASE
+    assert statement["predicate"] == {"purl": "pkg:generic/python@3.13.5"}
+    made = [name, *(f"{name}.{end}" for end in ("cdx.intoto.json", "cdx.json", "intoto.json",
+                                                "spdx.intoto.json", "spdx.json"))]  # fmt: skip
+    assert statement["subject"] == [{"name": file, "digest": digests(folder / file)} for file in made]
+    bundles = {
+        f"{name}.spdx.intoto.json": ("--sbom-attestation",),
+        f"{name}.cdx.intoto.json": ("--predicate-type", CYCLONEDX),
+        f"{name}.intoto.json": ("--builder-id", BUILDER),
+        "release-attestation.intoto.json": ("--predicate-type", RELEASE),
+    }
+
+    def verify(bundle: str, options: tuple[str, ...]) -> Any:
+        return sbomgen("verify", artifact, "--bundle", folder / bundle, "--key", public, *options)
+
+    for bundle, options in bundles.items():
+        run = verify(bundle, options)
+        assert run.returncode == 0, (bundle, run.stderr)
+    ok = f"{folder}: as the release attestation records it"
+    one_line(check(folder, attestation, "--key", public), 0, ok)
+    # One byte of the tarball changed: release --check names it, and the SBOM attestation's
+    # and the release attestation's subject no longer match it, each on one line (the other
+    # kinds fail the same way on the small tarballs above).
+    shutil.copyfile(changed_copy(artifact, tmp_path), artifact)
+    one_line(check(folder, attestation, "--key", public), 1, f"changed: {name}")
+    for bundle in (f"{name}.spdx.intoto.json", "release-attestation.intoto.json"):
+        one_line_failure(verify(bundle, bundles[bundle]), "subject")
+
+
 def test_keyless_release_attestation(instance: SigstoreInstance, trust_config: Path, tmp_path: Path) -> None:
     artifact = small_release(tmp_path / "rel")
     folder = artifact.parent

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Run, one_line_failure, refused, sbomgen
+from conftest import Run, one_line_failure, refused, sbomgen, write_keys
 from hypothesis import given
 from hypothesis import strategies as st
 from sigstore_instance import SigstoreInstance
@@ -18,6 +18,7 @@ from sbomgen.documents.parse import load_json
 from sbomgen.documents.text import control_character
 from sbomgen.errors import UsageError
 from sbomgen.provenance.identities import PACKAGED, cpython_series, load_identities
+from sbomgen.provenance.signing import sign_with_key
 
 MANAGER = "release-manager@example.org"
 ARTIFACT = "Python-3.13.5.tgz"
@@ -94,6 +95,23 @@ def test_without_identities_the_packaged_map_is_used(signed: dict[str, Path]) ->
     )
 
 
+def test_a_key_signed_envelope_with_no_signer_option_is_told_to_need_a_key(
+    signed: dict[str, Path], tmp_path: Path
+) -> None:
+    private, _ = write_keys(tmp_path)
+    subject = [{"name": ARTIFACT, "digest": {"sha256": "0" * 64}}]
+    statement = {"_type": "https://in-toto.io/Statement/v1", "subject": subject,
+                 "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}}  # fmt: skip
+    envelope = tmp_path / f"{ARTIFACT}.intoto.json"
+    envelope.write_bytes(sign_with_key(json.dumps(statement).encode(), private))
+    line = one_line_failure(sbomgen("verify", signed["artifact"], "--bundle", envelope), "bundle")
+    assert line == (
+        f"sbomgen: error: bundle: {envelope.name} is a key-signed DSSE envelope: a key is needed to verify "
+        "it, --key PUB.pem (with no signer option given, the Sigstore identity of CPython 3.13's release "
+        f"manager, per {PACKAGED} was required, and a key-signed envelope carries none)"
+    )
+
+
 def test_the_packaged_map_has_the_release_managers_of_cpython_releases() -> None:
     table, source = load_identities(None)
     assert source == PACKAGED
@@ -101,6 +119,9 @@ def test_the_packaged_map_has_the_release_managers_of_cpython_releases() -> None
     assert signers["3.13"] == ("thomas@python.org", "https://accounts.google.com")
     assert signers["3.11"] == ("pablogsal@python.org", "https://accounts.google.com")
     assert signers["3.14"] == ("hugo@python.org", "https://github.com/login/oauth")
+    # What python/release-tools' own map says for the series still to come (a25ec43).
+    assert signers["3.15"] == ("hugo@python.org", "https://github.com/login/oauth")
+    assert signers["3.16"] == signers["3.17"] == ("savannah@python.org", "https://github.com/login/oauth")
     assert any("python/release-tools" in s for s in table.sources)
     assert any("python.org/downloads/metadata/sigstore" in s for s in table.sources)
 

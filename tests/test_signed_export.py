@@ -192,9 +192,11 @@ def test_refusals_are_one_line_exit_8_and_change_nothing(original: dict[str, Any
                                    "made by the key other.pub"),
         (unsigned, (), f"{unsigned} is not signed: import it with --allow-unsigned only if you trust how "
                        "it came here (every SBOM made from it will say so), or export it with --sign"),
-        (unsigned, ("--key", public), f"{unsigned} is not signed: import it with --allow-unsigned only if "
-                                      "you trust how it came here (every SBOM made from it will say so), "
-                                      "or export it with --sign"),
+        *((unsigned, options, f"{unsigned} is not signed, so the signer asked for cannot be verified: "
+                              "an unsigned export is imported only with --allow-unsigned and no --key, "
+                              "--identity or --issuer")
+          for options in (("--key", public), ("--key", public, "--allow-unsigned"),
+                          ("--identity", EMAIL, "--issuer", "https://issuer.example", "--allow-unsigned"))),
         (signed, ("--allow-unsigned",), f"{signed} is signed: verify it with --key PUB.pem, or --identity ID "
                                         "and --issuer URL"),
         (signed, ("--identity", EMAIL, "--issuer", "https://issuer.example"),

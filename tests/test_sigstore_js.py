@@ -281,12 +281,20 @@ def instance_v2() -> Iterator[SigstoreInstanceV2]:
         yield running
 
 
-# sigstore-python logs a DSSE envelope in Rekor v2 as a hashedrekord 0.0.2 entry over the
-# envelope's PAE bytes (Rekor v2 has no dsse entry in sigstore-python 4.5); @sigstore/verify
-# 3.1.1 wants a dsse entry for a DSSE bundle and answers "digest mismatch". Held here so that
-# a release of either that agrees turns the expected failure into a pass (strict).
+# Upstream, not the loopback log: sigstore-python 4.5 logs a DSSE envelope in Rekor v2 as a
+# hashedrekord 0.0.2 entry whose digest is SHA-256 of the envelope's PAE bytes, as the Rekor v2
+# spec now requires (sigstore/architecture-docs#63, sigstore-python#1776; the dsse 0.0.2 kind
+# is gone, sigstore-go#627, sigstore-rust#99). @sigstore/verify 3.1.1 compares that digest with
+# SHA-256 of the payload (dist/tlog/hashedrekord.js, verifyHashedrekord002TLogBody calling
+# DSSESignatureContent.compareDigest) and answers "VerificationError: digest mismatch".
+# sigstore-js#1677 (compareSignedDigest) fixed it in @sigstore/verify 4.1.0, which needs Node
+# >= 22.22.2; with 4.1.3 these bundles verify and the changed artifact fails. Strict, so that
+# moving the pin turns the expected failure into a pass.
 _DSSE_IN_REKOR_V2 = pytest.mark.xfail(
-    strict=True, reason="@sigstore/verify 3.1.1 reads no hashedrekord entry for a DSSE bundle"
+    strict=True,
+    raises=AssertionError,
+    reason="@sigstore/verify 3.1.1 checks a hashedrekord 0.0.2 entry of a DSSE bundle against "
+    "SHA-256(payload), not SHA-256(PAE): digest mismatch (fixed in 4.1.0, sigstore-js#1677)",
 )
 
 

@@ -114,7 +114,8 @@ def export_(file: Path | None, output: str | None, cache_dir: Path | None, **opt
     epilog=exit_codes(
         8,
         c8="the export cannot be used: its signature, signer, format or checksums do not verify, "
-        "or it is unsigned and --allow-unsigned is not given; the cache cannot be used",
+        "or it is unsigned and --allow-unsigned is not given (or a signer option is); the cache cannot "
+        "be used",
     ),
 )
 @verbosity_options
@@ -157,7 +158,7 @@ def import_(file: Path, cache_dir: Path | None, allow_unsigned: bool, **trust: A
 
     A signed export is verified with --key PUB.pem, or --identity ID (or
     --identity-regexp) and --issuer URL, before a byte of what it signs is read; an
-    unsigned one is imported only with --allow-unsigned. Nothing is added unless all of
+    unsigned one is imported only with --allow-unsigned and no signer option. Nothing is added unless all of
     FILE is accepted.
     """
     from ..enrich import default_cache_dir

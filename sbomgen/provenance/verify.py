@@ -199,8 +199,9 @@ class BundleCheck(Check):
 
     name = "bundle"
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, signer_why: str | None = None) -> None:
         self.request = request
+        self.signer_why = signer_why  # set when the identity came from the CPython release map
 
     def apply(self, evidence: Evidence) -> str:
         try:
@@ -211,6 +212,12 @@ class BundleCheck(Check):
         if bundle.kind in (Kind.MESSAGE_SIGNATURE, Kind.SIGSTORE_DSSE) and not self.request.sigstore:
             raise CheckFailed(
                 f"{name} is {bundle.kind.value}; verify it with --identity and --issuer, not --key"
+            )
+        if bundle.kind is Kind.KEY_ENVELOPE and self.request.sigstore and self.signer_why is not None:
+            raise CheckFailed(
+                f"{name} is {bundle.kind.value}: a key is needed to verify it, --key PUB.pem (with no signer "
+                f"option given, the Sigstore identity of {self.signer_why} was required, and a key-signed "
+                "envelope carries none)"
             )
         if bundle.kind is Kind.KEY_ENVELOPE and self.request.sigstore:
             raise CheckFailed(
@@ -589,7 +596,7 @@ def policy(
 ) -> list[Check]:
     """The checks the request asks for, in the order they are made; ``signer_why`` says why
     the identity and issuer are required when the request did not name them."""
-    checks: list[Check] = [BundleCheck(request), SignatureCheck(request, verifier, trust_problem)]
+    checks: list[Check] = [BundleCheck(request, signer_why), SignatureCheck(request, verifier, trust_problem)]
     if request.sigstore:
         checks.append(IdentityCheck(request.identity, request.identity_regexp, signer_why))
         assert request.issuer is not None

@@ -64,9 +64,9 @@ def import_cache(
     path: Path, cache_dir: Path, trust: Request | None = None, allow_unsigned: bool = False
 ) -> tuple[int, bool]:
     """Add the entries of the export at ``path`` to the cache at ``cache_dir``: a signed
-    export whose signer ``trust`` names, or with ``allow_unsigned`` an unsigned one, whose
-    entries are then marked unsigned. The cache is not opened unless all of it is accepted.
-    Returns the number of entries and whether they were signed."""
+    export whose signer ``trust`` names, or with ``allow_unsigned`` and no ``trust`` an
+    unsigned one, whose entries are then marked unsigned. The cache is not opened unless
+    all of it is accepted. Returns the number of entries and whether they were signed."""
     from ..enrich.cache import Cache, parse_export
 
     if trust is not None:
@@ -82,6 +82,12 @@ def import_cache(
         unsigned_from = None
         entries = parse_export(verified_export(content, where, trust), where)
     else:
+        if document is not None and trust is not None:
+            # A signer was asked for: an unsigned export cannot show it, --allow-unsigned or not.
+            raise CacheError(
+                f"{where} is not signed, so the signer asked for cannot be verified: an unsigned export "
+                "is imported only with --allow-unsigned and no --key, --identity or --issuer"
+            )
         if document is not None and not allow_unsigned:
             raise CacheError(
                 f"{where} is not signed: import it with --allow-unsigned only if you trust how it came "
