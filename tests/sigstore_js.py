@@ -2,7 +2,9 @@
 
 The packages are the ones pinned by tests/js/sigstore/package-lock.json, installed with ``npm ci``
 from the npm registry into a cache folder keyed by the lockfile's digest, so a second run
-installs nothing. ``tests/js/sigstore/sigstore.js`` is the small driver that signs and verifies.
+installs nothing; they run on the node pinned by tests/js/node (@sigstore/verify 4.1 needs
+Node ^22.22.2 || ^24.15). ``tests/js/sigstore/sigstore.js`` is the small driver that signs
+and verifies.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from npm_packages import JS, NODE, installed
+from npm_packages import JS, installed, node
 
 DRIVER = JS / "sigstore" / "sigstore.js"
 
@@ -26,12 +28,13 @@ def install() -> Path:
 @dataclass(frozen=True)
 class SigstoreJs:
     folder: Path
+    node: Path = field(default_factory=node)
 
     def _run(self, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
         # The driver is run from the repository, its packages from the cache folder.
         env = {**os.environ, "NODE_PATH": str(self.folder / "node_modules")}
         return subprocess.run(
-            [NODE, str(DRIVER), *map(str, args)],
+            [self.node, str(DRIVER), *map(str, args)],
             capture_output=True,
             text=True,
             env=env,

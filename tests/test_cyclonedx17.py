@@ -16,7 +16,7 @@ from conftest import CPYTHON_311, CPYTHON_313, cpython_tree, sbomgen, write_tar
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
-from npm_packages import JS, NODE, installed
+from npm_packages import JS, installed, node
 from packageurl import PackageURL
 
 from sbomgen.model import Checksum
@@ -56,7 +56,7 @@ def js_validator() -> Path:
 
 def js_validate(script: Path, version: str, *documents: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [NODE, script, version, *map(str, documents)], capture_output=True, text=True, timeout=300
+        [node(), script, version, *map(str, documents)], capture_output=True, text=True, timeout=300
     )
 
 

@@ -59,18 +59,40 @@ def trust(instance: SigstoreInstance, tmp_path_factory: pytest.TempPathFactory) 
     return folder / "trust-config.json", folder / "trusted_root.json"
 
 
-def tampered_signature(bundle: Path, folder: Path) -> Path:
-    """A copy of ``bundle`` whose signature has one bit changed."""
+def tampered(bundle: Path, folder: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of ``bundle`` in ``folder`` after ``change``."""
     data = json.loads(bundle.read_text())
-    signed = data.get("messageSignature") or data["dsseEnvelope"]["signatures"][0]
-    field = "signature" if "messageSignature" in data else "sig"
-    raw = bytearray(base64.b64decode(signed[field]))
-    raw[-1] ^= 1
-    signed[field] = base64.b64encode(raw).decode()
+    change(data)
     folder.mkdir(exist_ok=True)
     copy = folder / bundle.name
     copy.write_text(json.dumps(data))
     return copy
+
+
+def _flip(text: str, at: int | None = None) -> str:
+    """The base64 ``text`` with one bit of a byte changed (the middle one unless ``at``)."""
+    raw = bytearray(base64.b64decode(text))
+    raw[len(raw) // 2 if at is None else at] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def change_signature(bundle: dict[str, Any]) -> None:
+    signed = bundle.get("messageSignature") or bundle["dsseEnvelope"]["signatures"][0]
+    field = "signature" if "messageSignature" in bundle else "sig"
+    signed[field] = _flip(signed[field], -1)
+
+
+def change_statement(bundle: dict[str, Any]) -> None:
+    """One hex digit of the statement's first SHA-256 digest: a statement for another artifact."""
+    statement = bytearray(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    at = statement.index(b'"sha256":"') + 10
+    statement[at] = ord("0") if statement[at] != ord("0") else ord("1")
+    bundle["dsseEnvelope"]["payload"] = base64.b64encode(bytes(statement)).decode()
+
+
+def change_log_entry(bundle: dict[str, Any]) -> None:
+    entry = bundle["verificationMaterial"]["tlogEntries"][0]
+    entry["canonicalizedBody"] = _flip(entry["canonicalizedBody"])
 
 
 def sbomgen_verify(
@@ -192,8 +214,8 @@ def test_sigstore_js_signs_against_the_instance_and_sbomgen_verifies(
     (tmp_path / "changed").mkdir()
     changed = changed_copy(RFC8785, tmp_path / "changed")
     one_line_failure(sbomgen_verify(changed, bundle, trust_config, instance.issuer.url), "subject")
-    tampered = tampered_signature(bundle, tmp_path / "tampered")
-    one_line_failure(sbomgen_verify(RFC8785, tampered, trust_config, instance.issuer.url), "signature")
+    tampered_bundle = tampered(bundle, tmp_path / "tampered", change_signature)
+    one_line_failure(sbomgen_verify(RFC8785, tampered_bundle, trust_config, instance.issuer.url), "signature")
     other = "someone-else@example.org"
     one_line_failure(sbomgen_verify(RFC8785, bundle, trust_config, instance.issuer.url, other), "identity")
 
@@ -254,6 +276,26 @@ SBOMGEN_BUNDLES = {
 }
 
 
+def assert_tampered_entry_and_statement_fail(
+    sigstore_js: SigstoreJs,
+    trusted_root: Path,
+    artifact: Path,
+    bundle: Path,
+    issuer: str,
+    folder: Path,
+    errors: dict[str, str],
+) -> None:
+    """@sigstore/verify refuses the bundle after one byte of its log entry, or of the statement
+    it signs, changed: with ``errors[what]``."""
+    changes = {"log entry": change_log_entry}
+    if "dsseEnvelope" in json.loads(bundle.read_text()):
+        changes["statement"] = change_statement
+    for what, change in changes.items():
+        copy = tampered(bundle, folder / what.replace(" ", "-"), change)
+        answer = sigstore_js.verify(trusted_root, artifact, copy, EMAIL, issuer)
+        assert answer == {"ok": False, "error": errors[what]}, what
+
+
 @pytest.mark.parametrize("kind", SBOMGEN_BUNDLES)
 def test_sigstore_js_verifies_sbomgen_keyless_bundles(
     instance: SigstoreInstance, trust: tuple[Path, Path], sigstore_js: SigstoreJs, tmp_path: Path, kind: str
@@ -262,13 +304,21 @@ def test_sigstore_js_verifies_sbomgen_keyless_bundles(
     artifact, bundle = SBOMGEN_BUNDLES[kind](instance, trust_config, tmp_path)
     issuer = instance.issuer.url
     assert sigstore_js.verify(trusted_root, artifact, bundle, EMAIL, issuer) == {"ok": True}
+    assert_tampered_entry_and_statement_fail(
+        sigstore_js, trusted_root, artifact, bundle, issuer, tmp_path,
+        {
+            "log entry": "VerificationError: inclusion promise could not be verified",
+            "statement": "VerificationError: DSSE payload hash mismatch",
+        },
+    )  # fmt: skip
 
     (tmp_path / "changed").mkdir()
     changed = changed_copy(artifact, tmp_path / "changed")
     answer = sigstore_js.verify(trusted_root, changed, bundle, EMAIL, issuer)
     assert answer["ok"] is False
-    tampered = tampered_signature(bundle, tmp_path / "tampered")
-    answer = sigstore_js.verify(trusted_root, artifact, tampered, EMAIL, issuer)
+    answer = sigstore_js.verify(
+        trusted_root, artifact, tampered(bundle, tmp_path / "signature", change_signature), EMAIL, issuer
+    )
     assert answer == {"ok": False, "error": answer["error"]} and "signature" in str(answer["error"]).lower()
     answer = sigstore_js.verify(trusted_root, artifact, bundle, "someone-else@example.org", issuer)
     assert answer["ok"] is False and "someone-else@example.org" in str(answer["error"])
@@ -281,30 +331,12 @@ def instance_v2() -> Iterator[SigstoreInstanceV2]:
         yield running
 
 
-# Upstream, not the loopback log: sigstore-python 4.5 logs a DSSE envelope in Rekor v2 as a
-# hashedrekord 0.0.2 entry whose digest is SHA-256 of the envelope's PAE bytes, as the Rekor v2
-# spec now requires (sigstore/architecture-docs#63, sigstore-python#1776; the dsse 0.0.2 kind
-# is gone, sigstore-go#627, sigstore-rust#99). @sigstore/verify 3.1.1 compares that digest with
-# SHA-256 of the payload (dist/tlog/hashedrekord.js, verifyHashedrekord002TLogBody calling
-# DSSESignatureContent.compareDigest) and answers "VerificationError: digest mismatch".
-# sigstore-js#1677 (compareSignedDigest) fixed it in @sigstore/verify 4.1.0, which needs Node
-# >= 22.22.2; with 4.1.3 these bundles verify and the changed artifact fails. Strict, so that
-# moving the pin turns the expected failure into a pass.
-_DSSE_IN_REKOR_V2 = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="@sigstore/verify 3.1.1 checks a hashedrekord 0.0.2 entry of a DSSE bundle against "
-    "SHA-256(payload), not SHA-256(PAE): digest mismatch (fixed in 4.1.0, sigstore-js#1677)",
-)
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(kind, marks=() if kind == "message signature" else _DSSE_IN_REKOR_V2)
-        for kind in SBOMGEN_BUNDLES
-    ],
-)
+# sigstore-python 4.x logs a DSSE envelope in Rekor v2 as a hashedrekord 0.0.2 entry whose
+# digest is SHA-256 of the envelope's PAE bytes, as the Rekor v2 spec requires
+# (sigstore/architecture-docs#63, sigstore-python#1776). @sigstore/verify before 4.1.0 compared
+# it with SHA-256 of the payload ("digest mismatch"); sigstore-js#1677 fixed it, hence the
+# pinned 4.1 and the Node it needs (tests/js/node).
+@pytest.mark.parametrize("kind", SBOMGEN_BUNDLES)
 def test_sigstore_js_verifies_sbomgen_bundles_from_rekor_v2_with_a_timestamp(
     instance_v2: SigstoreInstanceV2, sigstore_js: SigstoreJs, tmp_path: Path, kind: str
 ) -> None:
@@ -319,6 +351,14 @@ def test_sigstore_js_verifies_sbomgen_bundles_from_rekor_v2_with_a_timestamp(
     assert verification["timestampVerificationData"]["rfc3161Timestamps"]
     issuer = instance_v2.issuer.url
     assert sigstore_js.verify(trusted_root, artifact, bundle, EMAIL, issuer) == {"ok": True}
+    assert_tampered_entry_and_statement_fail(
+        sigstore_js, trusted_root, artifact, bundle, issuer, tmp_path,
+        {
+            "log entry": "VerificationError: calculated root hash does not match inclusion proof",
+            # The entry's digest is of the envelope's PAE bytes, which the changed statement is in.
+            "statement": "VerificationError: digest mismatch",
+        },
+    )  # fmt: skip
     (tmp_path / "changed").mkdir()
     answer = sigstore_js.verify(
         trusted_root, changed_copy(artifact, tmp_path / "changed"), bundle, EMAIL, issuer
