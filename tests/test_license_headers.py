@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import tarfile
 import zipfile
 from pathlib import Path
@@ -159,3 +160,13 @@ def test_pep639_vendored_license_files() -> None:
         ("six", "MIT", "Copyright (c) 2010 Example Author"),
         ("idna", "MIT", "Copyright (c) 2013 Idna"),
     ]
+
+
+def test_cache_dir_holds_the_license_findings(tmp_path: Path) -> None:
+    from conftest import CPYTHON_311, sbomgen
+
+    out, cache = tmp_path / "out.spdx.json", tmp_path / "cache"
+    result = sbomgen("tarball", str(CPYTHON_311), "--offline", "--cache-dir", str(cache), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(cache / "licenses.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM findings").fetchone()[0] >= 3

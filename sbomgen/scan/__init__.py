@@ -24,8 +24,9 @@ SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
 DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
 
 
-def default_scanners(replaced: Collection[str] = ()) -> list[Scanner]:
-    """``replaced``: bundled packages the system provides instead (see CPythonSbomScanner)."""
+def default_scanners(replaced: Collection[str] = (), cache_dir: Path | None = None) -> list[Scanner]:
+    """``replaced``: bundled packages the system provides instead (see CPythonSbomScanner);
+    ``cache_dir``: the folder of the license findings cache (--cache-dir), else the user's."""
     from .bundled import BundledWheelScanner
     from .cpython import CPythonScanner
     from .cpython_sbom import CPythonSbomScanner
@@ -37,9 +38,9 @@ def default_scanners(replaced: Collection[str] = ()) -> list[Scanner]:
     return [
         CPythonSbomScanner(replaced),
         VersionHeaderScanner(),
-        BundledWheelScanner(),
+        BundledWheelScanner(cache_dir),
         CPythonScanner(),
-        LicenseFileScanner(),
+        LicenseFileScanner(cache_dir),
     ]
 
 

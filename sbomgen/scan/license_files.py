@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Component
@@ -99,7 +100,8 @@ def concluded(
 
 
 class LicenseFileScanner(Scanner):
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
         self.contents: dict[str, bytes] = {}
         self.notices: dict[str, str] = {}  # path -> leading comment, of source files with one
 
@@ -124,9 +126,9 @@ class LicenseFileScanner(Scanner):
         self.contents[path] = content[: MAX_LICENSE_SIZE + 1]  # more is not matched anyway
 
     def finish(self, context: ScanContext) -> None:
-        from .license_text import Detector
+        from .license_text import Detector, FindingCache
 
-        detect = Detector()
+        detect = Detector(FindingCache(self.cache_dir))
         try:
             context.components = [self._concluded(c, context, detect) for c in context.components]
         finally:
