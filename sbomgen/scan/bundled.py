@@ -6,14 +6,17 @@ Light to import, so that the archive's reading starts early; the wheels are open
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .interface import ScanContext, Scanner
 
 BUNDLED_DIR = "Lib/ensurepip/_bundled/"
 
 
 class BundledWheelScanner(Scanner):
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
         self.wheels: dict[str, bytes] = {}
+        self.cache_dir = cache_dir
 
     def wants(self, path: str) -> bool:
         return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
@@ -30,10 +33,10 @@ class BundledWheelScanner(Scanner):
 
         from ..errors import ContentError
         from .license_files import concluded
-        from .license_text import Detector
+        from .license_text import Detector, FindingCache
         from .wheels import read_wheel
 
-        detect = Detector()
+        detect = Detector(FindingCache(self.cache_dir))
         try:
             opened = [
                 read_wheel(

@@ -138,19 +138,38 @@ def read_wheel(
 
 
 def _dist_info_license_names(names: list[str], dist_info: str) -> list[str]:
+    """The wheel's own license files: those of its .dist-info but a vendored package's."""
     from .license_files import is_license_file
 
-    return [n for n in names if n.startswith(dist_info + "/") and is_license_file(n)]
+    return [
+        n
+        for n in names
+        if n.startswith(dist_info + "/") and is_license_file(n) and _shipped_vendored(n) is None
+    ]
+
+
+def _shipped_vendored(member: str) -> str | None:
+    """The vendored package whose license file ``member`` is, when a .dist-info ships it under
+    its source path (PEP 639 License-File: ``pip-X.dist-info/licenses/src/pip/_vendor/NAME/LICENSE``)."""
+    top, _, rest = member.partition("/")
+    if not top.endswith(".dist-info") or not rest.startswith("licenses/") or "/_vendor/" not in rest:
+        return None
+    parts = rest.rsplit("/_vendor/", 1)[1].split("/")
+    return canonicalize_name(parts[0]) if len(parts) == 2 else None
 
 
 def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: str) -> list[str]:
-    """The license files of vendored ``name``: in its folder, or its .dist-info's."""
+    """The license files of vendored ``name``: in its folder, its .dist-info's, or the
+    wheel's .dist-info under its source path."""
     from .license_files import is_license_file
 
     name = canonicalize_name(name)
     folder = pinned_by[name].removesuffix("vendor.txt")
     found = []
     for member in names:
+        if is_license_file(member) and _shipped_vendored(member) == name:
+            found.append(member)
+            continue
         if not member.startswith(folder) or not is_license_file(member):
             continue
         top, *below = member[len(folder) :].split("/")
