@@ -17,8 +17,15 @@ from sbomgen.scan import scan
 from sbomgen.scan.interface import ScanContext, Scanner
 from sbomgen.scan.license_files import concluded as from_files
 from sbomgen.scan.license_files import sections
-from sbomgen.scan.license_headers import HEAD_SIZE, concluded, is_source, leading_comment, notice
-from sbomgen.scan.license_text import Detector, FindingCache
+from sbomgen.scan.license_headers import (
+    HEAD_SIZE,
+    concluded,
+    is_source,
+    leading_comment,
+    notice,
+    stated_copyrights,
+)
+from sbomgen.scan.license_text import MAX_COPYRIGHT_LENGTH, MAX_COPYRIGHTS, Detector, FindingCache, copyrights
 from sbomgen.scan.wheels import read_wheel
 
 DETECT = Detector(FindingCache(Path("/nonexistent/for/sure")))
@@ -92,6 +99,60 @@ def test_any_head(head: bytes) -> None:
     assert c.license_concluded in (None, "MIT") or "SPDX-License-Identifier" in (comment or "")
 
 
+def test_stated_copyrights() -> None:
+    head = (
+        b'"""Requests.\n\n:copyright: (c) 2017 by Kenneth Reitz.\n:license: Apache 2.0, see LICENSE.\n"""\n'
+        b'__copyright__ = "Copyright Kenneth Reitz"\n'
+        b'__copyright__ = f"2014 {__author__}"\n'  # code, not a statement
+        b'__copyright__ = "2014-2019 %s" % __author__\n'
+        b"    :copyright: Copyright 2006-2025 by the Pygments team, see AUTHORS.\n"
+        b":copyright: nobody\n"
+    )
+    assert stated_copyrights(head) == (
+        "(c) 2017 by Kenneth Reitz",
+        "Copyright Kenneth Reitz",
+        "Copyright 2006-2025 by the Pygments team, see AUTHORS",
+    )
+    assert copyrights(
+        "# SPDX-FileCopyrightText: 2015 Eric Larson\n#\n# SPDX-License-Identifier: Apache-2.0\n"
+    ) == ("SPDX-FileCopyrightText: 2015 Eric Larson",)
+    many = b"".join(b":copyright: (c) %d by N%d\n" % (1000 + i, i) for i in range(1000))[:HEAD_SIZE]
+    assert len(stated_copyrights(many)) == MAX_COPYRIGHTS
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                ":copyright: ",
+                "__copyright__ = '",
+                "SPDX-FileCopyrightText: ",
+                "Copyright ",
+                "(c) 2020 ",
+                "\n",
+                " ",
+                "'",
+                '"',
+                "2020",
+                "Name",
+                "x" * 500,
+                "\u00a9",
+                ".",
+                ",",
+                "\x00",
+            ]
+        ),
+        max_size=200,
+    )
+)
+def test_any_stated_copyrights(parts: list[str]) -> None:
+    """Whatever a head holds, the statements are few, short, one line each."""
+    found = stated_copyrights("".join(parts).encode()[:HEAD_SIZE])
+    assert len(found) <= MAX_COPYRIGHTS
+    assert all(len(s) <= MAX_COPYRIGHT_LENGTH and "\n" not in s for s in found)
+
+
 class _Heads(Scanner):
     def __init__(self) -> None:
         self.seen: dict[str, int] = {}
@@ -151,7 +212,7 @@ def test_pep639_vendored_license_files() -> None:
         archive.writestr("demo/_vendor/vendor.txt", "six==1.16.0\nidna==3.10\n")
         archive.writestr("demo/_vendor/idna/LICENSE.md", MIT.replace("2020 Example Author", "2013 Idna"))
 
-    def conclude(c: Component, files: list[tuple[str, bytes]]) -> Component:
+    def conclude(c: Component, files: list[tuple[str, bytes]], heads: list[tuple[str, str]]) -> Component:
         return from_files(c, files, DETECT, print)
 
     wheel, vendored = read_wheel("w.whl", buffer.getvalue(), ("SHA256",), conclude=conclude)

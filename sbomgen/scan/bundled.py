@@ -32,7 +32,7 @@ class BundledWheelScanner(Scanner):
         from packaging.utils import canonicalize_name
 
         from ..errors import ContentError
-        from .license_files import concluded
+        from .license_files import concluded_or_noticed
         from .license_text import Detector, FindingCache
         from .wheels import read_wheel
 
@@ -44,7 +44,7 @@ class BundledWheelScanner(Scanner):
                     self.wheels[p],
                     context.checksum_algorithms,
                     context.limits.max_members,
-                    lambda c, files: concluded(c, files, detect, context.notice),
+                    lambda c, files, notices: concluded_or_noticed(c, files, notices, detect, context.notice),
                 )
                 for p in sorted(self.wheels)
             ]

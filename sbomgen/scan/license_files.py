@@ -99,6 +99,22 @@ def concluded(
     )
 
 
+def concluded_or_noticed(
+    component: Component,
+    files: Sequence[tuple[str, bytes]],
+    notices: Sequence[tuple[str, str]],
+    detect: Callable[[bytes], Finding],
+    notice: Callable[[str], None],
+) -> Component:
+    """What its license ``files`` say; where it has none, what its source files' ``notices``
+    (where, leading comment) say."""
+    from . import license_headers
+
+    if files:
+        return concluded(component, files, detect, notice)
+    return license_headers.concluded(component, notices, detect)
+
+
 class LicenseFileScanner(Scanner):
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
@@ -137,13 +153,9 @@ class LicenseFileScanner(Scanner):
     def _concluded(
         self, component: Component, context: ScanContext, detect: Callable[[bytes], Finding]
     ) -> Component:
-        from . import license_headers
-
         if component.key == context.root_key:
             files = [s for p in self.contents if "/" not in p for s in sections(p, self.contents[p])]
             return concluded(component, files, detect, context.notice)
         files = [(p, self.contents[p]) for p in component.files if p in self.contents]
-        if files:
-            return concluded(component, files, detect, context.notice)
         notices = [(p, self.notices[p]) for p in component.files if p in self.notices]
-        return license_headers.concluded(component, notices, detect)
+        return concluded_or_noticed(component, files, notices, detect, context.notice)

@@ -79,6 +79,24 @@ def notice(head: bytes) -> str | None:
     return comment if comment is not None and _NOTICE.search(comment) else None
 
 
+# A module's stated copyright: a docstring field ":copyright: (c) 2012 by Name" or a plain
+# literal "__copyright__ = 'Copyright Name'" (an f-string or "%s" % name is code, not a statement).
+_FIELD = re.compile(r"^[ \t]*(?::copyright:|__copyright__[ \t]*=[ \t]*[\"'])([^\n]{0,400})", re.MULTILINE)
+
+
+def stated_copyrights(head: bytes) -> tuple[str, ...]:
+    """The copyright statements of the ``:copyright:`` fields and ``__copyright__`` literals
+    in a file's first bytes, each as ``copyrights`` reads it (so only a statement with its
+    "Copyright", "(c)" or "©")."""
+    from .license_text import MAX_COPYRIGHTS, copyrights
+
+    text = head.decode("utf-8", errors="replace")
+    found: list[str] = []
+    for value in _FIELD.findall(text):
+        found += [s for s in copyrights(value) if s not in found]
+    return tuple(found[:MAX_COPYRIGHTS])
+
+
 def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None, tuple[str, ...], str]:
     """(expression or None, copyrights, what was found) of one notice."""
     from ..model.licenses import spdx_expression
@@ -106,6 +124,7 @@ def concluded(
 ) -> Component:
     """``component`` with what the notices (path, comment) of its files say."""
     from ..documents.text import printable
+    from .license_text import MAX_COPYRIGHTS
 
     if not notices:
         return component
@@ -113,7 +132,7 @@ def concluded(
     statements: list[str] = []
     for path, comment in sorted(notices):
         expression, found, what = _says(comment, detect)
-        statements += [s for s in found if s not in statements]
+        statements += [s for s in found if s not in statements][: MAX_COPYRIGHTS - len(statements)]
         by_expression.setdefault(expression if expression else f"\0{what}", []).append(path)
     agreed = next(iter(by_expression)) if len(by_expression) == 1 else None
     if agreed is not None and agreed.startswith("\0"):

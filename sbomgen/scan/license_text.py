@@ -36,10 +36,12 @@ MAX_TITLE = 40
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
 _RULES = "1"  # bump when what is cached changes meaning
 
-# "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name"; not
+# "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
+# "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
 # "copyright notice" nor "COPYRIGHT HOLDERS" in a disclaimer.
 _COPYRIGHT = re.compile(
-    r"(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*\n?[ \t]*"
+    r"\bSPDX-FileCopyrightText:[ \t]*(?=[0-9A-Z©(])"
+    r"|(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*\n?[ \t]*"
     r"(?!(?i:holders?|owners?|notices?|law|act|statement)\b)(?=[0-9A-Z©(])"
     r"|(?:\([cC]\)|©)[ \t]*(?=\d{4})"
 )

@@ -69,7 +69,7 @@ def read_source(source: Path, limits: Limits | None = None) -> SourceParts:
 
 def _read_pip(path: str, content: bytes, limits: Limits | None) -> tuple[Component, list[Component]]:
     """pip and what it vendors, concluded from the license files the wheel carries, as for a tarball."""
-    from ..scan.license_files import concluded
+    from ..scan.license_files import concluded_or_noticed
     from ..scan.license_text import Detector
 
     detect = Detector()
@@ -79,7 +79,7 @@ def _read_pip(path: str, content: bytes, limits: Limits | None) -> tuple[Compone
             content,
             ("SHA256",),
             (limits or Limits()).max_members,
-            lambda c, files: concluded(c, files, detect, lambda message: None),
+            lambda c, files, notices: concluded_or_noticed(c, files, notices, detect, lambda message: None),
         )
     finally:
         detect.cache.close()
