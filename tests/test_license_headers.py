@@ -18,6 +18,7 @@ from sbomgen.scan.interface import ScanContext, Scanner
 from sbomgen.scan.license_files import concluded as from_files
 from sbomgen.scan.license_files import sections
 from sbomgen.scan.license_headers import (
+    _NOTICE,
     HEAD_SIZE,
     concluded,
     is_source,
@@ -92,9 +93,13 @@ def test_hostile_headers() -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.binary(max_size=HEAD_SIZE))
+@given(
+    st.binary(max_size=HEAD_SIZE) | st.text(alphabet="/*# \t\n\x1c\xa0©abcCopyrightLicense").map(str.encode)
+)
 def test_any_head(head: bytes) -> None:
     comment = notice(head)
+    whole = leading_comment(head)  # what notice's quick refusals must never change
+    assert comment == (whole if whole is not None and _NOTICE.search(whole) else None)
     c = concluded(COMPONENT, [("a.c", comment)] if comment else [], DETECT)
     assert c.license_concluded in (None, "MIT") or "SPDX-License-Identifier" in (comment or "")
 

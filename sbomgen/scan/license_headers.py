@@ -25,19 +25,20 @@ if TYPE_CHECKING:
     from .license_text import Finding
 
 HEAD_SIZE = 4 << 10
-SOURCE = re.compile(r"\.(?:c|h|cc|cpp|cxx|hh|hpp|inc|asm|s|S|py|pyi)")
+SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".inc", ".asm", ".s", ".S", ".py", ".pyi")
 METHOD = (
     "the leading comment of each source file with a notice: an SPDX-License-Identifier line, or the "
     "whole comment exactly one SPDX License List text; one expression agreed on by all such files, "
     "else NOASSERTION"
 )
 _NOTICE = re.compile(r"(?i)copyright|licen[cs]e|public domain|©")
+_NOTICE_WORDS = (b"copyright", b"licen", b"public domain", "©".encode())
 _IDENTIFIER = re.compile(r"SPDX-License-Identifier:[ \t]*([^\n]*?)[ \t]*(?:\*/)?[ \t]*$", re.MULTILINE)
 _LINE_COMMENT = re.compile(r"[ \t]*(?://|#(?=[ \t!]|$))")
 
 
 def is_source(path: str) -> bool:
-    return SOURCE.fullmatch(path[path.rfind(".") :]) is not None if "." in path.rsplit("/", 1)[-1] else False
+    return path.endswith(SUFFIXES)
 
 
 def leading_comment(head: bytes) -> str | None:
@@ -75,6 +76,13 @@ def leading_comment(head: bytes) -> str | None:
 
 def notice(head: bytes) -> str | None:
     """The leading comment when it is a license or copyright notice."""
+    # Most files begin with code or a docstring, or say no such word: they are not parsed.
+    first = head.lstrip()[:1]
+    if first and first not in b"/#" and 0x20 <= first[0] < 0x80:
+        return None
+    lower = head.lower()
+    if not any(word in lower for word in _NOTICE_WORDS):
+        return None
     comment = leading_comment(head)
     return comment if comment is not None and _NOTICE.search(comment) else None
 
