@@ -189,13 +189,16 @@ def test_diff_against_release_tooling(outputs: Path) -> None:
     declared = {
         "certifi": "MPL-2.0", "dependency-groups": "MIT", "distlib": "PSF-2.0", "platformdirs": "MIT",
         "pyproject-hooks": "MIT", "requests": "Apache-2.0", "resolvelib": "ISC", "rich": "MIT",
-        "setuptools": "MIT", "tomli": "MIT", "tomli-w": "MIT", "truststore": "MIT",
+        "setuptools": "MIT", "tomli-w": "MIT", "truststore": "MIT",
         "typing-extensions": "PSF-2.0", "urllib3": "MIT", "pygments": "BSD-2-Clause",
     }  # fmt: skip
     licenses = {
         ("cpython", "license", (None, "PSF-2.0"), (None, None)),
         ("expat", "license", (None, None), (None, "MIT")),
+        ("mpdecimal", "license", (None, None), (None, "BSD-2-Clause")),
+        ("pip/cachecontrol", "license", (None, None), (None, "Apache-2.0")),
         ("pip", "license", (None, None), ("MIT", "MIT")),
+        ("pip/tomli", "license", (None, None), ("MIT", "MIT")),
         *((f"pip/{name}", "license", (None, None), (spdx, None)) for name, spdx in declared.items()),
     }
     assert {(c, f, tuple(o), tuple(n)) for c, f, o, n in changes if f == "license"} == licenses

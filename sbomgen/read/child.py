@@ -54,14 +54,18 @@ class Summary:
 
 
 def records(
-    reader: ArchiveReader, algorithms: tuple[str, ...], wants: Callable[[str], bool]
+    reader: ArchiveReader,
+    algorithms: tuple[str, ...],
+    wants: Callable[[str], bool],
+    heads: Callable[[str], int] | None = None,
 ) -> Iterator[Record | Summary]:
-    """Each member as a record, then the Summary; the pass itself, wherever it runs."""
+    """Each member as a record, then the Summary; the pass itself, wherever it runs.
+    ``heads``: how many leading bytes of a member nobody wants whole to send along (0: none)."""
     constructors = [getattr(hashlib, a.lower()) for a in algorithms]
     kept: dict[str, bytes] = {}  # wanted contents, for a link to one of them
     links: list[str] = []  # wanted paths that are links or lie below one
     try:
-        yield from _members(reader, constructors, wants, kept, links)
+        yield from _members(reader, constructors, wants, kept, links, heads or _no_head)
     except ArchiveError:
         reader.check_names()
         raise
@@ -76,6 +80,7 @@ def _members(
     wants: Callable[[str], bool],
     kept: dict[str, bytes],
     links: list[str],
+    heads: Callable[[str], int],
 ) -> Iterator[Record]:
     for member, content in reader.members():
         if content is None:
@@ -93,22 +98,29 @@ def _members(
                 f"{reader.where}: {member.path} is {member.size} bytes, over the limit of "
                 f"{reader.limits.max_nested_size} for a member opened whole (--max-nested-size)"
             )
+        head = 0 if wanted else heads(member.path)
         hashers = [new() for new in constructors]
         kept_chunks: list[bytes] = []
         size = 0
         for chunk in content.chunks():
-            size += len(chunk)
             for hasher in hashers:
                 hasher.update(chunk)
             if wanted:
                 kept_chunks.append(bytes(chunk))
+            elif size < head:
+                kept_chunks.append(bytes(chunk[: head - size]))
+            size += len(chunk)
         digests = tuple(h.hexdigest() for h in hashers)
-        whole = b"".join(kept_chunks) if wanted else None
-        if whole is not None:
+        whole = b"".join(kept_chunks) if wanted or head else None
+        if wanted and whole is not None:
             kept[member.path] = whole
         if digests:  # to tell whether a second pass reads the same bytes
             reader.note_digest(digests[0])
         yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
+
+
+def _no_head(path: str) -> int:
+    return 0
 
 
 def _through_links(
@@ -156,6 +168,7 @@ def read(
     wants: Callable[[str], bool],
     yield_to_reading: bool = False,
     bytes_read: Callable[[int], None] | None = None,
+    heads: Callable[[str], int] | None = None,
 ) -> Iterator[Record | Summary]:
     """``records``, produced in a forked child where that is safe: the platform can fork
     and no other thread is alive to hold a lock the child would need (SBOMGEN_NO_FORK=1:
@@ -163,13 +176,13 @@ def read(
     ``bytes_read``: called now and then with the bytes the child has read from its files,
     where the system tells (Linux); that is how far into a compressed artifact it is."""
     if not hasattr(os, "fork") or _other_threads() or os.environ.get("SBOMGEN_NO_FORK"):
-        yield from records(reader, algorithms, wants)
+        yield from records(reader, algorithms, wants, heads)
         return
     receiving, sending = os.pipe()
     _widen_pipe(sending)
     pid = os.fork()
     if pid == 0:
-        _child(lambda: _produce(records(reader, algorithms, wants), sending), receiving)
+        _child(lambda: _produce(records(reader, algorithms, wants, heads), sending), receiving)
     os.close(sending)
     receiver = _Receiver(receiving)
     reaped = False

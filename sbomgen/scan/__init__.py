@@ -24,8 +24,9 @@ SUPPORTED_CHECKSUMS = ("SHA1", "SHA256", "SHA512")
 DEFAULT_CHECKSUMS = ("SHA1", "SHA256")
 
 
-def default_scanners(replaced: Collection[str] = ()) -> list[Scanner]:
-    """``replaced``: bundled packages the system provides instead (see CPythonSbomScanner)."""
+def default_scanners(replaced: Collection[str] = (), cache_dir: Path | None = None) -> list[Scanner]:
+    """``replaced``: bundled packages the system provides instead (see CPythonSbomScanner);
+    ``cache_dir``: the folder of the license findings cache (--cache-dir), else the user's."""
     from .bundled import BundledWheelScanner
     from .cpython import CPythonScanner
     from .cpython_sbom import CPythonSbomScanner
@@ -37,9 +38,9 @@ def default_scanners(replaced: Collection[str] = ()) -> list[Scanner]:
     return [
         CPythonSbomScanner(replaced),
         VersionHeaderScanner(),
-        BundledWheelScanner(),
+        BundledWheelScanner(cache_dir),
         CPythonScanner(),
-        LicenseFileScanner(),
+        LicenseFileScanner(cache_dir),
     ]
 
 
@@ -114,6 +115,9 @@ def _scan(
     def wanted(member: str) -> bool:
         return any(s.wants(member) for s in scanners)
 
+    def head(member: str) -> int:
+        return max((s.head(member) for s in scanners), default=0)
+
     file_size = Path(path).stat().st_size if progress is not None and Path(path).is_file() else 0
     of_file = []  # the system told how much of the file the reading process read
 
@@ -123,7 +127,7 @@ def _scan(
         progress(min(count, file_size), file_size)
 
     watch = bytes_read if file_size else None
-    for item in child.read(reader, algorithms, wanted, yield_to_reading, watch):
+    for item in child.read(reader, algorithms, wanted, yield_to_reading, watch, head):
         if isinstance(item, child.Summary):
             summary = item
             break
@@ -148,6 +152,8 @@ def _scan(
             for scanner in scanners:
                 if scanner.wants(name):
                     scanner.visit(name, content)
+                elif (length := scanner.head(name)) > 0:
+                    scanner.visit_head(name, content[:length])
         done += size
         if progress is not None and not of_file:
             progress(done)

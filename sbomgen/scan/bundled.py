@@ -6,14 +6,17 @@ Light to import, so that the archive's reading starts early; the wheels are open
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .interface import ScanContext, Scanner
 
 BUNDLED_DIR = "Lib/ensurepip/_bundled/"
 
 
 class BundledWheelScanner(Scanner):
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
         self.wheels: dict[str, bytes] = {}
+        self.cache_dir = cache_dir
 
     def wants(self, path: str) -> bool:
         return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
@@ -29,11 +32,11 @@ class BundledWheelScanner(Scanner):
         from packaging.utils import canonicalize_name
 
         from ..errors import ContentError
-        from .license_files import concluded
-        from .license_text import Detector
+        from .license_files import concluded_or_noticed
+        from .license_text import Detector, FindingCache
         from .wheels import read_wheel
 
-        detect = Detector()
+        detect = Detector(FindingCache(self.cache_dir))
         try:
             opened = [
                 read_wheel(
@@ -41,7 +44,7 @@ class BundledWheelScanner(Scanner):
                     self.wheels[p],
                     context.checksum_algorithms,
                     context.limits.max_members,
-                    lambda c, files: concluded(c, files, detect, context.notice),
+                    lambda c, files, notices: concluded_or_noticed(c, files, notices, detect, context.notice),
                 )
                 for p in sorted(self.wheels)
             ]

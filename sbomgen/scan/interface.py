@@ -47,5 +47,12 @@ class Scanner(ABC):
     def visit(self, path: str, content: bytes) -> None:  # noqa: B027 - optional hook
         pass
 
+    def head(self, path: str) -> int:
+        """How many leading bytes of a member no scanner wants whole to see (0: none)."""
+        return 0
+
+    def visit_head(self, path: str, head: bytes) -> None:  # noqa: B027 - optional hook
+        pass
+
     @abstractmethod
     def finish(self, context: ScanContext) -> None: ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Component
@@ -25,6 +26,28 @@ LICENSE_NAME = re.compile(r"(?i)(?:licen[cs]e|copying)(?:[.-][a-z0-9.-]{1,20})?"
 
 def is_license_file(path: str) -> bool:
     return LICENSE_NAME.fullmatch(path.rsplit("/", 1)[-1]) is not None
+
+
+# A heading underlined with dashes: "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2\n-----"
+_SUBHEADING = re.compile(r"^([^\n]*\S[^\n]*)\n-{3,}[ \t]*$", re.MULTILINE)
+
+
+def sections(where: str, content: bytes) -> list[tuple[str, bytes]]:
+    """A license file that is several licenses under dash-underlined headings (CPython's
+    LICENSE: the PSF, BeOpen, CNRI, CWI and 0BSD texts after a history) as one file per
+    such section, its heading left out; any other file as it is."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return [(where, content)]
+    headings = list(_SUBHEADING.finditer(text))
+    if len(headings) < 2:
+        return [(where, content)]
+    ends = [h.start() for h in headings[1:]] + [len(text)]
+    return [
+        (f"{where} part {number:02} ({' '.join(h.group(1).split())})", text[h.end() : end].encode())
+        for number, (h, end) in enumerate(zip(headings, ends, strict=True), 1)
+    ]
 
 
 def concluded(
@@ -76,12 +99,42 @@ def concluded(
     )
 
 
+def concluded_or_noticed(
+    component: Component,
+    files: Sequence[tuple[str, bytes]],
+    notices: Sequence[tuple[str, str]],
+    detect: Callable[[bytes], Finding],
+    notice: Callable[[str], None],
+) -> Component:
+    """What its license ``files`` say; where it has none, what its source files' ``notices``
+    (where, leading comment) say."""
+    from . import license_headers
+
+    if files:
+        return concluded(component, files, detect, notice)
+    return license_headers.concluded(component, notices, detect)
+
+
 class LicenseFileScanner(Scanner):
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
         self.contents: dict[str, bytes] = {}
+        self.notices: dict[str, str] = {}  # path -> leading comment, of source files with one
 
     def wants(self, path: str) -> bool:
         return is_license_file(path)
+
+    def head(self, path: str) -> int:
+        from .license_headers import HEAD_SIZE, is_source
+
+        return HEAD_SIZE if is_source(path) else 0
+
+    def visit_head(self, path: str, head: bytes) -> None:
+        from .license_headers import notice
+
+        comment = notice(head)
+        if comment is not None:
+            self.notices[path] = comment
 
     def visit(self, path: str, content: bytes) -> None:
         from .license_text import MAX_LICENSE_SIZE
@@ -89,20 +142,20 @@ class LicenseFileScanner(Scanner):
         self.contents[path] = content[: MAX_LICENSE_SIZE + 1]  # more is not matched anyway
 
     def finish(self, context: ScanContext) -> None:
-        from .license_text import Detector
+        from .license_text import Detector, FindingCache
 
-        detect = Detector()
+        detect = Detector(FindingCache(self.cache_dir))
         try:
-            context.components = [
-                concluded(component, self._files_of(component, context), detect, context.notice)
-                for component in context.components
-            ]
+            context.components = [self._concluded(c, context, detect) for c in context.components]
         finally:
             detect.cache.close()
 
-    def _files_of(self, component: Component, context: ScanContext) -> list[tuple[str, bytes]]:
+    def _concluded(
+        self, component: Component, context: ScanContext, detect: Callable[[bytes], Finding]
+    ) -> Component:
         if component.key == context.root_key:
-            paths = [p for p in self.contents if "/" not in p]
-        else:
-            paths = [p for p in component.files if p in self.contents]
-        return [(p, self.contents[p]) for p in paths]
+            files = [s for p in self.contents if "/" not in p for s in sections(p, self.contents[p])]
+            return concluded(component, files, detect, context.notice)
+        files = [(p, self.contents[p]) for p in component.files if p in self.contents]
+        notices = [(p, self.notices[p]) for p in component.files if p in self.notices]
+        return concluded_or_noticed(component, files, notices, detect, context.notice)

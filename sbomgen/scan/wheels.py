@@ -13,6 +13,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from packaging.utils import canonicalize_name
 
@@ -26,6 +27,8 @@ PYPA = Party("Organization", "Python Packaging Authority")
 # CPE vendor:product as the NVD records them, for bundled wheels with known CVE histories.
 KNOWN_CPES = {"pip": "pypa:pip", "setuptools": "python:setuptools"}
 KNOWN_ORIGINATORS = {"pip": PYPA, "setuptools": PYPA}
+# Folders inside a vendored package that hold code it vendors in turn.
+_VENDORED_AGAIN = {"packages", "vendor", "_vendor", "vendored", "extern", "_extern", "third_party"}
 
 
 def pypi_purl(name: str, version: str) -> str:
@@ -45,8 +48,9 @@ def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     return vendor.parse_vendor_txt(text, where, ContentError)
 
 
-# A component and its license files (where, content) -> the component with what they say.
-Conclude = Callable[[Component, list[tuple[str, bytes]]], Component]
+# A component, its license files (where, content) and, where it has none, the notices
+# (where, leading comment) of its source files -> the component with what they say.
+Conclude = Callable[[Component, list[tuple[str, bytes]], list[tuple[str, str]]], Component]
 
 
 def read_wheel(
@@ -57,7 +61,8 @@ def read_wheel(
     conclude: Conclude | None = None,
 ) -> tuple[Component, list[Component]]:
     """A bundled wheel, opened in memory (``max_members``: as for the artifact, --max-members).
-    ``conclude``: given the license files the wheel carries for it and for each package it vendors."""
+    ``conclude``: given the license files the wheel carries for it and for each package it
+    vendors, and a vendored package's source files' notices where it carries none."""
     # The gate's models and the license list, here rather than at the top: scanners are
     # made before the reading child starts, and it should not wait for these.
     from ..documents import vendor
@@ -109,10 +114,14 @@ def read_wheel(
                     )
                 )
         if conclude is not None:
-            vendored = [
-                conclude(c, _license_files(archive, path, _vendored_license_names(names, pinned_by, c.name)))
-                for c in vendored
-            ]
+            concluded = []
+            for c in vendored:
+                files = _license_files(archive, path, _vendored_license_names(names, pinned_by, c.name))
+                notices, stated = (
+                    ([], ()) if files else _vendored_notices(archive, path, names, pinned_by, c.name)
+                )
+                concluded.append(_with_copyrights(conclude(c, files, notices), stated))
+            vendored = concluded
             dist_info = metadata_names[0].split("/")[0]
             wheel_licenses = _license_files(archive, path, _dist_info_license_names(names, dist_info))
     known_cpe = KNOWN_CPES.get(name)
@@ -133,24 +142,43 @@ def read_wheel(
         file_name=filename,
     )
     if conclude is not None:
-        wheel = conclude(wheel, wheel_licenses)
+        wheel = conclude(wheel, wheel_licenses, [])
     return wheel, vendored
 
 
 def _dist_info_license_names(names: list[str], dist_info: str) -> list[str]:
+    """The wheel's own license files: those of its .dist-info but a vendored package's."""
     from .license_files import is_license_file
 
-    return [n for n in names if n.startswith(dist_info + "/") and is_license_file(n)]
+    return [
+        n
+        for n in names
+        if n.startswith(dist_info + "/") and is_license_file(n) and _shipped_vendored(n) is None
+    ]
+
+
+def _shipped_vendored(member: str) -> str | None:
+    """The vendored package whose license file ``member`` is, when a .dist-info ships it under
+    its source path (PEP 639 License-File: ``pip-X.dist-info/licenses/src/pip/_vendor/NAME/LICENSE``)."""
+    top, _, rest = member.partition("/")
+    if not top.endswith(".dist-info") or not rest.startswith("licenses/") or "/_vendor/" not in rest:
+        return None
+    parts = rest.rsplit("/_vendor/", 1)[1].split("/")
+    return canonicalize_name(parts[0]) if len(parts) == 2 else None
 
 
 def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: str) -> list[str]:
-    """The license files of vendored ``name``: in its folder, or its .dist-info's."""
+    """The license files of vendored ``name``: in its folder, its .dist-info's, or the
+    wheel's .dist-info under its source path."""
     from .license_files import is_license_file
 
     name = canonicalize_name(name)
     folder = pinned_by[name].removesuffix("vendor.txt")
     found = []
     for member in names:
+        if is_license_file(member) and _shipped_vendored(member) == name:
+            found.append(member)
+            continue
         if not member.startswith(folder) or not is_license_file(member):
             continue
         top, *below = member[len(folder) :].split("/")
@@ -161,6 +189,46 @@ def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: s
         if below and canonicalize_name(top) == name:
             found.append(member)
     return found
+
+
+def _vendored_notices(
+    archive: zipfile.ZipFile, where: str, names: list[str], pinned_by: dict[str, str], name: str
+) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """The (where, leading comment) of the source files of vendored ``name`` (its folder or
+    its one module) that begin with a notice, and the copyrights their modules state, but
+    of code it vendors in turn (urllib3's ``packages/six.py``): six's does not speak for urllib3."""
+    from .license_headers import HEAD_SIZE, is_source, notice, stated_copyrights
+    from .license_text import MAX_COPYRIGHTS
+
+    name = canonicalize_name(name)
+    folder = pinned_by[name].removesuffix("vendor.txt")
+    found = []
+    stated: list[str] = []
+    for member in names:
+        rest = member[len(folder) :]
+        top = rest.split("/", 1)[0] if "/" in rest else rest.removesuffix(".py")
+        if not member.startswith(folder) or not is_source(member) or canonicalize_name(top) != name:
+            continue
+        if any(part in _VENDORED_AGAIN for part in rest.split("/")[1:-1]):
+            continue
+        try:
+            with archive.open(member) as handle:
+                head = handle.read(HEAD_SIZE)
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+            raise ContentError(f"{where}: cannot read {member} ({exc})") from None
+        if (comment := notice(head)) is not None:
+            found.append((f"{where}:{member}", comment))
+        stated += [s for s in stated_copyrights(head) if s not in stated]
+    return found, tuple(stated[:MAX_COPYRIGHTS])
+
+
+def _with_copyrights(component: Component, stated: tuple[str, ...]) -> Component:
+    """``component`` with the copyrights its modules state after those its notices gave."""
+    known = component.copyright_text.split("\n") if component.copyright_text else []
+    from .license_text import MAX_COPYRIGHTS
+
+    more = [s for s in stated if s not in known][: max(MAX_COPYRIGHTS - len(known), 0)]
+    return replace(component, copyright_text="\n".join(known + more)) if more else component
 
 
 def _license_files(archive: zipfile.ZipFile, where: str, names: list[str]) -> list[tuple[str, bytes]]:

@@ -106,7 +106,7 @@ def source_sbom(
     archive, or an unpacked tree): what ``sbomgen tarball`` writes. ``process_ends``: the
     calling process ends after this job (the command line), so it lowers its own priority
     while a forked child reads the artifact."""
-    from ..scan import DEFAULT_CHECKSUMS, collection_paused, scan
+    from ..scan import DEFAULT_CHECKSUMS, collection_paused, default_scanners, scan
 
     options = options or SbomOptions()
     artifact = Path(artifact)
@@ -118,6 +118,7 @@ def source_sbom(
                 checksums=DEFAULT_CHECKSUMS + tuple(c.upper() for c in options.extra_checksums),
                 allow_mismatch=options.allow_mismatch,
                 limits=options.limits,
+                scanners=default_scanners(cache_dir=options.index.cache_dir),
                 progress=update,
                 on_file=writer.prepare_file if writer.prepares_files else None,
                 yield_to_reading=process_ends,

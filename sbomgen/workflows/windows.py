@@ -67,6 +67,24 @@ def read_source(source: Path, limits: Limits | None = None) -> SourceParts:
     return SourceParts(source.name, documents, wheels)
 
 
+def _read_pip(path: str, content: bytes, limits: Limits | None) -> tuple[Component, list[Component]]:
+    """pip and what it vendors, concluded from the license files the wheel carries, as for a tarball."""
+    from ..scan.license_files import concluded_or_noticed
+    from ..scan.license_text import Detector
+
+    detect = Detector()
+    try:
+        return read_wheel(
+            path,
+            content,
+            ("SHA256",),
+            (limits or Limits()).max_members,
+            lambda c, files, notices: concluded_or_noticed(c, files, notices, detect, lambda message: None),
+        )
+    finally:
+        detect.cache.close()
+
+
 def windows_inventory(artifact: Path, source: SourceParts, limits: Limits | None = None) -> Inventory:
     found = ARTIFACT_NAME.match(artifact.name)
     if found is None or not is_windows_artifact(artifact.name):
@@ -96,7 +114,7 @@ def windows_inventory(artifact: Path, source: SourceParts, limits: Limits | None
         if len(pip_paths) > 1:
             raise ContentError(f"{source.name}: {len(pip_paths)} wheels of pip: {' and '.join(pip_paths)}")
         pip_path = pip_paths[0]
-        pip, vendored = read_wheel(pip_path, wheels[pip_path], ("SHA256",), (limits or Limits()).max_members)
+        pip, vendored = _read_pip(pip_path, wheels[pip_path], limits)
         components.append(replace(pip, purpose=Purpose.LIBRARY, supplier=PSF))
         components += [replace(v, purpose=Purpose.LIBRARY, supplier=PSF) for v in vendored]
         dependencies.append(Dependency(root_key, pip.key))

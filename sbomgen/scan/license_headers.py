@@ -1,0 +1,161 @@
+"""Licenses and copyrights from the leading comment of source files, for a bundled
+component that ships no license file (HACL*, mpdecimal, libb2 in CPython).
+
+Only the first ``HEAD_SIZE`` bytes of a file are read, in the one pass. A file's notice
+is its leading comment block (``/* */``, ``//`` or ``#`` lines) with the comment marks
+taken out. A notice says a license when it is, as a whole, one SPDX License List text (the
+same exact rule as for license files), or when it holds ``SPDX-License-Identifier:`` lines
+that all give one valid expression (the author's own statement). A component's license is
+the one expression all of its files with a notice agree on; a file with a notice that says
+no license, or two files that say different ones, make it NOASSERTION. A dedication such
+as libb2's CC0 notice is not the CC0 legal text, and the SPDX License List has no standard
+header for CC0, so it stays NOASSERTION unless an identifier line says CC0-1.0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..model import Component
+
+if TYPE_CHECKING:
+    from .license_text import Finding
+
+HEAD_SIZE = 4 << 10
+SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".inc", ".asm", ".s", ".S", ".py", ".pyi")
+METHOD = (
+    "the leading comment of each source file with a notice: an SPDX-License-Identifier line, or the "
+    "whole comment exactly one SPDX License List text; one expression agreed on by all such files, "
+    "else NOASSERTION"
+)
+_NOTICE = re.compile(r"(?i)copyright|licen[cs]e|public domain|©")
+_NOTICE_WORDS = (b"copyright", b"licen", b"public domain", "©".encode())
+_IDENTIFIER = re.compile(r"SPDX-License-Identifier:[ \t]*([^\n]*?)[ \t]*(?:\*/)?[ \t]*$", re.MULTILINE)
+_LINE_COMMENT = re.compile(r"[ \t]*(?://|#(?=[ \t!]|$))")
+
+
+def is_source(path: str) -> bool:
+    return path.endswith(SUFFIXES)
+
+
+def leading_comment(head: bytes) -> str | None:
+    """The text of the comment block a file begins with (blank lines, a shebang and
+    line comments, then block comments, in any order), its marks taken out; None if none."""
+    text = head.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    lines = text.split("\n")[:-1] if len(head) >= HEAD_SIZE else text.split("\n")  # a cut last line
+    out: list[str] = []
+    in_block = False
+    for line in lines:
+        stripped = line.strip()
+        if in_block:
+            end = stripped.find("*/")
+            body = stripped if end < 0 else stripped[:end]
+            out.append(re.sub(r"^\*+ ?", "", body))
+            if end >= 0:
+                in_block = False
+                if stripped[end + 2 :].strip():
+                    break
+            continue
+        if not stripped:
+            out.append("")
+        elif stripped.startswith("/*"):
+            body = stripped[2:].lstrip("*")
+            end = body.find("*/")
+            out.append((body if end < 0 else body[:end]).strip())
+            in_block = end < 0
+        elif (marker := _LINE_COMMENT.match(line)) is not None:
+            out.append(line[marker.end() :].lstrip("/!#").strip() if not stripped.startswith("#!") else "")
+        else:
+            break
+    comment = "\n".join(out).strip()
+    return comment or None
+
+
+def notice(head: bytes) -> str | None:
+    """The leading comment when it is a license or copyright notice."""
+    # Most files begin with code or a docstring, or say no such word: they are not parsed.
+    first = head.lstrip()[:1]
+    if first and first not in b"/#" and 0x20 <= first[0] < 0x80:
+        return None
+    lower = head.lower()
+    if not any(word in lower for word in _NOTICE_WORDS):
+        return None
+    comment = leading_comment(head)
+    return comment if comment is not None and _NOTICE.search(comment) else None
+
+
+# A module's stated copyright: a docstring field ":copyright: (c) 2012 by Name" or a plain
+# literal "__copyright__ = 'Copyright Name'" (an f-string or "%s" % name is code, not a statement).
+_FIELD = re.compile(r"^[ \t]*(?::copyright:|__copyright__[ \t]*=[ \t]*[\"'])([^\n]{0,400})", re.MULTILINE)
+
+
+def stated_copyrights(head: bytes) -> tuple[str, ...]:
+    """The copyright statements of the ``:copyright:`` fields and ``__copyright__`` literals
+    in a file's first bytes, each as ``copyrights`` reads it (so only a statement with its
+    "Copyright", "(c)" or "©")."""
+    from .license_text import MAX_COPYRIGHTS, copyrights
+
+    text = head.decode("utf-8", errors="replace")
+    found: list[str] = []
+    for value in _FIELD.findall(text):
+        found += [s for s in copyrights(value) if s not in found]
+    return tuple(found[:MAX_COPYRIGHTS])
+
+
+def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None, tuple[str, ...], str]:
+    """(expression or None, copyrights, what was found) of one notice."""
+    from ..model.licenses import spdx_expression
+    from .license_text import copyrights
+
+    statements = copyrights(comment)
+    stated = list(dict.fromkeys(_IDENTIFIER.findall(comment)))
+    if stated:
+        expressions = {spdx_expression(s) for s in stated}
+        if len(stated) == 1 and None not in expressions:
+            (expression,) = expressions
+            return expression, statements, f"SPDX-License-Identifier: {expression}"
+        return None, statements, f"identifiers that disagree or are not valid: {', '.join(stated)}"
+    finding = detect(comment.encode())
+    if finding.expression is not None:
+        return finding.expression, statements, finding.expression
+    why = finding.problem or (
+        f"found in part: {', '.join(finding.found)}" if finding.found else "no list text"
+    )
+    return None, statements, f"not exact ({why})"
+
+
+def concluded(
+    component: Component, notices: Sequence[tuple[str, str]], detect: Callable[[bytes], Finding]
+) -> Component:
+    """``component`` with what the notices (path, comment) of its files say."""
+    from ..documents.text import printable
+    from .license_text import MAX_COPYRIGHTS
+
+    if not notices:
+        return component
+    by_expression: dict[str | None, list[str]] = {}
+    statements: list[str] = []
+    for path, comment in sorted(notices):
+        expression, found, what = _says(comment, detect)
+        statements += [s for s in found if s not in statements][: MAX_COPYRIGHTS - len(statements)]
+        by_expression.setdefault(expression if expression else f"\0{what}", []).append(path)
+    agreed = next(iter(by_expression)) if len(by_expression) == 1 else None
+    if agreed is not None and agreed.startswith("\0"):
+        agreed = None
+    notes = [
+        f"{len(paths)} file(s) {_plain(key)} (first {paths[0]})"
+        for key, paths in sorted(by_expression.items(), key=str)
+    ]
+    return replace(
+        component,
+        license_concluded=agreed,
+        copyright_text="\n".join(statements) or None,
+        license_comment=printable(f"Concluded license: {METHOD}. " + "; ".join(notes) + "."),
+    )
+
+
+def _plain(key: str | None) -> str:
+    return f"say {key}" if key and not key.startswith("\0") else f"say no license: {(key or '')[1:]}"
