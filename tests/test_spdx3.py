@@ -19,6 +19,11 @@ from sbomgen.errors import ContentError
 from sbomgen.workflows import diff
 
 VENV_BIN = Path(sys.executable).parent
+# Who made the SBOM, from the environment (one a line), as CI would set it once.
+CREATORS = {
+    "SBOMGEN_CREATOR": "Organization: Python Release Managers (https://www.python.org/downloads/)\n"
+    "Person: Kim Doe <kim@example.org>"
+}
 
 
 @pytest.fixture(scope="module", params=[CPYTHON_313, CPYTHON_311], ids=["3.13.5", "3.11.2"])
@@ -26,7 +31,7 @@ def outputs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, real_data: Path
 ) -> Path:
     folder = tmp_path_factory.mktemp(request.param.name)
-    run = sbomgen("tarball", request.param, "-o", f"{folder}/", "-f", "spdx-json,spdx3-json")
+    run = sbomgen("tarball", request.param, "-o", f"{folder}/", "-f", "spdx-json,spdx3-json", env=CREATORS)
     assert run.returncode == 0, run.stderr
     return folder / f"{request.param.name}.spdx3.json"
 
@@ -75,16 +80,22 @@ def test_ntia_checker_profiles(outputs: Path) -> None:
     assert fsct["SBOM generation context (SBOM type) provided?"] == "True"
     bsi = verdicts(outputs, "bsi")
     for element in (
+        "Creator of the SBOM",
         "Timestamp",
         "Dependency Completeness",
         "Component Names",
         "Component Versions",
-        "Distribution Filenames",
+        "Component Creators",
         "Structured Properties",
+        "Deployable Component Hashes",
+        "Source Code URIs (Warning)",
         "Deployable Form URIs (Warning)",
         "Other Unique Identifiers (Warning)",
     ):
         assert bsi[element] == "True", element
+    # A distribution file is linked only where sbomgen hashed its bytes (SHA-512): the
+    # artifact and the bundled wheels; what pip vendors and the C libraries have none.
+    assert bsi["Distribution Filenames"] == "False"
 
 
 def test_validate_diff_and_rerun(outputs: Path, tmp_path: Path) -> None:
@@ -97,7 +108,7 @@ def test_validate_diff_and_rerun(outputs: Path, tmp_path: Path) -> None:
     ]
     again = tmp_path / outputs.name
     artifact = CPYTHON_313 if "3.13.5" in outputs.name else CPYTHON_311
-    assert sbomgen("tarball", artifact, "-o", again, "-f", "spdx3-json").returncode == 0
+    assert sbomgen("tarball", artifact, "-o", again, "-f", "spdx3-json", env=CREATORS).returncode == 0
     assert again.read_bytes() == outputs.read_bytes()
 
 
