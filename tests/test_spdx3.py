@@ -4,6 +4,7 @@ and SHACL checks, ntia-checker's three profiles, validate, diff against SPDX 2.3
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,77 @@ def test_a_hostile_value_in_an_error_is_escaped(tmp_path: Path) -> None:
         f"sbomgen: error: {path}: not a valid SPDX 3.0.1 document: "
         "'\\u001b]0;t\\u0007\\u001b[2J' is not a correctly formatted datetime\n",
     )
+
+
+PSF = ("Organization", "Python Software Foundation", None, "https://www.python.org")
+PYPA = ("Organization", "Python Packaging Authority", "distutils-sig@python.org")
+# (kind, name, e-mail, URL) of a few originators: the PSF; a C library's from its download
+# location; the PyPA's from the bundled wheels' own METADATA; the rest from core metadata.
+ORIGINATORS = {
+    "Python-3.13.5.tar.xz": {
+        "CPython": PSF,
+        "expat": ("Organization", "Expat development team", None, "https://github.com/libexpat/libexpat"),
+        "mpdecimal": ("Organization", "bytereef.org", None, "https://www.bytereef.org/"),
+        "macholib": ("Person", "Ronald Oussoren", "ronaldoussoren@mac.com", None),
+        "pip": (*PYPA, "https://pip.pypa.io/"),
+        "idna": ("Person", "Kim Davies", "kim+pypi@gumleaf.org", "https://github.com/kjd/idna"),
+        "rich": ("Person", "Will McGugan", "willmcgugan@gmail.com", "https://github.com/Textualize/rich"),
+    },
+    "Python-3.11.2.tgz": {
+        "CPython": PSF,
+        "pip": (*PYPA, "https://pip.pypa.io/"),
+        "setuptools": (*PYPA, "https://github.com/pypa/setuptools"),
+        "idna": ("Person", "Kim Davies", "kim@cynosure.com.au", "https://github.com/kjd/idna"),
+    },
+}
+
+
+def test_originators_hashes_and_index(outputs: Path) -> None:
+    import hashlib
+    import tarfile
+
+    release = outputs.name.removesuffix(".spdx3.json")
+    graph = json.loads(outputs.read_bytes())["@graph"]
+    by_id = {e.get("spdxId"): e for e in graph}
+    packages = {e["name"]: e for e in graph if e["type"] == "software_Package"}
+
+    def contact(agent: dict[str, Any], kind: str) -> str | None:
+        found = [
+            i["identifier"]
+            for i in agent.get("externalIdentifier", [])
+            if i["externalIdentifierType"] == kind
+        ]
+        return found[0] if found else None
+
+    for name, expected in ORIGINATORS[release].items():
+        (agent,) = [by_id[a] for a in packages[name]["originatedBy"]]
+        assert (
+            agent["type"],
+            agent["name"],
+            contact(agent, "email"),
+            contact(agent, "urlScheme"),
+        ) == expected
+
+    # The bundled pip wheel's distribution file carries the SHA-512 of its very bytes.
+    with tarfile.open(CPYTHON_313 if "3.13" in release else CPYTHON_311) as archive:
+        wheel = next(m for m in archive if "/_bundled/pip-" in m.name)
+        handle = archive.extractfile(wheel)
+        assert handle is not None
+        sha512 = hashlib.sha512(handle.read()).hexdigest()
+    linked = {
+        by_id[r["from"]]["name"]: by_id[r["to"][0]]
+        for r in graph
+        if r["type"] == "Relationship" and r["relationshipType"] == "hasDistributionArtifact"
+    }
+    assert {"algorithm": "sha512", "hashValue": sha512, "type": "Hash"} in linked["pip"]["verifiedUsing"]
+    assert linked["pip"]["name"] == wheel.name.rsplit("/", 1)[1]
+    # Which index answered, for each package looked up there (issue #19).
+    answered = {
+        by_id[a["subject"]]["name"]: a["statement"].split(" ", 1)[1]
+        for a in graph
+        if a["type"] == "Annotation" and a["statement"].startswith("sbomgen:index-url ")
+    }
+    assert set(answered) == {
+        n for n, p in packages.items() if p.get("software_packageUrl", "").startswith("pkg:pypi/")
+    } - {"macholib"}
+    assert set(answered.values()) == {os.environ["PIP_INDEX_URL"]}

@@ -229,6 +229,8 @@ def build_bom(
         version=root.version,
         bom_ref=refs[root.key],
         supplier=_supplier(root.supplier),
+        authors=nodes[root.key].authors,
+        manufacturer=nodes[root.key].manufacturer,
         # The artifact's own digests too: BSI asks the deployable component's SHA-512.
         hashes=_hashes(tuple(dict.fromkeys((*root.checksums, *inventory.artifact.checksums)))),
         licenses=nodes[root.key].licenses,

@@ -225,7 +225,12 @@ class _Builder:
         on the index; a repository (core metadata's Project-URL) is a ``vcs`` reference."""
         location = component.download_location
         url = component.source_url
-        if url is None and component.key != self.inventory.root and _is_source_archive(location):
+        if component.key == self.inventory.root:
+            if url is None and location and sbom_type(self.inventory) == "source":
+                if not validate_download_location(location):  # its distribution file generates it
+                    package.externalRef.append(_reference("sourceArtifact", location))
+                return
+        elif url is None and _is_source_archive(location):
             url = location
         if url is None or validate_download_location(url):
             return
