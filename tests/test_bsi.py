@@ -230,3 +230,37 @@ def test_cache_rows_old_and_hostile() -> None:
             read_row(json.dumps({**old, "originator": originator}), "row")
     with pytest.raises(CacheError):
         read_row(json.dumps({**old, "repository": "file:///etc/passwd"}), "row")
+
+
+HOSTILE = st.text(
+    st.sampled_from(
+        ["\x00", "\x1b", "\n", "\r", "\u2028", "\ufeff", "(", ")", "<", ">", "@", ":", " ", "é", "a"]
+    ),
+    max_size=30,
+) | st.builds(lambda s: f"Person: Kim <{s}>", st.text(max_size=20))
+
+
+@settings(max_examples=8, deadline=None)
+@given(HOSTILE)
+def test_hostile_creators_on_the_command_line(text: str) -> None:
+    """A value parse_creator refuses: exit 2 and one line, before anything is read or written."""
+    try:
+        parse_creator(text)
+    except UsageError:
+        pass
+    else:
+        return
+    if "\x00" in text:  # no process takes a NUL in an argument: the environment cannot either
+        return
+    run = sbomgen("sdist", SIGSTORE_SDIST, "-o", "-", "--creator", text)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sbomgen: error: "), run.stderr
+    assert run.stdout == b""
+
+
+def test_a_second_home_page_is_not_an_error() -> None:
+    text = b"Metadata-Version: 2.1\nName: x\nVersion: 1\nAuthor-email: k@example.org\n"
+    text += b"Home-page: https://one.example.org/\nHome-page: https://two.example.org/\n"
+    found = read_metadata(text, "x", ContentError).originator()
+    assert found == Party("Person", "k@example.org", "k@example.org", "https://one.example.org/")

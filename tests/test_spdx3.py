@@ -185,19 +185,36 @@ PYPA = ("Organization", "Python Packaging Authority", "distutils-sig@python.org"
 # location; the PyPA's from the bundled wheels' own METADATA; the rest from core metadata.
 ORIGINATORS = {
     "Python-3.13.5.tar.xz": {
-        "CPython": PSF,
-        "expat": ("Organization", "Expat development team", None, "https://github.com/libexpat/libexpat"),
-        "mpdecimal": ("Organization", "bytereef.org", None, "https://www.bytereef.org/"),
-        "macholib": ("Person", "Ronald Oussoren", "ronaldoussoren@mac.com", None),
-        "pip": (*PYPA, "https://pip.pypa.io/"),
-        "idna": ("Person", "Kim Davies", "kim+pypi@gumleaf.org", "https://github.com/kjd/idna"),
-        "rich": ("Person", "Will McGugan", "willmcgugan@gmail.com", "https://github.com/Textualize/rich"),
+        "CPython 3.13.5": PSF,
+        "expat 2.6.3": (
+            "Organization",
+            "Expat development team",
+            None,
+            "https://github.com/libexpat/libexpat",
+        ),
+        "mpdecimal 2.5.1": ("Organization", "bytereef.org", None, "https://www.bytereef.org/"),
+        "macholib 1.0": ("Person", "Ronald Oussoren", "ronaldoussoren@mac.com", None),
+        "pip 25.1.1": (*PYPA, "https://pip.pypa.io/"),
+        "idna 3.10": ("Person", "Kim Davies", "kim+pypi@gumleaf.org", "https://github.com/kjd/idna"),
+        "rich 14.0.0": (
+            "Person",
+            "Will McGugan",
+            "willmcgugan@gmail.com",
+            "https://github.com/Textualize/rich",
+        ),
     },
     "Python-3.11.2.tgz": {
-        "CPython": PSF,
-        "pip": (*PYPA, "https://pip.pypa.io/"),
-        "setuptools": (*PYPA, "https://github.com/pypa/setuptools"),
-        "idna": ("Person", "Kim Davies", "kim@cynosure.com.au", "https://github.com/kjd/idna"),
+        "CPython 3.11.2": PSF,
+        "pip 22.3.1": (*PYPA, "https://pip.pypa.io/"),
+        # The bundled wheel, not the setuptools 44.0.0 pip vendors (its core metadata: a Person).
+        "setuptools 65.5.0": (*PYPA, "https://github.com/pypa/setuptools"),
+        "setuptools 44.0.0": (
+            "Person",
+            "Python Packaging Authority",
+            "distutils-sig@python.org",
+            "https://github.com/pypa/setuptools",
+        ),
+        "idna 3.4": ("Person", "Kim Davies", "kim@cynosure.com.au", "https://github.com/kjd/idna"),
     },
 }
 
@@ -209,7 +226,9 @@ def test_originators_hashes_and_index(outputs: Path) -> None:
     release = outputs.name.removesuffix(".spdx3.json")
     graph = json.loads(outputs.read_bytes())["@graph"]
     by_id = {e.get("spdxId"): e for e in graph}
-    packages = {e["name"]: e for e in graph if e["type"] == "software_Package"}
+    packages = {
+        f"{e['name']} {e['software_packageVersion']}": e for e in graph if e["type"] == "software_Package"
+    }
 
     def contact(agent: dict[str, Any], kind: str) -> str | None:
         found = [
@@ -243,11 +262,13 @@ def test_originators_hashes_and_index(outputs: Path) -> None:
     assert linked["pip"]["name"] == wheel.name.rsplit("/", 1)[1]
     # Which index answered, for each package looked up there (issue #19).
     answered = {
-        by_id[a["subject"]]["name"]: a["statement"].split(" ", 1)[1]
+        f"{by_id[a['subject']]['name']} {by_id[a['subject']]['software_packageVersion']}": a[
+            "statement"
+        ].split(" ", 1)[1]
         for a in graph
         if a["type"] == "Annotation" and a["statement"].startswith("sbomgen:index-url ")
     }
     assert set(answered) == {
         n for n, p in packages.items() if p.get("software_packageUrl", "").startswith("pkg:pypi/")
-    } - {"macholib"}
+    } - {"macholib 1.0"}
     assert set(answered.values()) == {os.environ["PIP_INDEX_URL"]}

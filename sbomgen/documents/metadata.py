@@ -39,7 +39,6 @@ _SINGLE = (
     "Author-email",
     "Maintainer",
     "Maintainer-email",
-    "Home-page",
 )
 
 
@@ -137,6 +136,10 @@ def read_metadata(content: bytes, source: str, error: type[SbomgenError]) -> Cor
             fields[field] = value if field == "License" else _unfold(value)
     for many in ("Classifier", "Project-URL"):
         fields[many] = tuple(_unfold(str(value)) for value in headers.get_all(many) or [])
+    # Only a link to whoever made it, not worth refusing a document for: the first is kept.
+    home_pages = headers.get_all("Home-page") or []
+    if home_pages:
+        fields["Home-page"] = _unfold(str(home_pages[0]))
     for required in ("Name", "Version"):
         if required not in fields:
             raise error(f"{source}: no {required}")

@@ -15,10 +15,13 @@ What the document states:
   every file no bundled component claims; ``noAssertion`` for a bundled component's files
   (taken from the upstream declaration) and for ``dependsOn`` (only what the artifact
   declares is listed; build and system libraries are not examined).
-- The artifact, and each component's download where its file name and checksums are
-  known, is a distribution file (``hasDistributionArtifact``) with its hashes and, where
-  known, its URL (``binaryArtifact``); an archive is marked ``archive`` and ``container``
-  (BSI TR-03183-2's "structured").
+- A file whose bytes sbomgen read (the artifact, a bundled wheel, an index file read
+  whole) is the component's distribution file (``hasDistributionArtifact``) with its hashes,
+  SHA-512 among them, and, where known, its URL (``binaryArtifact``); an archive is marked
+  ``archive`` and ``container`` (BSI TR-03183-2's "structured"). A download never seen gets
+  none: its URL and SHA256 stay the package's.
+- Source code: a source file that ``generates`` the package (an upstream source archive, the
+  release's sdist; a source release's own artifact), or a ``vcs`` reference.
 """
 
 from __future__ import annotations
