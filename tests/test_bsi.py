@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sbomgen.documents.cache import read_row
+from sbomgen.documents.creators import parse_creator, spdx2_creator
 from sbomgen.documents.metadata import read_metadata
 from sbomgen.errors import CacheError, ContentError, UsageError
 from sbomgen.model import Party
-from sbomgen.model.creators import parse_creator, spdx2_creator
 from sbomgen.scan.cpython_sbom import reachable
 
 FILES = ROOT / "fixtures" / "index" / "files"

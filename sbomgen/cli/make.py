@@ -49,7 +49,7 @@ class _Creator(click.ParamType):
     envvar_list_splitter = "\n"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        from ..model.creators import parse_creator
+        from ..documents.creators import parse_creator
 
         parse_creator(value)  # UsageError: one line, exit 2
         return str(value).strip()

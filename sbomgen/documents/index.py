@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..errors import SbomgenError
-from ..model.creators import is_email, is_web_url
+from .creators import is_email, is_web_url
 from .fields import Line, NonEmptyLine, Sha256, Sha512, Strict
 from .metadata import LicenseText
 from .parse import load_json, validate

@@ -23,7 +23,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from ..errors import SbomgenError
 from ..model import Party
-from ..model.creators import is_email, is_web_url
+from .creators import is_email, is_web_url
 from .fields import MAX_TEXT, Line, NonEmptyLine, Strict
 from .parse import decode_text, validate
 

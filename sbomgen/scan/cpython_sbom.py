@@ -17,7 +17,6 @@ from packaging.utils import canonicalize_name
 
 from ..errors import ContentError
 from ..model import Checksum, Component, Party, Purpose
-from ..model.creators import is_web_url
 from .interface import ScanContext, Scanner
 from .purls import upstream_purl
 
@@ -45,6 +44,8 @@ def reachable(originator: Party | None, download: str | None) -> Party | None:
     a GitHub release's repository (``https://github.com/OWNER/REPO``, as the PURL says), or
     the download host's site when the originator is named by that host (``bytereef.org``
     for ``https://www.bytereef.org/…``). Nothing is inferred from any other host."""
+    from ..documents.creators import is_web_url
+
     if originator is None or originator.email or originator.url or not download:
         return originator
     try:

@@ -56,10 +56,10 @@ from packageurl import PackageURL
 from py_serializable.xml import xs_normalizedString, xs_token
 
 from .. import __version__
+from ..documents.creators import parse_creator
 from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, Purpose, content_id
-from ..model.creators import parse_creator
 from ..model.files import ALGORITHMS, OwnedPaths, entry_of, row_of
 from . import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL, LICENSE_METHOD, index_files_json, index_unsigned_text
 

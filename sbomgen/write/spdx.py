@@ -658,7 +658,7 @@ _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentPropert
 
 def _parse_creator(text: str) -> Actor:
     """A ``--creator`` as spdx-tools' actor: the contact, an e-mail or a URL, in its parentheses."""
-    from ..model.creators import parse_creator
+    from ..documents.creators import parse_creator
 
     creator = parse_creator(text)
     if isinstance(creator, str):

@@ -38,9 +38,9 @@ from spdx_python_model import v3_0_1 as spdx3
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 
 from .. import __version__
+from ..documents.creators import parse_creator
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, Inventory, Party, content_id
-from ..model.creators import parse_creator
 from ..model.parts import Purpose
 from . import INDEX_URL, index_files_json
 from .spdx import INDEX_FILES, NAMESPACE_BASE, SpdxIds, _license, _package_ids

@@ -13,7 +13,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from ..errors import UsageError
-from .parts import Party
+from ..model import Party
 
 FORMS = "'Person: NAME <E-MAIL>', 'Organization: NAME (https://URL)' or 'Tool: NAME'"
 MAX_CHARS = 500
@@ -51,7 +51,7 @@ def is_email(value: str) -> bool:
 
 def is_web_url(value: str) -> bool:
     """An http(s) URL with a host that every writer takes as a URI."""
-    from ..documents.spdx2 import cyclonedx_uri
+    from .spdx2 import cyclonedx_uri
 
     try:
         parts = urlsplit(value)
