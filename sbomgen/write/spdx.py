@@ -38,8 +38,6 @@ from spdx_tools.spdx.model import (
     SpdxNoAssertion,
     Version,
 )
-from spdx_tools.spdx.parser.actor_parser import ActorParser
-from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.validation.validation_message import (
@@ -49,7 +47,7 @@ from spdx_tools.spdx.validation.validation_message import (
 )
 
 from .. import __version__
-from ..errors import ContentError, OutputValidationError, UsageError
+from ..errors import ContentError, OutputValidationError
 from ..model import Component, FileEntry, Inventory, Party, content_id
 from ..model.files import (
     BATCH,
@@ -64,7 +62,7 @@ from ..model.files import (
 )
 from ..model.licenses import licensing
 from ..model.licenses import parse as parse_license
-from . import INDEX_FILES, INDEX_UNSIGNED, index_files_json, index_unsigned_text
+from . import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL, index_files_json, index_unsigned_text
 from .spdx_validation import validate_document
 
 SPDX_VERSION = "SPDX-2.3"
@@ -304,6 +302,17 @@ class SpdxWriter:
             )
             for c in inventory.components
             if c.index_unsigned_export
+        ]
+        annotations += [
+            Annotation(
+                package_ids[c.key],
+                AnnotationType.OTHER,
+                annotator,
+                inventory.created,
+                f"{INDEX_URL} {c.index_url}",
+            )
+            for c in inventory.components
+            if c.index_url
         ]
         if inventory.derived_from is not None:
             upstream = inventory.derived_from
@@ -667,12 +676,13 @@ _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentPropert
 
 
 def _parse_creator(text: str) -> Actor:
-    try:
-        return ActorParser.parse_actor(text)
-    except SPDXParsingError:
-        raise UsageError(
-            f"not an SPDX creator: {text!r} (expected 'Person: NAME', 'Organization: NAME' or 'Tool: NAME')"
-        ) from None
+    """A ``--creator`` as spdx-tools' actor: the contact, an e-mail or a URL, in its parentheses."""
+    from ..documents.creators import parse_creator
+
+    creator = parse_creator(text)
+    if isinstance(creator, str):
+        return Actor(ActorType.TOOL, creator)
+    return Actor(ActorType[creator.kind.upper()], creator.name, creator.email or creator.url)
 
 
 def index_files_comment(component: Component) -> str:
