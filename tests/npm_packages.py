@@ -1,10 +1,12 @@
 """JavaScript packages the tests run (sigstore-js, the CycloneDX JavaScript library), each
 pinned by a folder of tests/js/ (package.json + package-lock.json), installed with
 ``npm ci`` from the npm registry into a cache folder named by the digest of those two files,
-so a second run installs nothing (``SBOMGEN_NPM_CACHE``, else the user cache folder)."""
+so a second run installs nothing (``SBOMGEN_NPM_CACHE``, else the user cache folder). A file
+lock beside each folder lets parallel test workers share it: one installs, the others wait."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -19,6 +21,8 @@ NODE = shutil.which("node") or "/usr/bin/node"
 # must reach its registry as the machine does, so it gets these as they were at import.
 _NETWORK = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "SSL_CERT_FILE")
 _MACHINE = {key: os.environ.get(key) for key in _NETWORK}
+# Read at import too: the test session points XDG_CACHE_HOME at a folder of its own.
+_ROOT = Path(os.environ.get("SBOMGEN_NPM_CACHE") or platformdirs.user_cache_dir("sbomgen-tests"))
 
 
 def _npm_environment() -> dict[str, str]:
@@ -32,10 +36,16 @@ def installed(name: str) -> Path:
     source = JS / name
     pinned = [(source / f).read_bytes() for f in ("package.json", "package-lock.json")]
     key = hashlib.sha256(b"\0".join(pinned)).hexdigest()[:16]
-    root = Path(os.environ.get("SBOMGEN_NPM_CACHE") or platformdirs.user_cache_dir("sbomgen-tests"))
-    folder = root / f"{name}-{key}"
-    if (folder / "node_modules" / ".installed").exists():
-        return folder
+    folder = _ROOT / f"{name}-{key}"
+    _ROOT.mkdir(parents=True, exist_ok=True)
+    with open(_ROOT / f"{name}-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / "node_modules" / ".installed").exists():
+            _install(source, folder, key)
+    return folder
+
+
+def _install(source: Path, folder: Path, key: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for file in ("package.json", "package-lock.json"):
@@ -50,4 +60,3 @@ def installed(name: str) -> Path:
     )
     assert run.returncode == 0, f"npm ci in {folder} failed: {run.stderr[-2000:]}"
     (folder / "node_modules" / ".installed").write_text(key)
-    return folder
