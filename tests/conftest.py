@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -99,14 +100,29 @@ class Run:
     stderr: str
 
 
-def sbomgen(*args: str | os.PathLike[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """Run the real command line in a subprocess."""
+def sbomgen(
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    cpu_seconds: int | None = None,
+    timeout: float = 300,
+) -> Run:
+    """Run the real command line in a subprocess. ``cpu_seconds`` bounds the CPU time of each
+    of its processes (RLIMIT_CPU: a busy machine does not change it, unlike wall time); a
+    process over it is killed, and the run's exit status says so. ``timeout`` only catches a
+    hang."""
+
+    def limit() -> None:
+        if cpu_seconds is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
     result = subprocess.run(
         [sys.executable, "-m", "sbomgen", *map(str, args)],
         capture_output=True,
         cwd=cwd,
         env={**os.environ, **(env or {})},
-        timeout=300,
+        timeout=timeout,
+        preexec_fn=limit if cpu_seconds is not None else None,
     )
     return Run(result.returncode, result.stdout, result.stderr.decode())
 

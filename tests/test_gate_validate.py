@@ -4,7 +4,6 @@ the gate review (YAML aliases, XML behind a BOM, escapes in messages, the relati
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -260,10 +259,8 @@ def test_finding_quadratic_spdx_checks(tmp_path: Path, kind: str) -> None:
     # 20,000 of each took 60 to 100 s when every one was checked against the whole document
     path = tmp_path / "many.spdx.json"
     path.write_text(json.dumps(many(kind, 20_000)))
-    started = time.monotonic()
-    run = sbomgen("validate", path)
+    run = sbomgen("validate", path, cpu_seconds=30)
     assert (run.returncode, run.stdout.decode(), run.stderr) == (0, f"{path}: valid SPDX 2.3\n", "")
-    assert time.monotonic() - started < 30
 
 
 # Property test: structure-aware hostile YAML and XML through validate's in-process path.

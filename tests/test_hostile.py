@@ -53,9 +53,7 @@ def test_huge_member_is_refused_before_reading(tmp_path: Path) -> None:
     info = tarfile.TarInfo("Python-3.99.0/huge.bin")
     info.size = 64 << 30
     path.write_bytes(info.tobuf(format=tarfile.GNU_FORMAT))
-    started = time.monotonic()
     fails(tmp_path, path, 3, "'Python-3.99.0/huge.bin' is 68719476736 bytes", "--max-member-size")
-    assert time.monotonic() - started < 30
 
 
 def sparse_tar(tmp_path: Path, hole: int, tar_format: str) -> Path:
