@@ -125,6 +125,14 @@ class ReleaseFile(Strict):
     metadata_sha256: Sha256 | None = None
 
 
+class FileLicenses(Strict):
+    """What the license files of the recorded distribution file say (``enrich.distribution``)."""
+
+    license: Annotated[Line, AfterValidator(_license)] | None = None  # concluded: exact matches only
+    copyrights: list[Line] = []
+    comment: Line  # how they were found, or why nothing could be
+
+
 class ReleaseData(Strict):
     """What the index said of one release, as sbomgen keeps it (the cache's rows): the same
     rules as when it was read from the index, so a cache cannot say more."""
@@ -135,6 +143,7 @@ class ReleaseData(Strict):
     license_source: Line | None = None
     # Why the recorded file's core metadata could not be read, when it could not.
     metadata_note: Line | None = None
+    file_licenses: FileLicenses | None = None
 
 
 def read_project(
