@@ -151,10 +151,12 @@ def unread(problem: Exception) -> FileLicenses:
 
 def applied(component: Component, found: FileLicenses | None) -> tuple[Component, str | None]:
     """``component`` with what its distribution file's license files say where the artifact
-    concluded no license: a certain license replaces the artifact's findings, else what they
-    say stands in only where the artifact said nothing at all; and a warning when both
-    are certain and differ."""
+    concluded no license: a certain license replaces the artifact's finding (the artifact's
+    copyrights kept after the file's), else what they say stands in only where the artifact
+    said nothing at all; and a warning when both are certain and differ."""
     from dataclasses import replace
+
+    from ..scan.license_text import MAX_COPYRIGHTS
 
     if found is None:
         return component, None
@@ -166,11 +168,16 @@ def applied(component: Component, found: FileLicenses | None) -> tuple[Component
                 f"({found.comment}); keeping {component.license_concluded}"
             )
         return component, None
-    if found.license is not None or not (component.copyright_text or component.license_comment):
-        return replace(
-            component,
-            license_concluded=found.license,
-            copyright_text="\n".join(found.copyrights) or None,
-            license_comment=found.comment,
-        ), None
-    return component, None
+    own = component.copyright_text.split("\n") if component.copyright_text else []
+    if found.license is None and (own or component.license_comment):
+        return component, None
+    added = [s for s in own if s not in found.copyrights]
+    statements = (found.copyrights + added)[:MAX_COPYRIGHTS]
+    kept_own = statements[len(found.copyrights) :]
+    also = " Copyright text also from the artifact's own files." if kept_own else ""
+    return replace(
+        component,
+        license_concluded=found.license,
+        copyright_text="\n".join(statements) or None,
+        license_comment=found.comment + also,
+    ), None
