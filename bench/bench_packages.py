@@ -10,7 +10,7 @@ that reads it, and prints wall time and peak memory of each run with the 10x/1x 
   one file of the tarball; ``tag-value``: its SBOM as SPDX tag-value;
 - ``pep770``: a wheel carrying PEP 770 SBOMs (``.dist-info/sboms/``): a CycloneDX BOM
   and an SPDX document of N components each;
-- ``diff``, ``report``, ``check``: CycloneDX BOMs of N components (two releases, a
+- ``diff``, ``report``, ``check``, ``validate-cdx``: CycloneDX BOMs of N components (two releases, a
   tenth of them changed; each recording its index files, the cache holding them);
 - ``validate-spdx``, ``diff-spdx``, ``regenerate``: the SPDX SBOM of the ``misc-sbom``
   tarball (N packages, N files, 2N relationships) validated, compared with itself and
@@ -274,6 +274,11 @@ def check(folder: Path, count: int) -> list[str]:
             str(folder / "bom.cdx.json")]  # fmt: skip
 
 
+def validate_cyclonedx(folder: Path, count: int) -> list[str]:
+    (folder / "bom.cdx.json").write_bytes(cyclonedx(count, 0, records=True))
+    return ["validate", str(folder / "bom.cdx.json")]
+
+
 def validate_spdx(folder: Path, count: int) -> list[str]:
     return ["validate", str(misc_sbom_output(folder, count))]
 
@@ -303,6 +308,7 @@ SHAPES: dict[str, tuple[Callable[[Path, int], list[str]], tuple[int, ...]]] = {
     "diff": (diff, (1,)),  # exit 1: the BOMs differ
     "report": (report, (0,)),
     "check": (check, (0,)),
+    "validate-cdx": (validate_cyclonedx, (0,)),
     "validate-spdx": (validate_spdx, (0,)),
     "validate-tv": (validate_tag_value, (0,)),
     "diff-spdx": (diff_spdx, (0,)),

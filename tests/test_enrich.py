@@ -165,7 +165,9 @@ def test_corrupted_cache_is_detected_and_rebuilt(online: dict[str, Any], tmp_pat
         run = sbomgen("tarball", CPYTHON_313, "-o", out, "--index-url", server.url, "--cache-dir", cache)
     assert run.returncode == 0, run.stderr
     assert "is not valid" in run.stderr and "rebuilt" in run.stderr
-    assert out.read_bytes() == online["out"].read_bytes()
+    # The same SBOM but for which index answered (issue #19): this server, not the first.
+    assert f"sbomgen:index-url {server.url}".encode() in out.read_bytes()
+    assert out.read_bytes().replace(server.url.encode(), online["url"].encode()) == online["out"].read_bytes()
     assert len(list(cache.glob("index.sqlite3.corrupt-*"))) == 1
 
 

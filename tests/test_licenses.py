@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -382,3 +385,32 @@ def test_a_crafted_license_file_is_matched_in_bounded_time() -> None:
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (30, 30)),
     )
     assert (run.returncode, run.stdout.decode().strip()) == (0, "None ('HPND',) None"), run.stderr
+
+
+def test_threads_parsing_licenses_at_once() -> None:
+    """The index workers parse declared licenses in parallel. license_expression publishes
+    its advanced tokenizer before filling it; eight threads that need it at once, in a fresh
+    interpreter, must all parse (before the fix: AttributeError in every run)."""
+    script = textwrap.dedent(
+        """
+        import threading
+        from sbomgen.model.licenses import licensing, parse
+        licensing()
+        barrier, errors = threading.Barrier(8), []
+        def work():
+            barrier.wait()
+            try:
+                errors.append(str(parse("GPL-2.0+ OR MIT")))
+            except Exception as exc:
+                errors.append(repr(exc))
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(sorted(set(errors)))
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "['GPL-2.0-or-later OR MIT']"

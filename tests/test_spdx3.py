@@ -4,6 +4,7 @@ and SHACL checks, ntia-checker's three profiles, validate, diff against SPDX 2.3
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,11 @@ from sbomgen.workflows import diff
 from sbomgen.workflows.check import read_packages
 
 VENV_BIN = Path(sys.executable).parent
+# Who made the SBOM, from the environment (one a line), as CI would set it once.
+CREATORS = {
+    "SBOMGEN_CREATOR": "Organization: Python Release Managers (https://www.python.org/downloads/)\n"
+    "Person: Kim Doe <kim@example.org>"
+}
 
 
 @pytest.fixture(scope="module", params=[CPYTHON_313, CPYTHON_311], ids=["3.13.5", "3.11.2"])
@@ -27,7 +33,7 @@ def outputs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, real_data: Path
 ) -> Path:
     folder = tmp_path_factory.mktemp(request.param.name)
-    run = sbomgen("tarball", request.param, "-o", f"{folder}/", "-f", "spdx-json,spdx3-json")
+    run = sbomgen("tarball", request.param, "-o", f"{folder}/", "-f", "spdx-json,spdx3-json", env=CREATORS)
     assert run.returncode == 0, run.stderr
     return folder / f"{request.param.name}.spdx3.json"
 
@@ -76,16 +82,22 @@ def test_ntia_checker_profiles(outputs: Path) -> None:
     assert fsct["SBOM generation context (SBOM type) provided?"] == "True"
     bsi = verdicts(outputs, "bsi")
     for element in (
+        "Creator of the SBOM",
         "Timestamp",
         "Dependency Completeness",
         "Component Names",
         "Component Versions",
-        "Distribution Filenames",
+        "Component Creators",
         "Structured Properties",
+        "Deployable Component Hashes",
+        "Source Code URIs (Warning)",
         "Deployable Form URIs (Warning)",
         "Other Unique Identifiers (Warning)",
     ):
         assert bsi[element] == "True", element
+    # A distribution file is linked only where sbomgen hashed its bytes (SHA-512): the
+    # artifact and the bundled wheels; what pip vendors and the C libraries have none.
+    assert bsi["Distribution Filenames"] == "False"
 
 
 def test_validate_diff_and_rerun(outputs: Path, tmp_path: Path) -> None:
@@ -98,7 +110,7 @@ def test_validate_diff_and_rerun(outputs: Path, tmp_path: Path) -> None:
     ]
     again = tmp_path / outputs.name
     artifact = CPYTHON_313 if "3.13.5" in outputs.name else CPYTHON_311
-    assert sbomgen("tarball", artifact, "-o", again, "-f", "spdx3-json").returncode == 0
+    assert sbomgen("tarball", artifact, "-o", again, "-f", "spdx3-json", env=CREATORS).returncode == 0
     assert again.read_bytes() == outputs.read_bytes()
 
 
@@ -201,3 +213,98 @@ def test_check_reads_spdx3(outputs: Path, tmp_path: Path) -> None:
     assert run.returncode == 1, run.stderr
     changed = [(r["name"], r["changed"]) for r in json.loads(run.stdout)["changed"]]
     assert changed == [("pip", [wheel["filename"]])]
+
+
+PSF = ("Organization", "Python Software Foundation", None, "https://www.python.org")
+PYPA = ("Organization", "Python Packaging Authority", "distutils-sig@python.org")
+# (kind, name, e-mail, URL) of a few originators: the PSF; a C library's from its download
+# location; the PyPA's from the bundled wheels' own METADATA; the rest from core metadata.
+ORIGINATORS = {
+    "Python-3.13.5.tar.xz": {
+        "CPython 3.13.5": PSF,
+        "expat 2.6.3": (
+            "Organization",
+            "Expat development team",
+            None,
+            "https://github.com/libexpat/libexpat",
+        ),
+        "mpdecimal 2.5.1": ("Organization", "bytereef.org", None, "https://www.bytereef.org/"),
+        "macholib 1.0": ("Person", "Ronald Oussoren", "ronaldoussoren@mac.com", None),
+        "pip 25.1.1": (*PYPA, "https://pip.pypa.io/"),
+        "idna 3.10": ("Person", "Kim Davies", "kim+pypi@gumleaf.org", "https://github.com/kjd/idna"),
+        "rich 14.0.0": (
+            "Person",
+            "Will McGugan",
+            "willmcgugan@gmail.com",
+            "https://github.com/Textualize/rich",
+        ),
+    },
+    "Python-3.11.2.tgz": {
+        "CPython 3.11.2": PSF,
+        "pip 22.3.1": (*PYPA, "https://pip.pypa.io/"),
+        # The bundled wheel, not the setuptools 44.0.0 pip vendors (its core metadata: a Person).
+        "setuptools 65.5.0": (*PYPA, "https://github.com/pypa/setuptools"),
+        "setuptools 44.0.0": (
+            "Person",
+            "Python Packaging Authority",
+            "distutils-sig@python.org",
+            "https://github.com/pypa/setuptools",
+        ),
+        "idna 3.4": ("Person", "Kim Davies", "kim@cynosure.com.au", "https://github.com/kjd/idna"),
+    },
+}
+
+
+def test_originators_hashes_and_index(outputs: Path) -> None:
+    import hashlib
+    import tarfile
+
+    release = outputs.name.removesuffix(".spdx3.json")
+    graph = json.loads(outputs.read_bytes())["@graph"]
+    by_id = {e.get("spdxId"): e for e in graph}
+    packages = {
+        f"{e['name']} {e['software_packageVersion']}": e for e in graph if e["type"] == "software_Package"
+    }
+
+    def contact(agent: dict[str, Any], kind: str) -> str | None:
+        found = [
+            i["identifier"]
+            for i in agent.get("externalIdentifier", [])
+            if i["externalIdentifierType"] == kind
+        ]
+        return found[0] if found else None
+
+    for name, expected in ORIGINATORS[release].items():
+        (agent,) = [by_id[a] for a in packages[name]["originatedBy"]]
+        assert (
+            agent["type"],
+            agent["name"],
+            contact(agent, "email"),
+            contact(agent, "urlScheme"),
+        ) == expected
+
+    # The bundled pip wheel's distribution file carries the SHA-512 of its very bytes.
+    with tarfile.open(CPYTHON_313 if "3.13" in release else CPYTHON_311) as archive:
+        wheel = next(m for m in archive if "/_bundled/pip-" in m.name)
+        handle = archive.extractfile(wheel)
+        assert handle is not None
+        sha512 = hashlib.sha512(handle.read()).hexdigest()
+    linked = {
+        by_id[r["from"]]["name"]: by_id[r["to"][0]]
+        for r in graph
+        if r["type"] == "Relationship" and r["relationshipType"] == "hasDistributionArtifact"
+    }
+    assert {"algorithm": "sha512", "hashValue": sha512, "type": "Hash"} in linked["pip"]["verifiedUsing"]
+    assert linked["pip"]["name"] == wheel.name.rsplit("/", 1)[1]
+    # Which index answered, for each package looked up there (issue #19).
+    answered = {
+        f"{by_id[a['subject']]['name']} {by_id[a['subject']]['software_packageVersion']}": a[
+            "statement"
+        ].split(" ", 1)[1]
+        for a in graph
+        if a["type"] == "Annotation" and a["statement"].startswith("sbomgen:index-url ")
+    }
+    assert set(answered) == {
+        n for n, p in packages.items() if p.get("software_packageUrl", "").startswith("pkg:pypi/")
+    } - {"macholib 1.0"}
+    assert set(answered.values()) == {os.environ["PIP_INDEX_URL"]}

@@ -318,3 +318,38 @@ def test_linear_where_spdx_tools_is_quadratic() -> None:
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (30, 30)),
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_tag_value_of_an_inventory_as_spdx_tools_writes_its_whole_document() -> None:
+    """Files written through the template, under each package that CONTAINS them (once,
+    then as a relationship), the rest before the packages: as spdx-tools' writer writes
+    the document holding every file as a model object."""
+    from sbomgen.model import Artifact, Checksum, Component, Dependency, FileEntry, Inventory
+    from sbomgen.write.spdx import SpdxWriter
+
+    sha1, sha256 = Checksum("SHA1", SHA1), Checksum("SHA256", "ab" * 32)
+    files = (
+        FileEntry("b/shared.c", 1, (sha1, sha256)),
+        FileEntry("a/100% loose.txt", 2, (sha1,)),
+        FileEntry("z/only-root.h", 3, (sha1, sha256)),
+        FileEntry("Lib/@1@.py", 4, (sha1,)),
+    )
+    root = Component("cpython", "CPython", "3.99.0", files=("z/only-root.h", "b/shared.c"))
+    vendored = Component("lib", "lib", "1.0", files=("b/shared.c", "Lib/@1@.py"))
+    inventory = Inventory(
+        artifact=Artifact("Python-3.99.0.tgz", 1, ()),
+        root="cpython",
+        components=(root, vendored),
+        files=files,
+        dependencies=(Dependency("cpython", "lib"),),
+        created=WHEN,
+    )
+    expected = io.StringIO()
+    document = SpdxWriter().build(inventory)
+    assert validate_document(document) == []
+    spdx_tools_tag_value(document, expected)
+    written = SpdxWriter().render_tag_value(inventory).decode()
+    assert written == expected.getvalue()
+    assert written.count("## File Information") == 4
+    assert written.count(" CONTAINS ") == 1  # b/shared.c, written under CPython, again under lib
+    assert "Relationship: SPDXRef-PACKAGE-lib CONTAINS SPDXRef-FILE-b-shared.c\n" in written

@@ -156,7 +156,7 @@ def test_creators(tmp_path: Path) -> None:
     assert creators == ["Person: Python Release Managers", "Tool: sbomgen-0.1.0"]
     bad = run_sbomgen("tarball", path, "-o", tmp_path / "bad.json", "--creator", "Bob")
     assert bad.returncode == 2
-    assert "not an SPDX creator: 'Bob'" in bad.stderr
+    assert "not a creator: 'Bob'; expected 'Person: NAME <E-MAIL>'" in bad.stderr
     assert not (tmp_path / "bad.json").exists()
 
 

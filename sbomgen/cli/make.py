@@ -42,14 +42,34 @@ _OUTPUT_HELP = (
 )
 
 
+class _Creator(click.ParamType):
+    """A --creator, checked as the command line is read; SBOMGEN_CREATOR holds one a line."""
+
+    name = "creator"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from ..documents.creators import parse_creator
+
+        parse_creator(value)  # UsageError: one line, exit 2
+        return str(value).strip()
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [line for line in rv.splitlines() if line.strip()]
+
+
 def _creator_option(command: Any) -> Any:
     return click.option(
         "--creator",
         "creators",
         multiple=True,
+        type=_Creator(),
         metavar="ACTOR",
-        help="Add an SPDX creator, e.g. 'Person: Python Release Managers' (repeatable). "
-        "sbomgen names itself.",
+        envvar="SBOMGEN_CREATOR",
+        show_envvar=True,
+        help="Who made the SBOM: 'Organization: NAME (https://URL)', 'Person: NAME <E-MAIL>' (the "
+        "contact an e-mail address or an http(s) URL; BSI TR-03183-2 asks for one) or 'Tool: NAME'. "
+        "Repeatable; the environment variable holds one a line. sbomgen names itself as the tool.",
     )(command)
 
 
@@ -234,6 +254,7 @@ def sdist(sdist_path: Path, output: str | None, output_format: str, **options: A
 )
 @output_option(_OUTPUT_HELP)
 @format_option
+@_creator_option
 @limit_options
 def regenerate(
     upstream: Path,
@@ -268,6 +289,7 @@ def regenerate(
         CommandSteps(),
         limits(options),
         cyclonedx_version(),
+        tuple(options.pop("creators", ())),
     )
     for message in made.notices:
         warn(message)
@@ -331,6 +353,7 @@ def regenerate(
     show_envvar=True,
     help="Worker processes. Default: one per core.",
 )
+@_creator_option
 @provenance_options
 @signing_options
 @index_options

@@ -351,9 +351,7 @@ def _component(element: Any, ns: str, depth: int, source: str, error: type[Sbomg
         elif tag == "authors":
             result["authors"] = [_contact(a, ns) for a in child]
         elif tag == "hashes":
-            result["hashes"] = [
-                {"alg": h.attrib.get("alg", ""), "content": (h.text or "").strip()} for h in child
-            ]
+            result["hashes"] = [_hash(h) for h in child]
         elif tag == "licenses":
             result["licenses"] = [_license(choice, ns) for choice in child]
         elif tag == "externalReferences":
@@ -388,7 +386,13 @@ def _reference(element: Any, ns: str) -> dict[str, Any]:
         tag = child.tag.removeprefix(ns)
         if tag in ("url", "comment"):
             result[tag] = child.text or ""
+        elif tag == "hashes":  # a distribution's SHA-512 (BSI TR-03183-2)
+            result["hashes"] = [_hash(h) for h in child]
     return result
+
+
+def _hash(element: Any) -> dict[str, str]:
+    return {"alg": element.attrib.get("alg", ""), "content": (element.text or "").strip()}
 
 
 def _dependency(element: Any, ns: str) -> dict[str, Any]:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import html.parser
 import re
 import urllib.parse
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
 from ..errors import SbomgenError
-from .fields import Line, NonEmptyLine, Sha256, Strict
+from .creators import is_email, is_web_url
+from .fields import Line, NonEmptyLine, Sha256, Sha512, Strict
 from .metadata import LicenseText
 from .parse import load_json, validate
 
@@ -112,6 +113,30 @@ def _license(value: str) -> str:
     return value
 
 
+def _email(value: str) -> str:
+    if not is_email(value):
+        raise ValueError(f"not an e-mail address: {value[:80]!r}")
+    return value
+
+
+def _web_url(value: str) -> str:
+    if not is_web_url(value):
+        raise ValueError(f"not an http(s) URL: {value[:80]!r}")
+    return value
+
+
+WebUrl = Annotated[NonEmptyLine, AfterValidator(_web_url)]
+
+
+class Originator(Strict):
+    """Who made a release, as its core metadata says (``CoreMetadata.originator``)."""
+
+    kind: Literal["Person", "Organization"]
+    name: NonEmptyLine
+    email: Annotated[NonEmptyLine, AfterValidator(_email)] | None = None
+    url: WebUrl | None = None
+
+
 class ReleaseFile(Strict):
     filename: NonEmptyLine
     url: Annotated[NonEmptyLine, AfterValidator(download_url)]
@@ -123,6 +148,7 @@ class ReleaseFile(Strict):
     yanked_reason: Line | None = None
     core_metadata: bool = False
     metadata_sha256: Sha256 | None = None
+    sha512: Sha512 | None = None  # computed by sbomgen, where it read the file whole
 
 
 class FileLicenses(Strict):
@@ -143,6 +169,9 @@ class ReleaseData(Strict):
     license_source: Line | None = None
     # Why the recorded file's core metadata could not be read, when it could not.
     metadata_note: Line | None = None
+    # From that core metadata: who made the release, and its repository (Project-URL Source).
+    originator: Originator | None = None
+    repository: WebUrl | None = None
     file_licenses: FileLicenses | None = None
 
 

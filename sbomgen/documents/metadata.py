@@ -11,8 +11,10 @@ says. Single-use fields given twice are refused: one document, one answer.
 from __future__ import annotations
 
 import re
+import string
 from email.parser import HeaderParser
 from email.policy import compat32
+from email.utils import getaddresses
 from typing import Annotated
 
 from packaging.utils import InvalidName, canonicalize_name
@@ -20,6 +22,8 @@ from packaging.version import Version
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..errors import SbomgenError
+from ..model import Party
+from .creators import is_email, is_web_url
 from .fields import MAX_TEXT, Line, NonEmptyLine, Strict
 from .parse import decode_text, validate
 
@@ -77,6 +81,40 @@ class CoreMetadata(Strict):
     author_email: Line | None = Field(None, alias="Author-email")
     maintainer: Line | None = Field(None, alias="Maintainer")
     maintainer_email: Line | None = Field(None, alias="Maintainer-email")
+    home_page: Line | None = Field(None, alias="Home-page")
+    project_urls: tuple[Line, ...] = Field((), alias="Project-URL")  # "LABEL, URL"
+
+    def originator(self) -> Party | None:
+        """Who made the release, reachable: the first address of ``Author-email``, else of
+        ``Maintainer-email`` (named by its display name, else ``Author``/``Maintainer``),
+        with the project's home page (``Project-URL`` Homepage, else ``Home-page``, else
+        ``Project-URL`` Source); without an address, the author named with that URL. Core
+        metadata does not say whether an author is a person or a group: a ``Person``."""
+        url = self.url("homepage") or _stated(self.home_page) or self.url("source")
+        for name, addresses in ((self.author, self.author_email), (self.maintainer, self.maintainer_email)):
+            for display, address in getaddresses([addresses or ""]):
+                if is_email(address):
+                    return Party("Person", display.strip() or _stated(name) or address, address, url)
+        name = _stated(self.author) or _stated(self.maintainer)
+        return Party("Person", name, url=url) if name and url else None
+
+    def url(self, label: str) -> str | None:
+        """The http(s) URL of ``Project-URL`` ``label`` (compared as PEP 753 normalises labels)."""
+        for entry in self.project_urls:
+            given, _, value = entry.partition(",")
+            if _label(given) == label and is_web_url(value.strip()):
+                return value.strip()
+        return None
+
+
+def _label(text: str) -> str:
+    return "".join(c for c in text.lower() if c not in string.punctuation and not c.isspace())
+
+
+def _stated(value: str | None) -> str | None:
+    """A field's value, unless empty or the old tools' placeholder UNKNOWN."""
+    value = (value or "").strip()
+    return value if value and value != "UNKNOWN" else None
 
 
 def _unfold(value: str) -> str:
@@ -96,7 +134,12 @@ def read_metadata(content: bytes, source: str, error: type[SbomgenError]) -> Cor
         if values:
             value = str(values[0])
             fields[field] = value if field == "License" else _unfold(value)
-    fields["Classifier"] = tuple(_unfold(str(value)) for value in headers.get_all("Classifier") or [])
+    for many in ("Classifier", "Project-URL"):
+        fields[many] = tuple(_unfold(str(value)) for value in headers.get_all(many) or [])
+    # Only a link to whoever made it, not worth refusing a document for: the first is kept.
+    home_pages = headers.get_all("Home-page") or []
+    if home_pages:
+        fields["Home-page"] = _unfold(str(home_pages[0]))
     for required in ("Name", "Version"):
         if required not in fields:
             raise error(f"{source}: no {required}")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from ..documents.index import ProjectDocument, ReleaseData, ReleaseFile, download_url
+from ..documents.index import Originator, ProjectDocument, ReleaseData, ReleaseFile, download_url
 from ..documents.metadata import CoreMetadata, read_metadata
 from ..errors import EnrichmentError
-from ..model import Checksum, Component, Inventory
+from ..model import Checksum, Component, Inventory, Party
 from ..model.licenses import declared_license, spdx_expression
 from . import EnrichOptions, default_cache_dir, distribution
 from .cache import Cache, Entry
@@ -78,6 +80,7 @@ def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: In
     index gives one), else the file itself when it is small; else ``metadata_note`` says why not."""
     if chosen is None:
         return data
+    whole = None  # the file itself, where it was read
     try:
         if chosen.core_metadata:
             where = f"{chosen.filename}.metadata"
@@ -87,7 +90,8 @@ def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: In
         elif chosen.size is None or chosen.size <= CHEAP_BYTES:
             # Read whole only when small: a page without sizes (PEP 503) is read up to the cap.
             where = chosen.filename
-            content = metadata_in(client.file(chosen.url, CHEAP_BYTES), chosen)
+            whole = client.file(chosen.url, CHEAP_BYTES)
+            content = metadata_in(whole, chosen)
         else:
             why = "no PEP 658 metadata, and the file is larger than 1 MiB"
             return data.model_copy(update={"metadata_note": f"{chosen.filename}: {why}"})
@@ -96,10 +100,18 @@ def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: In
     except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
         # The release's files stand without it: only the license stays unknown.
         return data.model_copy(update={"metadata_note": str(exc)})
+    originator = metadata.originator()
+    update: dict[str, Any] = {
+        "originator": Originator(**dataclasses.asdict(originator)) if originator else None,
+        "repository": metadata.url("source"),
+    }
+    if whole is not None:  # its SHA256 checked: its SHA-512 (BSI TR-03183-2's) is made here
+        sha512 = hashlib.sha512(whole).hexdigest()
+        update["files"] = [f.model_copy(update={"sha512": sha512}) if f is chosen else f for f in data.files]
     found = field_license(metadata)
-    if found is None:  # read, but it says nothing certain: NOASSERTION, nothing to warn about
-        return data
-    return data.model_copy(update={"license": found[0], "license_source": f"{found[1]} of {where}"})
+    if found is not None:  # else it says nothing certain: NOASSERTION, nothing to warn about
+        update.update(license=found[0], license_source=f"{found[1]} of {where}")
+    return data.model_copy(update=update)
 
 
 def field_license(metadata: CoreMetadata) -> tuple[str, str] | None:
@@ -184,6 +196,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     notices: list[str] = []
     try:
         found: dict[_Target, ReleaseData] = {}
+        answered: dict[_Target, str] = {}  # the index each answer came from
         failures: dict[_Target, Exception] = {}
         if not options.offline:
             fetched: list[Entry] = []
@@ -196,6 +209,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
                     failures[target] = answer
                 else:
                     found[target] = answer
+                    answered[target] = index_url
                     fetched.append(Entry(index_url, target.name, target.version, target.subject, answer, now))
             cache.put(fetched)
         from_cache = []
@@ -206,6 +220,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
             entry = cache.get(target.name, target.version, target.subject)
             if entry is not None:
                 found[target] = entry.data
+                answered[target] = entry.index_url
                 if entry.unsigned_from is not None:
                     unsigned[target] = entry.unsigned_from
                 from_cache.append(f"{target.name} {target.version}")
@@ -245,7 +260,7 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     for target in (t for t in targets if t in found):
         component, notice = _apply(target, found[target])
         component, differs = distribution.applied(component, found[target].file_licenses)
-        component = replace(component, index_unsigned_export=unsigned.get(target))
+        component = replace(component, index_unsigned_export=unsigned.get(target), index_url=answered[target])
         notices += [differs] if differs else []
         updated[component.key] = component
         disagreement = license_disagreement(
@@ -370,7 +385,12 @@ def _target(component: Component, root: str) -> _Target:
 def _apply(target: _Target, data: ReleaseData) -> tuple[Component, str | None]:
     """The component with the index's metadata, and a notice when the artifact itself is not
     the file the index publishes (a bundled file that is not is an EnrichmentError)."""
-    component = replace(target.component, index_files=tuple((f.filename, f.sha256) for f in data.files))
+    component = replace(
+        target.component,
+        index_files=tuple((f.filename, f.sha256) for f in data.files),
+        originator=target.component.originator or _party(data.originator),
+        source_url=next((f.url for f in data.files if f.packagetype == "sdist"), data.repository),
+    )
     license_ = component.license_declared or data.license
     if target.subject:
         name = component.file_name
@@ -401,8 +421,13 @@ def _apply(target: _Target, data: ReleaseData) -> tuple[Component, str | None]:
         component,
         download_location=chosen.url,
         checksums=(Checksum("SHA256", chosen.sha256),),
+        distribution_sha512=chosen.sha512,
         license_declared=license_,
     ), None
+
+
+def _party(originator: Originator | None) -> Party | None:
+    return Party(**originator.model_dump()) if originator is not None else None
 
 
 def _version(text: str) -> Version | str:

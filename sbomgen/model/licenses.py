@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from license_expression import ExpressionError, LicenseExpression, Licensing
@@ -43,7 +44,24 @@ def parse(text: str) -> LicenseExpression | None:
     try:
         return licensing().parse(text, validate=True, strict=True, simple=True)
     except ExpressionError:
+        _build_tokenizer()
         return licensing().parse(text, validate=True, strict=True)
+
+
+_TOKENIZER = threading.Lock()
+_tokenizer_built = False
+
+
+def _build_tokenizer() -> None:
+    """Build the advanced tokenizer once, before any thread uses it: license_expression
+    publishes it on the Licensing before filling it, so a second thread parsing meanwhile
+    (the index workers do) would read a half-built automaton."""
+    global _tokenizer_built
+    if not _tokenizer_built:
+        with _TOKENIZER:
+            if not _tokenizer_built:
+                licensing().get_advanced_tokenizer()
+                _tokenizer_built = True
 
 
 def spdx_expression(text: str | None) -> str | None:

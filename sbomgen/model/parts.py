@@ -30,6 +30,7 @@ class Party:
     kind: str  # "Organization" or "Person"
     name: str
     email: str | None = None
+    url: str | None = None  # an http(s) URL where it can be reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ class Component:
     # index metadata came from; None: from the index, or a signed export.
     index_unsigned_export: str | None = None
     versioned_id: bool = False  # identify by name and version (where one name occurs in several versions)
+    # The SHA-512 of the file ``file_name`` names (else the download), where sbomgen read its
+    # bytes: the artifact, a bundled wheel, an index file read whole. None: never seen.
+    distribution_sha512: str | None = None
+    index_url: str | None = None  # the package index that answered for this component
+    source_url: str | None = None  # where its source code is: an sdist or a repository
 
 
 @dataclass(frozen=True)

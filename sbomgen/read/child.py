@@ -29,6 +29,7 @@ from .decompress import put_unless_stopped
 # (path, kind, size, mtime, link, digests or None, whole content or None)
 Record = tuple[str, str, int, int, "str | None", "tuple[str, ...] | None", "bytes | None"]
 _END, _ERROR, _CRASH = "end", "error", "crash"
+_CONTENT = "content"  # a record whose content follows as a frame of its own, not marshalled
 _PIPE_SIZE = 1 << 20
 _SEND_BUFFER = 1 << 16
 _DEPTH = 4  # pipe reads (up to 1 MiB each) in flight in the parent
@@ -111,9 +112,12 @@ def _members(
                 kept_chunks.append(bytes(chunk[: head - size]))
             size += len(chunk)
         digests = tuple(h.hexdigest() for h in hashers)
-        whole = b"".join(kept_chunks) if wanted or head else None
-        if wanted and whole is not None:
-            kept[member.path] = whole
+        whole = None
+        if wanted:
+            whole = kept[member.path] = b"".join(kept_chunks)
+            kept_chunks.clear()  # one copy of a bundled wheel at a time, not two
+        elif head:
+            whole = b"".join(kept_chunks)
         if digests:  # to tell whether a second pass reads the same bytes
             reader.note_digest(digests[0])
         yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
@@ -315,9 +319,15 @@ def _produce(produced: Iterator[Record | Summary], fd: int) -> int:
 
 
 def _send(out: Any, message: tuple[Any, ...]) -> None:
+    content = message[1][6] if message[0] == "" else None
+    if content is not None:  # written as it is: marshalling would copy it once more
+        message = (_CONTENT, message[1][:6])
     data = marshal.dumps(message)
     out.write(len(data).to_bytes(8, "little"))
     out.write(data)
+    if content is not None:
+        out.write(len(content).to_bytes(8, "little"))
+        out.write(content)
 
 
 class _Receiver:
@@ -342,8 +352,10 @@ class _Receiver:
                 return
 
     def items(self) -> Iterator[tuple[Any, ...]]:
+        """Each message; a record whose content came as a frame of its own, whole again."""
         buffer = bytearray()
         start = 0
+        waiting: tuple[Any, ...] | None = None  # the record the next frame is the content of
         while True:
             data = self._queue.get()
             if not data:
@@ -358,9 +370,15 @@ class _Receiver:
                 if end > len(buffer):
                     break
                 with memoryview(buffer) as view:
-                    message = marshal.loads(view[start + 8 : end])
-                yield message
+                    if waiting is not None:
+                        message, waiting = ("", (*waiting, bytes(view[start + 8 : end]))), None
+                    else:
+                        message = marshal.loads(view[start + 8 : end])
                 start = end
+                if message[0] == _CONTENT:
+                    waiting = message[1]
+                    continue
+                yield message
 
     def close(self) -> None:
         self._stop.set()

@@ -35,7 +35,7 @@ except ImportError:  # no wheel for this platform: zlib on a thread is the next 
 CHUNK = 1 << 20  # inline: decompressed bytes handed out at once
 _PIECE = 1 << 17  # thread: decompressed bytes handed out at once
 _RAW_CHUNK = 1 << 18
-_PIECES = 48  # thread: pieces in flight
+_PIECES = 16  # thread: pieces in flight (2 MiB: a pass blocked on the parent stays small)
 _UNDIGESTED = 8 << 20  # thread: raw bytes waiting for the reading thread's digest, at most
 
 

@@ -13,7 +13,7 @@ from .purls import upstream_purl
 from .wheels import cpe23
 
 PATCHLEVEL = "Include/patchlevel.h"
-PSF = Party("Organization", "Python Software Foundation")
+PSF = Party("Organization", "Python Software Foundation", url="https://www.python.org")
 _TOP_FOLDER = re.compile(r"^Python-(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)$")
 _PY_VERSION = re.compile(rb'"([0-9A-Za-z.]+)\+?"')
 _RELEASE_NAME = re.compile(r"^Python-(\d+\.\d+\.\d+)(?:(?:a|b|rc)\d+)?\.(?:tgz|tar\.xz)$")

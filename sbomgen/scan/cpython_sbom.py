@@ -9,7 +9,9 @@ not inside a source artifact, so only the files they list (if any) are cross-che
 from __future__ import annotations
 
 from collections.abc import Collection, Container
+from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -35,6 +37,32 @@ def parse_party(value: str | None) -> Party | None:
 
     parts = actor_parts(value) if value is not None else None
     return Party(*parts) if parts is not None else None
+
+
+def reachable(originator: Party | None, download: str | None) -> Party | None:
+    """``originator`` with the URL its download location names, where it gives no e-mail:
+    a GitHub release's repository (``https://github.com/OWNER/REPO``, as the PURL says), or
+    the download host's site when the originator is named by that host (``bytereef.org``
+    for ``https://www.bytereef.org/…``). Nothing is inferred from any other host."""
+    from ..documents.creators import is_web_url
+
+    if originator is None or originator.email or originator.url or not download:
+        return originator
+    try:
+        parts = urlsplit(download)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return originator
+    if parts.scheme != "https":
+        return originator
+    segments = [s for s in parts.path.split("/") if s]
+    if host == "github.com" and len(segments) >= 2:
+        url = f"https://github.com/{segments[0]}/{segments[1]}"
+    elif host and originator.name.lower() in (host, host.removeprefix("www.")):
+        url = f"https://{host}/"
+    else:
+        return originator
+    return replace(originator, url=url) if is_web_url(url) else originator
 
 
 class CPythonSbomScanner(Scanner):
@@ -165,7 +193,7 @@ def listed_components(
                 name=item.name,
                 version=item.versionInfo or None,
                 purpose=purpose,
-                originator=parse_party(item.originator),
+                originator=reachable(parse_party(item.originator), download),
                 supplier=parse_party(item.supplier),
                 download_location=download,
                 checksums=checksums,

@@ -130,10 +130,11 @@ def read_wheel(
         name=name,
         version=version,
         purpose=Purpose.SOURCE,
-        originator=KNOWN_ORIGINATORS.get(name),
+        originator=_originator(name, metadata.originator()),
         checksums=tuple(
             Checksum(a, hashlib.new(a.lower(), content).hexdigest()) for a in algorithms if a != "SHA1"
         ),
+        distribution_sha512=hashlib.sha512(content).hexdigest(),
         purl=pypi_purl(name, version),
         cpe=cpe23(known_cpe, version) if known_cpe else None,
         license_declared=declared_license(
@@ -144,6 +145,15 @@ def read_wheel(
     if conclude is not None:
         wheel = conclude(wheel, wheel_licenses, [])
     return wheel, vendored
+
+
+def _originator(name: str, stated: Party | None) -> Party | None:
+    """Who made the wheel: the organization its project is known by (pip, setuptools: the
+    PyPA), reached by the address and home page its own METADATA gives; else what that says."""
+    known = KNOWN_ORIGINATORS.get(name)
+    if known is None or stated is None:
+        return known or stated
+    return Party(known.kind, known.name, stated.email, stated.url)
 
 
 def _dist_info_license_names(names: list[str], dist_info: str) -> list[str]:

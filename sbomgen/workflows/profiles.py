@@ -36,6 +36,7 @@ class Element:
     source: str  # where the profile's text asks for it
     document: Callable[[View], bool] | None = None  # a rule for the SBOM as a whole
     component: Callable[[View, Component], bool] | None = None  # a rule for each component
+    remedy: str = ""  # what gives it, said when it fails
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"element": self.element.name, "source": self.element.source}
         result["result"] = "pass" if self.passed else "fail"
+        if not self.passed and self.element.remedy:
+            result["remedy"] = self.element.remedy
         if self.element.component is not None:
             result.update(components=self.of, missing=self.missing)
         return result
@@ -96,7 +99,11 @@ BSI_2_1 = (
         document=lambda v: v.version >= ((1, 6) if v.format == "cyclonedx" else (3, 0, 1)),
     ),
     Element(
-        "Creator of the SBOM (e-mail or URL)", "TR-03183-2 §5.2.1", document=lambda v: bool(v.author_contacts)
+        "Creator of the SBOM (e-mail or URL)",
+        "TR-03183-2 §5.2.1",
+        document=lambda v: bool(v.author_contacts),
+        remedy="sbomgen gives it with --creator 'Organization: NAME (https://URL)' "
+        "or 'Person: NAME <E-MAIL>' (or SBOMGEN_CREATOR)",
     ),
     Element("Timestamp", "TR-03183-2 §5.2.1", document=lambda v: bool(v.timestamp)),
     Element("SBOM-URI", "TR-03183-2 §5.2.1", document=lambda v: bool(v.uri)),
@@ -187,6 +194,8 @@ def as_table(path: Path, view: View, profile: str, verdicts: list[Verdict]) -> l
             line += f" and {more} more" if more > 0 else ""
         elif not verdict.passed and verdict.element.component is not None:
             line += "  no components"
+        if not verdict.passed and verdict.element.remedy:
+            line += f"  ({verdict.element.remedy})"
         lines.append(printable(line.rstrip()))
     return lines
 

@@ -247,19 +247,22 @@ def regenerated_sbom(
     steps: Steps = SILENT,
     limits: Limits | None = None,
     cyclonedx_version: str = "1.7",
+    creators: Sequence[str] = (),
 ) -> Sbom:
     """What ``sbomgen regenerate`` writes: the SBOM of ``source`` (a modified tree or its
     archive) derived from the SBOM at ``upstream``; ``system_packages``: each bundled library
     the build replaced by the system's copy, ``NAME=VERSION[,purl=PURL][,supplier=SUPPLIER]``;
-    ``limits``: on reading ``source``."""
+    ``limits``: on reading ``source``; ``creators``: who made the SBOM (``--creator``)."""
     from .sbom import Document, SbomOptions, render
 
-    options = SbomOptions(formats=tuple(formats), cyclonedx_version=cyclonedx_version)
+    options = SbomOptions(
+        formats=tuple(formats), cyclonedx_version=cyclonedx_version, creators=tuple(creators)
+    )
     with steps.step(f"Reading {source.name}", forks=True):
         inventory = regenerate(upstream, source, parse_system_packages(system_packages), limits=limits)
     documents = {}
     for output_format in options.formats:
         with steps.step(f"Writing {output_format}"):
-            made = render(output_format, inventory, cyclonedx_version=options.cyclonedx_version)
+            made = render(output_format, inventory, None, options.cyclonedx_version, options.creators)
             documents[output_format] = Document(output_format, made)
     return Sbom(inventory, inventory.notices, documents)

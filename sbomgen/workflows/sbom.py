@@ -35,8 +35,9 @@ MEDIA_TYPES = {
 @dataclass(frozen=True)
 class SbomOptions:
     """What every SBOM-making job takes. ``formats``: keys of FORMATS; ``extra_checksums``:
-    "SHA512" (SHA1 and SHA256 are always given); ``creators``: extra SPDX creators such as
-    "Person: Python Release Managers"; ``cyclonedx_version``: "1.7" or "1.6"."""
+    "SHA512" (SHA1 and SHA256 are always given); ``creators``: who made the SBOM, as
+    ``--creator`` takes them ("Organization: NAME (https://URL)", "Person: NAME <E-MAIL>");
+    ``cyclonedx_version``: "1.7" or "1.6"."""
 
     formats: tuple[str, ...] = ("spdx-json",)
     cyclonedx_version: str = CYCLONEDX_VERSIONS[0]
@@ -198,9 +199,11 @@ def render(
     inventory: Inventory,
     writer: Any = None,
     cyclonedx_version: str = CYCLONEDX_VERSIONS[0],
+    creators: tuple[str, ...] = (),
 ) -> bytes | Iterable[bytes]:
-    """One format of an inventory, validated; ``writer``: the SPDX writer files were prepared in."""
-    writer = writer or _DeferredSpdxWriter(())
+    """One format of an inventory, validated; ``writer``: the SPDX writer files were prepared in
+    (with its creators), else ``creators`` (``--creator`` values)."""
+    writer = writer or _DeferredSpdxWriter(creators)
     if output_format == "spdx-json":
         return writer.render_parts(inventory)
     if output_format == "spdx-tv":
@@ -212,7 +215,9 @@ def render(
     from ..write import cyclonedx
 
     schema = cyclonedx.VERSIONS[cyclonedx_version]
-    return cyclonedx.render_parts(inventory, xml=output_format == "cyclonedx-xml", schema=schema)
+    return cyclonedx.render_parts(
+        inventory, xml=output_format == "cyclonedx-xml", schema=schema, creators=writer.creators
+    )
 
 
 class _DeferredSpdxWriter:

@@ -14,6 +14,9 @@ INDEX_FILES = "sbomgen:index-release-files"
 # A component whose index metadata came from a cache export imported unsigned says so
 # under this name: an SPDX package annotation (the name, a space, the text), a CycloneDX property.
 INDEX_UNSIGNED = "sbomgen:index-metadata-unsigned"
+# The package index that answered for a component (its Simple API root), from the cache
+# entry: an SPDX package annotation (the name, a space, the URL), a CycloneDX property.
+INDEX_URL = "sbomgen:index-url"
 
 
 def index_unsigned_text(component: Component) -> str:
@@ -22,6 +25,8 @@ def index_unsigned_text(component: Component) -> str:
         "this package's index metadata comes from a cache export imported without a signature "
         f"(--allow-unsigned), SHA256 {component.index_unsigned_export}"
     )
+
+
 # How a component's concluded license and copyright were found (SPDX: its licenseComments).
 LICENSE_METHOD = "sbomgen:license-concluded-method"
 

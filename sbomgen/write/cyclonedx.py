@@ -56,11 +56,12 @@ from packageurl import PackageURL
 from py_serializable.xml import xs_normalizedString, xs_token
 
 from .. import __version__
+from ..documents.creators import parse_creator
 from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, Purpose, content_id
 from ..model.files import ALGORITHMS, OwnedPaths, entry_of, row_of
-from . import INDEX_FILES, INDEX_UNSIGNED, LICENSE_METHOD, index_files_json, index_unsigned_text
+from . import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL, LICENSE_METHOD, index_files_json, index_unsigned_text
 
 SCHEMA_VERSION = SchemaVersion.V1_7
 VERSIONS = {"1.7": SchemaVersion.V1_7, "1.6": SchemaVersion.V1_6}  # what --cyclonedx-version offers
@@ -75,6 +76,14 @@ def _hashes(checksums: tuple[Checksum, ...]) -> list[HashType]:
         for c in checksums
         if c.algorithm in _ALGORITHMS
     ]
+
+
+def _entity(party: Party) -> OrganizationalEntity:
+    """An organization with its URL, or e-mail as its contact's."""
+    contacts = [OrganizationalContact(email=party.email)] if party.email else None
+    return OrganizationalEntity(
+        name=party.name, urls=[XsUri(party.url)] if party.url else None, contacts=contacts
+    )
 
 
 def _supplier(party: Party | None) -> OrganizationalEntity | None:
@@ -127,6 +136,10 @@ def _file_name(component: Component) -> str | None:
     return None
 
 
+def _is_repository(url: str) -> bool:
+    return not url.split("?", 1)[0].lower().endswith((*_ARCHIVES, ".zip"))
+
+
 def _bsi_properties(component: Component) -> list[Property]:
     """BSI TR-03183-2's properties of the component's file (none when its name is unknown)."""
     name = _file_name(component)
@@ -149,9 +162,18 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
     references = []
     if component.download_location:
         url = XsUri(component.download_location)
-        references.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=url))
+        sha512 = component.distribution_sha512
+        hashes = _hashes((*component.checksums, Checksum("SHA512", sha512))) if sha512 else None
+        references.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=url, hashes=hashes))
         if component.purpose is Purpose.SOURCE and not url.uri.endswith(".whl"):  # the source as published
             references.append(ExternalReference(type=ExternalReferenceType.SOURCE_DISTRIBUTION, url=url))
+    if component.source_url:  # an sdist on the index, or a repository its metadata names
+        kind = ExternalReferenceType.VCS if _is_repository(component.source_url) else None
+        references.append(
+            ExternalReference(
+                type=kind or ExternalReferenceType.SOURCE_DISTRIBUTION, url=XsUri(component.source_url)
+            )
+        )
     if component.purl and component.purl.startswith("pkg:github/"):  # where its source is kept
         repository = PackageURL.from_string(component.purl)
         references.append(
@@ -167,16 +189,18 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
         properties.append(Property(name=INDEX_UNSIGNED, value=index_unsigned_text(component)))
     if component.license_comment:
         properties.append(Property(name=LICENSE_METHOD, value=component.license_comment))
-    author = None
-    if component.originator is not None:
-        author = component.originator.name
+    if component.index_url:
+        properties.append(Property(name=INDEX_URL, value=component.index_url))
+    originator = component.originator
+    authors = [OrganizationalContact(name=originator.name, email=originator.email)] if originator else None
     return CdxComponent(
         type=ComponentType.LIBRARY,
         name=component.name,
         version=component.version,
         bom_ref=ref,
         supplier=_supplier(component.supplier),
-        authors=[OrganizationalContact(name=author)] if author else None,
+        authors=authors,
+        manufacturer=_entity(originator) if originator is not None and originator.url else None,
         hashes=_hashes(component.checksums),
         licenses=licenses,
         copyright=component.copyright_text,
@@ -188,8 +212,12 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
     )
 
 
-def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxComponent]]) -> Bom:
-    """The library's BOM of an inventory; ``files``: the file components of a component."""
+def build_bom(
+    inventory: Inventory, files: Callable[[Component], Iterable[CdxComponent]], creators: Sequence[str] = ()
+) -> Bom:
+    """The library's BOM of an inventory; ``files``: the file components of a component;
+    ``creators``: who made it (``--creator``): the first organization is the manufacturer,
+    people and further organizations authors, tools beside sbomgen."""
     # Refs: "component:" and a component's key (unique in an inventory), "file:" and a path:
     # not PURL-shaped, so that no reader takes one for a package URL.
     refs = {c.key: f"component:{c.key}" for c in inventory.components}
@@ -201,6 +229,8 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
         version=root.version,
         bom_ref=refs[root.key],
         supplier=_supplier(root.supplier),
+        authors=nodes[root.key].authors,
+        manufacturer=nodes[root.key].manufacturer,
         # The artifact's own digests too: BSI asks the deployable component's SHA-512.
         hashes=_hashes(tuple(dict.fromkeys((*root.checksums, *inventory.artifact.checksums)))),
         licenses=nodes[root.key].licenses,
@@ -228,6 +258,18 @@ def build_bom(inventory: Inventory, files: Callable[[Component], Iterable[CdxCom
             bom_ref="tool:sbomgen",
         )
     )
+    parsed = [parse_creator(c) for c in creators]
+    parties = [c for c in parsed if isinstance(c, Party)]
+    maker = next((p for p in parties if p.kind == "Organization"), None)
+    if maker is not None:
+        bom.metadata.manufacturer = _entity(maker)
+    bom.metadata.authors = [
+        OrganizationalContact(name=p.name, email=p.email) for p in parties if p is not maker
+    ]
+    for number, tool in enumerate(c for c in parsed if isinstance(c, str)):
+        bom.metadata.tools.components.add(
+            CdxComponent(type=ComponentType.APPLICATION, name=tool, bom_ref=f"tool:{number}")
+        )
     for component in inventory.components:
         if component.key == root.key:
             continue
@@ -260,20 +302,28 @@ def _phase(inventory: Inventory) -> LifecyclePhase:
     return LifecyclePhase.BUILD if built else LifecyclePhase.PRE_BUILD
 
 
-def render(inventory: Inventory, xml: bool = False, schema: SchemaVersion = SCHEMA_VERSION) -> bytes:
+def render(
+    inventory: Inventory,
+    xml: bool = False,
+    schema: SchemaVersion = SCHEMA_VERSION,
+    creators: Sequence[str] = (),
+) -> bytes:
     """The validated CycloneDX document (JSON, or XML when ``xml``)."""
-    return b"".join(render_parts(inventory, xml, schema))
+    return b"".join(render_parts(inventory, xml, schema, creators))
 
 
 def render_parts(
-    inventory: Inventory, xml: bool = False, schema: SchemaVersion = SCHEMA_VERSION
+    inventory: Inventory,
+    xml: bool = False,
+    schema: SchemaVersion = SCHEMA_VERSION,
+    creators: Sequence[str] = (),
 ) -> Iterator[bytes]:
     """The CycloneDX document as pieces to write in order, validated before the first
     piece: the files are read from the inventory's table again as they are written."""
     shapes = shapes_of(xml, schema)
     nesting = _Nesting(inventory)
     placeholders = {key: _placeholder(number) for number, key in enumerate(nesting.check(shapes))}
-    bom = build_bom(inventory, lambda c: [placeholders[c.key]] if c.key in placeholders else [])
+    bom = build_bom(inventory, lambda c: [placeholders[c.key]] if c.key in placeholders else [], creators)
     text = shapes.serialise(bom)
     _raise_for(shapes.problem(text))
     # Where each placeholder stands in the text, and what is written in its place.

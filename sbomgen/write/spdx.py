@@ -38,8 +38,6 @@ from spdx_tools.spdx.model import (
     SpdxNoAssertion,
     Version,
 )
-from spdx_tools.spdx.parser.actor_parser import ActorParser
-from spdx_tools.spdx.parser.error import SPDXParsingError
 from spdx_tools.spdx.validation.spdx_id_validators import is_valid_internal_spdx_id
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.validation.validation_message import (
@@ -49,7 +47,7 @@ from spdx_tools.spdx.validation.validation_message import (
 )
 
 from .. import __version__
-from ..errors import ContentError, OutputValidationError, UsageError
+from ..errors import ContentError, OutputValidationError
 from ..model import Component, FileEntry, Inventory, Party, content_id
 from ..model.files import (
     BATCH,
@@ -64,7 +62,7 @@ from ..model.files import (
 )
 from ..model.licenses import licensing
 from ..model.licenses import parse as parse_license
-from . import INDEX_FILES, INDEX_UNSIGNED, index_files_json, index_unsigned_text
+from . import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL, index_files_json, index_unsigned_text
 from .spdx_validation import validate_document
 
 SPDX_VERSION = "SPDX-2.3"
@@ -305,6 +303,17 @@ class SpdxWriter:
             for c in inventory.components
             if c.index_unsigned_export
         ]
+        annotations += [
+            Annotation(
+                package_ids[c.key],
+                AnnotationType.OTHER,
+                annotator,
+                inventory.created,
+                f"{INDEX_URL} {c.index_url}",
+            )
+            for c in inventory.components
+            if c.index_url
+        ]
         if inventory.derived_from is not None:
             upstream = inventory.derived_from
             creation.external_document_refs = [
@@ -322,18 +331,30 @@ class SpdxWriter:
             creation, packages=packages, files=files, relationships=relationships, annotations=annotations
         )
 
-    def validated(self, inventory: Inventory) -> Document:
-        """The whole spdx-tools document of an inventory, once its validators accept it."""
-        document = self.build(inventory)
-        _raise_for(validate_document(document))
-        return document
-
     def render_tag_value(self, inventory: Inventory) -> bytes:
-        """The validated document in SPDX's tag-value form."""
-        from .spdx_tagvalue import write_document
+        """The validated document in SPDX's tag-value form; checked as ``render_parts``
+        checks it, files written through a template of spdx-tools' file writer."""
+        from .spdx_tagvalue import FileText, write_document_and_files
 
+        document = self._checked(inventory)
+        packaged = {path for component in inventory.components for path in component.files}
+        text = FileText()
+        query = f"SELECT spdx_id, {ROW} FROM elements"
+
+        def unpackaged() -> Iterator[str]:
+            for spdx_id, *row in self._elements.execute(f"{query} ORDER BY path"):
+                if row[0] not in packaged:
+                    yield text(spdx_id, entry_of(row))
+
+        def contained(package_id: str) -> Iterator[tuple[str, Callable[[], str]]]:
+            for path in paths.get(package_id, ()):
+                spdx_id, *row = self._elements.execute(f"{query} WHERE path = ?", (path,)).fetchone()
+                yield spdx_id, functools.partial(text, spdx_id, entry_of(row))
+
+        paths = dict(_contained(inventory, _package_ids(inventory)))
         stream = io.StringIO()
-        write_document(self.validated(inventory), stream)
+        with temporary_storage():
+            write_document_and_files(document, unpackaged(), contained, stream)
         return stream.getvalue().encode("utf-8")
 
     def render(self, inventory: Inventory) -> bytes:
@@ -344,17 +365,8 @@ class SpdxWriter:
         """The SPDX 2.3 JSON document as pieces to write in order, validated before the
         first piece: files come from the temporary database, relationships are made as they
         are written, so memory holds neither."""
-        self._prepare_all(inventory)
-        document = self.build(inventory, with_files=False)
+        document = self._checked(inventory)
         package_ids = _package_ids(inventory)
-        problems = validate_document(document)
-        problems += [problem for found in self._problems.values() for problem in found]
-        problems += [
-            ValidationMessage(f"{package_ids[c.key]} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
-            for c in inventory.components
-            for path in inventory.files.missing(c.files)
-        ]
-        _raise_for(problems)
         relationships = [
             _dumps(self._converter.relationship_converter.convert(r)) for r in document.relationships
         ]
@@ -376,6 +388,22 @@ class SpdxWriter:
         }
         has_relationships = bool(relationships) or any(c.files for c in inventory.components)
         return self._pieces(as_json, sections, has_relationships)
+
+    def _checked(self, inventory: Inventory) -> Document:
+        """The document without its files and CONTAINS relationships, once it, every file
+        and every file a package CONTAINS pass what spdx-tools' validators check of them."""
+        self._prepare_all(inventory)
+        document = self.build(inventory, with_files=False)
+        package_ids = _package_ids(inventory)
+        problems = validate_document(document)
+        problems += [problem for found in self._problems.values() for problem in found]
+        problems += [
+            ValidationMessage(f"{package_ids[c.key]} CONTAINS {path!r}, which is not in the document", None)  # type: ignore[arg-type]
+            for c in inventory.components
+            for path in inventory.files.missing(c.files)
+        ]
+        _raise_for(problems)
+        return document
 
     def _unchanged_since(self, version: int, pieces: Iterator[bytes]) -> Iterator[bytes]:
         """``pieces``, as long as the writer prepares nothing else meanwhile: the document
@@ -648,12 +676,13 @@ _KEY_ORDER = [DocumentConverter().json_property_name(p) for p in DocumentPropert
 
 
 def _parse_creator(text: str) -> Actor:
-    try:
-        return ActorParser.parse_actor(text)
-    except SPDXParsingError:
-        raise UsageError(
-            f"not an SPDX creator: {text!r} (expected 'Person: NAME', 'Organization: NAME' or 'Tool: NAME')"
-        ) from None
+    """A ``--creator`` as spdx-tools' actor: the contact, an e-mail or a URL, in its parentheses."""
+    from ..documents.creators import parse_creator
+
+    creator = parse_creator(text)
+    if isinstance(creator, str):
+        return Actor(ActorType.TOOL, creator)
+    return Actor(ActorType[creator.kind.upper()], creator.name, creator.email or creator.url)
 
 
 def index_files_comment(component: Component) -> str:

@@ -15,10 +15,13 @@ What the document states:
   every file no bundled component claims; ``noAssertion`` for a bundled component's files
   (taken from the upstream declaration) and for ``dependsOn`` (only what the artifact
   declares is listed; build and system libraries are not examined).
-- The artifact, and each component's download where its file name and checksums are
-  known, is a distribution file (``hasDistributionArtifact``) with its hashes and, where
-  known, its URL (``binaryArtifact``); an archive is marked ``archive`` and ``container``
-  (BSI TR-03183-2's "structured").
+- A file whose bytes sbomgen read (the artifact, a bundled wheel, an index file read
+  whole) is the component's distribution file (``hasDistributionArtifact``) with its hashes,
+  SHA-512 among them, and, where known, its URL (``binaryArtifact``); an archive is marked
+  ``archive`` and ``container`` (BSI TR-03183-2's "structured"). A download never seen gets
+  none: its URL and SHA256 stay the package's.
+- Source code: a source file that ``generates`` the package (an upstream source archive, the
+  release's sdist; a source release's own artifact), or a ``vcs`` reference.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ from spdx_python_model import v3_0_1 as spdx3
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 
 from .. import __version__
+from ..documents.creators import parse_creator
 from ..errors import OutputValidationError
-from ..model import Component, Inventory, Party, content_id
+from ..model import Checksum, Component, Inventory, Party, content_id
 from ..model.parts import Purpose
-from . import index_files_json
-from .spdx import INDEX_FILES, NAMESPACE_BASE, SpdxIds, _license, _package_ids, _parse_creator
+from . import INDEX_URL, index_files_json
+from .spdx import INDEX_FILES, NAMESPACE_BASE, SpdxIds, _license, _package_ids
 
 SPEC_VERSION = "3.0.1"
 _HASHES = {"SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
@@ -81,7 +85,7 @@ class _Builder:
         self.inventory = inventory
         self.base = namespace(inventory)
         self.objects: list[Any] = []
-        self._agents: dict[tuple[str, str, str | None], Any] = {}
+        self._agents: dict[Party, Any] = {}
         self._agent_ids = SpdxIds()
         self._licenses: dict[str, Any] = {}
         self._relationships = 0
@@ -89,16 +93,12 @@ class _Builder:
             specVersion=SPEC_VERSION, created=inventory.created.astimezone(timezone.utc)
         )
         tool = self._add(spdx3.Tool, "SPDXRef-Tool-sbomgen", name=f"sbomgen-{__version__}")
-        actors = [_parse_creator(c) for c in creators]
-        people = [
-            self.agent(Party(a.actor_type.name.title(), a.name, a.email))
-            for a in actors
-            if a.actor_type.name != "TOOL"
-        ]
+        actors = [parse_creator(c) for c in creators]
+        people = [self.agent(a) for a in actors if isinstance(a, Party)]
         tools = [
-            self._add(spdx3.Tool, f"SPDXRef-Tool-{SpdxIds.plain('', a.name)}", name=a.name)
+            self._add(spdx3.Tool, f"SPDXRef-Tool-{SpdxIds.plain('', a)}", name=a)
             for a in actors
-            if a.actor_type.name == "TOOL"
+            if isinstance(a, str)
         ]
         if not people:  # createdBy needs an agent: sbomgen itself
             people = [
@@ -116,20 +116,16 @@ class _Builder:
         return element
 
     def agent(self, party: Party) -> Any:
-        key = (party.kind, party.name, party.email)
-        if key not in self._agents:
+        if party not in self._agents:
             kind = spdx3.Person if party.kind == "Person" else spdx3.Organization
             local = self._agent_ids.allocate(f"SPDXRef-{kind.__name__}-", party.name)
-            identifiers = []
-            if party.email:
-                identifiers.append(
-                    spdx3.ExternalIdentifier(
-                        externalIdentifierType=_individual(spdx3.ExternalIdentifierType, "email"),
-                        identifier=party.email,
-                    )
-                )
-            self._agents[key] = self._add(kind, local, name=party.name, externalIdentifier=identifiers)
-        return self._agents[key]
+            identifiers = [
+                _identifier(what, value)
+                for what, value in (("email", party.email), ("urlScheme", party.url))
+                if value
+            ]
+            self._agents[party] = self._add(kind, local, name=party.name, externalIdentifier=identifiers)
+        return self._agents[party]
 
     def license(self, expression: str) -> Any:
         if expression not in self._licenses:
@@ -195,35 +191,70 @@ class _Builder:
         return self._add(spdx3.software_Package, local, **properties)
 
     def distribution(self, component: Component, package: Any, local: str) -> None:
-        """The file ``component`` is distributed as, when its name and hashes are known."""
+        """The file ``component`` is deployed as, linked only where sbomgen hashed its bytes
+        (the artifact, a bundled wheel, an index file read whole): BSI TR-03183-2 asks its
+        SHA-512, which no upstream declaration gives. A source release is its own source."""
         inventory = self.inventory
         is_root = component.key == inventory.root
-        checksums = (
-            inventory.artifact.checksums if is_root and inventory.artifact.checksums else component.checksums
-        )
-        location = component.download_location
-        name = inventory.artifact.name if is_root else component.file_name
-        if not name and location:
-            name = urlsplit(location).path.rpartition("/")[2]
-        hashes = self.hashes(checksums)
-        if not name or not hashes:
+        name: str | None = inventory.artifact.name
+        if is_root:
+            checksums = tuple(inventory.artifact.checksums)
+        else:
+            sha512 = component.distribution_sha512
+            checksums = (*component.checksums, *((Checksum("SHA512", sha512),) if sha512 else ()))
+            name = component.file_name or _url_name(component.download_location)
+        if not name or not any(c.algorithm == "SHA512" for c in checksums):
             return
-        properties: dict[str, Any] = {"name": name, "verifiedUsing": hashes}
+        location = component.download_location
+        is_source = is_root and sbom_type(inventory) == "source"
+        properties: dict[str, Any] = {"name": name, "verifiedUsing": self.hashes(checksums)}
         if name.lower().endswith(_ARCHIVES):
-            properties["software_primaryPurpose"] = _individual(spdx3.software_SoftwarePurpose, "archive")
-            properties["software_additionalPurpose"] = [
-                _individual(spdx3.software_SoftwarePurpose, "container")
-            ]
+            purposes = ["source", "archive", "container"] if is_source else ["archive", "container"]
+            properties["software_primaryPurpose"] = _purpose(purposes[0])
+            properties["software_additionalPurpose"] = [_purpose(p) for p in purposes[1:]]
         if location and not validate_download_location(location):
-            properties["externalRef"] = [
-                spdx3.ExternalRef(
-                    externalRefType=_individual(spdx3.ExternalRefType, "binaryArtifact"), locator=[location]
-                )
-            ]
+            kinds = ("binaryArtifact", "sourceArtifact") if is_source else ("binaryArtifact",)
+            properties["externalRef"] = [_reference(kind, location) for kind in kinds]
         artifact = self._add(
             spdx3.software_File, f"SPDXRef-Distribution-{local.removeprefix('SPDXRef-')}", **properties
         )
         self.relate(package, "hasDistributionArtifact", [artifact])
+        if is_source and location:
+            self.relate(artifact, "generates", [package])
+
+    def source(self, component: Component, package: Any, local: str) -> None:
+        """Where the component's source code is, as a source file that ``generates`` it: an
+        upstream source archive (Misc/sbom.spdx.json's download), else the release's sdist
+        on the index; a repository (core metadata's Project-URL) is a ``vcs`` reference."""
+        location = component.download_location
+        url = component.source_url
+        if component.key == self.inventory.root:
+            if url is None and location and sbom_type(self.inventory) == "source":
+                if not validate_download_location(location):  # its distribution file generates it
+                    package.externalRef.append(_reference("sourceArtifact", location))
+                return
+        elif url is None and _is_source_archive(location):
+            url = location
+        if url is None or validate_download_location(url):
+            return
+        name = _url_name(url) or url
+        if not _is_source_archive(url):
+            package.externalRef.append(_reference("vcs", url))
+            return
+        package.externalRef.append(_reference("sourceArtifact", url))
+        sha256 = dict(component.index_files).get(name) if url != location else None
+        checksums = (Checksum("SHA256", sha256),) if sha256 else component.checksums
+        properties: dict[str, Any] = {
+            "name": name,
+            "verifiedUsing": self.hashes(checksums),
+            "software_primaryPurpose": _purpose("source"),
+            "software_additionalPurpose": [_purpose("archive")],
+            "externalRef": [_reference("sourceArtifact", url)],
+        }
+        artifact = self._add(
+            spdx3.software_File, f"SPDXRef-Source-{local.removeprefix('SPDXRef-')}", **properties
+        )
+        self.relate(artifact, "generates", [package])
 
     def annotate(self, subject: Any, statement: str, local: str) -> None:
         self._add(
@@ -242,6 +273,7 @@ class _Builder:
         for component in sorted(inventory.components, key=lambda c: ids[c.key]):
             package = packages[component.key] = self.package(component, ids[component.key])
             self.distribution(component, package, ids[component.key])
+            self.source(component, package, ids[component.key])
             for kind, expression in (
                 ("hasConcludedLicense", component.license_concluded),
                 ("hasDeclaredLicense", component.license_declared),
@@ -254,6 +286,9 @@ class _Builder:
                 self.annotate(
                     package, statement, f"SPDXRef-Annotation-{ids[component.key].removeprefix('SPDXRef-')}"
                 )
+            if component.index_url:
+                local = f"SPDXRef-Annotation-index-{ids[component.key].removeprefix('SPDXRef-')}"
+                self.annotate(package, f"{INDEX_URL} {component.index_url}", local)
         targets: dict[str, list[str]] = {}
         for dependency in inventory.dependencies:
             targets.setdefault(dependency.source, []).append(dependency.target)
@@ -300,6 +335,23 @@ class _Builder:
                 self.annotate(document, change, f"SPDXRef-Annotation-change-{number}")
         self.objects.append(document)
         return spdx3.SHACLObjectSet(self.objects), files
+
+
+def _purpose(name: str) -> str:
+    return _individual(spdx3.software_SoftwarePurpose, name)
+
+
+def _reference(kind: str, url: str) -> Any:
+    return spdx3.ExternalRef(externalRefType=_individual(spdx3.ExternalRefType, kind), locator=[url])
+
+
+def _url_name(url: str | None) -> str | None:
+    return (urlsplit(url).path.rpartition("/")[2] or None) if url else None
+
+
+def _is_source_archive(url: str | None) -> bool:
+    name = _url_name(url) or ""
+    return name.lower().endswith((*_SOURCE_ARCHIVES, ".zip"))
 
 
 def _identifier(kind: str, value: str) -> Any:

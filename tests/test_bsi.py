@@ -1,0 +1,266 @@
+"""What BSI TR-03183-2 v2.1 asks beyond the formats: who made the SBOM (--creator), who made
+each component (from core metadata and Misc/sbom.spdx.json), where it is reached. The
+verdicts of ntia-checker on the real releases are in test_spdx3.py (its SBOMs are made with
+SBOMGEN_CREATOR); these are the rules, fast."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SIGSTORE_SDIST, refused, sbomgen
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sbomgen.documents.cache import read_row
+from sbomgen.documents.creators import parse_creator, spdx2_creator
+from sbomgen.documents.metadata import read_metadata
+from sbomgen.errors import CacheError, ContentError, UsageError
+from sbomgen.model import Party
+from sbomgen.scan.cpython_sbom import reachable
+
+FILES = ROOT / "fixtures" / "index" / "files"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Person: Kim Doe <kim@example.org>", Party("Person", "Kim Doe", "kim@example.org")),
+        ("Person: Kim Doe (kim@example.org)", Party("Person", "Kim Doe", "kim@example.org")),
+        (
+            "Organization: Python Release Managers (https://www.python.org/downloads/)",
+            Party("Organization", "Python Release Managers", url="https://www.python.org/downloads/"),
+        ),
+        ("Organization: ACME", Party("Organization", "ACME")),
+        ("Tool: make-4.3", "make-4.3"),
+    ],
+)
+def test_creator_forms(text: str, expected: Party | str) -> None:
+    assert parse_creator(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kim Doe",
+        "Robot: R2",
+        "Person: ",
+        "Person: Kim (not a contact)",
+        "Person: Kim <javascript:alert(1)>",
+        "Organization: ACME (ftp://acme.example)",
+        "Organization: ACME (https://)",
+        "Tool: make (https://www.gnu.org)",
+        "Person: Kim\n<kim@example.org>",
+        "Person: Kim (a@b.c) (d@e.f)",
+    ],
+)
+def test_bad_creators(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_creator(text)
+    assert "\n" not in str(caught.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_any_text_is_a_creator_or_one_line(text: str) -> None:
+    """Whatever is given: a creator whose every field is one printable line (the SPDX 2
+    form of it parsing back to itself), or a UsageError of one line."""
+    try:
+        creator = parse_creator(text)
+    except UsageError as exc:
+        message = str(exc)
+        assert "\n" not in message and "\r" not in message
+        return
+    if isinstance(creator, str):
+        assert creator.isprintable() and creator
+        return
+    for value in (creator.name, creator.email, creator.url):
+        assert value is None or (value.isprintable() and value.strip() == value)
+    assert parse_creator(spdx2_creator(creator)) == creator
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="()<>"), min_size=1, max_size=40
+    ),
+    st.sampled_from(["Person", "Organization"]),
+)
+def test_names_round_trip(name: str, kind: str) -> None:
+    text = f"{kind}: {name} <kim@example.org>"
+    try:
+        creator = parse_creator(text)
+    except UsageError:
+        assert not name.strip() or not name.isprintable()
+        return
+    assert creator == Party(kind, name.strip(), "kim@example.org")
+
+
+def test_command_line_refuses_a_bad_creator(tmp_path: Path) -> None:
+    refused(
+        tmp_path, 2, "sdist", SIGSTORE_SDIST, "-o", "{out}", "--creator", "Person: Kim <nobody>",
+        fragments=("'nobody' is neither an e-mail address nor an http(s) URL",),
+    )  # fmt: skip
+    run = sbomgen("sdist", SIGSTORE_SDIST, "-o", tmp_path / "x.json", env={"SBOMGEN_CREATOR": "\x1b[31mred"})
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "control characters" in run.stderr and not (tmp_path / "x.json").exists()
+
+
+def test_creators_in_every_format(tmp_path: Path) -> None:
+    """The SBOM's creators in SPDX 2.3, SPDX 3 and CycloneDX 1.7 (strictly validated before
+    it is written, and here again)."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    creators = "Organization: Release Team (https://release.example.org/)\nPerson: Kim Doe <kim@example.org>"
+    run = sbomgen(
+        "sdist",
+        SIGSTORE_SDIST,
+        "-o",
+        f"{tmp_path}/",
+        "-f",
+        "spdx-json,spdx3-json,cyclonedx-json",
+        "--creator",
+        "Tool: builder-1.0",
+        env={"SBOMGEN_CREATOR": creators},
+    )
+    assert run.returncode == 0, run.stderr
+    # The command line wins over the environment.
+    spdx = json.loads((tmp_path / f"{SIGSTORE_SDIST.name}.spdx.json").read_text())
+    assert spdx["creationInfo"]["creators"] == ["Tool: builder-1.0", "Tool: sbomgen-0.1.0"]
+
+    run = sbomgen(
+        "sdist", SIGSTORE_SDIST, "-o", f"{tmp_path}/", "-f", "spdx-json,spdx3-json,cyclonedx-json",
+        env={"SBOMGEN_CREATOR": creators},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    spdx = json.loads((tmp_path / f"{SIGSTORE_SDIST.name}.spdx.json").read_text())
+    assert spdx["creationInfo"]["creators"] == [
+        "Organization: Release Team (https://release.example.org/)",
+        "Person: Kim Doe (kim@example.org)",
+        "Tool: sbomgen-0.1.0",
+    ]
+    graph = json.loads((tmp_path / f"{SIGSTORE_SDIST.name}.spdx3.json").read_text())["@graph"]
+    by_id = {e.get("spdxId"): e for e in graph}
+    (creation,) = [e for e in graph if e["type"] == "CreationInfo"]
+    made_by = [by_id[i] for i in creation["createdBy"]]
+    assert [
+        (
+            a["type"],
+            a["name"],
+            [(i["externalIdentifierType"], i["identifier"]) for i in a["externalIdentifier"]],
+        )
+        for a in made_by
+    ] == [
+        ("Organization", "Release Team", [("urlScheme", "https://release.example.org/")]),
+        ("Person", "Kim Doe", [("email", "kim@example.org")]),
+    ]
+    assert [by_id[i]["name"] for i in creation["createdUsing"]] == ["sbomgen-0.1.0"]
+    text = (tmp_path / f"{SIGSTORE_SDIST.name}.cdx.json").read_text()
+    assert JsonStrictValidator(SchemaVersion.V1_7).validate_str(text) is None
+    metadata = json.loads(text)["metadata"]
+    assert metadata["manufacturer"] == {"name": "Release Team", "url": ["https://release.example.org/"]}
+    assert metadata["authors"] == [{"name": "Kim Doe", "email": "kim@example.org"}]
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        # Author-email with a display name; the Source Project-URL (no home page given).
+        ("idna-3.10-py3-none-any.whl", Party("Person", "Kim Davies", "kim+pypi@gumleaf.org", "https://github.com/kjd/idna")),
+        # A bare address named by Author; Home-page.
+        ("rich-14.0.0-py3-none-any.whl", Party("Person", "Will McGugan", "willmcgugan@gmail.com", "https://github.com/Textualize/rich")),
+        ("certifi-2025.1.31-py3-none-any.whl", Party("Person", "Kenneth Reitz", "me@kennethreitz.com", "https://github.com/certifi/python-certifi")),
+        # Project-URL Homepage first.
+        ("pip-25.1.1-py3-none-any.whl", Party("Person", "The pip developers", "distutils-sig@python.org", "https://pip.pypa.io/")),
+    ],
+)  # fmt: skip
+def test_originator_from_core_metadata(file: str, expected: Party) -> None:
+    metadata = read_metadata((FILES / f"{file}.metadata").read_bytes(), file, ContentError)
+    assert metadata.originator() == expected
+
+
+def test_originator_placeholders_are_not_contacts() -> None:
+    head = b"Metadata-Version: 2.1\nName: x\nVersion: 1\n"
+    text = head + b"Author: UNKNOWN\nAuthor-email: UNKNOWN\nHome-page: UNKNOWN\n"
+    assert read_metadata(text, "x", ContentError).originator() is None
+    text = head + b"Author: Kim\nProject-URL: Homepage, javascript:alert(1)\n"
+    assert read_metadata(text, "x", ContentError).originator() is None
+
+
+EXPAT = "https://github.com/libexpat/libexpat"
+MPDECIMAL = "https://www.bytereef.org/software/mpdecimal/releases/mpdecimal-2.5.1.tar.gz"
+
+
+@pytest.mark.parametrize(
+    ("name", "download", "url"),
+    [
+        ("Expat development team", f"{EXPAT}/releases/download/R_2_7_1/expat-2.7.1.tar.gz", EXPAT),
+        (
+            "HACL* Developers",
+            "https://github.com/hacl-star/hacl-star/archive/bb3d0dc8.zip",
+            "https://github.com/hacl-star/hacl-star",
+        ),
+        ("bytereef.org", MPDECIMAL, "https://www.bytereef.org/"),
+        # A host that is not the originator's name says nothing about it.
+        ("Someone", "https://downloads.example.org/x-1.0.tar.gz", None),
+        ("Someone", "http://github.com/a/b/x.tar.gz", None),
+    ],
+)
+def test_c_library_originators_from_their_download(name: str, download: str, url: str | None) -> None:
+    assert reachable(Party("Organization", name), download) == Party("Organization", name, url=url)
+    stated = Party("Person", "R. O.", "ro@example.org")
+    assert reachable(stated, download) == stated  # an e-mail given: nothing added
+
+
+def test_cache_rows_old_and_hostile() -> None:
+    """A row an older sbomgen wrote (no originator, no SHA-512) still reads; a row whose
+    originator a hand edited to something no metadata could give is refused (exit 8)."""
+    old = {"files": [{"filename": "x-1-py3-none-any.whl", "url": "https://files.example.org/x-1-py3-none-any.whl",
+                      "sha256": "0" * 64, "packagetype": "bdist_wheel"}]}  # fmt: skip
+    data = read_row(json.dumps(old), "row")
+    assert data.originator is None and data.files[0].sha512 is None
+    for originator in (
+        {"kind": "Person", "name": "Kim", "url": "javascript:alert(1)"},
+        {"kind": "Person", "name": "Kim", "email": "not an address"},
+        {"kind": "Robot", "name": "Kim"},
+    ):
+        with pytest.raises(CacheError):
+            read_row(json.dumps({**old, "originator": originator}), "row")
+    with pytest.raises(CacheError):
+        read_row(json.dumps({**old, "repository": "file:///etc/passwd"}), "row")
+
+
+HOSTILE = st.text(
+    st.sampled_from(
+        ["\x00", "\x1b", "\n", "\r", "\u2028", "\ufeff", "(", ")", "<", ">", "@", ":", " ", "é", "a"]
+    ),
+    max_size=30,
+) | st.builds(lambda s: f"Person: Kim <{s}>", st.text(max_size=20))
+
+
+@settings(max_examples=8, deadline=None)
+@given(HOSTILE)
+def test_hostile_creators_on_the_command_line(text: str) -> None:
+    """A value parse_creator refuses: exit 2 and one line, before anything is read or written."""
+    try:
+        parse_creator(text)
+    except UsageError:
+        pass
+    else:
+        return
+    if "\x00" in text:  # no process takes a NUL in an argument: the environment cannot either
+        return
+    run = sbomgen("sdist", SIGSTORE_SDIST, "-o", "-", "--creator", text)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sbomgen: error: "), run.stderr
+    assert run.stdout == b""
+
+
+def test_a_second_home_page_is_not_an_error() -> None:
+    text = b"Metadata-Version: 2.1\nName: x\nVersion: 1\nAuthor-email: k@example.org\n"
+    text += b"Home-page: https://one.example.org/\nHome-page: https://two.example.org/\n"
+    found = read_metadata(text, "x", ContentError).originator()
+    assert found == Party("Person", "k@example.org", "k@example.org", "https://one.example.org/")
