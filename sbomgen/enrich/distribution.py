@@ -1,5 +1,6 @@
 """Licenses and copyrights from the license files of the distribution file whose download
-location the SBOM records, for a package the artifact itself says nothing certain of.
+location the SBOM records: for a package the artifact says nothing certain of, and as a
+cross-check of what it says.
 
 pip's wheel vendors some twenty packages without their license files; the wheel or sdist
 the index publishes for each carries them. The file is fetched through the index client
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from .index import IndexClient
 
 MAX_DISTRIBUTION_BYTES = 16 << 20
+# Whole files held at once by the index workers: at most this many times the cap in memory.
+_AT_ONCE = threading.BoundedSemaphore(4)
 # Notices: their copyrights are kept, but they are not license texts to match.
 _NOTICE_NAME = re.compile(r"(?i)(?:notice|authors)(?:[.-][a-z0-9.-]{1,20})?")
 _LICENSE_FIELD = re.compile(r"^License-File:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
@@ -41,13 +45,14 @@ def license_files(file: ReleaseFile, client: IndexClient) -> list[tuple[str, byt
         raise EnrichmentError(f"{file.filename}: neither a wheel nor a .tar.gz sdist")
     if file.size is not None and file.size > MAX_DISTRIBUTION_BYTES:
         raise EnrichmentError(f"{file.filename}: larger than {MAX_DISTRIBUTION_BYTES >> 20} MiB")
-    content = client.file(file.url, MAX_DISTRIBUTION_BYTES)
-    if hashlib.sha256(content).hexdigest() != file.sha256:
-        raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
-    try:
-        return _wanted_members(file.filename, content)
-    except SbomgenError as exc:  # the reader's ArchiveError, ContentError
-        raise EnrichmentError(f"{file.filename}: {exc}") from None
+    with _AT_ONCE:
+        content = client.file(file.url, MAX_DISTRIBUTION_BYTES)
+        if hashlib.sha256(content).hexdigest() != file.sha256:
+            raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
+        try:
+            return _wanted_members(file.filename, content)
+        except SbomgenError as exc:  # the reader's ArchiveError, ContentError
+            raise EnrichmentError(f"{file.filename}: {exc}") from None
 
 
 def _wanted_members(filename: str, content: bytes) -> list[tuple[str, bytes]]:
