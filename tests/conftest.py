@@ -13,10 +13,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from index_server import IndexServer
+from index_server import IndexServer, recorded_documents
+
+if TYPE_CHECKING:
+    from sigstore_instance import SigstoreInstance
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -253,6 +256,52 @@ def write_tar(path: Path, tree: dict[str, bytes], top: str = "Python-3.99.0", mo
     return path
 
 
+def small_tarball(folder: Path) -> Path:
+    """FOLDER (made if missing) holding one small CPython-shaped source tarball with no bundled
+    wheel: nothing to ask the index."""
+    folder.mkdir(exist_ok=True)
+    tree = cpython_tree()
+    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]
+    return write_tar(folder / "Python-3.99.0.tgz", tree)
+
+
+def small_release(
+    folder: Path, wheel_url: str = "../../files/pip-99.0-py3-none-any.whl"
+) -> tuple[Path, dict[str, bytes]]:
+    """A small CPython-shaped tarball in FOLDER whose bundled pip 99.0 vendors requests, and the
+    JSON API documents of both (pip's publishing the wheel at ``wheel_url``) for an IndexServer."""
+    import hashlib
+
+    wheel = make_wheel(vendor_txt="requests==2.32.3\n")
+    tree = cpython_tree()
+    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = wheel
+    file = {"filename": "pip-99.0-py3-none-any.whl", "url": wheel_url, "packagetype": "bdist_wheel",
+            "digests": {"sha256": hashlib.sha256(wheel).hexdigest()}}  # fmt: skip
+    pip = {"info": {"name": "pip", "version": "99.0", "license_expression": "MIT", "classifiers": []},
+           "releases": {"99.0": [file]}}  # fmt: skip
+    documents = {"pip": json.dumps(pip).encode(), "requests": recorded_documents()["requests"]}
+    return write_tar(folder / "Python-3.99.0.tgz", tree), documents
+
+
+def online_sbom(base: Path) -> dict[str, Any]:
+    """Python-3.13.5.tar.xz's SPDX 2.3 SBOM made against a loopback index with a fresh cache in
+    BASE/cache: the SBOM ("out"), the cache, the index's URL and the requests it answered (it
+    has stopped since), and what sbomgen said ("stderr")."""
+    with IndexServer() as server:
+        out = base / "online.spdx.json"
+        run = sbomgen(
+            "tarball", CPYTHON_313, "-o", out, "--index-url", server.url, "--cache-dir", base / "cache"
+        )
+        assert run.returncode == 0, run.stderr
+    return {
+        "out": out,
+        "cache": base / "cache",
+        "url": server.url,
+        "requests": server.requests,
+        "stderr": run.stderr,
+    }
+
+
 def sbom_data(files: dict[str, bytes], package: str = "expat", version: str = "2.7.1") -> bytes:
     """A Misc/sbom.spdx.json listing ``files`` (with real checksums) under one package."""
     import hashlib
@@ -330,3 +379,22 @@ def real_data() -> Path:
     if not CPYTHON_313.exists():
         pytest.fail(f"the shared real inputs are missing: {DATA}")
     return DATA
+
+
+@pytest.fixture(scope="module")
+def instance() -> Iterator[SigstoreInstance]:
+    """A loopback Sigstore instance for a module's tests, its log holding other signers'
+    entries first, so that inclusion proofs have hashes to check."""
+    from sigstore_instance import SigstoreInstance
+
+    with SigstoreInstance() as running:
+        running.seed_log(5)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def trust_config(instance: SigstoreInstance, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The instance's client trust configuration (trusted root and signing config), as a file."""
+    path = tmp_path_factory.mktemp("trust") / "trust-config.json"
+    path.write_text(instance.trust_config())
+    return path

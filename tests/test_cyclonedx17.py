@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,7 +51,10 @@ def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def js_validator() -> Path:
     """tests/js/cyclonedx installed once; the script to run there."""
     folder = installed("cyclonedx")
-    shutil.copyfile(JS / "cyclonedx" / "validate.mjs", folder / "validate.mjs")
+    # Beside node_modules, where ES modules resolve; replaced whole, as another worker may run it.
+    copy = folder / f"validate.mjs.{os.getpid()}"
+    shutil.copyfile(JS / "cyclonedx" / "validate.mjs", copy)
+    os.replace(copy, folder / "validate.mjs")
     return folder / "validate.mjs"
 
 

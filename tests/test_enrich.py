@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_313, REFERENCE_313, cpython_tree, make_wheel, sbomgen, write_tar
+from conftest import (
+    CPYTHON_313,
+    REFERENCE_313,
+    online_sbom,
+    sbomgen,
+    small_release,
+)
 from index_server import Fault, IndexServer
 from packaging.utils import canonicalize_name
 
@@ -49,21 +55,7 @@ def sources(path: Path) -> dict[str, tuple[str, str]]:
 @pytest.fixture(scope="module")
 def online(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One run against the loopback index with a fresh cache; the server then stops."""
-    base = tmp_path_factory.mktemp("online")
-    with IndexServer() as server:
-        out = base / "online.spdx.json"
-        run = sbomgen(
-            "tarball", CPYTHON_313, "-o", out, "--index-url", server.url, "--cache-dir", base / "cache"
-        )
-        assert run.returncode == 0, run.stderr
-        requested = list(server.requests)
-    return {
-        "out": out,
-        "cache": base / "cache",
-        "url": server.url,
-        "requests": requested,
-        "stderr": run.stderr,
-    }
+    return online_sbom(tmp_path_factory.mktemp("online"))
 
 
 def test_sources_match_release_tooling(online: dict[str, Any]) -> None:
@@ -253,31 +245,6 @@ def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> 
 
 
 # --- faults, on a small tree whose pip wheel the test publishes itself -----------------
-
-
-def small_release(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    import hashlib
-
-    wheel = make_wheel(vendor_txt="requests==2.32.3\n")
-    tree = cpython_tree()
-    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = wheel
-    pip_document = {
-        "info": {"name": "pip", "version": "99.0", "license_expression": "MIT", "classifiers": []},
-        "releases": {
-            "99.0": [
-                {
-                    "filename": "pip-99.0-py3-none-any.whl",
-                    "url": "../../files/pip-99.0-py3-none-any.whl",
-                    "digests": {"sha256": hashlib.sha256(wheel).hexdigest()},
-                    "packagetype": "bdist_wheel",
-                }
-            ]
-        },
-    }
-    from index_server import recorded_documents
-
-    documents = {"pip": json.dumps(pip_document).encode(), "requests": recorded_documents()["requests"]}
-    return write_tar(tmp_path / "Python-3.99.0.tgz", tree), documents
 
 
 def run_small(tmp_path: Path, server: IndexServer, *extra: str) -> tuple[Any, dict[str, Any] | None]:

@@ -17,7 +17,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +40,6 @@ from sigstore_instance import (
 EMAIL = "release-manager@example.org"
 RFC8785 = DATA / "sigstore" / "rfc8785-0.1.2-py3-none-any.whl"
 BUNDLE_NAME = "Python-3.13.5.tar.xz.intoto.sigstore.json"
-
-
-@pytest.fixture(scope="module")
-def instance() -> Iterator[SigstoreInstance]:
-    with SigstoreInstance() as running:
-        running.seed_log(5)  # other signers' entries, so inclusion proofs have hashes
-        yield running
-
-
-@pytest.fixture(scope="module")
-def trust_config(instance: SigstoreInstance, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("trust") / "trust-config.json"
-    path.write_text(instance.trust_config())
-    return path
 
 
 def keyless_provenance(out: Path, token: str, trust_config: Path) -> Any:

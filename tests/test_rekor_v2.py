@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUILDER, DATA, changed_copy, one_line_failure, sbomgen
+from conftest import BUILDER, DATA, changed_copy, one_line_failure, sbomgen, small_tarball
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
@@ -416,13 +416,8 @@ def test_sbom_and_release_attestations_against_each_instance(each: Signed, tmp_p
     config: each verifies by sbomgen (the release attestation by `release --check`) and by
     sigstore's Verifier, against Rekor v1 or against Rekor v2 with a signed timestamp; a
     changed artifact fails."""
-    from conftest import cpython_tree, write_tar
-
-    folder = tmp_path / "release"
-    folder.mkdir()
-    tree = cpython_tree()
-    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
-    artifact = write_tar(folder / "Python-3.99.0.tgz", tree)
+    artifact = small_tarball(tmp_path / "release")
+    folder = artifact.parent
     issuer = each.instance.issuer.url
     run = sbomgen(
         "release", folder, "--builder-id", BUILDER, "--sign", "sigstore",

@@ -4,7 +4,6 @@ manager's identity and issuer, from the map sbomgen ships or ``--identities FILE
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,19 +24,12 @@ ARTIFACT = "Python-3.13.5.tgz"
 
 
 @pytest.fixture(scope="module")
-def instance() -> Iterator[SigstoreInstance]:
-    with SigstoreInstance() as running:
-        running.seed_log(2)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def signed(instance: SigstoreInstance, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def signed(
+    instance: SigstoreInstance, trust_config: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """A small file named as a CPython 3.13 release, its bundles signed by the manager and by
     someone else, the trust config and an identities map naming the manager for 3.13."""
     folder = tmp_path_factory.mktemp("release")
-    trust_config = folder / "trust-config.json"
-    trust_config.write_text(instance.trust_config())
     artifact = folder / ARTIFACT
     artifact.write_bytes(b"not really a tarball, but named as one\n" * 100)
     paths = {"artifact": artifact, "trust": trust_config}

@@ -9,16 +9,15 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_313, cpython_tree, make_wheel, refused, sbomgen, write_keys, write_tar
+from conftest import CPYTHON_313, online_sbom, refused, sbomgen, small_release, write_keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from index_server import IndexServer, recorded_documents
+from index_server import IndexServer
 from sigstore_instance import SigstoreInstance
 
 from sbomgen.documents.cache import canonical, digest
@@ -39,19 +38,14 @@ UNSIGNED_TEXT = (
 def original(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The 3.13.5 SBOM made against the loopback index, its cache, and a key pair."""
     base = tmp_path_factory.mktemp("original")
-    with IndexServer() as server:
-        out = base / "online.spdx.json"
-        run = sbomgen(
-            "tarball", CPYTHON_313, "-o", out, "--index-url", server.url, "--cache-dir", base / "cache"
-        )
-        assert run.returncode == 0, run.stderr
+    online = online_sbom(base)
     private, public = write_keys(base)
     signed = base / "signed.json"
     signed.write_bytes(export_cache(base / "cache", Signing(f"key:{private}")))
     return {
         "base": base,
-        "out": out,
-        "url": server.url,
+        "out": online["out"],
+        "url": online["url"],
         "private": private,
         "public": public,
         "signed": signed,
@@ -93,21 +87,13 @@ def test_key_signed_export_gives_the_same_sbom(original: dict[str, Any], tmp_pat
     assert offline_sbom(original, fresh, tmp_path / "o.json") == original["out"].read_bytes()
 
 
-@pytest.fixture(scope="module")
-def instance() -> Iterator[SigstoreInstance]:
-    with SigstoreInstance() as running:
-        yield running
-
-
 def test_keyless_signed_export_gives_the_same_sbom(
-    original: dict[str, Any], instance: SigstoreInstance, tmp_path: Path
+    original: dict[str, Any], instance: SigstoreInstance, trust_config: Path, tmp_path: Path
 ) -> None:
-    trust = tmp_path / "trust-config.json"
-    trust.write_text(instance.trust_config())
     signed = tmp_path / "index-cache.sigstore.json"
     run = sbomgen(
         "cache", "export", "-o", signed, "--cache-dir", original["base"] / "cache", "--sign", "sigstore",
-        "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust,
+        "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust_config,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert json.loads(signed.read_text())["dsseEnvelope"]["payloadType"] == "application/vnd.in-toto+json"
@@ -115,7 +101,7 @@ def test_keyless_signed_export_gives_the_same_sbom(
     def import_as(identity: str, issuer: str, cache: Path) -> Any:
         return sbomgen(
             "cache", "import", signed, "--identity", identity, "--issuer", issuer,
-            "--trust-config", trust, "--cache-dir", cache,
+            "--trust-config", trust_config, "--cache-dir", cache,
         )  # fmt: skip
 
     wrong = tmp_path / "wrong"
@@ -137,7 +123,7 @@ def test_keyless_signed_export_gives_the_same_sbom(
     forged.write_text(json.dumps(bundle))
     run = sbomgen(
         "cache", "import", forged, "--identity", EMAIL, "--issuer", instance.issuer.url,
-        "--trust-config", trust, "--cache-dir", wrong,
+        "--trust-config", trust_config, "--cache-dir", wrong,
     )  # fmt: skip
     assert (run.returncode, run.stderr) == (
         8,
@@ -219,21 +205,8 @@ def test_refusals_are_one_line_exit_8_and_change_nothing(original: dict[str, Any
     assert not cache.exists()
 
 
-def small_release(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
-    wheel = make_wheel(vendor_txt="requests==2.32.3\n")
-    tree = cpython_tree()
-    tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"] = wheel
-    url = "https://files.example/pip-99.0-py3-none-any.whl"
-    file = {"filename": "pip-99.0-py3-none-any.whl", "url": url, "packagetype": "bdist_wheel",
-            "digests": {"sha256": hashlib.sha256(wheel).hexdigest()}}  # fmt: skip
-    pip = {"info": {"name": "pip", "version": "99.0", "license_expression": "MIT", "classifiers": []},
-           "releases": {"99.0": [file]}}  # fmt: skip
-    documents = {"pip": json.dumps(pip).encode(), "requests": recorded_documents()["requests"]}
-    return write_tar(tmp_path / "Python-3.99.0.tgz", tree), documents
-
-
 def test_unsigned_entries_are_marked_in_every_sbom_until_a_signed_import(tmp_path: Path) -> None:
-    tarball, documents = small_release(tmp_path)
+    tarball, documents = small_release(tmp_path, "https://files.example/pip-99.0-py3-none-any.whl")
     warm, fresh = tmp_path / "warm", tmp_path / "fresh"
     with IndexServer(documents) as server:
         run = sbomgen("tarball", tarball, "-o", tmp_path / "online.json", "--index-url", server.url,
@@ -336,7 +309,7 @@ def test_a_mutated_signed_export_is_refused_or_imports_exactly_what_was_signed(
 
 def test_check_offline_says_when_its_answer_comes_from_an_unsigned_export(tmp_path: Path) -> None:
     """An unsigned export could hide files added to a release: check's answer says so."""
-    tarball, documents = small_release(tmp_path)
+    tarball, documents = small_release(tmp_path, "https://files.example/pip-99.0-py3-none-any.whl")
     warm, fresh, sbom = tmp_path / "warm", tmp_path / "fresh", tmp_path / "online.json"
     with IndexServer(documents) as server:
         run = sbomgen("tarball", tarball, "-o", sbom, "--index-url", server.url, "--cache-dir", warm)
@@ -357,23 +330,21 @@ def test_check_offline_says_when_its_answer_comes_from_an_unsigned_export(tmp_pa
 
 
 def test_a_message_signature_of_the_export_is_refused_as_such(
-    original: dict[str, Any], instance: SigstoreInstance, tmp_path: Path
+    original: dict[str, Any], instance: SigstoreInstance, trust_config: Path, tmp_path: Path
 ) -> None:
     """A Sigstore bundle over the export's bytes (`sbomgen sign`) signs no statement: it is
     refused by its kind, before any signature is looked at."""
-    trust = tmp_path / "trust-config.json"
-    trust.write_text(instance.trust_config())
     export = tmp_path / "index-cache.json"
     export.write_bytes(export_cache(original["base"] / "cache"))
     run = sbomgen(
-        "sign", export, "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust,
+        "sign", export, "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust_config,
         "-d", tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     bundle = tmp_path / "index-cache.json.sigstore"
     run = sbomgen(
         "cache", "import", bundle, "--identity", EMAIL, "--issuer", instance.issuer.url,
-        "--trust-config", trust, "--cache-dir", tmp_path / "fresh",
+        "--trust-config", trust_config, "--cache-dir", tmp_path / "fresh",
     )  # fmt: skip
     assert (run.returncode, run.stderr) == (
         8,

@@ -22,10 +22,9 @@ from conftest import (
     CPYTHON_313,
     RFC8785,
     changed_copy,
-    cpython_tree,
     one_line_failure,
     sbomgen,
-    write_tar,
+    small_tarball,
 )
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -41,13 +40,6 @@ EMAIL = "release-manager@example.org"
 @pytest.fixture(scope="session")
 def sigstore_js() -> SigstoreJs:
     return SigstoreJs(install())
-
-
-@pytest.fixture(scope="module")
-def instance() -> Iterator[SigstoreInstance]:
-    with SigstoreInstance() as running:
-        running.seed_log(3)
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -243,11 +235,8 @@ def sign_message(instance: SigstoreInstance, trust_config: Path, out: Path) -> t
 
 def signed_release(instance: SigstoreInstance, trust_config: Path, out: Path) -> Path:
     """A release folder of one small CPython-shaped tarball, after a keyless `sbomgen release`."""
-    folder = out / "release"
-    folder.mkdir()
-    tree = cpython_tree()
-    del tree["Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl"]  # nothing to ask the index
-    artifact = write_tar(folder / "Python-3.99.0.tgz", tree)
+    artifact = small_tarball(out / "release")
+    folder = artifact.parent
     run = sbomgen(
         "release", folder, "--builder-id", BUILDER, "--sign", "sigstore",
         "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust_config,

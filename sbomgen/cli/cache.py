@@ -21,6 +21,7 @@ from .common import (
     once_option,
     output_option,
     output_targets,
+    signer_options,
     verbosity_options,
     warn,
 )
@@ -121,32 +122,7 @@ def export_(file: Path | None, output: str | None, cache_dir: Path | None, **opt
 @verbosity_options
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @cache_dir_option
-@once_option(
-    "--key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="PEM public key of an export signed with --sign key:PATH.",
-)
-@once_option(
-    "--identity", metavar="ID", help="The signer's identity of a keyless export, exactly. Needs --issuer."
-)
-@once_option(
-    "--identity-regexp",
-    metavar="REGEXP",
-    help="The signer's identity as an anchored regular expression ('^...$'), matched whole.",
-)
-@once_option("--issuer", metavar="URL", help="The identity's OIDC issuer.")
-@click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
-@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
-@once_option(
-    "--trusted-root",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A trusted root file.",
-)
-@once_option(
-    "--trust-config",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A Sigstore client trust configuration; its trusted root is used.",
-)
+@signer_options()
 @click.option(
     "--allow-unsigned",
     is_flag=True,

@@ -455,6 +455,62 @@ def provenance_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+SIGNER_FIELDS = ("identity", "identity_regexp", "issuer", "key", "trusted_root")
+
+
+def signer_options(trust_root: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Whose signature a bundle must carry and the Sigstore trust root that verifies it:
+    verify, cache import and release --check. ``trust_root=False`` leaves out --offline,
+    --staging and --trust-config, for a command whose other options declare them."""
+    path = click.Path(dir_okay=False, exists=True, path_type=Path)
+    signer = [
+        once_option(
+            "--identity",
+            "--cert-identity",
+            "--certificate-identity",
+            "identity",
+            metavar="ID",
+            help="The keyless signer's identity (a SAN of the certificate), exactly. Needs --issuer.",
+        ),
+        once_option(
+            "--identity-regexp",
+            "--cert-identity-regexp",
+            "--certificate-identity-regexp",
+            "identity_regexp",
+            metavar="REGEXP",
+            help="The keyless signer's identity as an anchored regular expression ('^...$'), matched "
+            "whole. Needs --issuer.",
+        ),
+        once_option(
+            "--issuer",
+            "--cert-oidc-issuer",
+            "--certificate-oidc-issuer",
+            "issuer",
+            metavar="URL",
+            help="The identity's OIDC issuer. Needs --identity or --identity-regexp.",
+        ),
+        once_option(
+            "--key",
+            type=path,
+            help="PEM public key of a key-signed DSSE envelope (not with the Sigstore options).",
+        ),
+    ]
+    root = [
+        click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network."),
+        click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance."),
+    ]
+    config = [
+        once_option(
+            "--trust-config",
+            type=path,
+            help="A Sigstore client trust configuration (as given to signing); its trusted root is used.",
+        )
+    ]
+    trusted = [once_option("--trusted-root", type=path, help="A Sigstore trusted root file.")]
+    chosen = [*signer, *root, *trusted, *config] if trust_root else [*signer, *trusted]
+    return lambda command: _options(command, chosen)
+
+
 BUILD_FIELDS = ("builder_id", "invocation_id", "source_uri", "source_digest", "started_on", "finished_on")
 
 

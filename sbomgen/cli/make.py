@@ -10,6 +10,7 @@ import click
 
 from .common import (
     BUILD_FIELDS,
+    SIGNER_FIELDS,
     CommandSteps,
     cache_files,
     command,
@@ -25,11 +26,11 @@ from .common import (
     limits,
     make_folder,
     makes_folder,
-    once_option,
     output_of,
     output_option,
     output_targets,
     provenance_options,
+    signer_options,
     signing,
     signing_options,
     warn,
@@ -320,24 +321,7 @@ def regenerate(
     help="Compare FOLDER with this manifest, or this signed release attestation (verified first, "
     "with --key or --identity and --issuer), instead: name every file added, removed or changed (exit 1).",
 )
-@once_option(
-    "--key",
-    "check_key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="--check: the PEM public key that must have signed the release attestation.",
-)
-@once_option("--identity", "check_identity", metavar="ID", help="--check: the keyless signer's identity.")
-@once_option(
-    "--identity-regexp", "check_identity_regexp", metavar="REGEXP", help="--check: the identity, '^...$'."
-)
-@once_option("--issuer", "check_issuer", metavar="URL", help="--check: the identity's OIDC issuer.")
-@once_option(
-    "--trusted-root",
-    "check_trusted_root",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="--check: a Sigstore trusted root file (or --trust-config, --staging; with --offline, "
-    "the one shipped with sigstore).",
-)
+@signer_options(trust_root=False)
 @click.option(
     "--source",
     type=click.Path(exists=True, path_type=Path),
@@ -388,7 +372,7 @@ def release(
     from ..workflows.trust import build_context
     from ..write.output import check_outputs, write_atomic
 
-    checking = {k.removeprefix("check_"): options.pop(k) for k in list(options) if k.startswith("check_")}
+    checking = {k: options.pop(k) for k in SIGNER_FIELDS}
     if check_manifest is not None:
         drift, what = rel.check_any(check_manifest, folder, _check_request(checking, options))
         for mark, names in (("added", drift.added), ("removed", drift.removed), ("changed", drift.changed)):

@@ -20,6 +20,7 @@ from .common import (
     output_option,
     output_targets,
     provenance_options,
+    signer_options,
     signing,
     signing_options,
 )
@@ -162,52 +163,12 @@ def sign(files: tuple[Path, ...], output: str | None, output_dir: Path | None, *
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A Sigstore bundle (DSSE or message signature), a key-signed DSSE envelope, or a statement.",
 )
-@once_option(
-    "--identity",
-    "--cert-identity",
-    "--certificate-identity",
-    "identity",
-    metavar="ID",
-    help="The signer's identity (a SAN of the certificate), exactly. Needs --issuer.",
-)
-@once_option(
-    "--identity-regexp",
-    "--cert-identity-regexp",
-    "--certificate-identity-regexp",
-    "identity_regexp",
-    metavar="REGEXP",
-    help="The signer's identity as an anchored regular expression ('^...$'), matched whole.",
-)
-@once_option(
-    "--issuer",
-    "--cert-oidc-issuer",
-    "--certificate-oidc-issuer",
-    "issuer",
-    metavar="URL",
-    help="The identity's OIDC issuer. Needs --identity or --identity-regexp.",
-)
+@signer_options()
 @once_option(
     "--identities",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A map of CPython minor series to release managers' identities and issuers, in place "
     "of the one sbomgen ships (used for a CPython release file when no signer option is given).",
-)
-@once_option(
-    "--key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="PEM public key of a key-signed envelope (not with the Sigstore options).",
-)
-@click.option("--offline", is_flag=True, help="Use the trust root shipped with sigstore; no network.")
-@click.option("--staging", is_flag=True, help="Trust Sigstore's staging instance.")
-@once_option(
-    "--trusted-root",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A trusted root file.",
-)
-@once_option(
-    "--trust-config",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A Sigstore client trust configuration (as given to signing); its trusted root is used.",
 )
 @once_option(
     "--predicate-type",
