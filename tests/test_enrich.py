@@ -352,6 +352,27 @@ def test_pip_not_the_published_one(tmp_path: Path) -> None:
     assert document is None
 
 
+def test_a_distribution_file_that_is_not_the_indexed_one_is_not_read(tmp_path: Path) -> None:
+    _, documents = small_release(tmp_path)
+    with IndexServer(documents) as server:
+        run, document = run_small(tmp_path, server)
+    assert run.returncode == 0, run.stderr
+    assert document is not None and package(document, "requests")["licenseConcluded"] == "Apache-2.0"
+    requests = json.loads(documents["requests"])
+    for file in requests["releases"]["2.32.3"]:
+        file["digests"]["sha256"] = "0" * 64
+    documents["requests"] = json.dumps(requests).encode()
+    (tmp_path / "out.json").unlink()
+    with IndexServer(documents) as server:  # the index now says another SHA256 for the file
+        run, document = run_small(tmp_path, server)
+    assert run.returncode == 0, run.stderr
+    assert (
+        "sbomgen: warning: requests 2.32.3: the license files of requests-2.32.3-py3-none-any.whl were not "
+        "read (requests-2.32.3-py3-none-any.whl: its SHA256 is not the one the index gives)"
+    ) in run.stderr
+    assert document is not None and package(document, "requests")["licenseConcluded"] == "NOASSERTION"
+
+
 def test_index_url_forms() -> None:
     assert api_bases("https://pypi.org/simple/") == ("https://pypi.org/simple", "https://pypi.org/pypi")
     assert api_bases("https://mirror.example/pypi") == (
@@ -375,3 +396,130 @@ def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("PIP_INDEX_URL")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "missing.conf"))
     assert configured_index_url() == PUBLIC_INDEX
+
+
+# Vendored package -> (concluded license, copyright text, the license files of its recorded
+# distribution file with what each said), in the 3.13.5 SBOM. The artifact's own finding
+# stands where it is certain (cachecontrol, tomli: their modules' SPDX-License-Identifier
+# lines). Not exact: certifi's and msgpack's files are notices pointing at MPL-2.0 and
+# Apache-2.0, packaging's LICENSE says "either of" two texts, typing-extensions' is the
+# PSF history stack; distlib's and distro's artifact notices stand (their files say nothing
+# exact: PSF history, Apache-2.0 with the old "{}" appendix).
+VENDORED_313 = {
+    "cachecontrol": ("Apache-2.0", "SPDX-FileCopyrightText: 2015 Eric Larson", []),
+    "certifi": (
+        "NOASSERTION",
+        None,
+        [("certifi-2025.1.31.dist-info/LICENSE", "not exact (no SPDX License List text)")],
+    ),
+    "dependency-groups": (
+        "MIT",
+        "Copyright (c) 2024-present Stephen Rosen",
+        [("dependency_groups-1.3.1.dist-info/licenses/LICENSE.txt", "MIT")],
+    ),
+    "distlib": (
+        "NOASSERTION",
+        "Copyright (C) 2012-2023 Vinay Sajip\nCopyright (C) 2013-2017 Vinay Sajip\n"
+        "Copyright (C) 2012-2023 The Python Software Foundation\nCopyright (C) 2013-2023 Vinay Sajip\n"
+        "Copyright (C) 2012-2023 Python Software Foundation\n"
+        "Copyright (C) 2012 The Python Software Foundation",
+        [],
+    ),
+    "distro": ("NOASSERTION", "Copyright 2015-2021 Nir Cohen", []),
+    "idna": (
+        "BSD-3-Clause",
+        "Copyright (c) 2013-2024, Kim Davies and contributors",
+        [("idna-3.10.dist-info/LICENSE.md", "BSD-3-Clause")],
+    ),
+    "msgpack": (
+        "NOASSERTION",
+        "Copyright (C) 2008-2011 INADA Naoki",
+        [("COPYING", "not exact (no SPDX License List text)")],
+    ),
+    "packaging": ("NOASSERTION", None, []),
+    "platformdirs": (
+        "MIT",
+        "Copyright (c) 2010-202x The platformdirs developers",
+        [("platformdirs-4.3.7.dist-info/licenses/LICENSE", "MIT")],
+    ),
+    "pygments": (
+        "BSD-2-Clause",
+        "Copyright (c) 2006-2022 by the respective authors (see AUTHORS file)\n"
+        "Copyright 2006-2025 by the Pygments team, see AUTHORS",
+        [("pygments-2.19.1.dist-info/licenses/LICENSE", "BSD-2-Clause")],
+    ),
+    "pyproject-hooks": (
+        "MIT",
+        "Copyright (c) 2017 Thomas Kluyver",
+        [("pyproject_hooks-1.2.0.dist-info/LICENSE", "MIT")],
+    ),
+    "requests": (
+        "Apache-2.0",
+        "(c) 2017 by Kenneth Reitz\nCopyright Kenneth Reitz\n(c) 2012 by Kenneth Reitz",
+        [("requests-2.32.3.dist-info/LICENSE", "Apache-2.0")],
+    ),
+    "resolvelib": (
+        "ISC",
+        "Copyright (c) 2018, Tzu-ping Chung",
+        [("resolvelib-1.1.0.dist-info/LICENSE", "ISC")],
+    ),
+    "rich": ("MIT", "Copyright (c) 2020 Will McGugan", [("rich-14.0.0.dist-info/LICENSE", "MIT")]),
+    "setuptools": ("MIT", None, [("setuptools-70.3.0.dist-info/LICENSE", "MIT")]),
+    "tomli": ("MIT", "SPDX-FileCopyrightText: 2021 Taneli Hukkinen", []),
+    "tomli-w": ("MIT", "Copyright (c) 2021 Taneli Hukkinen", [("tomli_w-1.2.0.dist-info/LICENSE", "MIT")]),
+    "truststore": (
+        "MIT",
+        "Copyright (c) 2022 Seth Michael Larson",
+        [("truststore-0.10.1.dist-info/LICENSE", "MIT")],
+    ),
+    "typing-extensions": (
+        "NOASSERTION",
+        "Copyright (c) 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012, 2013, 2014, "
+        "2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023 Python Software Foundation\n"
+        "Copyright (c) 1995-2001 Corporation for National Research Initiatives\n"
+        "Copyright (c) 1991 - 1995, Stichting Mathematisch Centrum Amsterdam, The Netherlands",
+        [
+            (
+                "typing_extensions-4.13.2.dist-info/licenses/LICENSE",
+                "not exact (found in part: 0BSD, HPND, PSF-2.0, Python-2.0.1)",
+            )
+        ],
+    ),
+    "urllib3": (
+        "MIT",
+        "Copyright (c) 2008-2020 Andrey Petrov and contributors (see CONTRIBUTORS.txt)",
+        [("urllib3-1.26.20.dist-info/LICENSE.txt", "MIT")],
+    ),
+}
+
+
+RECORDED_FILE_SAYS = (
+    r"(\S+) in (\S+) \(sha256 ([0-9a-f]{64})\), the recorded distribution file: ([^;]+?)(?:;|\.(?: |$))"
+)
+
+
+def test_vendored_licenses_from_the_recorded_files(online: dict[str, Any]) -> None:
+    import re
+
+    document = json.loads(online["out"].read_text())
+    pip = next(p["SPDXID"] for p in document["packages"] if p["name"] == "pip")
+    vendored = {r["relatedSpdxElement"] for r in document["relationships"] if r["spdxElementId"] == pip}
+    located = {name: location for name, (location, _) in sources(online["out"]).items()}
+    found = {}
+    for package in (p for p in document["packages"] if p["SPDXID"] in vendored):
+        comment = package.get("licenseComments", "")
+        said = re.findall(RECORDED_FILE_SAYS, comment)
+        for _, filename, sha256, _ in said:  # the very file whose location and SHA256 are recorded
+            assert located[package["name"]].endswith("/" + filename)
+            assert package["checksums"] == [{"algorithm": "SHA256", "checksumValue": sha256}]
+        found[package["name"]] = (
+            package["licenseConcluded"],
+            package.get("copyrightText"),
+            [(path, what) for path, _, _, what in said],
+        )
+    assert found == VENDORED_313
+    assert "Copyright text also from the artifact's own files." in package_comment(document, "requests")
+
+
+def package_comment(document: dict[str, Any], name: str) -> str:
+    return str(next(p for p in document["packages"] if p["name"] == name).get("licenseComments", ""))

@@ -151,6 +151,14 @@ class ReleaseFile(Strict):
     sha512: Sha512 | None = None  # computed by sbomgen, where it read the file whole
 
 
+class FileLicenses(Strict):
+    """What the license files of the recorded distribution file say (``enrich.distribution``)."""
+
+    license: Annotated[Line, AfterValidator(_license)] | None = None  # concluded: exact matches only
+    copyrights: list[Line] = []
+    comment: Line  # how they were found, or why nothing could be
+
+
 class ReleaseData(Strict):
     """What the index said of one release, as sbomgen keeps it (the cache's rows): the same
     rules as when it was read from the index, so a cache cannot say more."""
@@ -164,6 +172,7 @@ class ReleaseData(Strict):
     # From that core metadata: who made the release, and its repository (Project-URL Source).
     originator: Originator | None = None
     repository: WebUrl | None = None
+    file_licenses: FileLicenses | None = None
 
 
 def read_project(

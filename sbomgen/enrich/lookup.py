@@ -8,6 +8,7 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -18,7 +19,7 @@ from ..documents.metadata import CoreMetadata, read_metadata
 from ..errors import EnrichmentError
 from ..model import Checksum, Component, Inventory, Party
 from ..model.licenses import declared_license, spdx_expression
-from . import EnrichOptions, default_cache_dir
+from . import EnrichOptions, default_cache_dir, distribution
 from .cache import Cache, Entry
 from .index import IndexClient, IndexResponseError, IndexUnreachable
 
@@ -200,7 +201,10 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
         if not options.offline:
             fetched: list[Entry] = []
             now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            for target, answer in _ask(IndexClient(options.index), targets).items():
+            read: dict[_Target, list[tuple[str, bytes]] | Exception] = {}
+            answers = _ask(IndexClient(options.index), targets, read)
+            with_file_licenses(answers, read, cache.path.parent, notices)
+            for target, answer in answers.items():
                 if isinstance(answer, Exception):
                     failures[target] = answer
                 else:
@@ -255,7 +259,9 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     updated = {}
     for target in (t for t in targets if t in found):
         component, notice = _apply(target, found[target])
+        component, differs = distribution.applied(component, found[target].file_licenses)
         component = replace(component, index_unsigned_export=unsigned.get(target), index_url=answered[target])
+        notices += [differs] if differs else []
         updated[component.key] = component
         disagreement = license_disagreement(
             target.component, found[target].license, found[target].license_source
@@ -265,9 +271,13 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     return replace(inventory, components=components), notices
 
 
-def _ask(client: IndexClient, targets: list[_Target]) -> dict[_Target, ReleaseData | Exception]:
+def _ask(
+    client: IndexClient, targets: list[_Target], read: dict[_Target, list[tuple[str, bytes]] | Exception]
+) -> dict[_Target, ReleaseData | Exception]:
     """Every target's release from the index, in one concurrent round: a project's page, then
-    the core metadata of each file it records, by the same worker."""
+    the core metadata of each file it records, by the same worker; and into ``read``, the
+    license files of that file for a release looked up by name (not a bundled file, whose
+    own license files the artifact carries)."""
     by_name: dict[str, list[_Target]] = {}
     for target in targets:
         by_name.setdefault(target.name, []).append(target)
@@ -282,7 +292,13 @@ def _ask(client: IndexClient, targets: list[_Target]) -> dict[_Target, ReleaseDa
             except IndexResponseError as exc:
                 result[target] = exc
                 continue
-            result[target] = with_core_metadata(data, _recorded_file(target, data.files), client)
+            chosen = _recorded_file(target, data.files)
+            result[target] = with_core_metadata(data, chosen, client)
+            if chosen is not None and not target.subject:
+                try:
+                    read[target] = distribution.license_files(chosen, client)
+                except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
+                    read[target] = exc
         return result
 
     answers: dict[_Target, ReleaseData | Exception] = {}
@@ -290,6 +306,36 @@ def _ask(client: IndexClient, targets: list[_Target]) -> dict[_Target, ReleaseDa
         for target in by_name[name]:
             answers[target] = answer if isinstance(answer, Exception) else answer[target]
     return answers
+
+
+def with_file_licenses(
+    answers: dict[_Target, ReleaseData | Exception],
+    read: dict[_Target, list[tuple[str, bytes]] | Exception],
+    cache_dir: Path,
+    notices: list[str],
+) -> None:
+    """Each answer with what its recorded file's license files say (matched here, off the
+    network's threads, through the license finding cache), to be kept in its cache entry."""
+    from ..scan.license_text import Detector, FindingCache
+
+    detect = Detector(FindingCache(cache_dir))
+    try:
+        for target, files in sorted(read.items(), key=lambda item: (item[0].name, item[0].version)):
+            data = answers.get(target)
+            chosen = pick_file(data.files) if isinstance(data, ReleaseData) else None
+            if not isinstance(data, ReleaseData) or chosen is None:
+                continue
+            if isinstance(files, Exception):
+                notices.append(
+                    f"warning: {target.name} {target.version}: the license files of {chosen.filename} "
+                    f"were not read ({files})"
+                )
+                found = distribution.unread(files)
+            else:
+                found = distribution.conclude(chosen, files, detect, notices.append)
+            answers[target] = data.model_copy(update={"file_licenses": found})
+    finally:
+        detect.cache.close()
 
 
 def _recorded_file(target: _Target, files: list[ReleaseFile]) -> ReleaseFile | None:

@@ -34,7 +34,7 @@ METHOD = (
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "1"  # bump when what is cached changes meaning
+_RULES = "2"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -42,7 +42,7 @@ _RULES = "1"  # bump when what is cached changes meaning
 _COPYRIGHT = re.compile(
     r"\bSPDX-FileCopyrightText:[ \t]*(?=[0-9A-Z©(])"
     r"|(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*\n?[ \t]*"
-    r"(?!(?i:holders?|owners?|notices?|law|act|statement)\b)(?=[0-9A-Z©(])"
+    r"(?!(?i:holders?|owners?|notices?|licen[cs]es?|law|act|statement)\b)(?=[0-9A-Z©(])"
     r"|(?:\([cC]\)|©)[ \t]*(?=\d{4})"
 )
 # Where a statement ends: a quote, a semicolon, a sentence's end, a blank line, or a line
@@ -50,9 +50,12 @@ _COPYRIGHT = re.compile(
 _END = re.compile(r'["<;]|\.(?:  |\s*\n|\s*$)|\n[ \t]*\n|(?<![,\n])\n')
 
 
-# A line that is a copyright notice (or its "All rights reserved"), in a comment or not.
+# A line that is a copyright notice (or its "All rights reserved"), in a comment or not;
+# not a license's own line such as Apache-2.0's "copyright license to reproduce" or
+# "(c) You must retain" (a "(c)" notice gives a year).
 _NOTICE_LINE = re.compile(
-    r"(?im)^[ \t#*/;-]*(?:copyright\b|\(c\)|©|all rights reserved\b)(?!\s+(?:holders?|owners?|notices?)\b).*$"
+    r"(?im)^[ \t#*/;-]*(?:copyright\b|\(c\)[ \t]*(?=\d)|©|all rights reserved\b)"
+    r"(?!\s+(?:holders?|owners?|notices?|licen[cs]es?)\b).*$"
 )
 
 

@@ -1,0 +1,154 @@
+"""License files of the recorded distribution file: which are read, how far, and what wins."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from index_server import FIXTURES, IndexServer
+
+from sbomgen.documents.index import FileLicenses, ReleaseFile
+from sbomgen.enrich.distribution import _wanted_members, applied, license_files
+from sbomgen.enrich.index import IndexClient, IndexSettings
+from sbomgen.errors import ArchiveError, EnrichmentError
+from sbomgen.model import Component
+from sbomgen.scan.license_text import MAX_LICENSE_SIZE
+
+IDNA = "idna-3.10-py3-none-any.whl"
+
+
+def sdist(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, content in members:
+            info = tarfile.TarInfo(f"pkg-1.0/{name}")
+            info.size, info.mtime = len(content), 1_700_000_000
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def test_sdist_top_level_files_and_declared_license_files() -> None:
+    # PKG-INFO comes last: the files it names were kept as candidates until then.
+    content = sdist(
+        [
+            ("COPYING", b"top"),
+            ("NOTICE.txt", b"notice"),
+            ("LICENSES/MIT.txt", b"declared"),
+            ("src/pkg/LICENSE", b"not declared, not at the top"),
+            ("README", b"not a license"),
+            ("PKG-INFO", b"Metadata-Version: 2.4\nName: pkg\nVersion: 1.0\nLicense-File: LICENSES/MIT.txt\n"),
+        ]
+    )
+    assert _wanted_members("pkg-1.0.tar.gz", content) == [
+        ("COPYING", b"top"),
+        ("LICENSES/MIT.txt", b"declared"),
+        ("NOTICE.txt", b"notice"),
+    ]
+
+
+def test_wheel_license_folders_only() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr("pkg/LICENSE", b"a module's folder: not the wheel's license")
+        wheel.writestr("pkg-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+        wheel.writestr("pkg-1.0.dist-info/licenses/docs/third-party.txt", b"licenses/: all of it")
+        wheel.writestr("pkg-1.0.dist-info/license_files/LICENSE.txt", b"older hatchling")
+        wheel.writestr("pkg-1.0.dist-info/AUTHORS.rst", b"authors")
+    assert [p for p, _ in _wanted_members("pkg-1.0-py3-none-any.whl", buffer.getvalue())] == [
+        "pkg-1.0.dist-info/AUTHORS.rst",
+        "pkg-1.0.dist-info/license_files/LICENSE.txt",
+        "pkg-1.0.dist-info/licenses/docs/third-party.txt",
+    ]
+
+
+def test_a_huge_license_member_is_read_only_as_far_as_matched() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
+        wheel.writestr("pkg-1.0.dist-info/LICENSE", bytes(100 << 20))  # 100 MiB of zeros, ~100 KiB packed
+    content = buffer.getvalue()
+    tracemalloc.start()
+    try:
+        found = _wanted_members("pkg-1.0-py3-none-any.whl", content)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(p, len(c)) for p, c in found] == [("pkg-1.0.dist-info/LICENSE", MAX_LICENSE_SIZE + 1)]
+    assert peak < 16 << 20
+
+
+def test_a_member_leaving_the_archive_is_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr("../pkg-1.0.dist-info/LICENSE", b"MIT")
+    with pytest.raises(ArchiveError):
+        _wanted_members("pkg-1.0-py3-none-any.whl", buffer.getvalue())
+
+
+def recorded(server: IndexServer, sha256: str, size: int | None) -> ReleaseFile:
+    url = server.url.removesuffix("/pypi") + f"/files/{IDNA}"
+    return ReleaseFile(filename=IDNA, url=url, sha256=sha256, packagetype="bdist_wheel", size=size)
+
+
+def test_the_file_is_checked_before_it_is_read(tmp_path: Path) -> None:
+    real = (FIXTURES / "files" / IDNA).read_bytes()
+    with IndexServer({}) as server:
+        client = IndexClient(IndexSettings(url=server.url, attempts=1))
+        files = license_files(recorded(server, hashlib.sha256(real).hexdigest(), len(real)), client)
+        assert [p for p, _ in files] == ["idna-3.10.dist-info/LICENSE.md"]
+        with pytest.raises(EnrichmentError, match=f"^{IDNA}: its SHA256 is not the one the index gives$"):
+            license_files(recorded(server, "0" * 64, len(real)), client)
+        asked = len(server.requests)
+        with pytest.raises(EnrichmentError, match=f"^{IDNA}: larger than 16 MiB$"):
+            license_files(recorded(server, "0" * 64, 17 << 20), client)
+        assert len(server.requests) == asked  # not even asked for
+
+
+def vendored(license_: str | None, copyright_: str | None = None, comment: str | None = None) -> Component:
+    return Component(
+        key="wheel:pip/vendored:idna",
+        name="idna",
+        version="3.10",
+        license_concluded=license_,
+        copyright_text=copyright_,
+        license_comment=comment,
+    )
+
+
+FOUND = FileLicenses(
+    license="BSD-3-Clause", copyrights=["Copyright (c) Kim Davies"], comment="from LICENSE.md"
+)
+
+
+def test_the_artifact_keeps_precedence_and_a_disagreement_is_a_warning() -> None:
+    mine = vendored("MIT", "Copyright Someone", "from the artifact")
+    assert applied(mine, FOUND) == (
+        mine,
+        "warning: idna 3.10: the artifact's license files say MIT, those of its recorded distribution "
+        "file say BSD-3-Clause (from LICENSE.md); keeping MIT",
+    )
+    assert applied(vendored("BSD-3-Clause", "x", "y"), FOUND) == (vendored("BSD-3-Clause", "x", "y"), None)
+
+
+def test_the_recorded_file_fills_in_what_the_artifact_does_not_say() -> None:
+    assert applied(vendored(None), FOUND)[0] == vendored(
+        "BSD-3-Clause", "Copyright (c) Kim Davies", "from LICENSE.md"
+    )
+    # The artifact's copyrights stay, after the file's.
+    assert applied(vendored(None, "Copyright (c) Kim Davies\nCopyright Other", "notices"), FOUND)[
+        0
+    ] == vendored(
+        "BSD-3-Clause",
+        "Copyright (c) Kim Davies\nCopyright Other",
+        "from LICENSE.md Copyright text also from the artifact's own files.",
+    )
+    # Nothing certain in the file: the artifact's own finding stands if it has one.
+    unsure = FileLicenses(copyrights=["Copyright (c) Kim Davies"], comment="not exact")
+    assert applied(vendored(None, "Copyright Other", "notices"), unsure)[0] == vendored(
+        None, "Copyright Other", "notices"
+    )
+    assert applied(vendored(None), unsure)[0] == vendored(None, "Copyright (c) Kim Davies", "not exact")
