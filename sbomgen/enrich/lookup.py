@@ -293,12 +293,18 @@ def _ask(
                 result[target] = exc
                 continue
             chosen = _recorded_file(target, data.files)
-            result[target] = with_core_metadata(data, chosen, client)
+            result[target] = data = with_core_metadata(data, chosen, client)
             if chosen is not None and not target.subject:
                 try:
-                    read[target] = distribution.license_files(chosen, client)
+                    read[target], sha512 = distribution.license_files(chosen, client)
                 except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
                     read[target] = exc
+                else:
+                    files = [
+                        f.model_copy(update={"sha512": sha512}) if f.filename == chosen.filename else f
+                        for f in data.files
+                    ]
+                    result[target] = data.model_copy(update={"files": files})
         return result
 
     answers: dict[_Target, ReleaseData | Exception] = {}
