@@ -264,3 +264,20 @@ def test_a_second_home_page_is_not_an_error() -> None:
     text += b"Home-page: https://one.example.org/\nHome-page: https://two.example.org/\n"
     found = read_metadata(text, "x", ContentError).originator()
     assert found == Party("Person", "k@example.org", "k@example.org", "https://one.example.org/")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["Person: {} <kim@example.org>", "Organization: {} (https://example.org/)", "Tool: {}"]),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="()<>"), max_size=20),
+    st.sampled_from(["\u2028", "\u2029", "\u202e", "\u2066", "\u200b", "\ufeff", "\x85", "\ufffe"]),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="()<>"), max_size=20),
+)
+def test_no_line_breaking_or_invisible_character_in_a_creator(
+    form: str, before: str, char: str, after: str
+) -> None:
+    """A line or paragraph separator (not category C, yet a new line for many readers), a
+    bidi or invisible character anywhere in a creator: refused, as every name from outside is."""
+    with pytest.raises(UsageError) as caught:
+        parse_creator(form.format(f"Kim{before}{char}{after}"))
+    assert "\n" not in str(caught.value)
