@@ -5,11 +5,13 @@ SBOMGEN_CREATOR); these are the rules, fast."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SIGSTORE_SDIST, refused, sbomgen
+from conftest import ROOT, SIGSTORE_SDIST, cpython_tree, refused, sbomgen, write_tar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -281,3 +283,33 @@ def test_no_line_breaking_or_invisible_character_in_a_creator(
     with pytest.raises(UsageError) as caught:
         parse_creator(form.format(f"Kim{before}{char}{after}"))
     assert "\n" not in str(caught.value)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(0, 5000),
+    st.text(st.sampled_from('()<>"\\,@ .ak'), max_size=40),
+    st.sampled_from(["Author-email", "Maintainer-email"]),
+)
+def test_nested_comments_in_an_address_field(depth: int, rest: str, field: str) -> None:
+    """Comments nested thousands deep (the address parser recurses once a level): no address,
+    not a RecursionError."""
+    value = "(" * depth + rest + ")" * (depth // 2)
+    text = f"Metadata-Version: 2.1\nName: x\nVersion: 1\n{field}: {value}\n".encode()
+    found = read_metadata(text, "x", ContentError).originator()
+    assert found is None or found.email is not None
+
+
+def test_a_bundled_wheel_with_nested_comments_in_its_author(tmp_path: Path) -> None:
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("pip/__init__.py", "")
+        metadata = "Metadata-Version: 2.1\nName: pip\nVersion: 99.0\nAuthor-email: " + "(" * 3000 + "\n"
+        archive.writestr("pip-99.0.dist-info/METADATA", metadata)
+    tree = {**cpython_tree(), "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl": wheel.getvalue()}
+    tarball = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    out = tmp_path / "sbom.json"
+    run = sbomgen("tarball", tarball, "--offline", "--cache-dir", tmp_path / "cache", "-o", out)
+    assert run.returncode == 0, run.stderr
+    pip = next(p for p in json.loads(out.read_text())["packages"] if p["name"] == "pip")
+    assert "((" not in pip.get("originator", "")

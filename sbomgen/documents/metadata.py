@@ -92,7 +92,7 @@ class CoreMetadata(Strict):
         metadata does not say whether an author is a person or a group: a ``Person``."""
         url = self.url("homepage") or _stated(self.home_page) or self.url("source")
         for name, addresses in ((self.author, self.author_email), (self.maintainer, self.maintainer_email)):
-            for display, address in getaddresses([addresses or ""]):
+            for display, address in _addresses(addresses or ""):
                 if is_email(address):
                     return Party("Person", display.strip() or _stated(name) or address, address, url)
         name = _stated(self.author) or _stated(self.maintainer)
@@ -105,6 +105,16 @@ class CoreMetadata(Strict):
             if _label(given) == label and is_web_url(value.strip()):
                 return value.strip()
         return None
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    """``getaddresses`` of ``value``; none where comments nest deeper than any address needs
+    (the parser recurses once a level: thousands of '(' would exhaust the stack)."""
+    depth = deepest = 0
+    for c in value:
+        depth = depth + 1 if c == "(" else max(depth - 1, 0) if c == ")" else depth
+        deepest = max(deepest, depth)
+    return [] if deepest > 16 else getaddresses([value])
 
 
 def _label(text: str) -> str:
