@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sbomgen.documents.cache import read_row
-from sbomgen.documents.creators import parse_creator, spdx2_creator
+from sbomgen.documents.creators import is_web_url, parse_creator, spdx2_creator
 from sbomgen.documents.metadata import read_metadata
 from sbomgen.errors import CacheError, ContentError, UsageError
 from sbomgen.model import Party
@@ -313,3 +313,34 @@ def test_a_bundled_wheel_with_nested_comments_in_its_author(tmp_path: Path) -> N
     assert run.returncode == 0, run.stderr
     pip = next(p for p in json.loads(out.read_text())["packages"] if p["name"] == "pip")
     assert "((" not in pip.get("originator", "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(
+            [
+                "javascript:alert(1)",
+                "file:///etc/passwd",
+                "https://[::1]/",
+                "https://a.example/\\x",
+                "ftp://a.b/",
+            ]
+        ),
+        st.text(st.sampled_from('hts:/[]\\%#{}|^`"<>a.é'), max_size=30),
+    )
+)
+def test_home_page_is_an_http_url_or_nothing(home_page: str) -> None:
+    """Home-page is the originator's URL only when it is an http(s) URL every writer takes
+    (not javascript:, not what the CycloneDX writer escapes into an invalid IRI), as
+    Project-URL's are."""
+    text = (
+        f"Metadata-Version: 2.1\nName: x\nVersion: 1\nAuthor-email: k@example.org\nHome-page: {home_page}\n"
+    )
+    try:
+        metadata = read_metadata(text.encode(), "x", ContentError)
+    except ContentError:
+        return
+    found = metadata.originator()
+    assert found is not None and found.email == "k@example.org"
+    assert found.url is None or is_web_url(found.url)

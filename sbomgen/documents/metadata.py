@@ -90,7 +90,8 @@ class CoreMetadata(Strict):
         with the project's home page (``Project-URL`` Homepage, else ``Home-page``, else
         ``Project-URL`` Source); without an address, the author named with that URL. Core
         metadata does not say whether an author is a person or a group: a ``Person``."""
-        url = self.url("homepage") or _stated(self.home_page) or self.url("source")
+        home = _stated(self.home_page)
+        url = self.url("homepage") or (home if home and is_web_url(home) else None) or self.url("source")
         for name, addresses in ((self.author, self.author_email), (self.maintainer, self.maintainer_email)):
             for display, address in _addresses(addresses or ""):
                 if is_email(address):
