@@ -344,3 +344,30 @@ def test_home_page_is_an_http_url_or_nothing(home_page: str) -> None:
     found = metadata.originator()
     assert found is not None and found.email == "k@example.org"
     assert found.url is None or is_web_url(found.url)
+
+
+NAME_TEXT = st.text(st.sampled_from('Kim ()<>@.,"\\k'), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(NAME_TEXT, NAME_TEXT, st.booleans())
+def test_an_originator_reads_back_as_itself_in_spdx2(author: str, author_email: str, home: bool) -> None:
+    """No name from core metadata can pass for a contact in SPDX 2's ``Person: NAME (CONTACT)``
+    ("Author: Kim (kim@evil.example)" with only a home page read as that address)."""
+    text = f"Metadata-Version: 2.1\nName: x\nVersion: 1\nAuthor: {author}\nAuthor-email: {author_email}\n"
+    text += "Home-page: https://example.org/\n" if home else ""
+    try:
+        metadata = read_metadata(text.encode(), "x", ContentError)
+    except ContentError:
+        return
+    found = metadata.originator()
+    if found is not None:
+        assert parse_creator(spdx2_creator(Party(found.kind, found.name, found.email))) == Party(
+            found.kind, found.name, found.email
+        )
+
+
+def test_a_cache_row_originator_named_with_brackets_is_refused() -> None:
+    row = {"files": [], "originator": {"kind": "Person", "name": "Kim (kim@evil.example)"}}
+    with pytest.raises(CacheError):
+        read_row(json.dumps(row), "row")

@@ -95,8 +95,8 @@ class CoreMetadata(Strict):
         for name, addresses in ((self.author, self.author_email), (self.maintainer, self.maintainer_email)):
             for display, address in _addresses(addresses or ""):
                 if is_email(address):
-                    return Party("Person", display.strip() or _stated(name) or address, address, url)
-        name = _stated(self.author) or _stated(self.maintainer)
+                    return Party("Person", _named(display) or _named(name) or address, address, url)
+        name = _named(self.author) or _named(self.maintainer)
         return Party("Person", name, url=url) if name and url else None
 
     def url(self, label: str) -> str | None:
@@ -116,6 +116,13 @@ def _addresses(value: str) -> list[tuple[str, str]]:
         depth = depth + 1 if c == "(" else max(depth - 1, 0) if c == ")" else depth
         deepest = max(deepest, depth)
     return [] if deepest > 16 else getaddresses([value])
+
+
+def _named(value: str | None) -> str | None:
+    """A stated name that SPDX 2's ``Person: NAME (CONTACT)`` cannot read another way: a
+    name holding brackets ("Kim (kim@evil.example)") would read as a contact."""
+    value = _stated(value)
+    return value if value and not any(c in value for c in "()<>") else None
 
 
 def _label(text: str) -> str:
