@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
+import resource
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -21,6 +25,7 @@ from sbomgen.scan.license_headers import (
     _NOTICE,
     HEAD_SIZE,
     concluded,
+    identifiers,
     is_source,
     leading_comment,
     notice,
@@ -236,3 +241,38 @@ def test_cache_dir_holds_the_license_findings(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(cache / "licenses.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM findings").fetchone()[0] >= 3
+
+
+_OLD_IDENTIFIER = re.compile(r"SPDX-License-Identifier:[ \t]*([^\n]*?)[ \t]*(?:\*/)?[ \t]*$", re.MULTILINE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["SPDX-License-Identifier:", " ", "\t", "*/", "*", "/", "\n", "\r", "MIT", "x"]),
+        max_size=16,
+    )
+)
+def test_identifier_values_as_the_line_pattern_gave_them(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert identifiers(text) == _OLD_IDENTIFIER.findall(text)
+
+
+def test_a_long_run_of_spaces_after_an_identifier_is_cheap() -> None:
+    """A source file whose head (4 KiB) is a notice with an identifier line of spaces, then
+    more text: each split of the run was tried (a minute of CPU); a second is plenty."""
+    program = (
+        "import sys; from sbomgen.model import Component; "
+        "from sbomgen.scan.license_headers import concluded, notice; "
+        "c = concluded(Component(key='lib', name='lib', version='1'), "
+        "[('a.c', notice(sys.stdin.buffer.read()))], lambda _: None); print(c.license_concluded)"
+    )
+    head = b"/* Copyright 2024 Kim\n * SPDX-License-Identifier: MIT" + b" " * 4000 + b"x */\n"
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        input=head,
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
+    )
+    assert (run.returncode, run.stdout.decode().strip()) == (0, "None"), run.stderr
