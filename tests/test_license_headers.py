@@ -276,3 +276,43 @@ def test_a_long_run_of_spaces_after_an_identifier_is_cheap() -> None:
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
     )
     assert (run.returncode, run.stdout.decode().strip()) == (0, "None"), run.stderr
+
+
+_OLD_COPYRIGHT = re.compile(
+    r"\bSPDX-FileCopyrightText:[ \t]*(?=[0-9A-Z©(])"
+    r"|(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*\n?[ \t]*"
+    r"(?!(?i:holders?|owners?|notices?|law|act|statement)\b)(?=[0-9A-Z©(])"
+    r"|(?:\([cC]\)|©)[ \t]*(?=\d{4})"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Copyright", "COPYRIGHT", "(c)", "©", " ", "\t", "\n", "Kim", "2024", "holders", "x"]
+        ),
+        max_size=14,
+    )
+)
+def test_copyright_starts_as_the_old_pattern_found_them(parts: list[str]) -> None:
+    from sbomgen.scan.license_text import _COPYRIGHT
+
+    text = "".join(parts)
+    assert [m.span() for m in _COPYRIGHT.finditer(text)] == [m.span() for m in _OLD_COPYRIGHT.finditer(text)]
+
+
+def test_a_long_run_of_blanks_after_copyright_is_cheap() -> None:
+    """ "Copyright" then a license file's worth (64 KiB) of spaces: the pattern's two space
+    runs around an optional newline split the run every way (minutes of CPU); now linear."""
+    program = (
+        "import sys; from sbomgen.scan.license_text import copyrights; print(copyrights(sys.stdin.read()))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        input=b"Copyright" + b" \t" * 32000 + b"x\n",
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
+    )
+    assert (run.returncode, run.stdout.decode().strip()) == (0, "()"), run.stderr
