@@ -371,3 +371,42 @@ def test_a_cache_row_originator_named_with_brackets_is_refused() -> None:
     row = {"files": [], "originator": {"kind": "Person", "name": "Kim (kim@evil.example)"}}
     with pytest.raises(CacheError):
         read_row(json.dumps(row), "row")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(st.just("https://x.example/</text>\nPackageName: injected"), st.text(max_size=20)),
+    st.one_of(st.none(), st.just("0" * 64), st.text(max_size=70)),
+)
+def test_a_cache_rows_index_and_export_columns_pass_the_gate(index_url: str, export: str | None) -> None:
+    """The index that answered and the unsigned export's SHA256 are columns no checksum
+    covers, now carried into every SBOM (a tag-value annotation's <text> block among them):
+    one line and a SHA256, or the cache cannot be used (exit 8)."""
+    import sqlite3
+    import tempfile
+
+    from sbomgen.documents.fields import check_line
+    from sbomgen.enrich.cache import Cache, Entry
+
+    data = read_row(json.dumps({"files": []}), "row")
+    with tempfile.TemporaryDirectory() as folder:
+        store = Cache(Path(folder))
+        store.put([Entry("https://pypi.org/simple", "x", "1", "", data, "2025-01-01T00:00:00Z")], "0" * 64)
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE release SET index_url = ?", (index_url,))
+            if export is None:
+                db.execute("DELETE FROM unsigned")
+            else:
+                db.execute("UPDATE unsigned SET export_sha256 = ?", (export,))
+        db.close()
+        try:
+            entry = store.get("x", "1")
+        except CacheError as exc:
+            assert "\n" not in str(exc)
+            return
+        finally:
+            store.close()
+    assert entry is not None and check_line(entry.index_url) and entry.index_url
+    assert entry.unsigned_from is None or (
+        len(entry.unsigned_from) == 64 and int(entry.unsigned_from, 16) >= 0
+    )
