@@ -410,3 +410,42 @@ def test_a_cache_rows_index_and_export_columns_pass_the_gate(index_url: str, exp
     assert entry.unsigned_from is None or (
         len(entry.unsigned_from) == 64 and int(entry.unsigned_from, 16) >= 0
     )
+
+
+TOOL_NAMES = st.just("sbomgen") | st.text(st.sampled_from("ab -.é"), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(TOOL_NAMES, max_size=4))
+def test_every_creator_tool_is_in_spdx3(names: list[str]) -> None:
+    """Each --creator tool is its own element of the SPDX 3 document, beside sbomgen's: one
+    named "sbomgen", or two whose names differ only where an SPDX ID cannot ("a b", "a-b"),
+    took the same ID, and one of them was lost."""
+    import datetime
+
+    from sbomgen import __version__
+    from sbomgen.model import Artifact, Checksum, Component, Inventory
+    from sbomgen.write import spdx3
+
+    tools, accepted = [], []
+    for name in names:
+        try:
+            accepted.append(parse_creator(f"Tool: {name}"))
+        except UsageError:
+            continue
+        tools.append(f"Tool: {name}")
+    inventory = Inventory(
+        artifact=Artifact("x-1.0.tar.gz", 1, (Checksum("SHA256", "d4" * 32),)),
+        root="x",
+        components=(Component("x", "x", "1.0"),),
+        files=(),
+        dependencies=(),
+        created=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
+    )
+    graph = json.loads(spdx3.render(inventory, tools))["@graph"]
+    (creation,) = [e for e in graph if e["type"] == "CreationInfo"]
+    by_id = {e["spdxId"]: e for e in graph if e["type"] == "Tool"}
+    assert [by_id[i]["name"] for i in creation["createdUsing"]] == [
+        f"sbomgen-{__version__}",
+        *dict.fromkeys(accepted),
+    ]
