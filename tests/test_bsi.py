@@ -5,16 +5,18 @@ SBOMGEN_CREATOR); these are the rules, fast."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SIGSTORE_SDIST, refused, sbomgen
+from conftest import ROOT, SIGSTORE_SDIST, cpython_tree, refused, sbomgen, write_tar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sbomgen.documents.cache import read_row
-from sbomgen.documents.creators import parse_creator, spdx2_creator
+from sbomgen.documents.creators import is_web_url, parse_creator, spdx2_creator
 from sbomgen.documents.metadata import read_metadata
 from sbomgen.errors import CacheError, ContentError, UsageError
 from sbomgen.model import Party
@@ -264,3 +266,186 @@ def test_a_second_home_page_is_not_an_error() -> None:
     text += b"Home-page: https://one.example.org/\nHome-page: https://two.example.org/\n"
     found = read_metadata(text, "x", ContentError).originator()
     assert found == Party("Person", "k@example.org", "k@example.org", "https://one.example.org/")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["Person: {} <kim@example.org>", "Organization: {} (https://example.org/)", "Tool: {}"]),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="()<>"), max_size=20),
+    st.sampled_from(["\u2028", "\u2029", "\u202e", "\u2066", "\u200b", "\ufeff", "\x85", "\ufffe"]),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="()<>"), max_size=20),
+)
+def test_no_line_breaking_or_invisible_character_in_a_creator(
+    form: str, before: str, char: str, after: str
+) -> None:
+    """A line or paragraph separator (not category C, yet a new line for many readers), a
+    bidi or invisible character anywhere in a creator: refused, as every name from outside is."""
+    with pytest.raises(UsageError) as caught:
+        parse_creator(form.format(f"Kim{before}{char}{after}"))
+    assert "\n" not in str(caught.value)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(0, 5000),
+    st.text(st.sampled_from('()<>"\\,@ .ak'), max_size=40),
+    st.sampled_from(["Author-email", "Maintainer-email"]),
+)
+def test_nested_comments_in_an_address_field(depth: int, rest: str, field: str) -> None:
+    """Comments nested thousands deep (the address parser recurses once a level): no address,
+    not a RecursionError."""
+    value = "(" * depth + rest + ")" * (depth // 2)
+    text = f"Metadata-Version: 2.1\nName: x\nVersion: 1\n{field}: {value}\n".encode()
+    found = read_metadata(text, "x", ContentError).originator()
+    assert found is None or found.email is not None
+
+
+def test_a_bundled_wheel_with_nested_comments_in_its_author(tmp_path: Path) -> None:
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("pip/__init__.py", "")
+        metadata = "Metadata-Version: 2.1\nName: pip\nVersion: 99.0\nAuthor-email: " + "(" * 3000 + "\n"
+        archive.writestr("pip-99.0.dist-info/METADATA", metadata)
+    tree = {**cpython_tree(), "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl": wheel.getvalue()}
+    tarball = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    out = tmp_path / "sbom.json"
+    run = sbomgen("tarball", tarball, "--offline", "--cache-dir", tmp_path / "cache", "-o", out)
+    assert run.returncode == 0, run.stderr
+    pip = next(p for p in json.loads(out.read_text())["packages"] if p["name"] == "pip")
+    assert "((" not in pip.get("originator", "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(
+            [
+                "javascript:alert(1)",
+                "file:///etc/passwd",
+                "https://[::1]/",
+                "https://a.example/\\x",
+                "ftp://a.b/",
+            ]
+        ),
+        st.text(st.sampled_from('hts:/[]\\%#{}|^`"<>a.é'), max_size=30),
+    )
+)
+def test_home_page_is_an_http_url_or_nothing(home_page: str) -> None:
+    """Home-page is the originator's URL only when it is an http(s) URL every writer takes
+    (not javascript:, not what the CycloneDX writer escapes into an invalid IRI), as
+    Project-URL's are."""
+    text = (
+        f"Metadata-Version: 2.1\nName: x\nVersion: 1\nAuthor-email: k@example.org\nHome-page: {home_page}\n"
+    )
+    try:
+        metadata = read_metadata(text.encode(), "x", ContentError)
+    except ContentError:
+        return
+    found = metadata.originator()
+    assert found is not None and found.email == "k@example.org"
+    assert found.url is None or is_web_url(found.url)
+
+
+NAME_TEXT = st.text(st.sampled_from('Kim ()<>@.,"\\k'), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(NAME_TEXT, NAME_TEXT, st.booleans())
+def test_an_originator_reads_back_as_itself_in_spdx2(author: str, author_email: str, home: bool) -> None:
+    """No name from core metadata can pass for a contact in SPDX 2's ``Person: NAME (CONTACT)``
+    ("Author: Kim (kim@evil.example)" with only a home page read as that address)."""
+    text = f"Metadata-Version: 2.1\nName: x\nVersion: 1\nAuthor: {author}\nAuthor-email: {author_email}\n"
+    text += "Home-page: https://example.org/\n" if home else ""
+    try:
+        metadata = read_metadata(text.encode(), "x", ContentError)
+    except ContentError:
+        return
+    found = metadata.originator()
+    if found is not None:
+        assert parse_creator(spdx2_creator(Party(found.kind, found.name, found.email))) == Party(
+            found.kind, found.name, found.email
+        )
+
+
+def test_a_cache_row_originator_named_with_brackets_is_refused() -> None:
+    row = {"files": [], "originator": {"kind": "Person", "name": "Kim (kim@evil.example)"}}
+    with pytest.raises(CacheError):
+        read_row(json.dumps(row), "row")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(st.just("https://x.example/</text>\nPackageName: injected"), st.text(max_size=20)),
+    st.one_of(st.none(), st.just("0" * 64), st.text(max_size=70)),
+)
+def test_a_cache_rows_index_and_export_columns_pass_the_gate(index_url: str, export: str | None) -> None:
+    """The index that answered and the unsigned export's SHA256 are columns no checksum
+    covers, now carried into every SBOM (a tag-value annotation's <text> block among them):
+    one line and a SHA256, or the cache cannot be used (exit 8)."""
+    import sqlite3
+    import tempfile
+
+    from sbomgen.documents.fields import check_line
+    from sbomgen.enrich.cache import Cache, Entry
+
+    data = read_row(json.dumps({"files": []}), "row")
+    with tempfile.TemporaryDirectory() as folder:
+        store = Cache(Path(folder))
+        store.put([Entry("https://pypi.org/simple", "x", "1", "", data, "2025-01-01T00:00:00Z")], "0" * 64)
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE release SET index_url = ?", (index_url,))
+            if export is None:
+                db.execute("DELETE FROM unsigned")
+            else:
+                db.execute("UPDATE unsigned SET export_sha256 = ?", (export,))
+        db.close()
+        try:
+            entry = store.get("x", "1")
+        except CacheError as exc:
+            assert "\n" not in str(exc)
+            return
+        finally:
+            store.close()
+    assert entry is not None and check_line(entry.index_url) and entry.index_url
+    assert entry.unsigned_from is None or (
+        len(entry.unsigned_from) == 64 and int(entry.unsigned_from, 16) >= 0
+    )
+
+
+TOOL_NAMES = st.just("sbomgen") | st.text(st.sampled_from("ab -.é"), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(TOOL_NAMES, max_size=4))
+def test_every_creator_tool_is_in_spdx3(names: list[str]) -> None:
+    """Each --creator tool is its own element of the SPDX 3 document, beside sbomgen's: one
+    named "sbomgen", or two whose names differ only where an SPDX ID cannot ("a b", "a-b"),
+    took the same ID, and one of them was lost."""
+    import datetime
+
+    from sbomgen import __version__
+    from sbomgen.model import Artifact, Checksum, Component, Inventory
+    from sbomgen.write import spdx3
+
+    tools, accepted = [], []
+    for name in names:
+        try:
+            accepted.append(parse_creator(f"Tool: {name}"))
+        except UsageError:
+            continue
+        tools.append(f"Tool: {name}")
+    inventory = Inventory(
+        artifact=Artifact("x-1.0.tar.gz", 1, (Checksum("SHA256", "d4" * 32),)),
+        root="x",
+        components=(Component("x", "x", "1.0"),),
+        files=(),
+        dependencies=(),
+        created=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
+    )
+    graph = json.loads(spdx3.render(inventory, tools))["@graph"]
+    (creation,) = [e for e in graph if e["type"] == "CreationInfo"]
+    by_id = {e["spdxId"]: e for e in graph if e["type"] == "Tool"}
+    assert [by_id[i]["name"] for i in creation["createdUsing"]] == [
+        f"sbomgen-{__version__}",
+        *dict.fromkeys(accepted),
+    ]

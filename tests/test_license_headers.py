@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
+import resource
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -21,6 +25,7 @@ from sbomgen.scan.license_headers import (
     _NOTICE,
     HEAD_SIZE,
     concluded,
+    identifiers,
     is_source,
     leading_comment,
     notice,
@@ -236,3 +241,78 @@ def test_cache_dir_holds_the_license_findings(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(cache / "licenses.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM findings").fetchone()[0] >= 3
+
+
+_OLD_IDENTIFIER = re.compile(r"SPDX-License-Identifier:[ \t]*([^\n]*?)[ \t]*(?:\*/)?[ \t]*$", re.MULTILINE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["SPDX-License-Identifier:", " ", "\t", "*/", "*", "/", "\n", "\r", "MIT", "x"]),
+        max_size=16,
+    )
+)
+def test_identifier_values_as_the_line_pattern_gave_them(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert identifiers(text) == _OLD_IDENTIFIER.findall(text)
+
+
+def test_a_long_run_of_spaces_after_an_identifier_is_cheap() -> None:
+    """A source file whose head (4 KiB) is a notice with an identifier line of spaces, then
+    more text: each split of the run was tried (a minute of CPU); a second is plenty."""
+    program = (
+        "import sys; from sbomgen.model import Component; "
+        "from sbomgen.scan.license_headers import concluded, notice; "
+        "c = concluded(Component(key='lib', name='lib', version='1'), "
+        "[('a.c', notice(sys.stdin.buffer.read()))], lambda _: None); print(c.license_concluded)"
+    )
+    head = b"/* Copyright 2024 Kim\n * SPDX-License-Identifier: MIT" + b" " * 4000 + b"x */\n"
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        input=head,
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
+    )
+    assert (run.returncode, run.stdout.decode().strip()) == (0, "None"), run.stderr
+
+
+_OLD_COPYRIGHT = re.compile(
+    r"\bSPDX-FileCopyrightText:[ \t]*(?=[0-9A-Z©(])"
+    r"|(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*\n?[ \t]*"
+    r"(?!(?i:holders?|owners?|notices?|law|act|statement)\b)(?=[0-9A-Z©(])"
+    r"|(?:\([cC]\)|©)[ \t]*(?=\d{4})"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Copyright", "COPYRIGHT", "(c)", "©", " ", "\t", "\n", "Kim", "2024", "holders", "x"]
+        ),
+        max_size=14,
+    )
+)
+def test_copyright_starts_as_the_old_pattern_found_them(parts: list[str]) -> None:
+    from sbomgen.scan.license_text import _COPYRIGHT
+
+    text = "".join(parts)
+    assert [m.span() for m in _COPYRIGHT.finditer(text)] == [m.span() for m in _OLD_COPYRIGHT.finditer(text)]
+
+
+def test_a_long_run_of_blanks_after_copyright_is_cheap() -> None:
+    """ "Copyright" then a license file's worth (64 KiB) of spaces: the pattern's two space
+    runs around an optional newline split the run every way (minutes of CPU); now linear."""
+    program = (
+        "import sys; from sbomgen.scan.license_text import copyrights; print(copyrights(sys.stdin.read()))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        input=b"Copyright" + b" \t" * 32000 + b"x\n",
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
+    )
+    assert (run.returncode, run.stdout.decode().strip()) == (0, "()"), run.stderr

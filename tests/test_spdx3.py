@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spdx3_shacl import spdx3_problems
 
+from sbomgen.documents.text import control_character
 from sbomgen.errors import ContentError
 from sbomgen.workflows import diff
 from sbomgen.workflows.check import read_packages
@@ -308,3 +309,70 @@ def test_originators_hashes_and_index(outputs: Path) -> None:
         n for n, p in packages.items() if p.get("software_packageUrl", "").startswith("pkg:pypi/")
     } - {"macholib 1.0"}
     assert set(answered.values()) == {os.environ["PIP_INDEX_URL"]}
+
+
+def _spdx3_with(package: dict[str, Any]) -> bytes:
+    """A small valid SPDX 3.0.1 document of one software_Package with ``package``'s properties."""
+    base = "https://example.org/doc"
+    graph = [
+        {"type": "CreationInfo", "@id": "_:c", "specVersion": "3.0.1", "created": "2025-01-01T00:00:00Z",
+         "createdBy": [f"{base}#agent"]},
+        {"type": "Organization", "spdxId": f"{base}#agent", "name": "o", "creationInfo": "_:c"},
+        {"type": "SpdxDocument", "spdxId": base, "creationInfo": "_:c", "rootElement": [f"{base}#p"]},
+        {"type": "software_Package", "spdxId": f"{base}#p", "creationInfo": "_:c", **package},
+    ]  # fmt: skip
+    return json.dumps(
+        {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}
+    ).encode()
+
+
+_HOSTILE_TEXT = st.lists(
+    st.sampled_from(["a", ".", "/", "\x1b", "\n", "\u2028", "\u202e", "<text>", "é"]), max_size=8
+).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_HOSTILE_TEXT, _HOSTILE_TEXT, _HOSTILE_TEXT, st.text(st.sampled_from("0aZ\n"), max_size=66))
+def test_check_reads_an_spdx3_package_through_the_gate(
+    name: str, version: str, file: str, sha256: str
+) -> None:
+    """What `check` reports of an SPDX 3 package (its name, the file its download location
+    names, its SHA256) passes the gate SPDX 2's would: one line, no escapes, a hex SHA256."""
+    package = {
+        "name": f"idna{name}",
+        "software_packageVersion": f"3.10{version}",
+        "software_packageUrl": "pkg:pypi/idna@3.10",
+        "software_downloadLocation": f"https://files.example.org/{file}.whl",
+        "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": sha256}],
+    }
+    try:
+        _, packages = read_packages(_spdx3_with(package), "x.spdx3.json")
+    except ContentError as exc:
+        assert "\n" not in str(exc)
+        return
+    (found,) = packages
+    for value in (found.name, found.version, found.location):
+        assert control_character(value or "") is None and "<text>" not in (value or "")
+    assert found.sha256 is not None and len(found.sha256) == 64 and int(found.sha256, 16) >= 0
+
+
+def test_check_refuses_an_escape_in_an_spdx3_download_location(tmp_path: Path) -> None:
+    """Not a report whose 'removed:' line clears the terminal: exit 4, one line."""
+    path = tmp_path / "hostile.spdx3.json"
+    path.write_bytes(
+        _spdx3_with(
+            {
+                "name": "idna",
+                "software_packageUrl": "pkg:pypi/idna@3.10",
+                "software_downloadLocation": "https://files.example.org/idna-3.10\x1b[2J.whl",
+                "verifiedUsing": [{"type": "Hash", "algorithm": "sha256", "hashValue": "a" * 64}],
+            }
+        )
+    )
+    run = sbomgen("check", path, "--cache-dir", tmp_path / "cache")
+    assert run.returncode == 4, (run.returncode, run.stdout, run.stderr)
+    assert run.stderr == (
+        f"sbomgen: error: {path}: package 'https://example.org/doc#p': location: "
+        "holds the control character U+001B\n"
+    )
+    assert run.stdout == b""

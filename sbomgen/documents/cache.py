@@ -52,6 +52,18 @@ class CacheExport(Strict):
     sha256: Sha256
 
 
+class RowSource(Strict):
+    """A row's other columns that SBOMs carry: the index that answered, and the SHA256 of
+    the unsigned export it came from. No checksum covers them, so they pass the gate too."""
+
+    index_url: NonEmptyLine
+    unsigned_from: Sha256 | None
+
+
+def read_row_source(index_url: object, unsigned_from: object, where: str) -> RowSource:
+    return validate(RowSource, {"index_url": index_url, "unsigned_from": unsigned_from}, where, CacheError)
+
+
 def read_row(text: str, where: str) -> ReleaseData:
     """The data of one cache row, whose checksum the caller has checked."""
     return load_json(ReleaseData, text, where, CacheError, MAX_ROW_BYTES)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from ..errors import UsageError
 from ..model import Party
+from .text import control_character
 
 FORMS = "'Person: NAME <E-MAIL>', 'Organization: NAME (https://URL)' or 'Tool: NAME'"
 MAX_CHARS = 500
@@ -24,7 +25,9 @@ _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\.]+(\.[^\s@<>()
 def parse_creator(text: str) -> Party | str:
     """A person or organization as a ``Party``, a tool as its name; else ``UsageError``."""
     shown = repr(text[:80])
-    if len(text) > MAX_CHARS or any(unicodedata.category(c).startswith("C") for c in text):
+    # Unicode's line and paragraph separators are not category C, yet start a line for many readers.
+    unsafe = control_character(text) or any(unicodedata.category(c).startswith("C") for c in text)
+    if len(text) > MAX_CHARS or unsafe:
         raise UsageError(f"not a creator: {shown} (too long, or with control characters); expected {FORMS}")
     match = _SHAPE.fullmatch(text.strip())
     if match is None or not match[2]:

@@ -125,6 +125,12 @@ def _web_url(value: str) -> str:
     return value
 
 
+def _party_name(value: str) -> str:
+    if any(c in value for c in "()<>"):
+        raise ValueError(f"a name with brackets, read as a contact in SPDX 2: {value[:80]!r}")
+    return value
+
+
 WebUrl = Annotated[NonEmptyLine, AfterValidator(_web_url)]
 
 
@@ -132,7 +138,7 @@ class Originator(Strict):
     """Who made a release, as its core metadata says (``CoreMetadata.originator``)."""
 
     kind: Literal["Person", "Organization"]
-    name: NonEmptyLine
+    name: Annotated[NonEmptyLine, AfterValidator(_party_name)]
     email: Annotated[NonEmptyLine, AfterValidator(_email)] | None = None
     url: WebUrl | None = None
 

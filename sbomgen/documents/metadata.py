@@ -90,12 +90,13 @@ class CoreMetadata(Strict):
         with the project's home page (``Project-URL`` Homepage, else ``Home-page``, else
         ``Project-URL`` Source); without an address, the author named with that URL. Core
         metadata does not say whether an author is a person or a group: a ``Person``."""
-        url = self.url("homepage") or _stated(self.home_page) or self.url("source")
+        home = _stated(self.home_page)
+        url = self.url("homepage") or (home if home and is_web_url(home) else None) or self.url("source")
         for name, addresses in ((self.author, self.author_email), (self.maintainer, self.maintainer_email)):
-            for display, address in getaddresses([addresses or ""]):
+            for display, address in _addresses(addresses or ""):
                 if is_email(address):
-                    return Party("Person", display.strip() or _stated(name) or address, address, url)
-        name = _stated(self.author) or _stated(self.maintainer)
+                    return Party("Person", _named(display) or _named(name) or address, address, url)
+        name = _named(self.author) or _named(self.maintainer)
         return Party("Person", name, url=url) if name and url else None
 
     def url(self, label: str) -> str | None:
@@ -105,6 +106,23 @@ class CoreMetadata(Strict):
             if _label(given) == label and is_web_url(value.strip()):
                 return value.strip()
         return None
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    """``getaddresses`` of ``value``; none where comments nest deeper than any address needs
+    (the parser recurses once a level: thousands of '(' would exhaust the stack)."""
+    depth = deepest = 0
+    for c in value:
+        depth = depth + 1 if c == "(" else max(depth - 1, 0) if c == ")" else depth
+        deepest = max(deepest, depth)
+    return [] if deepest > 16 else getaddresses([value])
+
+
+def _named(value: str | None) -> str | None:
+    """A stated name that SPDX 2's ``Person: NAME (CONTACT)`` cannot read another way: a
+    name holding brackets ("Kim (kim@evil.example)") would read as a contact."""
+    value = _stated(value)
+    return value if value and not any(c in value for c in "()<>") else None
 
 
 def _label(text: str) -> str:

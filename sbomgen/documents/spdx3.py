@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
 
 from ..errors import SbomgenError
+from .fields import Line, Strict
 from .parse import parse_json
 
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -25,6 +28,18 @@ def is_spdx3(value: Any) -> bool:
     context = value.get("@context")
     contexts = context if isinstance(context, list) else [context]
     return CONTEXT in contexts
+
+
+class PackageFields(Strict):
+    """What ``check`` reads of a ``software_Package``: the bindings type them only as
+    strings, so a name or download location could carry a terminal's escapes into a report
+    and a SHA256 be any text; here each is one line, as in SPDX 2, and the SHA256 hex."""
+
+    name: Line | None
+    version: Line | None
+    purl: Line | None
+    location: Line | None
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None
 
 
 @dataclass

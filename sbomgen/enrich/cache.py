@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..documents.cache import FORMAT, VERSION, canonical, digest, read_export, read_row
+from ..documents.cache import FORMAT, VERSION, canonical, digest, read_export, read_row, read_row_source
 from ..documents.index import ReleaseData
 from ..errors import CacheError
 
@@ -140,7 +140,8 @@ class Cache:
             self.notices.append(f"warning: cache entry {name} {version} fails its checksum; not used")
             return None
         data = self._data(text, name, version)
-        return Entry(index_url, name, version, subject, data, fetched_at, unsigned_from)
+        source = read_row_source(index_url, unsigned_from, f"{self.path}: the entry for {name} {version}")
+        return Entry(source.index_url, name, version, subject, data, fetched_at, source.unsigned_from)
 
     def find(self, name: str, version: str) -> Entry | None:
         """The newest entry for a release, whatever file it was derived from."""

@@ -41,7 +41,7 @@ _RULES = "2"  # bump when what is cached changes meaning
 # "copyright notice" nor "COPYRIGHT HOLDERS" in a disclaimer.
 _COPYRIGHT = re.compile(
     r"\bSPDX-FileCopyrightText:[ \t]*(?=[0-9A-Z©(])"
-    r"|(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*\n?[ \t]*"
+    r"|(?:\bCopyright\b|\bCOPYRIGHT\b)(?:\s*(?:\([cC]\)|©))?[ \t]*(?:\n[ \t]*)?"
     r"(?!(?i:holders?|owners?|notices?|licen[cs]es?|law|act|statement)\b)(?=[0-9A-Z©(])"
     r"|(?:\([cC]\)|©)[ \t]*(?=\d{4})"
 )

@@ -204,15 +204,28 @@ def _read_spdx3(document: spdx3.Document, sbom: str) -> tuple[str | None, list[L
             ),
             None,
         )
+        where = f"{sbom}: package {str(package.spdxId)[:200]!r}"
+        fields = validate(
+            spdx3.PackageFields,
+            {
+                "name": package.name,
+                "version": package.software_packageVersion,
+                "purl": purl,
+                "location": package.software_downloadLocation,
+                "sha256": sha256,
+            },
+            where,
+            ContentError,
+        )
         packages.append(
             ListedPackage(
-                f"{sbom}: package {str(package.spdxId)[:200]!r}",
-                package.name or "",
-                package.software_packageVersion,
+                where,
+                fields.name or "",
+                fields.version,
                 "software_packageVersion",
-                purl if purl and _is_purl(purl) else None,
-                package.software_downloadLocation,
-                sha256,
+                fields.purl if fields.purl and _is_purl(fields.purl) else None,
+                fields.location,
+                fields.sha256,
                 notes.get(package.spdxId, []),
             )
         )

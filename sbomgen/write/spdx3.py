@@ -92,13 +92,15 @@ class _Builder:
         self.creation = spdx3.CreationInfo(
             specVersion=SPEC_VERSION, created=inventory.created.astimezone(timezone.utc)
         )
-        tool = self._add(spdx3.Tool, "SPDXRef-Tool-sbomgen", name=f"sbomgen-{__version__}")
+        # IDs allocated, sbomgen's first: a --creator tool named "sbomgen", or two whose names
+        # differ only where an ID cannot (a b, a-b), would have taken one element's ID.
+        tool_id = self._agent_ids.allocate("SPDXRef-Tool-", "sbomgen")
+        tool = self._add(spdx3.Tool, tool_id, name=f"sbomgen-{__version__}")
         actors = [parse_creator(c) for c in creators]
         people = [self.agent(a) for a in actors if isinstance(a, Party)]
         tools = [
-            self._add(spdx3.Tool, f"SPDXRef-Tool-{SpdxIds.plain('', a)}", name=a)
-            for a in actors
-            if isinstance(a, str)
+            self._add(spdx3.Tool, self._agent_ids.allocate("SPDXRef-Tool-", a), name=a)
+            for a in dict.fromkeys(a for a in actors if isinstance(a, str))
         ]
         if not people:  # createdBy needs an agent: sbomgen itself
             people = [
