@@ -36,10 +36,10 @@ _NOTICE_NAME = re.compile(r"(?i)(?:notice|authors)(?:[.-][a-z0-9.-]{1,20})?")
 _LICENSE_FIELD = re.compile(r"^License-File:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
 
 
-def license_files(file: ReleaseFile, client: IndexClient) -> tuple[list[tuple[str, bytes]], str]:
+def license_files(file: ReleaseFile, client: IndexClient) -> tuple[list[tuple[str, bytes]], bytes]:
     """(path inside, content) of each license or notice file of ``file``, a wheel or
-    ``.tar.gz`` sdist, and the file's SHA-512 (BSI TR-03183-2's, made once its SHA256 is
-    checked); an EnrichmentError when it cannot be fetched or read."""
+    ``.tar.gz`` sdist, and the file itself, its SHA256 checked (for its core metadata and
+    SHA-512); an EnrichmentError when it cannot be fetched or read."""
     from ..errors import EnrichmentError
 
     if not (file.filename.endswith(".whl") or file.filename.endswith(".tar.gz")):
@@ -51,7 +51,7 @@ def license_files(file: ReleaseFile, client: IndexClient) -> tuple[list[tuple[st
         if hashlib.sha256(content).hexdigest() != file.sha256:
             raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
         try:
-            return _wanted_members(file.filename, content), hashlib.sha512(content).hexdigest()
+            return _wanted_members(file.filename, content), content
         except SbomgenError as exc:  # the reader's ArchiveError, ContentError
             raise EnrichmentError(f"{file.filename}: {exc}") from None
 

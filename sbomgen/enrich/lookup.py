@@ -74,19 +74,25 @@ _ONE_AT_A_TIME = threading.Lock()
 CHEAP_BYTES = 1 << 20  # a file without PEP 658 metadata is read for its own only up to this size
 
 
-def with_core_metadata(data: ReleaseData, chosen: ReleaseFile | None, client: IndexClient) -> ReleaseData:
+def with_core_metadata(
+    data: ReleaseData, chosen: ReleaseFile | None, client: IndexClient, whole: bytes | None = None
+) -> ReleaseData:
     """``data`` with the declared license of the core metadata of ``chosen``, the very file
     whose location is recorded: its PEP 658 ``.metadata`` (its SHA256 checked where the
-    index gives one), else the file itself when it is small; else ``metadata_note`` says why not."""
+    index gives one), else the file itself: as already fetched whole (``whole``, its SHA256
+    checked), or when it is small; else ``metadata_note`` says why not. The SHA-512 of the
+    file wherever it was read whole."""
     if chosen is None:
         return data
-    whole = None  # the file itself, where it was read
     try:
         if chosen.core_metadata:
             where = f"{chosen.filename}.metadata"
             content = client.file(chosen.url + ".metadata")
             if chosen.metadata_sha256 and hashlib.sha256(content).hexdigest() != chosen.metadata_sha256:
                 raise EnrichmentError(f"{where}: its SHA256 is not the one the index gives")
+        elif whole is not None:
+            where = chosen.filename
+            content = metadata_in(whole, chosen)
         elif chosen.size is None or chosen.size <= CHEAP_BYTES:
             # Read whole only when small: a page without sizes (PEP 503) is read up to the cap.
             where = chosen.filename
@@ -293,18 +299,13 @@ def _ask(
                 result[target] = exc
                 continue
             chosen = _recorded_file(target, data.files)
-            result[target] = data = with_core_metadata(data, chosen, client)
+            whole = None
             if chosen is not None and not target.subject:
                 try:
-                    read[target], sha512 = distribution.license_files(chosen, client)
+                    read[target], whole = distribution.license_files(chosen, client)
                 except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
                     read[target] = exc
-                else:
-                    files = [
-                        f.model_copy(update={"sha512": sha512}) if f.filename == chosen.filename else f
-                        for f in data.files
-                    ]
-                    result[target] = data.model_copy(update={"files": files})
+            result[target] = with_core_metadata(data, chosen, client, whole)
         return result
 
     answers: dict[_Target, ReleaseData | Exception] = {}
