@@ -292,28 +292,18 @@ class SpdxWriter:
             for c in inventory.components
             if c.index_files
         ]
-        annotations += [
-            Annotation(
-                package_ids[c.key],
-                AnnotationType.OTHER,
-                annotator,
-                inventory.created,
-                f"{INDEX_UNSIGNED} {index_unsigned_text(c)}",
-            )
-            for c in inventory.components
-            if c.index_unsigned_export
-        ]
-        annotations += [
-            Annotation(
-                package_ids[c.key],
-                AnnotationType.OTHER,
-                annotator,
-                inventory.created,
-                f"{INDEX_URL} {c.index_url}",
-            )
-            for c in inventory.components
-            if c.index_url
-        ]
+
+        def notes(text_of: Callable[[Component], str | None]) -> list[Annotation]:
+            return [
+                Annotation(package_ids[c.key], AnnotationType.OTHER, annotator, inventory.created, text)
+                for c in inventory.components
+                if (text := text_of(c))
+            ]
+
+        annotations += notes(
+            lambda c: c.index_unsigned_export and f"{INDEX_UNSIGNED} {index_unsigned_text(c)}"
+        )
+        annotations += notes(lambda c: c.index_url and f"{INDEX_URL} {c.index_url}")
         if inventory.derived_from is not None:
             upstream = inventory.derived_from
             creation.external_document_refs = [
