@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,7 +25,6 @@ from conftest import (
     changed_copy,
     one_line_failure,
     sbomgen,
-    small_tarball,
 )
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -88,11 +88,11 @@ def change_log_entry(bundle: dict[str, Any]) -> None:
 
 
 def sbomgen_verify(
-    artifact: Path, bundle: Path, trust_config: Path, issuer: str, identity: str = EMAIL
+    artifact: Path, bundle: Path, trust_config: Path, issuer: str, identity: str = EMAIL, *options: str
 ) -> Any:
     return sbomgen(
         "verify", artifact, "--bundle", bundle, "--identity", identity, "--issuer", issuer,
-        "--trust-config", trust_config,
+        "--trust-config", trust_config, *options,
     )  # fmt: skip
 
 
@@ -234,11 +234,14 @@ def sign_message(instance: SigstoreInstance, trust_config: Path, out: Path) -> t
 
 
 def signed_release(instance: SigstoreInstance, trust_config: Path, out: Path) -> Path:
-    """A release folder of one small CPython-shaped tarball, after a keyless `sbomgen release`."""
-    artifact = small_tarball(out / "release")
-    folder = artifact.parent
+    """A release folder of the real Python-3.13.5.tar.xz, after a keyless `sbomgen release`."""
+    folder = out / "release"
+    folder.mkdir()
+    artifact = folder / CPYTHON_313.name
+    shutil.copyfile(CPYTHON_313, artifact)
     run = sbomgen(
         "release", folder, "--builder-id", BUILDER, "--sign", "sigstore",
+        "-f", "spdx-json,spdx3-json,cyclonedx-json",
         "--identity-token", instance.issuer.token(EMAIL), "--trust-config", trust_config,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -250,19 +253,56 @@ def sign_sbom_attestation(instance: SigstoreInstance, trust_config: Path, out: P
     return artifact, artifact.parent / f"{artifact.name}.spdx.intoto.sigstore.json"
 
 
+def sign_spdx3_attestation(instance: SigstoreInstance, trust_config: Path, out: Path) -> tuple[Path, Path]:
+    artifact = signed_release(instance, trust_config, out)
+    return artifact, artifact.parent / f"{artifact.name}.spdx3.intoto.sigstore.json"
+
+
+def sign_cyclonedx_attestation(
+    instance: SigstoreInstance, trust_config: Path, out: Path
+) -> tuple[Path, Path]:
+    artifact = signed_release(instance, trust_config, out)
+    return artifact, artifact.parent / f"{artifact.name}.cdx.intoto.sigstore.json"
+
+
 def sign_release_attestation(instance: SigstoreInstance, trust_config: Path, out: Path) -> tuple[Path, Path]:
     """The release attestation, verified for one of the files it lists."""
     artifact = signed_release(instance, trust_config, out)
     return artifact, artifact.parent / "release-attestation.intoto.sigstore.json"
 
 
+# What `sbomgen verify` is told of each kind of bundle beyond the signer.
+VERIFY_OPTIONS = {
+    "provenance": (),
+    "message signature": (),
+    "SBOM attestation": ("--sbom-attestation",),
+    "SPDX 3 attestation": ("--predicate-type", "https://spdx.dev/Document/v3"),
+    "CycloneDX attestation": ("--predicate-type", "https://cyclonedx.org/bom"),
+    "release attestation": ("--predicate-type", "https://in-toto.io/attestation/release/v0.2"),
+}
 # Each kind of keyless bundle sbomgen writes: (artifact, bundle) once signed into a folder.
 SBOMGEN_BUNDLES = {
     "provenance": sign_provenance,
     "message signature": sign_message,
     "SBOM attestation": sign_sbom_attestation,
+    "SPDX 3 attestation": sign_spdx3_attestation,
+    "CycloneDX attestation": sign_cyclonedx_attestation,
     "release attestation": sign_release_attestation,
 }
+
+
+def assert_sbomgen_verifies(
+    artifact: Path, bundle: Path, trust_config: Path, issuer: str, kind: str, folder: Path
+) -> None:
+    """`sbomgen verify` (the sigstore library's Verifier under it) accepts the bundle, and
+    refuses it in one line for a copy of the artifact with one byte changed."""
+    run = sbomgen_verify(artifact, bundle, trust_config, issuer, EMAIL, *VERIFY_OPTIONS[kind])
+    assert run.returncode == 0, run.stderr
+    (folder / "changed-for-sbomgen").mkdir()
+    changed = changed_copy(artifact, folder / "changed-for-sbomgen")
+    one_line_failure(
+        sbomgen_verify(changed, bundle, trust_config, issuer, EMAIL, *VERIFY_OPTIONS[kind]), "subject"
+    )
 
 
 def assert_tampered_entry_and_statement_fail(
@@ -293,6 +333,7 @@ def test_sigstore_js_verifies_sbomgen_keyless_bundles(
     artifact, bundle = SBOMGEN_BUNDLES[kind](instance, trust_config, tmp_path)
     issuer = instance.issuer.url
     assert sigstore_js.verify(trusted_root, artifact, bundle, EMAIL, issuer) == {"ok": True}
+    assert_sbomgen_verifies(artifact, bundle, trust_config, issuer, kind, tmp_path)
     assert_tampered_entry_and_statement_fail(
         sigstore_js, trusted_root, artifact, bundle, issuer, tmp_path,
         {
@@ -340,6 +381,7 @@ def test_sigstore_js_verifies_sbomgen_bundles_from_rekor_v2_with_a_timestamp(
     assert verification["timestampVerificationData"]["rfc3161Timestamps"]
     issuer = instance_v2.issuer.url
     assert sigstore_js.verify(trusted_root, artifact, bundle, EMAIL, issuer) == {"ok": True}
+    assert_sbomgen_verifies(artifact, bundle, trust_config, issuer, kind, tmp_path)
     assert_tampered_entry_and_statement_fail(
         sigstore_js, trusted_root, artifact, bundle, issuer, tmp_path,
         {
