@@ -27,6 +27,15 @@ DATA = ROOT.parent / "shared" / "data"
 CPYTHON_313 = DATA / "cpython" / "Python-3.13.5.tar.xz"
 CPYTHON_311 = DATA / "cpython" / "Python-3.11.2.tgz"
 REFERENCE_313 = DATA / "cpython" / "Python-3.13.5.tar.xz.release-tools.spdx.json"
+# What the rule of sbomgen/scan/purls.py gives CPython 3.13.5's bundled C libraries.
+C_LIBRARY_PURLS_313 = {
+    "expat": "pkg:github/libexpat/libexpat@R_2_6_3",
+    "hacl-star": "pkg:github/hacl-star/hacl-star@bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0",
+    "libb2": "pkg:github/blake2/libb2@v0.98.1",
+    "mpdecimal": "pkg:generic/mpdecimal@2.5.1?checksum=sha256:"
+    "9f9cd4c041f99b5c49ffb7b59d9f12d95b683d88585608aa56a6307667b2b21f"
+    "&download_url=https://www.bytereef.org/software/mpdecimal/releases/mpdecimal-2.5.1.tar.gz",
+}
 PIP_WHEELS = DATA / "pip"
 # The real Sigstore bundles and what they were signed as (see ../shared/data/README.md).
 SIGSTORE = DATA / "sigstore"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_311, CPYTHON_313, cpython_tree, sbomgen, write_tar
+from conftest import C_LIBRARY_PURLS_313, CPYTHON_311, CPYTHON_313, cpython_tree, sbomgen, write_tar
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
@@ -25,16 +25,7 @@ from sbomgen.scan.purls import upstream_purl
 from sbomgen.write.cyclonedx import json_validator
 
 FORMATS = "spdx-json,cyclonedx-json,cyclonedx-xml"
-# What the rule of sbomgen/scan/purls.py gives CPython 3.13.5's bundled C libraries.
-C_LIBRARIES = {
-    "expat": "pkg:github/libexpat/libexpat@R_2_6_3",
-    "hacl-star": "pkg:github/hacl-star/hacl-star@bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0",
-    "libb2": "pkg:github/blake2/libb2@v0.98.1",
-    "mpdecimal": "pkg:generic/mpdecimal@2.5.1?checksum=sha256:"
-    "9f9cd4c041f99b5c49ffb7b59d9f12d95b683d88585608aa56a6307667b2b21f"
-    "&download_url=https://www.bytereef.org/software/mpdecimal/releases/mpdecimal-2.5.1.tar.gz",
-    "macholib": "pkg:pypi/macholib@1.0",
-}
+C_LIBRARIES = {**C_LIBRARY_PURLS_313, "macholib": "pkg:pypi/macholib@1.0"}
 
 
 @pytest.fixture(scope="module", params=[CPYTHON_313, CPYTHON_311], ids=["3.13.5", "3.11.2"])

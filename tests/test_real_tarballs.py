@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CPYTHON_311, CPYTHON_313, PIP_22_3_1_VENDORED, REFERENCE_313, sbomgen
+from conftest import (
+    C_LIBRARY_PURLS_313,
+    CPYTHON_311,
+    CPYTHON_313,
+    PIP_22_3_1_VENDORED,
+    REFERENCE_313,
+    sbomgen,
+)
 from packaging.utils import canonicalize_name
 
 VENV_BIN = Path(sys.executable).parent
@@ -95,12 +102,7 @@ def test_313_package_fields(sbom_313: Path) -> None:
         "CPython": "pkg:generic/python@3.13.5?checksum=sha256:"
         "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
         "&download_url=https://www.python.org/ftp/python/3.13.5/Python-3.13.5.tar.xz",
-        "expat": "pkg:github/libexpat/libexpat@R_2_6_3",
-        "hacl-star": "pkg:github/hacl-star/hacl-star@bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0",
-        "libb2": "pkg:github/blake2/libb2@v0.98.1",
-        "mpdecimal": "pkg:generic/mpdecimal@2.5.1?checksum=sha256:"
-        "9f9cd4c041f99b5c49ffb7b59d9f12d95b683d88585608aa56a6307667b2b21f"
-        "&download_url=https://www.bytereef.org/software/mpdecimal/releases/mpdecimal-2.5.1.tar.gz",
+        **C_LIBRARY_PURLS_313,
     }
 
     def without_added_purl(name: str, refs: list[dict[str, str]]) -> list[dict[str, str]]:
