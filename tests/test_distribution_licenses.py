@@ -13,8 +13,8 @@ import pytest
 from index_server import FIXTURES, IndexServer
 
 from sbomgen.documents.index import FileLicenses, ReleaseFile
-from sbomgen.enrich.distribution import _wanted_members, applied, license_files
-from sbomgen.enrich.index import IndexClient, IndexSettings
+from sbomgen.enrich.distribution import _wanted_members, applied, fetch
+from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, api_bases
 from sbomgen.errors import ArchiveError, EnrichmentError
 from sbomgen.model import Component
 from sbomgen.scan.license_text import MAX_LICENSE_SIZE
@@ -32,6 +32,19 @@ def sdist(members: list[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
+def wanted(filename: str, content: bytes) -> list[tuple[str, bytes]]:
+    return members_and_metadata(filename, content)[0]
+
+
+def members_and_metadata(filename: str, content: bytes) -> tuple[list[tuple[str, bytes]], bytes | None]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / filename
+        path.write_bytes(content)
+        return _wanted_members(path, filename)
+
+
 def test_sdist_top_level_files_and_declared_license_files() -> None:
     # PKG-INFO comes last: the files it names were kept as candidates until then.
     content = sdist(
@@ -44,7 +57,7 @@ def test_sdist_top_level_files_and_declared_license_files() -> None:
             ("PKG-INFO", b"Metadata-Version: 2.4\nName: pkg\nVersion: 1.0\nLicense-File: LICENSES/MIT.txt\n"),
         ]
     )
-    assert _wanted_members("pkg-1.0.tar.gz", content) == [
+    assert wanted("pkg-1.0.tar.gz", content) == [
         ("COPYING", b"top"),
         ("LICENSES/MIT.txt", b"declared"),
         ("NOTICE.txt", b"notice"),
@@ -59,7 +72,7 @@ def test_wheel_license_folders_only() -> None:
         wheel.writestr("pkg-1.0.dist-info/licenses/docs/third-party.txt", b"licenses/: all of it")
         wheel.writestr("pkg-1.0.dist-info/license_files/LICENSE.txt", b"older hatchling")
         wheel.writestr("pkg-1.0.dist-info/AUTHORS.rst", b"authors")
-    assert [p for p, _ in _wanted_members("pkg-1.0-py3-none-any.whl", buffer.getvalue())] == [
+    assert [p for p, _ in wanted("pkg-1.0-py3-none-any.whl", buffer.getvalue())] == [
         "pkg-1.0.dist-info/AUTHORS.rst",
         "pkg-1.0.dist-info/license_files/LICENSE.txt",
         "pkg-1.0.dist-info/licenses/docs/third-party.txt",
@@ -73,7 +86,7 @@ def test_a_huge_license_member_is_read_only_as_far_as_matched() -> None:
     content = buffer.getvalue()
     tracemalloc.start()
     try:
-        found = _wanted_members("pkg-1.0-py3-none-any.whl", content)
+        found = wanted("pkg-1.0-py3-none-any.whl", content)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -86,7 +99,7 @@ def test_a_member_leaving_the_archive_is_refused() -> None:
     with zipfile.ZipFile(buffer, "w") as wheel:
         wheel.writestr("../pkg-1.0.dist-info/LICENSE", b"MIT")
     with pytest.raises(ArchiveError):
-        _wanted_members("pkg-1.0-py3-none-any.whl", buffer.getvalue())
+        wanted("pkg-1.0-py3-none-any.whl", buffer.getvalue())
 
 
 def recorded(server: IndexServer, sha256: str, size: int | None) -> ReleaseFile:
@@ -98,15 +111,50 @@ def test_the_file_is_checked_before_it_is_read(tmp_path: Path) -> None:
     real = (FIXTURES / "files" / IDNA).read_bytes()
     with IndexServer({}) as server:
         client = IndexClient(IndexSettings(url=server.url, attempts=1))
-        files, whole = license_files(recorded(server, hashlib.sha256(real).hexdigest(), len(real)), client)
-        assert [p for p, _ in files] == ["idna-3.10.dist-info/LICENSE.md"]
-        assert whole == real
+        fetched = fetch(recorded(server, hashlib.sha256(real).hexdigest(), len(real)), client)
+        assert [p for p, _ in fetched.license_files] == ["idna-3.10.dist-info/LICENSE.md"]
+        assert fetched.sha512 == hashlib.sha512(real).hexdigest()
+        with zipfile.ZipFile(io.BytesIO(real)) as wheel:
+            assert fetched.metadata == wheel.read("idna-3.10.dist-info/METADATA")
         with pytest.raises(EnrichmentError, match=f"^{IDNA}: its SHA256 is not the one the index gives$"):
-            license_files(recorded(server, "0" * 64, len(real)), client)
+            fetch(recorded(server, "0" * 64, len(real)), client)
         asked = len(server.requests)
         with pytest.raises(EnrichmentError, match=f"^{IDNA}: larger than 16 MiB$"):
-            license_files(recorded(server, "0" * 64, 17 << 20), client)
+            fetch(recorded(server, "0" * 64, 17 << 20), client)
         assert len(server.requests) == asked  # not even asked for
+
+
+def test_core_metadata_only_when_there_is_exactly_one() -> None:
+    assert members_and_metadata("pkg-1.0.tar.gz", sdist([("PKG-INFO", b"Name: pkg\n")]))[1] == b"Name: pkg\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr("pkg-1.0.dist-info/METADATA", b"Name: pkg\n")
+        wheel.writestr("other-1.0.dist-info/METADATA", b"Name: other\n")
+        wheel.writestr("pkg/sub.dist-info/METADATA", b"deeper: not core metadata")
+    assert members_and_metadata("pkg-1.0-py3-none-any.whl", buffer.getvalue())[1] is None
+
+
+def test_a_distribution_file_streams_to_disk_and_stops_at_its_cap(tmp_path: Path) -> None:
+    """Every worker of the concurrent round may fetch at once: no file is held whole."""
+    from index_server import Fault
+
+    body = bytes(range(256)) * (32 << 10)  # 8 MiB
+    with IndexServer({}) as server:
+        client = IndexClient(IndexSettings(url=server.url, attempts=1))
+        url = f"{api_bases(server.url)[0]}/big/"
+        server.faults["big"] += [Fault(body=body), Fault(body=body)]
+        with open(tmp_path / "saved", "wb+") as handle:
+            tracemalloc.start()
+            try:
+                client.save(url, len(body), handle)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert handle.tell() == len(body)
+        assert (tmp_path / "saved").read_bytes() == body
+        assert peak < 1 << 20
+        with open(tmp_path / "short", "wb+") as handle, pytest.raises(IndexResponseError, match="larger"):
+            client.save(url, len(body) - 1, handle)
 
 
 def vendored(license_: str | None, copyright_: str | None = None, comment: str | None = None) -> Component:

@@ -3,10 +3,10 @@ location the SBOM records: for a package the artifact says nothing certain of, a
 cross-check of what it says.
 
 pip's wheel vendors some twenty packages without their license files; the wheel or sdist
-the index publishes for each carries them. The file is fetched through the index client
-(at most ``MAX_DISTRIBUTION_BYTES``), its SHA256 checked against the index's before a byte
-of it is read, then read by the artifact reader with its limits, never unpacked to disk
-(the verified bytes go to a private temporary file only for the reader to open).
+the index publishes for each carries them. The file is streamed through the index client
+into a private temporary file (at most ``MAX_DISTRIBUTION_BYTES``), its SHA256 checked
+against the index's before a byte of it is read, then read by the artifact reader with its
+limits, never unpacked to disk.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,36 +29,54 @@ if TYPE_CHECKING:
     from .index import IndexClient
 
 MAX_DISTRIBUTION_BYTES = 16 << 20
-# Whole files held at once by the index workers: at most this many times the cap in memory.
-_AT_ONCE = threading.BoundedSemaphore(4)
 # Notices: their copyrights are kept, but they are not license texts to match.
 _NOTICE_NAME = re.compile(r"(?i)(?:notice|authors)(?:[.-][a-z0-9.-]{1,20})?")
 _LICENSE_FIELD = re.compile(r"^License-File:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
+_WHEEL_METADATA = re.compile(r"[^/]+\.dist-info/METADATA")
 
 
-def license_files(file: ReleaseFile, client: IndexClient) -> tuple[list[tuple[str, bytes]], bytes]:
-    """(path inside, content) of each license or notice file of ``file``, a wheel or
-    ``.tar.gz`` sdist, and the file itself, its SHA256 checked (for its core metadata and
-    SHA-512); an EnrichmentError when it cannot be fetched or read."""
+@dataclass(frozen=True)
+class Fetched:
+    """What sbomgen takes from a distribution file it fetched and checked."""
+
+    license_files: list[tuple[str, bytes]]  # (path inside, head) of each license or notice file
+    metadata: bytes | None  # its core metadata (a wheel's METADATA, an sdist's PKG-INFO)
+    sha512: str  # BSI TR-03183-2's hash of a deployable file, made here from the checked bytes
+
+
+def fetch(file: ReleaseFile, client: IndexClient, most: int = MAX_DISTRIBUTION_BYTES) -> Fetched:
+    """``file``, a wheel or ``.tar.gz`` sdist of at most ``most`` bytes, streamed to a
+    private temporary file, its SHA256 checked, then read once; an EnrichmentError when it
+    cannot be fetched or read. Nothing of it is held whole in memory, so every worker of the
+    index's concurrent round may fetch at once."""
     from ..errors import EnrichmentError
 
     if not (file.filename.endswith(".whl") or file.filename.endswith(".tar.gz")):
         raise EnrichmentError(f"{file.filename}: neither a wheel nor a .tar.gz sdist")
-    if file.size is not None and file.size > MAX_DISTRIBUTION_BYTES:
-        raise EnrichmentError(f"{file.filename}: larger than {MAX_DISTRIBUTION_BYTES >> 20} MiB")
-    with _AT_ONCE:
-        content = client.file(file.url, MAX_DISTRIBUTION_BYTES)
-        if hashlib.sha256(content).hexdigest() != file.sha256:
+    if file.size is not None and file.size > most:
+        raise EnrichmentError(f"{file.filename}: larger than {most >> 20} MiB")
+    with tempfile.TemporaryDirectory(prefix="sbomgen-") as folder:
+        path = Path(folder) / file.filename
+        with open(path, "xb+") as handle:  # the folder is the caller's own (mode 0700)
+            client.save(file.url, most, handle)
+            handle.seek(0)
+            sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+            while chunk := handle.read(1 << 20):
+                sha256.update(chunk)
+                sha512.update(chunk)
+        if sha256.hexdigest() != file.sha256:
             raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
         try:
-            return _wanted_members(file.filename, content), content
+            found, metadata = _wanted_members(path, file.filename)
         except SbomgenError as exc:  # the reader's ArchiveError, ContentError
             raise EnrichmentError(f"{file.filename}: {exc}") from None
+    return Fetched(found, metadata, sha512.hexdigest())
 
 
-def _wanted_members(filename: str, content: bytes) -> list[tuple[str, bytes]]:
+def _wanted_members(path: Path, filename: str) -> tuple[list[tuple[str, bytes]], bytes | None]:
     """A wheel's ``*.dist-info/licenses/**`` and ``*.dist-info/**`` license and notice files;
-    an sdist's top-level ones and those its ``PKG-INFO`` names as ``License-File`` (PEP 639)."""
+    an sdist's top-level ones and those its ``PKG-INFO`` names as ``License-File`` (PEP 639);
+    and the core metadata, where there is exactly one of at most its size limit."""
     from ..documents.metadata import MAX_METADATA_BYTES
     from ..read.archive import ArchiveReader, Limits
     from ..scan.license_text import MAX_LICENSE_SIZE
@@ -66,22 +84,19 @@ def _wanted_members(filename: str, content: bytes) -> list[tuple[str, bytes]]:
     wheel = filename.endswith(".whl")
     limits = Limits(max_total_size=Limits.max_nested_size, max_member_size=Limits.max_nested_size)
     found: dict[str, bytes] = {}
-    declared: set[str] = set()
-    with tempfile.TemporaryDirectory(prefix="sbomgen-") as folder:
-        path = Path(folder) / filename
-        with open(path, "xb") as handle:  # the folder is the caller's own (mode 0700)
-            handle.write(content)
-        for member, data in ArchiveReader(path, limits, (), top_folder=not wheel).members():
-            if data is None:
-                continue
-            parts = member.path.split("/")
-            if not wheel and member.path == "PKG-INFO":
-                text = _head(data, MAX_METADATA_BYTES).decode("utf-8", "replace")
-                declared = set(_LICENSE_FIELD.findall(text))
-            elif _candidate(parts, wheel) and len(found) < _MAX_FILES:
-                found[member.path] = _head(data, MAX_LICENSE_SIZE + 1)  # more is not matched anyway
+    metadata: list[bytes] = []
+    for member, data in ArchiveReader(path, limits, (), top_folder=not wheel).members():
+        if data is None:
+            continue
+        parts = member.path.split("/")
+        if (member.path == "PKG-INFO") if not wheel else _WHEEL_METADATA.fullmatch(member.path):
+            metadata.append(_head(data, MAX_METADATA_BYTES + 1))
+        elif _candidate(parts, wheel) and len(found) < _MAX_FILES:
+            found[member.path] = _head(data, MAX_LICENSE_SIZE + 1)  # more is not matched anyway
+    core = metadata[0] if len(metadata) == 1 and len(metadata[0]) <= MAX_METADATA_BYTES else None
     # An sdist's PKG-INFO may come after the files it names: they were kept as candidates.
-    return sorted((p, c) for p, c in found.items() if wheel or "/" not in p or p in declared)
+    declared = set(_LICENSE_FIELD.findall(core.decode("utf-8", "replace"))) if core and not wheel else set()
+    return sorted((p, c) for p, c in found.items() if wheel or "/" not in p or p in declared), core
 
 
 _MAX_FILES = 100

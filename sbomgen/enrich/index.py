@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from .. import __version__
 from ..errors import EnrichmentError
@@ -123,20 +123,30 @@ class IndexClient:
         return reader(body, name, final_url, self.settings.max_bytes, EnrichmentError)
 
     def file(self, url: str, max_bytes: int | None = None) -> bytes:
-        """A file the index serves (a PEP 658 ``.metadata``, a small distribution), at most
-        ``max_bytes`` (else the settings' cap) long."""
+        """A small file the index serves (a PEP 658 ``.metadata``), at most ``max_bytes``
+        (else the settings' cap) long."""
         try:
             return self._retried(url, "*/*", max_bytes)[0]
         except _NotFound:
             raise IndexResponseError(f"{url}: not found on the index (HTTP 404)") from None
 
-    def _retried(self, url: str, accept: str, max_bytes: int | None = None) -> tuple[bytes, str, str]:
+    def save(self, url: str, max_bytes: int, handle: BinaryIO) -> None:
+        """A distribution file the index serves, at most ``max_bytes`` long, written to
+        ``handle`` as it arrives (each attempt from its start), never held whole in memory."""
+        try:
+            self._retried(url, "*/*", max_bytes, handle)
+        except _NotFound:
+            raise IndexResponseError(f"{url}: not found on the index (HTTP 404)") from None
+
+    def _retried(
+        self, url: str, accept: str, max_bytes: int | None = None, sink: BinaryIO | None = None
+    ) -> tuple[bytes, str, str]:
         last: Exception | None = None
         for attempt in range(self.settings.attempts):
             if attempt:
                 time.sleep(self.settings.backoff * 2 ** (attempt - 1))
             try:
-                return self._get(url, accept, max_bytes or self.settings.max_bytes)
+                return self._get(url, accept, max_bytes or self.settings.max_bytes, sink)
             except IndexUnreachable as exc:
                 last = exc
             except _Transient as exc:
@@ -166,7 +176,9 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=min(self.settings.workers, len(unique))) as pool:
             return dict(zip(unique, pool.map(one, unique), strict=True))
 
-    def _get(self, url: str, accept: str, max_bytes: int) -> tuple[bytes, str, str]:
+    def _get(
+        self, url: str, accept: str, max_bytes: int, sink: BinaryIO | None = None
+    ) -> tuple[bytes, str, str]:
         import ssl
         import urllib.error
         import urllib.request
@@ -178,7 +190,7 @@ class IndexClient:
             with urllib.request.urlopen(
                 request, timeout=self.settings.timeout, context=self._tls
             ) as response:
-                body = response.read(max_bytes + 1)
+                body = response.read(max_bytes + 1) if sink is None else _copy(response, sink, max_bytes + 1)
                 final_url = response.geturl()
                 kind = response.headers.get_content_type()
         except urllib.error.HTTPError as exc:
@@ -192,9 +204,18 @@ class IndexClient:
             if isinstance(reason, ssl.SSLError):
                 raise IndexResponseError(f"{url}: TLS verification failed ({reason})") from None
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
-        if len(body) > max_bytes:
+        if len(body) > max_bytes or (sink is not None and sink.tell() > max_bytes):
             raise IndexResponseError(f"{url}: response larger than {max_bytes} bytes")
         return body, final_url, kind
+
+
+def _copy(response: BinaryIO, sink: BinaryIO, most: int) -> bytes:
+    """Up to ``most`` bytes of ``response`` into ``sink``, from its start; no body kept."""
+    sink.seek(0)
+    sink.truncate()
+    while sink.tell() < most and (chunk := response.read(min(1 << 16, most - sink.tell()))):
+        sink.write(chunk)
+    return b""
 
 
 class _NotFound(Exception):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
-import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -75,29 +74,35 @@ CHEAP_BYTES = 1 << 20  # a file without PEP 658 metadata is read for its own onl
 
 
 def with_core_metadata(
-    data: ReleaseData, chosen: ReleaseFile | None, client: IndexClient, whole: bytes | None = None
+    data: ReleaseData,
+    chosen: ReleaseFile | None,
+    client: IndexClient,
+    fetched: distribution.Fetched | None = None,
 ) -> ReleaseData:
     """``data`` with the declared license of the core metadata of ``chosen``, the very file
-    whose location is recorded: its PEP 658 ``.metadata`` (its SHA256 checked where the
-    index gives one), else the file itself: as already fetched whole (``whole``, its SHA256
-    checked), or when it is small; else ``metadata_note`` says why not. The SHA-512 of the
-    file wherever it was read whole."""
+    whose location is recorded: as already fetched (``fetched``, its SHA256 checked), else
+    its PEP 658 ``.metadata`` (its SHA256 checked where the index gives one), else the file
+    itself when it is small; else ``metadata_note`` says why not. The SHA-512 of the file
+    wherever it was fetched."""
     if chosen is None:
         return data
     try:
-        if chosen.core_metadata:
+        if fetched is not None and fetched.metadata is not None:  # checked with the file: no request more
+            where, content = chosen.filename, fetched.metadata
+        elif chosen.core_metadata:
             where = f"{chosen.filename}.metadata"
             content = client.file(chosen.url + ".metadata")
             if chosen.metadata_sha256 and hashlib.sha256(content).hexdigest() != chosen.metadata_sha256:
                 raise EnrichmentError(f"{where}: its SHA256 is not the one the index gives")
-        elif whole is not None:
+        elif fetched is None and (chosen.size is None or chosen.size <= CHEAP_BYTES):
+            # Fetched only when small: a page without sizes (PEP 503) is read up to the cap.
             where = chosen.filename
-            content = metadata_in(whole, chosen)
-        elif chosen.size is None or chosen.size <= CHEAP_BYTES:
-            # Read whole only when small: a page without sizes (PEP 503) is read up to the cap.
-            where = chosen.filename
-            whole = client.file(chosen.url, CHEAP_BYTES)
-            content = metadata_in(whole, chosen)
+            fetched = distribution.fetch(chosen, client, CHEAP_BYTES)
+            if fetched.metadata is None:
+                raise EnrichmentError(f"{chosen.filename}: no core metadata found in it")
+            content = fetched.metadata
+        elif fetched is not None:
+            raise EnrichmentError(f"{chosen.filename}: no core metadata found in it")
         else:
             why = "no PEP 658 metadata, and the file is larger than 1 MiB"
             return data.model_copy(update={"metadata_note": f"{chosen.filename}: {why}"})
@@ -111,9 +116,9 @@ def with_core_metadata(
         "originator": Originator(**dataclasses.asdict(originator)) if originator else None,
         "repository": metadata.url("source"),
     }
-    if whole is not None:  # its SHA256 checked: its SHA-512 (BSI TR-03183-2's) is made here
-        sha512 = hashlib.sha512(whole).hexdigest()
-        update["files"] = [f.model_copy(update={"sha512": sha512}) if f is chosen else f for f in data.files]
+    if fetched is not None:
+        files = [f.model_copy(update={"sha512": fetched.sha512}) if f is chosen else f for f in data.files]
+        update["files"] = files
     found = field_license(metadata)
     if found is not None:  # else it says nothing certain: NOASSERTION, nothing to warn about
         update.update(license=found[0], license_source=f"{found[1]} of {where}")
@@ -128,38 +133,6 @@ def field_license(metadata: CoreMetadata) -> tuple[str, str] | None:
             return found, name
     classifier = declared_license(None, None, metadata.classifiers)
     return (classifier, "Classifier") if classifier else None
-
-
-def metadata_in(content: bytes, file: ReleaseFile) -> bytes:
-    """The core metadata inside a small wheel (``*.dist-info/METADATA``) or ``.tar.gz`` sdist
-    (``*/PKG-INFO``), the file first checked against the index's SHA256."""
-    import io
-    import tarfile
-    import zipfile
-    import zlib
-
-    from ..documents.metadata import MAX_METADATA_BYTES
-
-    if hashlib.sha256(content).hexdigest() != file.sha256:
-        raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
-    try:
-        if file.filename.endswith(".whl"):
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = [n for n in archive.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
-                if len(names) == 1 and archive.getinfo(names[0]).file_size <= MAX_METADATA_BYTES:
-                    return archive.read(names[0])
-        elif file.filename.endswith(".tar.gz"):
-            inflater = zlib.decompressobj(wbits=31)
-            tar = inflater.decompress(content, 64 * CHEAP_BYTES)  # a bomb stops at 64 MiB
-            with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-                for member in archive:
-                    if re.fullmatch(r"[^/]+/PKG-INFO", member.name) and member.isfile():
-                        handle = archive.extractfile(member)
-                        if handle is not None and member.size <= MAX_METADATA_BYTES:
-                            return handle.read()
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
-        raise EnrichmentError(f"{file.filename}: not a readable archive ({exc})") from None
-    raise EnrichmentError(f"{file.filename}: no core metadata found in it")
 
 
 def license_disagreement(component: Component, index_license: str | None, source: str | None) -> str | None:
@@ -299,13 +272,14 @@ def _ask(
                 result[target] = exc
                 continue
             chosen = _recorded_file(target, data.files)
-            whole = None
+            fetched = None
             if chosen is not None and not target.subject:
                 try:
-                    read[target], whole = distribution.license_files(chosen, client)
+                    fetched = distribution.fetch(chosen, client)
+                    read[target] = fetched.license_files
                 except (EnrichmentError, IndexResponseError, IndexUnreachable) as exc:
                     read[target] = exc
-            result[target] = with_core_metadata(data, chosen, client, whole)
+            result[target] = with_core_metadata(data, chosen, client, fetched)
         return result
 
     answers: dict[_Target, ReleaseData | Exception] = {}
