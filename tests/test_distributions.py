@@ -47,6 +47,10 @@ def test_real_pip_wheels(version: str, vendored: int, tmp_path: Path) -> None:
         {"algorithm": "SHA256", "checksumValue": hashlib.sha256(wheel.read_bytes()).hexdigest()}
     ]
     assert pip["licenseDeclared"] == "MIT"
+    # What the wheel vendors, its distributor supplies (as the PSF does for a CPython release).
+    assert {p["supplier"] for p in document["packages"]} == {"Organization: The pip developers"}
+    run = sbomgen("validate", "--profile", "ntia", out)
+    assert run.returncode == 0, run.stdout
 
 
 def test_real_sdist(tmp_path: Path) -> None:

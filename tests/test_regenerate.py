@@ -15,6 +15,7 @@ from conftest import (
     PIP_25_1_1_VENDORED,
     REFERENCE_313,
     cpython_tree,
+    online_sbom,
     refused,
     sbom_data,
     sbomgen,
@@ -243,3 +244,37 @@ def test_regenerate_needs_one_source(tmp_path: Path) -> None:
     assert run.returncode == 2 and "exactly one of --tree and --tarball" in run.stderr
     run = sbomgen("regenerate", REFERENCE_313, "--tree", tmp_path, "--system-package", "expat")
     assert run.returncode == 2 and "NAME=VERSION" in run.stderr
+
+
+def test_an_unmodified_tree_keeps_every_fact_upstream_found(tmp_path: Path) -> None:
+    """Offline, what upstream learnt from the index and the distribution files (licenses with
+    how they were concluded, copyrights, originators, the index's files and URL) stays; an
+    unsigned-export mark is never dropped by a rewrite."""
+    upstream = json.loads(online_sbom(tmp_path)["out"].read_text())
+    idna = next(p for p in upstream["packages"] if p["name"] == "idna")
+    unsigned = {
+        **idna["annotations"][0],
+        "comment": "sbomgen:index-metadata-unsigned from an export, SHA256 " + "a" * 64,
+    }
+    idna["annotations"].append(unsigned)
+    marked = tmp_path / "upstream.spdx.json"
+    marked.write_text(json.dumps(upstream))
+    out = tmp_path / "regenerated.spdx.json"
+    run = sbomgen(
+        "regenerate", marked, "--tarball", CPYTHON_313, "-o", out, env={"PIP_INDEX_URL": "http://127.0.0.1:9"}
+    )
+    assert run.returncode == 0, run.stderr
+    derived = {p["name"]: p for p in json.loads(out.read_text())["packages"]}
+    for package in upstream["packages"]:
+        ignored = {"SPDXID", "annotations"} if package["name"] == "idna" else {"SPDXID"}
+        mine = {k: v for k, v in derived[package["name"]].items() if k not in ignored}
+        assert mine == {k: v for k, v in package.items() if k not in ignored}, package["name"]
+    assert derived["idna"]["copyrightText"] == "Copyright (c) 2013-2024, Kim Davies and contributors"
+    assert derived["idna"]["originator"] == "Person: Kim Davies (kim+pypi@gumleaf.org)"
+    comments = [a["comment"] for a in derived["idna"]["annotations"]]
+    assert [c for c in comments if "unsigned" not in c] == [a["comment"] for a in idna["annotations"][:-1]]
+    assert [c.split(" ", 1)[0] for c in comments if c.endswith("SHA256 " + "a" * 64)] == [
+        "sbomgen:index-metadata-unsigned"
+    ]
+    run = sbomgen("check", out, "--offline", "--cache-dir", tmp_path / "cache", "--json")
+    assert run.returncode == 0, run.stderr  # the recorded release files are there to compare against

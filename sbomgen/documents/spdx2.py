@@ -196,6 +196,7 @@ class Package(Strict):
     checksums: list[Checksum] = []
     licenseConcluded: Line | None = None
     licenseDeclared: Line | None = None
+    licenseComments: Text | None = None
     copyrightText: Text | None = None
     comment: Text | None = None
     externalRefs: list[ExternalRef] = []

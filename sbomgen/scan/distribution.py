@@ -116,6 +116,11 @@ class DistributionScanner(Scanner):
             file_name=context.artifact_name,
             files=context.files.claim_rest(root_key),
         )
+        if root.supplier is not None:  # what the distribution vendors, it supplies
+            context.components = [
+                c if c.supplier is not None else replace(c, supplier=root.supplier)
+                for c in context.components
+            ]
         context.components.insert(0, root)
 
     def _check_record(self, context: ScanContext) -> None:

@@ -35,7 +35,7 @@ MAX_KEY = 1024
 class Snapshot:
     root: str | None = None
     components: dict[str, dict[str, Any]] = field(default_factory=dict)  # the compared fields
-    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # name, purl, files, originator
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # name, purl, files, originator…
     files: dict[str, frozenset[str]] = field(default_factory=dict)
     # Each component the root reaches, but the root: the key of what depends on it on its path.
     parents: dict[str, str] = field(default_factory=dict)
@@ -217,6 +217,9 @@ def from_spdx(document: spdx2.Document, source: str) -> Snapshot:
             "files": file_counts.get(spdx_id, 0),
             "file name": package.packageFileName,
             "originator": _none(package.originator),
+            "copyright": _none(package.copyrightText),
+            "license comment": package.licenseComments,
+            "annotations": [a.comment for a in package.annotations],
         }
         snapshot.components[keys[spdx_id]] = {
             "version": package.versionInfo,

@@ -10,6 +10,7 @@ upstream is stated; and the upstream document is referenced with its checksum.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -198,20 +199,53 @@ def _named(name: str, version: str | None) -> str:
 
 
 def _with_upstream_facts(component: Component, known: dict[str, Any], details: dict[str, Any]) -> Component:
+    """What upstream found out about the same package and version stands, with how it was
+    found: its license comment goes with its concluded license, and its copyright text and
+    originator (from the index, the network this run does without) with them."""
     declared, concluded = known["license"]
     # diff names algorithms as SPDX does (SHA3-256); the inventory as the writers do (SHA3_256).
     checksums = tuple(
         Checksum(algorithm.upper().replace("-", "_"), value)
         for algorithm, value in (item.split(":", 1) for item in sorted(known["checksums"]))
     )
+    upstream_license = concluded is not None or component.license_concluded is None
     return replace(
         component,
+        **_index_facts(details.get("annotations", []), str(known["version"])),
         download_location=known["download location"] or component.download_location,
         checksums=checksums or component.checksums,
         license_declared=declared or component.license_declared,
-        license_concluded=concluded or component.license_concluded,
+        license_concluded=concluded if upstream_license else component.license_concluded,
+        license_comment=details.get("license comment") if upstream_license else component.license_comment,
+        copyright_text=details.get("copyright") or component.copyright_text,
+        originator=component.originator or parse_party(details.get("originator")),
         file_name=details.get("file name") or component.file_name,
     )
+
+
+def _index_facts(annotations: list[str], version: str) -> dict[str, Any]:
+    """What upstream recorded of the index's answer for this release (its files, the index,
+    an unsigned cache export it came from), for ``check`` and the reader of the derived SBOM."""
+    from ..write import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL
+    from .check import load_json_list
+
+    facts: dict[str, Any] = {}
+    for comment in annotations:
+        name, _, text = comment.partition(" ")
+        if name == INDEX_FILES:
+            files = load_json_list(text, f"upstream annotation {INDEX_FILES} of version {version}")
+            facts["index_files"] = tuple((f.filename, f.sha256) for f in files.root)
+        elif name == INDEX_URL and _URL.fullmatch(text) and "<" not in text:
+            facts["index_url"] = text
+        elif name == INDEX_UNSIGNED:
+            # Index metadata that came unsigned stays marked so: never laundered by a rewrite.
+            digest = text.rsplit(" ", 1)[-1]
+            facts["index_unsigned_export"] = digest if _SHA256.fullmatch(digest) else "unknown"
+    return facts
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_URL = re.compile(r"https?://[!-~]{1,2000}")
 
 
 def _changes(
