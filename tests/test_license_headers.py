@@ -28,6 +28,7 @@ from sbomgen.scan.license_headers import (
     identifiers,
     is_source,
     leading_comment,
+    may_be_notice,
     notice,
     stated_copyrights,
 )
@@ -105,6 +106,7 @@ def test_any_head(head: bytes) -> None:
     comment = notice(head)
     whole = leading_comment(head)  # what notice's quick refusals must never change
     assert comment == (whole if whole is not None and _NOTICE.search(whole) else None)
+    assert comment is None or may_be_notice(head)  # the reading process's filter drops no notice
     c = concluded(COMPONENT, [("a.c", comment)] if comment else [], DETECT)
     assert c.license_concluded in (None, "MIT") or "SPDX-License-Identifier" in (comment or "")
 
@@ -187,6 +189,24 @@ def test_only_heads_cross_the_pass(tmp_path: Path) -> None:
     heads = _Heads()
     scan(archive, scanners=[heads])
     assert heads.seen == {"big.c": HEAD_SIZE, "small.c": 10}
+
+
+class _Keeping(_Heads):
+    def keeps_head(self, head: bytes) -> bool:
+        return head.startswith(b"keep")
+
+
+def test_heads_not_kept_stay_in_the_reading_process(tmp_path: Path) -> None:
+    archive = tmp_path / "p-1.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, content in (("a.c", b"keep me"), ("b.c", b"drop me"), ("c.txt", b"keep")):
+            info = tarfile.TarInfo(f"p-1/{name}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    heads = _Keeping()
+    inventory = scan(archive, scanners=[heads])
+    assert heads.seen == {"a.c": 7}
+    assert [f.path for f in inventory.files] == ["a.c", "b.c", "c.txt"]  # every file still recorded
 
 
 def test_license_sections() -> None:

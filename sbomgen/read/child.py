@@ -59,14 +59,18 @@ def records(
     algorithms: tuple[str, ...],
     wants: Callable[[str], bool],
     heads: Callable[[str], int] | None = None,
+    keeps_head: Callable[[str, bytes], bool] | None = None,
 ) -> Iterator[Record | Summary]:
     """Each member as a record, then the Summary; the pass itself, wherever it runs.
-    ``heads``: how many leading bytes of a member nobody wants whole to send along (0: none)."""
+    ``heads``: how many leading bytes of a member nobody wants whole to send along (0: none);
+    ``keeps_head``: whether a member's head is worth sending (else it is not sent)."""
     constructors = [getattr(hashlib, a.lower()) for a in algorithms]
     kept: dict[str, bytes] = {}  # wanted contents, for a link to one of them
     links: list[str] = []  # wanted paths that are links or lie below one
     try:
-        yield from _members(reader, constructors, wants, kept, links, heads or _no_head)
+        yield from _members(
+            reader, constructors, wants, kept, links, heads or _no_head, keeps_head or _any_head
+        )
     except ArchiveError:
         reader.check_names()
         raise
@@ -82,6 +86,7 @@ def _members(
     kept: dict[str, bytes],
     links: list[str],
     heads: Callable[[str], int],
+    keeps_head: Callable[[str, bytes], bool],
 ) -> Iterator[Record]:
     for member, content in reader.members():
         if content is None:
@@ -118,6 +123,8 @@ def _members(
             kept_chunks.clear()  # one copy of a bundled wheel at a time, not two
         elif head:
             whole = b"".join(kept_chunks)
+            if not keeps_head(member.path, whole):
+                whole = None
         if digests:  # to tell whether a second pass reads the same bytes
             reader.note_digest(digests[0])
         yield (member.path, Kind.FILE.value, size, member.mtime, None, digests, whole)
@@ -125,6 +132,10 @@ def _members(
 
 def _no_head(path: str) -> int:
     return 0
+
+
+def _any_head(path: str, head: bytes) -> bool:
+    return True
 
 
 def _through_links(
@@ -173,6 +184,7 @@ def read(
     yield_to_reading: bool = False,
     bytes_read: Callable[[int], None] | None = None,
     heads: Callable[[str], int] | None = None,
+    keeps_head: Callable[[str, bytes], bool] | None = None,
 ) -> Iterator[Record | Summary]:
     """``records``, produced in a forked child where that is safe: the platform can fork
     and no other thread is alive to hold a lock the child would need (SBOMGEN_NO_FORK=1:
@@ -180,13 +192,13 @@ def read(
     ``bytes_read``: called now and then with the bytes the child has read from its files,
     where the system tells (Linux); that is how far into a compressed artifact it is."""
     if not hasattr(os, "fork") or _other_threads() or os.environ.get("SBOMGEN_NO_FORK"):
-        yield from records(reader, algorithms, wants, heads)
+        yield from records(reader, algorithms, wants, heads, keeps_head)
         return
     receiving, sending = os.pipe()
     _widen_pipe(sending)
     pid = os.fork()
     if pid == 0:
-        _child(lambda: _produce(records(reader, algorithms, wants, heads), sending), receiving)
+        _child(lambda: _produce(records(reader, algorithms, wants, heads, keeps_head), sending), receiving)
     os.close(sending)
     receiver = _Receiver(receiving)
     reaped = False

@@ -112,11 +112,18 @@ def _scan(
     done = 0
     summary = None
 
+    # Asked of every member in the reading process: of the scanners with such a hook only.
+    wanting = [s.wants for s in scanners if type(s).wants is not Scanner.wants]
+    heading = [s for s in scanners if type(s).head is not Scanner.head]
+
     def wanted(member: str) -> bool:
-        return any(s.wants(member) for s in scanners)
+        return any(wants(member) for wants in wanting)
 
     def head(member: str) -> int:
-        return max((s.head(member) for s in scanners), default=0)
+        return max([s.head(member) for s in heading], default=0)
+
+    def keeps_head(member: str, content: bytes) -> bool:
+        return any(s.keeps_head(content[:length]) for s in heading if (length := s.head(member)) > 0)
 
     file_size = Path(path).stat().st_size if progress is not None and Path(path).is_file() else 0
     of_file = []  # the system told how much of the file the reading process read
@@ -127,7 +134,7 @@ def _scan(
         progress(min(count, file_size), file_size)
 
     watch = bytes_read if file_size else None
-    for item in child.read(reader, algorithms, wanted, yield_to_reading, watch, head):
+    for item in child.read(reader, algorithms, wanted, yield_to_reading, watch, head, keeps_head):
         if isinstance(item, child.Summary):
             summary = item
             break

@@ -51,6 +51,11 @@ class Scanner(ABC):
         """How many leading bytes of a member no scanner wants whole to see (0: none)."""
         return 0
 
+    def keeps_head(self, head: bytes) -> bool:
+        """Whether ``visit_head`` needs this head: asked in the reading process, so that
+        the heads that cannot matter never cross to the scanners."""
+        return True
+
     def visit_head(self, path: str, head: bytes) -> None:  # noqa: B027 - optional hook
         pass
 

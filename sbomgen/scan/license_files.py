@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Component
+from . import license_headers
 from .interface import ScanContext, Scanner
 
 if TYPE_CHECKING:
@@ -108,8 +109,6 @@ def concluded_or_noticed(
 ) -> Component:
     """What its license ``files`` say; where it has none, what its source files' ``notices``
     (where, leading comment) say."""
-    from . import license_headers
-
     if files:
         return concluded(component, files, detect, notice)
     return license_headers.concluded(component, notices, detect)
@@ -125,14 +124,13 @@ class LicenseFileScanner(Scanner):
         return is_license_file(path)
 
     def head(self, path: str) -> int:
-        from .license_headers import HEAD_SIZE, is_source
+        return license_headers.HEAD_SIZE if license_headers.is_source(path) else 0
 
-        return HEAD_SIZE if is_source(path) else 0
+    def keeps_head(self, head: bytes) -> bool:
+        return license_headers.may_be_notice(head)
 
     def visit_head(self, path: str, head: bytes) -> None:
-        from .license_headers import notice
-
-        comment = notice(head)
+        comment = license_headers.notice(head)
         if comment is not None:
             self.notices[path] = comment
 

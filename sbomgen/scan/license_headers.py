@@ -74,14 +74,19 @@ def leading_comment(head: bytes) -> str | None:
     return comment or None
 
 
-def notice(head: bytes) -> str | None:
-    """The leading comment when it is a license or copyright notice."""
-    # Most files begin with code or a docstring, or say no such word: they are not parsed.
+def may_be_notice(head: bytes) -> bool:
+    """Whether ``notice`` could find one in ``head``: most files begin with code or a
+    docstring, or say no such word. Cheap, so the reading process sends only these heads."""
     first = head.lstrip()[:1]
     if first and first not in b"/#" and 0x20 <= first[0] < 0x80:
-        return None
+        return False
     lower = head.lower()
-    if not any(word in lower for word in _NOTICE_WORDS):
+    return any(word in lower for word in _NOTICE_WORDS)
+
+
+def notice(head: bytes) -> str | None:
+    """The leading comment when it is a license or copyright notice."""
+    if not may_be_notice(head):
         return None
     comment = leading_comment(head)
     return comment if comment is not None and _NOTICE.search(comment) else None
@@ -98,6 +103,8 @@ def stated_copyrights(head: bytes) -> tuple[str, ...]:
     "Copyright", "(c)" or "©")."""
     from .license_text import MAX_COPYRIGHTS, copyrights
 
+    if b"copyright" not in head:  # in both fields' names
+        return ()
     text = head.decode("utf-8", errors="replace")
     found: list[str] = []
     for value in _FIELD.findall(text):

@@ -8,6 +8,7 @@ sub-dependencies, mixed case, underscores, pre-releases) reads the same way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import zipfile
@@ -114,11 +115,17 @@ def read_wheel(
                     )
                 )
         if conclude is not None:
+            from .license_files import is_license_file
+            from .license_headers import is_source
+
             concluded = []
+            license_names = [n for n in names if is_license_file(n)]  # once, not once a package
+            sources = [n for n in names if is_source(n)]
             for c in vendored:
-                files = _license_files(archive, path, _vendored_license_names(names, pinned_by, c.name))
+                license_paths = _vendored_license_names(license_names, pinned_by, c.name)
+                files = _license_files(archive, path, license_paths)
                 notices, stated = (
-                    ([], ()) if files else _vendored_notices(archive, path, names, pinned_by, c.name)
+                    ([], ()) if files else _vendored_notices(archive, path, sources, pinned_by, c.name)
                 )
                 concluded.append(_with_copyrights(conclude(c, files, notices), stated))
             vendored = concluded
@@ -177,6 +184,9 @@ def _shipped_vendored(member: str) -> str | None:
     return canonicalize_name(parts[0]) if len(parts) == 2 else None
 
 
+_canonical = functools.lru_cache(maxsize=1024)(canonicalize_name)  # a folder's name, for each of its files
+
+
 def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: str) -> list[str]:
     """The license files of vendored ``name``: in its folder, its .dist-info's, or the
     wheel's .dist-info under its source path."""
@@ -186,10 +196,12 @@ def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: s
     folder = pinned_by[name].removesuffix("vendor.txt")
     found = []
     for member in names:
-        if is_license_file(member) and _shipped_vendored(member) == name:
+        if not is_license_file(member):
+            continue
+        if _shipped_vendored(member) == name:
             found.append(member)
             continue
-        if not member.startswith(folder) or not is_license_file(member):
+        if not member.startswith(folder):
             continue
         top, *below = member[len(folder) :].split("/")
         if top.endswith(".dist-info"):
@@ -215,9 +227,11 @@ def _vendored_notices(
     found = []
     stated: list[str] = []
     for member in names:
+        if not member.startswith(folder) or not is_source(member):
+            continue
         rest = member[len(folder) :]
         top = rest.split("/", 1)[0] if "/" in rest else rest.removesuffix(".py")
-        if not member.startswith(folder) or not is_source(member) or canonicalize_name(top) != name:
+        if _canonical(top) != name:
             continue
         if any(part in _VENDORED_AGAIN for part in rest.split("/")[1:-1]):
             continue
