@@ -9,12 +9,14 @@ them. The files are read by the one pass like any other wanted member.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import Component
+from ..model.files import temporary_database, temporary_storage
 from .interface import ScanContext, Scanner
 
 if TYPE_CHECKING:
@@ -119,7 +121,9 @@ class LicenseFileScanner(Scanner):
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
         self.contents: dict[str, bytes] = {}
-        self.notices: dict[str, str] = {}  # path -> leading comment, of source files with one
+        # path -> leading comment, of source files with one: on disk, as an archive may hold
+        # any number of them (a kilobyte each) and only a component's few are read back.
+        self._notices: sqlite3.Connection | None = None
 
     def wants(self, path: str) -> bool:
         return is_license_file(path)
@@ -134,7 +138,19 @@ class LicenseFileScanner(Scanner):
 
         comment = notice(head)
         if comment is not None:
-            self.notices[path] = comment
+            if self._notices is None:
+                schema = "CREATE TABLE notices (path TEXT PRIMARY KEY, comment TEXT NOT NULL) WITHOUT ROWID"
+                self._notices = temporary_database(schema, self)
+            with temporary_storage():
+                self._notices.execute("INSERT OR REPLACE INTO notices VALUES (?, ?)", (path, comment))
+
+    def notice(self, path: str) -> str | None:
+        """The leading comment of the source file at ``path``, when it is a notice."""
+        if self._notices is None:
+            return None
+        with temporary_storage():
+            row = self._notices.execute("SELECT comment FROM notices WHERE path = ?", (path,)).fetchone()
+        return None if row is None else str(row[0])
 
     def visit(self, path: str, content: bytes) -> None:
         from .license_text import MAX_LICENSE_SIZE
@@ -157,5 +173,5 @@ class LicenseFileScanner(Scanner):
             files = [s for p in self.contents if "/" not in p for s in sections(p, self.contents[p])]
             return concluded(component, files, detect, context.notice)
         files = [(p, self.contents[p]) for p in component.files if p in self.contents]
-        notices = [(p, self.notices[p]) for p in component.files if p in self.notices]
+        notices = [(p, comment) for p in component.files if (comment := self.notice(p)) is not None]
         return concluded_or_noticed(component, files, notices, detect, context.notice)
