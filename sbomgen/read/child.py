@@ -34,6 +34,9 @@ _SEND_BUFFER = 1 << 16
 _READ = 1 << 16  # bytes of one pipe read in the parent
 _DEPTH = 16  # its buffers: what may wait for the parent, 1 MiB
 _NICENESS = 10
+# Wanted contents kept for links to them, at most: a link to one not kept costs a second
+# pass, and an archive of many wanted members (license files, wheels) keeps memory flat.
+_KEPT = 1 << 20
 
 
 class Summary:
@@ -63,7 +66,7 @@ def records(
     """Each member as a record, then the Summary; the pass itself, wherever it runs.
     ``heads``: how many leading bytes of a member nobody wants whole to send along (0: none)."""
     constructors = [getattr(hashlib, a.lower()) for a in algorithms]
-    kept: dict[str, bytes] = {}  # wanted contents, for a link to one of them
+    kept: dict[str, bytes] = {}  # wanted contents up to _KEPT bytes, for a link to one of them
     links: list[str] = []  # wanted paths that are links or lie below one
     try:
         yield from _members(reader, constructors, wants, kept, links, heads or _no_head)
@@ -83,6 +86,7 @@ def _members(
     links: list[str],
     heads: Callable[[str], int],
 ) -> Iterator[Record]:
+    kept_size = 0
     for member, content in reader.members():
         if content is None:
             if member.kind in (Kind.SYMLINK, Kind.HARDLINK) and wants(member.path):
@@ -114,8 +118,11 @@ def _members(
         digests = tuple(h.hexdigest() for h in hashers)
         whole = None
         if wanted:
-            whole = kept[member.path] = b"".join(kept_chunks)
+            whole = b"".join(kept_chunks)
             kept_chunks.clear()  # one copy of a bundled wheel at a time, not two
+            if kept_size + size <= _KEPT:
+                kept[member.path] = whole
+                kept_size += size
         elif head:
             whole = b"".join(kept_chunks)
         if digests:  # to tell whether a second pass reads the same bytes
