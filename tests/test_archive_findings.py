@@ -444,6 +444,44 @@ def test_finding_needed_member_behind_a_link_to_another_needed_member_takes_one_
     assert sorted(seen) == [("Misc/externals.spdx.json", content), ("Misc/sbom.spdx.json", content)]
 
 
+def test_finding_needed_member_behind_a_link_past_what_the_pass_keeps_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass keeps wanted contents for links only up to a bound (memory flat in their
+    number): a link to one past it costs a second pass, and gets the same bytes."""
+    import sbomgen
+    from sbomgen.read import child
+    from sbomgen.read.archive import ArchiveReader
+
+    content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
+    tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
+    members = [("Misc/externals.spdx.json", tarfile.LNKTYPE, b"", "Python-3.99.0/Misc/sbom.spdx.json")]
+    path = tar_of(tmp_path, members, tree)
+    monkeypatch.setenv("SBOMGEN_NO_FORK", "1")
+    monkeypatch.setattr(child, "_KEPT", 0)
+    again: list[set[str]] = []
+    original_again = ArchiveReader.read_again
+
+    def read_again(self: ArchiveReader, paths: set[str]) -> dict[str, bytes]:
+        again.append(set(paths))
+        return original_again(self, paths)
+
+    monkeypatch.setattr(ArchiveReader, "read_again", read_again)
+    seen: list[tuple[str, bytes]] = []
+    from sbomgen.scan.cpython_sbom import CPythonSbomScanner
+
+    original = CPythonSbomScanner.visit
+
+    def visit(self: CPythonSbomScanner, path: str, content: bytes) -> None:
+        seen.append((path, content))
+        original(self, path, content)
+
+    monkeypatch.setattr(CPythonSbomScanner, "visit", visit)
+    sbomgen.scan(path)
+    assert again == [{"Misc/sbom.spdx.json"}]
+    assert sorted(seen) == [("Misc/externals.spdx.json", content), ("Misc/sbom.spdx.json", content)]
+
+
 def test_finding_needed_member_read_again_must_not_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from hypothesis import strategies as st
 from test_licenses import MIT
 
 from sbomgen.model import Component
+from sbomgen.model.files import FileTable
 from sbomgen.scan import scan
 from sbomgen.scan.interface import ScanContext, Scanner
+from sbomgen.scan.license_files import LicenseFileScanner, sections
 from sbomgen.scan.license_files import concluded as from_files
-from sbomgen.scan.license_files import sections
 from sbomgen.scan.license_headers import (
     _NOTICE,
     HEAD_SIZE,
@@ -207,6 +209,29 @@ def test_heads_not_kept_stay_in_the_reading_process(tmp_path: Path) -> None:
     inventory = scan(archive, scanners=[heads])
     assert heads.seen == {"a.c": 7}
     assert [f.path for f in inventory.files] == ["a.c", "b.c", "c.txt"]  # every file still recorded
+
+
+def test_notices_and_license_files_wait_on_disk(tmp_path: Path) -> None:
+    """What the scanner keeps of every source file's notice and every license file does not
+    grow its memory with their number; a component reads back its own."""
+    scanner = LicenseFileScanner(tmp_path)
+    scanner.visit_head("src/0.c", C_MIT.encode())  # its imports and database, before measuring
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(1, 5_000):
+            scanner.visit_head(f"src/{number}.c", C_MIT.encode())
+            scanner.visit(f"lib{number}/LICENSE", MIT.encode())
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 1 << 20  # in memory: over 10 MB
+    component = Component(key="lib", name="lib", version="1", files=("src/7.c", "src/8.c", "x.c"))
+    context = ScanContext("a", None, FileTable(), ("SHA256",), components=[component])
+    scanner.finish(context)
+    [found] = context.components
+    assert found.license_concluded == "MIT"
+    assert found.license_comment is not None and "2 file(s) say MIT (first src/7.c)" in found.license_comment
 
 
 def test_license_sections() -> None:

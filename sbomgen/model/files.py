@@ -26,6 +26,7 @@ _INSERT = f"INSERT OR IGNORE INTO files ({ROW}, position) VALUES (?, ?, ?, ?, ?,
 _UPDATE = "UPDATE files SET size = ?2, sha1 = ?3, sha256 = ?4, sha512 = ?5 WHERE path = ?1"
 _KNOWN = frozenset(ALGORITHMS)
 _ORDERED = {tuple(a for i, a in enumerate(ALGORITHMS) if mask & (1 << i)) for mask in range(8)}
+CACHE_KIB = 512  # each temporary database's page cache
 BATCH = 256  # rows written by one statement: a statement per row would cost more than the rest
 
 
@@ -83,9 +84,12 @@ def temporary_database(schema: str, owner: object) -> sqlite3.Connection:
         else:
             database = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         # One transaction, never committed, no journal: the data lives as long as the
-        # connection, in SQLite's page cache until that is full, then in the file.
+        # connection, in SQLite's page cache until that is full, then in the file (where
+        # the system's file cache keeps it, outside the process). A small page cache: a run
+        # has several of these databases, and each would otherwise grow to 2 MB.
         database.executescript(
-            f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; BEGIN; {schema}"
+            f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+            f" PRAGMA cache_size=-{CACHE_KIB}; BEGIN; {schema}"
         )
     weakref.finalize(owner, database.close)
     return database

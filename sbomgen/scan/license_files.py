@@ -9,12 +9,14 @@ them. The files are read by the one pass like any other wanted member.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model import Component
+from ..model.files import temporary_database, temporary_storage
 from . import license_headers
 from .interface import ScanContext, Scanner
 
@@ -114,11 +116,31 @@ def concluded_or_noticed(
     return license_headers.concluded(component, notices, detect)
 
 
+_SCHEMA = """
+CREATE TABLE contents (path TEXT PRIMARY KEY, content BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE notices (path TEXT PRIMARY KEY, comment TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
 class LicenseFileScanner(Scanner):
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
-        self.contents: dict[str, bytes] = {}
-        self.notices: dict[str, str] = {}  # path -> leading comment, of source files with one
+        # License files' contents and source files' leading comments that are notices, by
+        # path: on disk, as an archive may hold any number of them and a component reads
+        # back only its own.
+        self._kept: sqlite3.Connection | None = None
+
+    def _keep(self, table: str, path: str, value: str | bytes) -> None:
+        if self._kept is None:
+            self._kept = temporary_database(_SCHEMA, self)
+        with temporary_storage():
+            self._kept.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (path, value))
+
+    def _query(self, query: str, parameters: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+        if self._kept is None:
+            return []
+        with temporary_storage():
+            return self._kept.execute(query, parameters).fetchall()
 
     def wants(self, path: str) -> bool:
         return is_license_file(path)
@@ -132,12 +154,22 @@ class LicenseFileScanner(Scanner):
     def visit_head(self, path: str, head: bytes) -> None:
         comment = license_headers.notice(head)
         if comment is not None:
-            self.notices[path] = comment
+            self._keep("notices", path, comment)
+
+    def notice(self, path: str) -> str | None:
+        """The leading comment of the source file at ``path``, when it is a notice."""
+        found = self._query("SELECT comment FROM notices WHERE path = ?", (path,))
+        return str(found[0][0]) if found else None
+
+    def content(self, path: str) -> bytes | None:
+        """The license file at ``path``, up to what is matched."""
+        found = self._query("SELECT content FROM contents WHERE path = ?", (path,))
+        return bytes(found[0][0]) if found else None
 
     def visit(self, path: str, content: bytes) -> None:
         from .license_text import MAX_LICENSE_SIZE
 
-        self.contents[path] = content[: MAX_LICENSE_SIZE + 1]  # more is not matched anyway
+        self._keep("contents", path, content[: MAX_LICENSE_SIZE + 1])  # more is not matched anyway
 
     def finish(self, context: ScanContext) -> None:
         from .license_text import Detector, FindingCache
@@ -152,8 +184,9 @@ class LicenseFileScanner(Scanner):
         self, component: Component, context: ScanContext, detect: Callable[[bytes], Finding]
     ) -> Component:
         if component.key == context.root_key:
-            files = [s for p in self.contents if "/" not in p for s in sections(p, self.contents[p])]
+            top = self._query("SELECT path, content FROM contents WHERE instr(path, '/') = 0")
+            files = [s for p, content in top for s in sections(p, bytes(content))]
             return concluded(component, files, detect, context.notice)
-        files = [(p, self.contents[p]) for p in component.files if p in self.contents]
-        notices = [(p, self.notices[p]) for p in component.files if p in self.notices]
+        files = [(p, content) for p in component.files if (content := self.content(p)) is not None]
+        notices = [(p, comment) for p in component.files if (comment := self.notice(p)) is not None]
         return concluded_or_noticed(component, files, notices, detect, context.notice)
