@@ -87,12 +87,12 @@ def test_a_header_with_any_word_more_never_concludes(header: str, data: st.DataO
     assert detect((header[:at] + f" {word} " + header[at:]).encode()).expression is None
 
 
-def either_files(dispatcher: str = EITHER, **others: bytes) -> list[tuple[str, bytes]]:
+def either_files(dispatcher: str = EITHER, others: dict[str, bytes] | None = None) -> list[tuple[str, bytes]]:
     folder = "packaging-25.0.dist-info/licenses"
     files = {
         "LICENSE.APACHE": member("packaging-25.0-py3-none-any.whl", f"{folder}/LICENSE.APACHE"),
         "LICENSE.BSD": member("packaging-25.0-py3-none-any.whl", f"{folder}/LICENSE.BSD"),
-    } | others
+    } | (others or {})
     return [(f"{folder}/LICENSE in x.whl", dispatcher.encode())] + [
         (f"{folder}/{name} in x.whl", content) for name, content in files.items() if content
     ]
@@ -111,12 +111,12 @@ def test_either_of_two_files() -> None:
     )
     assert "LICENSE.BSD in x.whl: BSD-2-Clause (one of an either-of choice)" in found.license_comment
     # A named file missing, or not exactly one license: nothing certain.
-    missing = concluded(COMPONENT, either_files(**{"LICENSE.BSD": b""}), DETECT, print)
+    missing = concluded(COMPONENT, either_files(others={"LICENSE.BSD": b""}), DETECT, print)
     assert missing.license_concluded is None
     assert "not exact (either LICENSE.APACHE or LICENSE.BSD: LICENSE.BSD missing)" in str(
         missing.license_comment
     )
-    changed = either_files(**{"LICENSE.BSD": b"Do what you like, but not for evil.\n"})
+    changed = either_files(others={"LICENSE.BSD": b"Do what you like, but not for evil.\n"})
     assert concluded(COMPONENT, changed, DETECT, print).license_concluded is None
 
 
