@@ -184,9 +184,10 @@ def test_diff_against_release_tooling(outputs: Path) -> None:
     assert result["components"]["added"] == [] and result["components"]["removed"] == []
     changes = [(c["component"], c["field"], c["old"], c["new"]) for c in result["components"]["changed"]]
     # Licenses: (declared, concluded). The release tooling concludes PSF-2.0 for CPython from
-    # nothing; sbomgen concludes only from an exact license text (CPython's LICENSE is several;
-    # a vendored package's, where pip's wheel carries none, from its recorded distribution file)
-    # and declares what each release's own core metadata says.
+    # nothing; sbomgen concludes only from an exact license text or standard header (CPython's
+    # LICENSE is the list's Python-2.0.1 stack and 0BSD; a vendored package's, where pip's wheel
+    # carries none, from its recorded distribution file) and declares what each release's own
+    # core metadata says.
     declared = {
         "certifi": "MPL-2.0", "dependency-groups": "MIT", "distlib": "PSF-2.0", "platformdirs": "MIT",
         "pyproject-hooks": "MIT", "requests": "Apache-2.0", "resolvelib": "ISC", "rich": "MIT",
@@ -197,9 +198,11 @@ def test_diff_against_release_tooling(outputs: Path) -> None:
         "dependency-groups": "MIT", "idna": "BSD-3-Clause", "platformdirs": "MIT", "pygments": "BSD-2-Clause",
         "pyproject-hooks": "MIT", "requests": "Apache-2.0", "resolvelib": "ISC", "rich": "MIT",
         "setuptools": "MIT", "tomli-w": "MIT", "truststore": "MIT", "urllib3": "MIT",
+        "distlib": "Python-2.0.1", "distro": "Apache-2.0", "msgpack": "Apache-2.0",
+        "packaging": "Apache-2.0 OR BSD-2-Clause", "typing-extensions": "0BSD AND Python-2.0.1",
     }  # fmt: skip
     licenses = {
-        ("cpython", "license", (None, "PSF-2.0"), (None, None)),
+        ("cpython", "license", (None, "PSF-2.0"), (None, "0BSD AND Python-2.0.1")),
         ("expat", "license", (None, None), (None, "MIT")),
         ("mpdecimal", "license", (None, None), (None, "BSD-2-Clause")),
         ("pip/cachecontrol", "license", (None, None), (None, "Apache-2.0")),
