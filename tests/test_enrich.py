@@ -401,10 +401,8 @@ def test_index_url_from_pip_configuration(tmp_path: Path, monkeypatch: pytest.Mo
 # Vendored package -> (concluded license, copyright text, the license files of its recorded
 # distribution file with what each said), in the 3.13.5 SBOM. The artifact's own finding
 # stands where it is certain (cachecontrol, tomli: their modules' SPDX-License-Identifier
-# lines). Not exact: certifi's and msgpack's files are notices pointing at MPL-2.0 and
-# Apache-2.0, packaging's LICENSE says "either of" two texts, typing-extensions' is the
-# PSF history stack; distlib's and distro's artifact notices stand (their files say nothing
-# exact: PSF history, Apache-2.0 with the old "{}" appendix).
+# lines). Not exact: certifi's file is MPL-2.0's standard header inside other text (what the
+# certificates are, a "LICENSE BLOCK" frame, a revision line).
 VENDORED_313 = {
     "cachecontrol": ("Apache-2.0", "SPDX-FileCopyrightText: 2015 Eric Larson", []),
     "certifi": (
@@ -417,26 +415,49 @@ VENDORED_313 = {
         "Copyright (c) 2024-present Stephen Rosen",
         [("dependency_groups-1.3.1.dist-info/licenses/LICENSE.txt", "MIT")],
     ),
+    # distlib's and typing-extensions' LICENSE are copies of CPython's: the PSF, BeOpen, CNRI
+    # and CWI stack is the list's Python-2.0.1 (after a history, not license text).
     "distlib": (
-        "NOASSERTION",
+        "Python-2.0.1",
+        "Copyright (c) 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010\n"
+        "Copyright (c) 1995-2001 Corporation for National Research Initiatives\n"
+        "Copyright (c) 1991 - 1995, Stichting Mathematisch Centrum Amsterdam, The Netherlands\n"
         "Copyright (C) 2012-2023 Vinay Sajip\nCopyright (C) 2013-2017 Vinay Sajip\n"
         "Copyright (C) 2012-2023 The Python Software Foundation\nCopyright (C) 2013-2023 Vinay Sajip\n"
         "Copyright (C) 2012-2023 Python Software Foundation\n"
         "Copyright (C) 2012 The Python Software Foundation",
-        [],
+        [
+            (
+                "distlib-0.3.9.dist-info/LICENSE.txt parts 01-04 (the PSF, BeOpen, CNRI and CWI agreements)",
+                "Python-2.0.1",
+            )
+        ],
     ),
-    "distro": ("NOASSERTION", "Copyright 2015-2021 Nir Cohen", []),
+    # distro.py's leading comment is Apache-2.0's standard header, exactly.
+    "distro": ("Apache-2.0", "Copyright 2015-2021 Nir Cohen", []),
     "idna": (
         "BSD-3-Clause",
         "Copyright (c) 2013-2024, Kim Davies and contributors",
         [("idna-3.10.dist-info/LICENSE.md", "BSD-3-Clause")],
     ),
     "msgpack": (
-        "NOASSERTION",
+        "Apache-2.0",
         "Copyright (C) 2008-2011 INADA Naoki",
-        [("COPYING", "not exact (no SPDX License List text)")],
+        [("COPYING", "Apache-2.0 (its standard license header)")],
     ),
-    "packaging": ("NOASSERTION", None, []),
+    # LICENSE says "either of" LICENSE.APACHE or LICENSE.BSD, each exactly one list text.
+    "packaging": (
+        "Apache-2.0 OR BSD-2-Clause",
+        "Copyright (c) Donald Stufft and individual contributors",
+        [
+            (
+                "packaging-25.0.dist-info/licenses/LICENSE",
+                "Apache-2.0 OR BSD-2-Clause (either of the licenses of LICENSE.APACHE or LICENSE.BSD)",
+            ),
+            ("packaging-25.0.dist-info/licenses/LICENSE.APACHE", "Apache-2.0 (one of an either-of choice)"),
+            ("packaging-25.0.dist-info/licenses/LICENSE.BSD", "BSD-2-Clause (one of an either-of choice)"),
+        ],
+    ),
     "platformdirs": (
         "MIT",
         "Copyright (c) 2010-202x The platformdirs developers",
@@ -473,16 +494,22 @@ VENDORED_313 = {
         [("truststore-0.10.1.dist-info/LICENSE", "MIT")],
     ),
     "typing-extensions": (
-        "NOASSERTION",
+        "0BSD AND Python-2.0.1",
         "Copyright (c) 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012, 2013, 2014, "
         "2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023 Python Software Foundation\n"
         "Copyright (c) 1995-2001 Corporation for National Research Initiatives\n"
         "Copyright (c) 1991 - 1995, Stichting Mathematisch Centrum Amsterdam, The Netherlands",
         [
             (
-                "typing_extensions-4.13.2.dist-info/licenses/LICENSE",
-                "not exact (found in part: 0BSD, HPND, PSF-2.0, Python-2.0.1)",
-            )
+                "typing_extensions-4.13.2.dist-info/licenses/LICENSE part 05 (ZERO-CLAUSE BSD LICENSE FOR "
+                "CODE IN THE PYTHON DOCUMENTATION)",
+                "0BSD",
+            ),
+            (
+                "typing_extensions-4.13.2.dist-info/licenses/LICENSE parts 01-04 (the PSF, BeOpen, CNRI and "
+                "CWI agreements)",
+                "Python-2.0.1",
+            ),
         ],
     ),
     "urllib3": (
@@ -494,7 +521,8 @@ VENDORED_313 = {
 
 
 RECORDED_FILE_SAYS = (
-    r"(\S+) in (\S+) \(sha256 ([0-9a-f]{64})\), the recorded distribution file: ([^;]+?)(?:;|\.(?: |$))"
+    r"(\S+(?: parts? \d\d(?:-\d\d)? \([^)]*\))?) in (\S+) \(sha256 ([0-9a-f]{64})\), "
+    r"the recorded distribution file: ([^;]+?)(?:;|\.(?: |$))"
 )
 
 

@@ -31,17 +31,18 @@ CWI = "Copyright (c) 1991 - 1995, Stichting Mathematisch Centrum Amsterdam, The 
 PIP = "Copyright (c) 2008-present The pip developers (see AUTHORS.txt file)"
 
 # (name, version) -> (concluded license, copyright text) of every component, read off the
-# files themselves. CPython's LICENSE is a history, the PSF/BeOpen/CNRI/CWI stack and 0BSD
-# for the documentation's code, no single SPDX License List text (Python-2.0.1's template
-# wants its years listed one by one: 3.13.5 gives a range, 3.11.2's list runs over lines).
+# files themselves. CPython's LICENSE is a history (not license text), the PSF/BeOpen/CNRI/CWI
+# stack, exactly the SPDX License List's Python-2.0.1, and 0BSD for the documentation's code.
 # expat, pip and setuptools carry the MIT text. hacl-star, libb2, macholib and mpdecimal
 # carry no license file: their source files' leading comments say (mpdecimal: the
 # BSD-2-Clause text in each; HACL*: the MIT text in most, "Licensed under the Apache 2.0
-# License" in krml's, so no one license; libb2: a CC0 dedication, not the CC0 text, and no
-# copyright; macholib: no notice). pip's wheels carry no license file of the packages they
-# vendor: their modules' leading comments (an SPDX-License-Identifier line: cachecontrol,
-# tomli; the MIT text: six) and stated copyrights (":copyright:", "__copyright__") say;
-# urllib3's only notice is that of its copy of six, which does not speak for urllib3.
+# License" in krml's, a license's name but neither its text nor its standard header, so no
+# one license; distro and tenacity: Apache-2.0's standard header; libb2: a CC0 dedication,
+# not the CC0 text, and no copyright; macholib: no notice). pip's wheels carry no license
+# file of the packages they vendor: their modules' leading comments (an
+# SPDX-License-Identifier line: cachecontrol, tomli; the MIT text: six) and stated
+# copyrights (":copyright:", "__copyright__") say; urllib3's only notice is that of its
+# copy of six, which does not speak for urllib3.
 PSF_313 = "Copyright (c) 2001-2024 Python Software Foundation"
 HACL = (
     "Copyright (c) 2016-2022 INRIA, CMU and Microsoft Corporation\n"
@@ -56,7 +57,7 @@ CACHECONTROL = ("Apache-2.0", "SPDX-FileCopyrightText: 2015 Eric Larson")
 TOMLI = ("MIT", "SPDX-FileCopyrightText: 2021 Taneli Hukkinen")
 NOTHING = (None, None)
 EXPECTED_313 = {
-    ("CPython", "3.13.5"): (None, "\n".join([PSF_313, CNRI, CWI])),
+    ("CPython", "3.13.5"): ("0BSD AND Python-2.0.1", "\n".join([PSF_313, CNRI, CWI])),
     ("expat", "2.6.3"): ("MIT", EXPAT),
     ("hacl-star", "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"): (None, HACL),
     ("libb2", "0.98.1"): NOTHING,
@@ -73,7 +74,7 @@ EXPECTED_313 = {
         "Copyright (C) 2012-2023 Python Software Foundation\n"
         "Copyright (C) 2012 The Python Software Foundation",
     ),
-    ("distro", "1.9.0"): (None, "Copyright 2015-2021 Nir Cohen"),
+    ("distro", "1.9.0"): ("Apache-2.0", "Copyright 2015-2021 Nir Cohen"),
     ("idna", "3.10"): NOTHING,
     ("msgpack", "1.1.0"): NOTHING,
     ("packaging", "25.0"): NOTHING,
@@ -94,7 +95,7 @@ EXPECTED_313 = {
     ("urllib3", "1.26.20"): NOTHING,
 }
 EXPECTED_311 = {
-    ("CPython", "3.11.2"): (None, "\n".join([PSF_311, CNRI, CWI])),
+    ("CPython", "3.11.2"): ("0BSD AND Python-2.0.1", "\n".join([PSF_311, CNRI, CWI])),
     ("pip", "22.3.1"): ("MIT", PIP),
     ("setuptools", "65.5.0"): ("MIT", "Copyright Jason R. Coombs"),
     ("cachecontrol", "0.12.11"): CACHECONTROL,
@@ -110,7 +111,7 @@ EXPECTED_311 = {
         "Copyright (C) 2013-2015 Vinay Sajip\nCopyright (C) 2012-2021 The Python Software Foundation\n"
         "Copyright (C) 2013-2020 Vinay Sajip",
     ),
-    ("distro", "1.7.0"): (None, "Copyright 2015,2016,2017 Nir Cohen"),
+    ("distro", "1.7.0"): ("Apache-2.0", "Copyright 2015,2016,2017 Nir Cohen"),
     ("idna", "3.4"): NOTHING,
     ("msgpack", "1.0.4"): NOTHING,
     ("packaging", "21.3"): NOTHING,
@@ -127,7 +128,7 @@ EXPECTED_311 = {
     ("setuptools", "44.0.0"): NOTHING,
     ("six", "1.16.0"): ("MIT", "Copyright (c) 2010-2020 Benjamin Peterson"),
     ("tenacity", "8.1.0"): (
-        None,
+        "Apache-2.0",
         "Copyright 2016-2018 Julien Danjou\nCopyright 2017 Elisey Zanko\nCopyright 2016 Étienne Bersac\n"
         "Copyright 2016 Joshua Harlow\nCopyright 2013-2014 Ray Holder\nCopyright 2016 Julien Danjou\n"
         "Copyright 2016–2021 Julien Danjou",
@@ -171,13 +172,10 @@ def test_real_tarballs(
     assert all(c.license_comment for c in inventory.components if c.license_concluded)
     cpython = inventory.component(inventory.root)
     assert cpython.license_comment is not None
-    # Each license of the stack on its own: PSF-2.0 (3.13.5; 3.11.2's year list is too long
-    # for the template's copyright part) and 0BSD match, BeOpen, CNRI and CWI are no list text.
-    assert "LICENSE part 05 (ZERO-CLAUSE BSD LICENSE FOR CODE IN THE PYTHON DOCUMENTATION): 0BSD" in (
-        cpython.license_comment
-    )
-    assert (
-        "LICENSE part 02 (BEOPEN.COM LICENSE AGREEMENT FOR PYTHON 2.0): not exact" in cpython.license_comment
+    # The stack as one text, the list's Python-2.0.1; the documentation's code's 0BSD on its own.
+    assert cpython.license_comment.endswith(
+        "LICENSE part 05 (ZERO-CLAUSE BSD LICENSE FOR CODE IN THE PYTHON DOCUMENTATION): 0BSD; "
+        "LICENSE parts 01-04 (the PSF, BeOpen, CNRI and CWI agreements): Python-2.0.1."
     )
 
 
@@ -195,7 +193,7 @@ def test_written_to_spdx_and_cyclonedx(tmp_path: Path) -> None:
     assert packages["setuptools"]["licenseConcluded"] == "MIT"
     assert packages["setuptools"]["copyrightText"] == "Copyright Jason R. Coombs"
     assert packages["setuptools"]["licenseComments"].startswith("Concluded license: exact match")
-    assert packages["CPython"]["licenseConcluded"] == "NOASSERTION"
+    assert packages["CPython"]["licenseConcluded"] == "0BSD AND Python-2.0.1"
     # The wheel carries no license file of idna's; its recorded distribution file does.
     assert packages["idna"]["copyrightText"] == "Copyright (c) 2013-2021, Kim Davies"
     assert packages["idna"]["licenseComments"].endswith(

@@ -20,6 +20,7 @@ class FindingRow(Strict):
     expression: NonEmptyLine | None
     copyrights: Annotated[list[NonEmptyLine], Len(max_length=MAX_ITEMS)]
     found: Annotated[list[NonEmptyLine], Len(max_length=MAX_ITEMS)]
+    header: bool = False
 
 
 def load_row(text: str) -> FindingRow:

@@ -145,11 +145,17 @@ def conclude(
     """The license (exact matches of every license file only) and copyrights of ``files``,
     the members of ``file``, with how they were found."""
     from ..model import Component
-    from ..scan.license_files import concluded
+    from ..scan.license_files import concluded, is_stack, sections
     from ..scan.license_text import MAX_COPYRIGHTS
 
     where = f"in {file.filename} (sha256 {file.sha256}), the recorded distribution file"
-    texts = [(f"{path} {where}", content) for path, content in files if is_license_text(path)]
+    # A copy of CPython's LICENSE (distlib, typing-extensions) is read as CPython's is.
+    texts = [
+        (f"{part} {where}", text)
+        for path, content in files
+        if is_license_text(path)
+        for part, text in (sections(path, content) if is_stack(content) else [(path, content)])
+    ]
     if not texts:
         return FileLicenses(comment=f"Concluded license: no license file {where}.")
     found = concluded(Component(key="", name="", version=None), texts, detect, notice)

