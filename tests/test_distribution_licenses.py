@@ -201,3 +201,21 @@ def test_the_recorded_file_fills_in_what_the_artifact_does_not_say() -> None:
         None, "Copyright Other", "notices"
     )
     assert applied(vendored(None), unsure)[0] == vendored(None, "Copyright (c) Kim Davies", "not exact")
+    # The artifact's finding stands, but where it found no copyright the file's notices come
+    # in, and the comment says from where.
+    from sbomgen.scan.license_text import METHOD
+
+    files = FileLicenses(
+        copyrights=["Copyright (c) Kim Davies"],
+        comment=f"Concluded license: {METHOD}. LICENSE in idna.whl: not exact (no SPDX License List text).",
+    )
+    assert applied(vendored(None, None, "Concluded license: headers say no license."), files)[0] == vendored(
+        None,
+        "Copyright (c) Kim Davies",
+        "Concluded license: headers say no license. Copyright text from the recorded distribution file: "
+        "LICENSE in idna.whl: not exact (no SPDX License List text).",
+    )
+    # A file without notices changes nothing.
+    assert applied(vendored(None, None, "notices"), FileLicenses(comment="none"))[0] == vendored(
+        None, None, "notices"
+    )

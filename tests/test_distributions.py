@@ -19,6 +19,7 @@ from sbomgen.enrich.index import IndexSettings, configured_index_url
 from sbomgen.enrich.lookup import enrich
 from sbomgen.scan import scan
 from sbomgen.scan.distribution import DistributionScanner
+from sbomgen.scan.license_text import METHOD
 from sbomgen.workflows.embed import wheel_with_sbom
 from sbomgen.write import cyclonedx
 
@@ -47,6 +48,13 @@ def test_real_pip_wheels(version: str, vendored: int, tmp_path: Path) -> None:
         {"algorithm": "SHA256", "checksumValue": hashlib.sha256(wheel.read_bytes()).hexdigest()}
     ]
     assert pip["licenseDeclared"] == "MIT"
+    # Concluded from the wheel's own license file (exact match), as for a recorded one.
+    licenses = "licenses/" if version == "25.1.1" else ""
+    assert (pip["licenseConcluded"], pip["copyrightText"], pip["licenseComments"]) == (
+        "MIT",
+        "Copyright (c) 2008-present The pip developers (see AUTHORS.txt file)",
+        f"Concluded license: {METHOD}. pip-{version}.dist-info/{licenses}LICENSE.txt in {wheel.name}: MIT.",
+    )
     # What the wheel vendors, its distributor supplies (as the PSF does for a CPython release).
     assert {p["supplier"] for p in document["packages"]} == {"Organization: The pip developers"}
     run = sbomgen("validate", "--profile", "ntia", out)
@@ -60,6 +68,14 @@ def test_real_sdist(tmp_path: Path) -> None:
     assert sbomgen("validate", out).returncode == 0
     document = json.loads(out.read_text())
     assert [(p["name"], p["versionInfo"]) for p in document["packages"]] == [("sigstore", "3.6.1")]
+    # Its top-level LICENSE is the Apache-2.0 text with its appendix (text after the end of
+    # the terms is extra, by the SPDX matching guidelines); it states no copyright.
+    (sigstore,) = document["packages"]
+    assert (sigstore["licenseConcluded"], sigstore.get("copyrightText"), sigstore["licenseComments"]) == (
+        "Apache-2.0",
+        None,
+        f"Concluded license: {METHOD}. LICENSE in {SIGSTORE_SDIST.name}: Apache-2.0.",
+    )
     names = {f["fileName"] for f in document["files"]}
     assert {"PKG-INFO", "pyproject.toml", "sigstore/sign.py"} <= names
 
@@ -339,11 +355,8 @@ def test_check_reads_cyclonedx(fmt: str, tmp_path: Path) -> None:
     unchanged = sbomgen("check", out, "--cache-dir", cache)
     assert unchanged.returncode == 0, unchanged.stderr
     assert unchanged.stdout == not_pypi + b"22 releases: unchanged since the SBOM was made\n"
-    # Offline, macholib (named by Misc/sbom.spdx.json's PURL, never looked up) is not cached.
+    # Offline, the cache answers for all of them: macholib (Misc/sbom.spdx.json's pkg:pypi
+    # package) is looked up and cached when the SBOM is made, like pip and what it vendors.
     offline = sbomgen("check", out, "--cache-dir", cache, "--offline")
     assert offline.returncode == 0, offline.stderr
-    assert offline.stdout == (
-        not_pypi
-        + b"not checked: macholib 1.0: no cached index metadata (--offline)\n"
-        + b"21 releases: unchanged since the SBOM was made\n"
-    )
+    assert offline.stdout == not_pypi + b"22 releases: unchanged since the SBOM was made\n"

@@ -64,9 +64,10 @@ def test_sources_match_release_tooling(online: dict[str, Any]) -> None:
     for name in sorted(ours):
         assert ours[name] == PURE_PYTHON_CHOICES.get(name, reference[name]), name
     # every lookup is the project's Simple API page (PEP 691), never the per-version one;
-    # the core metadata files come from the files host
+    # the core metadata files come from the files host. macholib (Misc/sbom.spdx.json's
+    # pkg:pypi package) is looked up too, keeping the location and SHA256 CPython states.
     assert sorted(r for r in online["requests"] if r.startswith("/simple/")) == sorted(
-        f"/simple/{name}/" for name in ours
+        f"/simple/{name}/" for name in [*ours, "macholib"]
     )
     assert "warning" not in online["stderr"].replace("warning: Misc/sbom.spdx.json says expat", "")
 
@@ -105,7 +106,7 @@ def test_export_import_carries_the_cache(online: dict[str, Any], tmp_path: Path)
     fresh = tmp_path / "fresh-cache"
     run = sbomgen("cache", "import", export, "--allow-unsigned", "--cache-dir", fresh)
     assert run.returncode == 0, run.stderr
-    assert "imported 21 entries" in run.stderr
+    assert "imported 22 entries" in run.stderr  # pip, what it vendors, and macholib
     out = tmp_path / "imported.json"
     run = sbomgen(
         "tarball", CPYTHON_313, "-o", out, "--offline", "--index-url", online["url"], "--cache-dir", fresh
@@ -119,7 +120,7 @@ def test_export_import_carries_the_cache(online: dict[str, Any], tmp_path: Path)
         kept = [a for a in package.get("annotations", ()) if "index-metadata-unsigned" not in a["comment"]]
         marked += len(package.get("annotations", ())) - len(kept)
         package.update(annotations=kept) if kept else package.pop("annotations", None)
-    assert marked == 21
+    assert marked == 22
     assert imported == json.loads(online["out"].read_text())
 
 
@@ -213,13 +214,21 @@ def test_offline_cache_miss_says_why(online: dict[str, Any], tmp_path: Path) -> 
     )
     assert len(looked_up) == 21
     releases = ", ".join(looked_up)
+    # macholib's location and SHA256 are CPython's own (Misc/sbom.spdx.json): only what the
+    # index adds is missing.
+    stated = (
+        "sbomgen: warning: no index metadata for macholib 1.0: their distribution file and declared "
+        "license are not known (the location and checksum the artifact states stand); "
+    )
     assert offline_run("none") == [
         f"sbomgen: warning: no index metadata for {releases}: {nothing}; "
-        f"no cache at {cache}: fill it with {fill}"
+        f"no cache at {cache}: fill it with {fill}",
+        f"{stated}no cache at {cache}: fill it with {fill}",
     ]
     assert offline_run("empty") == [
         f"sbomgen: warning: no index metadata for {releases}: {nothing}; an empty cache at {cache}: "
-        f"fill it with {fill}"
+        f"fill it with {fill}",
+        f"{stated}an empty cache at {cache}: fill it with {fill}",
     ]
 
     export = tmp_path / "index-cache.json"
@@ -546,6 +555,34 @@ def test_vendored_licenses_from_the_recorded_files(online: dict[str, Any]) -> No
             [(path, what) for path, _, _, what in said],
         )
     assert found == VENDORED_313
+
+
+def test_macholib_keeps_cpythons_location_and_gains_the_index_metadata(online: dict[str, Any]) -> None:
+    """macholib, which Misc/sbom.spdx.json lists as pkg:pypi/macholib@1.0 with its sdist's URL
+    and SHA256 (as the release tooling's SBOM does), is looked up like what pip vendors: the
+    location and SHA256 stay CPython's; the index adds the declared license of the sdist's
+    PKG-INFO (its classifier) and what its license files say: it carries none. Its source
+    files carry no notice either: no copyright, nothing concluded."""
+    document = json.loads(online["out"].read_text())
+    macholib = next(p for p in document["packages"] if p["name"] == "macholib")
+    reference = next(p for p in json.loads(REFERENCE_313.read_text())["packages"] if p["name"] == "macholib")
+    sdist = "macholib-1.0.tar.gz (sha256 c76f268f5054024e962f2515a0e522baf85313064f6740d80375afc850787a38)"
+    assert macholib["downloadLocation"] == reference["downloadLocation"]
+    assert macholib["downloadLocation"].endswith("/macholib-1.0.tar.gz")
+    assert macholib["checksums"] == reference["checksums"]
+    assert (
+        macholib["licenseDeclared"],
+        macholib["licenseConcluded"],
+        macholib.get("copyrightText"),
+        macholib["licenseComments"],
+        macholib["originator"],
+    ) == (
+        "MIT",
+        "NOASSERTION",
+        None,
+        f"Concluded license: no license file in {sdist}, the recorded distribution file.",
+        "Person: Ronald Oussoren (ronaldoussoren@mac.com)",
+    )
     assert "Copyright text also from the artifact's own files." in package_comment(document, "requests")
 
 

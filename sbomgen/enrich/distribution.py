@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from .index import IndexClient
 
 MAX_DISTRIBUTION_BYTES = 16 << 20
-# Notices: their copyrights are kept, but they are not license texts to match.
-_NOTICE_NAME = re.compile(r"(?i)(?:notice|authors)(?:[.-][a-z0-9.-]{1,20})?")
-_LICENSE_FIELD = re.compile(r"^License-File:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
 _WHEEL_METADATA = re.compile(r"[^/]+\.dist-info/METADATA")
 
 
@@ -74,32 +71,27 @@ def fetch(file: ReleaseFile, client: IndexClient, most: int = MAX_DISTRIBUTION_B
 
 
 def _wanted_members(path: Path, filename: str) -> tuple[list[tuple[str, bytes]], bytes | None]:
-    """A wheel's ``*.dist-info/licenses/**`` and ``*.dist-info/**`` license and notice files;
-    an sdist's top-level ones and those its ``PKG-INFO`` names as ``License-File`` (PEP 639);
-    and the core metadata, where there is exactly one of at most its size limit."""
+    """The license and notice files of a wheel or sdist (``scan.distribution.LicenseMembers``),
+    and its core metadata where there is exactly one of at most its size limit."""
     from ..documents.metadata import MAX_METADATA_BYTES
     from ..read.archive import ArchiveReader, Limits
-    from ..scan.license_text import MAX_LICENSE_SIZE
+    from ..scan.distribution import LicenseMembers
 
     wheel = filename.endswith(".whl")
     limits = Limits(max_total_size=Limits.max_nested_size, max_member_size=Limits.max_nested_size)
-    found: dict[str, bytes] = {}
+    members = LicenseMembers(wheel)
     metadata: list[bytes] = []
     for member, data in ArchiveReader(path, limits, (), top_folder=not wheel).members():
         if data is None:
             continue
-        parts = member.path.split("/")
-        if (member.path == "PKG-INFO") if not wheel else _WHEEL_METADATA.fullmatch(member.path):
+        if _WHEEL_METADATA.fullmatch(member.path) if wheel else member.path == "PKG-INFO":
             metadata.append(_head(data, MAX_METADATA_BYTES + 1))
-        elif _candidate(parts, wheel) and len(found) < _MAX_FILES:
-            found[member.path] = _head(data, MAX_LICENSE_SIZE + 1)  # more is not matched anyway
+            if not wheel:  # an sdist's PKG-INFO names its license files
+                members.visit(member.path, metadata[-1])
+        elif members.wants(member.path):
+            members.visit(member.path, _head(data, members.most(member.path)))
     core = metadata[0] if len(metadata) == 1 and len(metadata[0]) <= MAX_METADATA_BYTES else None
-    # An sdist's PKG-INFO may come after the files it names: they were kept as candidates.
-    declared = set(_LICENSE_FIELD.findall(core.decode("utf-8", "replace"))) if core and not wheel else set()
-    return sorted((p, c) for p, c in found.items() if wheel or "/" not in p or p in declared), core
-
-
-_MAX_FILES = 100
+    return members.kept(), core
 
 
 def _head(data: Content, most: int) -> bytes:
@@ -112,62 +104,17 @@ def _head(data: Content, most: int) -> bytes:
     return bytes(taken)
 
 
-def _candidate(parts: list[str], wheel: bool) -> bool:
-    from ..scan.license_files import is_license_file
-
-    name = parts[-1]
-    named = is_license_file(name) or _NOTICE_NAME.fullmatch(name) is not None
-    if wheel:
-        if not parts[0].endswith(".dist-info") or len(parts) < 2:
-            return False
-        # licenses/ (PEP 639), license_files/ (older hatchling), or the folder itself
-        return (len(parts) > 2 and parts[1] == "licenses") or named
-    return named or any(part.lower() in ("license", "licenses") for part in parts[:-1])
-
-
-def is_license_text(path: str) -> bool:
-    """A license file to match, not a notice whose copyrights alone are kept."""
-    from ..scan.license_files import is_license_file
-
-    return (
-        is_license_file(path)
-        or "/licenses/" in path.lower()
-        and not _NOTICE_NAME.fullmatch(path.rsplit("/", 1)[-1])
-    )
-
-
 def conclude(
     file: ReleaseFile,
     files: list[tuple[str, bytes]],
     detect: Callable[[bytes], Finding],
     notice: Callable[[str], None],
 ) -> FileLicenses:
-    """The license (exact matches of every license file only) and copyrights of ``files``,
-    the members of ``file``, with how they were found."""
-    from ..model import Component
-    from ..scan.license_files import concluded, is_stack, sections
-    from ..scan.license_text import MAX_COPYRIGHTS
+    """What the license files ``files`` of ``file`` say (``scan.distribution.file_licenses``)."""
+    from ..scan.distribution import file_licenses
 
-    where = f"in {file.filename} (sha256 {file.sha256}), the recorded distribution file"
-    # A copy of CPython's LICENSE (distlib, typing-extensions) is read as CPython's is.
-    texts = [
-        (f"{part} {where}", text)
-        for path, content in files
-        if is_license_text(path)
-        for part, text in (sections(path, content) if is_stack(content) else [(path, content)])
-    ]
-    if not texts:
-        return FileLicenses(comment=f"Concluded license: no license file {where}.")
-    found = concluded(Component(key="", name="", version=None), texts, detect, notice)
-    statements = found.copyright_text.split("\n") if found.copyright_text else []
-    for path, content in files:
-        if not is_license_text(path):
-            statements += [s for s in detect(content).copyrights if s not in statements]
-    return FileLicenses(
-        license=found.license_concluded,
-        copyrights=statements[:MAX_COPYRIGHTS],
-        comment=found.license_comment or "",
-    )
+    where = f" in {file.filename} (sha256 {file.sha256}), the recorded distribution file"
+    return file_licenses(files, where, detect, notice)
 
 
 def unread(problem: Exception) -> FileLicenses:
@@ -180,10 +127,11 @@ def applied(component: Component, found: FileLicenses | None) -> tuple[Component
     """``component`` with what its distribution file's license files say where the artifact
     concluded no license: a certain license replaces the artifact's finding (the artifact's
     copyrights kept after the file's), else what they say stands in only where the artifact
-    said nothing at all; and a warning when both are certain and differ."""
+    said nothing at all, and its copyrights where the artifact found none; and a warning when
+    both are certain and differ."""
     from dataclasses import replace
 
-    from ..scan.license_text import MAX_COPYRIGHTS
+    from ..scan.license_text import MAX_COPYRIGHTS, METHOD
 
     if found is None:
         return component, None
@@ -197,7 +145,12 @@ def applied(component: Component, found: FileLicenses | None) -> tuple[Component
         return component, None
     own = component.copyright_text.split("\n") if component.copyright_text else []
     if found.license is None and (own or component.license_comment):
-        return component, None
+        if own or not found.copyrights:
+            return component, None
+        # The artifact's uncertain finding stands; the notices it lacks are the file's.
+        files = found.comment.removeprefix(f"Concluded license: {METHOD}. ")
+        comment = f"{component.license_comment} Copyright text from the recorded distribution file: {files}"
+        return replace(component, copyright_text="\n".join(found.copyrights), license_comment=comment), None
     added = [s for s in own if s not in found.copyrights]
     statements = (found.copyrights + added)[:MAX_COPYRIGHTS]
     kept_own = statements[len(found.copyrights) :]

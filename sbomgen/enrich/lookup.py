@@ -30,6 +30,7 @@ class _Target:
     version: str
     subject: str  # SHA256 of the file (bundled, or the artifact) the entry vouches for, or ""
     is_artifact: bool  # the SBOM's subject, not something bundled in it
+    stated: str = ""  # the file name the artifact's own download location names (Misc/sbom.spdx.json)
 
 
 def release_data(document: ProjectDocument, version: str) -> ReleaseData:
@@ -156,13 +157,10 @@ def pick_file(files: list[ReleaseFile]) -> ReleaseFile | None:
 
 
 def looked_up(inventory: Inventory) -> list[Component]:
-    """The components whose metadata comes from the package index: ``pkg:pypi`` ones whose
-    origin the artifact does not state already (as Misc/sbom.spdx.json does)."""
-    return [
-        c
-        for c in inventory.components
-        if c.purl and c.purl.startswith("pkg:pypi/") and c.download_location is None
-    ]
+    """The components whose metadata comes from the package index: the ``pkg:pypi`` ones.
+    One whose origin the artifact states (Misc/sbom.spdx.json's macholib) keeps that download
+    location and checksum; the index adds the rest, from the file that location names."""
+    return [c for c in inventory.components if c.purl and c.purl.startswith("pkg:pypi/")]
 
 
 def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, list[str]]:
@@ -222,14 +220,20 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
             notices.append(f"warning: unusable index answer for {target.name} {target.version}: {problem}")
     if from_cache and not options.offline:
         notices.append(f"used cached index metadata for: {', '.join(sorted(from_cache))}")
-    missing: dict[str, list[str]] = {}  # why the cache did not help ("": not asked) -> releases
+    # (why the cache did not help, "": not asked; whether the artifact states the location) -> releases
+    missing: dict[tuple[str, bool], list[str]] = {}
     for target in sorted(targets, key=lambda t: f"{t.name} {t.version}"):
         if target not in found:
-            missing.setdefault(misses.get(target, ""), []).append(f"{target.name} {target.version}")
+            key = (misses.get(target, ""), bool(target.stated))
+            missing.setdefault(key, []).append(f"{target.name} {target.version}")
+    unknown = {
+        False: "their download location and checksum are NOASSERTION",
+        True: "their distribution file and declared license are not known (the location and checksum "
+        "the artifact states stand)",
+    }
     messages = [
-        f"no index metadata for {', '.join(releases)}: their download location and checksum are NOASSERTION"
-        + (f"; {why}" if why else "")
-        for why, releases in sorted(missing.items())
+        f"no index metadata for {', '.join(releases)}: {unknown[stated]}" + (f"; {why}" if why else "")
+        for (why, stated), releases in sorted(missing.items())
     ]
     if messages and options.strict:
         raise EnrichmentError("; ".join(messages) + " (--strict)")
@@ -303,7 +307,7 @@ def with_file_licenses(
     try:
         for target, files in sorted(read.items(), key=lambda item: (item[0].name, item[0].version)):
             data = answers.get(target)
-            chosen = pick_file(data.files) if isinstance(data, ReleaseData) else None
+            chosen = _recorded_file(target, data.files) if isinstance(data, ReleaseData) else None
             if not isinstance(data, ReleaseData) or chosen is None:
                 continue
             if isinstance(files, Exception):
@@ -320,9 +324,14 @@ def with_file_licenses(
 
 
 def _recorded_file(target: _Target, files: list[ReleaseFile]) -> ReleaseFile | None:
-    """The file whose location the SBOM records: the bundled one by name, else the pick."""
+    """The file whose location the SBOM records: the bundled one by name; the one the
+    artifact's own download location names, if its SHA256 is the one the artifact states;
+    else the pick."""
     if target.subject:
         return next((f for f in files if f.filename == target.component.file_name), None)
+    if target.stated:
+        stated = {c.value for c in target.component.checksums if c.algorithm == "SHA256"}
+        return next((f for f in files if f.filename == target.stated and f.sha256 in stated), None)
     return pick_file(files)
 
 
@@ -360,7 +369,14 @@ def _target(component: Component, root: str) -> _Target:
         component.version or "",
         sha256 if is_file else "",
         component.key == root,
+        "" if is_file else _url_name(component.download_location),
     )
+
+
+def _url_name(url: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.rpartition("/")[2] if url else ""
 
 
 def _apply(target: _Target, data: ReleaseData) -> tuple[Component, str | None]:
@@ -395,9 +411,11 @@ def _apply(target: _Target, data: ReleaseData) -> tuple[Component, str | None]:
         # The artifact is described as it is: its own checksum, and no one else's location.
         notice = f"{problem}: its download location is NOASSERTION"
         return replace(component, license_declared=license_), notice
-    chosen = pick_file(data.files)
+    chosen = _recorded_file(target, data.files)
     if chosen is None:
         return replace(component, license_declared=license_), None
+    if target.stated:  # the artifact's own location and checksum stand: the file is the same
+        return replace(component, distribution_sha512=chosen.sha512, license_declared=license_), None
     return replace(
         component,
         download_location=chosen.url,

@@ -10,13 +10,16 @@ without duplicating what sbomgen found itself.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import PurePosixPath
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from ..documents.metadata import CoreMetadata, read_metadata
+from ..documents.index import FileLicenses
+from ..documents.metadata import MAX_METADATA_BYTES, CoreMetadata, read_metadata
 from ..documents.record import read_record, record_hash
 from ..documents.spdx2 import actor_parts
 from ..documents.vendor import read_vendor_txt
@@ -25,6 +28,103 @@ from ..model import Component, Party, Purpose
 from ..model.licenses import declared_license
 from .interface import ScanContext, Scanner
 from .wheels import pypi_purl
+
+if TYPE_CHECKING:
+    from .license_text import Finding
+
+# Notices: their copyrights are kept, but they are not license texts to match.
+_NOTICE_NAME = re.compile(r"(?i)(?:notice|authors)(?:[.-][a-z0-9.-]{1,20})?")
+_LICENSE_FIELD = re.compile(r"^License-File:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
+_MAX_FILES = 100
+
+
+class LicenseMembers:
+    """The license and notice files of a distribution: a wheel's in its ``*.dist-info``
+    (``licenses/**`` and license or notice names); an sdist's top-level ones and those its
+    ``PKG-INFO`` names as ``License-File`` (PEP 639). Each is kept up to the size matched."""
+
+    def __init__(self, wheel: bool) -> None:
+        self.wheel = wheel
+        self.found: dict[str, bytes] = {}
+        self.declared: set[str] = set()
+
+    def wants(self, path: str) -> bool:
+        return len(self.found) < _MAX_FILES and _candidate(path.split("/"), self.wheel)
+
+    def most(self, path: str) -> int:
+        """How many leading bytes of ``path`` are read."""
+        from .license_text import MAX_LICENSE_SIZE
+
+        return MAX_METADATA_BYTES if path == "PKG-INFO" else MAX_LICENSE_SIZE + 1  # more is not matched
+
+    def visit(self, path: str, content: bytes) -> None:
+        if not self.wheel and path == "PKG-INFO":
+            text = content[:MAX_METADATA_BYTES].decode("utf-8", "replace")
+            self.declared = set(_LICENSE_FIELD.findall(text))
+        elif self.wants(path):
+            self.found[path] = content[: self.most(path)]
+
+    def kept(self) -> list[tuple[str, bytes]]:
+        # An sdist's PKG-INFO may come after the files it names: they were kept as candidates.
+        wheel, declared = self.wheel, self.declared
+        return sorted((p, c) for p, c in self.found.items() if wheel or "/" not in p or p in declared)
+
+
+def _candidate(parts: list[str], wheel: bool) -> bool:
+    from .license_files import is_license_file
+
+    name = parts[-1]
+    named = is_license_file(name) or _NOTICE_NAME.fullmatch(name) is not None
+    if wheel:
+        if not parts[0].endswith(".dist-info") or len(parts) < 2:
+            return False
+        # licenses/ (PEP 639), license_files/ (older hatchling), or the folder itself
+        return (len(parts) > 2 and parts[1] == "licenses") or named
+    return named or any(part.lower() in ("license", "licenses") for part in parts[:-1])
+
+
+def is_license_text(path: str) -> bool:
+    """A license file to match, not a notice whose copyrights alone are kept."""
+    from .license_files import is_license_file
+
+    return (
+        is_license_file(path)
+        or "/licenses/" in path.lower()
+        and not _NOTICE_NAME.fullmatch(path.rsplit("/", 1)[-1])
+    )
+
+
+def file_licenses(
+    files: Sequence[tuple[str, bytes]],
+    where: str,
+    detect: Callable[[bytes], Finding],
+    notice: Callable[[str], None],
+) -> FileLicenses:
+    """The license (exact matches of every license file only) and copyrights of a
+    distribution's license and notice ``files``, with how they were found; ``where`` follows
+    each path in what is said (" in FILE")."""
+    from .license_files import concluded, is_stack, sections
+    from .license_text import MAX_COPYRIGHTS
+
+    # A copy of CPython's LICENSE (distlib, typing-extensions) is read as CPython's is.
+    texts = [
+        (f"{part}{where}", text)
+        for path, content in files
+        if is_license_text(path)
+        for part, text in (sections(path, content) if is_stack(content) else [(path, content)])
+    ]
+    if not texts:
+        return FileLicenses(comment=f"Concluded license: no license file{where}.")
+    found = concluded(Component(key="", name="", version=None), texts, detect, notice)
+    statements = found.copyright_text.split("\n") if found.copyright_text else []
+    for path, content in files:
+        if not is_license_text(path):
+            statements += [s for s in detect(content).copyrights if s not in statements]
+    return FileLicenses(
+        license=found.license_concluded,
+        copyrights=statements[:MAX_COPYRIGHTS],
+        comment=found.license_comment or "",
+    )
 
 
 def _supplier(metadata: CoreMetadata) -> Party | None:
@@ -44,8 +144,10 @@ def _supplier(metadata: CoreMetadata) -> Party | None:
 
 
 class DistributionScanner(Scanner):
-    def __init__(self, wheel: bool) -> None:
+    def __init__(self, wheel: bool, cache_dir: Path | None = None) -> None:
         self.wheel = wheel
+        self.cache_dir = cache_dir  # of the license findings
+        self.licenses = LicenseMembers(wheel)
         self.metadata: tuple[str, bytes] | None = None
         self.record: tuple[str, bytes] | None = None
         self.vendor_txt: dict[str, bytes] = {}
@@ -53,6 +155,8 @@ class DistributionScanner(Scanner):
         self.sboms: dict[str, bytes] = {}
 
     def wants(self, path: str) -> bool:
+        if self.licenses.wants(path):
+            return True
         parts = PurePosixPath(path).parts
         if (
             self.wheel
@@ -73,6 +177,10 @@ class DistributionScanner(Scanner):
         return self.wheel and len(parts) >= 3 and parts[0].endswith(".dist-info") and parts[1] == "sboms"
 
     def visit(self, path: str, content: bytes) -> None:
+        if path == "PKG-INFO" or self.licenses.wants(path):
+            self.licenses.visit(path, content)
+            if path != "PKG-INFO":
+                return
         parts = PurePosixPath(path).parts
         if path == "PKG-INFO" or (len(parts) == 2 and parts[1] == "METADATA" and "_vendor" not in parts):
             self.metadata = (path, content)
@@ -121,7 +229,25 @@ class DistributionScanner(Scanner):
                 c if c.supplier is not None else replace(c, supplier=root.supplier)
                 for c in context.components
             ]
-        context.components.insert(0, root)
+        context.components.insert(0, self._concluded(root, context))
+
+    def _concluded(self, root: Component, context: ScanContext) -> Component:
+        """The distribution with what its own license files say (as for a recorded one)."""
+        from .license_text import Detector, FindingCache
+
+        detect = Detector(FindingCache(self.cache_dir))
+        try:
+            found = file_licenses(
+                self.licenses.kept(), f" in {context.artifact_name}", detect, context.notice
+            )
+        finally:
+            detect.cache.close()
+        return replace(
+            root,
+            license_concluded=found.license,
+            copyright_text="\n".join(found.copyrights) or None,
+            license_comment=found.comment,
+        )
 
     def _check_record(self, context: ScanContext) -> None:
         if self.record is None:

@@ -148,7 +148,7 @@ def concluded(
             continue
         from ..model.licenses import spdx_expression
 
-        either = spdx_expression(" OR ".join(e if " " not in e else f"({e})" for e in said))
+        either = spdx_expression(" OR ".join(e if " " not in e else f"({e})" for e in said if e is not None))
         findings[where] = replace(findings[where], expression=either)
         named.update(siblings)
     expressions: list[str] = []

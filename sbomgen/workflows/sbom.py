@@ -142,7 +142,7 @@ def distribution_sbom(
     with steps.step(f"Reading {path.name}", forks=True):
         inventory = scan(
             path,
-            scanners=[DistributionScanner(wheel=is_wheel)],
+            scanners=[DistributionScanner(wheel=is_wheel, cache_dir=options.index.cache_dir)],
             top_folder=not is_wheel,
             limits=options.limits,
             checksums=("SHA1", "SHA256", *(c.upper() for c in options.extra_checksums)),
