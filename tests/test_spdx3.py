@@ -87,13 +87,8 @@ def verdicts(path: Path, profile: str) -> dict[str, str]:
 # Concluded licenses: only exact matches of whole license texts. Copyright: certifi's
 # LICENSE, setuptools 70.3.0's and macholib's sdist carry no notice; libb2's headers are
 # a CC0 dedication ("Written in 2012 by Samuel Neves"), no copyright notice.
-UNLICENSED_313 = (
-    "CPython, certifi, distlib, distro, hacl-star, libb2, macholib, msgpack, packaging, typing-extensions"
-)
-UNLICENSED_311 = (
-    "CPython, certifi, chardet, colorama, distlib, distro, msgpack, packaging, tenacity, "
-    "typing-extensions, webencodings"
-)
+UNLICENSED_313 = "certifi, hacl-star, libb2, macholib"
+UNLICENSED_311 = "certifi, chardet, colorama, webencodings"
 MISSING = {
     "3.13.5": {
         "fsct3-min": {

@@ -88,6 +88,10 @@ class LicenseChoice(Strict):
         return self.acknowledgement or (self.license and self.license.acknowledgement) or "declared"
 
 
+class Evidence(Strict):
+    licenses: list[LicenseChoice] = []
+
+
 class ExternalReference(Strict):
     type: NonEmptyLine
     url: NonEmptyLine
@@ -134,6 +138,19 @@ class Component(Strict):
     manufacturer: OrganizationalEntity | None = None
     copyright: Text | None = None
     swid: dict[str, Any] | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def stated_licenses(self) -> list[LicenseChoice]:
+        """Its licenses, and a declared one its evidence holds where CycloneDX 1.6 (and
+        cyclonedx-python-lib) allow no other license beside a concluded expression."""
+        evidence = self.evidence.licenses if self.evidence is not None else []
+        declared = [
+            c
+            for c in evidence
+            if (c.acknowledgement or (c.license and c.license.acknowledgement)) == "declared"
+        ]
+        return self.licenses + declared
 
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""
@@ -354,6 +371,9 @@ def _component(element: Any, ns: str, depth: int, source: str, error: type[Sbomg
             result["hashes"] = [_hash(h) for h in child]
         elif tag == "licenses":
             result["licenses"] = [_license(choice, ns) for choice in child]
+        elif tag == "evidence":
+            found = [_license(c, ns) for e in child if e.tag.removeprefix(ns) == "licenses" for c in e]
+            result["evidence"] = {"licenses": found}
         elif tag == "externalReferences":
             result["externalReferences"] = [_reference(r, ns) for r in child]
         elif tag == "properties":

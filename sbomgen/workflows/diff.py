@@ -365,7 +365,7 @@ def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
         "originator": None,  # CycloneDX authors are not read
     }
     licenses: dict[str, str | None] = {"declared": None, "concluded": None}
-    for choice in item.licenses:
+    for choice in item.stated_licenses:
         licenses[choice.kind] = choice.spdx
     download = next((r.url for r in item.externalReferences if r.type == "distribution"), None)
     supplier = item.supplier.name if item.supplier is not None else None

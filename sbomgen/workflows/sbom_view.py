@@ -182,7 +182,7 @@ def _entity(entity: cyclonedx.OrganizationalEntity | None) -> tuple[str, ...]:
 
 def _cdx_component(ref: str, item: cyclonedx.Component) -> Component:
     licenses: dict[str, str | None] = {"declared": None, "concluded": None}
-    for choice in item.licenses:
+    for choice in item.stated_licenses:
         named = choice.spdx or (choice.license.name if choice.license is not None else None)
         licenses[choice.kind] = licenses[choice.kind] or named
     references = {r.type: r for r in reversed(item.externalReferences)}

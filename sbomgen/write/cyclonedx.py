@@ -45,6 +45,7 @@ from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgori
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
+from cyclonedx.model.component_evidence import ComponentEvidence
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
@@ -103,23 +104,29 @@ def _file(entry: FileEntry) -> CdxComponent:
     )
 
 
-def _licenses(component: Component) -> list[Any]:
-    """The declared and the concluded license. CycloneDX holds either one expression or
-    several licenses by id: both are written by id where each is one license, else only
-    the concluded expression (the certain one)."""
+def _licenses(component: Component) -> tuple[list[Any], list[Any]]:
+    """The declared and the concluded license, and what goes in the evidence. Both are
+    written by id where each is one license; a concluded expression of several goes alone,
+    as cyclonedx-python-lib (and CycloneDX 1.6) allow no other license beside an expression,
+    and the declared one then goes in the component's evidence, acknowledged as declared (as
+    cyclonedx-py moves such licenses), so that it is not lost."""
+    declared, concluded = component.license_declared, component.license_concluded
     found = [
         (expression, acknowledgement)
         for expression, acknowledgement in (
-            (component.license_declared, LicenseAcknowledgement.DECLARED),
-            (component.license_concluded, LicenseAcknowledgement.CONCLUDED),
+            (declared, LicenseAcknowledgement.DECLARED),
+            (concluded, LicenseAcknowledgement.CONCLUDED),
         )
         if expression
     ]
     if len(found) < 2:
-        return [LicenseExpression(e, acknowledgement=a) for e, a in found]
+        return [LicenseExpression(e, acknowledgement=a) for e, a in found], []
     if all(is_supported_id(e) for e, _ in found):
-        return [DisjunctiveLicense(id=e, acknowledgement=a) for e, a in found]
-    return [LicenseExpression(found[-1][0], acknowledgement=LicenseAcknowledgement.CONCLUDED)]
+        return [DisjunctiveLicense(id=e, acknowledgement=a) for e, a in found], []
+    assert declared is not None and concluded is not None
+    return [LicenseExpression(concluded, acknowledgement=LicenseAcknowledgement.CONCLUDED)], [
+        LicenseExpression(declared, acknowledgement=LicenseAcknowledgement.DECLARED)
+    ]
 
 
 _ARCHIVES = (".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar", ".zip", ".whl", ".nupkg")
@@ -158,7 +165,7 @@ def _bsi_properties(component: Component) -> list[Property]:
 
 
 def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> CdxComponent:
-    licenses = _licenses(component)
+    licenses, evidence = _licenses(component)
     references = []
     if component.download_location:
         url = XsUri(component.download_location)
@@ -203,6 +210,7 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
         manufacturer=_entity(originator) if originator is not None and originator.url else None,
         hashes=_hashes(component.checksums),
         licenses=licenses,
+        evidence=ComponentEvidence(licenses=evidence) if evidence else None,
         copyright=component.copyright_text,
         purl=PackageURL.from_string(component.purl) if component.purl else None,
         cpe=component.cpe,
@@ -234,6 +242,7 @@ def build_bom(
         # The artifact's own digests too: BSI asks the deployable component's SHA-512.
         hashes=_hashes(tuple(dict.fromkeys((*root.checksums, *inventory.artifact.checksums)))),
         licenses=nodes[root.key].licenses,
+        evidence=nodes[root.key].evidence,
         copyright=root.copyright_text,
         cpe=root.cpe,
         purl=nodes[root.key].purl,
