@@ -179,6 +179,7 @@ class IndexClient:
     def _get(
         self, url: str, accept: str, max_bytes: int, sink: BinaryIO | None = None
     ) -> tuple[bytes, str, str]:
+        import http.client
         import ssl
         import urllib.error
         import urllib.request
@@ -193,6 +194,9 @@ class IndexClient:
                 body = response.read(max_bytes + 1) if sink is None else _copy(response, sink, max_bytes + 1)
                 final_url = response.geturl()
                 kind = response.headers.get_content_type()
+                larger = len(body) > max_bytes or (sink is not None and sink.tell() > max_bytes)
+                if not larger and getattr(response, "length", None):  # what Content-Length promised
+                    raise _Transient(f"{url}: the answer ended {response.length} bytes short")
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 or exc.code == 429:
                 raise _Transient(f"{url}: HTTP {exc.code}") from None
@@ -204,7 +208,9 @@ class IndexClient:
             if isinstance(reason, ssl.SSLError):
                 raise IndexResponseError(f"{url}: TLS verification failed ({reason})") from None
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
-        if len(body) > max_bytes or (sink is not None and sink.tell() > max_bytes):
+        except http.client.HTTPException as exc:  # a broken chunk, status line or header
+            raise _Transient(f"{url}: not a well-formed HTTP answer ({type(exc).__name__})") from None
+        if larger:
             raise IndexResponseError(f"{url}: response larger than {max_bytes} bytes")
         return body, final_url, kind
 
