@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -291,7 +292,7 @@ annotation_texts = st.one_of(
     st.sampled_from([FILES, "sbomgen:index-url https://pypi.org/simple", "x SHA256 " + "b" * 64, "[", "[]"]),
     st.text(max_size=40),
 )
-annotations = st.lists(
+upstream_comments = st.lists(
     st.tuples(
         st.sampled_from(
             ["sbomgen:index-release-files", "sbomgen:index-url", "sbomgen:index-metadata-unsigned", "other"]
@@ -303,12 +304,17 @@ annotations = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(annotations)
+@given(upstream_comments)
 def test_upstream_index_annotations_are_facts_or_one_line_refusals(comments: list[str]) -> None:
     """Whatever upstream's annotations say: well-formed facts of the package, or exit 4 in
     one line naming the upstream file and the package; an unsigned mark is never dropped."""
     idna = Component("pip/idna", "idna", "3.10")
-    known = {"version": "3.10", "license": (None, None), "checksums": frozenset(), "download location": None}
+    known: dict[str, Any] = {
+        "version": "3.10",
+        "license": (None, None),
+        "checksums": frozenset(),
+        "download location": None,
+    }
     try:
         made = _with_upstream_facts(idna, known, {"annotations": comments}, "up.spdx.json")
     except ContentError as exc:
