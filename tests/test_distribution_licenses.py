@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from index_server import FIXTURES, IndexServer
 
 from sbomgen.documents.index import FileLicenses, ReleaseFile
 from sbomgen.enrich.distribution import _wanted_members, applied, fetch
-from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, api_bases
+from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, IndexUnreachable, api_bases
 from sbomgen.errors import ArchiveError, EnrichmentError
 from sbomgen.model import Component
 from sbomgen.scan.license_text import MAX_LICENSE_SIZE
@@ -266,17 +267,21 @@ def test_a_file_that_cannot_be_saved_is_a_note_not_a_crash(tmp_path: Path) -> No
 
 
 @contextlib.contextmanager
-def raw_server(answer: bytes) -> Iterator[str]:
-    """A server that sends ``answer`` to every request, whatever HTTP says."""
+def raw_server(answer: bytes, then_trickle: bool = False) -> Iterator[str]:
+    """A server that sends ``answer`` to every request, whatever HTTP says; then, if asked,
+    a byte every 50 ms for ever."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # the listener closed
             while True:
                 connection, _ = listener.accept()
-                with connection:
+                with connection, contextlib.suppress(OSError):  # the client gone
                     connection.recv(65536)
                     connection.sendall(answer)
+                    while then_trickle:
+                        connection.sendall(b"x")
+                        time.sleep(0.05)
 
     threading.Thread(target=serve, daemon=True).start()
     try:
@@ -301,3 +306,15 @@ def test_a_broken_answer_is_an_index_error_after_its_retries(answer: bytes, prob
             client.file(url)
         with pytest.raises(IndexResponseError, match=f"^{url}: {problem}"):
             client.save(url, 1 << 20, io.BytesIO())
+
+
+def test_an_answer_that_trickles_in_is_given_up() -> None:
+    """Each read within the timeout, but the whole answer never: the index is unreachable,
+    after a bounded time, not a run that hangs."""
+    with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n", then_trickle=True) as url:
+        client = IndexClient(IndexSettings(url=url, attempts=1, timeout=5, answer_timeouts=0))
+        message = f"^{url}: the whole answer took longer than 0 seconds$"
+        with pytest.raises(IndexUnreachable, match=message):
+            client.file(url)
+        with pytest.raises(IndexUnreachable, match=message):
+            client.save(url, 1 << 30, io.BytesIO())
