@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import socket
+import subprocess
+import sys
 import tarfile
+import threading
+import time
 import tracemalloc
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from index_server import FIXTURES, IndexServer
 
 from sbomgen.documents.index import FileLicenses, ReleaseFile
 from sbomgen.enrich.distribution import _wanted_members, applied, fetch
-from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, api_bases
+from sbomgen.enrich.index import IndexClient, IndexResponseError, IndexSettings, IndexUnreachable, api_bases
 from sbomgen.errors import ArchiveError, EnrichmentError
 from sbomgen.model import Component
 from sbomgen.scan.license_text import MAX_LICENSE_SIZE
@@ -219,3 +229,110 @@ def test_the_recorded_file_fills_in_what_the_artifact_does_not_say() -> None:
     assert applied(vendored(None, None, "notices"), FileLicenses(comment="none"))[0] == vendored(
         None, None, "notices"
     )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    folder=st.sampled_from(["/", "../", "../../../../../../../..", "a/../../", "x" * 300 + "/"]),
+    stem=st.text(st.sampled_from("aZ._-/"), max_size=300),
+)
+def test_the_index_names_the_file_but_not_where_it_is_saved(tmp_path: Path, folder: str, stem: str) -> None:
+    """The file name is the index's to choose: "/x.whl", "../x.whl" and names longer than the
+    file system takes stay words, not paths; the file is read all the same."""
+    real = (FIXTURES / "files" / IDNA).read_bytes()
+    target = tmp_path / "out"
+    target.mkdir(exist_ok=True)
+    name = (
+        f"{folder}{str(target).lstrip('/') if folder.startswith('.') else target}/{stem}-1.0-py3-none-any.whl"
+    )
+    with IndexServer({}) as server:
+        client = IndexClient(IndexSettings(url=server.url, attempts=1))
+        url = server.url.removesuffix("/pypi") + f"/files/{IDNA}"
+        file = ReleaseFile(filename=name, url=url, sha256=hashlib.sha256(real).hexdigest(), packagetype="")
+        assert [p for p, _ in fetch(file, client).license_files] == ["idna-3.10.dist-info/LICENSE.md"]
+    assert list(target.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_saved_is_a_note_not_a_crash(tmp_path: Path) -> None:
+    """No space left (here: a file size limit) is the file's failure, told in one line."""
+    real = (FIXTURES / "files" / IDNA).read_bytes()
+    program = (
+        "import resource, signal, sys\n"
+        "from sbomgen.documents.index import ReleaseFile\n"
+        "from sbomgen.enrich.distribution import fetch\n"
+        "from sbomgen.enrich.index import IndexClient, IndexSettings\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "file = ReleaseFile(filename=sys.argv[2], url=sys.argv[1], sha256=sys.argv[3], packagetype='')\n"
+        "try:\n"
+        "    fetch(file, IndexClient(IndexSettings(url=sys.argv[1], attempts=1)))\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    with IndexServer({}) as server:
+        url = server.url.removesuffix("/pypi") + f"/files/{IDNA}"
+        done = subprocess.run(
+            [sys.executable, "-c", program, url, IDNA, hashlib.sha256(real).hexdigest()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+    assert (done.stdout, done.stderr) == (
+        f"EnrichmentError {IDNA}: not saved to a temporary file (File too large)\n",
+        "",
+    )
+
+
+@contextlib.contextmanager
+def raw_server(answer: bytes, then_trickle: bool = False) -> Iterator[str]:
+    """A server that sends ``answer`` to every request, whatever HTTP says; then, if asked,
+    a byte every 50 ms for ever."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):  # the listener closed
+            while True:
+                connection, _ = listener.accept()
+                with connection, contextlib.suppress(OSError):  # the client gone
+                    connection.recv(65536)
+                    connection.sendall(answer)
+                    while then_trickle:
+                        connection.sendall(b"x")
+                        time.sleep(0.05)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/f"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10, "the answer ended 990 bytes short"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "not a well-formed HTTP answer"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "not a well-formed HTTP answer"),
+        (b"SMTP ready\r\n\r\n", "not a well-formed HTTP answer"),
+    ],
+)
+def test_a_broken_answer_is_an_index_error_after_its_retries(answer: bytes, problem: str) -> None:
+    with raw_server(answer) as url:
+        client = IndexClient(IndexSettings(url=url, attempts=2, backoff=0))
+        with pytest.raises(IndexResponseError, match=f"^{url}: {problem}"):
+            client.file(url)
+        with pytest.raises(IndexResponseError, match=f"^{url}: {problem}"):
+            client.save(url, 1 << 20, io.BytesIO())
+
+
+def test_an_answer_that_trickles_in_is_given_up() -> None:
+    """Each read within the timeout, but the whole answer never: the index is unreachable,
+    after a bounded time, not a run that hangs."""
+    with raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n", then_trickle=True) as url:
+        client = IndexClient(IndexSettings(url=url, attempts=1, timeout=5, answer_timeouts=0))
+        message = f"^{url}: the whole answer took longer than 0 seconds$"
+        with pytest.raises(IndexUnreachable, match=message):
+            client.file(url)
+        with pytest.raises(IndexUnreachable, match=message):
+            client.save(url, 1 << 30, io.BytesIO())

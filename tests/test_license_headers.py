@@ -361,3 +361,31 @@ def test_a_long_run_of_blanks_after_copyright_is_cheap() -> None:
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
     )
     assert (run.returncode, run.stdout.decode().strip()) == (0, "()"), run.stderr
+
+
+ENCODINGS = {
+    "UTF-8 with a byte-order mark": lambda text: text.encode("utf-8-sig"),
+    "UTF-16 LE": lambda text: text.encode("utf-16-le").join([b"\xff\xfe", b""]),
+    "UTF-16 BE": lambda text: text.encode("utf-16-be").join([b"\xfe\xff", b""]),
+    "CRLF": lambda text: text.replace("\n", "\r\n").encode(),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    holder=st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=40),
+    style=st.sampled_from(["/* {} */\n", "// {}\n", "# {}\n"]),
+    encoding=st.sampled_from(sorted(ENCODINGS)),
+)
+def test_a_notice_is_found_whatever_the_file_encoding(holder: str, style: str, encoding: str) -> None:
+    """A byte-order mark, UTF-16 or CRLF line ends do not hide a notice, in the reading
+    process's filter or after it."""
+    text = (
+        style.format(f"Copyright (c) 2024 {holder.replace('*/', '')}")
+        + style.format("SPDX-License-Identifier: MIT")
+        + "int x;\n"
+    )
+    head = ENCODINGS[encoding](text)[:HEAD_SIZE]
+    plain = text.encode()[:HEAD_SIZE]
+    assert may_be_notice(head)
+    assert notice(head) == notice(plain) is not None

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -21,6 +22,12 @@ from conftest import (
     sbomgen,
     write_tar,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sbomgen.errors import ContentError
+from sbomgen.model import Component
+from sbomgen.workflows.regenerate import _with_upstream_facts
 
 
 @pytest.fixture(scope="module")
@@ -278,3 +285,43 @@ def test_an_unmodified_tree_keeps_every_fact_upstream_found(tmp_path: Path) -> N
     ]
     run = sbomgen("check", out, "--offline", "--cache-dir", tmp_path / "cache", "--json")
     assert run.returncode == 0, run.stderr  # the recorded release files are there to compare against
+
+
+FILES = 'sbomgen:index-release-files [{"filename": "idna-3.10.tar.gz", "sha256": "' + "a" * 64 + '"}]'
+annotation_texts = st.one_of(
+    st.sampled_from([FILES, "sbomgen:index-url https://pypi.org/simple", "x SHA256 " + "b" * 64, "[", "[]"]),
+    st.text(max_size=40),
+)
+upstream_comments = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["sbomgen:index-release-files", "sbomgen:index-url", "sbomgen:index-metadata-unsigned", "other"]
+        ),
+        annotation_texts,
+    ).map(" ".join),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(upstream_comments)
+def test_upstream_index_annotations_are_facts_or_one_line_refusals(comments: list[str]) -> None:
+    """Whatever upstream's annotations say: well-formed facts of the package, or exit 4 in
+    one line naming the upstream file and the package; an unsigned mark is never dropped."""
+    idna = Component("pip/idna", "idna", "3.10")
+    known: dict[str, Any] = {
+        "version": "3.10",
+        "license": (None, None),
+        "checksums": frozenset(),
+        "download location": None,
+    }
+    try:
+        made = _with_upstream_facts(idna, known, {"annotations": comments}, "up.spdx.json")
+    except ContentError as exc:
+        assert str(exc).startswith("up.spdx.json: idna 3.10: its annotation sbomgen:index-release-files: ")
+        assert "\n" not in str(exc)
+        return
+    assert all(len(sha256) == 64 for _, sha256 in made.index_files)
+    assert made.index_url is None or made.index_url.startswith(("https://", "http://"))
+    marked = any(c.startswith("sbomgen:index-metadata-unsigned ") for c in comments)
+    assert (made.index_unsigned_export is not None) == marked

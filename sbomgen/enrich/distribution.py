@@ -52,21 +52,27 @@ def fetch(file: ReleaseFile, client: IndexClient, most: int = MAX_DISTRIBUTION_B
         raise EnrichmentError(f"{file.filename}: neither a wheel nor a .tar.gz sdist")
     if file.size is not None and file.size > most:
         raise EnrichmentError(f"{file.filename}: larger than {most >> 20} MiB")
-    with tempfile.TemporaryDirectory(prefix="sbomgen-") as folder:
-        path = Path(folder) / file.filename
-        with open(path, "xb+") as handle:  # the folder is the caller's own (mode 0700)
-            client.save(file.url, most, handle)
-            handle.seek(0)
-            sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-            while chunk := handle.read(1 << 20):
-                sha256.update(chunk)
-                sha512.update(chunk)
-        if sha256.hexdigest() != file.sha256:
-            raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
-        try:
-            found, metadata = _wanted_members(path, file.filename)
-        except SbomgenError as exc:  # the reader's ArchiveError, ContentError
-            raise EnrichmentError(f"{file.filename}: {exc}") from None
+    # The index names the file: a name of its own ("/x.whl", "../x.whl", 300 characters)
+    # would be a path out of the private folder, or one the file system refuses.
+    own = "distribution.whl" if file.filename.endswith(".whl") else "distribution.tar.gz"
+    try:
+        with tempfile.TemporaryDirectory(prefix="sbomgen-") as folder:
+            path = Path(folder) / own
+            with open(path, "xb+") as handle:  # the folder is the caller's own (mode 0700)
+                client.save(file.url, most, handle)
+                handle.seek(0)
+                sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+                while chunk := handle.read(1 << 20):
+                    sha256.update(chunk)
+                    sha512.update(chunk)
+            if sha256.hexdigest() != file.sha256:
+                raise EnrichmentError(f"{file.filename}: its SHA256 is not the one the index gives")
+            try:
+                found, metadata = _wanted_members(path, file.filename)
+            except SbomgenError as exc:  # the reader's ArchiveError, ContentError
+                raise EnrichmentError(f"{file.filename}: {str(exc).removeprefix(f'{own}: ')}") from None
+    except OSError as exc:  # the temporary folder: no space left, a file size limit
+        raise EnrichmentError(f"{file.filename}: not saved to a temporary file ({exc.strerror})") from None
     return Fetched(found, metadata, sha512.hexdigest())
 
 

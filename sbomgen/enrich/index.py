@@ -8,6 +8,7 @@ backoff, and a cap on the response size. TLS is always verified.
 from __future__ import annotations
 
 import configparser
+import io
 import os
 import time
 import urllib.parse
@@ -20,6 +21,8 @@ from .. import __version__
 from ..errors import EnrichmentError
 
 if TYPE_CHECKING:  # the gate's models cost an import the reading child need not wait for
+    import http.client
+
     from ..documents.index import ProjectDocument
 
 T = TypeVar("T")
@@ -43,7 +46,8 @@ class IndexSettings:
     the settings are made."""
 
     url: str = field(default_factory=lambda: configured_index_url())
-    timeout: float = 10.0
+    timeout: float = 10.0  # for each read; a whole answer may take this many times it:
+    answer_timeouts: int = 30  # a body that trickles in never hangs a run
     attempts: int = 3
     backoff: float = 0.5  # seconds before the second attempt, doubling after
     max_bytes: int = 64 << 20
@@ -179,6 +183,7 @@ class IndexClient:
     def _get(
         self, url: str, accept: str, max_bytes: int, sink: BinaryIO | None = None
     ) -> tuple[bytes, str, str]:
+        import http.client
         import ssl
         import urllib.error
         import urllib.request
@@ -190,9 +195,15 @@ class IndexClient:
             with urllib.request.urlopen(
                 request, timeout=self.settings.timeout, context=self._tls
             ) as response:
-                body = response.read(max_bytes + 1) if sink is None else _copy(response, sink, max_bytes + 1)
+                own = io.BytesIO()
+                out = own if sink is None else sink
+                _copy(response, out, max_bytes + 1, self.settings.timeout * self.settings.answer_timeouts)
+                body = own.getvalue()  # its buffer itself, not a copy
                 final_url = response.geturl()
                 kind = response.headers.get_content_type()
+                larger = out.tell() > max_bytes
+                if not larger and getattr(response, "length", None):  # what Content-Length promised
+                    raise _Transient(f"{url}: the answer ended {response.length} bytes short")
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 or exc.code == 429:
                 raise _Transient(f"{url}: HTTP {exc.code}") from None
@@ -204,18 +215,23 @@ class IndexClient:
             if isinstance(reason, ssl.SSLError):
                 raise IndexResponseError(f"{url}: TLS verification failed ({reason})") from None
             raise IndexUnreachable(f"{url}: {reason or 'timed out'}") from None
-        if len(body) > max_bytes or (sink is not None and sink.tell() > max_bytes):
+        except http.client.HTTPException as exc:  # a broken chunk, status line or header
+            raise _Transient(f"{url}: not a well-formed HTTP answer ({type(exc).__name__})") from None
+        if larger:
             raise IndexResponseError(f"{url}: response larger than {max_bytes} bytes")
         return body, final_url, kind
 
 
-def _copy(response: BinaryIO, sink: BinaryIO, most: int) -> bytes:
-    """Up to ``most`` bytes of ``response`` into ``sink``, from its start; no body kept."""
+def _copy(response: http.client.HTTPResponse, sink: BinaryIO, most: int, seconds: float) -> None:
+    """Up to ``most`` bytes of ``response`` into ``sink``, from its start, within ``seconds``
+    (``read1``: what one read of the socket gives, where ``read`` would wait for all it asks)."""
     sink.seek(0)
     sink.truncate()
-    while sink.tell() < most and (chunk := response.read(min(1 << 16, most - sink.tell()))):
+    deadline = time.monotonic() + seconds
+    while sink.tell() < most and (chunk := response.read1(min(1 << 16, most - sink.tell()))):
         sink.write(chunk)
-    return b""
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the whole answer took longer than {seconds:g} seconds")
 
 
 class _NotFound(Exception):

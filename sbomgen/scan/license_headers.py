@@ -14,6 +14,7 @@ header for CC0, so it stays NOASSERTION unless an identifier line says CC0-1.0.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -44,8 +45,9 @@ def is_source(path: str) -> bool:
 def leading_comment(head: bytes) -> str | None:
     """The text of the comment block a file begins with (blank lines, a shebang and
     line comments, then block comments, in any order), its marks taken out; None if none."""
-    text = head.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    lines = text.split("\n")[:-1] if len(head) >= HEAD_SIZE else text.split("\n")  # a cut last line
+    cut = len(head) >= HEAD_SIZE
+    text = _utf8(head).decode("utf-8", errors="replace").replace("\r\n", "\n")
+    lines = text.split("\n")[:-1] if cut else text.split("\n")  # a cut last line
     out: list[str] = []
     in_block = False
     for line in lines:
@@ -77,11 +79,21 @@ def leading_comment(head: bytes) -> str | None:
 def may_be_notice(head: bytes) -> bool:
     """Whether ``notice`` could find one in ``head``: most files begin with code or a
     docstring, or say no such word. Cheap, so the reading process sends only these heads."""
+    head = _utf8(head)
     first = head.lstrip()[:1]
     if first and first not in b"/#" and 0x20 <= first[0] < 0x80:
         return False
     lower = head.lower()
     return any(word in lower for word in _NOTICE_WORDS)
+
+
+def _utf8(head: bytes) -> bytes:
+    """``head`` as UTF-8: a UTF-8 byte-order mark taken off, UTF-16 (which has one) decoded."""
+    if head.startswith(codecs.BOM_UTF8):
+        return head[len(codecs.BOM_UTF8) :]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="replace").encode()
+    return head
 
 
 def notice(head: bytes) -> str | None:

@@ -141,7 +141,7 @@ def regenerate(
         known = upstream.components.get(keys[component.key])
         details = upstream.details.get(keys[component.key], {})
         if known is not None and known["version"] == component.version:
-            component = _with_upstream_facts(component, known, details)
+            component = _with_upstream_facts(component, known, details, str(upstream_path))
         kept.append(component)
     root = inventory.root
     kept += [_system_package(name, package, upstream) for name, package in sorted(system_packages.items())]
@@ -198,7 +198,9 @@ def _named(name: str, version: str | None) -> str:
     return f"{name} {version}" if version else name
 
 
-def _with_upstream_facts(component: Component, known: dict[str, Any], details: dict[str, Any]) -> Component:
+def _with_upstream_facts(
+    component: Component, known: dict[str, Any], details: dict[str, Any], source: str
+) -> Component:
     """What upstream found out about the same package and version stands, with how it was
     found: its license comment goes with its concluded license, and its copyright text and
     originator (from the index, the network this run does without) with them."""
@@ -211,7 +213,9 @@ def _with_upstream_facts(component: Component, known: dict[str, Any], details: d
     upstream_license = concluded is not None or component.license_concluded is None
     return replace(
         component,
-        **_index_facts(details.get("annotations", []), str(known["version"])),
+        **_index_facts(
+            details.get("annotations", []), f"{source}: {_named(component.name, component.version)}"
+        ),
         download_location=known["download location"] or component.download_location,
         checksums=checksums or component.checksums,
         license_declared=declared or component.license_declared,
@@ -223,7 +227,7 @@ def _with_upstream_facts(component: Component, known: dict[str, Any], details: d
     )
 
 
-def _index_facts(annotations: list[str], version: str) -> dict[str, Any]:
+def _index_facts(annotations: list[str], where: str) -> dict[str, Any]:
     """What upstream recorded of the index's answer for this release (its files, the index,
     an unsigned cache export it came from), for ``check`` and the reader of the derived SBOM."""
     from ..write import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL
@@ -233,7 +237,7 @@ def _index_facts(annotations: list[str], version: str) -> dict[str, Any]:
     for comment in annotations:
         name, _, text = comment.partition(" ")
         if name == INDEX_FILES:
-            files = load_json_list(text, f"upstream annotation {INDEX_FILES} of version {version}")
+            files = load_json_list(text, f"{where}: its annotation {INDEX_FILES}")
             facts["index_files"] = tuple((f.filename, f.sha256) for f in files.root)
         elif name == INDEX_URL and _URL.fullmatch(text) and "<" not in text:
             facts["index_url"] = text
