@@ -216,3 +216,28 @@ def test_release_files_by_name() -> None:
 def test_any_file_name(name: str) -> None:
     parsed = file_version(name)
     assert parsed is None or parsed[1] in ("bdist_egg", "bdist_wheel", "sdist")
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "refused"),
+    [
+        ("https://files.example/a.whl", "http://files.example/a.whl", True),
+        ("https://files.example/a.whl", "ftp://files.example/a.whl", True),
+        ("https://files.example/a.whl", "HTTPS://mirror.example/a.whl", False),
+        ("http://127.0.0.1:8/simple/a", "http://127.0.0.1:8/simple/a/", False),
+    ],
+)
+def test_a_redirect_never_leaves_https(start: str, target: str, refused: bool) -> None:
+    """An answer asked for over TLS never comes in the clear (a PEP 658 file without a hash
+    is trusted on its transport alone)."""
+    import urllib.request
+
+    from sbomgen.enrich.index import IndexResponseError, _no_downgrade
+
+    handler = _no_downgrade()()
+    request = urllib.request.Request(start)
+    if refused:
+        with pytest.raises(IndexResponseError, match="redirected away from https"):
+            handler.redirect_request(request, None, 302, "Found", {}, target)
+    else:
+        assert handler.redirect_request(request, None, 302, "Found", {}, target).full_url == target

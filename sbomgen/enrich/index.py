@@ -8,6 +8,7 @@ backoff, and a cap on the response size. TLS is always verified.
 from __future__ import annotations
 
 import configparser
+import functools
 import io
 import os
 import time
@@ -192,9 +193,10 @@ class IndexClient:
             url, headers={"Accept": accept, "User-Agent": f"sbomgen/{__version__}"}
         )
         try:
-            with urllib.request.urlopen(
-                request, timeout=self.settings.timeout, context=self._tls
-            ) as response:
+            opener = urllib.request.build_opener(
+                urllib.request.HTTPSHandler(context=self._tls), _no_downgrade()
+            )
+            with opener.open(request, timeout=self.settings.timeout) as response:
                 own = io.BytesIO()
                 out = own if sink is None else sink
                 _copy(response, out, max_bytes + 1, self.settings.timeout * self.settings.answer_timeouts)
@@ -220,6 +222,23 @@ class IndexClient:
         if larger:
             raise IndexResponseError(f"{url}: response larger than {max_bytes} bytes")
         return body, final_url, kind
+
+
+@functools.cache
+def _no_downgrade() -> type:
+    import urllib.request
+
+    class NoDowngrade(urllib.request.HTTPRedirectHandler):
+        """Redirects are followed, but never from https to anything else: an answer asked for
+        over TLS (a PEP 658 file without a hash is trusted on it) never comes in the clear."""
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            leaves = urllib.parse.urlsplit(newurl).scheme.lower() != "https"
+            if urllib.parse.urlsplit(req.full_url).scheme.lower() == "https" and leaves:
+                raise IndexResponseError(f"{req.full_url}: redirected away from https, to {newurl[:200]!r}")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return NoDowngrade
 
 
 def _copy(response: http.client.HTTPResponse, sink: BinaryIO, most: int, seconds: float) -> None:
