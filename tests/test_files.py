@@ -181,8 +181,10 @@ def test_a_writer_used_again_before_its_document_is_written_says_so(tmp_path: Pa
 
 def test_the_spdx_writer_keeps_nothing_per_file_in_memory(tmp_path: Path) -> None:
     """A scan and its SPDX document hold no Python object per file in the process that
-    writes (no set of SPDX IDs, no list of entries): its Python heap peaks as high for 10,000
-    files as for 1,000, give or take less than 50 bytes a file (a string per file is more).
+    writes (no set of SPDX IDs, no list of entries): once written, its Python heap holds as
+    much for 10,000 files as for 1,000, give or take less than 50 bytes a file (a string per
+    file is more); its peak differs by at most what waits between the reading child and the
+    writer (the pipe's 1 MiB of buffers, parsed), which depends on how the two are scheduled.
     Measured in a process of its own, which reads the archive in a forked child as the
     command line does (a test process has threads, so it would read in-process)."""
     for count in (100, 1_000, 10_000):
@@ -200,17 +202,15 @@ def test_the_spdx_writer_keeps_nothing_per_file_in_memory(tmp_path: Path) -> Non
             writer = SpdxWriter()
             for _ in writer.render_parts(sbomgen.scan(archive, on_file=writer.prepare_file)):
                 pass
-            found = tracemalloc.get_traced_memory()[1]
+            found = tracemalloc.get_traced_memory()  # (held now, the writer still alive; peak)
             tracemalloc.stop()
             return found
 
-        print(*[peak(f"{sys.argv[1]}/{count}/Python-3.99.0.tgz") for count in (100, 1000, 10000)])
+        for count in (100, 1000, 10000):
+            print(*peak(f"{sys.argv[1]}/{count}/Python-3.99.0.tgz"))
     """
     command = [sys.executable, "-c", script, str(tmp_path)]
-    _, small, large = map(
-        int,
-        subprocess.run(
-            command, check=True, capture_output=True, cwd=Path(__file__).parents[1]
-        ).stdout.split(),
-    )
-    assert large - small < 9_000 * 50, (small, large)
+    output = subprocess.run(command, check=True, capture_output=True, cwd=Path(__file__).parents[1]).stdout
+    _, small, large = [tuple(map(int, line.split())) for line in output.decode().splitlines()]
+    assert large[0] - small[0] < 9_000 * 50, (small, large)
+    assert large[1] - small[1] < 2 << 20, (small, large)
