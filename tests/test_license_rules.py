@@ -40,6 +40,25 @@ MPL_HEADER = (
     "This Source Code Form is subject to the terms of the Mozilla Public License, v. 2.0. If a copy of "
     "the MPL was not distributed with this file, You can obtain one at http://mozilla.org/MPL/2.0/.\n"
 )
+MIT = """MIT License
+
+Copyright (c) 2020 Example Corp
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction, including
+without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the
+following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or substantial
+portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT
+LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO
+EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR
+THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
 EITHER = (
     "This software is made available under the terms of *either* of the licenses\n"
     "found in LICENSE.APACHE or LICENSE.BSD. Contributions to this software is made\n"
@@ -85,6 +104,24 @@ def test_a_header_with_any_word_more_never_concludes(header: str, data: st.DataO
     at = data.draw(st.integers(start, len(header)))
     word = data.draw(st.sampled_from(WORDS))
     assert detect((header[:at] + f" {word} " + header[at:]).encode()).expression is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["MIT.txt", "APACHE_HEADER"]),
+    st.sampled_from([". ", ", ", ",\n", ". All rights reserved. ", ".\n"]),
+    st.sampled_from(["No commercial use is permitted.", "except for military use.", "revocable at will"]),
+)
+def test_terms_on_a_notice_line_are_not_taken_out_with_it(which: str, joint: str, terms: str) -> None:
+    """Copyright notices are taken out before matching; terms written on a notice's line, or
+    on the line after one ending in a comma, are terms, not part of the notice."""
+    text = APACHE_HEADER if which == "APACHE_HEADER" else MIT
+    line = text.split("\n", 1)[0] if which == "APACHE_HEADER" else "Copyright (c) 2020 Example Corp"
+    assert line in text and detect(text.encode()).expression is not None
+    changed = text.replace(line, line + joint + terms, 1)
+    if joint == ".\n":  # a sentence of its own on the next line: that is terms anyway
+        changed = text.replace(line, line + joint + terms[:1].upper() + terms[1:], 1)
+    assert detect(changed.encode()).expression is None, changed
 
 
 def either_files(dispatcher: str = EITHER, others: dict[str, bytes] | None = None) -> list[tuple[str, bytes]]:

