@@ -62,24 +62,30 @@ _NOTICE_LINE = re.compile(
     r"|all rights reserved\b[ \t.]*$)"
 )
 
-# What may follow a notice's statement on its lines: another statement, "All rights reserved".
-_RESERVED = re.compile(r"(?i)\ball rights(?: reserved\b|$)", re.MULTILINE)
 _SEPARATORS = "\"'`;,. \t\n#*/-"
-_JOINING = frozenset(
-    {"copyright", "c", "by", "and", "of", "the", "for", "others", "contributors", "authors", "maintainers"}
-    | {"team", "written", "et", "al", "i.e", "v", "von", "van", "de", "la"}
-    | {"yyyy", "year", "name", "owner", "holder", "holders"}  # a template's "[name of copyright owner]"
+# Words of terms, not of a notice's years and names: a notice's line holding one is terms.
+# The verbs only in lower case ("Copyright (c) 2020 Will McGugan" is a name).
+_TERM_WORDS = (
+    "not no never nor only except excepting excluding unless but however if provided subject without "
+    "permitted permit permits prohibited forbidden restricted restriction restrictions allowed allow "
+    "use used using uses license licensed licence licences licenses grant granted grants revocable "
+    "revoke revoked terms term condition conditions commercial commercially noncommercial "
+    "non-commercial military purpose purposes solely required requires pay fee fees royalty "
+    "permission distribute distributed redistribute redistribution modify modified sell sold copy "
+    "copies liable liability warranty warranties agree agreement"
 )
+_TERMS = frozenset(_TERM_WORDS.split())
+_VERB_WORDS = "may must shall should will can cannot might is are be been being"
+_VERBS = frozenset(_VERB_WORDS.split())
 
 
 def _unless_terms(notice: re.Match[str]) -> str:
     """Nothing where ``notice`` is notices only; else the line as it is, so that terms
     written on a notice's line ("Copyright 2020 X. No commercial use.") or on the line
-    after one ending in a comma are matched like any other text, not taken out with it:
-    a notice is years and names, its words capitalised but for a few that join them."""
-    for word in _RESERVED.sub("", notice[0]).split():
-        word = word.strip(_SEPARATORS + "()[]{}<>:")
-        if word[:1].islower() and word.lower() not in _JOINING and not re.search(r"[@.:/]", word):
+    after one ending in a comma are matched like any other text, not taken out with it."""
+    for word in notice[0].split():
+        word = word.strip(_SEPARATORS + "()[]{}<>:!?")
+        if word.lower() in _TERMS or word in _VERBS:
             return notice[0]
     return ""
 
