@@ -206,6 +206,16 @@ def test_apache_appendix_either_bracket() -> None:
     assert detect(distro.replace('"{}"', '"<>"').encode()).expression is None
 
 
+def test_terms_in_the_place_of_a_title_never_conclude() -> None:
+    """Where a template has a copyright line (Apache-2.0's appendix), a short title may
+    stand ("MIT License" underlined); not terms that happen to end in "license"."""
+    apache = member("tenacity-8.1.0-py3-none-any.whl", "tenacity-8.1.0.dist-info/LICENSE").decode()
+    line = "Copyright [yyyy] [name of copyright owner]"
+    assert line in apache and detect(apache.encode()).expression == "Apache-2.0"
+    for terms in ("Copyright no commercial use license", "Copyright 2020 X, no military use license"):
+        assert detect(apache.replace(line, terms).encode()).expression is None, terms
+
+
 def test_a_late_failing_stack_is_matched_in_bounded_time() -> None:
     """Python-2.0.1's template has some twenty optional version numbers and thirty bullets
     between spaces; the stack with a sentence more at its end, failing only there, made the

@@ -34,7 +34,7 @@ METHOD = (
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "4"  # bump when what is cached changes meaning
+_RULES = "5"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -77,6 +77,7 @@ _TERM_WORDS = (
 _TERMS = frozenset(_TERM_WORDS.split())
 _VERB_WORDS = "may must shall should will can cannot might is are be been being"
 _VERBS = frozenset(_VERB_WORDS.split())
+_TITLE_TERMS = {word for word in _TERMS if not word.startswith("licen")}  # "MIT License" is a title
 
 
 def _unless_terms(notice: re.Match[str]) -> str:
@@ -286,7 +287,9 @@ def _plausible(name: str, part: str) -> bool:
     notices were (taken out), at most a title or a separator."""
     if name == "copyright":  # a heading's underline is a separator (guideline B.6)
         return part.strip(" -=*") == "" or (
-            len(part) <= MAX_TITLE and _TITLE.fullmatch(part.strip()) is not None
+            len(part) <= MAX_TITLE
+            and _TITLE.fullmatch(part.strip()) is not None
+            and not any(word in _TITLE_TERMS or word in _VERBS for word in re.findall(r"[\w-]+", part))
         )
     return name == "exampleCopyrightYears" or len(part) <= MAX_REPLACEABLE  # that one holds years only
 
