@@ -216,6 +216,23 @@ def test_terms_in_the_place_of_a_title_never_conclude() -> None:
         assert detect(apache.replace(line, terms).encode()).expression is None, terms
 
 
+def test_a_very_wide_line_of_terms_is_not_skipped() -> None:
+    """spdx-matcher drops every line of 3,072 characters or more before matching: terms
+    written on one such line were never seen, and the text was concluded MIT."""
+    import spdx_matcher
+
+    from sbomgen.scan.license_text import _WIDE
+
+    assert _WIDE == spdx_matcher.MAX_LINE_SIZE
+    terms = "No commercial use of the Software is permitted. " * 70
+    for wide in (MIT + terms + "\n", terms + "\n" + MIT, MIT.replace("\n\n", "\n\n" + terms + "\n\n", 1)):
+        finding = detect(wide.encode())
+        assert (finding.expression, finding.problem) == (
+            None,
+            "a line of 3072 characters or more, not matched",
+        )
+
+
 def test_a_late_failing_stack_is_matched_in_bounded_time() -> None:
     """Python-2.0.1's template has some twenty optional version numbers and thirty bullets
     between spaces; the stack with a sentence more at its end, failing only there, made the

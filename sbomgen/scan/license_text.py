@@ -33,6 +33,7 @@ METHOD = (
 )
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
+_WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
 _RULES = "5"  # bump when what is cached changes meaning
 
@@ -312,6 +313,8 @@ def detect(content: bytes) -> Finding:
     if text is None:
         return Finding(None, (), problem="not UTF-8 text")
     statements = copyrights(text)
+    if max(map(len, text.split("\n"))) >= _WIDE:  # spdx-matcher drops such lines unread: terms unseen
+        return Finding(None, statements, problem=f"a line of {_WIDE} characters or more, not matched")
     try:
         expression, found, header = _match(text)
     except Exception as exc:  # noqa: BLE001 - a detector's failure on hostile text is a non-answer
