@@ -233,6 +233,26 @@ def test_a_very_wide_line_of_terms_is_not_skipped() -> None:
         )
 
 
+def test_a_comment_marker_does_not_hide_terms() -> None:
+    """spdx-matcher drops "# ", "// " or "/* " and the rest of the line as a code comment:
+    terms so marked were never seen. Only a heading of its own stays dropped (platformdirs'
+    "# This is the MIT license")."""
+    platformdirs = member(
+        "platformdirs-2.5.2-py3-none-any.whl", "platformdirs-2.5.2.dist-info/license_files/LICENSE.txt"
+    )
+    assert (
+        platformdirs.startswith(b"# This is the MIT license\n") and detect(platformdirs).expression == "MIT"
+    )
+    line = "without restriction, including\n"
+    for marked in (
+        MIT + "\n# No commercial use of the Software is permitted.\n",
+        MIT.replace(line, "without restriction, including // except commercial use\n"),
+        MIT.replace(line, line + "/* but not for military use */\n"),
+        "# Not the MIT license\n" + MIT,
+    ):
+        assert marked != MIT and detect(marked.encode()).expression is None, marked
+
+
 def test_a_late_failing_stack_is_matched_in_bounded_time() -> None:
     """Python-2.0.1's template has some twenty optional version numbers and thirty bullets
     between spaces; the stack with a sentence more at its end, failing only there, made the

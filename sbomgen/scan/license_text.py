@@ -33,9 +33,10 @@ METHOD = (
 )
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
+_MARKER = re.compile(r"(^[ \t]*)?(//|/\*|#)( +)(.*)", re.MULTILINE)  # spdx_matcher.COMMENTS_REGEX's
 _WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "5"  # bump when what is cached changes meaning
+_RULES = "6"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -141,6 +142,9 @@ def _match(text: str) -> tuple[str | None, tuple[str, ...], bool]:
     import spdx_matcher
 
     index, templates = spdx_matcher._load_license_analyser_cache()
+    # spdx-matcher takes "# ", "// " or "/* " and the rest of its line for a comment and drops
+    # it: here such a marker is text like any other (a license file is not source code).
+    text = _MARKER.sub(_unless_title, text)
     everything = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
     terms = spdx_matcher.normalize(
         _NOTICE_LINE.sub(_unless_terms, text), remove_sections=spdx_matcher.REMOVE_NONE
@@ -281,6 +285,16 @@ def _top_level(body: str) -> str:
         out.append(body[at])
         at += 2 if body[at] == "\\" else 1
     return "".join(out)
+
+
+def _unless_title(marker: re.Match[str]) -> str:
+    """A comment marker and the rest of its line as the matcher drops them where they are a
+    heading of their own ("# This is the MIT license"); else the marker made text, kept."""
+    rest = marker[4]
+    title = len(rest) <= MAX_TITLE and _TITLE.fullmatch(rest.strip()) is not None
+    if marker[1] is not None and title and not _TITLE_TERMS.intersection(re.findall(r"[\w-]+", rest.lower())):
+        return marker[0]
+    return f"{marker[1] or ''}{marker[2]}{chr(0xA0) * len(marker[3])}{rest}"
 
 
 def _plausible(name: str, part: str) -> bool:
