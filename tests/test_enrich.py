@@ -588,3 +588,64 @@ def test_macholib_keeps_cpythons_location_and_gains_the_index_metadata(online: d
 
 def package_comment(document: dict[str, Any], name: str) -> str:
     return str(next(p for p in document["packages"] if p["name"] == name).get("licenseComments", ""))
+
+
+def test_a_stated_file_that_is_not_the_published_one_gets_nothing_of_its_license(tmp_path: Path) -> None:
+    """A Misc/sbom.spdx.json whose pkg:pypi package names, by its download location, a file
+    the index publishes but with another SHA256 (or another host's copy of it): sbomgen fetches
+    nothing from that location, keeps what the artifact states, and takes neither the index's
+    declared license nor what the published file's license files say."""
+    from conftest import sbom_data, write_tar
+
+    _, documents = small_release(tmp_path)
+    index = json.loads(documents["requests"])
+    index["info"].update(version="2.32.3", license_expression="Apache-2.0")  # the release's own license
+    documents["requests"] = json.dumps(index).encode()
+    ceval = b"int main(void) { return 0; }\n"
+    sbom = json.loads(sbom_data({"Python/ceval.c": ceval}, package="requests", version="2.32.3"))
+    stated = "https://mirror.example.invalid/requests-2.32.3-py3-none-any.whl"
+    sbom["packages"][0].update(
+        downloadLocation=stated,
+        externalRefs=[
+            {
+                "referenceCategory": "PACKAGE-MANAGER",
+                "referenceLocator": "pkg:pypi/requests@2.32.3",
+                "referenceType": "purl",
+            }
+        ],  # fmt: skip
+    )
+    sbom["packages"][0].pop("licenseConcluded")
+    tree = {"Include/patchlevel.h": b'#define PY_VERSION "3.99.0"\n', "Python/ceval.c": ceval}
+    tree["Misc/sbom.spdx.json"] = json.dumps(sbom).encode()
+    write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    published = next(
+        f["digests"]["sha256"]
+        for f in json.loads(documents["requests"])["releases"]["2.32.3"]
+        if f["filename"] == "requests-2.32.3-py3-none-any.whl"
+    )
+    for sha256, declared, concluded in (
+        ("0" * 64, None, "NOASSERTION"),
+        (published, "Apache-2.0", "Apache-2.0"),
+    ):
+        sbom["packages"][0]["checksums"] = [{"algorithm": "SHA256", "checksumValue": sha256}]
+        tree["Misc/sbom.spdx.json"] = json.dumps(sbom).encode()
+        write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+        with IndexServer(documents) as server:
+            run, document = run_small(tmp_path, server)
+        assert run.returncode == 0, run.stderr
+        assert document is not None
+        requests = package(document, "requests")
+        assert (requests["downloadLocation"], requests["checksums"]) == (
+            stated,
+            [{"algorithm": "SHA256", "checksumValue": sha256}],
+        )
+        assert (requests.get("licenseDeclared"), requests["licenseConcluded"]) == (declared, concluded)
+        warning = (
+            f"sbomgen: warning: requests 2.32.3: requests-2.32.3-py3-none-any.whl (SHA256 {sha256}), "
+            "which the "
+            "artifact's download location and checksum name, is not among the files the index publishes: "
+            "its declared license is not taken from the index"
+        )
+        assert (warning in run.stderr) == (declared is None), run.stderr
+        assert not any("example.invalid" in str(request) for request in server.requests)
+        (tmp_path / "out.json").unlink()

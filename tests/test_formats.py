@@ -455,3 +455,35 @@ def test_diff_as_text_gives_every_value_whole(sbom_311: Path, outputs: Path) -> 
     assert sum(counts) > 100
     same = compare(load(new), load(new))
     assert as_text(same, list_files=True) == "Components: no change\nFiles: 0 added, 0 removed, 0 changed\n"
+
+
+def test_evidence_is_read_as_the_declared_license_only_where_it_is_the_one() -> None:
+    """A declared license in a component's evidence (where sbomgen puts it beside a concluded
+    expression) counts only where the component's licenses declare none and the evidence
+    declares exactly one: another tool's evidence neither overrides a declared license nor,
+    listing several, stands for one of them."""
+    from sbomgen.documents.cyclonedx import load
+    from sbomgen.errors import ContentError
+    from sbomgen.workflows.diff import from_cyclonedx
+
+    def declared(licenses: list[dict[str, Any]], evidence: list[dict[str, Any]]) -> Any:
+        component = {"type": "library", "name": "x", "version": "1", "bom-ref": "x", "licenses": licenses}
+        if evidence:
+            component["evidence"] = {"licenses": evidence}
+        bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [component]}
+        snapshot = from_cyclonedx(load(json.dumps(bom), "x.cdx.json", ContentError), "x.cdx.json")
+        return next(iter(snapshot.components.values()))["license"]
+
+    concluded = [{"expression": "MIT AND BSD-3-Clause", "acknowledgement": "concluded"}]
+    gpl = {"license": {"id": "GPL-3.0-only"}, "acknowledgement": "declared"}
+    assert declared(concluded, [{"expression": "PSF-2.0", "acknowledgement": "declared"}]) == (
+        "PSF-2.0",
+        "MIT AND BSD-3-Clause",
+    )
+    mit = [{"license": {"id": "MIT", "acknowledgement": "declared"}}]
+    assert declared(mit, [gpl]) == ("MIT", None)
+    assert declared(concluded, [gpl, {"license": {"id": "MIT"}, "acknowledgement": "declared"}]) == (
+        None,
+        "MIT AND BSD-3-Clause",
+    )
+    assert declared(concluded, [{"license": {"id": "GPL-3.0-only"}}]) == (None, "MIT AND BSD-3-Clause")

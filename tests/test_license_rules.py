@@ -40,6 +40,25 @@ MPL_HEADER = (
     "This Source Code Form is subject to the terms of the Mozilla Public License, v. 2.0. If a copy of "
     "the MPL was not distributed with this file, You can obtain one at http://mozilla.org/MPL/2.0/.\n"
 )
+MIT = """MIT License
+
+Copyright (c) 2020 Example Corp
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction, including
+without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the
+following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or substantial
+portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT
+LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO
+EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR
+THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
 EITHER = (
     "This software is made available under the terms of *either* of the licenses\n"
     "found in LICENSE.APACHE or LICENSE.BSD. Contributions to this software is made\n"
@@ -85,6 +104,24 @@ def test_a_header_with_any_word_more_never_concludes(header: str, data: st.DataO
     at = data.draw(st.integers(start, len(header)))
     word = data.draw(st.sampled_from(WORDS))
     assert detect((header[:at] + f" {word} " + header[at:]).encode()).expression is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["MIT.txt", "APACHE_HEADER"]),
+    st.sampled_from([". ", ", ", ",\n", ". All rights reserved. ", ".\n"]),
+    st.sampled_from(["No commercial use is permitted.", "except for military use.", "revocable at will"]),
+)
+def test_terms_on_a_notice_line_are_not_taken_out_with_it(which: str, joint: str, terms: str) -> None:
+    """Copyright notices are taken out before matching; terms written on a notice's line, or
+    on the line after one ending in a comma, are terms, not part of the notice."""
+    text = APACHE_HEADER if which == "APACHE_HEADER" else MIT
+    line = text.split("\n", 1)[0] if which == "APACHE_HEADER" else "Copyright (c) 2020 Example Corp"
+    assert line in text and detect(text.encode()).expression is not None
+    changed = text.replace(line, line + joint + terms, 1)
+    if joint == ".\n":  # a sentence of its own on the next line: that is terms anyway
+        changed = text.replace(line, line + joint + terms[:1].upper() + terms[1:], 1)
+    assert detect(changed.encode()).expression is None, changed
 
 
 def either_files(dispatcher: str = EITHER, others: dict[str, bytes] | None = None) -> list[tuple[str, bytes]]:
@@ -188,6 +225,53 @@ def test_apache_appendix_either_bracket() -> None:
     assert '"{}"' in distro and '"[]"' in tenacity
     assert detect(distro.encode()).expression == detect(tenacity.encode()).expression == "Apache-2.0"
     assert detect(distro.replace('"{}"', '"<>"').encode()).expression is None
+
+
+def test_terms_in_the_place_of_a_title_never_conclude() -> None:
+    """Where a template has a copyright line (Apache-2.0's appendix), a short title may
+    stand ("MIT License" underlined); not terms that happen to end in "license"."""
+    apache = member("tenacity-8.1.0-py3-none-any.whl", "tenacity-8.1.0.dist-info/LICENSE").decode()
+    line = "Copyright [yyyy] [name of copyright owner]"
+    assert line in apache and detect(apache.encode()).expression == "Apache-2.0"
+    for terms in ("Copyright no commercial use license", "Copyright 2020 X, no military use license"):
+        assert detect(apache.replace(line, terms).encode()).expression is None, terms
+
+
+def test_a_very_wide_line_of_terms_is_not_skipped() -> None:
+    """spdx-matcher drops every line of 3,072 characters or more before matching: terms
+    written on one such line were never seen, and the text was concluded MIT."""
+    import spdx_matcher
+
+    from sbomgen.scan.license_text import _WIDE
+
+    assert _WIDE == spdx_matcher.MAX_LINE_SIZE
+    terms = "No commercial use of the Software is permitted. " * 70
+    for wide in (MIT + terms + "\n", terms + "\n" + MIT, MIT.replace("\n\n", "\n\n" + terms + "\n\n", 1)):
+        finding = detect(wide.encode())
+        assert (finding.expression, finding.problem) == (
+            None,
+            "a line of 3072 characters or more, not matched",
+        )
+
+
+def test_a_comment_marker_does_not_hide_terms() -> None:
+    """spdx-matcher drops "# ", "// " or "/* " and the rest of the line as a code comment:
+    terms so marked were never seen. Only a heading of its own stays dropped (platformdirs'
+    "# This is the MIT license")."""
+    platformdirs = member(
+        "platformdirs-2.5.2-py3-none-any.whl", "platformdirs-2.5.2.dist-info/license_files/LICENSE.txt"
+    )
+    assert (
+        platformdirs.startswith(b"# This is the MIT license\n") and detect(platformdirs).expression == "MIT"
+    )
+    line = "without restriction, including\n"
+    for marked in (
+        MIT + "\n# No commercial use of the Software is permitted.\n",
+        MIT.replace(line, "without restriction, including // except commercial use\n"),
+        MIT.replace(line, line + "/* but not for military use */\n"),
+        "# Not the MIT license\n" + MIT,
+    ):
+        assert marked != MIT and detect(marked.encode()).expression is None, marked
 
 
 def test_a_late_failing_stack_is_matched_in_bounded_time() -> None:

@@ -143,13 +143,17 @@ class Component(Strict):
     @property
     def stated_licenses(self) -> list[LicenseChoice]:
         """Its licenses, and a declared one its evidence holds where CycloneDX 1.6 (and
-        cyclonedx-python-lib) allow no other license beside a concluded expression."""
+        cyclonedx-python-lib) allow no other license beside a concluded expression: only
+        where its licenses declare none and the evidence declares exactly one (another
+        tool's evidence may list many a file says, each no more the declared license)."""
         evidence = self.evidence.licenses if self.evidence is not None else []
         declared = [
             c
             for c in evidence
             if (c.acknowledgement or (c.license and c.license.acknowledgement)) == "declared"
         ]
+        if len(declared) != 1 or any(c.kind == "declared" for c in self.licenses):
+            return self.licenses
         return self.licenses + declared
 
     def walk(self) -> Iterator[Component]:

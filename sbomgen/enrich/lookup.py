@@ -242,7 +242,9 @@ def enrich(inventory: Inventory, options: EnrichOptions) -> tuple[Inventory, lis
     updated = {}
     for target in (t for t in targets if t in found):
         component, notice = _apply(target, found[target])
-        component, differs = distribution.applied(component, found[target].file_licenses)
+        # A cached answer's file licenses are those of a file this artifact may not state.
+        named = not target.stated or _recorded_file(target, found[target].files) is not None
+        component, differs = distribution.applied(component, found[target].file_licenses if named else None)
         component = replace(component, index_unsigned_export=unsigned.get(target), index_url=answered[target])
         notices += [differs] if differs else []
         updated[component.key] = component
@@ -412,6 +414,14 @@ def _apply(target: _Target, data: ReleaseData) -> tuple[Component, str | None]:
         notice = f"{problem}: its download location is NOASSERTION"
         return replace(component, license_declared=license_), notice
     chosen = _recorded_file(target, data.files)
+    if chosen is None and target.stated:
+        # Not the published file: the release's license is not said to be that file's.
+        stated = next((c.value for c in component.checksums if c.algorithm == "SHA256"), "none")
+        return component, (
+            f"warning: {target.name} {target.version}: {target.stated} (SHA256 {stated}), which the "
+            "artifact's download location and checksum name, is not among the files the index publishes: "
+            "its declared license is not taken from the index"
+        )
     if chosen is None:
         return replace(component, license_declared=license_), None
     if target.stated:  # the artifact's own location and checksum stand: the file is the same

