@@ -315,7 +315,7 @@ def test_wheel_and_vendored_license_files() -> None:
         }
     )
     notices: list[str] = []
-    detect_cached = Detector(FindingCache(Path("/nonexistent/for/sure")))
+    detect_cached = detect
 
     def conclude(c: Component, files: list[tuple[str, bytes]], heads: list[tuple[str, str]]) -> Component:
         return concluded(c, files, detect_cached, notices.append)
