@@ -136,6 +136,18 @@ def sbomgen(
     return Run(result.returncode, result.stdout, result.stderr.decode())
 
 
+def python_within(program: str, stdin: bytes, cpu_seconds: int) -> subprocess.CompletedProcess[bytes]:
+    """``python -c PROGRAM`` of this checkout, fed ``stdin``, its CPU time bounded (RLIMIT_CPU):
+    for work that must stay linear on hostile input, whatever the machine's load."""
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        input=stdin,
+        capture_output=True,
+        cwd=Path(__file__).parents[1],
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds)),
+    )
+
+
 def peak_rss(arguments: list[str], env: dict[str, str] | None = None) -> tuple[int, int]:
     """Exit status and peak RSS (KiB) of ``sbomgen ARGUMENTS``, measured by a small launcher:
     a child's peak RSS starts at its parent's, and a test's parent is the whole test session

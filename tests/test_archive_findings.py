@@ -430,9 +430,16 @@ def test_finding_needed_member_behind_a_link_to_another_needed_member_takes_one_
         raise AssertionError(f"read again: {paths}")
 
     monkeypatch.setattr(ArchiveReader, "read_again", no_second_pass)
-    seen: list[tuple[str, bytes]] = []
+    seen = visits_of_the_sbom_scanner(monkeypatch)
+    sbomgen.scan(path)
+    assert sorted(seen) == [("Misc/externals.spdx.json", content), ("Misc/sbom.spdx.json", content)]
+
+
+def visits_of_the_sbom_scanner(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bytes]]:
+    """(path, content) of each member CPython's SBOM scanner is given, in order."""
     from sbomgen.scan.cpython_sbom import CPythonSbomScanner
 
+    seen: list[tuple[str, bytes]] = []
     original = CPythonSbomScanner.visit
 
     def visit(self: CPythonSbomScanner, path: str, content: bytes) -> None:
@@ -440,8 +447,7 @@ def test_finding_needed_member_behind_a_link_to_another_needed_member_takes_one_
         original(self, path, content)
 
     monkeypatch.setattr(CPythonSbomScanner, "visit", visit)
-    sbomgen.scan(path)
-    assert sorted(seen) == [("Misc/externals.spdx.json", content), ("Misc/sbom.spdx.json", content)]
+    return seen
 
 
 def test_finding_needed_member_behind_a_link_past_what_the_pass_keeps_is_read_again(
@@ -467,16 +473,7 @@ def test_finding_needed_member_behind_a_link_past_what_the_pass_keeps_is_read_ag
         return original_again(self, paths)
 
     monkeypatch.setattr(ArchiveReader, "read_again", read_again)
-    seen: list[tuple[str, bytes]] = []
-    from sbomgen.scan.cpython_sbom import CPythonSbomScanner
-
-    original = CPythonSbomScanner.visit
-
-    def visit(self: CPythonSbomScanner, path: str, content: bytes) -> None:
-        seen.append((path, content))
-        original(self, path, content)
-
-    monkeypatch.setattr(CPythonSbomScanner, "visit", visit)
+    seen = visits_of_the_sbom_scanner(monkeypatch)
     sbomgen.scan(path)
     assert again == [{"Misc/sbom.spdx.json"}]
     assert sorted(seen) == [("Misc/externals.spdx.json", content), ("Misc/sbom.spdx.json", content)]

@@ -13,6 +13,7 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+from conftest import python_within
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_licenses import MIT
@@ -313,13 +314,7 @@ def test_a_long_run_of_spaces_after_an_identifier_is_cheap() -> None:
         "[('a.c', notice(sys.stdin.buffer.read()))], lambda _: None); print(c.license_concluded)"
     )
     head = b"/* Copyright 2024 Kim\n * SPDX-License-Identifier: MIT" + b" " * 4000 + b"x */\n"
-    run = subprocess.run(
-        [sys.executable, "-c", program],
-        input=head,
-        capture_output=True,
-        cwd=Path(__file__).parent.parent,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5)),
-    )
+    run = python_within(program, head, cpu_seconds=5)
     assert (run.returncode, run.stdout.decode().strip()) == (0, "None"), run.stderr
 
 

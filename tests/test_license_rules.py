@@ -4,14 +4,11 @@ templates are narrower than the SPDX matching guidelines."""
 
 from __future__ import annotations
 
-import resource
-import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
-from conftest import CPYTHON_311, CPYTHON_313
+from conftest import CPYTHON_311, CPYTHON_313, python_within
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -286,11 +283,5 @@ def test_a_late_failing_stack_is_matched_in_bounded_time() -> None:
         "print({detect(text + m).expression for m in more}\n"
         "      | {detect(text[:-n]).expression for n in (40, 400)})"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", program],
-        input=stack,
-        capture_output=True,
-        cwd=Path(__file__).parent.parent,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (60, 60)),
-    )
+    run = python_within(program, stack, cpu_seconds=60)
     assert (run.returncode, run.stdout.decode().strip()) == (0, "{None}"), run.stderr
