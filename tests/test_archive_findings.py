@@ -617,3 +617,23 @@ def test_finding_a_bundled_wheel_member_zip_would_misread(tmp_path: Path, entry:
     )
     path = tar_of(tmp_path, [], tree=cpython_tree(**{WHEEL.replace("/", "__"): wheel}))
     fails(tmp_path, path, 3, f"{WHEEL}:{entry.name.decode()}", message)
+
+
+def test_windows_parts_read_again_must_not_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Windows SBOMs' source is read as ``tarball`` reads: a member behind a link read a
+    second time must be the bytes the first pass hashed."""
+    from sbomgen.errors import ArchiveError
+    from sbomgen.read import child
+    from sbomgen.read.archive import ArchiveReader
+    from sbomgen.workflows.windows import read_source
+
+    content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
+    tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
+    members = [("Misc/externals.spdx.json", tarfile.LNKTYPE, b"", "Python-3.99.0/Misc/sbom.spdx.json")]
+    path = tar_of(tmp_path, members, tree)
+    monkeypatch.setenv("SBOMGEN_NO_FORK", "1")
+    monkeypatch.setattr(child, "_KEPT", 0)
+    assert read_source(path).documents["Misc/externals.spdx.json"] == content
+    monkeypatch.setattr(ArchiveReader, "read_again", lambda self, paths: dict.fromkeys(paths, b"other"))
+    with pytest.raises(ArchiveError, match="changed between two reads"):
+        read_source(path)

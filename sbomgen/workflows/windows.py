@@ -53,7 +53,8 @@ def read_source(source: Path, limits: Limits | None = None) -> SourceParts:
         return path in (SBOM_PATH, EXTERNALS_PATH) or (path.startswith(BUNDLED_DIR) and path.endswith(".whl"))
 
     found: dict[str, bytes] = {}
-    for item in records(ArchiveReader(source, limits), (), wanted):
+    # SHA256 of each member, so that one read again through a link must be what was read.
+    for item in records(ArchiveReader(source, limits), ("SHA256",), wanted):
         if isinstance(item, Summary):
             found.update(item.through_links)
         elif item[6] is not None:
