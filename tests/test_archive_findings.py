@@ -450,21 +450,28 @@ def visits_of_the_sbom_scanner(monkeypatch: pytest.MonkeyPatch) -> list[tuple[st
     return seen
 
 
+def linked_past_what_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, bytes]:
+    """An archive whose Misc/externals.spdx.json is a hard link to its Misc/sbom.spdx.json
+    (returned too), read in-process by a pass that keeps no content for links."""
+    from sbomgen.read import child
+
+    content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
+    tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
+    members = [("Misc/externals.spdx.json", tarfile.LNKTYPE, b"", "Python-3.99.0/Misc/sbom.spdx.json")]
+    monkeypatch.setenv("SBOMGEN_NO_FORK", "1")
+    monkeypatch.setattr(child, "_KEPT", 0)
+    return tar_of(tmp_path, members, tree), content
+
+
 def test_finding_needed_member_behind_a_link_past_what_the_pass_keeps_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pass keeps wanted contents for links only up to a bound (memory flat in their
     number): a link to one past it costs a second pass, and gets the same bytes."""
     import sbomgen
-    from sbomgen.read import child
     from sbomgen.read.archive import ArchiveReader
 
-    content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
-    tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
-    members = [("Misc/externals.spdx.json", tarfile.LNKTYPE, b"", "Python-3.99.0/Misc/sbom.spdx.json")]
-    path = tar_of(tmp_path, members, tree)
-    monkeypatch.setenv("SBOMGEN_NO_FORK", "1")
-    monkeypatch.setattr(child, "_KEPT", 0)
+    path, content = linked_past_what_is_kept(tmp_path, monkeypatch)
     again: list[set[str]] = []
     original_again = ArchiveReader.read_again
 
@@ -623,16 +630,10 @@ def test_windows_parts_read_again_must_not_change(tmp_path: Path, monkeypatch: p
     """The Windows SBOMs' source is read as ``tarball`` reads: a member behind a link read a
     second time must be the bytes the first pass hashed."""
     from sbomgen.errors import ArchiveError
-    from sbomgen.read import child
     from sbomgen.read.archive import ArchiveReader
     from sbomgen.workflows.windows import read_source
 
-    content = sbom_data({"Python/ceval.c": cpython_tree()["Python/ceval.c"]})
-    tree = {**cpython_tree(), "Misc/sbom.spdx.json": content}
-    members = [("Misc/externals.spdx.json", tarfile.LNKTYPE, b"", "Python-3.99.0/Misc/sbom.spdx.json")]
-    path = tar_of(tmp_path, members, tree)
-    monkeypatch.setenv("SBOMGEN_NO_FORK", "1")
-    monkeypatch.setattr(child, "_KEPT", 0)
+    path, content = linked_past_what_is_kept(tmp_path, monkeypatch)
     assert read_source(path).documents["Misc/externals.spdx.json"] == content
     monkeypatch.setattr(ArchiveReader, "read_again", lambda self, paths: dict.fromkeys(paths, b"other"))
     with pytest.raises(ArchiveError, match="changed between two reads"):
