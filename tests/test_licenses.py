@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sbomgen.model import Component
+from sbomgen.model.licenses import declared_license
 from sbomgen.scan import scan
 from sbomgen.scan.license_files import concluded
 from sbomgen.scan.license_text import MAX_LICENSE_SIZE, Detector, Finding, FindingCache, copyrights, detect
@@ -412,3 +413,27 @@ def test_threads_parsing_licenses_at_once() -> None:
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "['GPL-2.0-or-later OR MIT']"
+
+
+@pytest.mark.parametrize(
+    "classifier",
+    [
+        "License :: OSI Approved :: BSD License",
+        "License :: OSI Approved :: Apache Software License",
+        "License :: OSI Approved :: GNU General Public License (GPL)",
+        "License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)",
+        "License :: OSI Approved :: Zope Public License",  # ZPL-1.1, ZPL-2.0 and ZPL-2.1 exist
+    ],
+)
+def test_a_classifier_that_names_no_single_license_declares_nothing(classifier: str) -> None:
+    assert declared_license(None, None, [classifier]) is None
+    assert declared_license(None, None, [classifier, "License :: OSI Approved :: MIT License"]) is None
+
+
+def test_each_known_classifier_is_one_listed_license() -> None:
+    from sbomgen.model.licenses import CLASSIFIERS, licensing
+
+    known = {symbol.key for symbol in licensing().known_symbols.values()}
+    for classifier, expression in CLASSIFIERS.items():
+        assert declared_license(None, None, [classifier]) == expression
+        assert expression in known and " " not in expression, classifier

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from license_expression import ExpressionError, LicenseExpression, Licensing
 
 # Trove classifiers that name exactly one SPDX license. Ambiguous ones ("BSD License",
-# "Apache Software License" without a version, "GPL" without one) are left out on purpose.
+# "Apache Software License" without a version, "GPL" without one, "Zope Public License" with
+# three versions) are left out on purpose.
 CLASSIFIERS = {
     "License :: OSI Approved :: MIT License": "MIT",
     "License :: OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
@@ -16,7 +17,6 @@ CLASSIFIERS = {
     "License :: OSI Approved :: ISC License (ISCL)": "ISC",
     "License :: OSI Approved :: Python Software Foundation License": "PSF-2.0",
     "License :: OSI Approved :: The Unlicense (Unlicense)": "Unlicense",
-    "License :: OSI Approved :: Zope Public License": "ZPL-2.1",
     "License :: OSI Approved :: Apache Software License 2.0 (Apache-2.0)": "Apache-2.0",
     "License :: OSI Approved :: Universal Permissive License (UPL)": "UPL-1.0",
     "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
