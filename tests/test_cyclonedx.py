@@ -58,7 +58,7 @@ def library_text(inventory: Inventory, xml: bool) -> str:
     """What cyclonedx-python-lib writes of the inventory, every file a model object."""
     entries = {e.path: e for e in inventory.files}
     bom = cyclonedx.build_bom(inventory, lambda c: [cyclonedx._file(entries[p]) for p in c.files])
-    return cyclonedx.shapes_of(xml).serialise(bom) + "\n"
+    return cyclonedx.shapes_of(xml).serialise(bom, cyclonedx.compositions(inventory)) + "\n"
 
 
 @functools.cache

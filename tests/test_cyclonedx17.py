@@ -159,6 +159,38 @@ def test_bsi_fields_tools_lifecycle_and_refs(release: tuple[Path, Path]) -> None
         ]
 
 
+def test_compositions_state_how_complete_each_list_is(release: tuple[Path, Path]) -> None:
+    """The subject's assembly is complete (read whole); a bundled C library's files and every
+    dependency list are of unknown completeness: as SPDX 3 states them, in JSON and XML alike."""
+    import xml.etree.ElementTree as ElementTree
+
+    archive, folder = release
+    bom = json.loads((folder / f"{archive.name}.cdx.json").read_bytes())
+    bundled = [f"component:cpython-sbom:SPDXRef-PACKAGE-{n}" for n in sorted(C_LIBRARIES)]
+    expected = [
+        {"aggregate": "complete", "assemblies": ["component:cpython"]},
+        *([{"aggregate": "unknown", "assemblies": bundled}] if archive == CPYTHON_313 else []),
+        {"aggregate": "unknown", "dependencies": ["component:cpython", "component:wheel:pip"]},
+    ]
+    assert bom["compositions"] == expected
+    namespace = "{http://cyclonedx.org/schema/bom/1.7}"
+    root = ElementTree.parse(folder / f"{archive.name}.cdx.xml").getroot()
+    from_xml = [
+        {
+            "aggregate": c.findtext(f"{namespace}aggregate"),
+            **{kind.tag.removeprefix(namespace): [i.attrib["ref"] for i in kind] for kind in c[1:]},
+        }
+        for c in root.iterfind(f"{namespace}compositions/{namespace}composition")
+    ]
+    assert from_xml == expected
+    for name in ("cdx.json", "cdx.xml"):
+        run = sbomgen("validate", "--profile", "bsi-2.1", folder / f"{archive.name}.{name}")
+        [line] = [
+            line for line in run.stdout.decode().splitlines() if "Completeness of the dependencies" in line
+        ]
+        assert line.split()[-1] == "pass"
+
+
 def test_cyclonedx_1_6_on_request(tmp_path: Path) -> None:
     archive = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree())
     for version, schema in (("1.6", SchemaVersion.V1_6), ("1.7", SchemaVersion.V1_7)):

@@ -11,7 +11,13 @@ For BSI TR-03183-2 v2.1: each package carries the properties of BSI's taxonomy
 (``bsi:component:filename``, ``…:executable``, ``…:archive``, ``…:structured``) for the
 file its hashes are of (the artifact, or the upstream download), the subject the artifact's
 SHA-512, and the document its lifecycle (pre-build for a source archive, build for what
-was built); the SBOM's own URI is its serial number (``urn:uuid:…``).
+was built); the SBOM's own URI is its serial number (``urn:uuid:…``); and the completeness
+of what it lists is stated in ``compositions``, as the SPDX 3 document states it on its
+relationships: the subject's assembly is ``complete`` (the artifact was read whole), a
+bundled package's assembly and every dependency list ``unknown`` (its files are taken from
+the upstream declaration; build and system libraries are not examined). The library has no
+model of compositions, so they are added to its serialised text, before the strict validator
+reads it.
 
 Files, thousands of components of one fixed shape, are written through templates that the
 library's own serialiser makes from a file component of that shape (a test holds them
@@ -68,6 +74,7 @@ SCHEMA_VERSION = SchemaVersion.V1_7
 VERSIONS = {"1.7": SchemaVersion.V1_7, "1.6": SchemaVersion.V1_6}  # what --cyclonedx-version offers
 _ALGORITHMS = {"SHA1": HashAlgorithm.SHA_1, "SHA256": HashAlgorithm.SHA_256, "SHA512": HashAlgorithm.SHA_512}
 _NAMESPACE = uuid.UUID("6f1c8a52-3d0e-4a0e-9a57-8d2f6f4c1e11")  # sbomgen's, for serial numbers
+_ITEM = {"assemblies": "assembly", "dependencies": "dependency"}  # compositions' XML elements
 _BATCH = 512  # elements joined into one piece: few pieces, flat memory
 
 
@@ -303,6 +310,19 @@ def build_bom(
     return bom
 
 
+def compositions(inventory: Inventory) -> list[tuple[str, str, list[str]]]:
+    """(aggregate, "assemblies" or "dependencies", bom-refs): how complete each list is."""
+    ref = "component:{}".format
+    with_files = sorted(c.key for c in inventory.components if c.files and c.key != inventory.root)
+    sources = sorted({d.source for d in inventory.dependencies})
+    stated = [
+        ("complete", "assemblies", [ref(inventory.root)]),
+        ("unknown", "assemblies", [ref(key) for key in with_files]),
+        ("unknown", "dependencies", [ref(key) for key in sources]),
+    ]
+    return [(aggregate, kind, refs) for aggregate, kind, refs in stated if refs]
+
+
 def _phase(inventory: Inventory) -> LifecyclePhase:
     """Pre-build for a source archive or tree; build for a wheel, a Windows artifact, or a
     redistributor's build (an SBOM derived from another)."""
@@ -333,7 +353,7 @@ def render_parts(
     nesting = _Nesting(inventory)
     placeholders = {key: _placeholder(number) for number, key in enumerate(nesting.check(shapes))}
     bom = build_bom(inventory, lambda c: [placeholders[c.key]] if c.key in placeholders else [], creators)
-    text = shapes.serialise(bom)
+    text = shapes.serialise(bom, compositions(inventory))
     _raise_for(shapes.problem(text))
     # Where each placeholder stands in the text, and what is written in its place.
     streams: list[tuple[int, str, Callable[[], Iterator[bytes]]]] = []
@@ -475,12 +495,29 @@ class _Shapes:
         self._files: dict[tuple[bool, ...], _Template] = {}
         self._dependency = self._templates(())[1]
 
-    def serialise(self, bom: Bom) -> str:
+    def serialise(self, bom: Bom, compositions: Sequence[tuple[str, str, list[str]]] = ()) -> str:
         output_format = OutputFormat.XML if self.xml else OutputFormat.JSON
         # The library warns on stderr about a root without dependencies; stderr is sbomgen's own.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"cyclonedx\.")
-            return str(make_outputter(bom, output_format, self.schema).output_as_string(indent=None))
+            text = str(make_outputter(bom, output_format, self.schema).output_as_string(indent=None))
+        if not compositions:
+            return text
+        if self.xml:  # the schema's sequence: compositions come right after dependencies, last here
+            items = "".join(
+                f"<composition><aggregate>{aggregate}</aggregate><{kind}>"
+                + "".join(f'<{_ITEM[kind]} ref="{_xml_attribute(r)}"/>' for r in refs)
+                + f"</{kind}></composition>"
+                for aggregate, kind, refs in compositions
+            )
+            end = text.rindex("</bom>")
+            return f"{text[:end]}<compositions>{items}</compositions>{text[end:]}"
+        items = ", ".join(
+            json.dumps({"aggregate": aggregate, kind: refs}, separators=(", ", ": "))
+            for aggregate, kind, refs in compositions
+        )
+        end = text.rindex("}")
+        return f'{text[:end]}, "compositions": [{items}]{text[end:]}'
 
     def problem(self, text: str) -> Any:
         """What the library's strict validator finds first in a document; None if nothing."""
