@@ -36,7 +36,7 @@ MAX_TITLE = 40
 _MARKER = re.compile(r"(^[ \t]*)?(//|/\*|#)( +)(.*)", re.MULTILINE)  # spdx_matcher.COMMENTS_REGEX's
 _WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "7"  # bump when what is cached changes meaning
+_RULES = "8"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
