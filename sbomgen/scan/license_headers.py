@@ -22,7 +22,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model import Component
-from . import license_notices
 
 if TYPE_CHECKING:
     from .license_text import Finding
@@ -137,6 +136,7 @@ def identifiers(comment: str) -> list[str]:
 def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None, tuple[str, ...], str]:
     """(expression or None, copyrights, what was found) of one notice."""
     from ..model.licenses import spdx_expression
+    from . import license_notices
     from .license_text import copyrights
 
     statements = copyrights(comment)

@@ -8,8 +8,9 @@ A comment says one only when, its copyright lines taken out (those ``license_tex
 before matching, so never a line holding words of terms), the rest is exactly one entry below
 after the normalisation of the SPDX matching guidelines that keeps every word: case, white
 space, dashes, quotes, spelling variants, http or https. Before a steward's notice, the work's
-title (a first line of a few plain words, no words of terms, a blank line after it) and
-"Written in YEAR by NAME <E-MAIL>" lines are taken out too: an attribution in that one form.
+title (a first line of at most 80 characters, no sentence, a blank line after it) and
+"Written in YEAR by NAME <E-MAIL>" lines (an attribution in that one form) are taken out too,
+where they hold plain words only: no word of terms, no verb, no word naming a license.
 Every step is a linear scan and one dictionary lookup, whatever the comment.
 """
 
@@ -18,11 +19,11 @@ from __future__ import annotations
 import functools
 import re
 
-# The steward's notice: where each entry is published; matched whole, after the title,
+# Stewards' notices, each with where it is recorded; matched whole, after the title,
 # attribution and copyright lines.
 STEWARD_NOTICES = {
-    # Creative Commons' notice for a program it dedicates with CC0 (the CC0 FAQ's answer to "May
-    # I apply CC0 to computer software?"); scancode-toolkit's rules hold this exact text:
+    # Creative Commons' notice for a program dedicated with CC0 (its CC0 FAQ, on applying CC0 to
+    # software); scancode-toolkit's rules hold this exact text as CC0-1.0's notice:
     # src/licensedcode/data/rules/cc0-1.0_100.RULE (and cc0-1.0_153, with Debian's pointer after it).
     "To the extent possible under law, the author(s) have dedicated all copyright and related and "
     "neighboring rights to this software to the public domain worldwide. This software is distributed "
@@ -64,8 +65,14 @@ def _normal(text: str) -> str:
     return " ".join(text.split()).replace(" .", ".").replace(" ,", ",")
 
 
-_STEWARD = {_normal(text): expression for text, expression in STEWARD_NOTICES.items()}
-_REFERENCES = {_normal(text): expression for text, expression in REFERENCES.items()}
+@functools.cache
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """The steward's notices and the references, normalised (here, not on import: the
+    matcher loads its templates when imported)."""
+    return (
+        {_normal(text): expression for text, expression in STEWARD_NOTICES.items()},
+        {_normal(text): expression for text, expression in REFERENCES.items()},
+    )
 
 
 @functools.cache
@@ -81,26 +88,17 @@ def _license_names() -> frozenset[str]:
 def _plain(words: str) -> bool:
     """Whether ``words`` (a title, a name) are only that: no word of terms, no verb, no word
     naming a license."""
-    from .license_text import _TERMS, _VERBS
+    from .license_text import is_term
 
     for word in re.findall(r"[\w.'-]+", words):
-        word = word.strip(".'-")
-        lower = word.lower()
-        if lower in _TERMS or word in _VERBS or lower in _TITLE_WORDS or "licen" in lower:
-            return False
-        if lower in _license_names():
+        lower = word.strip(".'-").lower()
+        if is_term(word) or lower in _TITLE_WORDS or "licen" in lower or lower in _license_names():
             return False
     return True
 
 
 def _unless_plain(line: re.Match[str]) -> str:
     return "" if _plain(line[0].replace("Written in", "", 1)) else line[0]
-
-
-def _without_notices(text: str) -> str:
-    from .license_text import _NOTICE_LINE, _unless_terms
-
-    return _NOTICE_LINE.sub(_unless_terms, text)
 
 
 def _without_title(text: str) -> str:
@@ -114,10 +112,12 @@ def _without_title(text: str) -> str:
 def match(comment: str) -> tuple[str, str] | None:
     """(expression, how) where the whole ``comment`` is one steward's notice or one short
     reference, else None."""
-    rest = _normal(_without_notices(comment))
-    if (expression := _REFERENCES.get(rest)) is not None:
+    from .license_text import without_notices
+
+    steward, references = _tables()
+    if (expression := references.get(_normal(without_notices(comment)))) is not None:
         return expression, REFERENCE
-    rest = _normal(_without_notices(_WRITTEN.sub(_unless_plain, _without_title(comment))))
-    if (expression := _STEWARD.get(rest)) is not None:
+    rest = _normal(without_notices(_WRITTEN.sub(_unless_plain, _without_title(comment))))
+    if (expression := steward.get(rest)) is not None:
         return expression, STEWARD
     return None
