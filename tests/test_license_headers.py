@@ -72,6 +72,19 @@ def test_all_agree() -> None:
     assert c.license_comment is not None and "2 file(s) say MIT (first a.c)" in c.license_comment
     stated = _conclude(**{"a.c": "// SPDX-License-Identifier: Apache-2.0 OR MIT\n// Copyright 2024 B\n"})
     assert (stated.license_concluded, stated.copyright_text) == ("Apache-2.0 OR MIT", "Copyright 2024 B")
+    # Files that each say one license exactly, not all the same one: all of them apply.
+    both = _conclude(
+        **{"a.c": "// SPDX-License-Identifier: MIT\n", "b.c": "// SPDX-License-Identifier: BSD-3-Clause\n"}
+    )
+    assert both.license_concluded == "BSD-3-Clause AND MIT"
+    three = _conclude(
+        **{
+            "a.c": C_MIT,
+            "b.c": "// SPDX-License-Identifier: Apache-2.0 OR MIT\n",
+            "c.c": "// SPDX-License-Identifier: 0BSD\n",
+        }
+    )
+    assert three.license_concluded == "0BSD AND (Apache-2.0 OR MIT) AND MIT"  # sorted, as the notes are
 
 
 def test_hostile_headers() -> None:
@@ -85,7 +98,6 @@ def test_hostile_headers() -> None:
     for files in (
         {"a.c": C_MIT, "b.c": near},  # one near-MIT file among MIT ones
         {"a.c": "/* SPDX-License-Identifier: MIT */\n/* SPDX-License-Identifier: GPL-2.0-only */\n"},
-        {"a.c": "// SPDX-License-Identifier: MIT\n", "b.c": "// SPDX-License-Identifier: BSD-3-Clause\n"},
         {"a.c": "// SPDX-License-Identifier: not a license (really)\n"},
         {"a.c": cc0_dedication},
         {"a.c": "/*" + " Copyright 2020 A, license text\n" * 10_000 + "*/\n"},  # huge: cut to the head

@@ -36,10 +36,10 @@ PIP = "Copyright (c) 2008-present The pip developers (see AUTHORS.txt file)"
 # stack, exactly the SPDX License List's Python-2.0.1, and 0BSD for the documentation's code.
 # expat, pip and setuptools carry the MIT text. hacl-star, libb2, macholib and mpdecimal
 # carry no license file: their source files' leading comments say (mpdecimal: the
-# BSD-2-Clause text in each; HACL*: the MIT text in most, "Licensed under the Apache 2.0
-# License" in krml's, a license's name but neither its text nor its standard header, so no
-# one license; distro and tenacity: Apache-2.0's standard header; libb2: a CC0 dedication,
-# not the CC0 text, and no copyright; macholib: no notice). pip's wheels carry no license
+# BSD-2-Clause text in each; HACL*: the MIT text in most, exactly "Licensed under the Apache
+# 2.0 License" in krml's, a short reference naming one license, so both; distro and tenacity:
+# Apache-2.0's standard header; libb2: Creative Commons' notice for CC0 on software, and no
+# copyright; macholib: no notice). pip's wheels carry no license
 # file of the packages they vendor: their modules' leading comments (an
 # SPDX-License-Identifier line: cachecontrol, tomli; the MIT text: six) and stated
 # copyrights (":copyright:", "__copyright__") say; urllib3's only notice is that of its
@@ -60,8 +60,8 @@ NOTHING = (None, None)
 EXPECTED_313 = {
     ("CPython", "3.13.5"): ("0BSD AND Python-2.0.1", "\n".join([PSF_313, CNRI, CWI])),
     ("expat", "2.6.3"): ("MIT", EXPAT),
-    ("hacl-star", "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"): (None, HACL),
-    ("libb2", "0.98.1"): NOTHING,
+    ("hacl-star", "bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"): ("Apache-2.0 AND MIT", HACL),
+    ("libb2", "0.98.1"): ("CC0-1.0", None),
     ("macholib", "1.0"): NOTHING,
     ("mpdecimal", "2.5.1"): ("BSD-2-Clause", "Copyright (c) 2008-2020 Stefan Krah. All rights reserved"),
     ("pip", "25.1.1"): ("MIT", PIP),

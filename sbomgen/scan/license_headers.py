@@ -3,13 +3,14 @@ component that ships no license file (HACL*, mpdecimal, libb2 in CPython).
 
 Only the first ``HEAD_SIZE`` bytes of a file are read, in the one pass. A file's notice
 is its leading comment block (``/* */``, ``//`` or ``#`` lines) with the comment marks
-taken out. A notice says a license when it is, as a whole, one SPDX License List text (the
-same exact rule as for license files), or when it holds ``SPDX-License-Identifier:`` lines
-that all give one valid expression (the author's own statement). A component's license is
-the one expression all of its files with a notice agree on; a file with a notice that says
-no license, or two files that say different ones, make it NOASSERTION. A dedication such
-as libb2's CC0 notice is not the CC0 legal text, and the SPDX License List has no standard
-header for CC0, so it stays NOASSERTION unless an identifier line says CC0-1.0.
+taken out. A notice says a license when it is, as a whole, one SPDX License List text or
+standard header (the same exact rule as for license files), a license steward's own notice
+or a short reference naming one license version (``license_notices``: libb2's CC0 notice,
+HACL*'s "Licensed under the Apache 2.0 License."), or when it holds
+``SPDX-License-Identifier:`` lines that all give one valid expression (the author's own
+statement). When every file of a component with a notice says a license so, the
+component's is the AND of the distinct expressions, in sorted order; one file with a notice
+that says none makes it NOASSERTION.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ HEAD_SIZE = 4 << 10
 SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".inc", ".asm", ".s", ".S", ".py", ".pyi")
 METHOD = (
     "the leading comment of each source file with a notice: an SPDX-License-Identifier line, or the "
-    "whole comment exactly one SPDX License List text; one expression agreed on by all such files, "
-    "else NOASSERTION"
+    "whole comment exactly one SPDX License List text or standard header, a license steward's notice "
+    "or a short reference naming one license version; when all such files say one, the AND of what "
+    "they say, else NOASSERTION"
 )
 _NOTICE = re.compile(r"(?i)copyright|licen[cs]e|public domain|©")
 _NOTICE_WORDS = (b"copyright", b"licen", b"public domain", "©".encode())
@@ -134,6 +136,7 @@ def identifiers(comment: str) -> list[str]:
 def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None, tuple[str, ...], str]:
     """(expression or None, copyrights, what was found) of one notice."""
     from ..model.licenses import spdx_expression
+    from . import license_notices
     from .license_text import copyrights
 
     statements = copyrights(comment)
@@ -147,6 +150,8 @@ def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None,
     finding = detect(comment.encode())
     if finding.expression is not None:
         return finding.expression, statements, finding.expression + (_HOW if finding.header else "")
+    if (known := license_notices.match(comment)) is not None:
+        return known[0], statements, f"{known[0]} ({known[1]})"
     why = finding.problem or (
         f"found in part: {', '.join(finding.found)}" if finding.found else "no list text"
     )
@@ -162,31 +167,40 @@ def concluded(
 
     if not notices:
         return component
-    by_expression: dict[str | None, list[str]] = {}
-    headers: set[str] = set()  # expressions some file said through the license's standard header
+    by_expression: dict[str, list[str]] = {}
+    how: dict[str, str] = {}  # how a file said an expression, where not by its list text or identifier
     statements: list[str] = []
     for path, comment in sorted(notices):
         expression, found, what = _says(comment, detect)
-        if expression and what.endswith(_HOW):
-            headers.add(expression)
+        if expression and what.startswith(f"{expression} (") and expression not in how:
+            how[expression] = what[len(expression) :]
         statements += [s for s in found if s not in statements][: MAX_COPYRIGHTS - len(statements)]
         by_expression.setdefault(expression if expression else f"\0{what}", []).append(path)
-    agreed = next(iter(by_expression)) if len(by_expression) == 1 else None
-    if agreed is not None and agreed.startswith("\0"):
-        agreed = None
     notes = [
-        f"{len(paths)} file(s) {_plain(key)}{_HOW if key in headers else ''} (first {paths[0]})"
+        f"{len(paths)} file(s) {_plain(key)}{how.get(key, '')} (first {paths[0]})"
         for key, paths in sorted(by_expression.items(), key=str)
     ]
     return replace(
         component,
-        license_concluded=agreed,
+        license_concluded=_all_of(sorted(by_expression)),
         copyright_text="\n".join(statements) or None,
         license_comment=printable(f"Concluded license: {METHOD}. " + "; ".join(notes) + "."),
     )
 
 
 _HOW = " (its standard license header)"
+
+
+def _all_of(expressions: list[str]) -> str | None:
+    """The AND of ``expressions``, each what every file of one group said; None where a group
+    said no license (its key begins with NUL)."""
+    from ..model.licenses import spdx_expression
+
+    if any(e.startswith("\0") for e in expressions):
+        return None
+    if len(expressions) == 1:
+        return expressions[0]
+    return spdx_expression(" AND ".join(f"({e})" if " " in e else e for e in expressions))
 
 
 def _plain(key: str | None) -> str:

@@ -36,7 +36,7 @@ MAX_TITLE = 40
 _MARKER = re.compile(r"(^[ \t]*)?(//|/\*|#)( +)(.*)", re.MULTILINE)  # spdx_matcher.COMMENTS_REGEX's
 _WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "7"  # bump when what is cached changes meaning
+_RULES = "8"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -82,15 +82,22 @@ _VERBS = frozenset(_VERB_WORDS.split())
 _TITLE_TERMS = {word for word in _TERMS if not word.startswith("licen")}  # "MIT License" is a title
 
 
+def is_term(word: str) -> bool:
+    """Whether ``word`` (punctuation around it aside) is a word of terms or a verb."""
+    word = word.strip(_SEPARATORS + "()[]{}<>:!?")
+    return word.lower() in _TERMS or word in _VERBS
+
+
 def _unless_terms(notice: re.Match[str]) -> str:
     """Nothing where ``notice`` is notices only; else the line as it is, so that terms
     written on a notice's line ("Copyright 2020 X. No commercial use.") or on the line
     after one ending in a comma are matched like any other text, not taken out with it."""
-    for word in notice[0].split():
-        word = word.strip(_SEPARATORS + "()[]{}<>:!?")
-        if word.lower() in _TERMS or word in _VERBS:
-            return notice[0]
-    return ""
+    return notice[0] if any(map(is_term, notice[0].split())) else ""
+
+
+def without_notices(text: str) -> str:
+    """``text`` without the lines of its copyright notices (those without words of terms)."""
+    return _NOTICE_LINE.sub(_unless_terms, text)
 
 
 @dataclass(frozen=True)
@@ -146,9 +153,7 @@ def _match(text: str) -> tuple[str | None, tuple[str, ...], bool]:
     # it: here such a marker is text like any other (a license file is not source code).
     text = _MARKER.sub(_unless_title, text)
     everything = spdx_matcher.normalize(text, remove_sections=spdx_matcher.REMOVE_NONE)
-    terms = spdx_matcher.normalize(
-        _NOTICE_LINE.sub(_unless_terms, text), remove_sections=spdx_matcher.REMOVE_NONE
-    )
+    terms = spdx_matcher.normalize(without_notices(text), remove_sections=spdx_matcher.REMOVE_NONE)
     found: list[str] = []
     exact: dict[str, bool] = {}
     for license_id in dict.fromkeys(index["licenses"]):
