@@ -143,15 +143,31 @@ def test_bsi_fields_tools_lifecycle_and_refs(release: tuple[Path, Path]) -> None
         {"name": "bsi:component:filename", "value": archive.name},
         {"name": "bsi:component:structured", "value": "structured"},
     ]
+    sha512 = {"alg": "SHA-512", "content": hashlib.sha512(archive.read_bytes()).hexdigest()}
+    in_artifact = []
     for component in packages_of(bom):
         assert component["bom-ref"].startswith("component:")
         names = {p["name"]: p["value"] for p in component["properties"]}
-        assert names["bsi:component:filename"] == component["externalReferences"][0]["url"].rpartition("/")[2]
+        references = component["externalReferences"]
+        (deployed,) = [r for r in references if r["type"] == "distribution"]
+        assert names["bsi:component:filename"] == deployed["url"].rpartition("/")[2]
+        if component is root:  # its SHA-512 is among its own hashes (above)
+            assert names["bsi:component:filename"] == archive.name
+        elif names["bsi:component:filename"] == archive.name:
+            # Distributed in the artifact: its deployable form is the artifact, with its
+            # SHA-512; where it was obtained (its download location) is its intake.
+            in_artifact.append(component["name"])
+            assert sha512 in deployed["hashes"]
+            (intake,) = [r for r in references if r["type"] == "distribution-intake"]
+            assert intake["url"] != deployed["url"]
+        else:
+            assert "distribution-intake" not in {r["type"] for r in references}
         assert {names[f"bsi:component:{n}"] for n in ("archive", "executable", "structured")} == {
             "archive",
             "non-executable",
             "structured",
         }
+    assert sorted(in_artifact) == (sorted(C_LIBRARIES) if archive == CPYTHON_313 else [])
     expat = [c for c in bom["components"] if c["name"] == "expat"]
     if archive == CPYTHON_313:
         assert {"type": "vcs", "url": "https://github.com/libexpat/libexpat"} in expat[0][
