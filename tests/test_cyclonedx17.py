@@ -209,3 +209,41 @@ def test_upstream_purl(location: str | None, purl: str) -> None:
     made = upstream_purl("x", "1", location, (Checksum("SHA256", "0" * 64),))
     assert made == purl
     assert PackageURL.from_string(made).to_string() == purl
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (("distribution", "distribution-intake"), "https://example.org/upstream.tar.gz"),
+        (("distribution",), "https://example.org/artifact.tar.xz"),
+        (("website",), None),
+    ],
+)
+def test_the_download_location_is_the_intake_else_the_distribution(
+    types: tuple[str, ...], expected: str | None, tmp_path: Path
+) -> None:
+    """A package deployed in the artifact was obtained from its distribution-intake: that is
+    its download location for diff and check, as SPDX's downloadLocation is."""
+    from sbomgen.documents import cyclonedx
+    from sbomgen.errors import ContentError
+    from sbomgen.workflows import diff
+
+    urls = {
+        "distribution": "https://example.org/artifact.tar.xz",
+        "distribution-intake": "https://example.org/upstream.tar.gz",
+        "website": "https://example.org/",
+    }
+    component = {
+        "type": "library",
+        "name": "expat",
+        "version": "2.7.1",
+        "bom-ref": "component:expat",
+        "externalReferences": [{"type": t, "url": urls[t]} for t in types],
+    }
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.7", "version": 1, "components": [component]}
+    bom = cyclonedx.load(json.dumps(document), "test", ContentError)
+    download = bom.components[0].download
+    assert (download.url if download else None) == expected
+    path = tmp_path / "bom.cdx.json"
+    path.write_text(json.dumps(document))
+    assert diff.load(path).components["expat"]["download location"] == expected
