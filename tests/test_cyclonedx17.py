@@ -143,15 +143,31 @@ def test_bsi_fields_tools_lifecycle_and_refs(release: tuple[Path, Path]) -> None
         {"name": "bsi:component:filename", "value": archive.name},
         {"name": "bsi:component:structured", "value": "structured"},
     ]
+    sha512 = {"alg": "SHA-512", "content": hashlib.sha512(archive.read_bytes()).hexdigest()}
+    in_artifact = []
     for component in packages_of(bom):
         assert component["bom-ref"].startswith("component:")
         names = {p["name"]: p["value"] for p in component["properties"]}
-        assert names["bsi:component:filename"] == component["externalReferences"][0]["url"].rpartition("/")[2]
+        references = component["externalReferences"]
+        (deployed,) = [r for r in references if r["type"] == "distribution"]
+        assert names["bsi:component:filename"] == deployed["url"].rpartition("/")[2]
+        if component is root:  # its SHA-512 is among its own hashes (above)
+            assert names["bsi:component:filename"] == archive.name
+        elif names["bsi:component:filename"] == archive.name:
+            # Distributed in the artifact: its deployable form is the artifact, with its
+            # SHA-512; where it was obtained (its download location) is its intake.
+            in_artifact.append(component["name"])
+            assert sha512 in deployed["hashes"]
+            (intake,) = [r for r in references if r["type"] == "distribution-intake"]
+            assert intake["url"] != deployed["url"]
+        else:
+            assert "distribution-intake" not in {r["type"] for r in references}
         assert {names[f"bsi:component:{n}"] for n in ("archive", "executable", "structured")} == {
             "archive",
             "non-executable",
             "structured",
         }
+    assert sorted(in_artifact) == (sorted(C_LIBRARIES) if archive == CPYTHON_313 else [])
     expat = [c for c in bom["components"] if c["name"] == "expat"]
     if archive == CPYTHON_313:
         assert {"type": "vcs", "url": "https://github.com/libexpat/libexpat"} in expat[0][
@@ -225,3 +241,41 @@ def test_upstream_purl(location: str | None, purl: str) -> None:
     made = upstream_purl("x", "1", location, (Checksum("SHA256", "0" * 64),))
     assert made == purl
     assert PackageURL.from_string(made).to_string() == purl
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (("distribution", "distribution-intake"), "https://example.org/upstream.tar.gz"),
+        (("distribution",), "https://example.org/artifact.tar.xz"),
+        (("website",), None),
+    ],
+)
+def test_the_download_location_is_the_intake_else_the_distribution(
+    types: tuple[str, ...], expected: str | None, tmp_path: Path
+) -> None:
+    """A package deployed in the artifact was obtained from its distribution-intake: that is
+    its download location for diff and check, as SPDX's downloadLocation is."""
+    from sbomgen.documents import cyclonedx
+    from sbomgen.errors import ContentError
+    from sbomgen.workflows import diff
+
+    urls = {
+        "distribution": "https://example.org/artifact.tar.xz",
+        "distribution-intake": "https://example.org/upstream.tar.gz",
+        "website": "https://example.org/",
+    }
+    component = {
+        "type": "library",
+        "name": "expat",
+        "version": "2.7.1",
+        "bom-ref": "component:expat",
+        "externalReferences": [{"type": t, "url": urls[t]} for t in types],
+    }
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.7", "version": 1, "components": [component]}
+    bom = cyclonedx.load(json.dumps(document), "test", ContentError)
+    download = bom.components[0].download
+    assert (download.url if download else None) == expected
+    path = tmp_path / "bom.cdx.json"
+    path.write_text(json.dumps(document))
+    assert diff.load(path).components["expat"]["download location"] == expected

@@ -325,3 +325,62 @@ def test_upstream_index_annotations_are_facts_or_one_line_refusals(comments: lis
     assert made.index_url is None or made.index_url.startswith(("https://", "http://"))
     marked = any(c.startswith("sbomgen:index-metadata-unsigned ") for c in comments)
     assert (made.index_unsigned_export is not None) == marked
+
+
+def _distributed_as(folder: Path) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Each package's distribution file in the SPDX 3 document in ``folder``, and each
+    component's ``bsi:component:filename`` in its CycloneDX document."""
+    graph = json.loads(next(folder.glob("*.spdx3.json")).read_text())["@graph"]
+    by_id = {e.get("spdxId"): e for e in graph}
+    spdx3 = {
+        by_id[r["from"]]["name"]: by_id[r["to"][0]]["name"]
+        for r in graph
+        if r["type"] == "Relationship" and r["relationshipType"] == "hasDistributionArtifact"
+    }
+    bom = json.loads(next(folder.glob("*.cdx.json")).read_text())
+    cdx = {
+        c["name"]: next(
+            (p["value"] for p in c.get("properties", []) if p["name"] == "bsi:component:filename"), None
+        )
+        for c in [bom["metadata"]["component"], *bom["components"]]
+        if c["type"] != "file"
+    }
+    return spdx3, cdx
+
+
+def test_a_system_package_is_not_distributed_in_the_artifact(tmp_path: Path) -> None:
+    """The bundled expat, whose files the tarball holds, is distributed in it; the system's
+    expat that replaces it in a redistributor's tarball is not: nothing links it there."""
+    header = b"#define XML_MAJOR_VERSION 2\n"
+    tree = cpython_tree()
+    tree["Modules/expat/expat.h"] = header
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Modules/expat/expat.h": header})
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    artifact = write_tar(upstream / "Python-3.99.0.tgz", tree)
+    formats = "spdx-json,spdx3-json,cyclonedx-json"
+    assert sbomgen("tarball", artifact, "-f", formats, "-o", f"{upstream}/").returncode == 0
+    bundled = {"CPython": artifact.name, "expat": artifact.name, "pip": "pip-99.0-py3-none-any.whl"}
+    assert _distributed_as(upstream) == (bundled, bundled)
+
+    del tree["Modules/expat/expat.h"]
+    derived = tmp_path / "derived"
+    derived.mkdir()
+    modified = write_tar(derived / "Python-3.99.0.tgz", tree)
+    system = "expat=2.7.1,purl=pkg:deb/debian/libexpat1@2.7.1,supplier=Debian"
+    run = sbomgen(
+        "regenerate",
+        upstream / f"{artifact.name}.spdx.json",
+        "--tarball",
+        modified,
+        "--system-package",
+        system,
+        "-f",
+        formats,
+        "-o",
+        f"{derived}/",
+    )
+    assert run.returncode == 0, run.stderr
+    spdx3, cdx = _distributed_as(derived)
+    assert spdx3 == {"CPython": artifact.name, "pip": "pip-99.0-py3-none-any.whl"}
+    assert cdx["expat"] != artifact.name and cdx["CPython"] == artifact.name

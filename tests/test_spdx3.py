@@ -96,12 +96,8 @@ MISSING = {
             "missing concluded_license": UNLICENSED_313,
             "missing copyright_text": "certifi, libb2, macholib, setuptools",
         },
-        # The C libraries' upstream archives are never read: no distribution file (its SHA-512
-        # would be one sbomgen did not make). macholib's sdist is the recorded file, read whole.
-        "bsi": {
-            "missing filename": "expat, hacl-star, libb2, mpdecimal",
-            "missing distribution_licenses": UNLICENSED_313,
-        },
+        # The C libraries and macholib, whose files the tarball holds, are distributed in it.
+        "bsi": {"missing distribution_licenses": UNLICENSED_313},
     },
     "3.11.2": {
         "fsct3-min": {
@@ -136,9 +132,9 @@ def test_ntia_checker_profiles(outputs: Path) -> None:
     ):
         assert bsi[element] == "True", element
     # A distribution file is linked only where sbomgen hashed its bytes (SHA-512): the
-    # artifact, the bundled wheels and the recorded files of what pip vendors and of
-    # macholib; the C libraries' upstream archives (3.13.5 lists them) are never read.
-    assert bsi["Distribution Filenames"] == ("False" if "3.13.5" in outputs.name else "True")
+    # artifact (also of the bundled libraries whose files it holds), the bundled wheels and
+    # the recorded files of what pip vendors.
+    assert bsi["Distribution Filenames"] == "True"
     release = "3.13.5" if "3.13.5" in outputs.name else "3.11.2"
     for profile, found in (("fsct3-min", fsct), ("bsi", bsi)):
         assert {k: v for k, v in found.items() if k.startswith("missing ")} == MISSING[release][profile]
@@ -297,6 +293,57 @@ ORIGINATORS = {
         "idna 3.4": ("Person", "Kim Davies", "kim@cynosure.com.au", "https://github.com/kjd/idna"),
     },
 }
+
+
+# The packages distributed in the artifact itself: CPython, and the bundled libraries whose
+# files the artifact holds (Misc/sbom.spdx.json's), linked to the artifact's one file element.
+IN_ARTIFACT = {
+    "Python-3.13.5.tar.xz": [
+        *("CPython 3.13.5", "expat 2.6.3", "hacl-star bb3d0dc8d9d15a5cd51094d5b69e70aa09005ff0"),
+        *("libb2 0.98.1", "macholib 1.0", "mpdecimal 2.5.1"),
+    ],
+    "Python-3.11.2.tgz": ["CPython 3.11.2"],
+}
+
+
+def test_distribution_files(outputs: Path) -> None:
+    """Every package has exactly one distribution file: the artifact's (one element, with the
+    artifact's SHA-512) for what the artifact holds the files of, else the wheel or sdist of
+    that very release whose bytes sbomgen read."""
+    import hashlib
+
+    from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+    from packaging.version import Version
+
+    release = outputs.name.removesuffix(".spdx3.json")
+    graph = json.loads(outputs.read_bytes())["@graph"]
+    by_id = {e.get("spdxId"): e for e in graph}
+    packages = {
+        e["spdxId"]: f"{e['name']} {e['software_packageVersion']}"
+        for e in graph
+        if e["type"] == "software_Package"
+    }
+    links = [
+        (packages[r["from"]], r["to"])
+        for r in graph
+        if r["type"] == "Relationship" and r["relationshipType"] == "hasDistributionArtifact"
+    ]
+    assert sorted(name for name, _ in links) == sorted(packages.values())  # each package once
+    assert all(len(to) == 1 for _, to in links)
+    (artifact,) = [e for e in graph if e["type"] == "software_File" and e["name"] == release]
+    sha512 = hashlib.sha512((CPYTHON_313 if "3.13" in release else CPYTHON_311).read_bytes()).hexdigest()
+    assert {"type": "Hash", "algorithm": "sha512", "hashValue": sha512} in artifact["verifiedUsing"]
+    assert sorted(name for name, (to,) in links if to == artifact["spdxId"]) == IN_ARTIFACT[release]
+    for name, (to,) in links:
+        if to != artifact["spdxId"]:
+            file = by_id[to]["name"]
+            project, version = name.split(" ")
+            parsed = parse_wheel_filename(file)[:2] if file.endswith(".whl") else parse_sdist_filename(file)
+            assert parsed == (canonicalize_name(project), Version(version)), (name, file)
+            assert any(h["algorithm"] == "sha512" for h in by_id[to]["verifiedUsing"])
+    if "3.13" in release:  # macholib's sdist, read whole, is its source file, SHA-512 and all
+        (source,) = [e for e in graph if e.get("name") == "macholib-1.0.tar.gz"]
+        assert [h["algorithm"] for h in source["verifiedUsing"]] == ["sha256", "sha512"]
 
 
 def test_originators_hashes_and_index(outputs: Path) -> None:

@@ -156,6 +156,17 @@ class Component(Strict):
             return self.licenses
         return self.licenses + declared
 
+    @property
+    def download(self) -> ExternalReference | None:
+        """Where it was downloaded from: its ``distribution-intake`` reference (where it was
+        obtained, when it is deployed in another component's file), else its first
+        ``distribution`` reference."""
+        for kind in ("distribution-intake", "distribution"):
+            found = next((r for r in self.externalReferences if r.type == kind), None)
+            if found is not None:
+                return found
+        return None
+
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""
         yield self

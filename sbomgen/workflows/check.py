@@ -155,7 +155,7 @@ def _spdx2_package(package: spdx2.Package, number: int, sbom: str) -> ListedPack
 
 def _cyclonedx_package(component: cyclonedx.Component, sbom: str) -> ListedPackage:
     where = f"{sbom}: component {(component.bom_ref or component.name)[:200]!r}"
-    reference = next((r for r in component.externalReferences if r.type == "distribution"), None)
+    reference = component.download
     hashes = (reference.hashes if reference else []) or component.hashes
     return ListedPackage(
         where,

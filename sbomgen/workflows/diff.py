@@ -367,7 +367,7 @@ def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
     licenses: dict[str, str | None] = {"declared": None, "concluded": None}
     for choice in item.stated_licenses:
         licenses[choice.kind] = choice.spdx
-    download = next((r.url for r in item.externalReferences if r.type == "distribution"), None)
+    download = item.download.url if item.download is not None else None
     supplier = item.supplier.name if item.supplier is not None else None
     snapshot.components[key] = {
         "version": item.version,

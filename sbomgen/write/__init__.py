@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..model import Component
+from ..model import Component, Inventory
 
 # What the index listed for a component's release when the SBOM was made, as JSON
 # ([{"filename": ..., "sha256": ...}]) under this name: SPDX writes it in a package
@@ -34,3 +34,11 @@ LICENSE_METHOD = "sbomgen:license-concluded-method"
 def index_files_json(component: Component) -> str:
     files = [{"filename": name, "sha256": sha256} for name, sha256 in component.index_files]
     return json.dumps(files, separators=(",", ":"))
+
+
+def in_artifact(inventory: Inventory, component: Component) -> bool:
+    """A bundled component whose files the artifact holds (the C libraries Misc/sbom.spdx.json
+    lists): it is distributed in the artifact, whose file is its deployable form. A bundled
+    wheel has its own file; a Windows build's libraries, compiled in, and a regenerated
+    tree's system packages hold no files of the artifact."""
+    return component.key != inventory.root and bool(component.files)

@@ -9,10 +9,13 @@ The release files the index listed for a package are a property of its component
 
 For BSI TR-03183-2 v2.1: each package carries the properties of BSI's taxonomy
 (``bsi:component:filename``, ``…:executable``, ``…:archive``, ``…:structured``) for the
-file its hashes are of (the artifact, or the upstream download), the subject the artifact's
+file it is deployed as (the artifact, or the upstream download), the subject the artifact's
 SHA-512, and the document its lifecycle (pre-build for a source archive, build for what
-was built); the SBOM's own URI is its serial number (``urn:uuid:…``); and the completeness
-of what it lists is stated in ``compositions``, as the SPDX 3 document states it on its
+was built); the SBOM's own URI is its serial number (``urn:uuid:…``). A bundled package
+whose files the artifact holds is distributed in it, as in SPDX 3: its ``distribution``
+reference is the artifact's URL with the artifact's hashes (SHA-512 among them), and the
+upstream download it was obtained from its ``distribution-intake``. The completeness of what
+the document lists is stated in ``compositions``, as the SPDX 3 document states it on its
 relationships: the subject's assembly is ``complete`` (the artifact was read whole), a
 bundled package's assembly and every dependency list ``unknown`` (its files are taken from
 the upstream declaration; build and system libraries are not examined). The library has no
@@ -68,7 +71,15 @@ from ..documents.parse import parse_json
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, FileEntry, Inventory, Party, Purpose, content_id
 from ..model.files import ALGORITHMS, OwnedPaths, entry_of, row_of
-from . import INDEX_FILES, INDEX_UNSIGNED, INDEX_URL, LICENSE_METHOD, index_files_json, index_unsigned_text
+from . import (
+    INDEX_FILES,
+    INDEX_UNSIGNED,
+    INDEX_URL,
+    LICENSE_METHOD,
+    in_artifact,
+    index_files_json,
+    index_unsigned_text,
+)
 
 SCHEMA_VERSION = SchemaVersion.V1_7
 VERSIONS = {"1.7": SchemaVersion.V1_7, "1.6": SchemaVersion.V1_6}  # what --cyclonedx-version offers
@@ -154,9 +165,8 @@ def _is_repository(url: str) -> bool:
     return not url.split("?", 1)[0].lower().endswith((*_ARCHIVES, ".zip"))
 
 
-def _bsi_properties(component: Component) -> list[Property]:
+def _bsi_properties(name: str | None) -> list[Property]:
     """BSI TR-03183-2's properties of the component's file (none when its name is unknown)."""
-    name = _file_name(component)
     if name is None:
         return []
     archive = name.lower().endswith(_ARCHIVES)
@@ -171,14 +181,21 @@ def _bsi_properties(component: Component) -> list[Property]:
     ]
 
 
-def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> CdxComponent:
+def _package(
+    component: Component, ref: str, files: Iterable[CdxComponent], inventory: Inventory
+) -> CdxComponent:
     licenses, evidence = _licenses(component)
     references = []
+    deployed_in_artifact = in_artifact(inventory, component)
     if component.download_location:
         url = XsUri(component.download_location)
         sha512 = component.distribution_sha512
         hashes = _hashes((*component.checksums, Checksum("SHA512", sha512))) if sha512 else None
-        references.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=url, hashes=hashes))
+        # Distributed in the artifact, it was obtained from its download: that is its intake.
+        kind = ExternalReferenceType.DISTRIBUTION_INTAKE if deployed_in_artifact else None
+        references.append(
+            ExternalReference(type=kind or ExternalReferenceType.DISTRIBUTION, url=url, hashes=hashes)
+        )
         if component.purpose is Purpose.SOURCE and not url.uri.endswith(".whl"):  # the source as published
             references.append(ExternalReference(type=ExternalReferenceType.SOURCE_DISTRIBUTION, url=url))
     if component.source_url:  # an sdist on the index, or a repository its metadata names
@@ -196,7 +213,16 @@ def _package(component: Component, ref: str, files: Iterable[CdxComponent]) -> C
                 url=XsUri(f"https://github.com/{repository.namespace}/{repository.name}"),
             )
         )
-    properties = _bsi_properties(component)
+    name = _file_name(component)
+    location = inventory.component(inventory.root).download_location
+    if deployed_in_artifact:  # its deployable form is the artifact: its name, URL and hashes
+        name = inventory.artifact.name
+        if location and inventory.artifact.checksums:
+            hashes = _hashes(inventory.artifact.checksums)
+            references.append(
+                ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(location), hashes=hashes)
+            )
+    properties = _bsi_properties(name)
     if component.index_files:
         properties.append(Property(name=INDEX_FILES, value=index_files_json(component)))
     if component.index_unsigned_export:
@@ -236,7 +262,7 @@ def build_bom(
     # Refs: "component:" and a component's key (unique in an inventory), "file:" and a path:
     # not PURL-shaped, so that no reader takes one for a package URL.
     refs = {c.key: f"component:{c.key}" for c in inventory.components}
-    nodes = {c.key: _package(c, refs[c.key], files(c)) for c in inventory.components}
+    nodes = {c.key: _package(c, refs[c.key], files(c), inventory) for c in inventory.components}
     root = inventory.component(inventory.root)
     root_node = CdxComponent(
         type=ComponentType.APPLICATION,

@@ -18,8 +18,11 @@ What the document states:
 - A file whose bytes sbomgen read (the artifact, a bundled wheel, an index file read
   whole) is the component's distribution file (``hasDistributionArtifact``) with its hashes,
   SHA-512 among them, and, where known, its URL (``binaryArtifact``); an archive is marked
-  ``archive`` and ``container`` (BSI TR-03183-2's "structured"). A download never seen gets
-  none: its URL and SHA256 stay the package's.
+  ``archive`` and ``container`` (BSI TR-03183-2's "structured"). A bundled component whose
+  files the artifact holds (the C libraries of Misc/sbom.spdx.json) is distributed in the
+  artifact: its distribution file is the artifact's own element, the root's ("the from
+  Element is distributed as an artifact in each Element to, e.g. an RPM or archive file").
+  A download never seen is no distribution file: its URL and SHA256 stay the package's.
 - Source code: a source file that ``generates`` the package (an upstream source archive, the
   release's sdist; a source release's own artifact), or a ``vcs`` reference.
 """
@@ -42,7 +45,7 @@ from ..documents.creators import parse_creator
 from ..errors import OutputValidationError
 from ..model import Checksum, Component, Inventory, Party, content_id
 from ..model.parts import Purpose
-from . import INDEX_URL, index_files_json
+from . import INDEX_URL, in_artifact, index_files_json
 from .spdx import INDEX_FILES, NAMESPACE_BASE, SpdxIds, _license, _package_ids
 
 SPEC_VERSION = "3.0.1"
@@ -89,6 +92,7 @@ class _Builder:
         self._agent_ids = SpdxIds()
         self._licenses: dict[str, Any] = {}
         self._relationships = 0
+        self._artifact: Any = None  # the artifact's distribution file, made once
         self.creation = spdx3.CreationInfo(
             specVersion=SPEC_VERSION, created=inventory.created.astimezone(timezone.utc)
         )
@@ -197,6 +201,8 @@ class _Builder:
         (the artifact, a bundled wheel, an index file read whole): BSI TR-03183-2 asks its
         SHA-512, which no upstream declaration gives. A source release is its own source."""
         inventory = self.inventory
+        if in_artifact(inventory, component):
+            return  # linked to the artifact's file once it is made (build)
         is_root = component.key == inventory.root
         name: str | None = inventory.artifact.name
         if is_root:
@@ -220,6 +226,8 @@ class _Builder:
         artifact = self._add(
             spdx3.software_File, f"SPDXRef-Distribution-{local.removeprefix('SPDXRef-')}", **properties
         )
+        if is_root:
+            self._artifact = artifact
         self.relate(package, "hasDistributionArtifact", [artifact])
         if is_source and location:
             self.relate(artifact, "generates", [package])
@@ -246,6 +254,9 @@ class _Builder:
         package.externalRef.append(_reference("sourceArtifact", url))
         sha256 = dict(component.index_files).get(name) if url != location else None
         checksums = (Checksum("SHA256", sha256),) if sha256 else component.checksums
+        sha512 = component.distribution_sha512
+        if url == location and sha512 and in_artifact(self.inventory, component):
+            checksums = (*checksums, Checksum("SHA512", sha512))  # no distribution file says it
         properties: dict[str, Any] = {
             "name": name,
             "verifiedUsing": self.hashes(checksums),
@@ -291,6 +302,10 @@ class _Builder:
             if component.index_url:
                 local = f"SPDXRef-Annotation-index-{ids[component.key].removeprefix('SPDXRef-')}"
                 self.annotate(package, f"{INDEX_URL} {component.index_url}", local)
+        if self._artifact is not None:  # what the artifact holds the files of is deployed as it
+            for component in sorted(inventory.components, key=lambda c: ids[c.key]):
+                if in_artifact(inventory, component):
+                    self.relate(packages[component.key], "hasDistributionArtifact", [self._artifact])
         targets: dict[str, list[str]] = {}
         for dependency in inventory.dependencies:
             targets.setdefault(dependency.source, []).append(dependency.target)
