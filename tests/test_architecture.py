@@ -196,8 +196,9 @@ def test_each_stage_imports_only_the_stages_the_readme_lists_before_it() -> None
     assert backwards == set()
 
 
-# Libraries the parent needs only once the members arrive: the reading child is forked
-# before any of them is imported, so the decompression starts while the parent loads them.
+# Libraries the parent needs only once the pass is over: the reading child is forked before
+# any of them is imported, so the decompression starts at once, and they are loaded once it
+# has ended, so that the two processes' largest moments do not add up.
 AFTER_THE_FORK = ("pydantic", "spdx_tools", "beartype", "cyclonedx", "jsonschema", "license_expression")
 _AT_THE_FORK = """
 import os, sys
@@ -221,3 +222,45 @@ def test_the_reading_child_starts_before_the_heavy_libraries_load(tmp_path: Path
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "", f"imported before the fork: {run.stdout.strip()}"
+
+
+_AT_THE_REAPING = """
+import os, sys
+fork, waitpid, children = os.fork, os.waitpid, []
+def forked():
+    pid = fork()
+    children.append(pid)
+    return pid
+def reaped(pid, options):
+    if pid in children:  # the reading child has ended: what the parent holds beside it
+        loaded = ",".join(m for m in {names!r} if m in sys.modules)
+        peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+        print(loaded, peak.split()[1])  # kB
+        sys.stdout.flush()
+    return waitpid(pid, options)
+os.fork, os.waitpid = forked, reaped
+sys.argv = ["sbomgen", "tarball", {archive!r}, "--offline", "-o", {output!r}, "-qq", "-f", {format!r}]
+from sbomgen.cli import main
+main()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the peak RSS from /proc")
+@pytest.mark.parametrize("format", ["spdx-json", "spdx3-json", "cyclonedx-xml"])
+def test_the_heavy_libraries_load_only_once_the_reading_child_has_ended(tmp_path: Path, format: str) -> None:
+    """The parent's memory while the child reads stays small: the scanners keep CPython's
+    SBOM data and the bundled wheel for after the pass, and the writers load after it."""
+    from conftest import sbom_data
+
+    tree = cpython_tree()
+    tree["Misc/sbom.spdx.json"] = sbom_data({"Python/ceval.c": tree["Python/ceval.c"]})
+    archive = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    code = _AT_THE_REAPING.format(
+        names=AFTER_THE_FORK, archive=str(archive), output=str(tmp_path / "o"), format=format
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    loaded, peak = run.stdout.rsplit(" ", 1)
+    assert loaded == "", f"loaded while the reading child lived: {loaded}"
+    # ~30 MB here; loading pydantic, spdx-tools and a writer's library beside the child took it over 50.
+    assert int(peak) < 42 * 1024, f"the parent's peak RSS while the child read: {int(peak) >> 10} MB"

@@ -1,8 +1,10 @@
 """The one pass over an artifact's bytes, in a forked child where the platform can fork.
 
 The pass (decompression, tar parsing, the checks on every name, the digests of every
-member) then runs beside the parent's own work (importing the output libraries, building
-the SPDX text of each file, the scanners), each on its own core. The parent receives
+member) then runs beside the parent's own light work (the file table, the scanners that
+look at members as they come), each on its own core; the parent loads its heavy libraries
+(the document models, the output libraries) once the child has ended, so that the two
+processes never hold their largest memory at once. The parent receives
 each member as a small record: path, kind, size, time, link and digests, plus the whole
 content of the few members a scanner asked for. Errors raised in the pass reach the
 parent as the same sbomgen error, with the same message.
@@ -306,8 +308,8 @@ def _stopped(pid: int) -> errors.SbomgenError:
 
 def _yield_to_reading() -> None:
     """Lower this process's priority, the child's pass being what the run waits for: while
-    the parent loads the output libraries, three threads (the decompressor's, the child's
-    and the parent's) want two cores, and the scheduler should let the parent wait."""
+    the parent takes in the records, three threads (the decompressor's, the child's and the
+    parent's) want two cores, and the scheduler should let the parent wait."""
     with contextlib.suppress(OSError):
         os.nice(max(0, _NICENESS - os.nice(0)))
 

@@ -22,10 +22,6 @@ class BundledWheelScanner(Scanner):
         return path.startswith(BUNDLED_DIR) and path.endswith(".whl") and "/" not in path[len(BUNDLED_DIR) :]
 
     def visit(self, path: str, content: bytes) -> None:
-        # Loaded now, while the rest of the artifact is read.
-        from ..documents import metadata, vendor  # noqa: F401
-        from . import wheels  # noqa: F401
-
         self.wheels[path] = content
 
     def finish(self, context: ScanContext) -> None:

@@ -70,35 +70,34 @@ class CPythonSbomScanner(Scanner):
     redistributor's build); their files are expected to be gone."""
 
     def __init__(self, replaced: Collection[str] = ()) -> None:
-        self.documents: dict[str, spdx2.Document] = {}
-        self.refused: dict[str, ContentError] = {}  # raised once the pass is over
+        self.contents: dict[str, bytes] = {}
         self.replaced = replaced
 
     def wants(self, path: str) -> bool:
         return path in (SBOM_PATH, EXTERNALS_PATH)
 
     def visit(self, path: str, content: bytes) -> None:
-        # Parsed now, while the rest is read; refused only once the pass is over, so that
-        # an error of the archive itself (a link out of it, a duplicate) is the one reported.
-        try:
-            self.documents[path] = load_document(path, content)
-        except ContentError as refusal:
-            self.refused[path] = refusal
+        # Parsed once the pass is over: an error of the archive itself (a link out of it, a
+        # duplicate) is the one reported, and the document models (pydantic, spdx-tools) are
+        # loaded once the reading process has ended, not beside it.
+        self.contents[path] = content
 
     def finish(self, context: ScanContext) -> None:
-        for path in (SBOM_PATH, EXTERNALS_PATH):
-            if path in self.refused:
-                raise self.refused[path]
-        if SBOM_PATH not in self.documents:
+        documents = {
+            path: load_document(path, self.contents[path])
+            for path in (SBOM_PATH, EXTERNALS_PATH)
+            if path in self.contents
+        }
+        if SBOM_PATH not in documents:
             context.notice(
                 f"{context.artifact_name} carries no SBOM data of its own ({SBOM_PATH}); "
                 "bundled C libraries cannot be listed"
             )
         mismatches: list[str] = []
         for path in (SBOM_PATH, EXTERNALS_PATH):
-            if path not in self.documents:
+            if path not in documents:
                 continue
-            document = self.documents[path]
+            document = documents[path]
             listed = listed_files(document, path)
             mismatches += _check_files(listed, context, _files_of(document, listed, self.replaced))
             if path == SBOM_PATH:

@@ -111,7 +111,7 @@ def source_sbom(
 
     options = options or SbomOptions()
     artifact = Path(artifact)
-    writer = _DeferredSpdxWriter(options.creators, options.formats, options.cyclonedx_version)
+    writer = _DeferredSpdxWriter(options.creators)
     with collection_paused():
         with steps.step(f"Reading {artifact.name}", forks=True) as update:
             inventory = scan(
@@ -121,7 +121,6 @@ def source_sbom(
                 limits=options.limits,
                 scanners=default_scanners(cache_dir=options.index.cache_dir),
                 progress=update,
-                on_file=writer.prepare_file if writer.prepares_files else None,
                 yield_to_reading=process_ends,
             )
         return _finish(inventory, options, writer, steps)
@@ -221,32 +220,12 @@ def render(
 
 
 class _DeferredSpdxWriter:
-    """The SPDX writer, imported at the first file: the imports then overlap decompression.
+    """The SPDX writer, made (and its library loaded) when a document is first rendered:
+    after the reading process has ended, so that the two never hold their memory at once."""
 
-    The enrichment modules are imported there too, for the same reason, and so is the
-    CycloneDX writer when ``formats`` has CycloneDX, with its validators and templates.
-    """
-
-    def __init__(
-        self, creators: tuple[str, ...], formats: tuple[str, ...] = (), cyclonedx_version: str = "1.7"
-    ) -> None:
+    def __init__(self, creators: tuple[str, ...]) -> None:
         self.creators = creators
-        self._cyclonedx_version = cyclonedx_version
         self.writer: Any = None
-        self._spdx = "spdx-json" in formats
-        self._cyclonedx = [f == "cyclonedx-xml" for f in formats if f.startswith("cyclonedx-")]
-        self.prepares_files = self._spdx or bool(self._cyclonedx)  # worth a scan's on_file
-
-    def prepare_file(self, entry: Any) -> None:
-        if self._cyclonedx:
-            from ..enrich import lookup  # noqa: F401
-            from ..write import cyclonedx
-
-            for xml in self._cyclonedx:
-                cyclonedx.shapes_of(xml, cyclonedx.VERSIONS[self._cyclonedx_version])
-            self._cyclonedx = []
-        if self._spdx:
-            self._writer().prepare_file(entry)
 
     def render_parts(self, inventory: Inventory) -> Iterator[bytes]:
         return self._writer().render_parts(inventory)
@@ -256,7 +235,6 @@ class _DeferredSpdxWriter:
 
     def _writer(self) -> Any:
         if self.writer is None:
-            from ..enrich import lookup  # noqa: F401
             from ..write.spdx import SpdxWriter
 
             self.writer = SpdxWriter(self.creators)
