@@ -84,10 +84,16 @@ def test_debundled_tree(debundled: Path, tmp_path: Path) -> None:
         f"pip/{n}" for n in vendored
     ]
     assert result["components"]["added"] == []
-    # mpdecimal's sources carry the BSD-2-Clause text in their header notices; the release
-    # tooling concludes nothing
+    # The C libraries' sources carry their notices (hacl-star: MIT texts and Apache-2.0 short
+    # references; libb2: CC0's notice; mpdecimal: the BSD-2-Clause text); the release tooling
+    # concludes nothing
     assert result["components"]["changed"] == [
-        {"component": "mpdecimal", "field": "license", "old": [None, None], "new": [None, "BSD-2-Clause"]}
+        {"component": name, "field": "license", "old": [None, None], "new": [None, expression]}
+        for name, expression in (
+            ("hacl-star", "Apache-2.0 AND MIT"),
+            ("libb2", "CC0-1.0"),
+            ("mpdecimal", "BSD-2-Clause"),
+        )
     ]
     removed_files = result["files"]["removed_paths"]
     expat_files = [f["fileName"] for f in reference["files"] if f["fileName"].startswith("Modules/expat/")]
