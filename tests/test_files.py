@@ -200,7 +200,7 @@ def test_the_spdx_writer_keeps_nothing_per_file_in_memory(tmp_path: Path) -> Non
         def peak(archive):
             tracemalloc.start()
             writer = SpdxWriter()
-            for _ in writer.render_parts(sbomgen.scan(archive, on_file=writer.prepare_file)):
+            for _ in writer.render_parts(sbomgen.scan(archive)):
                 pass
             found = tracemalloc.get_traced_memory()  # (held now, the writer still alive; peak)
             tracemalloc.stop()

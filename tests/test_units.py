@@ -204,7 +204,7 @@ def test_a_file_prepared_again_keeps_its_id(tmp_path: Path) -> None:
 
 def test_paths_sharing_a_plain_id_get_unique_ids_the_same_in_every_flow(tmp_path: Path) -> None:
     """The first path (in the artifact's order) keeps the plain ID, the later ones get
-    SpdxIds' hashed IDs: through the command line, a writer fed during the scan, a fresh
+    SpdxIds' hashed IDs: through the command line, a writer fed the files first, a fresh
     writer, and a writer that saw one of them again with other content."""
     import json
 
@@ -215,7 +215,9 @@ def test_paths_sharing_a_plain_id_get_unique_ids_the_same_in_every_flow(tmp_path
     artifact = write_tar(tmp_path / "Python-3.99.0.tgz", cpython_tree(**same))
     assert run_sbomgen("tarball", artifact, "-o", tmp_path / "cli.json", "--offline").returncode == 0
     fed = SpdxWriter()
-    inventory = sbomgen.scan(artifact, on_file=fed.prepare_file)
+    inventory = sbomgen.scan(artifact)
+    for entry in inventory.files:
+        fed.prepare_file(entry)
     again = SpdxWriter()
     again.prepare_file(FileEntry("Lib/a-b.py", 9, (Checksum("SHA1", "0" * 40),)))
     again.prepare_file(FileEntry("Lib/a+b.py", 9, (Checksum("SHA1", "0" * 40),)))

@@ -52,7 +52,6 @@ def scan(
     limits: Limits | None = None,
     scanners: list[Scanner] | None = None,
     progress: Callable[..., None] | None = None,
-    on_file: Callable[[FileEntry], None] | None = None,
     top_folder: bool = True,
     yield_to_reading: bool = False,
 ) -> Inventory:
@@ -60,8 +59,7 @@ def scan(
 
     ``progress`` is called with how far the pass is: ``progress(done, total)`` in bytes of
     the artifact file where the system tells how much the reading process read, else
-    ``progress(done)`` in unpacked bytes (of a total nobody knows before the end); ``on_file``
-    with each file entry as soon as it is hashed (a writer can prepare it meanwhile).
+    ``progress(done)`` in unpacked bytes (of a total nobody knows before the end).
     Files keep the artifact's order. ``top_folder=False`` reads archives whose members
     sit at the root (wheels, embeddable zips) with paths relative to it.
     ``yield_to_reading=True`` lowers the calling process's scheduling priority (nice 10,
@@ -79,7 +77,7 @@ def scan(
     artifact_algorithms = tuple(a for a in SUPPORTED_CHECKSUMS if a in requested | {"SHA512"} and a != "SHA1")
     reader = ArchiveReader(path, limits, artifact_algorithms, top_folder=top_folder)
     with collection_paused():
-        return _scan(reader, path, algorithms, allow_mismatch, scanners, progress, on_file, yield_to_reading)
+        return _scan(reader, path, algorithms, allow_mismatch, scanners, progress, yield_to_reading)
 
 
 @contextlib.contextmanager
@@ -103,7 +101,6 @@ def _scan(
     allow_mismatch: bool,
     scanners: list[Scanner] | None,
     progress: Callable[..., None] | None,
-    on_file: Callable[[FileEntry], None] | None,
     yield_to_reading: bool,
 ) -> Inventory:
     scanners = scanners if scanners is not None else default_scanners()
@@ -146,15 +143,11 @@ def _scan(
             if target is not None:
                 entry = replace(target, path=name)
                 files.add(entry)
-                if on_file is not None:
-                    on_file(entry)
             continue
         if digests is None:
             continue
         entry = FileEntry(name, size, tuple(map(Checksum, algorithms, digests)))
         files.add(entry)
-        if on_file is not None:
-            on_file(entry)
         if content is not None:
             for scanner in scanners:
                 if scanner.wants(name):

@@ -494,7 +494,7 @@ class _Nesting:
 
 @functools.cache
 def shapes_of(xml: bool, schema: SchemaVersion = SCHEMA_VERSION) -> _Shapes:
-    """The shapes of one format and version, made once (and early: while a scan runs)."""
+    """The shapes of one format and version, made once."""
     return _Shapes(xml, schema)
 
 

@@ -114,9 +114,8 @@ def verification_code(sorted_sha1s: Iterable[str]) -> str:
 class SpdxWriter:
     """Builds, validates and serialises the SPDX document of an inventory.
 
-    ``prepare_file`` does the per-file part (checks, JSON text) and can be handed to
-    ``scan`` as its ``on_file`` callback, so that work overlaps the archive's
-    decompression instead of following it. ``render`` prepares whatever was not.
+    ``prepare_file`` does the per-file part (checks, JSON text); ``render`` prepares every
+    file of the inventory that is not prepared as it is now.
 
     Files and their CONTAINS relationships, thousands of elements of one fixed shape, are
     written through templates that spdx-tools' own converter makes from a model object of
@@ -142,8 +141,7 @@ class SpdxWriter:
         self._problems: dict[str, list[ValidationMessage]] = {}
         self._converter = _converter()
         self._text = ElementText(self._converter)
-        # Load the license list and build the tokenizer spdx-tools' validator uses: early,
-        # while a scan runs, rather than after it.
+        # Load the license list and build the tokenizer spdx-tools' validator uses.
         licensing().validate("MIT")
 
     def prepare_file(self, entry: FileEntry) -> None:
@@ -235,8 +233,8 @@ class SpdxWriter:
         self._make_ids_unique(inventory.files)
 
     def _compare(self, files: FileTable) -> tuple[set[str] | None, list[str]]:
-        """``_differences`` between the files and the prepared ones; at once in the usual
-        case, a writer that prepared each file as the scan read it."""
+        """``_differences`` between the files and the prepared ones; at once where the writer
+        prepared every file already (a second render)."""
         query = f"SELECT {ROW} FROM elements ORDER BY path"
         (count,) = self._elements.execute("SELECT count(*) FROM elements").fetchone()
         if count == len(files) and all(map(operator.eq, files.rows_by_path(), self._elements.execute(query))):
