@@ -22,6 +22,12 @@ from conftest import (
     sbomgen,
     write_tar,
 )
+from hypothesis import given as given_
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from sbomgen.errors import ContentError
+from sbomgen.workflows import diff
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HUGE = b"9" * 5000
@@ -419,6 +425,47 @@ def test_cyclonedx_xml_in_utf_8_is_still_validated(tmp_path: Path) -> None:
     run = sbomgen("validate", doc)
     assert run.returncode == 0, run.stdout
     assert run.stdout.decode() == f"{doc}: valid CycloneDX 1.6 XML\n"
+
+
+_FIELDS = st.tuples(
+    st.sampled_from(["name", "version", "purl"]), st.sampled_from(["a", "1.0", "2.0"]), st.booleans()
+)
+
+_READ_ONE_WAY = (
+    r"^bom\.xml: not an SBOM sbomgen reads \(.*\): (<\w+> appears twice in one <component>"
+    r"|the element '\w+' is in no namespace|<name> holds elements where it holds text)$"
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given_(st.lists(_FIELDS, min_size=1, max_size=4), st.booleans())
+def test_cyclonedx_xml_read_one_way_or_refused(fields: list[tuple[str, str, bool]], nested: bool) -> None:
+    """A component's field given twice (the reader kept the last), in no namespace (read as
+    CycloneDX's own) or holding an element is refused, as JSON's key given twice is: else
+    `diff` would report what one reading of the document says."""
+    children = "".join(
+        f"<{tag}>{value}</{tag}>" if namespaced else f'<{tag} xmlns="">{value}</{tag}>'
+        for tag, value, namespaced in fields
+    )
+    if nested:
+        children = children.replace("</name>", "<x/></name>", 1)
+    data = (
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><components><component type="library">'
+        f"{children}</component></components></bom>"
+    ).encode()
+    tags = [tag for tag, _, _ in fields]
+    one_way = (
+        all(namespaced for _, _, namespaced in fields)
+        and len(set(tags)) == len(tags)
+        and not (nested and "name" in tags)
+    )
+    if one_way and "name" in tags:
+        component = diff.loads(data, "bom.xml").components
+        values = {tag: value for tag, value, _ in fields}
+        assert [c["version"] for c in component.values()] == [values.get("version")]
+    elif not one_way:
+        with pytest.raises(ContentError, match=_READ_ONE_WAY):
+            diff.loads(data, "bom.xml")
 
 
 # diff: keyed by canonical name and place in the dependency graph ------------------------------
