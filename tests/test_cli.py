@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -221,3 +224,47 @@ def test_release_into_another_folder_lists_what_it_wrote(small: Path, tmp_path: 
         "https://example.com/b",
         fragments=("-o names a folder",),
     )
+
+
+FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["validate", "{sbom}"], 0),
+        (["diff", "{sbom}", "{other}", "--json"], 1),
+        (["report", "{sbom}", "-o", "-"], 0),
+        (["--version"], 0),
+    ],
+    ids=["validate", "diff", "report", "version"],
+)
+def test_a_standard_output_that_takes_nothing_is_exit_6(args: list[str], code: int, tmp_path: Path) -> None:
+    """Standard output on a full disk (or closed) is the output failing: exit 6 and one line,
+    not exit 5 (a bug) and not a traceback at exit."""
+    sbom = tmp_path / "a.spdx.json"
+    other = tmp_path / "b.spdx.json"
+    package = {"SPDXID": "SPDXRef-a", "name": "a", "downloadLocation": "NONE"}
+    document = {
+        "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": "a",
+        "documentNamespace": "https://example.org/a",
+        "creationInfo": {"created": "2025-01-01T00:00:00Z", "creators": ["Tool: t"]}, "packages": [package],
+    }  # fmt: skip
+    sbom.write_text(json.dumps(document))
+    package["versionInfo"] = "2"
+    other.write_text(json.dumps(document))
+    command = [a.format(sbom=sbom, other=other) for a in args]
+    assert sbomgen(*command).returncode == code
+    for reason, closed in (("No space left on device", False), ("Bad file descriptor", True)):
+        with FULL.open("wb") as full:
+            run = subprocess.run(
+                [sys.executable, "-m", "sbomgen", *command],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                preexec_fn=(lambda: os.close(1)) if closed else None,
+            )
+        assert (run.returncode, run.stderr.decode()) == (
+            6,
+            f"sbomgen: error: cannot write to the standard output: {reason}\n",
+        )
