@@ -30,7 +30,7 @@ EXIT_CODES = {
     10: "signing could not be done (identity, trust root, services)",
 }
 # The codes every command can return: success, a bad command line, a bug in sbomgen.
-_ALWAYS = (0, 2, 5)
+_ALWAYS = (0, 2, 5, 6)  # 6: every command prints, and standard output may take nothing
 
 
 def exit_codes(*codes: int, **meaning: str) -> str:
