@@ -468,6 +468,42 @@ def test_cyclonedx_xml_read_one_way_or_refused(fields: list[tuple[str, str, bool
             diff.loads(data, "bom.xml")
 
 
+@settings(max_examples=60, deadline=None)
+@given_(
+    st.lists(st.tuples(st.sampled_from(["r", "a", "b"]), st.lists(st.sampled_from(["a", "b"]), max_size=2)))
+)
+def test_cyclonedx_dependencies_of_one_ref_are_one_entry(entries: list[tuple[str, list[str]]]) -> None:
+    """Two entries for one ref in `dependencies`: the reader kept the last list, so an edge
+    the document states went missing from the graph `diff` names components by."""
+    components = "".join(
+        f'<component type="library" bom-ref="{ref}"><name>{ref}</name></component>' for ref in "ab"
+    )
+    dependencies = "".join(
+        f'<dependency ref="{ref}">' + "".join(f'<dependency ref="{t}"/>' for t in on) + "</dependency>"
+        for ref, on in entries
+    )
+    xml = (
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><metadata>'
+        '<component type="application" bom-ref="r"><name>r</name></component></metadata>'
+        f"<components>{components}</components>"
+        f"<dependencies>{dependencies}</dependencies></bom>"
+    )
+    as_json = {
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "metadata": {"component": {"type": "application", "name": "r", "bom-ref": "r"}},
+        "components": [{"type": "library", "name": ref, "bom-ref": ref} for ref in "ab"],
+        "dependencies": [{"ref": ref, "dependsOn": on} for ref, on in entries],
+    }  # fmt: skip
+    refs = [ref for ref, _ in entries]
+    twice = next((ref for number, ref in enumerate(refs) if ref in refs[:number]), None)
+    for data in (xml.encode(), json.dumps(as_json).encode()):
+        if twice is None:
+            diff.loads(data, "bom")
+        else:
+            with pytest.raises(ContentError, match=f"dependencies: '{twice}' has more than one entry$"):
+                diff.loads(data, "bom")
+
+
 # diff: keyed by canonical name and place in the dependency graph ------------------------------
 
 

@@ -3,6 +3,7 @@ group of commands (make.py, trust.py, inspect.py, cache.py; common.py: what they
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import os
@@ -108,6 +109,8 @@ class _Descriptor(io.RawIOBase):
             return os.write(1, data)
         except OSError as exc:
             self.failed = True
+            if exc.errno == errno.EPIPE:  # the reader left (| head): click leaves quietly
+                raise
             raise OutputError(f"cannot write to the standard output: {exc.strerror}") from None
 
 
