@@ -268,3 +268,20 @@ def test_a_standard_output_that_takes_nothing_is_exit_6(args: list[str], code: i
             6,
             f"sbomgen: error: cannot write to the standard output: {reason}\n",
         )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--max-ratio", "nan", "'nan' is not a number"),  # every comparison false: no ratio limit
+        ("--timeout", "nan", "'nan' is not a number"),  # was exit 5, from the socket
+        ("--timeout", "inf", "inf is not in the range 0<x<=86400"),  # was exit 5: time_t overflow
+        ("--index-url", "http://a\x1b[2J/", "the index URL 'http://a\\x1b[2J/' holds a control character"),
+        ("--index-url", "http://[::1/", "'http://[::1/' is not a URL (Invalid IPv6 URL)"),  # was exit 5
+        ("--index-url", "http://a:99999/", "'http://a:99999/' is not a URL (Port out of range"),
+    ],
+)
+def test_a_number_or_url_no_request_can_use_is_a_bad_command_line(
+    small: Path, tmp_path: Path, option: str, value: str, fragment: str
+) -> None:
+    refused(tmp_path, 2, "tarball", small, "-o", "{out}", option, value, fragments=(fragment,))

@@ -263,6 +263,17 @@ class Size(click.ParamType):
         return number * scale
 
 
+class Number(click.FloatRange):
+    """A FloatRange that refuses NaN, which passes every comparison of a range (and
+    compared with, turns a limit off)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
 def _options(command: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
@@ -298,7 +309,7 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             limit(
                 "--max-ratio",
-                click.FloatRange(1),
+                Number(1),
                 defaults.max_ratio,
                 "Largest expansion ratio once past 128M unpacked (default 250).",
             ),
@@ -350,7 +361,7 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
             cache_dir_option,
             click.option(
                 "--timeout",
-                type=click.FloatRange(0, min_open=True),
+                type=Number(0, 86_400, min_open=True),  # a day: a socket takes no infinity
                 default=10.0,
                 show_default=True,
                 envvar="SBOMGEN_TIMEOUT",
