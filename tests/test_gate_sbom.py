@@ -22,9 +22,10 @@ from conftest import (
     sbomgen,
     write_tar,
 )
+from hypothesis import example, settings
 from hypothesis import given as given_
-from hypothesis import settings
 from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
 
 from sbomgen.errors import ContentError
 from sbomgen.workflows import diff
@@ -502,6 +503,60 @@ def test_cyclonedx_dependencies_of_one_ref_are_one_entry(entries: list[tuple[str
         else:
             with pytest.raises(ContentError, match=f"dependencies: '{twice}' has more than one entry$"):
                 diff.loads(data, "bom")
+
+
+_TREE = st.lists(
+    st.tuples(
+        st.sampled_from(["pip", "setuptools", "pip/setuptools", "a%2Fb", "a/b", "A.b"]), st.integers(0, 3)
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _tree_bom(tree: list[tuple[str, int]]) -> bytes:
+    """CycloneDX of components (name, what depends on it: 0 the root, n the n-th component)."""
+    refs = [f"c{number}" for number in range(len(tree))]
+    edges: dict[str, list[str]] = {"root": []}
+    for number, (_, parent) in enumerate(tree):
+        edges.setdefault(refs[parent - 1] if 0 < parent <= number else "root", []).append(refs[number])
+    return json.dumps(
+        {
+            "bomFormat": "CycloneDX", "specVersion": "1.6",
+            "metadata": {"component": {"type": "application", "name": "root", "bom-ref": "root"}},
+            "components": [
+                {"type": "library", "name": name, "version": "1", "bom-ref": ref}
+                for (name, _), ref in zip(tree, refs, strict=True)
+            ],
+            "dependencies": [{"ref": ref, "dependsOn": on} for ref, on in edges.items()],
+        }
+    ).encode()  # fmt: skip
+
+
+def _paths(tree: list[tuple[str, int]]) -> list[tuple[str, ...]] | None:
+    """Each component's names from the root, canonical; None when two are the same."""
+    paths: list[tuple[str, ...]] = []
+    for number, (name, parent) in enumerate(tree):
+        above = paths[parent - 1] if 0 < parent <= number else ()
+        paths.append((*above, canonicalize_name(name)))
+    return sorted(paths) if len(set(paths)) == len(paths) else None
+
+
+@settings(max_examples=80, deadline=None)
+@given_(_TREE, _TREE)
+@example([("pip", 0), ("setuptools", 1)], [("pip", 0), ("pip/setuptools", 0)])
+def test_diff_tells_a_name_with_a_slash_from_a_vendored_package(
+    old: list[tuple[str, int]], new: list[tuple[str, int]]
+) -> None:
+    """A component named "pip/setuptools" under the root and setuptools vendored by pip were
+    one key ("pip/setuptools"): diff said no change between the two."""
+    left, right = _paths(old), _paths(new)
+    if left is None or right is None:
+        with pytest.raises(ContentError, match="cannot be told apart"):
+            diff.compare(diff.loads(_tree_bom(old), "bom"), diff.loads(_tree_bom(new), "bom"))
+        return
+    difference = diff.compare(diff.loads(_tree_bom(old), "bom"), diff.loads(_tree_bom(new), "bom"))
+    assert difference.empty == (left == right)
 
 
 # diff: keyed by canonical name and place in the dependency graph ------------------------------
