@@ -285,3 +285,26 @@ def test_a_number_or_url_no_request_can_use_is_a_bad_command_line(
     small: Path, tmp_path: Path, option: str, value: str, fragment: str
 ) -> None:
     refused(tmp_path, 2, "tarball", small, "-o", "{out}", option, value, fragments=(fragment,))
+
+
+def test_a_file_name_with_a_terminal_escape_is_printed_escaped(tmp_path: Path) -> None:
+    """Names of the user's files, printed back: an OSC sequence (it sets a terminal's title;
+    click strips only CSI sequences from piped output) was written raw by "wrote ..." lines
+    and validate's verdict."""
+    package = {"SPDXID": "SPDXRef-a", "name": "a", "downloadLocation": "NONE"}
+    document = {
+        "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": "a",
+        "documentNamespace": "https://example.org/a", "documentDescribes": ["SPDXRef-a"],
+        "creationInfo": {"created": "2025-01-01T00:00:00Z", "creators": ["Tool: t"]}, "packages": [package],
+    }  # fmt: skip
+    sbom = tmp_path / "a\x1b]0;t\x07.spdx.json"
+    sbom.write_text(json.dumps(document))
+
+    def shown(path: Path) -> str:
+        return str(path).replace("\x1b", "\\u001b").replace("\x07", "\\u0007")
+
+    run = sbomgen("validate", sbom)
+    assert (run.returncode, run.stdout.decode()) == (0, f"{shown(sbom)}: valid SPDX 2.3\n")
+    report = tmp_path / "r\x1b]0;t\x07.html"
+    run = sbomgen("report", sbom, "-o", report)
+    assert (run.returncode, run.stderr) == (0, f"sbomgen: wrote {shown(report)}\n")

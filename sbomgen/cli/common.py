@@ -88,21 +88,26 @@ def verbosity_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def info(message: str) -> None:
     """A line about what was done: hidden by -q."""
     if _verbosity >= 0:
-        click.echo(f"sbomgen: {message}", err=True)
+        _line(f"sbomgen: {message}")
 
 
 def warn(message: str) -> None:
     """A line a user should read: hidden only by -qq."""
     if _verbosity >= -1:
-        click.echo(f"sbomgen: {message}", err=True)
+        _line(f"sbomgen: {message}")
 
 
 def error(message: str) -> None:
-    """One line; what a message quotes from an input may hold control characters (a terminal's
-    escape sequences), written escaped here."""
+    """One line, always said."""
+    _line(f"sbomgen: error: {message}")
+
+
+def _line(text: str) -> None:
+    """One line on stderr; what it quotes of an input or names of the user's (an output's
+    name) may hold control characters (a terminal's escape sequences), written escaped."""
     from ..documents.text import printable
 
-    click.echo(f"sbomgen: error: {printable(message)}", err=True)
+    click.echo(printable(text), err=True)
 
 
 class CommandSteps:
@@ -118,6 +123,9 @@ class CommandSteps:
         self, label: str, total: int | None = None, *, forks: bool = False
     ) -> Iterator[Callable[..., None] | None]:
         start = time.monotonic()
+        from ..documents.text import printable
+
+        label = printable(label)  # it may name a file
         bar = _Bar(label, total) if self.terminal and _verbosity >= 0 else None
         if bar is not None and not forks:
             bar.update(0)  # a spinner from the start: nothing forks in this step
