@@ -501,7 +501,9 @@ def test_cyclonedx_dependencies_of_one_ref_are_one_entry(entries: list[tuple[str
         if twice is None:
             diff.loads(data, "bom")
         else:
-            with pytest.raises(ContentError, match=f"dependencies: '{twice}' has more than one entry$"):
+            with pytest.raises(
+                ContentError, match=rf"dependencies\[\d+\]: '{twice}' has more than one entry$"
+            ):
                 diff.loads(data, "bom")
 
 

@@ -208,16 +208,6 @@ class Bom(Strict):
     dependencies: list[Dependency] = []
     compositions: list[Composition] = []
 
-    @model_validator(mode="after")
-    def _one_entry_a_ref(self) -> Bom:
-        """A component's dependencies are one entry: of two, a reader would keep one list."""
-        seen: set[str] = set()
-        for dependency in self.dependencies:
-            if dependency.ref in seen:
-                raise ValueError(f"dependencies: {dependency.ref[:200]!r} has more than one entry")
-            seen.add(dependency.ref)
-        return self
-
     def all_components(self) -> Iterator[Component]:
         """Every component, the metadata's first, nested ones included."""
         if self.metadata is not None and self.metadata.component is not None:

@@ -351,7 +351,14 @@ def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
         names[element] = component.name
         by_id[element] = component
     _no_collision(files, source, "files")
-    edges = {d.ref: d.dependsOn for d in bom.dependencies}
+    edges: dict[str, list[str]] = {}
+    for number, dependency in enumerate(bom.dependencies):
+        # Two entries are two lists of what one component depends on: which one holds?
+        if dependency.ref in edges:
+            raise ContentError(
+                f"{source}: dependencies[{number}]: {dependency.ref[:200]!r} has more than one entry"
+            )
+        edges[dependency.ref] = dependency.dependsOn
     root = ids.get(id(root_component)) if root_component is not None else None
     keys, snapshot.parents = _graph_keys(root, names, edges, source)
     snapshot.root = keys[root] if root is not None else None
