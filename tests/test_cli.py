@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,7 +46,7 @@ def test_every_command_has_quiet_verbose_and_lists_its_exit_codes(command: str) 
     text = _help(command)
     assert "-q, --quiet" in text and "-v, --verbose" in text
     codes = [int(c) for c in re.findall(r"^\s+(\d+)  ", text.split("Exit codes:")[1], re.M)]
-    assert codes == sorted(codes) and {0, 2, 5} <= set(codes)
+    assert codes == sorted(codes) and {0, 2, 5, 6} <= set(codes)  # 6: a standard output that takes nothing
     if command in WRITERS:
         assert "-o, --output" in text and 6 in codes
     if command in SBOM_WRITERS:
@@ -221,3 +224,87 @@ def test_release_into_another_folder_lists_what_it_wrote(small: Path, tmp_path: 
         "https://example.com/b",
         fragments=("-o names a folder",),
     )
+
+
+FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["validate", "{sbom}"], 0),
+        (["diff", "{sbom}", "{other}", "--json"], 1),
+        (["report", "{sbom}", "-o", "-"], 0),
+        (["--version"], 0),
+    ],
+    ids=["validate", "diff", "report", "version"],
+)
+def test_a_standard_output_that_takes_nothing_is_exit_6(args: list[str], code: int, tmp_path: Path) -> None:
+    """Standard output on a full disk (or closed) is the output failing: exit 6 and one line,
+    not exit 5 (a bug) and not a traceback at exit."""
+    sbom = tmp_path / "a.spdx.json"
+    other = tmp_path / "b.spdx.json"
+    package = {"SPDXID": "SPDXRef-a", "name": "a", "downloadLocation": "NONE"}
+    document = {
+        "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": "a",
+        "documentNamespace": "https://example.org/a",
+        "creationInfo": {"created": "2025-01-01T00:00:00Z", "creators": ["Tool: t"]}, "packages": [package],
+    }  # fmt: skip
+    sbom.write_text(json.dumps(document))
+    package["versionInfo"] = "2"
+    other.write_text(json.dumps(document))
+    command = [a.format(sbom=sbom, other=other) for a in args]
+    assert sbomgen(*command).returncode == code
+    for reason, closed in (("No space left on device", False), ("Bad file descriptor", True)):
+        with FULL.open("wb") as full:
+            run = subprocess.run(
+                [sys.executable, "-m", "sbomgen", *command],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                preexec_fn=(lambda: os.close(1)) if closed else None,
+            )
+        assert (run.returncode, run.stderr.decode()) == (
+            6,
+            f"sbomgen: error: cannot write to the standard output: {reason}\n",
+        )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--max-ratio", "nan", "'nan' is not a number"),  # every comparison false: no ratio limit
+        ("--timeout", "nan", "'nan' is not a number"),  # was exit 5, from the socket
+        ("--timeout", "inf", "inf is not in the range 0<x<=86400"),  # was exit 5: time_t overflow
+        ("--index-url", "http://a\x1b[2J/", "the index URL 'http://a\\x1b[2J/' holds a control character"),
+        ("--index-url", "http://[::1/", "'http://[::1/' is not a URL (Invalid IPv6 URL)"),  # was exit 5
+        ("--index-url", "http://a:99999/", "'http://a:99999/' is not a URL (Port out of range"),
+    ],
+)
+def test_a_number_or_url_no_request_can_use_is_a_bad_command_line(
+    small: Path, tmp_path: Path, option: str, value: str, fragment: str
+) -> None:
+    refused(tmp_path, 2, "tarball", small, "-o", "{out}", option, value, fragments=(fragment,))
+
+
+def test_a_file_name_with_a_terminal_escape_is_printed_escaped(tmp_path: Path) -> None:
+    """Names of the user's files, printed back: an OSC sequence (it sets a terminal's title;
+    click strips only CSI sequences from piped output) was written raw by "wrote ..." lines
+    and validate's verdict."""
+    package = {"SPDXID": "SPDXRef-a", "name": "a", "downloadLocation": "NONE"}
+    document = {
+        "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT", "name": "a",
+        "documentNamespace": "https://example.org/a", "documentDescribes": ["SPDXRef-a"],
+        "creationInfo": {"created": "2025-01-01T00:00:00Z", "creators": ["Tool: t"]}, "packages": [package],
+    }  # fmt: skip
+    sbom = tmp_path / "a\x1b]0;t\x07.spdx.json"
+    sbom.write_text(json.dumps(document))
+
+    def shown(path: Path) -> str:
+        return str(path).replace("\x1b", "\\u001b").replace("\x07", "\\u0007")
+
+    run = sbomgen("validate", sbom)
+    assert (run.returncode, run.stdout.decode()) == (0, f"{shown(sbom)}: valid SPDX 2.3\n")
+    report = tmp_path / "r\x1b]0;t\x07.html"
+    run = sbomgen("report", sbom, "-o", report)
+    assert (run.returncode, run.stderr) == (0, f"sbomgen: wrote {shown(report)}\n")

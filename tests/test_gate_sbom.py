@@ -22,6 +22,13 @@ from conftest import (
     sbomgen,
     write_tar,
 )
+from hypothesis import example, settings
+from hypothesis import given as given_
+from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
+
+from sbomgen.errors import ContentError
+from sbomgen.workflows import diff
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HUGE = b"9" * 5000
@@ -419,6 +426,139 @@ def test_cyclonedx_xml_in_utf_8_is_still_validated(tmp_path: Path) -> None:
     run = sbomgen("validate", doc)
     assert run.returncode == 0, run.stdout
     assert run.stdout.decode() == f"{doc}: valid CycloneDX 1.6 XML\n"
+
+
+_FIELDS = st.tuples(
+    st.sampled_from(["name", "version", "purl"]), st.sampled_from(["a", "1.0", "2.0"]), st.booleans()
+)
+
+_READ_ONE_WAY = (
+    r"^bom\.xml: not an SBOM sbomgen reads \(.*\): (<\w+> appears twice in one <component>"
+    r"|the element '\w+' is in no namespace|<name> holds elements where it holds text)$"
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given_(st.lists(_FIELDS, min_size=1, max_size=4), st.booleans())
+def test_cyclonedx_xml_read_one_way_or_refused(fields: list[tuple[str, str, bool]], nested: bool) -> None:
+    """A component's field given twice (the reader kept the last), in no namespace (read as
+    CycloneDX's own) or holding an element is refused, as JSON's key given twice is: else
+    `diff` would report what one reading of the document says."""
+    children = "".join(
+        f"<{tag}>{value}</{tag}>" if namespaced else f'<{tag} xmlns="">{value}</{tag}>'
+        for tag, value, namespaced in fields
+    )
+    if nested:
+        children = children.replace("</name>", "<x/></name>", 1)
+    data = (
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><components><component type="library">'
+        f"{children}</component></components></bom>"
+    ).encode()
+    tags = [tag for tag, _, _ in fields]
+    one_way = (
+        all(namespaced for _, _, namespaced in fields)
+        and len(set(tags)) == len(tags)
+        and not (nested and "name" in tags)
+    )
+    if one_way and "name" in tags:
+        component = diff.loads(data, "bom.xml").components
+        values = {tag: value for tag, value, _ in fields}
+        assert [c["version"] for c in component.values()] == [values.get("version")]
+    elif not one_way:
+        with pytest.raises(ContentError, match=_READ_ONE_WAY):
+            diff.loads(data, "bom.xml")
+
+
+@settings(max_examples=60, deadline=None)
+@given_(
+    st.lists(st.tuples(st.sampled_from(["r", "a", "b"]), st.lists(st.sampled_from(["a", "b"]), max_size=2)))
+)
+def test_cyclonedx_dependencies_of_one_ref_are_one_entry(entries: list[tuple[str, list[str]]]) -> None:
+    """Two entries for one ref in `dependencies`: the reader kept the last list, so an edge
+    the document states went missing from the graph `diff` names components by."""
+    components = "".join(
+        f'<component type="library" bom-ref="{ref}"><name>{ref}</name></component>' for ref in "ab"
+    )
+    dependencies = "".join(
+        f'<dependency ref="{ref}">' + "".join(f'<dependency ref="{t}"/>' for t in on) + "</dependency>"
+        for ref, on in entries
+    )
+    xml = (
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><metadata>'
+        '<component type="application" bom-ref="r"><name>r</name></component></metadata>'
+        f"<components>{components}</components>"
+        f"<dependencies>{dependencies}</dependencies></bom>"
+    )
+    as_json = {
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "metadata": {"component": {"type": "application", "name": "r", "bom-ref": "r"}},
+        "components": [{"type": "library", "name": ref, "bom-ref": ref} for ref in "ab"],
+        "dependencies": [{"ref": ref, "dependsOn": on} for ref, on in entries],
+    }  # fmt: skip
+    refs = [ref for ref, _ in entries]
+    twice = next((ref for number, ref in enumerate(refs) if ref in refs[:number]), None)
+    for data in (xml.encode(), json.dumps(as_json).encode()):
+        if twice is None:
+            diff.loads(data, "bom")
+        else:
+            with pytest.raises(
+                ContentError, match=rf"dependencies\[\d+\]: '{twice}' has more than one entry$"
+            ):
+                diff.loads(data, "bom")
+
+
+_TREE = st.lists(
+    st.tuples(
+        st.sampled_from(["pip", "setuptools", "pip/setuptools", "a%2Fb", "a/b", "A.b"]), st.integers(0, 3)
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _tree_bom(tree: list[tuple[str, int]]) -> bytes:
+    """CycloneDX of components (name, what depends on it: 0 the root, n the n-th component)."""
+    refs = [f"c{number}" for number in range(len(tree))]
+    edges: dict[str, list[str]] = {"root": []}
+    for number, (_, parent) in enumerate(tree):
+        edges.setdefault(refs[parent - 1] if 0 < parent <= number else "root", []).append(refs[number])
+    return json.dumps(
+        {
+            "bomFormat": "CycloneDX", "specVersion": "1.6",
+            "metadata": {"component": {"type": "application", "name": "root", "bom-ref": "root"}},
+            "components": [
+                {"type": "library", "name": name, "version": "1", "bom-ref": ref}
+                for (name, _), ref in zip(tree, refs, strict=True)
+            ],
+            "dependencies": [{"ref": ref, "dependsOn": on} for ref, on in edges.items()],
+        }
+    ).encode()  # fmt: skip
+
+
+def _paths(tree: list[tuple[str, int]]) -> list[tuple[str, ...]] | None:
+    """Each component's names from the root, canonical; None when two are the same."""
+    paths: list[tuple[str, ...]] = []
+    for number, (name, parent) in enumerate(tree):
+        above = paths[parent - 1] if 0 < parent <= number else ()
+        paths.append((*above, canonicalize_name(name)))
+    return sorted(paths) if len(set(paths)) == len(paths) else None
+
+
+@settings(max_examples=80, deadline=None)
+@given_(_TREE, _TREE)
+@example([("pip", 0), ("setuptools", 1)], [("pip", 0), ("pip/setuptools", 0)])
+def test_diff_tells_a_name_with_a_slash_from_a_vendored_package(
+    old: list[tuple[str, int]], new: list[tuple[str, int]]
+) -> None:
+    """A component named "pip/setuptools" under the root and setuptools vendored by pip were
+    one key ("pip/setuptools"): diff said no change between the two."""
+    left, right = _paths(old), _paths(new)
+    if left is None or right is None:
+        with pytest.raises(ContentError, match="cannot be told apart"):
+            diff.compare(diff.loads(_tree_bom(old), "bom"), diff.loads(_tree_bom(new), "bom"))
+        return
+    difference = diff.compare(diff.loads(_tree_bom(old), "bom"), diff.loads(_tree_bom(new), "bom"))
+    assert difference.empty == (left == right)
 
 
 # diff: keyed by canonical name and place in the dependency graph ------------------------------

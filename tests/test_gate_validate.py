@@ -369,3 +369,29 @@ def test_property_hostile_xml_through_validate(
     path = tmp_path / name
     path.write_bytes(content)
     assert_only_input_errors(path)
+
+
+_DOCUMENTS = {
+    "bom.spdx": b"SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: x\n",
+    "bom.spdx.yaml": b"spdxVersion: SPDX-2.3\nname: x\n",
+    "bom.rdf.xml": b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><x/></rdf:RDF>',
+    "bom.cdx.xml": b'<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components/></bom>',
+    "bom.json": b'{"spdxVersion": "SPDX-2.3", "name": "x"}',
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(_DOCUMENTS)), st.data())
+def test_a_document_not_in_utf_8_is_refused_in_every_serialisation(
+    tmp_path: Path, name: str, data: st.DataObject
+) -> None:
+    """A byte no UTF-8 text has, anywhere in the document: one line naming it (exit 4); a
+    tag-value document crashed the decoder (exit 5)."""
+    text = _DOCUMENTS[name]
+    at = data.draw(st.integers(0, len(text)))
+    path = tmp_path / name
+    path.write_bytes(text[:at] + b"\xe9" + text[at:])
+    with pytest.raises(SbomgenError) as refused:
+        validate_file(path)
+    assert refused.value.exit_code == 4
+    assert str(refused.value).startswith(f"{path}: ") and "UTF-8" in str(refused.value), refused.value

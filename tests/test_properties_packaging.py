@@ -333,3 +333,23 @@ def test_wheel_command_end_to_end(
         SpdxWriter().render(inventory)
     except SbomgenError as error:
         only_input_errors(error)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 2), min_size=1, max_size=5))
+def test_a_cache_export_gives_each_release_once(picks: list[int]) -> None:
+    """Entries of one release (and bundled file) given twice: the cache keeps one, and the
+    last one won, its data whatever it was: refused, naming both."""
+    entries = json.loads(REAL_EXPORT)["entries"]
+    chosen = [entries[pick] for pick in picks]
+    document = sealed({"format": "sbomgen-index-cache", "version": 1, "entries": chosen})
+    twice = next(((n, picks.index(p)) for n, p in enumerate(picks) if p in picks[:n]), None)
+    if twice is None:
+        assert len(read_export(canonical(document).encode(), "x").entries) == len(picks)
+        return
+    entry = chosen[twice[0]]
+    with pytest.raises(CacheError) as refused:
+        read_export(canonical(document).encode(), "x")
+    assert str(refused.value) == (
+        f"x: entries[{twice[0]}] ({entry['name']} {entry['version']}) is entries[{twice[1]}] again"
+    )

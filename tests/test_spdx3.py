@@ -466,3 +466,54 @@ def test_check_refuses_an_escape_in_an_spdx3_download_location(tmp_path: Path) -
         "holds the control character U+001B\n"
     )
     assert run.stdout == b""
+
+
+def _packages_document(packages: list[tuple[str, str]]) -> dict[str, Any]:
+    """A valid SPDX 3 document of packages given as (IRI, version)."""
+    creation = {
+        "type": "CreationInfo",
+        "@id": "_:c",
+        "specVersion": "3.0.1",
+        "created": "2025-01-01T00:00:00Z",
+    }
+    creation["createdBy"] = ["urn:x:agent"]
+    agent = {"type": "SoftwareAgent", "spdxId": "urn:x:agent", "creationInfo": "_:c", "name": "t"}
+    elements = [
+        {"type": "software_Package", "spdxId": iri, "creationInfo": "_:c", "name": f"p{number}"}
+        | {"software_packageVersion": version}
+        for number, (iri, version) in enumerate(packages)
+    ]
+    document = {"type": "SpdxDocument", "spdxId": "urn:x:doc", "creationInfo": "_:c"}
+    document |= {"rootElement": [packages[0][0]], "element": [iri for iri, _ in packages]}
+    return {
+        "@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld",
+        "@graph": [creation, agent, document, *elements],
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["urn:x:a", "urn:x:b", "urn:x:c"]), st.sampled_from(["1.0", "2.0"])),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_an_iri_defined_twice_is_refused(packages: list[tuple[str, str]]) -> None:
+    """The bindings decode the first object of an IRI and skip the others unread: diff saw one
+    version of a package the document gives two, and validate called it valid."""
+    data = json.dumps(_packages_document(packages)).encode()
+    iris = [iri for iri, _ in packages]
+    twice = sorted({iri for iri in iris if iris.count(iri) > 1})
+    if not twice:
+        found = diff.loads(data, "x.spdx3.json").components
+        assert {name: c["version"] for name, c in found.items()} == {
+            f"p{number}": version for number, (_, version) in enumerate(packages)
+        }
+        return
+    with pytest.raises(ContentError) as refused:
+        diff.loads(data, "x.spdx3.json")
+    assert str(refused.value) == (
+        "x.spdx3.json: not a valid SPDX 3.0.1 document: "
+        f"{len(twice)} IRI(s) defined by more than one object: {twice[0]}"
+    )

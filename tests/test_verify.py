@@ -909,3 +909,34 @@ def test_property_hostile_bundles_are_a_no_never_a_crash(material: Material, dat
     assert result.outcomes and all("\n" not in str(o) for o in result.outcomes)
     if not isinstance(document, dict) or name == "statement":
         assert not result.ok, result.outcomes  # not a bundle, or nothing signed it
+
+
+_OURS = {"sha256": "a" * 64, "sha512": "b" * 128}
+_SPELLINGS = {
+    "sha256": ["sha256", "SHA256", "sha-256", "SHA_256", "Sha256"],
+    "sha512": ["sha512", "SHA512", "sha-512", "SHA_512"],
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*_SPELLINGS["sha256"], *_SPELLINGS["sha512"], "sha1", "gitCommit"]),
+        st.sampled_from(["a" * 64, "A" * 64, "b" * 128, "B" * 128, "c" * 64, "0" * 40]),
+        min_size=1,
+    )
+)
+def test_a_subject_digest_under_any_spelling_of_sha256_or_sha512_is_compared(claimed: dict[str, str]) -> None:
+    """A wrong SHA512 under the name "SHA512" (or "sha-512") beside the right sha256 was left
+    out as another algorithm, so the subject matched: every digest a reader could take for
+    SHA256 or SHA512 must be the artifact's."""
+    from sbomgen.provenance.verify import digests_match
+
+    compared = [
+        (algorithm, value.lower())
+        for name, value in claimed.items()
+        for algorithm, spellings in _SPELLINGS.items()
+        if name in spellings
+    ]
+    expected = all(_OURS[a] == v for a, v in compared) if compared else None
+    assert digests_match(claimed, _OURS) is expected

@@ -3,15 +3,17 @@ group of commands (make.py, trust.py, inspect.py, cache.py; common.py: what they
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import os
 import sys
+from typing import Any
 
 import click
 
 from .. import __version__
-from ..errors import SbomgenError, first_line
+from ..errors import OutputError, SbomgenError, first_line
 from . import cache, inspect, make, trust
 from .common import error, exit_codes
 
@@ -51,11 +53,12 @@ def main() -> None:
     # tens of thousands of objects and no cycles; re-enabled after the scan, the collector's
     # first pass walked them all (7-17 ms) and freed nothing.
     gc.disable()
-    for stream in (sys.stdout, sys.stderr):  # a value no encoding of the terminal has is escaped
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
+    sys.stdout = _standard_output(sys.stdout)
+    if isinstance(sys.stderr, io.TextIOWrapper):  # a value no encoding of the terminal has is escaped
+        sys.stderr.reconfigure(errors="backslashreplace")
     try:
         cli.main(standalone_mode=False)
+        sys.stdout.flush()
     except SbomgenError as exc:
         error(str(exc))
         sys.exit(exc.exit_code)
@@ -79,6 +82,44 @@ def main() -> None:
         sys.exit(5)
     # The output is written and synced. Freeing a large scan's objects one by one would take
     # longer than everything else the interpreter does at exit, so leave without it.
-    sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+class _Descriptor(io.RawIOBase):
+    """File descriptor 1, whose failure (a full disk, a closed descriptor) is the output's
+    (exit 6), not a bug in sbomgen; once it failed, what follows is dropped (the flush at
+    exit would fail again)."""
+
+    failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return 1
+
+    def isatty(self) -> bool:
+        return os.isatty(1)
+
+    def write(self, data: Any) -> int:
+        if self.failed:
+            return len(data)
+        try:
+            return os.write(1, data)
+        except OSError as exc:
+            self.failed = True
+            if exc.errno == errno.EPIPE:  # the reader left (| head): click leaves quietly
+                raise
+            raise OutputError(f"cannot write to the standard output: {exc.strerror}") from None
+
+
+def _standard_output(stream: Any) -> io.TextIOWrapper:
+    """Standard output through ``_Descriptor``; a value no encoding of the terminal has is
+    escaped."""
+    return io.TextIOWrapper(
+        io.BufferedWriter(_Descriptor()),
+        encoding=getattr(stream, "encoding", None) or "utf-8",
+        errors="backslashreplace",
+        line_buffering=bool(getattr(stream, "line_buffering", False)),
+    )

@@ -30,7 +30,7 @@ EXIT_CODES = {
     10: "signing could not be done (identity, trust root, services)",
 }
 # The codes every command can return: success, a bad command line, a bug in sbomgen.
-_ALWAYS = (0, 2, 5)
+_ALWAYS = (0, 2, 5, 6)  # 6: every command prints, and standard output may take nothing
 
 
 def exit_codes(*codes: int, **meaning: str) -> str:
@@ -88,21 +88,26 @@ def verbosity_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def info(message: str) -> None:
     """A line about what was done: hidden by -q."""
     if _verbosity >= 0:
-        click.echo(f"sbomgen: {message}", err=True)
+        _line(f"sbomgen: {message}")
 
 
 def warn(message: str) -> None:
     """A line a user should read: hidden only by -qq."""
     if _verbosity >= -1:
-        click.echo(f"sbomgen: {message}", err=True)
+        _line(f"sbomgen: {message}")
 
 
 def error(message: str) -> None:
-    """One line; what a message quotes from an input may hold control characters (a terminal's
-    escape sequences), written escaped here."""
+    """One line, always said."""
+    _line(f"sbomgen: error: {message}")
+
+
+def _line(text: str) -> None:
+    """One line on stderr; what it quotes of an input or names of the user's (an output's
+    name) may hold control characters (a terminal's escape sequences), written escaped."""
     from ..documents.text import printable
 
-    click.echo(f"sbomgen: error: {printable(message)}", err=True)
+    click.echo(printable(text), err=True)
 
 
 class CommandSteps:
@@ -118,6 +123,9 @@ class CommandSteps:
         self, label: str, total: int | None = None, *, forks: bool = False
     ) -> Iterator[Callable[..., None] | None]:
         start = time.monotonic()
+        from ..documents.text import printable
+
+        label = printable(label)  # it may name a file
         bar = _Bar(label, total) if self.terminal and _verbosity >= 0 else None
         if bar is not None and not forks:
             bar.update(0)  # a spinner from the start: nothing forks in this step
@@ -263,6 +271,17 @@ class Size(click.ParamType):
         return number * scale
 
 
+class Number(click.FloatRange):
+    """A FloatRange that refuses NaN, which passes every comparison of a range (and
+    compared with, turns a limit off)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
 def _options(command: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
@@ -298,7 +317,7 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             limit(
                 "--max-ratio",
-                click.FloatRange(1),
+                Number(1),
                 defaults.max_ratio,
                 "Largest expansion ratio once past 128M unpacked (default 250).",
             ),
@@ -350,7 +369,7 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
             cache_dir_option,
             click.option(
                 "--timeout",
-                type=click.FloatRange(0, min_open=True),
+                type=Number(0, 86_400, min_open=True),  # a day: a socket takes no infinity
                 default=10.0,
                 show_default=True,
                 envvar="SBOMGEN_TIMEOUT",

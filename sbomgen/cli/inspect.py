@@ -62,6 +62,7 @@ def validate(files: tuple[Path, ...], ntia: bool, profile: str | None, as_json: 
             raise click.UsageError("--ntia and --profile: choose one (--profile ntia is the NTIA profile)")
         _profile(files, profile, as_json)
         return
+    from ..documents.text import printable
     from ..workflows.validate import outcome
 
     steps = CommandSteps()
@@ -71,12 +72,13 @@ def validate(files: tuple[Path, ...], ntia: bool, profile: str | None, as_json: 
             valid, lines = outcome(path, ntia)
         invalid += not valid
         for line in lines:
-            click.echo(line)
+            click.echo(printable(line))  # a file's name may hold a terminal's escapes
     if invalid:
         exit_now(1)
 
 
 def _profile(files: tuple[Path, ...], profile: str, as_json: bool) -> None:
+    from ..documents.text import printable
     from ..workflows.profiles import check
 
     failed = 0
@@ -88,7 +90,7 @@ def _profile(files: tuple[Path, ...], profile: str, as_json: bool) -> None:
             results.append(result)
         else:
             for line in lines:
-                click.echo(line)
+                click.echo(printable(line))
     if as_json:
         click.echo(json.dumps(results, indent=2))
     if failed:
@@ -111,6 +113,7 @@ def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) 
     after what vendors it: pip/urllib3. On a terminal a table; piped, plain lines with
     every value in full.
     """
+    from ..documents.text import printable
     from ..workflows import diff as sbom_diff
 
     if as_json and markdown:
@@ -119,7 +122,9 @@ def diff(old: Path, new: Path, as_json: bool, markdown: bool, list_files: bool) 
     if as_json:
         click.echo(json.dumps(difference.as_dict(list_files), indent=2))
     elif markdown:
-        click.echo(sbom_diff.as_markdown(difference, old.name, new.name, list_files), nl=False)
+        click.echo(
+            sbom_diff.as_markdown(difference, printable(old.name), printable(new.name), list_files), nl=False
+        )
     elif sys.stdout.isatty():
         _diff_table(difference, list_files)
     else:

@@ -85,7 +85,14 @@ def read_export(content: bytes, where: str) -> CacheExport:
     raw = document["entries"]
     if export.sha256 != digest(canonical(raw)):
         raise CacheError(f"{where}: the export's checksum does not match its entries (damaged or edited)")
+    first: dict[tuple[str, str, str], int] = {}
     for number, entry in enumerate(export.entries):
         if entry.sha256 != digest(canonical(raw[number]["data"])):
             raise CacheError(f"{where}: entries[{number}] ({entry.name} {entry.version}) fails its checksum")
+        # The cache keeps one answer a release (and bundled file): of two, the last would win.
+        earlier = first.setdefault((entry.name, entry.version, entry.subject), number)
+        if earlier != number:
+            raise CacheError(
+                f"{where}: entries[{number}] ({entry.name} {entry.version}) is entries[{earlier}] again"
+            )
     return export

@@ -294,6 +294,7 @@ def parse_xml(
     if not found:
         raise error(f"{source}: not a CycloneDX XML document (root element {root.tag[:80]!r})")
     namespace = root.tag[: -len("bom")]
+    _check_elements(root, namespace, source, error)
     bom: dict[str, Any] = {"bomFormat": "CycloneDX", "specVersion": found.group(1)}
     if "serialNumber" in root.attrib:
         bom["serialNumber"] = root.attrib["serialNumber"]
@@ -310,6 +311,42 @@ def parse_xml(
         elif tag == "compositions":
             bom["compositions"] = [_composition(c, namespace) for c in child]
     return found.group(1), bom
+
+
+# Elements the schema allows once where they appear, and those that hold text alone.
+_ONCE = _TEXT - {"url"} | {
+    "metadata", "components", "dependencies", "compositions", "supplier", "manufacturer",
+    "authors", "hashes", "licenses", "evidence", "externalReferences", "properties", "tools",
+    "lifecycles", "timestamp", "aggregate", "assemblies", "email", "phase",
+}  # fmt: skip
+_TEXT_ONLY = _TEXT | {"timestamp", "aggregate", "email", "phase"}
+
+
+def _check_elements(root: Any, ns: str, source: str, error: type[SbomgenError]) -> None:
+    """Refuse what the reader would otherwise read one way among several, as the JSON gate
+    refuses a key given twice: an element given twice where the schema allows it once (the
+    reader kept the last), an element in no namespace (read as CycloneDX's own), an element
+    of text with elements inside (its text read up to the first). Extensions (elements of
+    other namespaces) are not looked into."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        seen: set[str] = set()
+        for child in element:
+            if not isinstance(child.tag, str):  # a comment or processing instruction
+                continue
+            if not child.tag.startswith("{"):
+                raise error(f"{source}: the element {child.tag[:80]!r} is in no namespace")
+            if not child.tag.startswith(ns):
+                continue
+            tag = child.tag[len(ns) :]
+            if tag in _ONCE:
+                if tag in seen:
+                    raise error(f"{source}: <{tag}> appears twice in one <{element.tag[len(ns) :]}>")
+                seen.add(tag)
+            if tag in _TEXT_ONLY and len(child):
+                raise error(f"{source}: <{tag}> holds elements where it holds text")
+            stack.append(child)
 
 
 def _metadata(element: Any, ns: str, source: str, error: type[SbomgenError]) -> dict[str, Any]:

@@ -70,6 +70,11 @@ def load_value(value: Any, source: str, error: type[SbomgenError]) -> Document:
     except Exception as exc:  # the bindings raise TypeError, ValueError, KeyError... on bad input
         raise error(f"{source}: not a valid SPDX 3.0.1 document: {_first_line(exc)}") from None
     document = Document(objects)
+    named_twice = _defined_twice(value, objects)
+    if named_twice:
+        document.problems.append(
+            f"{len(named_twice)} IRI(s) defined by more than one object: {named_twice[0]}"
+        )
     missing = sorted(objects.link())
     if missing:
         document.problems.append(f"{len(missing)} reference(s) to elements not in the document: {missing[0]}")
@@ -80,6 +85,26 @@ def load_value(value: Any, source: str, error: type[SbomgenError]) -> Document:
     if len(list(objects.foreach_type(spdx3.SpdxDocument))) != 1:
         document.problems.append("not exactly one SpdxDocument element")
     return document
+
+
+def _defined_twice(value: Any, objects: Any) -> list[str]:
+    """The IRIs that more than one object of the JSON value defines. The bindings decode the
+    first and skip the others unread: a second package of one IRI, of another version or with
+    properties no model accepts, would go unseen by every check."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            iri = next((item[k] for k in ("spdxId", "@id") if isinstance(item.get(k), str)), None)
+            if iri is not None:
+                iri = objects.expand_iri(iri) or iri
+                (twice if iri in seen else seen).add(iri)
+    return sorted(twice)
 
 
 def load(data: bytes, source: str, error: type[SbomgenError]) -> Document:

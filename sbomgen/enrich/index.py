@@ -68,11 +68,12 @@ def api_bases(url: str) -> tuple[str, str | None]:
 
 
 def configured_index_url(explicit: str | None = None) -> str:
-    """``--index-url``, else ``PIP_INDEX_URL``, else pip's configuration, else the public index."""
+    """``--index-url``, else ``PIP_INDEX_URL``, else pip's configuration, else the public index;
+    one that is no URL is a UsageError (exit 2), before anything is asked."""
     if explicit:
-        return explicit.rstrip("/")
+        return _url(explicit, "--index-url")
     if os.environ.get("PIP_INDEX_URL"):
-        return os.environ["PIP_INDEX_URL"].rstrip("/")
+        return _url(os.environ["PIP_INDEX_URL"], "PIP_INDEX_URL")
     for path in _pip_config_files():
         parser = configparser.ConfigParser()
         try:
@@ -81,8 +82,22 @@ def configured_index_url(explicit: str | None = None) -> str:
             continue
         for section in ("install", "global"):
             if parser.has_option(section, "index-url"):
-                return parser.get(section, "index-url").rstrip("/")
+                return _url(parser.get(section, "index-url"), f"index-url in {path}")
     return PUBLIC_INDEX
+
+
+def _url(value: str, source: str) -> str:
+    from ..documents.text import unsafe_character
+    from ..errors import UsageError
+
+    unsafe = unsafe_character(value)
+    if unsafe is not None:
+        raise UsageError(f"{source}: the index URL {value!r} holds {unsafe}")
+    try:
+        urllib.parse.urlsplit(value).port  # noqa: B018 - a port that is no number raises here
+    except ValueError as exc:  # an unclosed [ of an IPv6 host, a port out of range...
+        raise UsageError(f"{source}: {value!r} is not a URL ({exc})") from None
+    return value.rstrip("/")
 
 
 def _pip_config_files() -> list[Path]:

@@ -479,7 +479,9 @@ class SubjectCheck(Check):
             match = digests_match(subject.digest, ours)
             if match:
                 return f"the statement is about {evidence.artifact} (SHA256 {ours['sha256'][:16]}...)"
-            if match is False and any(subject.digest.get(alg, "").lower() == ours[alg] for alg in ours):
+            if match is False and any(
+                ours.get(_algorithm(name)) == value.lower() for name, value in subject.digest.items()
+            ):
                 partial = subject
         if partial is not None:
             raise CheckFailed(
@@ -491,10 +493,16 @@ class SubjectCheck(Check):
 def digests_match(claimed: dict[str, str], ours: dict[str, str]) -> bool | None:
     """True when every digest ``claimed`` gives that sbomgen computes (SHA256, SHA512) is ours;
     None when it gives none of them."""
-    known = {alg: value.lower() for alg, value in claimed.items() if alg in ours}
+    # in-toto names them sha256 and sha512; SHA512 or sha-512 names the same digest to a
+    # reader less strict, so a wrong one under such a name is a mismatch, not another algorithm.
+    known = [(alg, value.lower()) for name, value in claimed.items() if (alg := _algorithm(name)) in ours]
     if not known:
         return None
-    return all(ours[alg] == value for alg, value in known.items())
+    return all(ours[alg] == value for alg, value in known)
+
+
+def _algorithm(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "")
 
 
 class PredicateTypeCheck(Check):

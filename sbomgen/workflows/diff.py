@@ -150,7 +150,7 @@ def _graph_keys(
     keys: dict[str, str] = {}
     parents: dict[str, str] = {}
     if root is not None:
-        keys[root] = canonicalize_name(names[root])
+        keys[root] = name_key(names[root])
         level = [root]
         while level:
             offers: dict[str, tuple[str, str]] = {}  # element -> (its key, its parent's key)
@@ -159,7 +159,7 @@ def _graph_keys(
                 for child in edges.get(node, ()):
                     if child in keys or child not in names:
                         continue
-                    key = prefix + canonicalize_name(names[child])
+                    key = prefix + name_key(names[child])
                     if child not in offers or key < offers[child][0]:
                         offers[child] = (key, keys[node])
             for child, (key, parent) in offers.items():
@@ -171,9 +171,15 @@ def _graph_keys(
                 keys[child], parents[key] = key, parent
             level = sorted(offers)
     for element, name in names.items():
-        keys.setdefault(element, canonicalize_name(name))
+        keys.setdefault(element, name_key(name))
     _no_collision(((key, element, names[element]) for element, key in keys.items()), source, "components")
     return keys, parents
+
+
+def name_key(name: str) -> str:
+    """A name as one part of a key: canonical, with the "/" that joins the parts (and "%")
+    escaped, so that a component named "pip/setuptools" is not what pip vendors."""
+    return canonicalize_name(name).replace("%", "%25").replace("/", "%2F")
 
 
 def _no_collision(entries: Iterable[tuple[str, str, str]], source: str, what: str) -> None:
@@ -345,7 +351,14 @@ def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
         names[element] = component.name
         by_id[element] = component
     _no_collision(files, source, "files")
-    edges = {d.ref: d.dependsOn for d in bom.dependencies}
+    edges: dict[str, list[str]] = {}
+    for number, dependency in enumerate(bom.dependencies):
+        # Two entries are two lists of what one component depends on: which one holds?
+        if dependency.ref in edges:
+            raise ContentError(
+                f"{source}: dependencies[{number}]: {dependency.ref[:200]!r} has more than one entry"
+            )
+        edges[dependency.ref] = dependency.dependsOn
     root = ids.get(id(root_component)) if root_component is not None else None
     keys, snapshot.parents = _graph_keys(root, names, edges, source)
     snapshot.root = keys[root] if root is not None else None

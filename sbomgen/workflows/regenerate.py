@@ -97,12 +97,12 @@ def _keys(inventory: Inventory) -> dict[str, str]:
     keys: dict[str, str] = {}
     for component in inventory.components:
         if component.key == inventory.root:
-            keys[component.key] = canonicalize_name(component.name)
+            keys[component.key] = diff.name_key(component.name)
         elif component.vendored_in in by_key:
             parent = by_key[component.vendored_in]
-            keys[component.key] = f"{canonicalize_name(parent.name)}/{canonicalize_name(component.name)}"
+            keys[component.key] = f"{diff.name_key(parent.name)}/{diff.name_key(component.name)}"
         else:
-            keys[component.key] = canonicalize_name(component.name)
+            keys[component.key] = diff.name_key(component.name)
     return keys
 
 

@@ -92,7 +92,10 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
         return _spdx_or_unknown(path, ntia, document)
     if spdx_format is FileFormat.TAG_VALUE:
         # Line ends as spdx-tools' own reader sees them: a file opened as text.
-        text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError as exc:
+            raise ContentError(f"{source}: not UTF-8 (byte {exc.start})") from None
         return _spdx(path, ntia, lambda: tag_value_parser().parse(text))
     return _spdx(path, ntia, lambda: _parse_file(source))
 
