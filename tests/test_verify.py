@@ -8,6 +8,7 @@ and an unsigned statement made by sbomgen itself.
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import tempfile
@@ -779,13 +780,22 @@ def _resign(material: Material, tmp_path: Path, change: Any) -> Path:
 def test_finding_subjects_are_matched_on_every_digest_they_give(material: Material, tmp_path: Path) -> None:
     kind = material.kinds["key"]
     real = json.loads(base64.b64decode(json.loads(kind.bundle.read_text())["payload"]))["subject"][0]
+    content = Path(kind.artifact).read_bytes()
+    sha1, sha384 = hashlib.sha1(content).hexdigest(), hashlib.sha384(content).hexdigest()
     cases = {
         "wrong first, right second": ([{"name": "a", "digest": {"sha512": "0" * 128}}, real], True),
         "sha512 only": ([{"name": "b", "digest": {"sha512": real["digest"]["sha512"]}}], True),
         "sha256 right, sha512 wrong": (
             [{"name": "c", "digest": {**real["digest"], "sha512": "0" * 128}}],
-            "has one of",
+            "has some of",
         ),
+        # SHA-1, SHA-224 and SHA-384 are compared too: a wrong one beside the right SHA256 passed.
+        "sha256 right, sha1 wrong": (
+            [{"name": "e", "digest": {**real["digest"], "sha1": "0" * 40}}],
+            "has some of",
+        ),
+        "sha384 wrong alone": ([{"name": "f", "digest": {"sha384": "0" * 96}}], "no subject"),
+        "sha1 and sha384 right alone": ([{"name": "g", "digest": {"sha1": sha1, "SHA-384": sha384}}], True),
         "no digest sbomgen computes": ([{"name": "d", "digest": {"gitCommit": "ab" * 20}}], "no subject"),
     }
     for name, (subjects, expected) in cases.items():

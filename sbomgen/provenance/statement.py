@@ -64,14 +64,20 @@ def check_uri(value: str, what: str) -> None:
         raise UsageError(f"{what} must be an absolute URI such as https://host/path, not {value!r}")
 
 
-def digests(path: Path, what: str = "the artifact") -> dict[str, str]:
-    """SHA256 and SHA512 of a regular file (a FIFO or device is refused, never waited on)."""
-    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+# What a statement made here gives of a file; and what a verifier compares, in-toto's names:
+# a claim it could check and left out would let a wrong digest pass beside a right one.
+STATED = ("sha256", "sha512")
+CHECKED = ("sha1", "sha224", "sha256", "sha384", "sha512")
+
+
+def digests(path: Path, what: str = "the artifact", algorithms: Sequence[str] = STATED) -> dict[str, str]:
+    """The digests of a regular file (a FIFO or device is refused, never waited on)."""
+    hashes = {name: hashlib.new(name) for name in algorithms}
     with open_regular(path, what, UsageError) as handle:
         while chunk := handle.read(CHUNK):
-            sha256.update(chunk)
-            sha512.update(chunk)
-    return {"sha256": sha256.hexdigest(), "sha512": sha512.hexdigest()}
+            for hashed in hashes.values():
+                hashed.update(chunk)
+    return {name: hashed.hexdigest() for name, hashed in hashes.items()}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from ..errors import ContentError, SbomgenError, UsageError, VerificationFailed
 from .attest import SBOM_PREDICATES, check_describes, read_sbom
 from .identities import required_signer
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
-from .statement import MAX_SBOM_BYTES, digests
+from .statement import CHECKED, MAX_SBOM_BYTES, digests
 
 # Predicates that are often handed to verify by mistake for provenance, and what they are.
 MAX_TRUST_BYTES = 16 << 20
@@ -485,14 +485,14 @@ class SubjectCheck(Check):
                 partial = subject
         if partial is not None:
             raise CheckFailed(
-                f"the subject {partial.name!r} has one of {evidence.artifact}'s digests but not the other"
+                f"the subject {partial.name!r} has some of {evidence.artifact}'s digests but not all"
             )
         raise CheckFailed(f"no subject of the statement has the digests of {evidence.artifact}")
 
 
 def digests_match(claimed: dict[str, str], ours: dict[str, str]) -> bool | None:
-    """True when every digest ``claimed`` gives that sbomgen computes (SHA256, SHA512) is ours;
-    None when it gives none of them."""
+    """True when every digest ``claimed`` gives that sbomgen computes (statement.CHECKED) is
+    ours; None when it gives none of them."""
     # in-toto names them sha256 and sha512; SHA512 or sha-512 names the same digest to a
     # reader less strict, so a wrong one under such a name is a mismatch, not another algorithm.
     known = [(alg, value.lower()) for name, value in claimed.items() if (alg := _algorithm(name)) in ours]
@@ -677,8 +677,8 @@ def verify(artifact: Path | None, bundle_path: Path, request: Request) -> Verifi
             verifier = trust_root(request)
         except CheckFailed as exc:
             trust_problem = str(exc)
-    artifact_digests = digests(artifact) if artifact is not None else {}
-    sbom_digests = digests(request.sbom, "--sbom") if request.sbom is not None else None
+    artifact_digests = digests(artifact, algorithms=CHECKED) if artifact is not None else {}
+    sbom_digests = digests(request.sbom, "--sbom", CHECKED) if request.sbom is not None else None
     try:
         material = read_bounded(bundle_path, "bundle", VerificationFailed, MAX_BUNDLE_BYTES)
     except VerificationFailed as exc:
