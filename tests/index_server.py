@@ -63,11 +63,13 @@ class IndexServer:
         self.delay = delay
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.requests: list[str] = []
+        self.authorizations: list[str | None] = []  # each request's Authorization header
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 server.requests.append(self.path)
+                server.authorizations.append(self.headers.get("Authorization"))
                 parts = self.path.strip("/").split("/")
                 legacy = len(parts) == 3 and parts[0] == "pypi" and parts[2] == "json" and not server.mirror
                 simple = len(parts) == 2 and parts[0] == ("mirror" if server.mirror else "simple")

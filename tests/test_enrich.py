@@ -288,6 +288,50 @@ def test_small_release_resolves(tmp_path: Path) -> None:
     assert requests["downloadLocation"].endswith("/requests-2.32.3-py3-none-any.whl")
 
 
+def test_credentials_in_the_index_url_go_to_the_index_alone_and_are_never_written(tmp_path: Path) -> None:
+    """A private mirror's URL with a user and password (as pip takes it): sent as Basic
+    authorization to the index's host, never in the SBOM, the cache, or a message."""
+    import base64
+
+    _, documents = small_release(tmp_path)
+    secret = "s3cret%2Fpart"
+    with IndexServer(documents) as server:
+        url = server.url.replace("://", f"://builder:{secret}@")
+        out = tmp_path / "out.json"
+        run = sbomgen(
+            "tarball",
+            tmp_path / "Python-3.99.0.tgz",
+            "-o",
+            out,
+            "--index-url",
+            url,
+            "--cache-dir",
+            tmp_path / "c",
+        )
+    assert run.returncode == 0, run.stderr
+    assert server.authorizations and set(server.authorizations) == {
+        "Basic " + base64.b64encode(b"builder:s3cret/part").decode()
+    }
+    assert server.url.encode() in out.read_bytes()  # the index that answered, without its password
+    down = sbomgen(
+        "tarball",
+        tmp_path / "Python-3.99.0.tgz",
+        "-o",
+        tmp_path / "down.json",
+        "--index-url",
+        f"http://builder:{secret}@127.0.0.1:9/simple",
+        "--cache-dir",
+        tmp_path / "d",
+    )
+    assert down.returncode == 0 and "could not be reached" in down.stderr
+    bad = sbomgen("tarball", tmp_path / "Python-3.99.0.tgz", "--index-url", f"http://u:{secret}@[::1/simple")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    written = [out.read_bytes(), (tmp_path / "down.json").read_bytes()]
+    written += [run.stderr.encode(), down.stderr.encode(), bad.stderr.encode()]
+    written += [f.read_bytes() for f in tmp_path.rglob("*") if f.is_file() and f.parent.name in ("c", "d")]
+    assert not [text for text in written if b"s3cret" in text]
+
+
 def test_server_down(tmp_path: Path) -> None:
     small_release(tmp_path)
     server = IndexServer({})

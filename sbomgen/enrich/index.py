@@ -11,6 +11,7 @@ import configparser
 import functools
 import io
 import os
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -47,12 +48,37 @@ class IndexSettings:
     the settings are made."""
 
     url: str = field(default_factory=lambda: configured_index_url())
+    # "user:password" an index URL gave (as pip takes it), taken out of ``url`` when the
+    # settings are made: sent to the index's own host only, never written or printed.
+    credentials: str | None = field(default=None, repr=False)
     timeout: float = 10.0  # for each read; a whole answer may take this many times it:
     answer_timeouts: int = 30  # a body that trickles in never hangs a run
     attempts: int = 3
     backoff: float = 0.5  # seconds before the second attempt, doubling after
     max_bytes: int = 64 << 20
     workers: int = 32
+
+    def __post_init__(self) -> None:
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.username is None and parts.password is None:
+            return
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+        host = parts.netloc.rpartition("@")[2]
+        object.__setattr__(self, "url", urllib.parse.urlunsplit(parts._replace(netloc=host)))
+        object.__setattr__(self, "credentials", f"{user}:{password}")
+
+    def authorization(self, url: str) -> str | None:
+        """The Basic authorization header for ``url`` where it is on the index's own scheme,
+        host and port (a file host elsewhere never gets the index's credentials)."""
+        if self.credentials is None:
+            return None
+        ours, theirs = urllib.parse.urlsplit(self.url), urllib.parse.urlsplit(url)
+        if (ours.scheme.lower(), ours.netloc.lower()) != (theirs.scheme.lower(), theirs.netloc.lower()):
+            return None
+        import base64
+
+        return "Basic " + base64.b64encode(self.credentials.encode()).decode("ascii")
 
 
 def api_bases(url: str) -> tuple[str, str | None]:
@@ -90,13 +116,14 @@ def _url(value: str, source: str) -> str:
     from ..documents.text import unsafe_character
     from ..errors import UsageError
 
+    shown = re.sub(r"//[^/?#]*@", "//…@", value)  # a password in it is never printed
     unsafe = unsafe_character(value)
     if unsafe is not None:
-        raise UsageError(f"{source}: the index URL {value!r} holds {unsafe}")
+        raise UsageError(f"{source}: the index URL {shown!r} holds {unsafe}")
     try:
         urllib.parse.urlsplit(value).port  # noqa: B018 - a port that is no number raises here
     except ValueError as exc:  # an unclosed [ of an IPv6 host, a port out of range...
-        raise UsageError(f"{source}: {value!r} is not a URL ({exc})") from None
+        raise UsageError(f"{source}: {shown!r} is not a URL ({exc})") from None
     return value.rstrip("/")
 
 
@@ -207,6 +234,8 @@ class IndexClient:
         request = urllib.request.Request(
             url, headers={"Accept": accept, "User-Agent": f"sbomgen/{__version__}"}
         )
+        if (authorization := self.settings.authorization(url)) is not None:
+            request.add_unredirected_header("Authorization", authorization)  # not sent on to a redirect
         try:
             opener = urllib.request.build_opener(
                 urllib.request.HTTPSHandler(context=self._tls), _no_downgrade()
