@@ -352,3 +352,30 @@ def test_a_message_signature_of_the_export_is_refused_as_such(
         "signature, which carries no export: sign the export with `cache export --sign`\n",
     )
     assert not (tmp_path / "fresh").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("index_url", "javascript:alert(1)"),  # an SBOM carries it as the index that answered
+        ("index_url", "https://user:password@mirror.example/simple"),
+        ("subject", "zz"),
+        ("fetched_at", "yesterday"),
+        ("name", "Requests"),
+    ],
+)
+def test_an_entry_that_no_run_could_have_written_is_refused(
+    original: dict[str, Any], tmp_path: Path, field: str, value: str
+) -> None:
+    """Checksums recomputed, imported with --allow-unsigned: still read by the typed model."""
+    export = json.loads(export_cache(original["base"] / "cache"))
+    export["entries"][0][field] = value
+    export["sha256"] = digest(canonical(export["entries"]))
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    cache = tmp_path / "cache"
+    line = refused(
+        tmp_path, 8, "cache", "import", path, "--allow-unsigned", "--cache-dir", cache, fragments=(field,)
+    )
+    assert "password" not in line
+    assert not cache.exists()

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+import urllib.parse
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, StringConstraints
 
 from ..errors import CacheError
-from .fields import Line, NonEmptyLine, Sha256, Strict
+from .fields import NonEmptyLine, Sha256, Strict
 from .index import ReleaseData
 from .parse import MAX_DOCUMENT_BYTES, load_json, parse_json, validate
 
@@ -30,14 +33,38 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _index_url(value: str) -> str:
+    """An http(s) URL with a host and no user or password: what sbomgen records as the index
+    that answered (an SBOM carries it)."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise ValueError("is not the http(s) URL of an index")
+    return value
+
+
+def _canonical_name(value: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    if canonicalize_name(value) != value:
+        raise ValueError("is not a project name in its canonical form")
+    return value
+
+
+IndexUrl = Annotated[NonEmptyLine, AfterValidator(_index_url)]
+# When sbomgen asked: UTC, to the second, as it writes it.
+FetchedAt = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+]
+
+
 class ExportEntry(Strict):
-    index_url: NonEmptyLine
-    name: NonEmptyLine
+    index_url: IndexUrl
+    name: Annotated[NonEmptyLine, AfterValidator(_canonical_name)]
     version: NonEmptyLine
-    subject: Line  # the SHA256 of the bundled file the entry vouches for, or ""
+    subject: Literal[""] | Sha256  # the SHA256 of the bundled file the entry vouches for, or ""
     data: ReleaseData
     sha256: Sha256
-    fetched_at: NonEmptyLine
+    fetched_at: FetchedAt
 
 
 class _Header(Strict):
@@ -56,7 +83,7 @@ class RowSource(Strict):
     """A row's other columns that SBOMs carry: the index that answered, and the SHA256 of
     the unsigned export it came from. No checksum covers them, so they pass the gate too."""
 
-    index_url: NonEmptyLine
+    index_url: IndexUrl
     unsigned_from: Sha256 | None
 
 
