@@ -212,6 +212,8 @@ def test_diff_against_release_tooling(outputs: Path) -> None:
         ("cpython", "license", (None, "PSF-2.0"), (None, "0BSD AND Python-2.0.1")),
         ("expat", "license", (None, None), (None, "MIT")),
         ("mpdecimal", "license", (None, None), (None, "BSD-2-Clause")),
+        ("hacl-star", "license", (None, None), (None, "Apache-2.0 AND MIT")),
+        ("libb2", "license", (None, None), (None, "CC0-1.0")),
         ("pip/cachecontrol", "license", (None, None), (None, "Apache-2.0")),
         ("pip", "license", (None, None), ("MIT", "MIT")),
         ("pip/tomli", "license", (None, None), ("MIT", "MIT")),
