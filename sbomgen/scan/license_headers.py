@@ -150,7 +150,9 @@ def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None,
     finding = detect(comment.encode())
     if finding.expression is not None:
         return finding.expression, statements, finding.expression + (_HOW if finding.header else "")
-    if (known := license_notices.match(comment)) is not None:
+    # Through the detector's cache where it has one (the matcher, loaded to match, is large).
+    match = getattr(detect, "notice", license_notices.match)
+    if (known := match(comment)) is not None:
         return known[0], statements, f"{known[0]} ({known[1]})"
     why = finding.problem or (
         f"found in part: {', '.join(finding.found)}" if finding.found else "no list text"

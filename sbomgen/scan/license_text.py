@@ -36,7 +36,7 @@ MAX_TITLE = 40
 _MARKER = re.compile(r"(^[ \t]*)?(//|/\*|#)( +)(.*)", re.MULTILINE)  # spdx_matcher.COMMENTS_REGEX's
 _WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
-_RULES = "8"  # bump when what is cached changes meaning
+_RULES = "9"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -107,6 +107,7 @@ class Finding:
     found: tuple[str, ...] = ()  # licenses found in part, when not exact
     problem: str | None = None  # why nothing could be said (too big, not text, a detector failure)
     header: bool = False  # the expression is that of the license's standard header, not its text
+    notice: str | None = None  # how a comment's notice said it (license_notices), where one did
 
 
 def copyrights(text: str) -> tuple[str, ...]:
@@ -406,6 +407,7 @@ class FindingCache:
             "copyrights": finding.copyrights,
             "found": finding.found,
             "header": finding.header,
+            "notice": finding.notice,
         }
         with contextlib.suppress(sqlite3.Error), db:
             db.execute("INSERT OR REPLACE INTO findings VALUES (?, ?)", (key, json.dumps(data)))
@@ -425,9 +427,15 @@ def _loaded(text: str) -> Finding | None:
         row = load_row(text)
     except CacheError:
         return None
+    from .license_notices import REFERENCE, STEWARD
+
     if row.expression is not None and _valid(row.expression) != row.expression:
         return None
-    return Finding(row.expression, tuple(row.copyrights), tuple(row.found), header=row.header)
+    if row.notice not in (None, STEWARD, REFERENCE):
+        return None
+    return Finding(
+        row.expression, tuple(row.copyrights), tuple(row.found), header=row.header, notice=row.notice
+    )
 
 
 class Detector:
@@ -445,3 +453,15 @@ class Detector:
         if finding.problem is None:
             self.cache.put(key, finding)
         return finding
+
+    def notice(self, comment: str) -> tuple[str, str] | None:
+        """``license_notices.match`` through the cache: a warm run never loads the matcher."""
+        from . import license_notices
+
+        key = f"{_RULES}:notice:{hashlib.sha256(comment.encode()).hexdigest()}"
+        cached = self.cache.get(key)
+        if cached is None:
+            known = license_notices.match(comment)
+            cached = Finding(known[0], (), notice=known[1]) if known else Finding(None, ())
+            self.cache.put(key, cached)
+        return (cached.expression, cached.notice) if cached.expression and cached.notice else None
