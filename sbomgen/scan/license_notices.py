@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import re
 
+from .license_text import NOTICE_REFERENCE, NOTICE_STEWARD
+
 # Stewards' notices, each with where it is recorded; matched whole, after the title,
 # attribution and copyright lines.
 STEWARD_NOTICES = {
@@ -38,8 +40,7 @@ REFERENCES = {
     "Licensed under the Apache License 2.0.": "Apache-2.0",  # apache-2.0_313.RULE
     "Licensed under the MIT License.": "MIT",  # mit_12.RULE
 }
-STEWARD = "its license steward's notice"
-REFERENCE = "a short reference naming it"
+STEWARD, REFERENCE = NOTICE_STEWARD, NOTICE_REFERENCE
 
 MAX_TITLE = 80
 _WRITTEN = re.compile(

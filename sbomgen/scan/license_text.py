@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -36,6 +37,9 @@ MAX_TITLE = 40
 _MARKER = re.compile(r"(^[ \t]*)?(//|/\*|#)( +)(.*)", re.MULTILINE)  # spdx_matcher.COMMENTS_REGEX's
 _WIDE = 3072  # spdx_matcher.MAX_LINE_SIZE (not imported here: the matcher loads its templates)
 _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
+# How license_notices says a comment's license (kept in a cached finding).
+NOTICE_STEWARD = "its license steward's notice"
+NOTICE_REFERENCE = "a short reference naming it"
 _RULES = "9"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
@@ -427,11 +431,9 @@ def _loaded(text: str) -> Finding | None:
         row = load_row(text)
     except CacheError:
         return None
-    from .license_notices import REFERENCE, STEWARD
-
     if row.expression is not None and _valid(row.expression) != row.expression:
         return None
-    if row.notice not in (None, STEWARD, REFERENCE):
+    if row.notice not in (None, NOTICE_STEWARD, NOTICE_REFERENCE):
         return None
     return Finding(
         row.expression, tuple(row.copyrights), tuple(row.found), header=row.header, notice=row.notice
@@ -454,14 +456,13 @@ class Detector:
             self.cache.put(key, finding)
         return finding
 
-    def notice(self, comment: str) -> tuple[str, str] | None:
-        """``license_notices.match`` through the cache: a warm run never loads the matcher."""
-        from . import license_notices
-
+    def notice(self, comment: str, match: Callable[[str], tuple[str, str] | None]) -> tuple[str, str] | None:
+        """``match`` (``license_notices.match``) through the cache: a warm run never loads the
+        matcher it needs."""
         key = f"{_RULES}:notice:{hashlib.sha256(comment.encode()).hexdigest()}"
         cached = self.cache.get(key)
         if cached is None:
-            known = license_notices.match(comment)
+            known = match(comment)
             cached = Finding(known[0], (), notice=known[1]) if known else Finding(None, ())
             self.cache.put(key, cached)
         return (cached.expression, cached.notice) if cached.expression and cached.notice else None
