@@ -206,3 +206,38 @@ def test_a_warm_cache_answers_without_the_matcher(tmp_path: Path) -> None:
     ]
     answers = f"[('Apache-2.0', {REFERENCE!r}), ('CC0-1.0', {STEWARD!r}), None]"
     assert runs == [f"{answers} True\n", f"{answers} False\n"]
+
+
+_LOOK_ALIKES = {"o": "о", "e": "е", "a": "а", "c": "с", "p": "р", "i": "і", "x": "х", "y": "у"}  # Cyrillic
+
+
+def _disguised(word: str, how: str) -> str:
+    if how == "look-alike":
+        return "".join(_LOOK_ALIKES.get(c, c) for c in word)
+    if how == "fullwidth":
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" for c in word)
+    if how == "accented":
+        return "".join(c + "\u0301" if c.isalpha() else c for c in word)
+    return "resale-" + word.replace(" ", "-") + "-x"  # joined into one word of a name or address
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([w for w in RESTRICTIONS if any(c in _LOOK_ALIKES for c in w.lower())]),
+    st.sampled_from(["look-alike", "fullwidth", "accented", "joined"]),
+    st.sampled_from(["title", "name", "address"]),
+)
+def test_a_disguised_restriction_in_title_or_attribution_never_concludes(
+    word: str, how: str, where: str
+) -> None:
+    """A word of terms in the title, the author's name or address is not hidden from the
+    plain-words test by look-alike letters, width, accents or hyphens."""
+    disguised = _disguised(word.lower(), how)
+    assume(where != "address" or how == "joined")
+    if where == "title":
+        source = LIBB2.replace("optimized C implementations", f"optimized {disguised} edition")
+    elif where == "name":
+        source = LIBB2.replace("Samuel Neves", f"Samuel {disguised.replace(' ', '-')}")
+    else:
+        source = LIBB2.replace("sneves@", f"{disguised.replace(' ', '-')}@")
+    assert _said(source) is None, source

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from .license_text import NOTICE_REFERENCE, NOTICE_STEWARD
 
@@ -88,13 +89,20 @@ def _license_names() -> frozenset[str]:
 
 def _plain(words: str) -> bool:
     """Whether ``words`` (a title, a name) are only that: no word of terms, no verb, no word
-    naming a license."""
+    naming a license, whether whole ("gpl-2.0") or in parts ("no-resale-or-military-use").
+    Accents aside, only ASCII: a look-alike letter ("nоt" with a Cyrillic o, fullwidth
+    letters) would hide a word from these lists."""
     from .license_text import is_term
 
-    for word in re.findall(r"[\w.'-]+", words):
-        lower = word.strip(".'-").lower()
-        if is_term(word) or lower in _TITLE_WORDS or "licen" in lower or lower in _license_names():
-            return False
+    folded = unicodedata.normalize("NFKD", words)
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    if not folded.isascii():
+        return False
+    for word in re.findall(r"[\w.'-]+", folded):
+        for part in [word.strip(".'-"), *re.findall(r"[A-Za-z0-9]+", word)]:
+            lower = part.lower()
+            if is_term(part) or lower in _TITLE_WORDS or "licen" in lower or lower in _license_names():
+                return False
     return True
 
 
