@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from conftest import (
     sbomgen,
     small_release,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from index_server import Fault, IndexServer
 from packaging.utils import canonicalize_name
 
@@ -693,3 +696,36 @@ def test_a_stated_file_that_is_not_the_published_one_gets_nothing_of_its_license
         assert (warning in run.stderr) == (declared is None), run.stderr
         assert not any("example.invalid" in str(request) for request in server.requests)
         (tmp_path / "out.json").unlink()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet="QJW/?#@:% [", min_size=1, max_size=12),
+    st.sampled_from(["--index-url", "PIP_INDEX_URL"]),
+)
+def test_a_password_that_breaks_the_url_is_never_printed(password: str, source: str) -> None:
+    """A password written unencoded with '/', '?', '#', '[' or a bad '%' makes a URL that does
+    not parse: the one-line refusal shows none of it (its letters are Q, J and W, which no
+    message holds otherwise)."""
+    from sbomgen.enrich.index import configured_index_url
+    from sbomgen.errors import UsageError
+
+    url = f"http://builder:{password}@127.0.0.1:8080/simple"
+    try:
+        configured_index_url(url) if source == "--index-url" else _from_environment(url)
+    except UsageError as exc:
+        assert not set(str(exc)) & set("QJW"), str(exc)
+
+
+def _from_environment(url: str) -> str:
+    from sbomgen.enrich.index import configured_index_url
+
+    saved = os.environ.get("PIP_INDEX_URL")
+    os.environ["PIP_INDEX_URL"] = url
+    try:
+        return configured_index_url()
+    finally:
+        if saved is None:
+            del os.environ["PIP_INDEX_URL"]
+        else:
+            os.environ["PIP_INDEX_URL"] = saved
