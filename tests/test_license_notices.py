@@ -258,3 +258,20 @@ def test_a_notice_answer_cached_by_another_matcher_version_is_not_used(
         patched.setattr(license_text, "DETECTOR", "spdx-matcher 0.0.1")
         assert detector.notice(comment, lambda _: ("MIT", REFERENCE)) == ("MIT", REFERENCE)
     assert detector.notice(comment, match) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from([*RESTRICTIONS, "Confidential", "AGPL", "GPL-2.0-only"]), st.sampled_from([KRML, LIBB2])
+)
+def test_a_restriction_on_a_copyright_line_never_concludes(word: str, source: str) -> None:
+    """A copyright line that says more than years and names ("Proprietary and confidential",
+    another license's name) is not taken out as a notice: the comment then says more."""
+    if source is KRML:
+        changed = KRML.replace("All rights reserved.", f"All rights reserved. {word}")
+    else:
+        changed = LIBB2.replace(
+            "sneves@dei.uc.pt>", f"sneves@dei.uc.pt>\n   Copyright 2012 Samuel Neves. {word}"
+        )
+    assert _said(changed) is None, changed
+    assert _said(changed.replace(f" {word}", "", 1)) is not None  # the same without it is a notice

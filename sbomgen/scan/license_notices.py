@@ -5,7 +5,8 @@ header) and short references that name one license version and nothing else ("Li
 the Apache 2.0 License.").
 
 A comment says one only when, its copyright lines taken out (those ``license_text`` takes out
-before matching, so never a line holding words of terms), the rest is exactly one entry below
+before matching, so never a line holding words of terms, and here only those whose years and
+names are plain words, as a title's below), the rest is exactly one entry below
 after the normalisation of the SPDX matching guidelines that keeps every word: case, white
 space, dashes, quotes, spelling variants, http or https. Before a steward's notice, the work's
 title (a first line of at most 80 characters, no sentence, a blank line after it) and
@@ -48,6 +49,7 @@ _WRITTEN = re.compile(
     r"(?m)^[ \t]*Written in [0-9]{4}(?:(?:, ?| ?- ?)[0-9]{4}){0,20} by "
     r"[^\W\d_][\w'.-]{0,40}(?: [^\W\d_][\w'.-]{0,40}){0,5}(?: <[\w.+-]{1,64}@[\w.-]{1,255}>)?[ \t]*$"
 )
+_COPYRIGHT_MARK = re.compile(r"(?i)\bcopyright\b|\(c\)|©|\bSPDX-FileCopyrightText:")
 _TITLE = re.compile(rf"[\w ,()/+-]{{1,{MAX_TITLE}}}")
 # Words that would say something of the terms in a work's title or an author's name.
 _TITLE_WORD_LIST = "confidential proprietary evaluation trial internal private demo copyleft"
@@ -106,6 +108,12 @@ def _plain(words: str) -> bool:
     return True
 
 
+def _not_plain(notice: str) -> bool:
+    """Whether a copyright notice's line says more than years and names: "Proprietary and
+    confidential", another license's name ("Copyright 2020 A. GPL")."""
+    return not _plain(_COPYRIGHT_MARK.sub(" ", notice))
+
+
 def _unless_plain(line: re.Match[str]) -> str:
     return "" if _plain(line[0].replace("Written in", "", 1)) else line[0]
 
@@ -124,9 +132,9 @@ def match(comment: str) -> tuple[str, str] | None:
     from .license_text import without_notices
 
     steward, references = _tables()
-    if (expression := references.get(_normal(without_notices(comment)))) is not None:
+    if (expression := references.get(_normal(without_notices(comment, _not_plain)))) is not None:
         return expression, REFERENCE
-    rest = _normal(without_notices(_WRITTEN.sub(_unless_plain, _without_title(comment))))
+    rest = _normal(without_notices(_WRITTEN.sub(_unless_plain, _without_title(comment)), _not_plain))
     if (expression := steward.get(rest)) is not None:
         return expression, STEWARD
     return None

@@ -99,9 +99,12 @@ def _unless_terms(notice: re.Match[str]) -> str:
     return notice[0] if any(map(is_term, notice[0].split())) else ""
 
 
-def without_notices(text: str) -> str:
-    """``text`` without the lines of its copyright notices (those without words of terms)."""
-    return _NOTICE_LINE.sub(_unless_terms, text)
+def without_notices(text: str, kept: Callable[[str], bool] | None = None) -> str:
+    """``text`` without the lines of its copyright notices (those without words of terms,
+    nor anything else ``kept`` says of a line)."""
+    if kept is None:
+        return _NOTICE_LINE.sub(_unless_terms, text)
+    return _NOTICE_LINE.sub(lambda line: line[0] if kept(line[0]) else _unless_terms(line), text)
 
 
 @dataclass(frozen=True)
