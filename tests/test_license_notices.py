@@ -275,3 +275,20 @@ def test_a_restriction_on_a_copyright_line_never_concludes(word: str, source: st
         )
     assert _said(changed) is None, changed
     assert _said(changed.replace(f" {word}", "", 1)) is not None  # the same without it is a notice
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(RESTRICTIONS),
+    st.sampled_from(["", " ", "\t "]),
+    st.sampled_from(["/* {} */", "// {}", "/** {}\n */"]),
+    st.sampled_from([KRML, LIBB2, "/* Licensed under the MIT License. */\n"]),
+)
+def test_a_second_comment_on_the_closing_line_is_part_of_the_notice(
+    word: str, space: str, form: str, source: str
+) -> None:
+    """What follows a notice's "*/" on its line, when a comment, goes on with the notice (it
+    was dropped, leaving the notice alone to conclude)."""
+    end = source.rindex("*/") + 2
+    changed = source[:end] + space + form.format(word) + source[end:]
+    assert _said(changed) is None, changed
