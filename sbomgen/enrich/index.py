@@ -127,6 +127,9 @@ def _url(value: str, source: str) -> str:
     except ValueError as exc:  # an unclosed [ of an IPv6 host, a port out of range...
         reason = "its host and port do not parse" if "@" in value else str(exc)
         raise UsageError(f"{source}: {shown!r} is not a URL ({reason})") from None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:  # what cache import takes
+        raise UsageError(f"{source}: {shown!r} is not an http(s) URL with a host")
     return value.rstrip("/")
 
 
