@@ -128,7 +128,9 @@ def _url(value: str, source: str) -> str:
         reason = "its host and port do not parse" if "@" in value else str(exc)
         raise UsageError(f"{source}: {shown!r} is not a URL ({reason})") from None
     parts = urllib.parse.urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:  # what cache import takes
+    # What cache import takes. Only --index-url: pip's own settings may name a file:// index,
+    # which an offline run never asks.
+    if source == "--index-url" and (parts.scheme.lower() not in ("http", "https") or not parts.hostname):
         raise UsageError(f"{source}: {shown!r} is not an http(s) URL with a host")
     return value.rstrip("/")
 
