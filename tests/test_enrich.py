@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -729,3 +730,35 @@ def _from_environment(url: str) -> str:
             del os.environ["PIP_INDEX_URL"]
         else:
             os.environ["PIP_INDEX_URL"] = saved
+
+
+def test_a_cache_row_stored_with_credentials_before_they_were_taken_out_stays_usable(tmp_path: Path) -> None:
+    """sbomgen stored an index URL with its user and password in the cache's rows before it
+    took them out: such a row is read, exported and imported without them (it was exit 8 on
+    every run, and its export, holding the password, was refused by import)."""
+    _, documents = small_release(tmp_path)
+    tarball = tmp_path / "Python-3.99.0.tgz"
+    with IndexServer(documents) as server:
+        run = sbomgen(
+            "tarball",
+            tarball,
+            "-o",
+            tmp_path / "a.json",
+            "--index-url",
+            server.url,
+            "--cache-dir",
+            tmp_path / "c",
+        )
+    assert run.returncode == 0, run.stderr
+    with contextlib.closing(sqlite3.connect(tmp_path / "c" / "index.sqlite3")) as db, db:
+        db.execute("UPDATE release SET index_url = replace(index_url, '://', '://builder:s3cret@')")
+    offline = sbomgen(
+        "tarball", tarball, "-o", tmp_path / "b.json", "--offline", "--cache-dir", tmp_path / "c"
+    )
+    exported = sbomgen("cache", "export", "--cache-dir", tmp_path / "c", "-o", tmp_path / "e.json")
+    imported = sbomgen(
+        "cache", "import", "--allow-unsigned", "--cache-dir", tmp_path / "d", tmp_path / "e.json"
+    )
+    assert (offline.returncode, exported.returncode, imported.returncode) == (0, 0, 0), imported.stderr
+    assert server.url.encode() in (tmp_path / "b.json").read_bytes()
+    assert not [p for p in (tmp_path / "b.json", tmp_path / "e.json") if b"s3cret" in p.read_bytes()]
