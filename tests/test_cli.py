@@ -279,6 +279,9 @@ def test_a_standard_output_that_takes_nothing_is_exit_6(args: list[str], code: i
         ("--index-url", "http://a\x1b[2J/", "the index URL 'http://a\\x1b[2J/' holds a control character"),
         ("--index-url", "http://[::1/", "'http://[::1/' is not a URL (Invalid IPv6 URL)"),  # was exit 5
         ("--index-url", "http://a:99999/", "'http://a:99999/' is not a URL (Port out of range"),
+        ("--index-url", "pypi.org/simple", "'pypi.org/simple' is not an http(s) URL with a host"),  # was 5
+        ("--index-url", "ftp://a/simple", "'ftp://a/simple' is not an http(s) URL with a host"),  # was 0
+        ("--index-url", "http:///simple", "'http:///simple' is not an http(s) URL with a host"),
     ],
 )
 def test_a_number_or_url_no_request_can_use_is_a_bad_command_line(

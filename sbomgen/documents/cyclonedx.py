@@ -156,16 +156,22 @@ class Component(Strict):
             return self.licenses
         return self.licenses + declared
 
-    @property
-    def download(self) -> ExternalReference | None:
+    def download(self, subject: Component | None = None) -> ExternalReference | None:
         """Where it was downloaded from: its ``distribution-intake`` reference (where it was
         obtained, when it is deployed in another component's file), else its first
-        ``distribution`` reference."""
-        for kind in ("distribution-intake", "distribution"):
-            found = next((r for r in self.externalReferences if r.type == kind), None)
-            if found is not None:
-                return found
-        return None
+        ``distribution`` reference that is not the ``subject``'s own (a component deployed in
+        the artifact, its download unknown, is distributed at the artifact's URL)."""
+        intake = next((r for r in self.externalReferences if r.type == "distribution-intake"), None)
+        if intake is not None:
+            return intake
+        own = (
+            {r.url for r in subject.externalReferences if r.type == "distribution"}
+            if subject is not None and subject is not self
+            else set()
+        )
+        return next(
+            (r for r in self.externalReferences if r.type == "distribution" and r.url not in own), None
+        )
 
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""

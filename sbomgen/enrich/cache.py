@@ -136,6 +136,7 @@ class Cache:
         if row is None:
             return None
         index_url, text, expected, fetched_at, unsigned_from = row
+        index_url = _without_credentials(index_url)
         if digest(text) != expected:
             self.notices.append(f"warning: cache entry {name} {version} fails its checksum; not used")
             return None
@@ -203,6 +204,7 @@ class Cache:
         )
         for index_url, name, version, subject, text, expected, fetched_at in rows:
             if digest(text) == expected:
+                index_url = _without_credentials(index_url)
                 yield Entry(index_url, name, version, subject, self._data(text, name, version), fetched_at)
 
     def _data(self, text: str, name: str, version: str) -> ReleaseData:
@@ -244,3 +246,18 @@ def parse_export(content: bytes, where: str) -> list[Entry]:
         Entry(e.index_url, e.name, e.version, e.subject, e.data, e.fetched_at)
         for e in read_export(content, where).entries
     ]
+
+
+def _without_credentials(index_url: Any) -> Any:
+    """A row's index URL without the user and password that sbomgen stored with it before it
+    took them out of index URLs: never read back, exported or written in an SBOM (and the
+    rows stay usable, as the URL's host is what they say)."""
+    import urllib.parse
+
+    if not isinstance(index_url, str) or "@" not in index_url:
+        return index_url
+    try:
+        parts = urllib.parse.urlsplit(index_url)
+    except ValueError:
+        return index_url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

@@ -116,14 +116,22 @@ def _url(value: str, source: str) -> str:
     from ..documents.text import unsafe_character
     from ..errors import UsageError
 
-    shown = re.sub(r"//[^/?#]*@", "//…@", value)  # a password in it is never printed
+    # A password in it is never printed: up to the last '@', as one written unencoded may
+    # hold '/', '?' or '#' (then the URL does not parse, and the parser's reason quotes it).
+    shown = re.sub(r"(?s)//.*@", "//…@", value)
     unsafe = unsafe_character(value)
     if unsafe is not None:
         raise UsageError(f"{source}: the index URL {shown!r} holds {unsafe}")
     try:
         urllib.parse.urlsplit(value).port  # noqa: B018 - a port that is no number raises here
     except ValueError as exc:  # an unclosed [ of an IPv6 host, a port out of range...
-        raise UsageError(f"{source}: {shown!r} is not a URL ({exc})") from None
+        reason = "its host and port do not parse" if "@" in value else str(exc)
+        raise UsageError(f"{source}: {shown!r} is not a URL ({reason})") from None
+    parts = urllib.parse.urlsplit(value)
+    # What cache import takes. Only --index-url: pip's own settings may name a file:// index,
+    # which an offline run never asks.
+    if source == "--index-url" and (parts.scheme.lower() not in ("http", "https") or not parts.hostname):
+        raise UsageError(f"{source}: {shown!r} is not an http(s) URL with a host")
     return value.rstrip("/")
 
 

@@ -52,7 +52,9 @@ def leading_comment(head: bytes) -> str | None:
     lines = text.split("\n")[:-1] if cut else text.split("\n")  # a cut last line
     out: list[str] = []
     in_block = False
-    for line in lines:
+    lines.reverse()  # taken from the end; what follows a comment on its line goes back
+    while lines:
+        line = lines.pop()
         stripped = line.strip()
         if in_block:
             end = stripped.find("*/")
@@ -60,8 +62,10 @@ def leading_comment(head: bytes) -> str | None:
             out.append(re.sub(r"^\*+ ?", "", body))
             if end >= 0:
                 in_block = False
-                if stripped[end + 2 :].strip():
-                    break
+                if after := stripped[end + 2 :].strip():
+                    if not after.startswith(("/*", "//")):
+                        break  # code
+                    lines.append(after)  # a second comment on the line is part of the notice
             continue
         if not stripped:
             out.append("")
@@ -70,6 +74,10 @@ def leading_comment(head: bytes) -> str | None:
             end = body.find("*/")
             out.append((body if end < 0 else body[:end]).strip())
             in_block = end < 0
+            if end >= 0 and (after := body[end + 2 :].strip()):
+                if not after.startswith(("/*", "//")):
+                    break  # code
+                lines.append(after)
         elif (marker := _LINE_COMMENT.match(line)) is not None:
             out.append(line[marker.end() :].lstrip("/!#").strip() if not stripped.startswith("#!") else "")
         else:

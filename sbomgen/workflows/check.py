@@ -130,7 +130,8 @@ def read_packages(data: bytes, sbom: str) -> tuple[str | None, list[ListedPackag
         ]
     timestamp = document.metadata.timestamp if document.metadata else None
     return _created(timestamp, sbom, "metadata.timestamp"), [
-        _cyclonedx_package(c, sbom) for c in document.all_components()
+        _cyclonedx_package(c, sbom, document.metadata.component if document.metadata else None)
+        for c in document.all_components()
     ]
 
 
@@ -153,9 +154,11 @@ def _spdx2_package(package: spdx2.Package, number: int, sbom: str) -> ListedPack
     )
 
 
-def _cyclonedx_package(component: cyclonedx.Component, sbom: str) -> ListedPackage:
+def _cyclonedx_package(
+    component: cyclonedx.Component, sbom: str, subject: cyclonedx.Component | None
+) -> ListedPackage:
     where = f"{sbom}: component {(component.bom_ref or component.name)[:200]!r}"
-    reference = component.download
+    reference = component.download(subject)
     hashes = (reference.hashes if reference else []) or component.hashes
     return ListedPackage(
         where,

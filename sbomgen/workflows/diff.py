@@ -363,13 +363,15 @@ def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
     keys, snapshot.parents = _graph_keys(root, names, edges, source)
     snapshot.root = keys[root] if root is not None else None
     for element, component in by_id.items():
-        _record(snapshot, keys[element], component)
+        _record(snapshot, keys[element], component, root_component)
     if root_component is not None and snapshot.root is not None:
         snapshot.details[snapshot.root]["files"] += sum(1 for c in bom.components if c.type == "file")
     return snapshot
 
 
-def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
+def _record(
+    snapshot: Snapshot, key: str, item: cyclonedx.Component, subject: cyclonedx.Component | None
+) -> None:
     snapshot.details[key] = {
         "name": item.name,
         "purl": item.purl,
@@ -380,7 +382,8 @@ def _record(snapshot: Snapshot, key: str, item: cyclonedx.Component) -> None:
     licenses: dict[str, str | None] = {"declared": None, "concluded": None}
     for choice in item.stated_licenses:
         licenses[choice.kind] = choice.spdx
-    download = item.download.url if item.download is not None else None
+    reference = item.download(subject)
+    download = reference.url if reference is not None else None
     supplier = item.supplier.name if item.supplier is not None else None
     snapshot.components[key] = {
         "version": item.version,
