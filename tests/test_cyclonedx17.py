@@ -163,13 +163,12 @@ def test_bsi_fields_tools_lifecycle_and_refs(release: tuple[Path, Path]) -> None
             assert names["bsi:component:filename"] == archive.name
         elif names["bsi:component:filename"] == archive.name:
             # Distributed in the artifact: its deployable form is the artifact, with its
-            # SHA-512; where it was obtained (its download location) is its intake.
+            # SHA-512; where it came from (its download location) is its source distribution.
             in_artifact.append(component["name"])
             assert sha512 in deployed["hashes"]
-            (intake,) = [r for r in references if r["type"] == "distribution-intake"]
-            assert intake["url"] != deployed["url"]
-        else:
-            assert "distribution-intake" not in {r["type"] for r in references}
+            (source,) = [r for r in references if r["type"] == "source-distribution"]
+            assert source["url"] != deployed["url"]
+        assert "distribution-intake" not in {r["type"] for r in references}
         assert {names[f"bsi:component:{n}"] for n in ("archive", "executable", "structured")} == {
             "archive",
             "non-executable",
@@ -254,16 +253,18 @@ def test_upstream_purl(location: str | None, purl: str) -> None:
 @pytest.mark.parametrize(
     ("types", "expected"),
     [
-        (("distribution", "distribution-intake"), "https://example.org/upstream.tar.gz"),
+        # Another tool's intake (where it was published to) is no download location.
+        (("distribution", "distribution-intake"), "https://example.org/artifact.tar.xz"),
         (("distribution",), "https://example.org/artifact.tar.xz"),
+        (("source-distribution",), None),
         (("website",), None),
     ],
 )
-def test_the_download_location_is_the_intake_else_the_distribution(
+def test_the_download_location_is_the_distribution(
     types: tuple[str, ...], expected: str | None, tmp_path: Path
 ) -> None:
-    """A package deployed in the artifact was obtained from its distribution-intake: that is
-    its download location for diff and check, as SPDX's downloadLocation is."""
+    """The distribution reference is the download location for diff and check, as SPDX's
+    downloadLocation is (one deployed in the artifact: below)."""
     from sbomgen.documents import cyclonedx
     from sbomgen.errors import ContentError
     from sbomgen.workflows import diff
@@ -271,6 +272,7 @@ def test_the_download_location_is_the_intake_else_the_distribution(
     urls = {
         "distribution": "https://example.org/artifact.tar.xz",
         "distribution-intake": "https://example.org/upstream.tar.gz",
+        "source-distribution": "https://example.org/source.tar.gz",
         "website": "https://example.org/",
     }
     component = {

@@ -157,21 +157,19 @@ class Component(Strict):
         return self.licenses + declared
 
     def download(self, subject: Component | None = None) -> ExternalReference | None:
-        """Where it was downloaded from: its ``distribution-intake`` reference (where it was
-        obtained, when it is deployed in another component's file), else its first
-        ``distribution`` reference that is not the ``subject``'s own (a component deployed in
-        the artifact, its download unknown, is distributed at the artifact's URL)."""
-        intake = next((r for r in self.externalReferences if r.type == "distribution-intake"), None)
-        if intake is not None:
-            return intake
+        """Where it was downloaded from: its first ``distribution`` reference that is not the
+        ``subject``'s own; for a component distributed in the subject's artifact (its only
+        distribution is the subject's), its ``source-distribution``, where it came from."""
         own = (
             {r.url for r in subject.externalReferences if r.type == "distribution"}
             if subject is not None and subject is not self
             else set()
         )
-        return next(
-            (r for r in self.externalReferences if r.type == "distribution" and r.url not in own), None
-        )
+        distributions = [r for r in self.externalReferences if r.type == "distribution"]
+        found = next((r for r in distributions if r.url not in own), None)
+        if found is not None or not distributions:
+            return found
+        return next((r for r in self.externalReferences if r.type == "source-distribution"), None)
 
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""

@@ -14,13 +14,13 @@ SHA-512, and the document its lifecycle (pre-build for a source archive, build f
 was built); the SBOM's own URI is its serial number (``urn:uuid:…``). A bundled package
 whose files the artifact holds is distributed in it, as in SPDX 3: its ``distribution``
 reference is the artifact's URL with the artifact's hashes (SHA-512 among them), and the
-upstream download it was obtained from its ``distribution-intake``. The completeness of what
-the document lists is stated in ``compositions``, as the SPDX 3 document states it on its
-relationships: the subject's assembly is ``complete`` (the artifact was read whole), a
-bundled package's assembly and every dependency list ``unknown`` (its files are taken from
-the upstream declaration; build and system libraries are not examined). The library has no
-model of compositions, so they are added to its serialised text, before the strict validator
-reads it.
+upstream download it came from its ``source-distribution`` (with that download's hashes).
+The completeness of what the document lists is stated in ``compositions``, as the SPDX 3
+document states it on its relationships: the subject's assembly is ``complete`` (the
+artifact was read whole), a bundled package's assembly and every dependency list ``unknown``
+(its files are taken from the upstream declaration; build and system libraries are not
+examined). The library has no model of compositions, so they are added to its serialised
+text, before the strict validator reads it.
 
 Files, thousands of components of one fixed shape, are written through templates that the
 library's own serialiser makes from a file component of that shape (a test holds them
@@ -191,14 +191,20 @@ def _package(
         url = XsUri(component.download_location)
         sha512 = component.distribution_sha512
         hashes = _hashes((*component.checksums, Checksum("SHA512", sha512))) if sha512 else None
-        # Distributed in the artifact, it was obtained from its download: that is its intake.
-        kind = ExternalReferenceType.DISTRIBUTION_INTAKE if deployed_in_artifact else None
-        references.append(
-            ExternalReference(type=kind or ExternalReferenceType.DISTRIBUTION, url=url, hashes=hashes)
-        )
-        if component.purpose is Purpose.SOURCE and not url.uri.endswith(".whl"):  # the source as published
-            references.append(ExternalReference(type=ExternalReferenceType.SOURCE_DISTRIBUTION, url=url))
-    if component.source_url:  # an sdist on the index, or a repository its metadata names
+        if deployed_in_artifact:  # distributed in the artifact: its download is the source it came from
+            references.append(
+                ExternalReference(type=ExternalReferenceType.SOURCE_DISTRIBUTION, url=url, hashes=hashes)
+            )
+        else:
+            references.append(
+                ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=url, hashes=hashes)
+            )
+            if component.purpose is Purpose.SOURCE and not url.uri.endswith(
+                ".whl"
+            ):  # the source as published
+                references.append(ExternalReference(type=ExternalReferenceType.SOURCE_DISTRIBUTION, url=url))
+    said = deployed_in_artifact and component.source_url == component.download_location  # just above
+    if component.source_url and not said:  # an sdist on the index, or a repository its metadata names
         kind = ExternalReferenceType.VCS if _is_repository(component.source_url) else None
         references.append(
             ExternalReference(
