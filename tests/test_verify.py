@@ -782,6 +782,7 @@ def test_finding_subjects_are_matched_on_every_digest_they_give(material: Materi
     real = json.loads(base64.b64decode(json.loads(kind.bundle.read_text())["payload"]))["subject"][0]
     content = Path(kind.artifact).read_bytes()
     sha1, sha384 = hashlib.sha1(content).hexdigest(), hashlib.sha384(content).hexdigest()
+    blake2b, sha3 = hashlib.blake2b(content).hexdigest(), hashlib.sha3_256(content).hexdigest()
     cases = {
         "wrong first, right second": ([{"name": "a", "digest": {"sha512": "0" * 128}}, real], True),
         "sha512 only": ([{"name": "b", "digest": {"sha512": real["digest"]["sha512"]}}], True),
@@ -796,6 +797,16 @@ def test_finding_subjects_are_matched_on_every_digest_they_give(material: Materi
         ),
         "sha384 wrong alone": ([{"name": "f", "digest": {"sha384": "0" * 96}}], "no subject"),
         "sha1 and sha384 right alone": ([{"name": "g", "digest": {"sha1": sha1, "SHA-384": sha384}}], True),
+        # Any other digest hashlib computes is computed when named: a wrong one is a mismatch.
+        "sha256 right, sha3_256 wrong": (
+            [{"name": "h", "digest": {**real["digest"], "sha3_256": "0" * 64}}],
+            "has some of",
+        ),
+        "blake2b and sha3_256 right alone": (
+            [{"name": "i", "digest": {"blake2b": blake2b, "sha3_256": sha3}}],
+            True,
+        ),
+        "md5 wrong alone": ([{"name": "j", "digest": {"md5": "0" * 32}}], "no subject"),
         "no digest sbomgen computes": ([{"name": "d", "digest": {"gitCommit": "ab" * 20}}], "no subject"),
     }
     for name, (subjects, expected) in cases.items():

@@ -70,6 +70,21 @@ STATED = ("sha256", "sha512")
 CHECKED = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
 
+# Every other fixed-length digest hashlib computes, by its name with "-" and "_" taken out (as
+# a subject may spell it): computed when a subject names one, so that none goes unchecked.
+def _computable(name: str) -> bool:
+    try:
+        hashlib.new(name)  # listed, yet refused where a policy forbids it (FIPS and MD5)
+    except ValueError:
+        return False
+    return name.replace("_", "").isalnum() and not name.startswith("shake") and name.lower() == name
+
+
+COMPUTABLE = {
+    name.replace("_", ""): name for name in sorted(hashlib.algorithms_available) if _computable(name)
+}
+
+
 def digests(path: Path, what: str = "the artifact", algorithms: Sequence[str] = STATED) -> dict[str, str]:
     """The digests of a regular file (a FIFO or device is refused, never waited on)."""
     hashes = {name: hashlib.new(name) for name in algorithms}

@@ -26,7 +26,7 @@ from ..errors import ContentError, SbomgenError, UsageError, VerificationFailed
 from .attest import SBOM_PREDICATES, check_describes, read_sbom
 from .identities import required_signer
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
-from .statement import CHECKED, MAX_SBOM_BYTES, digests
+from .statement import CHECKED, COMPUTABLE, MAX_SBOM_BYTES, digests
 
 # Predicates that are often handed to verify by mistake for provenance, and what they are.
 MAX_TRUST_BYTES = 16 << 20
@@ -147,6 +147,7 @@ class Evidence:
     statement: Statement | None = None
     statement_problem: str | None = None
     signer_rejected: bool = False  # identity or issuer failed: what it signed is not looked at
+    artifact_path: Path | None = None  # read again for a digest a subject names beyond CHECKED
 
     def need_bundle(self) -> Bundle:
         if self.bundle is None:
@@ -474,6 +475,11 @@ class SubjectCheck(Check):
                 raise CheckFailed(f"the bundle signs SHA256 {signed}, not {evidence.artifact}'s")
             return f"the bundle signs {evidence.artifact} (SHA256 {ours['sha256'][:16]}...)"
         statement = evidence.need_statement("statement")
+        named = {_algorithm(name) for subject in statement.subject for name in subject.digest}
+        more = sorted(COMPUTABLE[name] for name in named - ours.keys() if name in COMPUTABLE)
+        if more and evidence.artifact_path is not None:
+            found = digests(evidence.artifact_path, evidence.artifact, more)
+            ours = {**ours, **{_algorithm(name): value for name, value in found.items()}}
         partial = None
         for subject in statement.subject:
             match = digests_match(subject.digest, ours)
@@ -685,6 +691,7 @@ def verify(artifact: Path | None, bundle_path: Path, request: Request) -> Verifi
         problem = str(exc).removeprefix("bundle: ")
         return Verification((Outcome("bundle", False, problem),))
     evidence = Evidence(artifact.name if artifact else "", artifact_digests, bundle_path.name, material)
+    evidence.artifact_path = artifact
     outcomes = []
     why = signer.why if signer else None
     for check in policy(request, verifier, trust_problem, sbom_digests, why, subject=artifact is not None):
