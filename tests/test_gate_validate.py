@@ -371,6 +371,24 @@ def test_property_hostile_xml_through_validate(
     assert_only_input_errors(path)
 
 
+@pytest.mark.parametrize(
+    "about", ["https://example.com/x#SPDXRef-DOCUMENT", "https://example.com/x#SPDXRef-P"]
+)
+def test_an_rdf_uri_that_does_not_split_is_an_input_error(
+    tmp_path: Path, good_xml: dict[str, bytes], about: str
+) -> None:
+    """ "https://[host" (an unclosed IPv6 bracket) made urllib raise inside the RDF reader."""
+    content = good_xml["g.rdf.xml"].replace(
+        f'rdf:about="{about}"'.encode(), f'rdf:about="{about.replace("//", "//[", 1)}"'.encode()
+    )
+    assert content != good_xml["g.rdf.xml"]
+    path = tmp_path / "x.rdf.xml"
+    path.write_bytes(content)
+    with pytest.raises(SbomgenError, match="is not a URI") as raised:
+        validate_file(path)
+    assert raised.value.exit_code == 4
+
+
 _DOCUMENTS = {
     "bom.spdx": b"SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: x\n",
     "bom.spdx.yaml": b"spdxVersion: SPDX-2.3\nname: x\n",

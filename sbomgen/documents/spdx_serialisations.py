@@ -115,9 +115,9 @@ def load_xml(data: bytes, root: Any, source: str, error: type[SbomgenError]) -> 
 def load_rdf(data: bytes, root: Any, source: str, error: type[SbomgenError]) -> Any:
     """The rdflib graph of an SPDX RDF/XML document, once the bytes have passed the XML
     gate (``root``: what ``xml_root`` made of them)."""
-    from urllib.parse import urldefrag
+    from urllib.parse import urldefrag, urlsplit
 
-    from rdflib import RDF, Graph
+    from rdflib import RDF, Graph, URIRef
     from spdx_tools.spdx.rdfschema.namespace import SPDX_NAMESPACE
 
     if root.tag != RDF_ROOT:
@@ -128,6 +128,14 @@ def load_rdf(data: bytes, root: Any, source: str, error: type[SbomgenError]) -> 
         graph = Graph().parse(data=data, format="xml")
     except Exception as exc:  # rdflib raises many kinds on RDF it cannot read
         raise error(f"{source}: not SPDX RDF/XML ({' '.join(str(exc).split())[:200]})") from None
+    # Every URI spdx-tools (and this gate) will split must split: "https://[host" raises.
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef):
+                try:
+                    urlsplit(term)
+                except ValueError as exc:
+                    raise error(f"{source}: {str(term)[:80]!r} is not a URI ({exc})") from None
     # spdx-tools logs and calls sys.exit(1) when the document node is not one URI with a '#'
     documents = set(graph.subjects(RDF.type, SPDX_NAMESPACE.SpdxDocument))
     if len(documents) != 1:
