@@ -444,6 +444,7 @@ def test_cyclonedx_xml_read_one_way_or_refused(fields: list[tuple[str, str, bool
     """A component's field given twice (the reader kept the last), in no namespace (read as
     CycloneDX's own) or holding an element is refused, as JSON's key given twice is: else
     `diff` would report what one reading of the document says."""
+    fields = [(tag, f"pkg:generic/x@{value}" if tag == "purl" else value, ns) for tag, value, ns in fields]
     children = "".join(
         f"<{tag}>{value}</{tag}>" if namespaced else f'<{tag} xmlns="">{value}</{tag}>'
         for tag, value, namespaced in fields
