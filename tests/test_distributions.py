@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import CPYTHON_313, DATA, PIP_WHEELS, cpython_tree, make_wheel, sbomgen, write_tar
-from index_server import IndexServer, recorded_documents
+from index_server import FIXTURES, IndexServer, recorded_documents
 
 from sbomgen.enrich import EnrichOptions
 from sbomgen.enrich.index import IndexSettings, configured_index_url
@@ -59,6 +59,44 @@ def test_real_pip_wheels(version: str, vendored: int, tmp_path: Path) -> None:
     assert {p["supplier"] for p in document["packages"]} == {"Organization: The pip developers"}
     run = sbomgen("validate", "--profile", "ntia", out)
     assert run.returncode == 0, run.stdout
+
+
+def test_license_files_a_wheel_ships_for_what_it_vendors(tmp_path: Path) -> None:
+    # pip 25.2 on ships each vendored package's license files in its .dist-info (PEP 639):
+    # they say the vendored package's license, not pip's.
+    from base64 import urlsafe_b64encode
+
+    source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
+    with zipfile.ZipFile(FIXTURES / "files" / "idna-3.10-py3-none-any.whl") as idna:
+        bsd = idna.read("idna-3.10.dist-info/LICENSE.md")
+    licenses = "pip-25.1.1.dist-info/licenses/src/pip/_vendor/"
+    added = {f"{licenses}idna/LICENSE.md": bsd, f"{licenses}certifi/LICENSE": b"Not a license text.\n"}
+    wheel = tmp_path / source.name
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                for name, content in added.items():
+                    digest = urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+                    data += f"{name},sha256={digest},{len(content)}\n".encode()
+            copy.writestr(info, data)
+        for name, content in added.items():
+            copy.writestr(name, content)
+    out = tmp_path / "pip.spdx.json"
+    run = sbomgen("wheel", wheel, "--offline", "--cache-dir", tmp_path / "cache", "-o", out)
+    assert run.returncode == 0, run.stderr
+    found = {p["name"]: p for p in json.loads(out.read_text())["packages"]}
+    assert found["pip"]["licenseConcluded"] == "MIT"
+    assert "_vendor" not in found["pip"]["licenseComments"]
+    assert (found["idna"]["licenseConcluded"], found["idna"]["copyrightText"]) == (
+        "BSD-3-Clause",
+        "Copyright (c) 2013-2024, Kim Davies and contributors",
+    )
+    assert f"{licenses}idna/LICENSE.md in {wheel.name}: BSD-3-Clause" in found["idna"]["licenseComments"]
+    assert found["certifi"]["licenseConcluded"] == "NOASSERTION"
+    assert f"{licenses}certifi/LICENSE in {wheel.name}" in found["certifi"]["licenseComments"]
+    # A vendored package that ships no license file says nothing from the wheel.
+    assert "licenseComments" not in found["urllib3"]
 
 
 def test_real_sdist(tmp_path: Path) -> None:

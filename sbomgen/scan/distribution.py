@@ -27,7 +27,7 @@ from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from ..model.licenses import declared_license
 from .interface import ScanContext, Scanner
-from .wheels import pypi_purl
+from .wheels import pypi_purl, shipped_vendored
 
 if TYPE_CHECKING:
     from .license_text import Finding
@@ -124,6 +124,15 @@ def file_licenses(
         license=found.license_concluded,
         copyrights=statements[:MAX_COPYRIGHTS],
         comment=found.license_comment or "",
+    )
+
+
+def _with(component: Component, found: FileLicenses) -> Component:
+    return replace(
+        component,
+        license_concluded=found.license,
+        copyright_text="\n".join(found.copyrights) or None,
+        license_comment=found.comment,
     )
 
 
@@ -229,25 +238,31 @@ class DistributionScanner(Scanner):
                 c if c.supplier is not None else replace(c, supplier=root.supplier)
                 for c in context.components
             ]
-        context.components.insert(0, self._concluded(root, context))
+        self._conclude(root, context)
 
-    def _concluded(self, root: Component, context: ScanContext) -> Component:
-        """The distribution with what its own license files say (as for a recorded one)."""
+    def _conclude(self, root: Component, context: ScanContext) -> None:
+        """The distribution, and each package it vendors whose license files it ships (PEP 639:
+        ``licenses/src/pip/_vendor/NAME/LICENSE``), with what those files say (as for a
+        recorded one), the distribution first among the components."""
         from .license_text import Detector, FindingCache
 
+        own: list[tuple[str, bytes]] = []
+        shipped: dict[str, list[tuple[str, bytes]]] = {}
+        for path, content in self.licenses.kept():
+            owner = shipped_vendored(path, sdist=not self.wheel)
+            (own if owner is None else shipped.setdefault(owner, [])).append((path, content))
+        where = f" in {context.artifact_name}"
         detect = Detector(FindingCache(self.cache_dir))
         try:
-            found = file_licenses(
-                self.licenses.kept(), f" in {context.artifact_name}", detect, context.notice
-            )
+            context.components = [
+                _with(c, file_licenses(shipped[name], where, detect, context.notice))
+                if c.vendored_in == root.key and (name := canonicalize_name(c.name)) in shipped
+                else c
+                for c in context.components
+            ]
+            context.components.insert(0, _with(root, file_licenses(own, where, detect, context.notice)))
         finally:
             detect.cache.close()
-        return replace(
-            root,
-            license_concluded=found.license,
-            copyright_text="\n".join(found.copyrights) or None,
-            license_comment=found.comment,
-        )
 
     def _check_record(self, context: ScanContext) -> None:
         if self.record is None:

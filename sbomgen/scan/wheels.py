@@ -170,17 +170,20 @@ def _dist_info_license_names(names: list[str], dist_info: str) -> list[str]:
     return [
         n
         for n in names
-        if n.startswith(dist_info + "/") and is_license_file(n) and _shipped_vendored(n) is None
+        if n.startswith(dist_info + "/") and is_license_file(n) and shipped_vendored(n) is None
     ]
 
 
-def _shipped_vendored(member: str) -> str | None:
+def shipped_vendored(member: str, sdist: bool = False) -> str | None:
     """The vendored package whose license file ``member`` is, when a .dist-info ships it under
-    its source path (PEP 639 License-File: ``pip-X.dist-info/licenses/src/pip/_vendor/NAME/LICENSE``)."""
+    its source path (PEP 639 License-File: ``pip-X.dist-info/licenses/src/pip/_vendor/NAME/LICENSE``),
+    or an sdist names that source path (``src/pip/_vendor/NAME/LICENSE``)."""
     top, _, rest = member.partition("/")
-    if not top.endswith(".dist-info") or not rest.startswith("licenses/") or "/_vendor/" not in rest:
+    if not sdist and (not top.endswith(".dist-info") or not rest.startswith("licenses/")):
         return None
-    parts = rest.rsplit("/_vendor/", 1)[1].split("/")
+    if "/_vendor/" not in f"/{member}":
+        return None
+    parts = f"/{member}".rsplit("/_vendor/", 1)[1].split("/")
     return canonicalize_name(parts[0]) if len(parts) == 2 else None
 
 
@@ -198,7 +201,7 @@ def _vendored_license_names(names: list[str], pinned_by: dict[str, str], name: s
     for member in names:
         if not is_license_file(member):
             continue
-        if _shipped_vendored(member) == name:
+        if shipped_vendored(member) == name:
             found.append(member)
             continue
         if not member.startswith(folder):
