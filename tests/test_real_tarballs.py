@@ -15,6 +15,7 @@ from conftest import (
     CPYTHON_311,
     CPYTHON_313,
     PIP_22_3_1_VENDORED,
+    PIP_WHEELS,
     REFERENCE_313,
     sbomgen,
 )
@@ -241,6 +242,83 @@ def test_missing_pip_wheel_is_not_an_error(without_pip: Path, sbom_313: Path, tm
     }
     validator = subprocess.run([VENV_BIN / "pyspdxtools", "-i", out])
     assert validator.returncode == 0
+
+
+def _with_pip_in_misc_sbom(path: Path, keep_wheel: bool) -> Path:
+    """3.13.5 repacked with pip, its wheel and a package pip depends on listed in
+    Misc/sbom.spdx.json, as CPython's SBOM generator wrote them in early 2024."""
+    import hashlib
+    import io
+
+    wheel = "Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl"
+    wheel_id = "SPDXRef-FILE-Lib-ensurepip-bundled-pip-25.1.1-py3-none-any.whl"
+    sha256 = hashlib.sha256((PIP_WHEELS / wheel.rsplit("/", 1)[1]).read_bytes()).hexdigest()
+    listed = {
+        "SPDXID": wheel_id,
+        "fileName": wheel,
+        "checksums": [{"algorithm": "SHA256", "checksumValue": sha256}],
+    }
+    packages = [
+        {
+            "SPDXID": f"SPDXRef-PACKAGE-{name}",
+            "name": name,
+            "versionInfo": version,
+            "downloadLocation": f"https://files.pythonhosted.org/{name}-{version}-py3-none-any.whl",
+            "licenseConcluded": "NOASSERTION",
+        }
+        for name, version in (("pip", "25.1.1"), ("urllib3", "1.26.20"))
+    ]
+    relationships = [
+        {
+            "spdxElementId": "SPDXRef-PACKAGE-pip",
+            "relatedSpdxElement": wheel_id,
+            "relationshipType": "CONTAINS",
+        },
+        {
+            "spdxElementId": "SPDXRef-PACKAGE-pip",
+            "relatedSpdxElement": "SPDXRef-PACKAGE-urllib3",
+            "relationshipType": "DEPENDS_ON",
+        },
+    ]
+    with tarfile.open(CPYTHON_313, "r|xz") as source, tarfile.open(path, "w:gz", compresslevel=1) as target:
+        for member in source:
+            name = member.name.split("/", 1)[-1]
+            if name == wheel and not keep_wheel:
+                continue
+            reader = source.extractfile(member) if member.isreg() else None
+            if name == "Misc/sbom.spdx.json":
+                assert reader is not None
+                data = json.loads(reader.read())
+                data["files"].append(listed)
+                data["packages"] += packages
+                data["relationships"] += relationships
+                content = json.dumps(data).encode()
+                member.size, reader = len(content), io.BytesIO(content)
+            target.addfile(member, reader)
+    return path
+
+
+@pytest.mark.parametrize("keep_wheel", [True, False], ids=["wheel", "no-wheel"])
+def test_pip_listed_in_cpythons_sbom_data_gives_way_to_the_wheel(
+    keep_wheel: bool, sbom_313: Path, without_pip: Path, tmp_path: Path
+) -> None:
+    """As CPython's release tooling does: Misc's pip and what it depends on give way to what
+    the bundled wheel says; without the wheel (a redistributor's tree) they are gone, as
+    CPython's generator removes them, and the wheel's absence is no mismatch."""
+    artifact = _with_pip_in_misc_sbom(tmp_path / "Python-3.13.5.tgz", keep_wheel)
+    out = tmp_path / "out.spdx.json"
+    run = sbomgen("tarball", artifact, "-o", out)
+    assert run.returncode == 0, run.stderr
+    if keep_wheel:
+        expected = sbom_313
+    else:
+        expected = tmp_path / "nopip.spdx.json"
+        assert sbomgen("tarball", without_pip, "-o", expected).returncode == 0
+    assert len(load(out)["packages"]) == len(load(expected)["packages"])  # none twice
+    ours, theirs = normalised(load(out)), normalised(load(expected))
+    assert ours["packages"] == theirs["packages"]
+    assert ours["package_packages"] == theirs["package_packages"]
+    assert ours["package_files"] == theirs["package_files"]
 
 
 def test_sha512_option(tmp_path: Path) -> None:

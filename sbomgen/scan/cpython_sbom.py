@@ -99,7 +99,8 @@ class CPythonSbomScanner(Scanner):
                 continue
             document = documents[path]
             listed = listed_files(document, path)
-            mismatches += _check_files(listed, context, _files_of(document, listed, self.replaced))
+            gone = _files_of(document, listed, self.replaced, pip_and_its_dependencies(document))
+            mismatches += _check_files(listed, context, gone)
             if path == SBOM_PATH:
                 for component in listed_components(document, listed, path, context.files):
                     context.add_component(component, depended_on_by=context.root_key)
@@ -138,10 +139,13 @@ def listed_files(document: spdx2.Document, path: str) -> dict[str, tuple[str, tu
 
 
 def _files_of(
-    document: spdx2.Document, listed: dict[str, tuple[str, tuple[Checksum, ...]]], names: Collection[str]
+    document: spdx2.Document,
+    listed: dict[str, tuple[str, tuple[Checksum, ...]]],
+    names: Collection[str],
+    ids: Collection[str],
 ) -> set[str]:
-    """The paths of the listed files that the packages called ``names`` contain."""
-    ids = {p.SPDXID for p in document.packages if canonicalize_name(p.name) in names}
+    """The paths of the listed files that the packages called ``names`` or ``ids`` contain."""
+    ids = {p.SPDXID for p in document.packages if canonicalize_name(p.name) in names} | set(ids)
     return {
         listed[r.relatedSpdxElement][0]
         for r in document.relationships
@@ -181,7 +185,10 @@ def listed_components(
         if rel.relationshipType == "CONTAINS" and rel.relatedSpdxElement in listed:
             contains.setdefault(rel.spdxElementId, []).append(listed[rel.relatedSpdxElement][0])
     components = []
+    replaced = pip_and_its_dependencies(document)
     for number, item in enumerate(document.packages):
+        if item.SPDXID in replaced:
+            continue
         for field in ("licenseConcluded", "licenseDeclared"):
             _license_expression(getattr(item, field), f"{path}: packages[{number}].{field}")
         purpose = _PURPOSES.get((item.primaryPackagePurpose or "SOURCE").upper(), Purpose.SOURCE)
@@ -207,6 +214,18 @@ def listed_components(
             )
         )
     return components
+
+
+def pip_and_its_dependencies(document: spdx2.Document) -> set[str]:
+    """The SPDX IDs of pip and the packages it depends on, where CPython's data lists them (as
+    its generator did in early 2024): what the bundled wheel says replaces them, and without
+    the wheel they are gone, as in CPython's release tooling."""
+    pip = {p.SPDXID for p in document.packages if canonicalize_name(p.name) == "pip"}
+    return pip | {
+        r.relatedSpdxElement
+        for r in document.relationships
+        if r.relationshipType == "DEPENDS_ON" and r.spdxElementId in pip
+    }
 
 
 def _license_expression(value: str | None, where: str) -> None:
