@@ -140,6 +140,17 @@ def test_finding_duplicate_spdxids_in_misc_sbom_were_exit_5(tmp_path: Path) -> N
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("Expat", "as packages[0]"), ("CPython", "as CPython itself"), ("CPYTHON", "as CPython itself")],
+)
+def test_finding_misc_sbom_packages_that_cannot_be_told_apart(tmp_path: Path, name: str, said: str) -> None:
+    # Written, the SBOM was one that diff and regenerate refuse: two components known as one.
+    document = misc_sbom()
+    document["packages"].append(dict(document["packages"][0], SPDXID="SPDXRef-PACKAGE-other", name=name))
+    misc_refused(tmp_path, document, f"Misc/sbom.spdx.json: packages[1] is named {name!r}, {said}")
+
+
 @pytest.mark.parametrize("field", ["name", "versionInfo", "downloadLocation", "originator"])
 def test_finding_newlines_in_misc_sbom_strings_inject_tag_value_lines(tmp_path: Path, field: str) -> None:
     document = misc_sbom()

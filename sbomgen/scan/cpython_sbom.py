@@ -186,9 +186,19 @@ def listed_components(
             contains.setdefault(rel.spdxElementId, []).append(listed[rel.relatedSpdxElement][0])
     components = []
     replaced = pip_and_its_dependencies(document)
+    numbers: dict[str, int | None] = {
+        "cpython": None
+    }  # canonical name -> where first listed: one name, one component
     for number, item in enumerate(document.packages):
         if item.SPDXID in replaced:
             continue
+        first = numbers.setdefault(canonicalize_name(item.name), number)
+        if first != number:
+            where = "as CPython itself" if first is None else f"as packages[{first}]"
+            raise ContentError(
+                f"{path}: packages[{number}] is named {item.name[:200]!r}, {where}: "
+                "the SBOM could not tell them apart"
+            )
         for field in ("licenseConcluded", "licenseDeclared"):
             _license_expression(getattr(item, field), f"{path}: packages[{number}].{field}")
         purpose = _PURPOSES.get((item.primaryPackagePurpose or "SOURCE").upper(), Purpose.SOURCE)
