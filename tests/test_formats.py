@@ -76,6 +76,24 @@ def test_tag_value_with_windows_line_ends_is_read_as_spdx_tools_reads(outputs: P
     assert run.stdout.decode().splitlines() == [f"{crlf}: valid SPDX 2.3"]
 
 
+def test_tag_value_under_any_name_is_read_as_tag_value(outputs: Path, tmp_path: Path) -> None:
+    # spdx-tools knows tag-value only as *.spdx; a valid one named otherwise is not "INVALID".
+    text = (outputs / f"{NAME}.spdx").read_bytes()
+    for name, content in (("sbom.txt", text), ("sbom.tv", b"# made by hand\n\n" + text)):
+        (tmp_path / name).write_bytes(content)
+        run = sbomgen("validate", tmp_path / name)
+        assert (run.returncode, run.stdout.decode()) == (0, f"{tmp_path / name}: valid SPDX 2.3\n")
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(text.replace(b"\nDataLicense: CC0-1.0", b"\nDataLicense: MIT"))
+    run = sbomgen("validate", broken)
+    assert run.returncode == 1 and "data_license must be" in run.stdout.decode(), run.stdout
+    # Missing, spdx-tools' model would assume CC0-1.0: SPDX 2.3 requires the tag.
+    broken.write_bytes(text.replace(b"\nDataLicense: CC0-1.0", b""))
+    run = sbomgen("validate", broken)
+    assert run.returncode == 1, run.stdout
+    assert f"{broken}: document: DataLicense is missing (SPDX 2.3 requires one)" in run.stdout.decode()
+
+
 def test_cyclonedx_holds_what_spdx_holds(outputs: Path) -> None:
     # Both read into one form: the same components, versions, hashes, licenses, sources, files.
     run = sbomgen("diff", outputs / f"{NAME}.spdx.json", outputs / f"{NAME}.cdx.json", "--json")

@@ -12,6 +12,7 @@ escaped."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,14 +91,24 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
         if spdx3.is_spdx3(document):
             return _spdx3(document, source)
         return _spdx_or_unknown(path, ntia, document)
-    if spdx_format is FileFormat.TAG_VALUE:
+    if spdx_format is FileFormat.TAG_VALUE or (spdx_format is None and _TAG_VALUE.match(content)):
         # Line ends as spdx-tools' own reader sees them: a file opened as text.
         try:
             text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         except UnicodeDecodeError as exc:
             raise ContentError(f"{source}: not UTF-8 (byte {exc.start})") from None
-        return _spdx(path, ntia, lambda: tag_value_parser().parse(text))
+        kind, problems = _spdx(path, ntia, lambda: tag_value_parser().parse(text))
+        if not _DATA_LICENSE.search(text):  # spdx-tools' model assumes CC0-1.0 where it is missing
+            problems.insert(0, "document: DataLicense is missing (SPDX 2.3 requires one)")
+        return kind, problems
     return _spdx(path, ntia, lambda: _parse_file(source))
+
+
+# A tag-value document's first tag, under any name (spdx-tools knows it only as *.spdx).
+_TAG_VALUE = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t]*(?:#[^\n]*)?\r?\n)*SPDXVersion:")
+
+
+_DATA_LICENSE = re.compile(r"^[ \t]*DataLicense:", re.MULTILINE)
 
 
 def _spdx_or_unknown(path: Path, ntia: bool, document: Any) -> tuple[str, list[str]]:
