@@ -311,3 +311,42 @@ def test_a_subject_matches_only_when_every_digest_it_gives_is_right(
         claimed[data.draw(_spelt(name))] = value
     found = digests_match(claimed, subject_digests(path, "file", claimed))
     assert found is (None if not claims else every_right)
+
+
+_ONE_LINE = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=16
+).filter(lambda text: text.strip() == text)
+_INLINE_TEXT = {"text", "code_inline"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    added=st.lists(st.tuples(_ONE_LINE, _ONE_LINE), min_size=1, max_size=3),
+    changed=st.lists(st.tuples(_ONE_LINE, _ONE_LINE, _ONE_LINE, _ONE_LINE), min_size=1, max_size=3),
+    path=_ONE_LINE,
+)
+def test_diff_markdown_shows_every_value_as_itself(
+    added: list[tuple[str, str]], changed: list[tuple[str, str, str, str]], path: str
+) -> None:
+    """Names, versions and paths come from the SBOMs: rendered by a CommonMark parser with
+    GitHub's tables, each is text (no link, image, HTML, emphasis, list or heading of its own)
+    that reads as it was, and every change stays one row of four cells."""
+    from markdown_it import MarkdownIt
+
+    from sbomgen.workflows.diff import Difference, as_markdown
+
+    difference = Difference(added, [], changed, [path], [], [])
+    tokens = (
+        MarkdownIt("commonmark")
+        .enable(["table", "strikethrough"])
+        .parse(as_markdown(difference, "old.json", "new.json", True))
+    )
+    inline = [t for t in tokens if t.type == "inline"]
+    for token in inline:
+        assert {child.type for child in token.children or []} <= _INLINE_TEXT, token.content
+    texts = ["".join(child.content for child in token.children or []) for token in inline]
+    assert [t.type for t in tokens].count("bullet_list_open") == 2
+    assert [f"{name} {version}" for name, version in added] == texts[2 : 2 + len(added)]
+    cells = texts[-3 - 4 * len(changed) : -3]  # then "Files", the count line and the file
+    assert cells == [value for row in changed for value in row]
+    assert texts[-1] == f"+ {path}"

@@ -143,6 +143,44 @@ def _supplier(metadata: CoreMetadata) -> Party | None:
     return None
 
 
+def _one_dist_info(context: ScanContext, name: str) -> None:
+    """A wheel has one ``.dist-info`` folder, its project's, as installers require: with two,
+    which METADATA and RECORD speak for the wheel would be the archive's order's choice."""
+    tops = (p.split("/", 1)[0] for p in context.files.paths() if "/" in p)
+    folders = sorted({top for top in tops if top.endswith(".dist-info")})
+    if len(folders) != 1:
+        raise ContentError(
+            f"{context.artifact_name}: {len(folders)} .dist-info folders "
+            f"({', '.join(folders)}); a wheel has one"
+        )
+    if canonicalize_name(folders[0].split("-", 1)[0]) != canonicalize_name(name):
+        raise ContentError(f"{context.artifact_name}: {folders[0]} is not the .dist-info folder of {name}")
+
+
+def _named_alike(file_name: str, name: str, version: str, wheel: bool) -> None:
+    """The distribution's file name, where it follows the standard form, names the project
+    and version its metadata gives (installers refuse a wheel whose name and metadata differ)."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+    from packaging.version import Version
+
+    try:
+        named, named_version = (
+            parse_wheel_filename(file_name) if wheel else parse_sdist_filename(file_name)
+        )[:2]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return
+    if named != canonicalize_name(name) or named_version != Version(version):
+        what = "METADATA" if wheel else "PKG-INFO"
+        raise ContentError(
+            f"{file_name}: the file name says {named} {named_version}, its {what} {name} {version}"
+        )
+
+
 class DistributionScanner(Scanner):
     def __init__(self, wheel: bool, cache_dir: Path | None = None) -> None:
         self.wheel = wheel
@@ -201,7 +239,9 @@ class DistributionScanner(Scanner):
         metadata = read_metadata(content, f"{context.artifact_name}:{metadata_path}", ContentError)
         name, version = metadata.name, metadata.version
         if self.wheel:
+            _one_dist_info(context, name)
             self._check_record(context)
+        _named_alike(context.artifact_name, name, version, self.wheel)
         # The document and its subject are the distribution's, not CPython's.
         root_key = context.root_key = canonicalize_name(name)
         context.document_name = context.artifact_name
