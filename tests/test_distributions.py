@@ -128,6 +128,28 @@ def test_record_mismatch_names_the_file(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_a_record_size_that_is_not_the_files_is_refused(tmp_path: Path) -> None:
+    source = DATA / "sigstore" / "rfc8785-0.1.2-py3-none-any.whl"
+    lying = tmp_path / source.name
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(lying, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                rows = data.decode().splitlines()
+                path, digest, size = next(r for r in rows if r.startswith("rfc8785/_impl.py,")).split(",")
+                data = data.replace(
+                    f"{path},{digest},{size}\n".encode(), f"{path},{digest},{int(size) + 1}\n".encode()
+                )
+            copy.writestr(info, data)
+    out = tmp_path / "out.json"
+    run = sbomgen("wheel", lying, "--offline", "-o", out)
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.splitlines() == [
+        f"sbomgen: error: {lying.name}: rfc8785/_impl.py is {size} bytes, RECORD says {int(size) + 1}"
+    ]
+    assert not out.exists()
+
+
 def test_finding_a_distribution_that_names_another_project(tmp_path: Path) -> None:
     """Which project a wheel is must not depend on the archive's order, nor contradict its
     file name: two .dist-info folders, or a file name naming another project or version than

@@ -27,7 +27,7 @@ from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from ..model.licenses import declared_license
 from .interface import ScanContext, Scanner
-from .wheels import pypi_purl
+from .wheels import named_alike, pypi_purl
 
 if TYPE_CHECKING:
     from .license_text import Finding
@@ -157,30 +157,6 @@ def _one_dist_info(context: ScanContext, name: str) -> None:
         raise ContentError(f"{context.artifact_name}: {folders[0]} is not the .dist-info folder of {name}")
 
 
-def _named_alike(file_name: str, name: str, version: str, wheel: bool) -> None:
-    """The distribution's file name, where it follows the standard form, names the project
-    and version its metadata gives (installers refuse a wheel whose name and metadata differ)."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-    from packaging.version import Version
-
-    try:
-        named, named_version = (
-            parse_wheel_filename(file_name) if wheel else parse_sdist_filename(file_name)
-        )[:2]
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return
-    if named != canonicalize_name(name) or named_version != Version(version):
-        what = "METADATA" if wheel else "PKG-INFO"
-        raise ContentError(
-            f"{file_name}: the file name says {named} {named_version}, its {what} {name} {version}"
-        )
-
-
 class DistributionScanner(Scanner):
     def __init__(self, wheel: bool, cache_dir: Path | None = None) -> None:
         self.wheel = wheel
@@ -241,7 +217,7 @@ class DistributionScanner(Scanner):
         if self.wheel:
             _one_dist_info(context, name)
             self._check_record(context)
-        _named_alike(context.artifact_name, name, version, self.wheel)
+        named_alike(context.artifact_name, name, version, "METADATA" if self.wheel else "PKG-INFO")
         # The document and its subject are the distribution's, not CPython's.
         root_key = context.root_key = canonicalize_name(name)
         context.document_name = context.artifact_name
@@ -309,6 +285,10 @@ class DistributionScanner(Scanner):
                 raise ContentError(
                     f"{context.artifact_name}: {row.path} does not match its RECORD hash "
                     f"({record_hash(bytes.fromhex(actual))})"
+                )
+            if row.size and int(row.size) != entry.size:  # installers check it too
+                raise ContentError(
+                    f"{context.artifact_name}: {row.path} is {entry.size} bytes, RECORD says {row.size}"
                 )
         signatures = {record_path, record_path + ".jws", record_path + ".p7s"}
         unlisted = sorted(p for p in context.files.paths() if p not in listed and p not in signatures)

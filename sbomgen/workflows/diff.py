@@ -425,10 +425,14 @@ def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:
     lines = [f"## SBOM changes: {_code(old)} → {_code(new)}", ""]
     if difference.added:
         lines += (
-            ["### Added", ""] + [f"- {_md(k)} {_md(v or '')}".rstrip() for k, v in difference.added] + [""]
+            ["### Added", ""]
+            + [f"- {_md(k, True)} {_md(v or '')}".rstrip() for k, v in difference.added]
+            + [""]
         )
     if difference.removed:
-        lines += ["### Removed", ""] + [f"- {_md(k)} {_md(v or '')}".rstrip() for k, v in difference.removed]
+        lines += ["### Removed", ""] + [
+            f"- {_md(k, True)} {_md(v or '')}".rstrip() for k, v in difference.removed
+        ]
         lines += [""]
     if difference.changed:
         lines += ["### Changed", "", "| component | field | old | new |", "| --- | --- | --- | --- |"]
@@ -451,16 +455,16 @@ def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:
 
 
 # What CommonMark and GitHub's tables read as markup within a line: emphasis, code, links
-# and images, HTML and autolinks, entities, cell edges, strikethrough, and (first) headings,
-# quotes and list items. A backslash before any of them makes it the character itself.
-_MARKUP = re.compile(r"[\\`*_\[\]<>!&|~]|^[#>+=-]")
-_ORDERED = re.compile(r"^(\d+)([.)])")  # "1. " first: an ordered list
+# and images, HTML and autolinks, entities, cell edges, strikethrough; and, where a value
+# begins a list item's text, headings, quotes and lists. A backslash makes each itself.
+_INLINE = re.compile(r"[\\`*_\[\]<>!&|~]")
+_BLOCK = re.compile(r"^(?:[#>+=-]|\d+[.)])")
 
 
-def _md(value: Any) -> str:
-    """``value`` as Markdown text that renders as itself."""
-    escaped = _MARKUP.sub(lambda found: "\\" + found.group(), str(value))
-    return _ORDERED.sub(r"\1\\\2", escaped)
+def _md(value: Any, first: bool = False) -> str:
+    """``value`` as Markdown text that renders as itself (``first``: at a line's start)."""
+    text = _INLINE.sub(lambda found: "\\" + found.group(), str(value))
+    return _BLOCK.sub(lambda found: found.group()[:-1] + "\\" + found.group()[-1], text) if first else text
 
 
 def _code(text: str) -> str:
