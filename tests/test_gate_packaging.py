@@ -177,7 +177,8 @@ def test_finding_a_bundled_wheel_named_for_another_version(tmp_path: Path) -> No
     failed(
         run,
         4,
-        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl: the file name says pip 99.0, its METADATA pip 98.0",
+        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl: "
+        "the file name says pip 99.0, its METADATA pip 98.0",
         out=tmp_path / "out.json",
     )
 
