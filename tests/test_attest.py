@@ -473,6 +473,43 @@ def test_key_signed_release_attestation(keys: dict[str, tuple[Path, Path]], tmp_
     refused(tmp_path, 2, "release", folder, "--check", attestation, fragments=("say who signed it",))
 
 
+def test_release_check_compares_every_digest_a_subject_gives(
+    keys: dict[str, tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """A subject's every digest sbomgen can compute is compared, as verify compares them: a
+    wrong SHA3 or SHAKE beside the right SHA256 is a changed file, not one as recorded."""
+    from sbomgen.provenance.signing import sign_with_key
+
+    folder = tmp_path / "rel"
+    folder.mkdir()
+    content = b"a file of the release\n"
+    (folder / "a.txt").write_bytes(content)
+    private, public = keys["release"]
+    right = {
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "sha3_256": hashlib.sha3_256(content).hexdigest(),
+        "shake128": hashlib.shake_128(content).hexdigest(32),
+    }
+    cases = [
+        ({"sha256": right["sha256"]}, 0),
+        ({"sha256": right["sha256"], "sha3_256": "0" * 64}, 1),
+        ({"sha256": right["sha256"], "SHAKE-128": "0" * 64}, 1),
+        ({"sha256": right["sha256"], "md5": "0" * 32}, 1),
+        ({"sha3_256": right["sha3_256"], "shake128": right["shake128"]}, 0),
+    ]
+    for digest, code in cases:
+        statement = {
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "a.txt", "digest": digest}],
+            "predicateType": RELEASE,
+            "predicate": {"purl": "pkg:generic/python@3.99.0"},
+        }
+        attestation = tmp_path / "release-attestation.intoto.json"
+        attestation.write_bytes(sign_with_key(json.dumps(statement).encode(), private))
+        expected = f"{folder}: as the release attestation records it" if code == 0 else "changed: a.txt"
+        one_line(check(folder, attestation, "--key", public), code, expected)
+
+
 def test_key_signed_release_of_the_real_cpython_tarball(
     keys: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:

@@ -268,6 +268,17 @@ def test_a_standard_output_that_takes_nothing_is_exit_6(args: list[str], code: i
             6,
             f"sbomgen: error: cannot write to the standard output: {reason}\n",
         )
+    # A pipe whose reader left (| head): exit 6 too (1 is diff's "they differ"), and nothing
+    # said, for the reader knows why.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "sbomgen", *command], stdout=writer, stderr=subprocess.PIPE
+        )
+    finally:
+        os.close(writer)
+    assert (run.returncode, run.stderr) == (6, b"")
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,60 @@ def test_record_mismatch_names_the_file(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_a_record_size_that_is_not_the_files_is_refused(tmp_path: Path) -> None:
+    source = DATA / "sigstore" / "rfc8785-0.1.2-py3-none-any.whl"
+    lying = tmp_path / source.name
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(lying, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                rows = data.decode().splitlines()
+                path, digest, size = next(r for r in rows if r.startswith("rfc8785/_impl.py,")).split(",")
+                data = data.replace(
+                    f"{path},{digest},{size}\n".encode(), f"{path},{digest},{int(size) + 1}\n".encode()
+                )
+            copy.writestr(info, data)
+    out = tmp_path / "out.json"
+    run = sbomgen("wheel", lying, "--offline", "-o", out)
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.splitlines() == [
+        f"sbomgen: error: {lying.name}: rfc8785/_impl.py is {size} bytes, RECORD says {int(size) + 1}"
+    ]
+    assert not out.exists()
+
+
+def test_finding_a_distribution_that_names_another_project(tmp_path: Path) -> None:
+    """Which project a wheel is must not depend on the archive's order, nor contradict its
+    file name: two .dist-info folders, or a file name naming another project or version than
+    the metadata, are refused (exit 4, one line) as installers refuse them."""
+    source = DATA / "sigstore" / "rfc8785-0.1.2-py3-none-any.whl"
+    two = tmp_path / "two" / source.name
+    two.parent.mkdir()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(two, "w") as copy:
+        for info in original.infolist():
+            copy.writestr(info, original.read(info))
+        copy.writestr("other-2.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: other\nVersion: 2.0\n")
+    renamed = tmp_path / "rfc8785-0.1.3-py3-none-any.whl"
+    renamed.write_bytes(source.read_bytes())
+    sdist = write_tar(tmp_path / "demo-1.0.tar.gz", {"PKG-INFO": b"Name: other\nVersion: 1.0\n"}, "demo-1.0")
+    for artifact, message in (
+        (two, "2 .dist-info folders (other-2.0.dist-info, rfc8785-0.1.2.dist-info); a wheel has one"),
+        (renamed, "the file name says rfc8785 0.1.3, its METADATA rfc8785 0.1.2"),
+        (sdist, "the file name says demo 1.0, its PKG-INFO other 1.0"),
+    ):
+        out = tmp_path / "out.json"
+        run = sbomgen("wheel" if artifact.suffix == ".whl" else "sdist", artifact, "--offline", "-o", out)
+        assert run.returncode == 4, run.stderr
+        assert run.stderr.splitlines() == [f"sbomgen: error: {artifact.name}: {message}"]
+        assert not out.exists()
+    # Names and versions compare as the standards normalise them.
+    alike = write_tar(
+        tmp_path / "Demo_Pkg-1.0.0.tar.gz", {"PKG-INFO": b"Name: demo.pkg\nVersion: 1.0\n"}, "Demo_Pkg-1.0.0"
+    )
+    run = sbomgen("sdist", alike, "--offline", "-qq", "-o", tmp_path / "alike.json")
+    assert run.returncode == 0, run.stderr
+
+
 def test_embedded_sbom_round_trip(tmp_path: Path) -> None:
     source = PIP_WHEELS / "pip-25.1.1-py3-none-any.whl"
     first, second = tmp_path / "first", tmp_path / "second"

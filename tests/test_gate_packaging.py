@@ -170,6 +170,19 @@ def test_finding_two_pip_wheels(tmp_path: Path) -> None:
     )
 
 
+def test_finding_a_bundled_wheel_named_for_another_version(tmp_path: Path) -> None:
+    """Offline, nothing else would say that pip-99.0-py3-none-any.whl holds pip 98.0: the SBOM
+    recorded the file name of one version and the other's version."""
+    run = tarball(tmp_path, ("pip-99.0-py3-none-any.whl", make_wheel(version="98.0")))
+    failed(
+        run,
+        4,
+        "Lib/ensurepip/_bundled/pip-99.0-py3-none-any.whl: "
+        "the file name says pip 99.0, its METADATA pip 98.0",
+        out=tmp_path / "out.json",
+    )
+
+
 # --- vendor.txt ---------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import re
@@ -244,3 +245,108 @@ def test_element_templates_write_what_spdx_tools_writes(
         list(text.contains(package, [spdx_id, spdx_id]))
         == [_dumps(converter.relationship_converter.convert(relationship))] * 2
     )
+
+
+# In-toto's digest names as a subject may spell them (any case, with "-" or "_" or neither),
+# with the hashlib name that computes each; SHAKE's claims are the first bytes of its output.
+_INTOTO_DIGESTS = {
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "sha512": "sha512",
+    "sha3_256": "sha3_256",
+    "sha512_256": "sha512_256",
+    "blake2b": "blake2b",
+    "md5": "md5",
+    "shake128": "shake_128",
+    "shake256": "shake_256",
+}
+
+
+def _spelt(name: str) -> st.SearchStrategy[str]:
+    plain = name.replace("_", "")
+    return st.sampled_from(sorted({name, plain, name.upper(), name.replace("_", "-"), plain.upper()}))
+
+
+def _right(content: bytes, algorithm: str, length: int) -> str:
+    hashed = hashlib.new(algorithm, content)
+    return hashed.hexdigest(length) if algorithm.startswith("shake") else hashed.hexdigest()  # type: ignore[call-arg]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    content=st.binary(max_size=64),
+    claims=st.lists(
+        st.tuples(st.sampled_from(sorted(_INTOTO_DIGESTS)), st.booleans(), st.integers(1, 128)),
+        max_size=5,
+        unique_by=lambda claim: claim[0],
+    ),
+    unknown=st.booleans(),
+    data=st.data(),
+)
+def test_a_subject_matches_only_when_every_digest_it_gives_is_right(
+    tmp_path_factory: pytest.TempPathFactory,
+    content: bytes,
+    claims: list[tuple[str, bool, int]],
+    unknown: bool,
+    data: st.DataObject,
+) -> None:
+    """What verify's subject check and release --check decide by: a subject matches a file
+    when it gives a digest sbomgen computes and every such digest is the file's; a wrong one
+    beside right ones is a mismatch; one of only digests sbomgen cannot compute, neither."""
+    from sbomgen.provenance.statement import MIN_XOF_HEX, subject_digests
+    from sbomgen.provenance.verify import digests_match
+
+    path = tmp_path_factory.mktemp("subject") / "file"
+    path.write_bytes(content)
+    claimed: dict[str, str] = {"gitCommit": "ab" * 20} if unknown else {}
+    every_right = True
+    for name, right, length in claims:
+        algorithm = _INTOTO_DIGESTS[name]
+        value = _right(content, algorithm, length)
+        if algorithm.startswith("shake"):
+            every_right = every_right and 2 * length >= MIN_XOF_HEX
+        if not right:
+            value = ("0" if value[0] != "0" else "1") + value[1:]
+        every_right = every_right and right
+        claimed[data.draw(_spelt(name))] = value
+    found = digests_match(claimed, subject_digests(path, "file", claimed))
+    assert found is (None if not claims else every_right)
+
+
+_ONE_LINE = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=16
+).filter(lambda text: text.strip() == text)
+_INLINE_TEXT = {"text", "code_inline"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    added=st.lists(st.tuples(_ONE_LINE, _ONE_LINE), min_size=1, max_size=3),
+    changed=st.lists(st.tuples(_ONE_LINE, _ONE_LINE, _ONE_LINE, _ONE_LINE), min_size=1, max_size=3),
+    path=_ONE_LINE,
+)
+def test_diff_markdown_shows_every_value_as_itself(
+    added: list[tuple[str, str]], changed: list[tuple[str, str, str, str]], path: str
+) -> None:
+    """Names, versions and paths come from the SBOMs: rendered by a CommonMark parser with
+    GitHub's tables, each is text (no link, image, HTML, emphasis, list or heading of its own)
+    that reads as it was, and every change stays one row of four cells."""
+    from markdown_it import MarkdownIt
+
+    from sbomgen.workflows.diff import Difference, as_markdown
+
+    difference = Difference(added, [], changed, [path], [], [])
+    tokens = (
+        MarkdownIt("commonmark")
+        .enable(["table", "strikethrough"])
+        .parse(as_markdown(difference, "old.json", "new.json", True))
+    )
+    inline = [t for t in tokens if t.type == "inline"]
+    for token in inline:
+        assert {child.type for child in token.children or []} <= _INLINE_TEXT, token.content
+    texts = ["".join(child.content for child in token.children or []) for token in inline]
+    assert [t.type for t in tokens].count("bullet_list_open") == 2
+    assert [f"{name} {version}" for name, version in added] == texts[2 : 2 + len(added)]
+    cells = texts[-3 - 4 * len(changed) : -3]  # then "Files", the count line and the file
+    assert cells == [value for row in changed for value in row]
+    assert texts[-1] == f"+ {path}"

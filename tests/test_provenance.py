@@ -26,6 +26,8 @@ from conftest import (
     write_keys,
 )
 from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sbomgen.provenance.statement import check_against_schema, from_environment
 
@@ -411,6 +413,52 @@ def test_finding_provenance_values_from_input_are_usage_errors_not_bugs(
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith(f"sbomgen: error: {message}") and len(run.stderr.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+_URI_TEXT = st.text(st.sampled_from('ab:/%<>@.-_~?#[] "{}|\\^`éZ09+'), max_size=24)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    server=st.one_of(st.sampled_from(["https://github.com", "javascript:x", "data:,<b>"]), _URI_TEXT),
+    ref=_URI_TEXT,
+    started=st.one_of(
+        st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat()),
+        st.datetimes().map(lambda moment: moment.isoformat() + "-23:59"),
+        st.text(max_size=30),
+    ),
+)
+def test_ci_environment_values_are_the_users_to_fix_never_a_bug(
+    tmp_path: Path, server: str, ref: str, started: str
+) -> None:
+    """Whatever GitHub Actions or GitLab CI variables say, the statement is made and passes
+    its schema, or the value is refused as the user's (UsageError, exit 2): never exit 5."""
+    from sbomgen.errors import UsageError
+    from sbomgen.provenance.statement import BuildContext, statement
+
+    artifact = tmp_path / "artifact.bin"
+    artifact.write_bytes(b"artifact")
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": server,
+        "GITHUB_REPOSITORY": "python/cpython",
+        "GITHUB_REF": ref,
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_WORKFLOW_REF": f"python/cpython/.github/workflows/release.yml@{ref}",
+    }
+    gitlab = {
+        "GITLAB_CI": "true",
+        "CI_PROJECT_URL": server,
+        "CI_COMMIT_TAG": ref,
+        "CI_JOB_STARTED_AT": started,
+    }
+    for environment in (github, gitlab):
+        try:
+            found = from_environment(environment)
+            context = BuildContext(**{"builder_id": "https://ci.example.org/b", **found})
+        except UsageError:
+            continue
+        statement([artifact], context)  # OutputValidationError here is exit 5
 
 
 def test_report_reads_provenance_through_the_gate(sbom: Path, tmp_path: Path) -> None:

@@ -171,6 +171,8 @@ def test_system_package_purl_and_supplier_in_every_format(debundled: Path, tmp_p
         ("expat=2.7.1,supplier=Organization: Debian\x1b[31m", "control character U+001B"),
         ("expat=2.7.1,supplier=Person: Jane\u202eenaJ (jane@example.org)", "control character U+202E"),
         ("expat=2.7.1,supplier=Organization: Debian <text>", "text block's edge"),
+        # CycloneDX holds a version of at most 1,024 characters: a longer one was exit 5.
+        ("expat=" + "1" * 1025, "a version of at most 1,024 characters"),
     ],
 )
 def test_system_package_values_are_checked(

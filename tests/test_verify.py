@@ -783,6 +783,7 @@ def test_finding_subjects_are_matched_on_every_digest_they_give(material: Materi
     content = Path(kind.artifact).read_bytes()
     sha1, sha384 = hashlib.sha1(content).hexdigest(), hashlib.sha384(content).hexdigest()
     blake2b, sha3 = hashlib.blake2b(content).hexdigest(), hashlib.sha3_256(content).hexdigest()
+    shake128 = hashlib.shake_128(content).hexdigest(16)
     cases = {
         "wrong first, right second": ([{"name": "a", "digest": {"sha512": "0" * 128}}, real], True),
         "sha512 only": ([{"name": "b", "digest": {"sha512": real["digest"]["sha512"]}}], True),
@@ -807,6 +808,24 @@ def test_finding_subjects_are_matched_on_every_digest_they_give(material: Materi
             True,
         ),
         "md5 wrong alone": ([{"name": "j", "digest": {"md5": "0" * 32}}], "no subject"),
+        # SHAKE, of any length: a claim is the first bytes of its output.
+        "sha256 right, shake128 wrong": (
+            [{"name": "k", "digest": {**real["digest"], "shake128": "0" * 64}}],
+            "has some of",
+        ),
+        "shake128 and shake_256 right alone": (
+            [
+                {
+                    "name": "l",
+                    "digest": {"shake128": shake128, "shake_256": hashlib.shake_256(content).hexdigest(64)},
+                }
+            ],
+            True,
+        ),
+        "shake128 right but 64 bits": (
+            [{"name": "m", "digest": {"shake128": hashlib.shake_128(content).hexdigest(8)}}],
+            "no subject",
+        ),
         "no digest sbomgen computes": ([{"name": "d", "digest": {"gitCommit": "ab" * 20}}], "no subject"),
     }
     for name, (subjects, expected) in cases.items():

@@ -59,6 +59,8 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
         sys.stdout.flush()
+    except _ReaderLeft:
+        sys.exit(_ReaderLeft.exit_code)
     except SbomgenError as exc:
         error(str(exc))
         sys.exit(exc.exit_code)
@@ -109,9 +111,14 @@ class _Descriptor(io.RawIOBase):
             return os.write(1, data)
         except OSError as exc:
             self.failed = True
-            if exc.errno == errno.EPIPE:  # the reader left (| head): click leaves quietly
-                raise
+            if exc.errno == errno.EPIPE:
+                raise _ReaderLeft() from None
             raise OutputError(f"cannot write to the standard output: {exc.strerror}") from None
+
+
+class _ReaderLeft(OutputError):
+    """Standard output's reader left (``| head``): it knows why, so nothing is said; the
+    exit is the output's (6), not 1, which diff, check and validate give a finding."""
 
 
 def _standard_output(stream: Any) -> io.TextIOWrapper:

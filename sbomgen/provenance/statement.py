@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -59,8 +59,11 @@ _HEX = re.compile(r"[0-9a-f]{1,256}")
 
 
 def check_uri(value: str, what: str) -> None:
-    """An absolute URI (RFC 3986: a scheme, then no space or control character)."""
-    if not _URI.fullmatch(value) or control_character(value):
+    """An absolute URI: RFC 3986's grammar, which the schema check of the statement applies
+    (a value from the environment it refuses is the user's to fix, not sbomgen's bug)."""
+    from ..documents.fields import conforms
+
+    if not _URI.fullmatch(value) or control_character(value) or not conforms(value, "uri"):
         raise UsageError(f"{what} must be an absolute URI such as https://host/path, not {value!r}")
 
 
@@ -70,14 +73,21 @@ STATED = ("sha256", "sha512")
 CHECKED = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
 
-# Every other fixed-length digest hashlib computes, by its name with "-" and "_" taken out (as
-# a subject may spell it): computed when a subject names one, so that none goes unchecked.
+# SHAKE (in-toto's shake128, shake256) gives output of any length: a claim is the first that
+# many bytes of it, so the longest a subject may hold (256 hex digits) is computed; a claim
+# shorter than 128 bits (OpenSSL's shortest default) identifies nothing and never matches.
+XOF_BYTES = 128
+MIN_XOF_HEX = 32
+
+
+# Every other digest hashlib computes, by its name with "-" and "_" taken out (as a subject
+# may spell it): computed when a subject names one, so that none goes unchecked.
 def _computable(name: str) -> bool:
     try:
         hashlib.new(name)  # listed, yet refused where a policy forbids it (FIPS and MD5)
     except ValueError:
         return False
-    return name.replace("_", "").isalnum() and not name.startswith("shake") and name.lower() == name
+    return name.replace("_", "").isalnum() and name.lower() == name
 
 
 COMPUTABLE = {
@@ -92,7 +102,32 @@ def digests(path: Path, what: str = "the artifact", algorithms: Sequence[str] = 
         while chunk := handle.read(CHUNK):
             for hashed in hashes.values():
                 hashed.update(chunk)
-    return {name: hashed.hexdigest() for name, hashed in hashes.items()}
+    return {
+        name: hashed.hexdigest(XOF_BYTES) if name.startswith("shake") else hashed.hexdigest()  # type: ignore[call-arg]
+        for name, hashed in hashes.items()
+    }
+
+
+def same_digest(algorithm: str, ours: str, claimed: str) -> bool:
+    """Whether ``claimed`` (lower-case hex) is our digest by ``algorithm`` (in-toto's name,
+    ``-`` and ``_`` taken out): for SHAKE, the first bytes of its output."""
+    if algorithm.startswith("shake"):
+        return len(claimed) >= MIN_XOF_HEX and len(claimed) % 2 == 0 and ours.startswith(claimed)
+    return ours == claimed
+
+
+def subject_digests(
+    path: Path, what: str, named: Iterable[str], known: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The digests of ``path`` a subject's claims are compared with, by in-toto's names with
+    ``-`` and ``_`` taken out: ``known`` (else CHECKED, computed), and every other one hashlib
+    computes that ``named`` (the algorithms the subjects give, spelt any way) names."""
+    ours = dict(known) if known is not None else digests(path, what, CHECKED)
+    wanted = {name.lower().replace("-", "").replace("_", "") for name in named}
+    more = sorted(COMPUTABLE[name] for name in wanted - ours.keys() if name in COMPUTABLE)
+    if more:
+        ours.update({name.replace("_", ""): value for name, value in digests(path, what, more).items()})
+    return ours
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -144,11 +179,11 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 def parse_time(text: str, what: str) -> datetime.datetime:
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return moment.astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: a time UTC cannot hold (year 9999, -23:59)
         raise UsageError(f"{what}: not an RFC 3339 time: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc)
 
 
 def parse_source_digest(text: str) -> dict[str, str]:
@@ -159,7 +194,8 @@ def parse_source_digest(text: str) -> dict[str, str]:
 
 
 def _rfc3339(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat: strftime's %Y writes the year 1 as "1", which RFC 3339 does not read
+    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _split_source(uri: str) -> dict[str, str]:

@@ -26,7 +26,7 @@ from ..errors import ContentError, SbomgenError, UsageError, VerificationFailed
 from .attest import SBOM_PREDICATES, check_describes, read_sbom
 from .identities import required_signer
 from .signing import PAYLOAD_TYPE, load_public_key, verify_signature
-from .statement import CHECKED, COMPUTABLE, MAX_SBOM_BYTES, digests
+from .statement import CHECKED, MAX_SBOM_BYTES, digests, same_digest, subject_digests
 
 # Predicates that are often handed to verify by mistake for provenance, and what they are.
 MAX_TRUST_BYTES = 16 << 20
@@ -475,18 +475,17 @@ class SubjectCheck(Check):
                 raise CheckFailed(f"the bundle signs SHA256 {signed}, not {evidence.artifact}'s")
             return f"the bundle signs {evidence.artifact} (SHA256 {ours['sha256'][:16]}...)"
         statement = evidence.need_statement("statement")
-        named = {_algorithm(name) for subject in statement.subject for name in subject.digest}
-        more = sorted(COMPUTABLE[name] for name in named - ours.keys() if name in COMPUTABLE)
-        if more and evidence.artifact_path is not None:
-            found = digests(evidence.artifact_path, evidence.artifact, more)
-            ours = {**ours, **{_algorithm(name): value for name, value in found.items()}}
+        if evidence.artifact_path is not None:
+            named = [name for subject in statement.subject for name in subject.digest]
+            ours = subject_digests(evidence.artifact_path, evidence.artifact, named, ours)
         partial = None
         for subject in statement.subject:
             match = digests_match(subject.digest, ours)
             if match:
                 return f"the statement is about {evidence.artifact} (SHA256 {ours['sha256'][:16]}...)"
             if match is False and any(
-                ours.get(_algorithm(name)) == value.lower() for name, value in subject.digest.items()
+                same_digest(_algorithm(name), ours.get(_algorithm(name), ""), value.lower())
+                for name, value in subject.digest.items()
             ):
                 partial = subject
         if partial is not None:
@@ -504,7 +503,7 @@ def digests_match(claimed: dict[str, str], ours: dict[str, str]) -> bool | None:
     known = [(alg, value.lower()) for name, value in claimed.items() if (alg := _algorithm(name)) in ours]
     if not known:
         return None
-    return all(ours[alg] == value for alg, value in known)
+    return all(same_digest(alg, ours[alg], value) for alg, value in known)
 
 
 def _algorithm(name: str) -> str:

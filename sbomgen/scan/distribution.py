@@ -27,7 +27,7 @@ from ..errors import ContentError
 from ..model import Component, Party, Purpose
 from ..model.licenses import declared_license
 from .interface import ScanContext, Scanner
-from .wheels import pypi_purl, shipped_vendored
+from .wheels import named_alike, pypi_purl, shipped_vendored
 
 if TYPE_CHECKING:
     from .license_text import Finding
@@ -152,6 +152,20 @@ def _supplier(metadata: CoreMetadata) -> Party | None:
     return None
 
 
+def _one_dist_info(context: ScanContext, name: str) -> None:
+    """A wheel has one ``.dist-info`` folder, its project's, as installers require: with two,
+    which METADATA and RECORD speak for the wheel would be the archive's order's choice."""
+    tops = (p.split("/", 1)[0] for p in context.files.paths() if "/" in p)
+    folders = sorted({top for top in tops if top.endswith(".dist-info")})
+    if len(folders) != 1:
+        raise ContentError(
+            f"{context.artifact_name}: {len(folders)} .dist-info folders "
+            f"({', '.join(folders)}); a wheel has one"
+        )
+    if canonicalize_name(folders[0].split("-", 1)[0]) != canonicalize_name(name):
+        raise ContentError(f"{context.artifact_name}: {folders[0]} is not the .dist-info folder of {name}")
+
+
 class DistributionScanner(Scanner):
     def __init__(self, wheel: bool, cache_dir: Path | None = None) -> None:
         self.wheel = wheel
@@ -210,7 +224,9 @@ class DistributionScanner(Scanner):
         metadata = read_metadata(content, f"{context.artifact_name}:{metadata_path}", ContentError)
         name, version = metadata.name, metadata.version
         if self.wheel:
+            _one_dist_info(context, name)
             self._check_record(context)
+        named_alike(context.artifact_name, name, version, "METADATA" if self.wheel else "PKG-INFO")
         # The document and its subject are the distribution's, not CPython's.
         root_key = context.root_key = canonicalize_name(name)
         context.document_name = context.artifact_name
@@ -284,6 +300,10 @@ class DistributionScanner(Scanner):
                 raise ContentError(
                     f"{context.artifact_name}: {row.path} does not match its RECORD hash "
                     f"({record_hash(bytes.fromhex(actual))})"
+                )
+            if row.size and int(row.size) != entry.size:  # installers check it too
+                raise ContentError(
+                    f"{context.artifact_name}: {row.path} is {entry.size} bytes, RECORD says {row.size}"
                 )
         signatures = {record_path, record_path + ".jws", record_path + ".p7s"}
         unlisted = sorted(p for p in context.files.paths() if p not in listed and p not in signatures)

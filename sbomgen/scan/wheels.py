@@ -42,6 +42,29 @@ def cpe23(vendor_product: str, version: str) -> str:
     return f"cpe:2.3:a:{vendor_product}:{escaped}:*:*:*:*:*:*:*"
 
 
+def named_alike(file_name: str, name: str, version: str, what: str, where: str | None = None) -> None:
+    """A distribution's file name, where it has the standard form (``NAME-VERSION-TAGS.whl``,
+    ``NAME-VERSION.tar.gz``), names the project and version its metadata (``what``) gives, as
+    installers require (ContentError naming ``where``, default the file, otherwise)."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+    from packaging.version import Version
+
+    try:
+        parse = parse_wheel_filename if file_name.endswith(".whl") else parse_sdist_filename
+        named, named_version = parse(file_name)[:2]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return
+    if named != canonicalize_name(name) or named_version != Version(version):
+        raise ContentError(
+            f"{where or file_name}: the file name says {named} {named_version}, its {what} {name} {version}"
+        )
+
+
 def parse_vendor_txt(text: str, where: str) -> list[tuple[str, str]]:
     """Return (canonical name, pinned version) for each line of a vendor.txt."""
     from ..documents import vendor
@@ -87,6 +110,7 @@ def read_wheel(
             _read_member(archive, metadata_names[0], path), f"{path}:{metadata_names[0]}", ContentError
         )
         name, version = canonicalize_name(metadata.name), metadata.version
+        named_alike(filename, metadata.name, version, "METADATA", path)
         key = f"wheel:{name}"
         vendored = []
         pinned_by: dict[str, str] = {}

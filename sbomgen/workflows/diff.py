@@ -10,6 +10,7 @@ error, never merged.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -419,14 +420,24 @@ def _text(name: str, value: Any) -> str:
 
 
 def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:
-    lines = [f"## SBOM changes: `{old}` → `{new}`", ""]
+    """Markdown for release notes. Every value comes from the SBOMs: each is escaped, so that
+    none becomes a link, an image, an HTML tag or a table cell's edge where it is rendered."""
+    lines = [f"## SBOM changes: {_code(old)} → {_code(new)}", ""]
     if difference.added:
-        lines += ["### Added", ""] + [f"- {k} {v or ''}".rstrip() for k, v in difference.added] + [""]
+        lines += (
+            ["### Added", ""]
+            + [f"- {_md(k, True)} {_md(v or '')}".rstrip() for k, v in difference.added]
+            + [""]
+        )
     if difference.removed:
-        lines += ["### Removed", ""] + [f"- {k} {v or ''}".rstrip() for k, v in difference.removed] + [""]
+        lines += ["### Removed", ""] + [
+            f"- {_md(k, True)} {_md(v or '')}".rstrip() for k, v in difference.removed
+        ]
+        lines += [""]
     if difference.changed:
         lines += ["### Changed", "", "| component | field | old | new |", "| --- | --- | --- | --- |"]
-        lines += [f"| {k} | {f} | {_cell(o)} | {_cell(n)} |" for k, f, o, n in difference.changed] + [""]
+        lines += [f"| {_md(k)} | {_md(f)} | {_cell(o)} | {_cell(n)} |" for k, f, o, n in difference.changed]
+        lines += [""]
     lines += [
         "### Files",
         "",
@@ -439,14 +450,35 @@ def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:
             ("-", difference.files_removed),
             ("~", difference.files_changed),
         ):
-            lines += [f"- `{label} {p}`" for p in paths]
+            lines += [f"- {_code(f'{label} {p}')}" for p in paths]
     return "\n".join(lines) + "\n"
+
+
+# What CommonMark and GitHub's tables read as markup within a line: emphasis, code, links
+# and images, HTML and autolinks, entities, cell edges, strikethrough; and, where a value
+# begins a list item's text, headings, quotes and lists. A backslash makes each itself.
+_INLINE = re.compile(r"[\\`*_\[\]<>!&|~]")
+_BLOCK = re.compile(r"^(?:[#>+=-]|\d+[.)])")
+
+
+def _md(value: Any, first: bool = False) -> str:
+    """``value`` as Markdown text that renders as itself (``first``: at a line's start)."""
+    text = _INLINE.sub(lambda found: "\\" + found.group(), str(value))
+    return _BLOCK.sub(lambda found: found.group()[:-1] + "\\" + found.group()[-1], text) if first else text
+
+
+def _code(text: str) -> str:
+    """``text`` as a code span, where nothing is markup: fenced by more backticks than it holds
+    in a row, and padded when it starts or ends with one."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
-        return "<br>".join(str(v) for v in value if v is not None) or "—"
-    return "—" if value is None else str(value).replace("|", "\\|")
+        return "<br>".join(_md(v) for v in value if v is not None) or "—"
+    return "—" if value is None else _md(value)
 
 
 def diff(old: Path, new: Path) -> Difference:

@@ -63,6 +63,8 @@ def parse_system_packages(values: Sequence[str]) -> dict[str, SystemPackage]:
                 raise UsageError(f"--system-package: expected {_SYSTEM_PACKAGE_FORM}, not {value[:200]!r}")
             extra[key] = text
         try:
+            if len(version.strip()) > spdx2.MAX_VERSION:  # what CycloneDX holds
+                raise ValueError(f"a version of at most {spdx2.MAX_VERSION:,} characters")
             package = SystemPackage(
                 version=check_line(version.strip()),
                 purl=check_purl(check_line(extra["purl"])) if "purl" in extra else None,

@@ -321,7 +321,7 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
     from dataclasses import replace
 
     from ..provenance.attest import RELEASE_V02
-    from ..provenance.statement import CHECKED, digests
+    from ..provenance.statement import subject_digests
     from ..provenance.verify import digests_match, verify
 
     result = verify(None, attestation, replace(request, predicate_type=RELEASE_V02))
@@ -335,7 +335,8 @@ def check_attested(attestation: Path, folder: Path, request: Any) -> Drift:
 
     def changed(name: str) -> bool:
         try:
-            return digests_match(recorded[name], digests(present[name], name, CHECKED)) is not True
+            claimed = recorded[name]
+            return digests_match(claimed, subject_digests(present[name], name, claimed)) is not True
         except SbomgenError:  # a link that points nowhere now, a file that became a FIFO
             return True
 
