@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from test_gate_sbom_properties import small_cyclonedx
 
 from sbomgen.documents import cyclonedx, sbom, stream
+from sbomgen.documents.parse import parse_json
 from sbomgen.errors import ContentError
-from sbomgen.workflows import diff
+from sbomgen.workflows import diff, validate
 from sbomgen.workflows.check import ListedPackage, _created, _cyclonedx_package, read_packages
 
 SOME = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -80,8 +81,10 @@ def assert_read_as_whole(data: bytes) -> None:
     streamed = stream.read_cyclonedx(data, taken.append)
     expected = whole(data)
     if streamed is None:
-        # Refused here only what the gate refuses, or reads as SPDX 3 (which diff and check try first).
-        assert expected is None or "@context" in json.loads(data)
+        # Refused here only what the gate refuses, what diff and check read as SPDX 3 first,
+        # and a BOM without components, which is read whole.
+        value = json.loads(data) if expected is not None else {}
+        assert expected is None or "@context" in value or not isinstance(value.get("components"), list)
         return
     assert expected is not None, "accepted what the gate refuses"
     assert streamed.model_copy(update={"components": taken}) == expected
@@ -193,7 +196,13 @@ def test_memory_beyond_what_is_kept_is_about_the_text() -> None:
     more than 10 times the document beyond what the reader keeps. Read a component at a
     time: the text once (diff), and the packages waiting for the subject (check)."""
     data = json.dumps(bom_of(2000)).encode()
-    for read in (lambda: diff.loads(data, "x"), lambda: read_packages(data, "x")):
+    assert validate._cyclonedx_streamed(data) == ("CycloneDX 1.6", [])
+    readers = (
+        lambda: diff.loads(data, "x"),
+        lambda: read_packages(data, "x"),
+        lambda: validate._cyclonedx_streamed(data),
+    )
+    for read in readers:
         tracemalloc.start()
         try:
             kept = read()
@@ -202,3 +211,50 @@ def test_memory_beyond_what_is_kept_is_about_the_text() -> None:
             tracemalloc.stop()
         del kept
         assert peak - size < 5 * len(data), (peak - size) / len(data)
+
+
+def validated_whole(data: bytes) -> object:
+    """``validate``'s verdict on a CycloneDX JSON document read whole."""
+    try:
+        document = parse_json(data, "x", ContentError)
+        return validate._cyclonedx_json(document, "x")
+    except ContentError as exc:
+        return exc.exit_code, str(exc)
+
+
+def assert_validated_as_whole(data: bytes) -> None:
+    streamed = validate._cyclonedx_streamed(data)
+    assert streamed is None or streamed == validated_whole(data)
+
+
+def test_validate_judges_a_component_at_a_time_what_is_valid() -> None:
+    data = dumps(small_cyclonedx())  # sbomgen sorts keys: the components come before the version
+    assert data.index(b'"components"') < data.index(b'"specVersion"')
+    assert validate._cyclonedx_streamed(data) == validated_whole(data) == ("CycloneDX 1.7", [])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda bom: bom["components"].append(bom["components"][0]),  # uniqueItems
+        lambda bom: bom["components"][0].update(type="program"),
+        lambda bom: bom["components"][0].update(unknown=1),
+        lambda bom: bom.update(unknown=1),
+        lambda bom: bom.update(specVersion="1.5"),  # the components judged by another schema
+        lambda bom: bom.update(metadata={"component": {"specVersion": "1.4", "name": "x", "type": "file"}}),
+        lambda bom: bom.update(components={}),
+    ],
+)
+def test_validate_reads_whole_what_it_cannot_tell(change: Callable[[dict[str, Any]], None]) -> None:
+    """Each problem listed in the schema's order, and a valid BOM it cannot tell of a component at a time."""
+    bom = json.loads(json.dumps(small_cyclonedx()))
+    change(bom)
+    data = dumps({"metadata": bom.pop("metadata"), **bom})
+    assert validate._cyclonedx_streamed(data) is None
+    assert validated_whole(data)
+
+
+@SOME
+@given(st.deferred(lambda: mutations(small_cyclonedx())))
+def test_mutated_boms_are_validated_as_whole(document: Any) -> None:
+    assert_validated_as_whole(dumps(document))
