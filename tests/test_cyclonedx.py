@@ -231,7 +231,7 @@ json_values = st.recursive(
 def test_unique_items_holds_items_equal_as_jsonschema_does(one: Any, two: Any) -> None:
     from jsonschema._utils import equal
 
-    assert (cyclonedx._equality_key(one) == cyclonedx._equality_key(two)) == equal(one, two)
+    assert (cyclonedx.equality_key(one) == cyclonedx.equality_key(two)) == equal(one, two)
 
 
 def test_plain_iris_need_no_grammar() -> None:

@@ -9,7 +9,7 @@ vendors, and SBOMs a distribution carries (PEP 770).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -160,22 +160,30 @@ class Component(Strict):
         """Where it was downloaded from: its first ``distribution`` reference that is not the
         ``subject``'s own; for a component distributed in the subject's artifact (its only
         distribution is the subject's), its ``source-distribution``, where it came from."""
-        own = (
-            {r.url for r in subject.externalReferences if r.type == "distribution"}
-            if subject is not None and subject is not self
-            else set()
-        )
-        distributions = [r for r in self.externalReferences if r.type == "distribution"]
-        found = next((r for r in distributions if r.url not in own), None)
-        if found is not None or not distributions:
-            return found
-        return next((r for r in self.externalReferences if r.type == "source-distribution"), None)
+        own = distributions(subject) if subject is not None and subject is not self else set()
+        return download(self.externalReferences, own)
 
     def walk(self) -> Iterator[Component]:
         """This component and every one nested in it, depth first."""
         yield self
         for child in self.components:
             yield from child.walk()
+
+
+def distributions(component: Component) -> set[str]:
+    """The URLs of a component's ``distribution`` references."""
+    return {r.url for r in component.externalReferences if r.type == "distribution"}
+
+
+def download(references: Iterable[ExternalReference], own: Container[str]) -> ExternalReference | None:
+    """``Component.download`` of a component with these references, the subject's
+    distributions ``own``."""
+    references = list(references)
+    found = [r for r in references if r.type == "distribution"]
+    first = next((r for r in found if r.url not in own), None)
+    if first is not None or not found:
+        return first
+    return next((r for r in references if r.type == "source-distribution"), None)
 
 
 class Lifecycle(Strict):

@@ -41,13 +41,13 @@ class _Refused(ValueError):
     """A value the bounded parser will not build; its text becomes the error message."""
 
 
-def _values(data: bytes) -> int:
+def value_bound(data: bytes) -> int:
     """An upper bound of the array items and object members a JSON text holds (each but the
     document itself follows a ',', '[' or '{'): it bounds the parse's memory before it starts."""
     return data.count(b",") + data.count(b"[") + data.count(b"{") + 1
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
+def deeper_than(value: Any, limit: int) -> bool:
     """Whether containers nest more than ``limit`` levels (iteratively: no recursion)."""
     stack = [(value, 1)]
     while stack:
@@ -90,6 +90,21 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def decoder() -> json.JSONDecoder:
+    """The JSON parser within the limits on numbers, constants and keys (not the size, the
+    value count or the depth, which ``parse_json`` bounds around it)."""
+    return json.JSONDecoder(**_hooks())
+
+
+def _hooks() -> dict[str, Any]:
+    return {
+        "object_pairs_hook": _object,
+        "parse_int": _number(int),
+        "parse_float": _number(_finite),
+        "parse_constant": _constant,
+    }
+
+
 def decode_text(data: bytes, source: str, error: type[SbomgenError], max_bytes: int) -> str:
     """``data`` as UTF-8 text of at most ``max_bytes`` bytes; else ``error`` naming ``source``."""
     if len(data) > max_bytes:
@@ -108,17 +123,11 @@ def parse_json(
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > max_bytes:
         raise error(f"{source}: {len(data):,} bytes, more than the {max_bytes:,} a document may have")
-    if _values(data) > MAX_VALUES:
+    if value_bound(data) > MAX_VALUES:
         raise error(f"{source}: more than {MAX_VALUES:,} values")
     try:
         text = data.decode("utf-8")
-        value = json.loads(
-            text,
-            object_pairs_hook=_object,
-            parse_int=_number(int),
-            parse_float=_number(_finite),
-            parse_constant=_constant,
-        )
+        value = json.loads(text, **_hooks())  # json.loads, not decode: it refuses a BOM
     except UnicodeDecodeError as exc:
         raise error(f"{source}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
@@ -127,7 +136,7 @@ def parse_json(
         raise error(f"{source}: {exc}") from None
     except RecursionError:  # the parser's own guard, far deeper than MAX_DEPTH
         raise error(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
-    if isinstance(value, (dict, list)) and _deeper_than(value, MAX_DEPTH):
+    if isinstance(value, (dict, list)) and deeper_than(value, MAX_DEPTH):
         raise error(f"{source}: nested more than {MAX_DEPTH} levels deep")
     return value
 

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from packageurl import PackageURL
 from packaging.utils import InvalidName, InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from ..documents import cyclonedx, spdx2, spdx3
+from ..documents import cyclonedx, spdx2, spdx3, stream
 from ..documents.index import ReleaseFile
 from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json, validate
 from ..documents.sbom import load as load_sbom
@@ -115,6 +115,14 @@ class ListedPackage(NamedTuple):
 def read_packages(data: bytes, sbom: str) -> tuple[str | None, list[ListedPackage]]:
     """The SBOM's creation time (None when it gives none: CycloneDX's is optional) and its
     packages."""
+    pending: list[_Pending] = []
+    bom = stream.read_cyclonedx(data, lambda c: pending.extend(_pending(each, sbom) for each in c.walk()))
+    if bom is not None:
+        subject = bom.metadata.component if bom.metadata is not None else None
+        head = [_cyclonedx_package(c, sbom, subject) for c in bom.all_components()]
+        own = cyclonedx.distributions(subject) if subject is not None else set()
+        timestamp = bom.metadata.timestamp if bom.metadata else None
+        return _created(timestamp, sbom, "metadata.timestamp"), head + [p.resolved(own) for p in pending]
     if data.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
         value = parse_json(data, sbom, ContentError)
         if spdx3.is_spdx3(value):
@@ -173,6 +181,31 @@ def _cyclonedx_package(
             for index, item in enumerate(component.properties)
             if item.name == INDEX_FILES
         ],
+    )
+
+
+class _Pending(NamedTuple):
+    """A component of a BOM read a component at a time, its package waiting for the subject
+    (``metadata.component``, which may come after it) to say where it was downloaded from."""
+
+    listed: ListedPackage  # its download location and SHA256 not yet known
+    references: tuple[cyclonedx.ExternalReference, ...]  # its distributions and sources
+    hashes: tuple[cyclonedx.Hash, ...]
+
+    def resolved(self, own: set[str]) -> ListedPackage:
+        reference = cyclonedx.download(self.references, own)
+        hashes = (reference.hashes if reference else []) or self.hashes
+        location = reference.url if reference else None
+        sha256 = next((h.content for h in hashes if h.alg == "SHA-256"), None)
+        return self.listed._replace(location=location, sha256=sha256)
+
+
+def _pending(component: cyclonedx.Component, sbom: str) -> _Pending:
+    kept = ("distribution", "source-distribution")
+    return _Pending(
+        _cyclonedx_package(component, sbom, None),
+        tuple(r for r in component.externalReferences if r.type in kept),
+        tuple(component.hashes),
     )
 
 

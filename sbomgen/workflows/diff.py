@@ -10,16 +10,17 @@ error, never merged.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from ..documents import cyclonedx, sbom, spdx2, spdx3
+from ..documents import cyclonedx, sbom, spdx2, spdx3, stream
 from ..documents.parse import MAX_DOCUMENT_BYTES, parse_json
 from ..documents.source import read_bounded
 from ..errors import ContentError
@@ -93,6 +94,10 @@ def loads(data: bytes, source: str) -> Snapshot:
         value = parse_json(data, source, ContentError)
         if spdx3.is_spdx3(value):
             return from_spdx3(spdx3.load_value(value, source, ContentError), source)
+    items: list[_Item] = []
+    streamed = stream.read_cyclonedx(data, lambda component: items.extend(_items(component, top=True)))
+    if streamed is not None:
+        return from_cyclonedx(streamed, source, items)
     document = sbom.load(data, source, ContentError)
     if isinstance(document, spdx2.Document):
         return from_spdx(document, source)
@@ -334,23 +339,74 @@ def _cdx_hashes(component: cyclonedx.Component) -> frozenset[str]:
     return frozenset(f"{_CDX_ALGORITHMS.get(h.alg, h.alg)}:{h.content.lower()}" for h in component.hashes)
 
 
-def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
-    """The snapshot of a CycloneDX BOM the gate accepted, nested or flat alike."""
-    root_component = bom.metadata.component if bom.metadata is not None else None
-    ids: dict[int, str] = {}  # id(component) -> its bom-ref, or a stand-in no reference can name
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """What a snapshot takes of one CycloneDX component (nested ones are items of their own):
+    small, so that a BOM read a component at a time is not held typed."""
+
+    file: bool
+    top: bool  # in the BOM's components, not nested nor the metadata's
+    ref: str | None
+    name: str
+    purl: str | None
+    files: int  # its nested components of type file
+    version: str | None
+    checksums: frozenset[str]
+    licenses: tuple[str | None, str | None]  # declared, concluded
+    distributions: tuple[str, ...]
+    source_distribution: str | None
+    supplier: str | None
+
+
+def _items(component: cyclonedx.Component, top: bool) -> Iterator[_Item]:
+    """The items of ``component`` and those nested in it, in ``walk`` order."""
+    for each in component.walk():
+        licenses: dict[str, str | None] = {"declared": None, "concluded": None}
+        for choice in each.stated_licenses:
+            licenses[choice.kind] = choice.spdx
+        references = each.externalReferences
+        supplier = each.supplier.name if each.supplier is not None else None
+        yield _Item(
+            file=each.type == "file",
+            top=top and each is component,
+            ref=each.bom_ref,
+            name=each.name,
+            purl=each.purl,
+            files=sum(1 for c in each.components if c.type == "file"),
+            version=each.version,
+            checksums=_cdx_hashes(each),
+            licenses=(licenses["declared"], licenses["concluded"]),
+            distributions=tuple(r.url for r in references if r.type == "distribution"),
+            source_distribution=next((r.url for r in references if r.type == "source-distribution"), None),
+            supplier=f"Organization: {supplier}" if supplier else None,
+        )
+
+
+def from_cyclonedx(bom: cyclonedx.Bom, source: str, components: Iterable[_Item] | None = None) -> Snapshot:
+    """The snapshot of a CycloneDX BOM the gate accepted, nested or flat alike; ``components``:
+    the items of its components when the BOM was read without them (``stream``)."""
+    subject = bom.metadata.component if bom.metadata is not None else None
+    head = list(_items(subject, top=False)) if subject is not None else []
+    if components is None:
+        components = (item for component in bom.components for item in _items(component, top=True))
+    own = frozenset(head[0].distributions) if head else frozenset()
+    root: str | None = None
     names: dict[str, str] = {}
-    by_id: dict[str, cyclonedx.Component] = {}
+    by_id: dict[str, tuple[_Item, frozenset[str]]] = {}  # with the subject's distributions it is not
     files: list[tuple[str, str, str]] = []
+    top_files = 0
     snapshot = Snapshot()
-    for number, component in enumerate(bom.all_components()):
-        if component.type == "file":
-            files.append((component.name, component.bom_ref or f"#{number}", component.name))
-            snapshot.files[component.name] = _cdx_hashes(component)
+    for number, item in enumerate(itertools.chain(head, components)):
+        if item.file:
+            files.append((item.name, item.ref or f"#{number}", item.name))
+            snapshot.files[item.name] = item.checksums
+            top_files += item.top
             continue
-        element = component.bom_ref if component.bom_ref is not None else f"#{number}"
-        ids[id(component)] = element
-        names[element] = component.name
-        by_id[element] = component
+        element = item.ref if item.ref is not None else f"#{number}"
+        if number == 0 and subject is not None:
+            root = element
+        names[element] = item.name
+        by_id[element] = (item, frozenset() if number == 0 and subject is not None else own)
     _no_collision(files, source, "files")
     edges: dict[str, list[str]] = {}
     for number, dependency in enumerate(bom.dependencies):
@@ -360,39 +416,38 @@ def from_cyclonedx(bom: cyclonedx.Bom, source: str) -> Snapshot:
                 f"{source}: dependencies[{number}]: {dependency.ref[:200]!r} has more than one entry"
             )
         edges[dependency.ref] = dependency.dependsOn
-    root = ids.get(id(root_component)) if root_component is not None else None
     keys, snapshot.parents = _graph_keys(root, names, edges, source)
     snapshot.root = keys[root] if root is not None else None
-    for element, component in by_id.items():
-        _record(snapshot, keys[element], component, root_component)
-    if root_component is not None and snapshot.root is not None:
-        snapshot.details[snapshot.root]["files"] += sum(1 for c in bom.components if c.type == "file")
+    for element, (item, not_own) in by_id.items():
+        _record(snapshot, keys[element], item, not_own)
+    if subject is not None and snapshot.root is not None:
+        snapshot.details[snapshot.root]["files"] += top_files
     return snapshot
 
 
-def _record(
-    snapshot: Snapshot, key: str, item: cyclonedx.Component, subject: cyclonedx.Component | None
-) -> None:
+def _record(snapshot: Snapshot, key: str, item: _Item, own: frozenset[str]) -> None:
     snapshot.details[key] = {
         "name": item.name,
         "purl": item.purl,
-        "files": sum(1 for c in item.components if c.type == "file"),
+        "files": item.files,
         "file name": None,
         "originator": None,  # CycloneDX authors are not read
     }
-    licenses: dict[str, str | None] = {"declared": None, "concluded": None}
-    for choice in item.stated_licenses:
-        licenses[choice.kind] = choice.spdx
-    reference = item.download(subject)
-    download = reference.url if reference is not None else None
-    supplier = item.supplier.name if item.supplier is not None else None
     snapshot.components[key] = {
         "version": item.version,
-        "checksums": _cdx_hashes(item),
-        "license": (licenses["declared"], licenses["concluded"]),
-        "download location": download,
-        "supplier": f"Organization: {supplier}" if supplier else None,
+        "checksums": item.checksums,
+        "license": item.licenses,
+        "download location": _download(item, own),
+        "supplier": item.supplier,
     }
+
+
+def _download(item: _Item, own: frozenset[str]) -> str | None:
+    """``cyclonedx.Component.download``'s URL, ``own`` the subject's distributions."""
+    found = next((url for url in item.distributions if url not in own), None)
+    if found is not None or not item.distributions:
+        return found
+    return item.source_distribution
 
 
 def as_text(difference: Difference, list_files: bool) -> str:

@@ -29,6 +29,7 @@ _ATTESTATION_KEYS = {"_type", "payloadType", "signatures", "mediaType"}
 _CDX_VERSIONS = {"1.4", "1.5", "1.6", "1.7"}
 # What an SPDX 2 document has at its top level (all but "name", which is anyone's).
 _SPDX_KEYS = {"spdxVersion", "SPDXID", "dataLicense", "documentNamespace", "creationInfo"}
+_SPEC_VERSION = re.compile(rb'"specVersion"\s*:\s*"([0-9.]{1,8})"')
 UNKNOWN_KIND = "document of an unknown kind"
 NOT_VALIDATED = "not an SBOM or statement sbomgen validates: expected SPDX, CycloneDX or an in-toto statement"
 
@@ -81,6 +82,9 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
     if spdx_format is FileFormat.YAML:
         return _spdx_or_unknown(path, ntia, serialised.load_yaml(content, source, ContentError))
     if head in (b"{", b"[") or path.suffix.lower() == ".json":
+        streamed = _cyclonedx_streamed(content)
+        if streamed is not None:
+            return streamed
         document = parse_json(content, source, ContentError)
         if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
             return _cyclonedx_json(document, source)
@@ -319,6 +323,48 @@ def _cyclonedx_json(document: dict[str, Any], source: str) -> tuple[str, list[st
     # The strict validator's verdicts, in linear time (see json_validator).
     validator = json_validator(SchemaVersion.from_version(version))
     return f"CycloneDX {version}", [_located(JsonValidationError(e)) for e in validator.iter_errors(document)]
+
+
+def _cyclonedx_streamed(content: bytes) -> tuple[str, list[str]] | None:
+    """A valid CycloneDX JSON BOM found valid a component at a time, so that no more than one
+    is held parsed; None for anything else, which ``_cyclonedx_json`` judges read whole (it
+    lists every problem, in the schema's order). The schema has no keyword across members,
+    so the BOM is valid when it is without its components and each is as an item of them,
+    and no two components are alike (``uniqueItems``, by their keys' hashes: two alike are
+    read whole to tell). The components may come before the version (sbomgen sorts keys):
+    they are judged by the schema of the first ``specVersion`` in the text, and the BOM is
+    read whole when its own is another."""
+    from cyclonedx.schema import SchemaVersion
+
+    from ..documents import stream
+    from ..documents.cyclonedx import Header
+    from ..write.cyclonedx import equality_key, json_validator
+
+    claimed = _SPEC_VERSION.search(content)
+    if claimed is None or b'"CycloneDX"' not in content or claimed.group(1).decode() not in _CDX_VERSIONS:
+        return None
+    version = claimed.group(1).decode()
+    validator = json_validator(SchemaVersion.from_version(version))
+    items = validator.schema["properties"]["components"]["items"]
+    keys: set[int] = set()
+
+    def valid(members: dict[str, Any], item: Any) -> None:
+        key = hash(equality_key(item))
+        if key in keys or next(validator.descend(item, items), None) is not None:
+            raise stream.Refused
+        keys.add(key)
+
+    document = stream.read_members(content, valid)
+    if document is None or document.get("bomFormat") != "CycloneDX":
+        return None
+    try:
+        if Header.model_validate(document).specVersion != version:
+            return None
+    except ValueError:  # pydantic's ValidationError: the gate's words for it
+        return None
+    if next(validator.iter_errors({**document, "components": []}), None) is not None:
+        return None
+    return f"CycloneDX {version}", []
 
 
 def _cyclonedx_xml(content: bytes, source: str, root: Any) -> tuple[str, list[str]]:

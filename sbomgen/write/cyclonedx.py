@@ -762,9 +762,9 @@ def _unique_items(validator: Any, unique: bool, instance: Any, schema: Any) -> I
     # Items by their key's hash, the keys made again on a collision: a number an item kept.
     seen: dict[int, list[Any]] = {}
     for item in instance:
-        key = _equality_key(item)
+        key = equality_key(item)
         alike = seen.setdefault(hash(key), [])
-        if any(_equality_key(other) == key for other in alike):
+        if any(equality_key(other) == key for other in alike):
             from jsonschema import ValidationError
 
             yield ValidationError(f"{instance!r} has non-unique elements")
@@ -772,13 +772,13 @@ def _unique_items(validator: Any, unique: bool, instance: Any, schema: Any) -> I
         alike.append(item)
 
 
-def _equality_key(value: Any) -> Any:
+def equality_key(value: Any) -> Any:
     """Equal for JSON values jsonschema holds equal: numbers by value (1 and 1.0 alike),
     booleans apart from numbers, arrays item by item, objects by their members."""
     if isinstance(value, dict):
-        return ("object", frozenset((k, _equality_key(v)) for k, v in value.items()))
+        return ("object", frozenset((k, equality_key(v)) for k, v in value.items()))
     if isinstance(value, list):
-        return ("array", tuple(map(_equality_key, value)))
+        return ("array", tuple(map(equality_key, value)))
     if isinstance(value, bool):
         return ("boolean", value)
     return (type(value) is str, value)
