@@ -96,7 +96,9 @@ def test_finding_py_version_too_long(tmp_path: Path, digits: int) -> None:
 @pytest.mark.parametrize(("version", "cpe_version"), [("1!99.0", "1\\!99.0"), ("99.0+abc", "99.0\\+abc")])
 def test_finding_pip_version_escaped_in_cpe(tmp_path: Path, version: str, cpe_version: str) -> None:
     wheel = make_wheel(version=version)
-    artifact = write_tar(tmp_path / "artifact.tgz", {**cpython_tree(), WHEEL: wheel})
+    tree = {k: v for k, v in cpython_tree().items() if k != WHEEL}
+    tree[WHEEL.replace("99.0", version)] = wheel  # a wheel's file name gives its version
+    artifact = write_tar(tmp_path / "artifact.tgz", tree)
     out = tmp_path / "out"
     run = sbomgen(
         "tarball",
