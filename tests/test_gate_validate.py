@@ -413,3 +413,40 @@ def test_a_document_not_in_utf_8_is_refused_in_every_serialisation(
         validate_file(path)
     assert refused.value.exit_code == 4
     assert str(refused.value).startswith(f"{path}: ") and "UTF-8" in str(refused.value), refused.value
+
+
+_TAG_VALUE_PIECES = [
+    "DataLicense: CC0-1.0\n",
+    "  DataLicense: CC0-1.0\n",
+    "# DataLicense: CC0-1.0\n",
+    "DocumentComment: <text>",
+    "</text>\n",
+    "DataLicense: CC0-1.0\n",  # within a block where one is open
+    "made by hand\n",
+    "PackageName: DataLicense: x\n",
+    "\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TAG_VALUE_PIECES), max_size=12))
+def test_a_data_license_is_found_where_spdx_tools_reads_the_tag(pieces: list[str]) -> None:
+    """Only a DataLicense tag counts, not one a comment's <text> block holds: what spdx-tools'
+    lexer reads as the tag (its model would assume CC0-1.0 when there is none)."""
+    from spdx_tools.spdx.parser.tagvalue.lexer import SPDXLexer
+
+    from sbomgen.workflows.validate import _has_data_license
+
+    text, open_block = "", False
+    for piece in pieces:
+        if piece == "</text>\n" and not open_block:
+            continue  # the lexer reads a stray closing marker otherwise; both are refused
+        open_block = (open_block or piece.endswith("<text>")) and piece != "</text>\n"
+        text += piece
+    if open_block:
+        text += "</text>\n"
+    lexer = SPDXLexer()
+    lexer.build()
+    lexer.input(text)
+    tokens = iter(lexer.token, None)
+    assert _has_data_license(text) == any(token.type == "DOC_LICENSE" for token in tokens), text

@@ -102,7 +102,7 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
         except UnicodeDecodeError as exc:
             raise ContentError(f"{source}: not UTF-8 (byte {exc.start})") from None
         kind, problems = _spdx(path, ntia, lambda: tag_value_parser().parse(text))
-        if not _DATA_LICENSE.search(text):  # spdx-tools' model assumes CC0-1.0 where it is missing
+        if not _has_data_license(text):  # spdx-tools' model assumes CC0-1.0 where it is missing
             problems.insert(0, "document: DataLicense is missing (SPDX 2.3 requires one)")
         return kind, problems
     return _spdx(path, ntia, lambda: _parse_file(source))
@@ -113,6 +113,22 @@ _TAG_VALUE = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t]*(?:#[^\n]*)?\r?\n)*SPDXVers
 
 
 _DATA_LICENSE = re.compile(r"^[ \t]*DataLicense:", re.MULTILINE)
+
+
+def _has_data_license(text: str) -> bool:
+    """Whether a tag-value document gives its DataLicense: a line that says so within a
+    ``<text>`` block (a comment's) is the comment's text, no tag."""
+    at = 0
+    while True:
+        start = text.find("<text>", at)
+        if _DATA_LICENSE.search(text, at, len(text) if start == -1 else start):
+            return True
+        if start == -1:
+            return False
+        end = text.find("</text>", start)
+        if end == -1:  # the block runs to the end
+            return False
+        at = end + len("</text>")
 
 
 def _spdx_or_unknown(path: Path, ntia: bool, document: Any) -> tuple[str, list[str]]:
