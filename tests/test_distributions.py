@@ -70,7 +70,12 @@ def test_license_files_a_wheel_ships_for_what_it_vendors(tmp_path: Path) -> None
     with zipfile.ZipFile(FIXTURES / "files" / "idna-3.10-py3-none-any.whl") as idna:
         bsd = idna.read("idna-3.10.dist-info/LICENSE.md")
     licenses = "pip-25.1.1.dist-info/licenses/src/pip/_vendor/"
-    added = {f"{licenses}idna/LICENSE.md": bsd, f"{licenses}certifi/LICENSE": b"Not a license text.\n"}
+    added = {
+        f"{licenses}idna/LICENSE.md": bsd,
+        f"{licenses}certifi/LICENSE": b"Not a license text.\n",
+        # No vendored package is called so: the path alone takes no license from pip's.
+        f"{licenses}ghost/LICENSE.md": bsd,
+    }
     wheel = tmp_path / source.name
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as copy:
         for info in original.infolist():
@@ -86,8 +91,9 @@ def test_license_files_a_wheel_ships_for_what_it_vendors(tmp_path: Path) -> None
     run = sbomgen("wheel", wheel, "--offline", "--cache-dir", tmp_path / "cache", "-o", out)
     assert run.returncode == 0, run.stderr
     found = {p["name"]: p for p in json.loads(out.read_text())["packages"]}
-    assert found["pip"]["licenseConcluded"] == "MIT"
-    assert "_vendor" not in found["pip"]["licenseComments"]
+    assert found["pip"]["licenseConcluded"] == "MIT AND BSD-3-Clause"
+    assert "_vendor/idna" not in found["pip"]["licenseComments"]
+    assert f"{licenses}ghost/LICENSE.md in {wheel.name}: BSD-3-Clause" in found["pip"]["licenseComments"]
     assert (found["idna"]["licenseConcluded"], found["idna"]["copyrightText"]) == (
         "BSD-3-Clause",
         "Copyright (c) 2013-2024, Kim Davies and contributors",

@@ -789,3 +789,24 @@ def test_cyclonedx_xml_reads_as_the_same_model_as_json(tmp_path: Path) -> None:
     from sbomgen.workflows.diff import load
 
     assert load(outputs["cyclonedx-xml"]) == load(outputs["cyclonedx-json"])
+
+
+def test_a_package_with_files_pip_is_said_to_depend_on_stays(tmp_path: Path) -> None:
+    """Misc's pip and the packages it depends on give way to the bundled wheel (those pip
+    vendors hold no files of the tree); a package that holds some is CPython's own, whatever
+    the data says pip depends on: it and the check of its files stay."""
+    document = misc_sbom()
+    document["packages"].append(dict(document["packages"][0], SPDXID="SPDXRef-PACKAGE-pip", name="pip"))
+    document["relationships"].append(
+        {
+            "spdxElementId": "SPDXRef-PACKAGE-pip",
+            "relationshipType": "DEPENDS_ON",
+            "relatedSpdxElement": "SPDXRef-PACKAGE-expat",
+        }
+    )
+    artifact = tarball_with_misc_sbom(tmp_path, json.dumps(document).encode())
+    out = tmp_path / "out.json"
+    run = sbomgen("tarball", artifact, "-o", out, "-qq")
+    assert run.returncode == 0, run.stderr
+    names = sorted(p["name"] for p in json.loads(out.read_text())["packages"])
+    assert names == ["CPython", "expat", "pip", "requests"]  # pip the bundled wheel's

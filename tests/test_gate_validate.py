@@ -413,3 +413,71 @@ def test_a_document_not_in_utf_8_is_refused_in_every_serialisation(
         validate_file(path)
     assert refused.value.exit_code == 4
     assert str(refused.value).startswith(f"{path}: ") and "UTF-8" in str(refused.value), refused.value
+
+
+_TAG_VALUE_PIECES = [
+    "DataLicense: CC0-1.0\n",
+    "  DataLicense: CC0-1.0\n",
+    "# DataLicense: CC0-1.0\n",
+    "DocumentComment: <text>",
+    "</text>\n",
+    "DataLicense: CC0-1.0\n",  # within a block where one is open
+    "made by hand\n",
+    "PackageName: DataLicense: x\n",
+    "\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TAG_VALUE_PIECES), max_size=12))
+def test_a_data_license_is_found_where_spdx_tools_reads_the_tag(pieces: list[str]) -> None:
+    """Only a DataLicense tag counts, not one a comment's <text> block holds: what spdx-tools'
+    lexer reads as the tag (its model would assume CC0-1.0 when there is none)."""
+    from spdx_tools.spdx.parser.tagvalue.lexer import SPDXLexer
+
+    from sbomgen.workflows.validate import _has_data_license
+
+    text, open_block = "", False
+    for piece in pieces:
+        if piece == "</text>\n" and not open_block:
+            continue  # the lexer reads a stray closing marker otherwise; both are refused
+        open_block = (open_block or piece.endswith("<text>")) and piece != "</text>\n"
+        text += piece
+    if open_block:
+        text += "</text>\n"
+    lexer = SPDXLexer()
+    lexer.build()
+    lexer.input(text)
+    tokens = iter(lexer.token, None)
+    assert _has_data_license(text) == any(token.type == "DOC_LICENSE" for token in tokens), text
+
+
+def test_blank_lines_before_any_tag_cost_no_memory_per_line(tmp_path: Path) -> None:
+    """Reading past blank and comment lines to the first tag held memory for each line as a
+    regular expression's repetition (8 MB of them: MemoryError, exit 5, under 1.5 GB)."""
+    import tracemalloc
+
+    blank = tmp_path / "blank.txt"
+    blank.write_bytes(b"\n" * 500_000 + b"# a comment\n" * 100_000)
+    tracemalloc.start()
+    try:
+        found = validate_file(blank)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found == ("SPDX", [f"parsing: Unsupported SPDX file type: {blank}"])
+    assert peak < 20 * blank.stat().st_size, peak
+
+
+_TAG_VALUE_LINES = ["", " \t", "# c", "  # c", "\r", "SPDXVersion: 2.3", " SPDXVersion: x", "DataLicense: x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.booleans(), st.lists(st.sampled_from(_TAG_VALUE_LINES), max_size=8), st.booleans())
+def test_tag_value_is_told_by_its_first_tag(bom: bool, lines: list[str], ends: bool) -> None:
+    from sbomgen.workflows.validate import _is_tag_value
+
+    content = (b"\xef\xbb\xbf" if bom else b"") + "\n".join(lines).encode() + (b"\n" if ends else b"")
+    tags = (line.lstrip(" \t") for line in lines)
+    first = next((tag for tag in tags if tag not in ("", "\r") and not tag.startswith("#")), "")
+    assert _is_tag_value(content) == first.startswith("SPDXVersion:"), content

@@ -317,11 +317,13 @@ _ONE_LINE = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=16
 ).filter(lambda text: text.strip() == text)
 _INLINE_TEXT = {"text", "code_inline"}
+# A name may begin with spaces or tabs, which would indent what follows as a heading or code.
+_INDENTED = st.tuples(st.text(" \t", max_size=6), _ONE_LINE).map("".join)
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    added=st.lists(st.tuples(_ONE_LINE, _ONE_LINE), min_size=1, max_size=3),
+    added=st.lists(st.tuples(_INDENTED, _ONE_LINE), min_size=1, max_size=3),
     changed=st.lists(st.tuples(_ONE_LINE, _ONE_LINE, _ONE_LINE, _ONE_LINE), min_size=1, max_size=3),
     path=_ONE_LINE,
 )

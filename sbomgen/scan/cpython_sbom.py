@@ -229,13 +229,16 @@ def listed_components(
 def pip_and_its_dependencies(document: spdx2.Document) -> set[str]:
     """The SPDX IDs of pip and the packages it depends on, where CPython's data lists them (as
     its generator did in early 2024): what the bundled wheel says replaces them, and without
-    the wheel they are gone, as in CPython's release tooling."""
+    the wheel they are gone, as in CPython's release tooling. A package pip depends on that
+    holds files of the tree (those pip vendors hold none) is CPython's own: it stays."""
     pip = {p.SPDXID for p in document.packages if canonicalize_name(p.name) == "pip"}
-    return pip | {
+    holders = {r.spdxElementId for r in document.relationships if r.relationshipType == "CONTAINS"}
+    depended_on = {
         r.relatedSpdxElement
         for r in document.relationships
         if r.relationshipType == "DEPENDS_ON" and r.spdxElementId in pip
     }
+    return pip | (depended_on - holders)
 
 
 def _license_expression(value: str | None, where: str) -> None:

@@ -262,11 +262,14 @@ class DistributionScanner(Scanner):
         recorded one), the distribution first among the components."""
         from .license_text import Detector, FindingCache
 
+        vendored = {canonicalize_name(c.name) for c in context.components if c.vendored_in == root.key}
         own: list[tuple[str, bytes]] = []
         shipped: dict[str, list[tuple[str, bytes]]] = {}
         for path, content in self.licenses.kept():
+            # A file for a package the distribution is not found to vendor stays its own:
+            # a path alone must not take a license out of what the distribution says.
             owner = shipped_vendored(path, sdist=not self.wheel)
-            (own if owner is None else shipped.setdefault(owner, [])).append((path, content))
+            (shipped.setdefault(owner, []) if owner in vendored else own).append((path, content))
         where = f" in {context.artifact_name}"
         detect = Detector(FindingCache(self.cache_dir))
         try:

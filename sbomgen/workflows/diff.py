@@ -514,12 +514,18 @@ def as_markdown(difference: Difference, old: str, new: str, files: bool) -> str:
 # begins a list item's text, headings, quotes and lists. A backslash makes each itself.
 _INLINE = re.compile(r"[\\`*_\[\]<>!&|~]")
 _BLOCK = re.compile(r"^(?:[#>+=-]|\d+[.)])")
+# Spaces and tabs that begin a value there would indent it (a code block, or the marker
+# after them read as one): each is written as its character reference, which is text.
+_INDENT = re.compile(r"^[ \t]+")
 
 
 def _md(value: Any, first: bool = False) -> str:
     """``value`` as Markdown text that renders as itself (``first``: at a line's start)."""
     text = _INLINE.sub(lambda found: "\\" + found.group(), str(value))
-    return _BLOCK.sub(lambda found: found.group()[:-1] + "\\" + found.group()[-1], text) if first else text
+    if not first:
+        return text
+    text = _BLOCK.sub(lambda found: found.group()[:-1] + "\\" + found.group()[-1], text)
+    return _INDENT.sub(lambda found: "".join(f"&#{ord(c)};" for c in found.group()), text)
 
 
 def _code(text: str) -> str:

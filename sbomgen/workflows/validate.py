@@ -95,24 +95,52 @@ def _validate(path: Path, ntia: bool) -> tuple[str, list[str]]:
         if spdx3.is_spdx3(document):
             return _spdx3(document, source)
         return _spdx_or_unknown(path, ntia, document)
-    if spdx_format is FileFormat.TAG_VALUE or (spdx_format is None and _TAG_VALUE.match(content)):
+    if spdx_format is FileFormat.TAG_VALUE or (spdx_format is None and _is_tag_value(content)):
         # Line ends as spdx-tools' own reader sees them: a file opened as text.
         try:
             text = content.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         except UnicodeDecodeError as exc:
             raise ContentError(f"{source}: not UTF-8 (byte {exc.start})") from None
         kind, problems = _spdx(path, ntia, lambda: tag_value_parser().parse(text))
-        if not _DATA_LICENSE.search(text):  # spdx-tools' model assumes CC0-1.0 where it is missing
+        if not _has_data_license(text):  # spdx-tools' model assumes CC0-1.0 where it is missing
             problems.insert(0, "document: DataLicense is missing (SPDX 2.3 requires one)")
         return kind, problems
     return _spdx(path, ntia, lambda: _parse_file(source))
 
 
 # A tag-value document's first tag, under any name (spdx-tools knows it only as *.spdx).
-_TAG_VALUE = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t]*(?:#[^\n]*)?\r?\n)*SPDXVersion:")
+# The start of its first line that is neither blank nor a comment: found by a search from each
+# line's start, never a repetition over lines, whose backtracking held memory for every line.
+# (The lookahead and back reference take the line's indent whole, as an atomic group would.)
+_FIRST_LINE = re.compile(rb"(?:\A|(?<=\n))(?=((?:\xef\xbb\xbf)?[ \t]*))\1(?!#|\r?\n|\r?\Z)")
+
+
+def _is_tag_value(content: bytes) -> bool:
+    """Whether ``content`` (perhaps after a BOM) is tag-value: its first tag, after blank and
+    comment lines, is SPDXVersion."""
+    first = _FIRST_LINE.search(content)
+    if first is None or (first.start() > 0 and first.group(1).startswith(b"\xef\xbb\xbf")):
+        return False
+    return content.startswith(b"SPDXVersion:", first.end())
 
 
 _DATA_LICENSE = re.compile(r"^[ \t]*DataLicense:", re.MULTILINE)
+
+
+def _has_data_license(text: str) -> bool:
+    """Whether a tag-value document gives its DataLicense: a line that says so within a
+    ``<text>`` block (a comment's) is the comment's text, no tag."""
+    at = 0
+    while True:
+        start = text.find("<text>", at)
+        if _DATA_LICENSE.search(text, at, len(text) if start == -1 else start):
+            return True
+        if start == -1:
+            return False
+        end = text.find("</text>", start)
+        if end == -1:  # the block runs to the end
+            return False
+        at = end + len("</text>")
 
 
 def _spdx_or_unknown(path: Path, ntia: bool, document: Any) -> tuple[str, list[str]]:
